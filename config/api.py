@@ -1,0 +1,95 @@
+"""The HTTP API root: authentication, the one error body, and every area's router."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+import aftersales
+from aftersales.core.access import NotAuthenticated
+from aftersales.core.api import router as core_router
+from aftersales.core.apikit import error_body, fields_from_validation
+from aftersales.core.errors import ApplicationError
+from aftersales.core.scope import AccessScope, set_scope
+from aftersales.core.services import client_ip_of, token_authenticate, token_digest
+
+
+class BearerTokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>`` for integrations."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_authenticate(token)
+        if user is None:
+            return None
+        request.user = user
+        from aftersales.core.models import ApiToken
+
+        request.api_token_id = ApiToken.objects.filter(digest=token_digest(token)).values_list("pk", flat=True).first()  # type: ignore[attr-defined]
+        set_scope(AccessScope(user=user, client_ip=client_ip_of(request)))
+        return user
+
+
+api = NinjaAPI(
+    title="AfterSales API",
+    version=aftersales.__version__,
+    description="After-sales service management for dealer groups. Errors share one body: "
+    '{"code", "detail", "fields": {"field": ["message"]}}.',
+    urls_namespace="api",
+    auth=[BearerTokenAuth(), SessionAuth(csrf=True)],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _respond(
+    request: HttpRequest, status: int, code: str, detail: str, fields: dict[str, list[str]] | None = None
+) -> HttpResponse:
+    return api.create_response(request, error_body(code, detail, fields), status=status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return _respond(request, 422, "invalid", _("Some fields are not valid."), fields_from_validation(list(exc.errors)))
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return _respond(request, exc.status, exc.code, exc.detail, exc.fields)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _respond(request, 401, "not_authenticated", _("Sign in or send a valid API token."))
+
+
+@api.exception_handler(NotAuthenticated)
+def on_not_authenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return on_authentication_error(request, exc)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _respond(request, 403, "permission_denied", _("You do not have permission to do this."))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _respond(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        return _respond(request, 400, "bad_request", _("The request could not be read (is the body valid JSON?)."))
+    if exc.status_code == 403:
+        return _respond(request, 403, "csrf_failed", _("The security token (CSRF) is missing or wrong."))
+    return _respond(request, exc.status_code, "error", str(exc))
+
+
+api.add_router("/", core_router)

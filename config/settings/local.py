@@ -1,0 +1,3 @@
+"""Settings for a single machine: the embedded SQLite default, demo data, local serving."""
+
+from config.settings.base import *  # noqa: F403

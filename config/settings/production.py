@@ -1,0 +1,21 @@
+"""Production settings: secrets from the environment, secure cookies, hashed static files."""
+
+from config.env import env_bool, env_int, env_str
+from config.settings.base import *  # noqa: F403
+from config.settings.base import STORAGES
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if len(SECRET_KEY) < 50:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters in production.")
+DEBUG = False
+SESSION_COOKIE_SECURE = env_bool("AFTERSALES_SECURE_COOKIES", True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("AFTERSALES_HSTS_SECONDS", 0, minimum=0)
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = False

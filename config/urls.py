@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("aftersales.core.urls")),
+]
+
+handler403 = "aftersales.core.views.error_403"
+handler404 = "aftersales.core.views.error_404"
+handler500 = "aftersales.core.views.error_500"

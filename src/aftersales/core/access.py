@@ -1,0 +1,104 @@
+"""The one place that decides who may do what, where.
+
+Every page and API call asks ``authorize`` (directly or through the ``access`` decorators).
+A user may act in a store when they hold an active membership there, or a group-wide role;
+superusers may do everything. Records of stores a user may not see are reported as missing
+(404), so that their existence is not revealed; a visible record without the permission is 403.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeGuard
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from aftersales.core.permissions import PERMISSIONS
+from aftersales.core.scope import AccessScope, current_scope
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from aftersales.core.models import User
+
+
+class NotAuthenticated(Exception):
+    """No user: pages redirect to the login page, the API answers 401."""
+
+
+def _is_user(user: User | AnonymousUser | None) -> TypeGuard[User]:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def visible_store_ids(user: User | AnonymousUser | None) -> frozenset[int] | None:
+    """Store ids the user may see; None means every store (superusers and group-wide roles)."""
+    from aftersales.core.models import StaffMembership
+
+    if not _is_user(user):
+        return frozenset()
+    if user.is_superuser:
+        return None
+    memberships = StaffMembership.all_objects.filter(user_id=user.pk, is_active=True, store__is_active=True)
+    if memberships.filter(role__scope="group").exists():
+        return None
+    return frozenset(memberships.values_list("store_id", flat=True))
+
+
+def permissions_of(user: User | AnonymousUser | None, store_id: int | None) -> frozenset[str]:
+    """Permissions the user holds in ``store_id``, or in any store when ``store_id`` is None."""
+    from aftersales.core.models import StaffMembership
+
+    if not _is_user(user):
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(PERMISSIONS)
+    memberships = StaffMembership.all_objects.filter(user_id=user.pk, is_active=True, store__is_active=True)
+    granted: set[str] = set()
+    for scope, permissions, member_store in memberships.values_list("role__scope", "role__permissions", "store_id"):
+        if store_id is None or scope == "group" or member_store == store_id:
+            granted.update(permissions or [])
+    return frozenset(granted & set(PERMISSIONS))
+
+
+def _scope_for(user: User | AnonymousUser | None) -> AccessScope:
+    scope = current_scope()
+    if scope is not None and scope.user is user:
+        return scope
+    return AccessScope(user=user if _is_user(user) else None)
+
+
+def can(user: User | AnonymousUser | None, permission: str, *, store_id: int | None = None) -> bool:
+    if permission not in PERMISSIONS:
+        raise ValueError(f"Unknown permission {permission!r}")
+    if not _is_user(user):
+        return False
+    scope = _scope_for(user)
+    if store_id is not None and scope.store_ids is not None and store_id not in scope.store_ids:
+        return False
+    return permission in scope.permissions_in(store_id)
+
+
+def authorize(user: User | AnonymousUser | None, permission: str | None, *, store_id: int | None = None) -> None:
+    """Allow or refuse one action. Raises NotAuthenticated, Http404 or PermissionDenied.
+
+    ``permission`` None means any signed-in user. With ``store_id`` the action concerns a record
+    of that store: a store the user may not see answers 404 before the permission is looked at.
+    """
+    if not _is_user(user):
+        raise NotAuthenticated
+    if permission is not None and permission not in PERMISSIONS:
+        raise ValueError(f"Unknown permission {permission!r}")
+    scope = _scope_for(user)
+    if store_id is not None and scope.store_ids is not None and store_id not in scope.store_ids:
+        raise Http404(_("Not found."))
+    if permission is not None and permission not in scope.permissions_in(store_id):
+        from aftersales.core.audit import audit_append
+
+        audit_append(
+            action="permission_denied",
+            actor=user,
+            store_id=store_id,
+            changes={"permission": permission},
+        )
+        raise PermissionDenied(_("You do not have permission to do this."))

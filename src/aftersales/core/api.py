@@ -1,0 +1,236 @@
+"""Platform API: health, the signed-in user, stores, API tokens."""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+import aftersales
+from aftersales.core import selectors, services
+from aftersales.core.access import permissions_of
+from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, paginate
+from aftersales.core.errors import ApplicationError
+from aftersales.core.models import Store, User
+from aftersales.core.routing import operation
+
+router = Router()
+
+ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+# --- health -----------------------------------------------------------------------------------
+
+
+class HealthOut(Schema):
+    status: str
+    database: bool
+    queue_heartbeat_age_seconds: float | None = Field(
+        description="Seconds since the job queue last beat; null if never."
+    )
+    version: str
+
+
+@router.get("/health", auth=None, response={200: HealthOut, 503: HealthOut}, tags=["system"])
+@operation(public=True)
+def health(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+    status = selectors.health_status()
+    ok = status["database"]
+    return (200 if ok else 503), {"status": "ok" if ok else "unavailable", **status, "version": aftersales.__version__}
+
+
+# --- auth tokens ------------------------------------------------------------------------------
+
+
+class TokenLoginIn(InputSchema):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=256)
+    name: str = Field(default="API", min_length=1, max_length=60)
+
+
+class TokenOut(Schema):
+    token: str = Field(description="Shown once; keep it safe. Send as 'Authorization: Bearer <token>'.")
+    id: int
+    name: str
+    expires_at: datetime | None
+
+
+@router.post(
+    "/auth/token",
+    auth=None,
+    response={201: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    tags=["auth"],
+)
+@operation(public=True)
+def auth_token_create(request: HttpRequest, payload: TokenLoginIn) -> tuple[int, dict[str, Any]]:
+    user = services.auth_attempt(request=request, username=payload.username, password=payload.password)
+    token, raw = services.token_create(user=user, name=payload.name)
+    return 201, {"token": raw, "id": token.pk, "name": token.name, "expires_at": token.expires_at}
+
+
+@router.delete("/auth/token", response={204: None, **ERRORS}, tags=["auth"])
+@operation()
+def auth_token_revoke(request: HttpRequest) -> tuple[int, None]:
+    token_id = getattr(request, "api_token_id", None)
+    if token_id is None:
+        raise ApplicationError(_("This call needs the token to revoke in the Authorization header."), code="no_token")
+    services.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+    return 204, None
+
+
+class TokenIn(InputSchema):
+    name: str = Field(min_length=1, max_length=60)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class TokenInfoOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@router.get("/tokens", response={200: list[TokenInfoOut], **ERRORS}, tags=["auth"])
+@operation("tokens.manage")
+def token_list(request: HttpRequest) -> Any:
+    return request.user.api_tokens.order_by("-created_at", "-pk")  # type: ignore[union-attr]
+
+
+@router.post("/tokens", response={201: TokenOut, **ERRORS}, tags=["auth"])
+@operation("tokens.manage")
+def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+    token, raw = services.token_create(user=request.user, name=payload.name, expires_in_days=payload.expires_in_days)  # type: ignore[arg-type]
+    return 201, {"token": raw, "id": token.pk, "name": token.name, "expires_at": token.expires_at}
+
+
+@router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, tags=["auth"])
+@operation("tokens.manage")
+def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+    services.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+    return 204, None
+
+
+# --- me ---------------------------------------------------------------------------------------
+
+
+class MembershipOut(Schema):
+    store_id: int
+    store_code: str
+    store_name: str
+    role_code: str
+    role_name: str
+    permissions: list[str]
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    full_name: str
+    is_superuser: bool
+    language: str
+    group_wide: bool
+    memberships: list[MembershipOut]
+
+
+@router.get("/me", response={200: MeOut, **ERRORS}, tags=["system"])
+@operation()
+def me(request: HttpRequest) -> dict[str, Any]:
+    user: User = request.user  # type: ignore[assignment]
+    from aftersales.core.access import visible_store_ids
+
+    memberships = [
+        {**vars(m), "permissions": sorted(permissions_of(user, m.store_id))} for m in selectors.user_memberships(user)
+    ]
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "full_name": user.full_name,
+        "is_superuser": user.is_superuser,
+        "language": request.LANGUAGE_CODE,
+        "group_wide": visible_store_ids(user) is None,
+        "memberships": memberships,
+    }
+
+
+# --- stores -----------------------------------------------------------------------------------
+
+
+class StoreListQuery(ListQuery):
+    q: str | None = Field(default=None, max_length=50, description="Part of the code, name or address.")
+    brand: str | None = Field(default=None, max_length=20, description="Brand code served.")
+    is_active: bool | None = None
+
+
+class StoreOut(Schema):
+    id: int
+    code: str
+    name: str
+    group: str
+    address: str
+    phone: str
+    time_zone: str
+    is_active: bool
+    brands: list[str]
+    business_hours: dict[str, str]
+
+
+class DepartmentOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+class BayOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    is_active: bool
+
+
+class StoreDetailOut(StoreOut):
+    departments: list[DepartmentOut]
+    bays: list[BayOut]
+
+
+def _store_out(store: Store, brands: list[str]) -> dict[str, Any]:
+    return {
+        "id": store.pk,
+        "code": store.code,
+        "name": store.name,
+        "group": store.group.name,
+        "address": store.address,
+        "phone": store.phone,
+        "time_zone": store.time_zone,
+        "is_active": store.is_active,
+        "brands": brands,
+        "business_hours": store.business_hours,
+    }
+
+
+@router.get("/stores", response={200: Page[StoreOut], **ERRORS}, tags=["stores"])
+@operation("stores.view")
+def store_list(request: HttpRequest, query: Query[StoreListQuery]) -> dict[str, Any]:
+    stores = selectors.store_list(q=query.q, brand=query.brand, is_active=query.is_active)
+    page = paginate(stores, query, ordering_fields=("code", "name"), default_ordering=("code",))
+    brands = selectors.store_brand_codes(page["items"])
+    page["items"] = [_store_out(store, brands[store.pk]) for store in page["items"]]
+    return page
+
+
+@router.get("/stores/{store_id}", response={200: StoreDetailOut, **ERRORS}, tags=["stores"])
+@operation("stores.view", store_kwarg="store_id")
+def store_detail(request: HttpRequest, store_id: int) -> dict[str, Any]:
+    from aftersales.core.models import Bay, Department
+
+    store = selectors.store_get(store_id=store_id)
+    return {
+        **_store_out(store, [brand.code for brand in store.brands.all()]),
+        "departments": list(Department.objects.filter(store=store).order_by("code")),
+        "bays": list(Bay.objects.filter(store=store).order_by("code")),
+    }

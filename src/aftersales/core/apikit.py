@@ -1,0 +1,142 @@
+"""Conventions every API list and endpoint follows: strict inputs, one error body, pagination,
+filtering and ordering."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from aftersales.core.errors import NON_FIELD, ApplicationError
+
+T = TypeVar("T")
+
+
+class InputSchema(Schema):
+    """Base of every request body and query schema: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ErrorOut(Schema):
+    code: str
+    detail: str
+    fields: dict[str, list[str]]
+
+
+def error_body(code: str, detail: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"code": code, "detail": detail, "fields": fields or {}}
+
+
+def _message_for(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    simple = {
+        "missing": _("This field is required."),
+        "extra_forbidden": _("Unknown field."),
+        "string_type": _("Enter text."),
+        "int_parsing": _("Enter a whole number."),
+        "int_type": _("Enter a whole number."),
+        "int_from_float": _("Enter a whole number."),
+        "float_parsing": _("Enter a number."),
+        "float_type": _("Enter a number."),
+        "decimal_parsing": _("Enter a number."),
+        "bool_parsing": _("Enter true or false."),
+        "bool_type": _("Enter true or false."),
+        "date_parsing": _("Enter a valid date (YYYY-MM-DD)."),
+        "date_from_datetime_parsing": _("Enter a valid date (YYYY-MM-DD)."),
+        "date_type": _("Enter a valid date (YYYY-MM-DD)."),
+        "datetime_parsing": _("Enter a valid date and time."),
+        "datetime_from_date_parsing": _("Enter a valid date and time."),
+        "datetime_type": _("Enter a valid date and time."),
+        "dict_type": _("Send a JSON object."),
+        "model_attributes_type": _("Send a JSON object."),
+        "model_type": _("Send a JSON object."),
+        "list_type": _("Send a list."),
+        "json_invalid": _("The body is not valid JSON."),
+        "uuid_parsing": _("Enter a valid identifier."),
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "string_too_short":
+        return _("Enter at least %(n)s characters.") % {"n": ctx.get("min_length")}
+    if kind == "string_too_long":
+        return _("Enter at most %(n)s characters.") % {"n": ctx.get("max_length")}
+    if kind == "greater_than_equal":
+        return _("Enter a value of at least %(n)s.") % {"n": ctx.get("ge")}
+    if kind == "greater_than":
+        return _("Enter a value greater than %(n)s.") % {"n": ctx.get("gt")}
+    if kind == "less_than_equal":
+        return _("Enter a value of at most %(n)s.") % {"n": ctx.get("le")}
+    if kind == "less_than":
+        return _("Enter a value less than %(n)s.") % {"n": ctx.get("lt")}
+    if kind in {"literal_error", "enum"}:
+        return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
+    if kind == "value_error" and ctx.get("error") is not None:
+        # Our own validators raise ValueError with a translated message.
+        return str(ctx["error"])
+    return _("Enter a valid value.")
+
+
+def fields_from_validation(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Field-level messages from pydantic errors, keyed by the field's dotted path."""
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        # Body errors are located at ("body", <parameter name>, field, ...), others at (source, field, ...).
+        path = loc[2:] if loc and loc[0] == "body" else loc[1:]
+        name = ".".join(path) or NON_FIELD
+        fields.setdefault(name, []).append(_message_for(error))
+    return fields
+
+
+class Page(Schema, Generic[T]):
+    count: int
+    limit: int
+    offset: int
+    items: list[T]
+
+
+class ListQuery(InputSchema):
+    """Query parameters every list takes. A list adds its own filters in a subclass and names
+    the fields it may be ordered by in ``ordering_fields``."""
+
+    limit: int = Field(default=50, ge=1, le=500, description="Page size (at most 500).")
+    offset: int = Field(default=0, ge=0, description="Rows to skip.")
+    ordering: str | None = Field(
+        default=None, description="Field to order by; prefix with - for descending, e.g. -created_at."
+    )
+
+
+def paginate(
+    queryset: QuerySet[Any],
+    query: ListQuery,
+    *,
+    ordering_fields: tuple[str, ...],
+    default_ordering: tuple[str, ...],
+) -> dict[str, Any]:
+    """Order, count and slice ``queryset`` by the list convention. Unknown orderings are a 422."""
+    if query.ordering:
+        name = query.ordering.removeprefix("-")
+        if name not in ordering_fields:
+            raise ApplicationError(
+                _("Order by one of: %(fields)s.") % {"fields": ", ".join(ordering_fields)},
+                code="invalid",
+                field="ordering",
+                status=422,
+            )
+        ordering: tuple[str, ...] = (query.ordering, "pk")
+    else:
+        ordering = (*default_ordering, "pk")
+    limit = min(query.limit, settings.API_PAGE_MAX_LIMIT)
+    ordered = queryset.order_by(*ordering)
+    return {
+        "count": ordered.count(),
+        "limit": limit,
+        "offset": query.offset,
+        "items": list(ordered[query.offset : query.offset + limit]),
+    }

@@ -1,0 +1,220 @@
+"""The demo dealer group: two stores, brands, departments, bays and one user per role per store.
+
+Idempotent: running it again finds what exists (by code or user name) and creates only what is
+missing, so later areas can extend it safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from aftersales.core.models import (
+    Bay,
+    Brand,
+    Certificate,
+    DealerGroup,
+    Department,
+    Role,
+    StaffMembership,
+    StaffProfile,
+    Store,
+    User,
+)
+from aftersales.core.permissions import ROLE_DEFAULTS
+from aftersales.core.services import roles_install_defaults
+
+BRANDS = [("VW", "大众", "Volkswagen"), ("TOYOTA", "丰田", "Toyota"), ("BYD", "比亚迪", "BYD")]
+
+STORES: list[dict[str, Any]] = [
+    {
+        "code": "SH01",
+        "name": "上海浦东4S店",
+        "address": "上海市浦东新区金桥路1288号",
+        "phone": "021-58881234",
+        "brands": ["VW", "TOYOTA"],
+    },
+    {
+        "code": "SZ01",
+        "name": "苏州园区4S店",
+        "address": "江苏省苏州市工业园区星湖街328号",
+        "phone": "0512-62885678",
+        "brands": ["VW", "BYD"],
+    },
+]
+
+HOURS = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat"), "08:30-18:00") | {"sun": "09:00-17:00"}
+
+DEPARTMENTS = [
+    ("SVC", "服务接待部", "service"),
+    ("WS", "维修车间", "workshop"),
+    ("PRT", "配件部", "parts"),
+    ("CRM", "客户关怀部", "crm"),
+    ("FIN", "财务部", "finance"),
+    ("MGT", "店长办公室", "management"),
+]
+
+BAYS = [
+    ("A01", "机修工位1", "general_lift"),
+    ("A02", "机修工位2", "general_lift"),
+    ("A03", "机修工位3", "general_lift"),
+    ("A04", "机修工位4", "general_lift"),
+    ("Q01", "快修工位1", "quick_service"),
+    ("Q02", "快修工位2", "quick_service"),
+    ("L01", "四轮定位", "alignment"),
+    ("B01", "钣金工位", "body"),
+    ("P01", "烤漆房", "paint_booth"),
+    ("W01", "洗车工位", "wash"),
+    ("E01", "新能源高压工位", "ev_hv"),
+]
+
+ROLE_DEPARTMENT = {
+    "admin": "MGT",
+    "manager": "MGT",
+    "advisor": "SVC",
+    "crm": "CRM",
+    "frontdesk": "SVC",
+    "foreman": "WS",
+    "technician": "WS",
+    "qc": "WS",
+    "parts": "PRT",
+    "purchaser": "PRT",
+    "finance": "FIN",
+    "auditor": "MGT",
+}
+
+NAMES = {
+    "SH01": [
+        "陈建国",
+        "王海燕",
+        "李明轩",
+        "张晓燕",
+        "刘志强",
+        "赵磊",
+        "孙丽华",
+        "周文斌",
+        "吴静怡",
+        "郑国华",
+        "冯雪梅",
+        "何俊杰",
+    ],
+    "SZ01": [
+        "徐立新",
+        "朱慧敏",
+        "胡晓东",
+        "高雅琴",
+        "林志鹏",
+        "马宏伟",
+        "罗春燕",
+        "梁子豪",
+        "宋佳怡",
+        "谢天明",
+        "韩梅",
+        "唐振宇",
+    ],
+}
+
+
+@dataclass
+class DemoSummary:
+    usernames: list[str]
+    created: int
+
+
+def demo_username(role_code: str, store_code: str) -> str:
+    return f"{role_code}_{store_code.lower()}"
+
+
+@transaction.atomic
+def demo_install() -> DemoSummary:
+    """Create what is missing of the demo group. Demo users all get ``DEMO_PASSWORD``."""
+    created = len(roles_install_defaults())
+    password = make_password(settings.DEMO_PASSWORD)
+    group, new = DealerGroup.objects.get_or_create(code="HDAUTO", defaults={"name": "华东汽车服务集团"})
+    created += new
+    brands = {}
+    for code, name, name_en in BRANDS:
+        brands[code], new = Brand.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
+        created += new
+    roles = {role.code: role for role in Role.objects.all()}
+    usernames = ["admin"]
+    admin, new = User.objects.get_or_create(
+        username="admin",
+        defaults={"full_name": "系统管理员", "is_superuser": True, "is_staff": True, "password": password},
+    )
+    created += new
+    for spec in STORES:
+        store, new = Store.all_objects.get_or_create(
+            code=spec["code"],
+            defaults={
+                "group": group,
+                "name": spec["name"],
+                "address": spec["address"],
+                "phone": spec["phone"],
+                "business_hours": HOURS,
+            },
+        )
+        created += new
+        if new:
+            store.brands.set([brands[code] for code in spec["brands"]])
+        departments = {}
+        for code, name, kind in DEPARTMENTS:
+            departments[code], new = Department.all_objects.get_or_create(
+                store=store, code=code, defaults={"name": name, "kind": kind}
+            )
+            created += new
+        for code, name, kind in BAYS:
+            _bay, new = Bay.all_objects.get_or_create(store=store, code=code, defaults={"name": name, "kind": kind})
+            created += new
+        for index, default in enumerate(ROLE_DEFAULTS):
+            username = demo_username(default.code, store.code)
+            usernames.append(username)
+            user, new = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "full_name": NAMES[store.code][index],
+                    "mobile": f"139{index:02d}{store.pk:02d}{index * 7 % 10000:04d}",
+                    "password": password,
+                },
+            )
+            created += new
+            _membership, new = StaffMembership.all_objects.get_or_create(
+                user=user,
+                store=store,
+                defaults={"role": roles[default.code], "department": departments[ROLE_DEPARTMENT[default.code]]},
+            )
+            created += new
+            if default.code in {"technician", "foreman", "qc"}:
+                level = {"technician": "intermediate", "foreman": "senior", "qc": "senior"}[default.code]
+                profile, new = StaffProfile.objects.get_or_create(
+                    user=user, defaults={"employee_no": f"{store.code}-{index + 1:03d}", "skill_level": level}
+                )
+                created += new
+                if new:
+                    brand_code = spec["brands"][0]
+                    Certificate.objects.create(
+                        profile=profile,
+                        kind="brand",
+                        name=f"{brands[brand_code].name}认证技师",
+                        brand=brands[brand_code],
+                        valid_from=date(2025, 1, 1),
+                        valid_until=date(2027, 12, 31),
+                    )
+                    if default.code == "technician" or "BYD" in spec["brands"]:
+                        Certificate.objects.create(
+                            profile=profile,
+                            kind="ev_hv",
+                            name="新能源汽车高压作业证",
+                            valid_from=date(2025, 3, 1),
+                            valid_until=date(2028, 2, 28),
+                        )
+    _admin_membership, new = StaffMembership.all_objects.get_or_create(
+        user=admin, store=Store.all_objects.get(code="SH01"), defaults={"role": roles["admin"]}
+    )
+    created += new
+    return DemoSummary(usernames=usernames, created=created)

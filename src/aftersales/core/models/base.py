@@ -1,0 +1,90 @@
+"""Base classes every business area builds on: store ownership and audited changes."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+from django.db import models, transaction
+
+from aftersales.core.scope import current_scope
+
+
+class StoreScopedQuerySet(models.QuerySet[Any]):
+    def for_store(self, store_id: int) -> Self:
+        return self.filter(store_id=store_id)
+
+
+class StoreScopedManager(models.Manager[Any]):
+    """Default manager of store-owned records: limited to the stores the current actor may see."""
+
+    def get_queryset(self) -> StoreScopedQuerySet:
+        queryset = StoreScopedQuerySet(self.model, using=self._db)
+        scope = current_scope()
+        if scope is not None and scope.store_ids is not None:
+            queryset = queryset.filter(store_id__in=scope.store_ids)
+        return queryset
+
+
+class AuditedModel(models.Model):
+    """A business record whose create / update / delete writes an audit entry.
+
+    Field values are remembered when a row is loaded so that an update records only the fields
+    that really changed, as before → after, without an extra query.
+    """
+
+    audit_exclude: ClassVar[frozenset[str]] = frozenset()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from aftersales.core.audit import audit_record_change
+
+        creating = self._state.adding
+        before = getattr(self, "_loaded_values", None)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            after = self.audit_values()
+            audit_record_change(instance=self, action="create" if creating else "update", before=before, after=after)
+        self._loaded_values = {**(before or {}), **after}
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        from aftersales.core.audit import audit_record_change
+
+        before = self.audit_values()
+        pk = self.pk
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            self.pk = pk
+            audit_record_change(instance=self, action="delete", before=before, after=None)
+        return result
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Self:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._loaded_values = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def audit_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for model_field in self._meta.concrete_fields:
+            if model_field.attname in self.audit_exclude or model_field.name in self.audit_exclude:
+                continue
+            values[model_field.attname] = getattr(self, model_field.attname)
+        return values
+
+    def audit_store_id(self) -> int | None:
+        return getattr(self, "store_id", None)
+
+
+class StoreOwnedModel(AuditedModel):
+    """An operational record that belongs to one store; scoped by default."""
+
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
+
+    objects: ClassVar[StoreScopedManager] = StoreScopedManager()
+    all_objects: ClassVar[models.Manager[Any]] = models.Manager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_objects"

@@ -1,0 +1,49 @@
+"""Every permission of the product and the default permission set of every role.
+
+A permission is a menu or an operation. Roles are rows (editable by an admin); this module only
+declares which permissions exist and what each role starts with when it is first installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+PERMISSIONS: dict[str, Promise] = {
+    "today.view": _("See the today page"),
+    "stores.view": _("View stores, departments and bays"),
+    "staff.view": _("View the staff of a store"),
+    "audit.view": _("Search the audit trail"),
+    "tokens.manage": _("Create and revoke one's own API tokens"),
+    "admin.access": _("Use system administration (users, roles, stores)"),
+}
+
+
+@dataclass(frozen=True)
+class RoleDefault:
+    code: str
+    name: str
+    name_en: str
+    scope: str
+    landing: str
+    permissions: tuple[str, ...]
+
+
+_EVERYONE = ("today.view", "stores.view", "tokens.manage")
+
+ROLE_DEFAULTS: tuple[RoleDefault, ...] = (
+    RoleDefault("admin", "系统管理员", "System admin", "group", "manager", tuple(PERMISSIONS)),
+    RoleDefault("manager", "店长", "Store manager", "store", "manager", (*_EVERYONE, "staff.view", "audit.view")),
+    RoleDefault("advisor", "服务顾问", "Service advisor", "store", "advisor", _EVERYONE),
+    RoleDefault("crm", "客服专员", "CRM agent", "store", "crm", _EVERYONE),
+    RoleDefault("frontdesk", "前台", "Front desk", "store", "frontdesk", _EVERYONE),
+    RoleDefault("foreman", "车间主管", "Workshop foreman", "store", "foreman", (*_EVERYONE, "staff.view")),
+    RoleDefault("technician", "维修技师", "Technician", "store", "technician", _EVERYONE),
+    RoleDefault("qc", "质检员", "QC inspector", "store", "qc", _EVERYONE),
+    RoleDefault("parts", "配件员", "Parts clerk", "store", "parts", _EVERYONE),
+    RoleDefault("purchaser", "采购员", "Purchaser", "store", "parts", _EVERYONE),
+    RoleDefault("finance", "财务", "Finance", "store", "finance", _EVERYONE),
+    RoleDefault("auditor", "总部审计", "HQ auditor", "group", "auditor", (*_EVERYONE, "staff.view", "audit.view")),
+)

@@ -1,0 +1,129 @@
+"""Access declarations for pages and API operations.
+
+Every page view and API operation states who may call it through one of these decorators. The
+declaration is kept on the function (``access``) so that the permission-matrix test can find
+every route and check it against every role, without a list kept by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from pydantic import BaseModel
+
+from aftersales.core.access import NotAuthenticated, authorize
+from aftersales.core.errors import ApplicationError
+from aftersales.core.permissions import PERMISSIONS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Access:
+    """``public``: anyone; otherwise a signed-in user holding ``permission`` (None: any signed-in user)
+    in the request's store. ``store_kwarg`` names the URL argument that selects a store's record."""
+
+    permission: str | None = None
+    public: bool = False
+    store_kwarg: str | None = None
+    admin_only: bool = False
+
+
+def active_store_id(request: HttpRequest) -> int | None:
+    value = request.session.get("store_id") if hasattr(request, "session") else None
+    return int(value) if value is not None else None
+
+
+def _ensure_active_store(request: HttpRequest) -> None:
+    """Keep the session's active store one the user may see (memberships change)."""
+    from aftersales.core.models import Store
+    from aftersales.core.scope import current_scope
+
+    scope = current_scope()
+    visible = scope.store_ids if scope is not None else None
+    store_id = active_store_id(request)
+    if store_id is not None and (visible is None or store_id in visible):
+        return
+    stores = Store.all_objects.filter(is_active=True).order_by("code")
+    first = stores.filter(pk__in=visible).first() if visible is not None else stores.first()
+    request.session["store_id"] = first.pk if first else None
+
+
+def page(permission: str | None = None, *, public: bool = False, store_kwarg: str | None = None) -> Callable[[F], F]:
+    """Declare and enforce who may open a page; anonymous users are sent to the login page."""
+    if permission is not None and permission not in PERMISSIONS:
+        raise ValueError(f"Unknown permission {permission!r}")
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not public:
+                if request.user.is_authenticated:
+                    _ensure_active_store(request)
+                try:
+                    store_id = kwargs.get(store_kwarg) if store_kwarg else active_store_id(request)
+                    authorize(request.user, permission, store_id=store_id)
+                except NotAuthenticated:
+                    return redirect_to_login(request.get_full_path())
+            response: HttpResponse = view(request, *args, **kwargs)
+            return response
+
+        wrapped.access = Access(permission=permission, public=public, store_kwarg=store_kwarg)  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def _query_names(view: Callable[..., Any]) -> frozenset[str]:
+    """Names the operation accepts in its query string: its Query schemas' fields and scalar params."""
+    names: set[str] = set()
+    for name, hint in typing.get_type_hints(view, include_extras=True).items():
+        if name in {"request", "return"}:
+            continue
+        if typing.get_origin(hint) is Annotated:
+            model, *metadata = typing.get_args(hint)
+            is_query = any("Query" in type(item).__name__ for item in metadata)
+            if is_query and isinstance(model, type) and issubclass(model, BaseModel):
+                names.update(field.alias or key for key, field in model.model_fields.items())
+                continue
+        names.add(name)
+    return frozenset(names)
+
+
+def operation(
+    permission: str | None = None, *, public: bool = False, store_kwarg: str | None = None
+) -> Callable[[F], F]:
+    """Declare and enforce who may call an API operation (after the API's authentication ran)."""
+    if permission is not None and permission not in PERMISSIONS:
+        raise ValueError(f"Unknown permission {permission!r}")
+
+    def decorator(view: F) -> F:
+        allowed: list[frozenset[str]] = []
+
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if not public:
+                authorize(request.user, permission, store_id=kwargs.get(store_kwarg) if store_kwarg else None)
+            if not allowed:
+                allowed.append(_query_names(view))
+            unknown = sorted(set(request.GET) - allowed[0])
+            if unknown:
+                message = _("Unknown field.")
+                raise ApplicationError(
+                    _("Unknown query parameter: %(names)s.") % {"names": ", ".join(unknown)},
+                    fields={name: [message] for name in unknown},
+                    status=422,
+                )
+            return view(request, *args, **kwargs)
+
+        wrapped.access = Access(permission=permission, public=public, store_kwarg=store_kwarg)  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,282 @@
+"""Reads of the platform: stores, the signed-in user, audit search and the 'today' figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from aftersales.core.models import (
+    ApiToken,
+    AuditEntry,
+    Bay,
+    Certificate,
+    JobHeartbeat,
+    LoginThrottle,
+    Role,
+    StaffMembership,
+    StaffProfile,
+    Store,
+    User,
+)
+
+
+def store_list(*, q: str | None = None, brand: str | None = None, is_active: bool | None = None) -> QuerySet[Store]:
+    """Stores visible to the current actor, filtered."""
+    stores = Store.objects.select_related("group")
+    if q:
+        stores = stores.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(address__icontains=q))
+    if brand:
+        stores = stores.filter(brands__code=brand)
+    if is_active is not None:
+        stores = stores.filter(is_active=is_active)
+    return stores
+
+
+def store_get(*, store_id: int) -> Store:
+    """One visible store with its brands; a store the actor may not see is not found."""
+    store = Store.objects.select_related("group").prefetch_related("brands").filter(pk=store_id).first()
+    if store is None:
+        raise Http404(_("Not found."))
+    return store
+
+
+def store_brand_codes(stores: list[Store]) -> dict[int, list[str]]:
+    """Brand codes per store for a page of stores, in one query."""
+    through = Store.brands.through
+    result: dict[int, list[str]] = {store.pk: [] for store in stores}
+    rows = through.objects.filter(store_id__in=result).values_list("store_id", "brand__code").order_by("brand__code")
+    for store_id, code in rows:
+        result[store_id].append(code)
+    return result
+
+
+@dataclass
+class Membership:
+    store_id: int
+    store_code: str
+    store_name: str
+    role_code: str
+    role_name: str
+
+
+def user_memberships(user: User) -> list[Membership]:
+    rows = (
+        StaffMembership.all_objects.filter(user=user, is_active=True, store__is_active=True)
+        .select_related("store", "role")
+        .order_by("store__code")
+    )
+    return [Membership(m.store_id, m.store.code, m.store.name, m.role.code, m.role.display_name) for m in rows]
+
+
+def user_roles(user: User) -> list[Role]:
+    return list(Role.objects.filter(memberships__user=user, memberships__is_active=True).distinct().order_by("pk"))
+
+
+def health_status() -> dict[str, Any]:
+    """Whether the database answers, and how long ago the job queue last beat."""
+    database_ok = True
+    age: float | None = None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        beat = JobHeartbeat.objects.filter(name="queue").values_list("beat_at", flat=True).first()
+        if beat is not None:
+            age = round((timezone.now() - beat).total_seconds(), 1)
+    except Exception:  # noqa: BLE001 - any database failure means "not reachable"
+        database_ok = False
+    return {"database": database_ok, "queue_heartbeat_age_seconds": age}
+
+
+def audit_search(
+    *,
+    actor: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    action: str | None = None,
+    store_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    visible_store_ids: frozenset[int] | None = None,
+) -> QuerySet[AuditEntry]:
+    """Audit entries matching the filters; limited to ``visible_store_ids`` when given (a store
+    manager sees their stores' entries only, not group-level ones)."""
+    entries = AuditEntry.objects.all()
+    if visible_store_ids is not None:
+        entries = entries.filter(store_id__in=visible_store_ids)
+    if actor:
+        entries = entries.filter(actor_username=actor)
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    if object_id:
+        entries = entries.filter(object_id=object_id)
+    if action:
+        entries = entries.filter(action=action)
+    if store_id:
+        entries = entries.filter(store_id=store_id)
+    zone = timezone.get_current_timezone()
+    if date_from:
+        entries = entries.filter(created_at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+    if date_to:
+        entries = entries.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
+    return entries.order_by("-created_at", "-id")
+
+
+@dataclass
+class Card:
+    key: str
+    label: str
+    value: int | str
+    icon: str = "bi-info-circle"
+    hint: str = ""
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    kind: str  # "bar" or "pie"
+    labels: list[str] = field(default_factory=list)
+    values: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TodayView:
+    landing: str
+    cards: list[Card]
+    charts: list[Chart]
+
+
+def _start_of_day(store: Store | None) -> datetime:
+    zone = store.zone if store else timezone.get_current_timezone()
+    return timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def today_view(*, user: User, store: Store | None, landing: str) -> TodayView:
+    """The figures of the landing page for one role in one store, counted from the data that exists."""
+    cards: list[Card] = []
+    charts: list[Chart] = []
+    since = _start_of_day(store)
+    if store is not None:
+        bays = Bay.all_objects.filter(store=store)
+        bay_counts = bays.aggregate(
+            active=Count("pk", filter=Q(is_active=True)), inactive=Count("pk", filter=Q(is_active=False))
+        )
+        staff = StaffMembership.all_objects.filter(store=store, is_active=True)
+        cards.append(Card("bays_active", _("Bays in service"), bay_counts["active"], "bi-tools"))
+        if landing in {"manager", "foreman"}:
+            cards.append(Card("bays_inactive", _("Bays out of service"), bay_counts["inactive"], "bi-cone-striped"))
+        cards.append(Card("staff", _("Staff in this store"), staff.count(), "bi-people"))
+        if landing in {"manager", "foreman"}:
+            technicians = StaffProfile.objects.filter(
+                user__memberships__store=store,
+                user__memberships__role__code="technician",
+                user__memberships__is_active=True,
+            )
+            cards.append(Card("technicians", _("Technicians"), technicians.count(), "bi-wrench-adjustable"))
+            cards.append(
+                Card(
+                    "ev_certified",
+                    _("EV high-voltage certified"),
+                    Certificate.objects.filter(profile__in=technicians, kind="ev_hv")
+                    .values("profile")
+                    .distinct()
+                    .count(),
+                    "bi-lightning-charge",
+                )
+            )
+            by_role = (
+                staff.values("role__code", "role__name", "role__name_en").annotate(n=Count("pk")).order_by("role__pk")
+            )
+            english = (get_language() or "").startswith("en")
+            charts.append(
+                Chart(
+                    "staff_by_role",
+                    _("Staff by role"),
+                    "bar",
+                    [row["role__name_en"] if english else row["role__name"] for row in by_role],
+                    [row["n"] for row in by_role],
+                )
+            )
+        by_kind = bays.filter(is_active=True).values("kind").annotate(n=Count("pk")).order_by("kind")
+        labels = dict(Bay.Kind.choices)
+        charts.append(
+            Chart(
+                "bays_by_type",
+                _("Bays by type"),
+                "pie",
+                [str(labels[row["kind"]]) for row in by_kind],
+                [row["n"] for row in by_kind],
+            )
+        )
+        if landing == "manager":
+            cards.append(
+                Card(
+                    "changes_today",
+                    _("Record changes today"),
+                    AuditEntry.objects.filter(
+                        store=store, created_at__gte=since, action__in=["create", "update", "delete"]
+                    ).count(),
+                    "bi-journal-text",
+                )
+            )
+    if landing == "technician":
+        profile = StaffProfile.objects.filter(user=user).first()
+        level = profile.get_skill_level_display() if profile and profile.skill_level else _("not set")
+        cards.append(Card("skill_level", _("My skill level"), str(level), "bi-award"))
+        valid = Certificate.objects.filter(profile__user=user).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate())
+        )
+        cards.append(Card("certificates", _("My valid certificates"), valid.count(), "bi-patch-check"))
+    if landing in {"manager", "auditor"} or user.is_superuser:
+        cards.append(
+            Card(
+                "failed_logins",
+                _("Failed sign-ins today"),
+                AuditEntry.objects.filter(action="login_failed", created_at__gte=since).count(),
+                "bi-shield-exclamation",
+            )
+        )
+        cards.append(
+            Card(
+                "locked_out",
+                _("User names locked out now"),
+                LoginThrottle.objects.filter(locked_until__gt=timezone.now()).count(),
+                "bi-lock",
+            )
+        )
+    if landing == "auditor" or user.is_superuser:
+        cards.append(Card("stores", _("Active stores"), Store.all_objects.filter(is_active=True).count(), "bi-shop"))
+        cards.append(
+            Card(
+                "denials_today",
+                _("Permission denials today"),
+                AuditEntry.objects.filter(action="permission_denied", created_at__gte=since).count(),
+                "bi-sign-stop",
+            )
+        )
+        days = [(since - timedelta(days=offset)) for offset in range(6, -1, -1)]
+        counts = [
+            AuditEntry.objects.filter(created_at__gte=day, created_at__lt=day + timedelta(days=1)).count()
+            for day in days
+        ]
+        charts.append(
+            Chart("audit_7_days", _("Audit entries, last 7 days"), "bar", [d.strftime("%m-%d") for d in days], counts)
+        )
+    cards.append(
+        Card(
+            "my_tokens",
+            _("My active API tokens"),
+            ApiToken.objects.filter(user=user, revoked_at=None).count(),
+            "bi-key",
+        )
+    )
+    return TodayView(landing=landing, cards=cards, charts=charts)

@@ -1,0 +1,282 @@
+"""Pages of the platform: sign-in, today, stores, staff, audit trail, API tokens, error pages."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any, cast
+
+from django.contrib.auth import login, logout
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from aftersales.core import selectors, services
+from aftersales.core.access import visible_store_ids
+from aftersales.core.audit import audit_append
+from aftersales.core.errors import ApplicationError
+from aftersales.core.forms import AuditFilterForm, LoginForm, TokenForm
+from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
+from aftersales.core.routing import active_store_id, page
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _landing_for(user: User, store_id: int | None) -> str:
+    if user.is_superuser:
+        return "manager"
+    memberships = StaffMembership.all_objects.filter(user=user, is_active=True).select_related("role")
+    chosen = next((m for m in memberships if m.store_id == store_id), None) or memberships.first()
+    return chosen.role.landing if chosen else "general"
+
+
+@require_http_methods(["GET", "POST"])
+@page(public=True)
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(next_url or "core:today")
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.auth_attempt(
+                request=request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.detail)
+        else:
+            login(request, user)
+            stores = Store.all_objects.filter(is_active=True).order_by("code")
+            visible = visible_store_ids(user)
+            first = stores.filter(pk__in=visible).first() if visible is not None else stores.first()
+            request.session["store_id"] = first.pk if first else None
+            audit_append(
+                action="login",
+                actor=user,
+                store_id=first.pk if first else None,
+                client_ip=services.client_ip_of(request),
+            )
+            return redirect(next_url or "core:today")
+    return render(request, "core/login.html", {"form": form, "next": next_url})
+
+
+@require_POST
+@page()
+def logout_view(request: HttpRequest) -> HttpResponse:
+    audit_append(action="logout", actor=_user(request), store_id=active_store_id(request))
+    logout(request)
+    return redirect("core:login")
+
+
+@require_POST
+@page()
+def store_switch(request: HttpRequest) -> HttpResponse:
+    try:
+        store_id = int(request.POST.get("store", ""))
+    except ValueError:
+        raise Http404(_("Not found.")) from None
+    if not Store.objects.filter(pk=store_id, is_active=True).exists():
+        raise Http404(_("Not found."))
+    request.session["store_id"] = store_id
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    return redirect(next_url or "core:today")
+
+
+@require_http_methods(["GET"])
+@page("today.view")
+def today(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    store_id = active_store_id(request)
+    store = Store.objects.filter(pk=store_id).first() if store_id else None
+    view = selectors.today_view(user=user, store=store, landing=_landing_for(user, store_id))
+    charts = [
+        {"key": c.key, "title": str(c.title), "kind": c.kind, "labels": c.labels, "values": c.values}
+        for c in view.charts
+    ]
+    return render(
+        request, "core/today.html", {"view": view, "store": store, "charts": charts, "now": timezone.localtime()}
+    )
+
+
+@require_http_methods(["GET"])
+@page("stores.view")
+def store_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:50]
+    stores = list(selectors.store_list(q=q or None).order_by("code")[:500])
+    brands = selectors.store_brand_codes(stores)
+    rows = [(store, brands[store.pk]) for store in stores]
+    template = "core/stores.html#store-rows" if request.htmx else "core/stores.html"  # type: ignore[attr-defined]
+    return render(request, template, {"rows": rows, "q": q})
+
+
+@require_http_methods(["GET"])
+@page("stores.view", store_kwarg="store_id")
+def store_detail(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = selectors.store_get(store_id=store_id)
+    context = {
+        "store": store,
+        "departments": Department.objects.filter(store=store).order_by("code"),
+        "bays": Bay.objects.filter(store=store).order_by("code"),
+    }
+    return render(request, "core/store_detail.html", context)
+
+
+@require_http_methods(["GET"])
+@page("staff.view")
+def staff_list(request: HttpRequest) -> HttpResponse:
+    store_id = active_store_id(request)
+    memberships = (
+        StaffMembership.objects.filter(store_id=store_id, is_active=True)
+        .select_related("user", "role", "user__profile", "department")
+        .prefetch_related("user__profile__certificates")
+        .order_by("role__pk", "user__username")
+    )
+    return render(request, "core/staff.html", {"memberships": memberships, "roles": Role.objects.all()})
+
+
+def _audit_entries(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
+    user = _user(request)
+    visible = visible_store_ids(user)
+    form = AuditFilterForm(request.GET or None, stores=Store.objects.order_by("code"))
+    entries = None
+    if not request.GET or form.is_valid():
+        data = form.cleaned_data if request.GET else {}
+        store = data.get("store")
+        entries = selectors.audit_search(
+            actor=data.get("actor") or None,
+            object_type=data.get("object_type") or None,
+            object_id=data.get("object_id") or None,
+            action=data.get("action") or None,
+            store_id=store.pk if store else None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            visible_store_ids=visible,
+        ).select_related("store")
+    return form, entries
+
+
+@require_http_methods(["GET"])
+@page("audit.view")
+def audit_list(request: HttpRequest) -> HttpResponse:
+    form, entries = _audit_entries(request)
+    page_obj = Paginator(entries, 50).get_page(request.GET.get("page")) if entries is not None else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "core/audit.html#audit-results" if request.htmx else "core/audit.html"  # type: ignore[attr-defined]
+    return render(request, template, {"form": form, "page_obj": page_obj, "query": query.urlencode()})
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_http_methods(["GET"])
+@page("audit.view")
+def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form, entries = _audit_entries(request)
+    if entries is None:
+        return render(request, "core/audit.html", {"form": form, "page_obj": None, "query": ""}, status=400)
+    audit_append(
+        action="export",
+        actor=_user(request),
+        store_id=active_store_id(request),
+        object_type="core.auditentry",
+        changes={"filters": dict(request.GET.items()), "rows": entries.count()},
+    )
+    writer = csv.writer(_Echo())
+    header = [
+        _("Time"),
+        _("User name"),
+        _("Store"),
+        _("Action"),
+        _("Object type"),
+        _("Object id"),
+        _("Object"),
+        _("Changes"),
+        _("Client address"),
+    ]
+
+    def rows() -> Any:
+        yield "\ufeff" + writer.writerow(header)
+        for entry in entries.iterator(chunk_size=1000):
+            yield writer.writerow(
+                [
+                    timezone.localtime(entry.created_at).isoformat(timespec="seconds"),
+                    entry.actor_username,
+                    entry.store.code if entry.store else "",
+                    entry.get_action_display(),
+                    entry.object_type,
+                    entry.object_id,
+                    entry.object_repr,
+                    entry.changes,
+                    entry.client_ip or "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="audit.csv"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@page("tokens.manage")
+def token_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = TokenForm(request.POST or None)
+    new_token = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            _token, new_token = services.token_create(
+                user=user, name=form.cleaned_data["name"], expires_in_days=form.cleaned_data["expires_in_days"]
+            )
+            form = TokenForm()
+        else:
+            status = 400
+    tokens = user.api_tokens.order_by("-created_at", "-pk")
+    return render(request, "core/tokens.html", {"form": form, "tokens": tokens, "new_token": new_token}, status=status)
+
+
+@require_POST
+@page("tokens.manage")
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        services.token_revoke(user=_user(request), token_id=token_id)
+    except ApplicationError:
+        raise Http404(_("Not found.")) from None
+    return redirect("core:tokens")
+
+
+def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        code = {403: "permission_denied", 404: "not_found"}.get(status, "error")
+        return JsonResponse({"code": code, "detail": message, "fields": {}}, status=status)
+    return render(request, "errors/error.html", {"status": status, "message": message}, status=status)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 403, _("You do not have permission to open this page."))
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 404, _("The page or record you asked for does not exist."))
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return _error(request, 500, _("Something went wrong on our side. The error has been logged; please try again."))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return _error(request, 403, _("The form expired or its security token is missing. Reload the page and try again."))
