@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
 import aftersales
 from aftersales.core import selectors, services
@@ -34,10 +35,12 @@ class HealthOut(Schema):
 
 @router.get("/health", auth=None, response={200: HealthOut, 503: HealthOut}, tags=["system"])
 @operation(public=True)
-def health(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def health(request: HttpRequest) -> Status[dict[str, Any]]:
     status = selectors.health_status()
     ok = status["database"]
-    return (200 if ok else 503), {"status": "ok" if ok else "unavailable", **status, "version": aftersales.__version__}
+    return Status(
+        200 if ok else 503, {"status": "ok" if ok else "unavailable", **status, "version": aftersales.__version__}
+    )
 
 
 # --- auth tokens ------------------------------------------------------------------------------
@@ -63,20 +66,20 @@ class TokenOut(Schema):
     tags=["auth"],
 )
 @operation(public=True)
-def auth_token_create(request: HttpRequest, payload: TokenLoginIn) -> tuple[int, dict[str, Any]]:
+def auth_token_create(request: HttpRequest, payload: TokenLoginIn) -> Status[dict[str, Any]]:
     user = services.auth_attempt(request=request, username=payload.username, password=payload.password)
     token, raw = services.token_create(user=user, name=payload.name)
-    return 201, {"token": raw, "id": token.pk, "name": token.name, "expires_at": token.expires_at}
+    return Status(201, {"token": raw, "id": token.pk, "name": token.name, "expires_at": token.expires_at})
 
 
 @router.delete("/auth/token", response={204: None, **ERRORS}, tags=["auth"])
 @operation()
-def auth_token_revoke(request: HttpRequest) -> tuple[int, None]:
+def auth_token_revoke(request: HttpRequest) -> Status[None]:
     token_id = getattr(request, "api_token_id", None)
     if token_id is None:
         raise ApplicationError(_("This call needs the token to revoke in the Authorization header."), code="no_token")
     services.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 class TokenIn(InputSchema):
@@ -102,16 +105,16 @@ def token_list(request: HttpRequest) -> Any:
 
 @router.post("/tokens", response={201: TokenOut, **ERRORS}, tags=["auth"])
 @operation("tokens.manage")
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     token, raw = services.token_create(user=request.user, name=payload.name, expires_in_days=payload.expires_in_days)  # type: ignore[arg-type]
-    return 201, {"token": raw, "id": token.pk, "name": token.name, "expires_at": token.expires_at}
+    return Status(201, {"token": raw, "id": token.pk, "name": token.name, "expires_at": token.expires_at})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, tags=["auth"])
 @operation("tokens.manage")
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
     services.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 # --- me ---------------------------------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""Shared test fixtures: a dealer group with two stores and a user for every role in each."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from aftersales.core.models import Bay, Brand, DealerGroup, Department, Role, StaffMembership, Store, User
+from aftersales.core.permissions import ROLE_DEFAULTS
+from aftersales.core.scope import set_scope
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    call_command("translations", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_scope() -> None:
+    set_scope(None)
+
+
+@dataclass
+class World:
+    sh: Store
+    sz: Store
+    users: dict[str, User] = field(default_factory=dict)
+
+    def user(self, role: str, store: str = "sh") -> User:
+        return self.users[f"{role}_{store}"]
+
+
+def make_store(code: str, name: str, group: DealerGroup) -> Store:
+    store = Store.objects.create(group=group, code=code, name=name, address="测试路1号", phone="021-12345678")
+    Department.objects.create(store=store, code="WS", name="维修车间", kind="workshop")
+    Bay.objects.create(store=store, code="A01", kind="general_lift")
+    Bay.objects.create(store=store, code="A02", kind="general_lift")
+    Bay.objects.create(store=store, code="E01", kind="ev_hv")
+    Bay.objects.create(store=store, code="W01", kind="wash", is_active=False)
+    return store
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    group = DealerGroup.objects.create(code="TEST", name="测试集团")
+    brand = Brand.objects.create(code="VW", name="大众", name_en="Volkswagen")
+    sh = make_store("SH01", "上海店", group)
+    sz = make_store("SZ01", "苏州店", group)
+    sh.brands.set([brand])
+    world = World(sh=sh, sz=sz)
+    roles = {role.code: role for role in Role.objects.all()}
+    for store, suffix in ((sh, "sh"), (sz, "sz")):
+        for default in ROLE_DEFAULTS:
+            user = User.objects.create_user(
+                username=f"{default.code}_{suffix}", password=PASSWORD, full_name=default.name
+            )
+            StaffMembership.objects.create(user=user, store=store, role=roles[default.code])
+            world.users[user.username] = user
+    world.users["outsider"] = User.objects.create_user(username="outsider", password=PASSWORD)
+    return world
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+def browser_required() -> bool:
+    return bool(os.environ.get("CI"))

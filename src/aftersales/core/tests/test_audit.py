@@ -1,0 +1,101 @@
+from collections.abc import Callable
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+
+from aftersales.conftest import World
+from aftersales.core.audit import audit_verify
+from aftersales.core.models import AuditEntry, Bay, User
+from aftersales.core.scope import scope_of
+
+
+def test_create_update_delete_write_entries_with_changes(world: World) -> None:
+    manager = world.user("manager")
+    with scope_of(manager, client_ip="10.1.2.3"):
+        bay = Bay.objects.create(store=world.sh, code="Z09", kind="alignment")
+        bay.kind = "body"
+        bay.is_active = False
+        bay.save()
+        bay.save()  # nothing changed: no entry
+        bay.delete()
+    entries = list(AuditEntry.objects.filter(object_type="core.bay", object_id=str(bay.pk)).order_by("id"))
+    assert [e.action for e in entries] == ["create", "update", "delete"]
+    assert entries[1].changes == {"kind": ["alignment", "body"], "is_active": [True, False]}
+    assert entries[0].changes["code"] == [None, "Z09"]
+    assert entries[2].changes["code"] == ["Z09", None]
+    assert {(e.actor_id, e.store_id, e.client_ip) for e in entries} == {(manager.pk, world.sh.pk, "10.1.2.3")}
+
+
+def test_entries_cannot_be_changed_or_deleted_through_the_orm(world: World) -> None:
+    entry = AuditEntry.objects.first()
+    assert entry is not None
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.filter(pk=entry.pk).update(action="login")
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.all().delete()
+
+
+def test_verify_passes_then_finds_a_tampered_row(world: World) -> None:
+    checked, broken = audit_verify()
+    assert broken is None and checked == AuditEntry.objects.count()
+    call_command("audit", "verify")
+    victim = AuditEntry.objects.filter(store=world.sh).order_by("chain_seq")[3]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditentry SET object_repr = %s WHERE id = %s", ["forged", victim.pk])
+    _checked, broken = audit_verify()
+    assert broken is not None
+    assert (broken.entry_id, broken.chain_seq, broken.reason) == (victim.pk, 4, "entry content changed")
+    with pytest.raises(CommandError, match=f"entry id {victim.pk}"):
+        call_command("audit", "verify")
+
+
+def test_verify_finds_a_removed_row(world: World) -> None:
+    victim = AuditEntry.objects.filter(store=world.sz).order_by("chain_seq")[1]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditentry WHERE id = %s", [victim.pk])
+    _checked, broken = audit_verify()
+    assert broken is not None
+    assert (broken.chain, broken.chain_seq, broken.reason) == (world.sz.pk, 2, "entry missing before this one")
+
+
+def test_audit_page_searches_by_actor_store_and_date(world: World, client_for: Callable[[User], Client]) -> None:
+    with scope_of(world.user("manager")):
+        Bay.objects.create(store=world.sh, code="Z01", kind="wash")
+    client = client_for(world.user("auditor"))
+    page = client.get("/audit/", {"actor": "manager_sh", "store": world.sh.pk})
+    assert page.status_code == 200
+    assert page.context["page_obj"].paginator.count == 1
+    assert "Z01" in page.content.decode()
+    partial = client.get("/audit/", {"actor": "nobody"}, headers={"HX-Request": "true", "accept-language": "en"})
+    html = partial.content.decode()
+    assert "0 entries" in html and "No entries match." in html
+    assert "<html" not in html and html.strip().startswith('<div id="audit-results">')
+    bad = client.get("/audit/", {"date_from": "2026-05-02", "date_to": "2026-05-01"}, headers={"accept-language": "en"})
+    assert bad.context["form"].errors == {"date_to": ["The end date must not be before the start date."]}
+
+
+def test_store_manager_sees_only_own_store_entries(world: World, client_for: Callable[[User], Client]) -> None:
+    page = client_for(world.user("manager")).get("/audit/")
+    stores = {entry.store_id for entry in page.context["page_obj"].object_list}
+    assert stores == {world.sh.pk}
+
+
+def test_export_is_audited(world: World, client_for: Callable[[User], Client]) -> None:
+    response = client_for(world.user("auditor")).get("/audit/export/", {"actor": "manager_sh"})
+    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    assert body.startswith("\ufeff")
+    export = AuditEntry.objects.get(action="export")
+    assert export.actor_username == "auditor_sh"
+    assert export.changes == {"filters": {"actor": "manager_sh"}, "rows": 0}
+
+
+def test_permission_denial_is_audited(world: World, client_for: Callable[[User], Client]) -> None:
+    assert client_for(world.user("technician")).get("/audit/").status_code == 403
+    denial = AuditEntry.objects.get(action="permission_denied")
+    assert (denial.actor_username, denial.changes) == ("technician_sh", {"permission": "audit.view"})

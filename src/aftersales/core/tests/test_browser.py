@@ -1,0 +1,76 @@
+"""Headless Chromium: a service advisor signs in (Chinese by default) and switches to English."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aftersales.conftest import PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def browser_page(live_server: object) -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but Chromium is not installed (.ci/run installs it).")
+        pytest.skip("Chromium is not installed on this machine (apt-get install chromium).")
+    # Playwright's sync API runs an event loop in this thread; the test's own database use is synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1024, "height": 768})
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_advisor_signs_in_in_chinese_and_switches_to_english(live_server: object, browser_page: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    from aftersales.core.models import Bay, DealerGroup, Role, StaffMembership, Store, User
+
+    store = Store.objects.create(
+        group=DealerGroup.objects.create(code="G", name="集团"), code="SH01", name="上海浦东店"
+    )
+    Bay.objects.create(store=store, code="A01", kind="general_lift")
+    Bay.objects.create(store=store, code="A02", kind="general_lift")
+    advisor = User.objects.create_user(username="advisor_sh01", password=PASSWORD, full_name="李明轩")
+    StaffMembership.objects.create(user=advisor, store=store, role=Role.objects.get(code="advisor"))
+
+    page: Page = browser_page  # type: ignore[assignment]
+    page.goto(f"{live_server}/")
+    expect(page.locator("h1")).to_contain_text("售后系统")
+    page.fill("input[name=username]", "advisor_sh01")
+    page.fill("input[name=password]", "wrong-password")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("login-error")).to_have_text("用户名或密码不正确。")
+
+    page.fill("input[name=username]", "advisor_sh01")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("page-title")).to_have_text("今日 · 上海浦东店")
+    expect(page.get_by_test_id("card-bays_active")).to_have_text("2")
+    expect(page.get_by_test_id("current-user")).to_contain_text("李明轩")
+    expect(page.get_by_test_id("menu")).to_contain_text("门店")
+    expect(page.get_by_test_id("menu")).not_to_contain_text("审计日志")
+    screenshots = Path(os.environ.get("AFTERSALES_SCREENSHOTS", "/tmp"))
+    page.screenshot(path=str(screenshots / "today-zh.png"), full_page=True)
+
+    page.get_by_test_id("language-switcher").get_by_role("button", name="English").click()
+    expect(page.get_by_test_id("page-title")).to_have_text("Today · 上海浦东店")
+    expect(page.get_by_test_id("menu")).to_contain_text("Stores")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.screenshot(path=str(screenshots / "today-en.png"), full_page=True)

@@ -1,0 +1,72 @@
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, connections, transaction
+
+from aftersales.conftest import World
+from aftersales.core.services import number_next
+
+
+def test_numbers_run_per_store_type_and_year(world: World) -> None:
+    on = datetime(2026, 3, 1, tzinfo=UTC)
+    assert number_next(store=world.sh, doc_type="RO", on=on) == "RO-SH01-2026-000001"
+    assert number_next(store=world.sh, doc_type="RO", on=on) == "RO-SH01-2026-000002"
+    assert number_next(store=world.sz, doc_type="RO", on=on) == "RO-SZ01-2026-000001"
+    assert number_next(store=world.sh, doc_type="INV", on=on) == "INV-SH01-2026-000001"
+    assert number_next(store=world.sh, doc_type="RO", on=datetime(2027, 1, 2, tzinfo=UTC)) == "RO-SH01-2027-000001"
+
+
+def test_year_follows_the_stores_time_zone(world: World) -> None:
+    # 2026-12-31 17:00 UTC is already 2027-01-01 01:00 in Shanghai.
+    assert (
+        number_next(store=world.sh, doc_type="RO", on=datetime(2026, 12, 31, 17, tzinfo=UTC)) == "RO-SH01-2027-000001"
+    )
+
+
+def test_rolled_back_document_gives_its_number_back(world: World) -> None:
+    on = datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        number_next(store=world.sh, doc_type="APT", on=on)
+        raise RuntimeError("save failed")
+    assert number_next(store=world.sh, doc_type="APT", on=on) == "APT-SH01-2026-000001"
+
+
+def test_unknown_document_type_is_refused(world: World) -> None:
+    with pytest.raises(ValueError, match="Unknown document type"):
+        number_next(store=world.sh, doc_type="XX")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_get_no_duplicate_and_no_gap() -> None:
+    from aftersales.core.models import DealerGroup, Store
+
+    store = Store.objects.create(group=DealerGroup.objects.create(code="G", name="G"), code="CC01", name="并发店")
+    threads_count, per_thread = 8, 15
+    issued: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads_count)
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            for _ in range(per_thread):
+                with transaction.atomic():
+                    number = number_next(store=store, doc_type="RO", on=datetime(2026, 6, 1, tzinfo=UTC))
+                with lock:
+                    issued.append(number)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    expected = [f"RO-CC01-2026-{n:06d}" for n in range(1, threads_count * per_thread + 1)]
+    assert sorted(issued) == expected
+    assert connection.vendor in {"sqlite", "postgresql"}
