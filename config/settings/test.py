@@ -12,3 +12,5 @@ DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that tests with several threads share one database.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / "aftersales_test.sqlite3")}
+# Threads in tests (live server, concurrency tests) must not keep connections that block teardown.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
