@@ -17,20 +17,19 @@ from aftersales.core.api import router as core_router
 from aftersales.core.apikit import error_body, fields_from_validation
 from aftersales.core.errors import ApplicationError
 from aftersales.core.scope import AccessScope, set_scope
-from aftersales.core.services import client_ip_of, token_authenticate, token_digest
+from aftersales.core.services import client_ip_of, token_authenticate
 
 
 class BearerTokenAuth(HttpBearer):
     """``Authorization: Bearer <token>`` for integrations."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = token_authenticate(token)
-        if user is None:
+        api_token = token_authenticate(token)
+        if api_token is None:
             return None
+        user = api_token.user
         request.user = user
-        from aftersales.core.models import ApiToken
-
-        request.api_token_id = ApiToken.objects.filter(digest=token_digest(token)).values_list("pk", flat=True).first()  # type: ignore[attr-defined]
+        request.api_token_id = api_token.pk  # type: ignore[attr-defined]
         set_scope(AccessScope(user=user, client_ip=client_ip_of(request)))
         return user
 

@@ -115,3 +115,20 @@ def sqlite_database(path: Path) -> dict[str, object]:
         },
         "TEST": {"NAME": str(path.with_name(path.stem + "_test.sqlite3"))},
     }
+
+
+def huey_settings(*, redis_url: str, data_dir: Path, workers: int) -> dict[str, object]:
+    """Job queue settings: Redis when a URL is given, else a SQLite file in the data directory."""
+    settings: dict[str, object] = {
+        "name": "aftersales",
+        "immediate": False,
+        "utc": True,
+        "consumer": {"workers": workers, "worker_type": "thread"},
+    }
+    if redis_url:
+        if urlparse(redis_url).scheme not in {"redis", "rediss", "unix"}:
+            raise ImproperlyConfigured(f"REDIS_URL {redis_url!r} is not a redis:// URL.")
+        settings.update({"huey_class": "huey.PriorityRedisHuey", "url": redis_url})
+    else:
+        settings.update({"huey_class": "huey.SqliteHuey", "filename": str(data_dir / "jobs.sqlite3")})
+    return settings

@@ -6,7 +6,16 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_path, env_str, sqlite_database
+from config.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    huey_settings,
+    sqlite_database,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SRC_DIR = BASE_DIR / "src" / "aftersales"
@@ -128,17 +137,9 @@ API_PAGE_DEFAULT_LIMIT = 50
 API_PAGE_MAX_LIMIT = 500
 
 # Background jobs. SQLite storage in the data directory by default; Redis when REDIS_URL is set.
-_redis_url = env_str("REDIS_URL", "")
-HUEY: dict[str, object] = {
-    "name": "aftersales",
-    "immediate": False,
-    "utc": True,
-    "consumer": {"workers": env_int("AFTERSALES_WORKERS", 2, minimum=1), "worker_type": "thread"},
-}
-if _redis_url:
-    HUEY.update({"huey_class": "huey.PriorityRedisHuey", "url": _redis_url})
-else:
-    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "jobs.sqlite3")})
+HUEY = huey_settings(
+    redis_url=env_str("REDIS_URL", ""), data_dir=DATA_DIR, workers=env_int("AFTERSALES_WORKERS", 2, minimum=1)
+)
 
 DEMO_PASSWORD = env_str("AFTERSALES_DEMO_PASSWORD", "AfterSales@2026")
 

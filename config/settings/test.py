@@ -1,5 +1,6 @@
 """Settings for the test suite: fast hashing, jobs run inline, an isolated data directory."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -11,6 +12,7 @@ HUEY = {**HUEY, "immediate": True}
 DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that tests with several threads share one database.
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / "aftersales_test.sqlite3")}
+    # Named per process so that two test runs on one machine never share a file.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"aftersales_test_{os.getpid()}.sqlite3")}
 # Threads in tests (live server, concurrency tests) must not keep connections that block teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -117,8 +117,8 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
     return token
 
 
-def token_authenticate(raw: str) -> User | None:
-    """The active user behind a bearer token, or None. Marks the token used (at most once a minute)."""
+def token_authenticate(raw: str) -> ApiToken | None:
+    """The live token (with its active user) for a bearer value, or None. Marks it used at most once a minute."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
     now = timezone.now()
@@ -131,7 +131,7 @@ def token_authenticate(raw: str) -> User | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
 
 
 def number_next(*, store: Store, doc_type: str, on: datetime | None = None) -> str:

@@ -9,6 +9,7 @@ from django.contrib.auth import login, logout
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -275,7 +276,12 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    return _error(request, 500, _("Something went wrong on our side. The error has been logged; please try again."))
+    # Rendered without the request's context: the failure may be the database the menu needs.
+    message = _("Something went wrong on our side. The error has been logged; please try again.")
+    if request.path.startswith("/api/"):
+        return _error(request, 500, message)
+    html = render_to_string("errors/error.html", {"status": 500, "message": message})
+    return HttpResponse(html, status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

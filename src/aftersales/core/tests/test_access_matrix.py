@@ -184,3 +184,51 @@ def test_admin_site_is_for_admins_only(world: World, client_for: Callable[[User]
         if role != "admin":
             response = client_for(world.user(role)).get("/admin/")
             assert response.status_code == 302 and "/admin/login/" in response["Location"], role
+
+
+def test_admin_edits_a_role_and_it_takes_effect(world: World, client_for: Callable[[User], Client]) -> None:
+    advisor_role = Role.objects.get(code="advisor")
+    admin = client_for(world.user("admin"))
+    form = admin.get(f"/admin/core/role/{advisor_role.pk}/change/")
+    assert form.status_code == 200
+    response = admin.post(
+        f"/admin/core/role/{advisor_role.pk}/change/",
+        {
+            "code": "advisor",
+            "name": "服务顾问",
+            "name_en": "Service advisor",
+            "scope": "store",
+            "landing": "advisor",
+            "permissions": ["today.view", "tokens.manage", "audit.view"],
+        },
+    )
+    assert response.status_code == 302
+    assert Role.objects.get(code="advisor").permissions == ["today.view", "tokens.manage", "audit.view"]
+    advisor = client_for(world.user("advisor"))
+    assert advisor.get("/stores/").status_code == 403
+    assert advisor.get("/audit/").status_code == 200
+    from aftersales.core.models import AuditEntry
+
+    change = AuditEntry.objects.get(object_type="core.role", action="update")
+    assert change.actor_username == "admin_sh"
+    assert change.changes == {
+        "permissions": [["today.view", "stores.view", "tokens.manage"], ["today.view", "tokens.manage", "audit.view"]]
+    }
+
+
+def test_role_permissions_must_be_known(world: World, client_for: Callable[[User], Client]) -> None:
+    role = Role.objects.get(code="advisor")
+    response = client_for(world.user("admin")).post(
+        f"/admin/core/role/{role.pk}/change/",
+        {
+            "code": "advisor",
+            "name": "服务顾问",
+            "name_en": "x",
+            "scope": "store",
+            "landing": "advisor",
+            "permissions": ["everything"],
+        },
+    )
+    assert response.status_code == 200
+    assert "permissions" in response.context["adminform"].form.errors
+    assert Role.objects.get(code="advisor").permissions == ["today.view", "stores.view", "tokens.manage"]

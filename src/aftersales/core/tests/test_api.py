@@ -1,4 +1,5 @@
 import json
+import os
 from collections.abc import Callable
 
 from django.db import connection
@@ -198,3 +199,29 @@ def test_docs_page_uses_no_cdn(db: None) -> None:
     html = Client().get("/api/v1/docs").content.decode()
     assert "swagger-ui-bundle.js" in html
     assert "cdn." not in html and "unpkg" not in html
+
+
+def test_openapi_matches_the_committed_snapshot(db: None) -> None:
+    """docs/openapi.json is the published contract; regenerate it with AFTERSALES_UPDATE_OPENAPI=1."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from config.api import api
+
+    snapshot = Path(settings.BASE_DIR) / "docs" / "openapi.json"
+    current = json.dumps(api.get_openapi_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if os.environ.get("AFTERSALES_UPDATE_OPENAPI"):
+        snapshot.write_text(current, encoding="utf-8")
+    assert snapshot.read_text(encoding="utf-8") == current, "API changed: review and regenerate docs/openapi.json"
+
+
+def test_query_counts_are_pinned(world: World) -> None:
+    _token, raw = token_create(user=world.user("auditor"), name="counts")
+    client = Client()
+    expected = {"/api/v1/health": 2, "/api/v1/me": 4, "/api/v1/stores": 6, f"/api/v1/stores/{world.sh.pk}": 7}
+    for path, queries in expected.items():
+        client.get(path, headers=_bearer(raw))
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path, headers=_bearer(raw)).status_code == 200
+        assert len(captured) == queries, (path, [q["sql"] for q in captured])

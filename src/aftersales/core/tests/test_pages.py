@@ -105,3 +105,14 @@ def test_static_files_are_vendored(db: None) -> None:
     for path in ("vendor/bootstrap/bootstrap.min.css", "vendor/htmx/htmx.min.js", "vendor/echarts/echarts.min.js"):
         response = Client().get(f"/static/{path}")
         assert response.status_code == 200, path
+
+
+def test_server_error_page_is_friendly_even_without_the_database(db: None) -> None:
+    from django.test import RequestFactory
+
+    from aftersales.core.views import error_500
+
+    response = error_500(RequestFactory().get("/some/page/"))
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "系统出现错误，已记录该错误，请重试。" in html and "返回首页" in html

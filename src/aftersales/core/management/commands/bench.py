@@ -7,6 +7,7 @@ settings load it exactly as a deployment would; the child checks that they did.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -44,7 +45,14 @@ class Command(BaseCommand):
         generate.add_argument(
             "--years", type=int, default=1, help="Years of audit history, one entry per store and day (default 1)."
         )
-        run = actions.add_parser("run", help="Time API scenarios on a generated database.")
+        from bench.run import SCENARIOS
+
+        run = actions.add_parser(
+            "run",
+            help="Time API scenarios on a generated database.",
+            epilog="scenarios:\n" + "\n".join(f"  {name:<16} {spec.description}" for name, spec in SCENARIOS.items()),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         run.add_argument("--db", required=True, help="DATABASE_URL of a database filled by 'bench generate'.")
         run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="Scenarios to run (default: all).")
         run.add_argument("--iterations", type=int, default=200, help="Timed calls per scenario (default 200).")
@@ -155,7 +163,10 @@ def _ensure_generated(url: str) -> None:
 
 def _child_arguments(options: dict[str, Any]) -> list[str]:
     """Rebuild the command line of this invocation from its parsed options."""
-    arguments = ["bench", "--verbosity", str(options["verbosity"]), options["action"], "--db", options["db"]]
+    arguments = ["bench", "--verbosity", str(options["verbosity"])]
+    if options.get("traceback"):
+        arguments.append("--traceback")
+    arguments += [options["action"], "--db", options["db"]]
     if options["action"] == "generate":
         arguments += ["--scale", str(options["scale"]), "--users-per-store", str(options["users_per_store"])]
         arguments += ["--years", str(options["years"])]
