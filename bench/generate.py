@@ -25,6 +25,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from aftersales.core.audit import GENESIS, entry_digest
@@ -181,7 +182,11 @@ class Table:
         cache = self.adapted.setdefault(attname, {})
         key: object = id(value) if isinstance(value, dict | list) else value
         if key not in cache:
-            cache[key] = model_field.get_db_prep_save(value, connection)
+            if connection.vendor == "postgresql" and isinstance(model_field, models.JSONField):
+                # COPY takes JSON as text; serialised once here instead of by the driver on every row.
+                cache[key] = BaseDatabaseOperations.adapt_json_value(connection.ops, value, model_field.encoder)
+            else:
+                cache[key] = model_field.get_db_prep_save(value, connection)
             cache[("keep", key)] = value  # keeps the object alive so that its id is not reused
         return cache[key]
 
@@ -357,9 +362,11 @@ class _Generator:
         self.now = timezone.now()
 
     def table(self, model: type[models.Model], label: str) -> Table:
+        """Start writing rows of ``model``, counted under ``label``."""
         return Table(model, self.result, label)
 
     def run(self, *, scale: int, years: int) -> None:
+        """Write the whole dealer group."""
         groups = self.table(DealerGroup, "dealer_groups")
         group_id = groups.add(code=GROUP_CODE, name=GROUP_NAME)
         groups.flush()
@@ -375,6 +382,7 @@ class _Generator:
         self.reset_sequences()
 
     def stores(self, scale: int, group_id: int, brand_ids: list[int]) -> list[_StoreRow]:
+        """Write the stores and the brands each serves."""
         table = self.table(Store, "stores")
         links = self.table(Store.brands.through, "store_brands")
         stores = []
@@ -401,6 +409,7 @@ class _Generator:
         return stores
 
     def departments_and_bays(self, stores: list[_StoreRow]) -> None:
+        """Write every store's departments and bays."""
         departments = self.table(Department, "departments")
         bays = self.table(Bay, "bays")
         kinds = dict(Bay.Kind.choices)
@@ -414,6 +423,7 @@ class _Generator:
         bays.flush()
 
     def staff(self, stores: list[_StoreRow]) -> None:
+        """Write every store's users with their memberships, profiles and certificates."""
         users = self.table(User, "users")
         memberships = self.table(StaffMembership, "memberships")
         profiles = self.table(StaffProfile, "profiles")
@@ -529,7 +539,7 @@ class _Generator:
         heads.flush()
 
     def reset_sequences(self) -> None:
-        """Move the databases's id sequences past the ids assigned here (PostgreSQL)."""
+        """Move the database's id sequences past the ids assigned here (PostgreSQL)."""
         models_written: list[type[models.Model]] = [DealerGroup, Brand, Store, Store.brands.through, Department]
         models_written += [Bay, User, StaffMembership, StaffProfile, Certificate, AuditEntry]
         statements = connection.ops.sequence_reset_sql(no_style(), models_written)
