@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,6 +92,7 @@ class GenerateRefused(Exception):
 class GenerateResult:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # extra summary lines (bench.archive)
 
     @property
     def rows(self) -> int:
@@ -304,10 +306,17 @@ def _roles_for_store(roles: list[Role], users_per_store: int) -> list[tuple[Role
     return picked
 
 
-def generate(*, scale: int, users_per_store: int = 12, years: int = 1) -> GenerateResult:
-    """Insert a dealer group of ``scale`` stores into the empty default database and report the counts."""
+def generate(
+    *, scale: int, users_per_store: int = 12, years: int = 1, customers: int = 0, vehicles: int = 0
+) -> GenerateResult:
+    """Insert a dealer group of ``scale`` stores into the empty default database and report the counts.
+
+    With ``customers`` (and ``vehicles``), the customer archive of ``bench.archive`` goes in too.
+    """
     if not 1 <= scale <= MAX_SCALE or users_per_store < 1 or years < 0:
         raise ValueError(f"scale must be 1 to {MAX_SCALE}, users_per_store at least 1, years at least 0.")
+    if customers < 0 or vehicles < 0 or (vehicles and not customers):
+        raise ValueError("customers and vehicles must be at least 0, and vehicles need customers.")
     if Store.all_objects.exists():
         raise GenerateRefused(
             f"The database already holds {Store.all_objects.count()} stores; "
@@ -322,6 +331,10 @@ def generate(*, scale: int, users_per_store: int = 12, years: int = 1) -> Genera
     with fast_inserts(), transaction.atomic():
         generator = _Generator(result, users_per_store=users_per_store, roles=roles, password=password)
         generator.run(scale=scale, years=years)
+        if customers:
+            from bench.archive import archive_generate
+
+            result.notes += archive_generate(result, customers=customers, vehicles=vehicles)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -646,4 +659,87 @@ def summary_lines(result: GenerateResult) -> list[str]:
     return [
         f"Inserted {result.rows:,} rows in {result.seconds:.2f} s ({result.rows_per_second:,.0f} rows/s).",
         f"  {counts}",
+        *result.notes,
     ]
+
+
+# --- an Excel import file (bench run import) ---------------------------------------------------------
+
+
+def import_workbook(path: Path, *, rows: int, run: int) -> None:
+    """Write an import file of ``rows`` valid rows, each one customer with one vehicle, as a dealer fills it.
+
+    ``run`` (0-999) goes into every VIN, mobile and credit code, so that files of different runs
+    never clash with each other or with the archive that ``--customers`` generates.
+    """
+    import bisect
+    import itertools
+    import random
+
+    from aftersales.customers import excel, identifiers
+    from bench.archive import GIVEN_FIRST, GIVEN_SECOND, GIVEN_SINGLE, SURNAMES
+
+    if not 1 <= rows <= 999_999 or not 0 <= run <= 999:
+        raise ValueError("rows must be 1 to 999,999 and run 0 to 999.")
+    rng = random.Random(f"aftersales-bench-import-{run}")
+    surname_weights = list(itertools.accumulate(1 / (rank + 5) for rank in range(len(SURNAMES))))
+    districts = ("浦东新区", "徐汇区", "闵行区", "静安区", "杨浦区", "长宁区")
+    streets = ("世纪大道", "张杨路", "漕溪北路", "虹桥路", "南京西路", "四平路")
+    fuels = ("汽油", "汽油", "汽油", "混动", "插混", "纯电")
+    colours = ("珍珠白", "星空灰", "曜石黑", "极地银", "宝石蓝", "中国红")
+    vds_letters = "ABCDEFGHJKLMNPRSTUVWXYZ"  # a run's letters in VIN positions 4-8
+    vds = "".join(vds_letters[run // 23**power % 23] for power in range(5))
+    writer = excel.XlsxWriter(path, title=excel.SHEET_TITLE, shared_strings=True)  # as Excel saves it
+    writer.append([column.zh for column in excel.COLUMNS], style="header")
+    writer.append([column.en for column in excel.COLUMNS], style="note")
+    today = date.today()
+    for index in range(rows):
+        company = index % 10 == 9
+        surname = SURNAMES[bisect.bisect(surname_weights, rng.random() * surname_weights[-1])]
+        if company:
+            name = f"上海{rng.choice(streets)}{index}号汽车服务有限公司"
+        elif rng.random() < 0.25:
+            name = surname + rng.choice(GIVEN_SINGLE)
+        else:
+            name = surname + rng.choice(GIVEN_FIRST) + rng.choice(GIVEN_SECOND)
+        year = 2016 + index % 10
+        bought = date(year, 1 + index % 12, 1 + index % 28)
+        body = f"LSV{vds}0{'GHJKLMNPRS'[year - 2016]}A{index:06d}"
+        resident_id = ""
+        if not company and index % 2 == 0:
+            first = f"310115{date(1960, 1, 1) + timedelta(days=index % 15000):%Y%m%d}{index % 1000:03d}"
+            resident_id = first + identifiers.resident_id_check_char(first)
+        credit = f"91310115{run:03d}{index:06d}"
+        fuel = rng.choice(fuels)
+        plate_body = f"{index % 100000:05d}"
+        row = {
+            "kind": "公司" if company else "个人",
+            "name": name,
+            "mobile": f"1{3 + run % 7}{run:03d}{index:06d}",
+            "email": f"customer{index}@example.com" if index % 3 == 0 else None,
+            "province": "上海市",
+            "city": "上海市",
+            "district": rng.choice(districts),
+            "street": f"{rng.choice(streets)}{1 + index % 2000}号",
+            "resident_id": resident_id or None,
+            "uscc": credit + identifiers.uscc_check_char(credit) if company else None,
+            "emergency_contact": "张三" if index % 4 == 0 else None,
+            "emergency_phone": "13900001111" if index % 4 == 0 else None,
+            "source": rng.choice(("销售", "到店", "转介绍", "网络", "电话")),
+            "customer_class": "车队" if company else rng.choice(("普通", "普通", "普通", "VIP")),
+            "data_consent": "是",
+            "marketing_consent": "是" if index % 3 else "否",
+            "consent_channel": "纸质",
+            "vin": body[:8] + identifiers.vin_check_digit(body) + body[9:],
+            "plate": f"沪{'ABCDEFGHJKLMN'[index % 13]}{'D' if fuel in {'插混', '纯电'} else ''}{plate_body}",
+            "model_year": year,
+            "engine_no": f"E{index:07d}",
+            "colour": rng.choice(colours),
+            "fuel_type": fuel,
+            "purchase_date": bought,
+            "warranty_end": bought.replace(year=year + 3),
+            "mileage": 5000 + index % 150000,
+            "mileage_date": today - timedelta(days=1 + index % 300),
+        }
+        writer.append([row.get(column.key) for column in excel.COLUMNS])
+    writer.close()

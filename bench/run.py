@@ -98,6 +98,127 @@ def _stores(bench: BenchContext) -> Call:
     return lambda: bench.get(path)
 
 
+# The customer archive's scenarios (search_*, customer_detail, customer_timeline) register themselves.
+import bench.archive  # noqa: E402, F401
+
+# --- jobs: run once, only when named -------------------------------------------------------------------
+
+
+@dataclass
+class JobResult:
+    """The report of a job: the scenario line (one run: p50 = p95 = max) and the job's own lines."""
+
+    lines: list[str]
+
+    def line(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    run: Callable[[], JobResult]
+
+
+# Jobs change the database (and take a while), so they run only when named: ``bench run --db URL import``.
+JOBS: dict[str, Job] = {}
+
+
+def job(name: str, description: str) -> Callable[[Callable[[], JobResult]], Callable[[], JobResult]]:
+    """Register the decorated function as the job ``name``."""
+
+    def register(run: Callable[[], JobResult]) -> Callable[[], JobResult]:
+        if name in JOBS or name in SCENARIOS:
+            raise ValueError(f"Scenario {name!r} is registered twice.")
+        JOBS[name] = Job(name, description, run)
+        return run
+
+    return register
+
+
+IMPORT_ROWS = 100_000
+
+
+@job("import", f"Excel import of {IMPORT_ROWS:,} rows (customers with vehicles) by excel.import_run, synchronously")
+def _import() -> JobResult:
+    """Generate a valid 100,000-row file, import it into the first store as its manager, time it, then remove
+    the imported rows again (the job row, its audit entry and the customer numbers it used stay).
+
+    The file is generated in a child process, so that ``peak_mb``, this process's peak resident set
+    size (``getrusage(RUSAGE_SELF).ru_maxrss``), is the loaded application plus the import. ``queries``
+    counts the statements sent through Django's cursor (a COPY on PostgreSQL counts as none).
+    """
+    import os
+    import resource
+    import secrets
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from aftersales.customers import excel
+    from aftersales.customers.models import (
+        Customer,
+        CustomerPhone,
+        ImportJob,
+        MileageReading,
+        SearchKey,
+        Vehicle,
+        VehicleLink,
+    )
+
+    store = Store.all_objects.filter(is_active=True).order_by("code").first()
+    if store is None:
+        raise BenchFailure("No store: fill the database with `bench generate` first.")
+    members = StaffMembership.all_objects.filter(store=store, is_active=True).select_related("user")
+    member = members.filter(role__code="manager").first() or members.first()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench-import.xlsx"
+        code = (
+            "import sys, django; django.setup(); from pathlib import Path; from bench.generate import import_workbook; "
+            "import_workbook(Path(sys.argv[1]), rows=int(sys.argv[2]), run=int(sys.argv[3]))"
+        )
+        run = str(ImportJob.objects.count() % 1000)
+        subprocess.run(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-c", code, str(path), str(IMPORT_ROWS), run], check=True, env=dict(os.environ)
+        )
+        storage_name = f"bench-{secrets.token_hex(8)}.xlsx"
+        shutil.move(path, excel.imports_dir() / storage_name)
+    created = ImportJob.objects.create(
+        store=store,
+        created_by=member.user if member else None,
+        file_name="bench-import.xlsx",
+        storage_name=storage_name,
+    )
+    tables = (SearchKey, MileageReading, VehicleLink, CustomerPhone, Vehicle, Customer)
+    last_ids = {model: model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0 for model in tables}
+    gc.collect()
+    started = time.perf_counter_ns()
+    with CaptureQueriesContext(connection) as captured:
+        finished = excel.import_run(created.pk)
+    elapsed_ms = (time.perf_counter_ns() - started) / 1_000_000
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if finished is None or finished.status != ImportJob.Status.DONE or finished.error_rows:
+        raise BenchFailure(f"import: the job did not import every row: {finished.message if finished else 'not run'}")
+    if (finished.created_customers, finished.created_vehicles) != (IMPORT_ROWS, IMPORT_ROWS):
+        raise BenchFailure(f"import: {finished.message}")
+    with connection.cursor() as cursor:
+        for model in tables:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"DELETE FROM {table} WHERE id > %s", [last_ids[model]])  # noqa: S608 - a model's table
+    seconds = elapsed_ms / 1000
+    result = ScenarioResult("import", [elapsed_ms], len(captured.captured_queries))
+    return JobResult(
+        [
+            result.line(),
+            f"import rows={IMPORT_ROWS} seconds={seconds:.2f} rows_per_s={IMPORT_ROWS / seconds:.0f} "
+            f"peak_mb={peak_mb:.0f}",
+        ]
+    )
+
+
 # --- running ----------------------------------------------------------------------------------
 
 
@@ -128,7 +249,7 @@ def percentile(ordered: list[float], rank: float) -> float:
 
 def unknown_scenarios(names: Iterable[str]) -> list[str]:
     """Return the names that are not registered."""
-    return [name for name in names if name not in SCENARIOS]
+    return [name for name in names if name not in SCENARIOS and name not in JOBS]
 
 
 def bench_user() -> User:
@@ -149,7 +270,7 @@ def bench_user() -> User:
     )
 
 
-def run_scenarios(names: list[str], *, iterations: int, warmup: int) -> Iterator[ScenarioResult]:
+def run_scenarios(names: list[str], *, iterations: int, warmup: int) -> Iterator[ScenarioResult | JobResult]:
     """Time each scenario: ``warmup`` untimed calls, ``iterations`` timed ones, then one call with queries counted."""
     if iterations < 1 or warmup < 0:
         raise ValueError("iterations must be at least 1 and warmup at least 0.")
@@ -166,7 +287,10 @@ def run_scenarios(names: list[str], *, iterations: int, warmup: int) -> Iterator
     gc.freeze()
     try:
         for name in names:
-            yield _run_one(SCENARIOS[name], bench, iterations=iterations, warmup=warmup)
+            if name in JOBS:
+                yield JOBS[name].run()
+            else:
+                yield _run_one(SCENARIOS[name], bench, iterations=iterations, warmup=warmup)
     finally:
         gc.unfreeze()
         if ApiToken.objects.filter(pk=token.pk, revoked_at=None).exists():

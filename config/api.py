@@ -18,6 +18,9 @@ from aftersales.core.apikit import error_body, fields_from_validation
 from aftersales.core.errors import ApplicationError
 from aftersales.core.scope import AccessScope, set_scope
 from aftersales.core.services import client_ip_of, token_authenticate
+from aftersales.customers.api import router as customers_router
+from aftersales.customers.api_imports import router as customer_imports_router
+from aftersales.customers.api_privacy import router as customer_privacy_router
 
 
 class BearerTokenAuth(HttpBearer):
@@ -92,3 +95,6 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/", core_router)
+api.add_router("/", customers_router)
+api.add_router("/", customer_imports_router)
+api.add_router("/", customer_privacy_router)

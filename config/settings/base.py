@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "ninja",
     "aftersales.core",
+    "aftersales.customers",
 ]
 
 MIDDLEWARE = [
@@ -141,7 +142,13 @@ HUEY = huey_settings(
     redis_url=env_str("REDIS_URL", ""), data_dir=DATA_DIR, workers=env_int("AFTERSALES_WORKERS", 2, minimum=1)
 )
 
+# Personal data at rest: Fernet keys (first encrypts, all decrypt) and the key of the search digests.
+# Unset on a single local machine: both are then derived from SECRET_KEY.
+DATA_KEYS = env_list("AFTERSALES_DATA_KEYS", [])
+HASH_KEY = env_str("AFTERSALES_HASH_KEY", "")
+
 DEMO_PASSWORD = env_str("AFTERSALES_DEMO_PASSWORD", "AfterSales@2026")
+DEMO_CUSTOMERS_PER_STORE = env_int("AFTERSALES_DEMO_CUSTOMERS_PER_STORE", 2000, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -2,13 +2,17 @@
 
 from config.env import env_bool, env_int, env_str
 from config.settings.base import *  # noqa: F403
-from config.settings.base import STORAGES
+from config.settings.base import DATA_KEYS, HASH_KEY, STORAGES
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters in production.")
+if not DATA_KEYS or not HASH_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Set AFTERSALES_DATA_KEYS and AFTERSALES_HASH_KEY in production (personal data keys).")
 DEBUG = False
 SESSION_COOKIE_SECURE = env_bool("AFTERSALES_SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

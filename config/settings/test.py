@@ -16,3 +16,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"aftersales_test_{os.getpid()}.sqlite3")}
 # Threads in tests (live server, concurrency tests) must not keep connections that block teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEMO_CUSTOMERS_PER_STORE = 24
+# Files the tests write (documents, imports) go to a per-process temporary folder, not var/.
+DATA_DIR = Path(tempfile.gettempdir()) / f"aftersales_test_data_{os.getpid()}"
+DATA_DIR.mkdir(exist_ok=True)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.test import Client
 
@@ -20,6 +23,16 @@ PASSWORD = "Correct-Horse-Battery-9"
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations() -> None:
     call_command("translations", verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_data_dir() -> Iterator[None]:
+    """Remove the per-run data folder (uploaded documents, import files) after the session."""
+    yield
+    from django.conf import settings
+
+    if str(settings.DATA_DIR).startswith(tempfile.gettempdir()):
+        shutil.rmtree(settings.DATA_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -56,14 +69,21 @@ def world(db: None) -> World:
     sh.brands.set([brand])
     world = World(sh=sh, sz=sz)
     roles = {role.code: role for role in Role.objects.all()}
-    for store, suffix in ((sh, "sh"), (sz, "sz")):
-        for default in ROLE_DEFAULTS:
-            user = User.objects.create_user(
-                username=f"{default.code}_{suffix}", password=PASSWORD, full_name=default.name
-            )
-            StaffMembership.objects.create(user=user, store=store, role=roles[default.code])
-            world.users[user.username] = user
-    world.users["outsider"] = User.objects.create_user(username="outsider", password=PASSWORD)
+    # Users and memberships in bulk (no per-row audit): the matrix builds this world hundreds of times.
+    hashed = make_password(PASSWORD)
+    users = [
+        User(username=f"{default.code}_{suffix}", password=hashed, full_name=default.name)
+        for suffix in ("sh", "sz")
+        for default in ROLE_DEFAULTS
+    ]
+    users.append(User(username="outsider", password=hashed))
+    User.objects.bulk_create(users)
+    world.users = {user.username: user for user in User.objects.all()}
+    StaffMembership.objects.bulk_create(
+        StaffMembership(user=world.users[f"{default.code}_{suffix}"], store=store, role=roles[default.code])
+        for store, suffix in ((sh, "sh"), (sz, "sz"))
+        for default in ROLE_DEFAULTS
+    )
     return world
 
 

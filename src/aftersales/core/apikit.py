@@ -117,7 +117,7 @@ def paginate(
     query: ListQuery,
     *,
     ordering_fields: tuple[str, ...],
-    default_ordering: tuple[str, ...],
+    default_ordering: tuple[Any, ...],
 ) -> dict[str, Any]:
     """Order, count and slice ``queryset`` by the list convention. Unknown orderings are a 422."""
     if query.ordering:
@@ -129,7 +129,7 @@ def paginate(
                 field="ordering",
                 status=422,
             )
-        ordering: tuple[str, ...] = (query.ordering, "pk")
+        ordering: tuple[Any, ...] = (query.ordering, "pk")
     else:
         ordering = (*default_ordering, "pk")
     limit = min(query.limit, settings.API_PAGE_MAX_LIMIT)

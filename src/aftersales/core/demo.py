@@ -6,6 +6,7 @@ missing, so later areas can extend it safely.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -120,6 +121,10 @@ NAMES = {
 }
 
 
+# Business areas add their demo data here (from AppConfig.ready); each returns the rows it created.
+DEMO_EXTENSIONS: list[Callable[[], int]] = []
+
+
 @dataclass
 class DemoSummary:
     usernames: list[str]
@@ -217,4 +222,6 @@ def demo_install() -> DemoSummary:
         user=admin, store=Store.all_objects.get(code="SH01"), defaults={"role": roles["admin"]}
     )
     created += new
+    for extension in DEMO_EXTENSIONS:
+        created += extension()
     return DemoSummary(usernames=usernames, created=created)

@@ -2,10 +2,13 @@
 
 A permission is a menu or an operation. Roles are rows (editable by an admin); this module only
 declares which permissions exist and what each role starts with when it is first installed.
+Business areas add theirs with ``register`` from their AppConfig.ready(); the data migration that
+ships a new permission also grants it to the existing roles named in ``grants``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
@@ -33,7 +36,7 @@ class RoleDefault:
 
 _EVERYONE = ("today.view", "stores.view", "tokens.manage")
 
-ROLE_DEFAULTS: tuple[RoleDefault, ...] = (
+ROLE_DEFAULTS: list[RoleDefault] = [
     RoleDefault("admin", "系统管理员", "System admin", "group", "manager", tuple(PERMISSIONS)),
     RoleDefault("manager", "店长", "Store manager", "store", "manager", (*_EVERYONE, "staff.view", "audit.view")),
     RoleDefault("advisor", "服务顾问", "Service advisor", "store", "advisor", _EVERYONE),
@@ -46,4 +49,19 @@ ROLE_DEFAULTS: tuple[RoleDefault, ...] = (
     RoleDefault("purchaser", "采购员", "Purchaser", "store", "parts", _EVERYONE),
     RoleDefault("finance", "财务", "Finance", "store", "finance", _EVERYONE),
     RoleDefault("auditor", "总部审计", "HQ auditor", "group", "auditor", (*_EVERYONE, "staff.view", "audit.view")),
-)
+]
+
+
+def register(permissions: Mapping[str, Promise], grants: dict[str, tuple[str, ...]]) -> None:
+    """Add an area's permissions; extend the built-in roles' defaults by ``grants`` (admin gets all)."""
+    PERMISSIONS.update(permissions)
+    unknown = {code for codes in grants.values() for code in codes} - set(PERMISSIONS)
+    if unknown:
+        raise ValueError(f"Unknown permissions granted: {sorted(unknown)}")
+
+    def extended(role: RoleDefault) -> RoleDefault:
+        extra = tuple(permissions) if role.code == "admin" else grants.get(role.code, ())
+        codes = (*role.permissions, *(code for code in extra if code not in role.permissions))
+        return RoleDefault(role.code, role.name, role.name_en, role.scope, role.landing, codes)
+
+    ROLE_DEFAULTS[:] = [extended(role) for role in ROLE_DEFAULTS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -155,6 +156,10 @@ class TodayView:
     charts: list[Chart]
 
 
+# Business areas add their landing-page figures: f(user, store, landing) -> cards.
+TODAY_EXTENSIONS: list[Callable[[User, Store | None, str], list[Card]]] = []
+
+
 def _start_of_day(store: Store | None) -> datetime:
     zone = store.zone if store else timezone.get_current_timezone()
     return timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -271,6 +276,8 @@ def today_view(*, user: User, store: Store | None, landing: str) -> TodayView:
         charts.append(
             Chart("audit_7_days", _("Audit entries, last 7 days"), "bar", [d.strftime("%m-%d") for d in days], counts)
         )
+    for extension in TODAY_EXTENSIONS:
+        cards += extension(user, store, landing)
     cards.append(
         Card(
             "my_tokens",

@@ -28,6 +28,9 @@ class AuditEntry(models.Model):
         LOCKED_OUT = "locked_out", _("Locked out")
         PERMISSION_DENIED = "permission_denied", _("Permission denied")
         EXPORT = "export", _("Data export")
+        REVEAL = "reveal", _("Personal data revealed")
+        MERGE = "merge", _("Records merged")
+        ANONYMISE = "anonymise", _("Personal data anonymised")
         TOKEN_CREATED = "token_created", _("API token created")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
 

@@ -45,6 +45,8 @@ class AuditedModel(models.Model):
         with transaction.atomic():
             super().save(*args, **kwargs)
             after = self.audit_values()
+            # Compare only audited fields: excluded ones (password hashes, ciphers) never reach the trail.
+            before = {key: value for key, value in before.items() if key in after} if before is not None else None
             audit_record_change(instance=self, action="create" if creating else "update", before=before, after=after)
         self._loaded_values = {**(before or {}), **after}
 

@@ -44,7 +44,14 @@ def test_token_create_use_and_revoke(world: World) -> None:
             "store_name": "上海店",
             "role_code": "advisor",
             "role_name": "服务顾问",
-            "permissions": ["stores.view", "today.view", "tokens.manage"],
+            "permissions": [
+                "customers.edit",
+                "customers.view",
+                "customers.view_personal",
+                "stores.view",
+                "today.view",
+                "tokens.manage",
+            ],
         }
     ]
     assert client.delete("/api/v1/auth/token", headers=_bearer(raw)).status_code == 204

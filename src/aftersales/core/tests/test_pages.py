@@ -28,7 +28,7 @@ def test_advisor_today_has_own_cards_only(world: World, client_for: Callable[[Us
     token_create(user=world.user("advisor"), name="x")
     response = client_for(world.user("advisor")).get("/")
     assert response.status_code == 200
-    assert _cards(response) == {"bays_active": 3, "staff": 12, "my_tokens": 1}
+    assert _cards(response) == {"bays_active": 3, "staff": 12, "customers_today": 0, "my_tokens": 1}
     charts = {c["key"]: c for c in response.context["charts"]}
     assert charts["bays_by_type"]["values"] == [1, 2]
 
@@ -46,9 +46,19 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         response = client_for(world.user(role)).get("/")
         return [item.url_name for item in response.context["menu"]]
 
-    assert menu("technician") == ["core:today", "core:stores", "core:tokens"]
-    assert menu("manager") == ["core:today", "core:stores", "core:staff", "core:audit", "core:tokens"]
-    assert menu("admin") == ["core:today", "core:stores", "core:staff", "core:audit", "core:tokens"]
+    everything = [
+        "core:today",
+        "customers:list",
+        "customer_quality:review_queue",
+        "core:stores",
+        "core:staff",
+        "core:audit",
+        "core:tokens",
+    ]
+    assert menu("technician") == ["core:today", "customers:list", "core:stores", "core:tokens"]
+    assert menu("manager") == everything
+    assert menu("admin") == everything
+    assert menu("purchaser") == ["core:today", "core:stores", "core:tokens"]
 
 
 def test_store_switcher_only_offers_and_accepts_visible_stores(

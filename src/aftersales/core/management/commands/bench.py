@@ -45,6 +45,12 @@ class Command(BaseCommand):
         generate.add_argument(
             "--years", type=int, default=1, help="Years of audit history, one entry per store and day (default 1)."
         )
+        generate.add_argument(
+            "--customers", type=int, default=0, help="Customers of the archive, spread over the stores (default 0)."
+        )
+        generate.add_argument(
+            "--vehicles", type=int, default=0, help="Vehicles of the archive, owned by those customers (default 0)."
+        )
         from bench.run import SCENARIOS
 
         run = actions.add_parser(
@@ -112,7 +118,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Database {_shown(url)} migrated in {time.perf_counter() - started:.2f} s.")
         try:
             result = generate(
-                scale=options["scale"], users_per_store=options["users_per_store"], years=options["years"]
+                scale=options["scale"],
+                users_per_store=options["users_per_store"],
+                years=options["years"],
+                customers=options["customers"],
+                vehicles=options["vehicles"],
             )
         except (GenerateRefused, ValueError) as error:
             raise CommandError(str(error)) from None
@@ -170,6 +180,7 @@ def _child_arguments(options: dict[str, Any]) -> list[str]:
     if options["action"] == "generate":
         arguments += ["--scale", str(options["scale"]), "--users-per-store", str(options["users_per_store"])]
         arguments += ["--years", str(options["years"])]
+        arguments += ["--customers", str(options["customers"]), "--vehicles", str(options["vehicles"])]
     else:
         arguments += ["--iterations", str(options["iterations"]), "--warmup", str(options["warmup"])]
         arguments += options["scenarios"]

@@ -1,0 +1,180 @@
+"""Excel import / export API: the template, uploads (run as background jobs), job progress, error
+reports and the export of the customer list."""
+
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from aftersales.core.access import authorize, can
+from aftersales.core.api import ERRORS
+from aftersales.core.apikit import InputSchema
+from aftersales.core.errors import ApplicationError
+from aftersales.core.models import Store, User
+from aftersales.core.routing import active_store_id, operation
+from aftersales.core.scope import current_scope
+from aftersales.customers import excel
+from aftersales.customers.models import ImportJob
+
+router = Router(tags=["import / export"])
+
+
+def _xlsx(description: str) -> dict[str, Any]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {200: {"description": description, "content": {excel.XLSX_CONTENT_TYPE: binary}}}}
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _visible_store_ids() -> frozenset[int] | None:
+    scope = current_scope()
+    return scope.store_ids if scope is not None else None
+
+
+def _session_store_id(request: HttpRequest) -> int | None:
+    return active_store_id(request) if hasattr(request, "session") else None
+
+
+def _upload_store(request: HttpRequest) -> Store:
+    """The store an upload imports into: the session's active store, else the user's first store."""
+    store_id = _session_store_id(request)
+    store = Store.objects.filter(pk=store_id, is_active=True).first() if store_id else None
+    store = store or Store.objects.filter(is_active=True).order_by("code").first()
+    if store is None:
+        raise ApplicationError(_("You are not a member of any store."), code="no_store", status=403)
+    authorize(request.user, "customers.import", store_id=store.pk)
+    return store
+
+
+def _job(request: HttpRequest, job_id: int) -> ImportJob:
+    """A job of a store the user sees (else 404) and may import in (else 403)."""
+    job = excel.import_job_get(job_id=job_id, store_ids=_visible_store_ids())
+    authorize(request.user, "customers.import", store_id=job.store_id)
+    return job
+
+
+def _download(file: Any, filename: str) -> FileResponse:
+    response = FileResponse(file, as_attachment=True, filename=filename, content_type=excel.XLSX_CONTENT_TYPE)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class ImportJobOut(Schema):
+    id: int
+    status: Literal["queued", "running", "done", "failed"]
+    mode: Literal["valid_rows", "all_or_nothing"]
+    dry_run: bool
+    file_name: str
+    store: str
+    created_by: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    total_rows: int = Field(description="Data rows in the file (an estimate from the sheet while running).")
+    processed_rows: int = Field(description="Rows checked so far.")
+    progress: int = Field(description="Percent of the rows checked; 100 when the job has finished.")
+    created_customers: int = Field(description="Customers imported (a dry run: customers that would be).")
+    created_vehicles: int = Field(description="Vehicles imported (a dry run: vehicles that would be).")
+    error_rows: int
+    errors_url: str | None = Field(description="The error report (.xlsx) when rows had errors.")
+    message: str
+
+
+def job_out(job: ImportJob) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "mode": job.mode,
+        "dry_run": job.dry_run,
+        "file_name": job.file_name,
+        "store": job.store.code,
+        "created_by": job.created_by.username if job.created_by else None,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "total_rows": job.total_rows,
+        "processed_rows": job.processed_rows,
+        "progress": excel.job_progress(job),
+        "created_customers": job.created_customers,
+        "created_vehicles": job.created_vehicles,
+        "error_rows": job.error_rows,
+        "errors_url": reverse("api:import_errors", kwargs={"job_id": job.pk}) if job.error_file else None,
+        "message": job.message,
+    }
+
+
+@router.get(
+    "/customers/import/template",
+    response={200: None, **ERRORS},
+    openapi_extra=_xlsx("The import template: one sheet, one row per customer with at most one vehicle."),
+)
+@operation("customers.import")
+def import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(excel.template_workbook(), content_type=excel.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="customer-import-template.xlsx"'
+    return response
+
+
+@router.post("/customers/import", response={202: ImportJobOut, **ERRORS})
+@operation("customers.import")
+def import_upload(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    mode: Form[Literal["valid_rows", "all_or_nothing"]] = "valid_rows",
+    dry_run: Form[bool] = False,
+) -> Status[dict[str, Any]]:
+    """Upload a filled template (.xlsx, at most 20 MB) into your active store; the import runs in the
+    background: poll the job for its progress."""
+    job = excel.import_job_create(
+        actor=_user(request), store=_upload_store(request), upload=file, mode=mode, dry_run=dry_run
+    )
+    return Status(202, job_out(job))
+
+
+@router.get("/customers/import/{job_id}", response={200: ImportJobOut, **ERRORS})
+@operation("customers.import")
+def import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
+    return job_out(_job(request, job_id))
+
+
+@router.get(
+    "/customers/import/{job_id}/errors",
+    response={200: None, **ERRORS},
+    openapi_extra=_xlsx("The rows with errors as uploaded, each with its errors by column; fix and upload again."),
+)
+@operation("customers.import")
+def import_errors(request: HttpRequest, job_id: int) -> FileResponse:
+    job = _job(request, job_id)
+    return _download(excel.import_error_path(job).open("rb"), f"import-{job.pk}-errors.xlsx")
+
+
+class ExportQuery(InputSchema):
+    q: str | None = Field(
+        default=None, max_length=50, description="Plate, VIN, mobile, name, pinyin initials or number."
+    )
+    customer_class: Literal["vip", "regular", "fleet", "lapsed"] | None = None
+    home_store: int | None = None
+
+
+@router.get(
+    "/customers/export",
+    response={200: None, **ERRORS},
+    openapi_extra=_xlsx("The filtered customer list with current vehicles; personal data masked by role. Audited."),
+)
+@operation("customers.export")
+def customers_export(request: HttpRequest, query: Query[ExportQuery]) -> FileResponse:
+    file, _rows = excel.customers_export(
+        actor=_user(request),
+        store_id=_session_store_id(request),
+        personal=can(request.user, "customers.view_personal"),
+        q=query.q,
+        customer_class=query.customer_class,
+        home_store_id=query.home_store,
+    )
+    return _download(file, f"customers-{timezone.localdate():%Y%m%d}.xlsx")

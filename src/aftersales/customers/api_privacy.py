@@ -1,0 +1,198 @@
+"""Privacy API: document copies (with consent), personal-information export, consent withdrawal,
+anonymisation."""
+
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from aftersales.core.api import ERRORS
+from aftersales.core.apikit import InputSchema
+from aftersales.core.errors import ApplicationError
+from aftersales.core.models import User
+from aftersales.core.routing import operation
+from aftersales.customers import documents, pi_requests
+from aftersales.customers.models import Customer, CustomerDocument, Vehicle
+
+router = Router(tags=["privacy"])
+
+DocumentKind = Literal["id_card", "driving_licence", "vehicle_licence", "business_licence"]
+
+_FILE_TYPES = ("image/jpeg", "image/png", "application/pdf")
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _customer(customer_id: int) -> Customer:
+    customer = Customer.objects.select_related("home_store").filter(pk=customer_id).first()
+    if customer is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    return customer
+
+
+class CustomerDocumentOut(Schema):
+    id: int
+    kind: str
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    vehicle_id: int | None
+    consent_at: datetime
+    uploaded_at: datetime
+    uploaded_by: str | None
+
+
+def _document_out(document: CustomerDocument) -> dict[str, Any]:
+    return {
+        "id": document.pk,
+        "kind": document.kind,
+        "file_name": document.file_name,
+        "content_type": document.content_type,
+        "size": document.size,
+        "sha256": document.sha256,
+        "vehicle_id": document.vehicle_id,
+        "consent_at": document.consent_at,
+        "uploaded_at": document.uploaded_at,
+        "uploaded_by": document.uploaded_by.username if document.uploaded_by else None,
+    }
+
+
+@router.get("/customers/{customer_id}/documents", response={200: list[CustomerDocumentOut], **ERRORS})
+@operation("customers.view_personal")
+def customer_document_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
+    customer = _customer(customer_id)
+    return [
+        _document_out(document)
+        for document in CustomerDocument.objects.filter(customer=customer).select_related("uploaded_by").order_by("pk")
+    ]
+
+
+@router.post("/customers/{customer_id}/documents", response={201: CustomerDocumentOut, **ERRORS})
+@operation("customers.edit")
+def customer_document_upload(
+    request: HttpRequest,
+    customer_id: int,
+    kind: Form[DocumentKind],
+    file: File[UploadedFile],
+    vehicle_id: Form[int | None] = None,
+) -> Status[dict[str, Any]]:
+    """Upload a JPEG, PNG or PDF copy (at most 10 MB); the customer's data-processing consent must be recorded."""
+    customer = _customer(customer_id)
+    vehicle = None
+    if vehicle_id is not None:
+        vehicle = Vehicle.objects.filter(pk=vehicle_id).first()
+        if vehicle is None:
+            raise ApplicationError(_("No such vehicle."), field="vehicle_id", status=422)
+    document = documents.document_upload(
+        actor=_user(request), customer=customer, kind=kind, uploaded_file=file, vehicle=vehicle
+    )
+    return Status(201, _document_out(document))
+
+
+@router.get(
+    "/customers/{customer_id}/documents/{document_id}",
+    response={200: None, **ERRORS},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The document file, shown inline; every download is audited.",
+                "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in _FILE_TYPES},
+            }
+        }
+    },
+)
+@operation("customers.view_personal")
+def customer_document_download(request: HttpRequest, customer_id: int, document_id: int) -> FileResponse:
+    document = documents.document_get(customer_id=customer_id, document_id=document_id)
+    return documents.document_response(document, actor=_user(request))
+
+
+@router.delete("/customers/{customer_id}/documents/{document_id}", response={204: None, **ERRORS})
+@operation("customers.edit")
+def customer_document_delete(request: HttpRequest, customer_id: int, document_id: int) -> Status[None]:
+    documents.document_delete(actor=_user(request), customer_id=customer_id, document_id=document_id)
+    return Status(204, None)
+
+
+class PiExportQuery(InputSchema):
+    format: Literal["json", "xlsx"] = "json"
+
+
+@router.get(
+    "/customers/{customer_id}/pi-export",
+    response={200: None, **ERRORS},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Everything stored about the person: JSON, or an Excel workbook with a sheet per "
+                "section. Audited.",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    },
+                },
+            }
+        }
+    },
+)
+@operation("customers.privacy")
+def customer_pi_export(request: HttpRequest, customer_id: int, query: Query[PiExportQuery]) -> HttpResponse:
+    export = pi_requests.pi_export_file(actor=_user(request), customer=_customer(customer_id), file_format=query.format)
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class CustomerAnonymiseIn(InputSchema):
+    reason: str = Field(min_length=1, max_length=pi_requests.REASON_MAX_LENGTH)
+
+
+class CustomerAnonymisedOut(Schema):
+    id: int
+    number: str
+    name: str
+    anonymised_at: datetime
+
+
+@router.post("/customers/{customer_id}/anonymise", response={200: CustomerAnonymisedOut, **ERRORS})
+@operation("customers.privacy")
+def customer_anonymise(request: HttpRequest, customer_id: int, payload: CustomerAnonymiseIn) -> Customer:
+    """Remove the person's personal data; refused (422) when already done or while a legal hold applies."""
+    return pi_requests.customer_anonymise(actor=_user(request), customer_id=customer_id, reason=payload.reason)
+
+
+class CustomerConsentWithdrawIn(InputSchema):
+    which: Literal["marketing", "data"]
+
+
+class CustomerConsentOut(Schema):
+    marketing_consent: bool
+    marketing_consent_at: datetime | None
+    data_consent: bool
+    data_consent_at: datetime | None
+    documents: int = Field(description="Document copies still kept (none without data-processing consent).")
+
+
+@router.post("/customers/{customer_id}/consent/withdraw", response={200: CustomerConsentOut, **ERRORS})
+@operation("customers.privacy")
+def customer_consent_withdraw(
+    request: HttpRequest, customer_id: int, payload: CustomerConsentWithdrawIn
+) -> dict[str, Any]:
+    """Record the withdrawal of a consent; withdrawing data-processing consent deletes the document copies."""
+    customer = pi_requests.consent_withdraw(actor=_user(request), customer_id=customer_id, which=payload.which)
+    return {
+        "marketing_consent": customer.marketing_consent,
+        "marketing_consent_at": customer.marketing_consent_at,
+        "data_consent": customer.data_consent,
+        "data_consent_at": customer.data_consent_at,
+        "documents": CustomerDocument.objects.filter(customer=customer).count(),
+    }

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomersConfig(AppConfig):
+    name = "aftersales.customers"
+    label = "customers"
+    verbose_name = _("Customer archive")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from aftersales.core.demo import DEMO_EXTENSIONS
+        from aftersales.core.navigation import MENU, MenuItem
+        from aftersales.core.permissions import register
+        from aftersales.core.selectors import TODAY_EXTENSIONS
+        from aftersales.customers.demo import archive_demo_install
+        from aftersales.customers.landing import archive_cards
+        from aftersales.customers.permissions import GRANTS, PERMISSIONS
+
+        register(PERMISSIONS, GRANTS)
+        DEMO_EXTENSIONS.append(archive_demo_install)
+        TODAY_EXTENSIONS.append(archive_cards)
+        MENU.insert(1, MenuItem("customers:list", _("Customers"), "bi-person-vcard", "customers.view"))
+        MENU.insert(
+            2, MenuItem("customer_quality:review_queue", _("Archive review"), "bi-clipboard-check", "customers.review")
+        )

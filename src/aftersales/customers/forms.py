@@ -1,0 +1,371 @@
+"""Forms of the archive pages: they parse what a person typed; the services validate identifiers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.forms import BoundField
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.models import Store
+from aftersales.customers.models import Customer, Vehicle, VehicleModel
+
+MAX_MOBILES = 5
+MAX_TAGS = 20
+_TAG_SEPARATORS = re.compile(r"[,，、;；]")
+
+
+class LinesField(forms.Field):
+    """A textarea read as a list of non-empty lines (one mobile number per line)."""
+
+    widget = forms.Textarea
+
+    def __init__(self, *, max_lines: int, max_line_length: int, **kwargs: Any) -> None:
+        self.max_lines = max_lines
+        self.max_line_length = max_line_length
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in self.empty_values:
+            return []
+        lines = value if isinstance(value, list) else str(value).splitlines()
+        return [line.strip() for line in lines if line.strip()]
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if len(value) > self.max_lines:
+            raise forms.ValidationError(_("Enter at most %(n)s numbers.") % {"n": self.max_lines}, code="max_lines")
+        if any(len(line) > self.max_line_length for line in value):
+            raise forms.ValidationError(_("One of the lines is too long."), code="max_length")
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # Browsers send textarea line breaks as CRLF: compare the parsed lines, not the raw text.
+        return self.to_python(initial) != self.to_python(data)
+
+
+class TagsField(forms.CharField):
+    """Tags typed as one line, separated by commas (ASCII or Chinese) or 、."""
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list):
+            return value
+        text = super().to_python(value) or ""
+        return list(dict.fromkeys(tag.strip() for tag in _TAG_SEPARATORS.split(text) if tag.strip()))
+
+    def validate(self, value: Any) -> None:
+        if len(value) > MAX_TAGS:
+            raise forms.ValidationError(_("Enter at most %(n)s tags.") % {"n": MAX_TAGS}, code="max_tags")
+        if any(len(tag) > 30 for tag in value):
+            raise forms.ValidationError(_("A tag may have at most 30 characters."), code="max_length")
+
+    def run_validators(self, value: Any) -> None:
+        # The length validators of CharField apply to the typed text, checked in clean() below.
+        return
+
+    def clean(self, value: Any) -> Any:
+        if value and len(str(value)) > 500:
+            raise forms.ValidationError(_("Enter at most %(n)s characters.") % {"n": 500}, code="max_length")
+        return super().clean(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial or "") != self.to_python(data or "")
+
+
+class StyledBoundField(BoundField):
+    """Marks an input with errors ``is-invalid`` so Bootstrap shows it red."""
+
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: forms.Widget | None = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            base = (widget or self.field.widget).attrs.get("class", "")
+            attrs["class"] = f"{attrs.get('class', base)} is-invalid".strip()
+        return attrs
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ArchiveForm(forms.Form):
+    """Bootstrap classes on every widget; identifier inputs checked on change; service errors shown."""
+
+    bound_field_class = StyledBoundField
+    # Inputs checked one by one while the form is filled in (customers:validate).
+    checked_fields: frozenset[str] = frozenset()
+    # Service field names that the form calls differently.
+    service_aliases: dict[str, str] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            elif not isinstance(widget, forms.HiddenInput):
+                widget.attrs.setdefault("class", "form-control")
+            if name in self.checked_fields:
+                widget.attrs.update(
+                    {
+                        "hx-post": reverse("customers:validate", kwargs={"field": name}),
+                        "hx-trigger": "change",
+                        "hx-target": f"#check-{name}",
+                        "hx-swap": "outerHTML",
+                    }
+                )
+
+    def add_service_errors(self, error: ApplicationError) -> None:
+        """Show an ApplicationError of a service next to the fields it names."""
+        lines = list(self.cleaned_data.get("mobiles") or [])
+        form = self
+        if not error.fields:
+            form.add_error(None, error.detail)
+            return
+        for key, messages in error.fields.items():
+            name = self.service_aliases.get(key, key)
+            if key.startswith("mobiles."):
+                index = int(key.split(".", 1)[1]) if key.split(".", 1)[1].isdigit() else -1
+                number = lines[index] if 0 <= index < len(lines) else key
+                messages = [
+                    _("%(number)s: %(message)s") % {"number": number, "message": message} for message in messages
+                ]
+                name = "mobiles"
+            if name == NON_FIELD or name not in form.fields:
+                form.add_error(None, messages)
+            else:
+                form.add_error(name, messages)
+
+
+class CustomerForm(ArchiveForm):
+    kind = forms.ChoiceField(label=_lazy("Kind"), choices=Customer.Kind.choices, initial=Customer.Kind.INDIVIDUAL)
+    name = forms.CharField(label=_lazy("Name"), max_length=100)
+    mobiles = LinesField(
+        label=_lazy("Mobile numbers"),
+        required=False,
+        max_lines=MAX_MOBILES,
+        max_line_length=30,
+        widget=forms.Textarea(attrs={"rows": 2, "inputmode": "tel", "autocomplete": "off"}),
+        help_text=_lazy("One number per line; the first is the primary number."),
+    )
+    landline = forms.CharField(label=_lazy("Landline"), max_length=30, required=False)
+    email = forms.CharField(label=_lazy("E-mail"), max_length=254, required=False)
+    province = forms.CharField(label=_lazy("Province"), max_length=20, required=False)
+    city = forms.CharField(label=_lazy("City"), max_length=30, required=False)
+    district = forms.CharField(label=_lazy("District"), max_length=30, required=False)
+    street = forms.CharField(label=_lazy("Street address"), max_length=200, required=False)
+    uscc = forms.CharField(
+        label=_lazy("Unified social credit code"),
+        max_length=30,
+        required=False,
+        help_text=_lazy("Companies only."),
+    )
+    resident_id = forms.CharField(
+        label=_lazy("Resident ID number"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    emergency_contact = forms.CharField(label=_lazy("Emergency contact"), max_length=60, required=False)
+    emergency_phone = forms.CharField(
+        label=_lazy("Emergency phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    preferences = forms.CharField(
+        label=_lazy("Preferences and special needs"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    tags = TagsField(label=_lazy("Tags"), required=False, help_text=_lazy("Separate tags with commas."))
+    source = forms.ChoiceField(label=_lazy("Source channel"), choices=Customer.Source.choices, initial="walk_in")
+    customer_class = forms.ChoiceField(
+        label=_lazy("Customer class"), choices=Customer.CustomerClass.choices, initial="regular"
+    )
+    marketing_consent = forms.BooleanField(label=_lazy("Agrees to marketing messages"), required=False)
+    marketing_consent_channel = forms.ChoiceField(
+        label=_lazy("How the marketing consent was given"),
+        choices=[("", "—"), *Customer.ConsentChannel.choices],
+        required=False,
+    )
+    data_consent = forms.BooleanField(label=_lazy("Agrees to the processing of personal data"), required=False)
+    data_consent_channel = forms.ChoiceField(
+        label=_lazy("How the data-processing consent was given"),
+        choices=[("", "—"), *Customer.ConsentChannel.choices],
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    checked_fields = frozenset({"mobiles", "email", "uscc", "resident_id", "emergency_phone"})
+    service_fields = (
+        "kind",
+        "name",
+        "mobiles",
+        "landline",
+        "email",
+        "province",
+        "city",
+        "district",
+        "street",
+        "uscc",
+        "resident_id",
+        "emergency_contact",
+        "emergency_phone",
+        "preferences",
+        "tags",
+        "source",
+        "customer_class",
+        "marketing_consent",
+        "marketing_consent_channel",
+        "data_consent",
+        "data_consent_channel",
+    )
+
+    def __init__(self, *args: Any, editing: bool = False, resident_id_hint: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        self.fields["version"].required = editing
+        if editing:
+            self.fields["resident_id"].help_text = (
+                _("Stored: %(hint)s. Leave empty to keep it.") % {"hint": resident_id_hint}
+                if resident_id_hint
+                else _("Leave empty if unknown.")
+            )
+
+    @staticmethod
+    def initial_for(customer: Customer, personal: dict[str, Any]) -> dict[str, Any]:
+        """What the edit form starts with: personal fields as the reader may see them (masked or not)."""
+        initial = {name: getattr(customer, name) for name in CustomerForm.service_fields if hasattr(customer, name)}
+        initial.update(
+            mobiles=list(personal["mobiles"]),
+            uscc=personal["uscc"],
+            street=personal["street"],
+            emergency_phone=personal["emergency_phone"],
+            resident_id="",  # stored encrypted; an empty input keeps it
+            tags=list(customer.tags or []),
+            version=customer.version,
+        )
+        return initial
+
+    def service_data(self) -> dict[str, Any]:
+        """The fields to send to the service; when editing, only those the person changed.
+
+        Sending only changed fields is what keeps masked values (``138****5678``) shown to a reader
+        without the view-personal right from being written back over the real ones.
+        """
+        data = {name: self.cleaned_data[name] for name in self.service_fields}
+        if self.editing:
+            changed = set(self.changed_data)
+            for flag in ("marketing", "data"):
+                # The service needs the consent and its channel together.
+                if {f"{flag}_consent", f"{flag}_consent_channel"} & changed:
+                    changed |= {f"{flag}_consent", f"{flag}_consent_channel"}
+            data = {name: value for name, value in data.items() if name in changed}
+        if not data.get("resident_id"):
+            data.pop("resident_id", None)
+        return data
+
+
+class CustomerFilterForm(ArchiveForm):
+    q = forms.CharField(label=_lazy("Search"), max_length=50, required=False)
+    customer_class = forms.ChoiceField(
+        label=_lazy("Customer class"),
+        choices=[("", _lazy("All classes")), *Customer.CustomerClass.choices],
+        required=False,
+    )
+    home_store: forms.ModelChoiceField[Store] = forms.ModelChoiceField(
+        label=_lazy("Registering store"), queryset=Store.objects.none(), required=False, empty_label=_lazy("All stores")
+    )
+
+    def __init__(self, *args: Any, stores: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["home_store"].queryset = stores  # type: ignore[attr-defined]
+        self.fields["q"].widget.attrs.update(
+            type="search",
+            autocomplete="off",
+            autofocus=True,
+            placeholder=_("Plate, VIN, mobile, name, pinyin initials or customer number"),
+        )
+
+
+class VehicleForm(ArchiveForm):
+    vin = forms.CharField(label=_lazy("VIN"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    vin_check_override = forms.BooleanField(
+        label=_lazy("This VIN has no valid check digit (e.g. an imported vehicle)"), required=False
+    )
+    vin_override_reason = forms.CharField(label=_lazy("Reason"), max_length=200, required=False)
+    plate = forms.CharField(label=_lazy("Licence plate"), max_length=20, required=False)
+    model: forms.ModelChoiceField[VehicleModel] = forms.ModelChoiceField(
+        label=_lazy("Model"),
+        queryset=VehicleModel.objects.select_related("brand").order_by("brand__code", "series", "name"),
+        required=False,
+    )
+    model_year = forms.IntegerField(label=_lazy("Model year"), required=False, min_value=1900, max_value=2100)
+    engine_no = forms.CharField(label=_lazy("Engine number"), max_length=30, required=False)
+    colour = forms.CharField(label=_lazy("Colour"), max_length=30, required=False)
+    fuel_type = forms.ChoiceField(label=_lazy("Fuel type"), choices=Vehicle.FuelType.choices, initial="petrol")
+    purchase_date = forms.DateField(label=_lazy("Purchase date"), required=False, widget=_date_input())
+    selling_store: forms.ModelChoiceField[Store] = forms.ModelChoiceField(
+        label=_lazy("Selling store"), queryset=Store.objects.filter(is_active=True).order_by("code"), required=False
+    )
+    warranty_start = forms.DateField(label=_lazy("Warranty start"), required=False, widget=_date_input())
+    warranty_end = forms.DateField(label=_lazy("Warranty end"), required=False, widget=_date_input())
+    warranty_km_limit = forms.IntegerField(
+        label=_lazy("Warranty mileage limit (km)"), required=False, min_value=0, max_value=2_000_000
+    )
+
+    checked_fields = frozenset({"vin", "plate"})
+    service_aliases = {"model_id": "model", "selling_store_id": "selling_store"}
+
+    def service_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        model = data.pop("model")
+        store = data.pop("selling_store")
+        data["model_id"] = model.pk if model else None
+        data["selling_store_id"] = store.pk if store else None
+        return data
+
+
+class MileageForm(ArchiveForm):
+    km = forms.IntegerField(label=_lazy("Mileage (km)"), min_value=0, max_value=2_000_000)
+    read_on = forms.DateField(label=_lazy("Date"), widget=_date_input())
+    reason = forms.CharField(
+        label=_lazy("Reason for a lower reading"),
+        max_length=200,
+        required=False,
+        help_text=_lazy("Only needed when the reading is lower than the last one (e.g. a replaced instrument)."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"read_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["km"].widget.attrs["inputmode"] = "numeric"
+
+
+class TransferForm(ArchiveForm):
+    customer_number = forms.CharField(label=_lazy("New owner's customer number"), max_length=30)
+    on = forms.DateField(label=_lazy("Transfer date"), widget=_date_input())
+
+    service_aliases = {"customer_id": "customer_number"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["customer_number"].widget.attrs["placeholder"] = "CUS-SH01-2026-000001"
+
+    def clean_customer_number(self) -> str:
+        return str(self.cleaned_data["customer_number"]).strip().upper()

@@ -1,0 +1,390 @@
+"""The group-wide customer and vehicle archive (客户档案)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.core.models import AuditedModel
+
+
+class Customer(AuditedModel):
+    """A vehicle owner or company known to the group; any store of the group may serve them."""
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individual")
+        COMPANY = "company", _("Company")
+
+    class Source(models.TextChoices):
+        SALES = "sales", _("Vehicle sales")
+        WALK_IN = "walk_in", _("Walk-in")
+        REFERRAL = "referral", _("Referral")
+        ONLINE = "online", _("Online")
+        PHONE = "phone", _("Phone")
+
+    class CustomerClass(models.TextChoices):
+        VIP = "vip", _("VIP")
+        REGULAR = "regular", _("Regular")
+        FLEET = "fleet", _("Fleet")
+        LAPSED = "lapsed", _("Lapsed")
+
+    class ConsentChannel(models.TextChoices):
+        PAPER = "paper", _("Signed form")
+        APP = "app", _("App / self-service")
+        PHONE = "phone", _("Phone (recorded)")
+        COUNTER = "counter", _("At the counter")
+
+    number = models.CharField(_("customer number"), max_length=30, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.INDIVIDUAL)
+    name = models.CharField(_("name"), max_length=100)
+    name_initials = models.CharField(max_length=100, blank=True, editable=False)
+    name_pinyin = models.CharField(max_length=300, blank=True, editable=False)
+    landline = models.CharField(_("landline"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    province = models.CharField(_("province"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=30, blank=True)
+    district = models.CharField(_("district"), max_length=30, blank=True)
+    street = models.CharField(_("street address"), max_length=200, blank=True)
+    uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    resident_id_cipher = models.TextField(blank=True, editable=False)
+    resident_id_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    resident_id_hint = models.CharField(max_length=18, blank=True, editable=False)
+    emergency_contact = models.CharField(_("emergency contact"), max_length=60, blank=True)
+    emergency_phone = models.CharField(_("emergency phone"), max_length=20, blank=True)
+    preferences = models.TextField(_("preferences and special needs"), blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    source = models.CharField(_("source channel"), max_length=12, choices=Source.choices, default=Source.WALK_IN)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("archive owner"),
+    )
+    customer_class = models.CharField(
+        _("customer class"), max_length=10, choices=CustomerClass.choices, default=CustomerClass.REGULAR
+    )
+    marketing_consent = models.BooleanField(_("marketing consent"), default=False)
+    marketing_consent_at = models.DateTimeField(_("marketing consent time"), null=True, blank=True)
+    marketing_consent_channel = models.CharField(max_length=10, choices=ConsentChannel.choices, blank=True)
+    data_consent = models.BooleanField(_("data-processing consent"), default=False)
+    data_consent_at = models.DateTimeField(_("data-processing consent time"), null=True, blank=True)
+    data_consent_channel = models.CharField(max_length=10, choices=ConsentChannel.choices, blank=True)
+    home_store = models.ForeignKey(
+        "core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("registering store")
+    )
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("last reviewed"), null=True, blank=True)
+    completeness = models.PositiveSmallIntegerField(_("completeness (%)"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    audit_exclude = frozenset(
+        {
+            "resident_id_cipher",
+            "resident_id_digest",
+            "name_initials",
+            "name_pinyin",
+            "updated_at",
+            "version",
+            "completeness",
+        }
+    )
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(fields=["uscc"], condition=~Q(uscc=""), name="customer_uscc_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["home_store", "created_at"], name="customer_store_created"),
+            models.Index(fields=["reviewed_at"], name="customer_reviewed"),
+            models.Index(fields=["home_store", "completeness"], name="customer_store_completeness"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    def audit_store_id(self) -> int | None:
+        return self.home_store_id
+
+
+class CustomerPhone(AuditedModel):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("mobile"), max_length=11)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("mobile number")
+        verbose_name_plural = _("mobile numbers")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "number"], name="customer_phone_unique"),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_primary=True), name="customer_one_primary_phone"
+            ),
+        ]
+        indexes = [models.Index(fields=["number"], name="customer_phone_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def audit_store_id(self) -> int | None:
+        return self.customer.home_store_id
+
+
+class VehicleModel(models.Model):
+    """Catalogue of brand / series / model, e.g. 大众 / 帕萨特 / 330TSI 精英版."""
+
+    brand = models.ForeignKey("core.Brand", on_delete=models.PROTECT, related_name="vehicle_models")
+    series = models.CharField(_("series"), max_length=50)
+    name = models.CharField(_("model"), max_length=80)
+    fuel_type = models.CharField(_("fuel type"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("vehicle model")
+        verbose_name_plural = _("vehicle models")
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "series", "name"], name="vehicle_model_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.series} {self.name}"
+
+
+class Vehicle(AuditedModel):
+    class FuelType(models.TextChoices):
+        PETROL = "petrol", _("Petrol")
+        DIESEL = "diesel", _("Diesel")
+        HYBRID = "hybrid", _("Hybrid")
+        PHEV = "phev", _("Plug-in hybrid")
+        BEV = "bev", _("Battery electric")
+
+    vin = models.CharField(_("VIN"), max_length=17, unique=True)
+    vin_check_override = models.BooleanField(_("VIN check digit not used"), default=False)
+    vin_override_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    plate = models.CharField(_("licence plate"), max_length=10, blank=True, db_index=True)
+    model = models.ForeignKey(
+        VehicleModel, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("model")
+    )
+    model_year = models.PositiveSmallIntegerField(_("model year"), null=True, blank=True)
+    engine_no = models.CharField(_("engine number"), max_length=30, blank=True)
+    colour = models.CharField(_("colour"), max_length=30, blank=True)
+    fuel_type = models.CharField(_("fuel type"), max_length=10, choices=FuelType.choices, default=FuelType.PETROL)
+    purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
+    selling_store = models.ForeignKey(
+        "core.Store", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("selling store")
+    )
+    warranty_start = models.DateField(_("warranty start"), null=True, blank=True)
+    warranty_end = models.DateField(_("warranty end"), null=True, blank=True)
+    warranty_km_limit = models.PositiveIntegerField(_("warranty mileage limit (km)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    audit_exclude = frozenset({"updated_at", "version"})
+
+    class Meta:
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+
+    def __str__(self) -> str:
+        return f"{self.plate or '—'} {self.vin}"
+
+    def audit_store_id(self) -> int | None:
+        return self.selling_store_id
+
+
+class MileageReading(models.Model):
+    """One odometer reading; readings are a history, never overwritten."""
+
+    class Source(models.TextChoices):
+        RECEPTION = "reception", _("Reception")
+        REPAIR_ORDER = "repair_order", _("Repair order")
+        CUSTOMER = "customer", _("Customer")
+        IMPORT = "import", _("Import")
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="mileage_readings")
+    km = models.PositiveIntegerField(_("mileage (km)"))
+    read_on = models.DateField(_("date"))
+    source = models.CharField(_("source"), max_length=15, choices=Source.choices)
+    reason = models.CharField(_("reason for a lower reading"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mileage reading")
+        verbose_name_plural = _("mileage readings")
+        indexes = [models.Index(fields=["vehicle", "read_on"], name="mileage_vehicle_date")]
+
+    def __str__(self) -> str:
+        return f"{self.km} km @ {self.read_on}"
+
+
+class VehicleLink(AuditedModel):
+    """Who owns or drives a vehicle, from when to when; transfers end one link and start another."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        DRIVER = "driver", _("Driver")
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="links")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="vehicle_links")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    valid_from = models.DateField(_("from"))
+    valid_to = models.DateField(_("to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("vehicle owner or driver")
+        verbose_name_plural = _("vehicle owners and drivers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle"], condition=Q(role="owner", valid_to__isnull=True), name="vehicle_one_current_owner"
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "valid_to"], name="vehicle_link_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.role} {self.vehicle_id}"
+
+    def audit_store_id(self) -> int | None:
+        return self.customer.home_store_id
+
+
+class SearchKey(models.Model):
+    """Precomputed keys the archive search looks up by prefix on an index (no full scans)."""
+
+    class Kind(models.TextChoices):
+        NUMBER = "number"
+        NAME = "name"
+        INITIALS = "initials"
+        PINYIN = "pinyin"
+        MOBILE = "mobile"
+        MOBILE_LAST4 = "mobile4"
+        VIN = "vin"
+        VIN_LAST6 = "vin6"
+        PLATE = "plate"
+
+    key = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, null=True, related_name="+")
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, null=True, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key", "kind"], name="search_key"),
+            models.Index(fields=["customer"], name="search_customer"),
+            models.Index(fields=["vehicle"], name="search_vehicle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+
+class CustomerAlias(models.Model):
+    """The number of a customer merged into another; looking it up finds the survivor."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="aliases")
+    number = models.CharField(_("former customer number"), max_length=30, unique=True)
+    merged_at = models.DateTimeField(_("merged"), auto_now_add=True)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("customer alias")
+        verbose_name_plural = _("customer aliases")
+
+    def __str__(self) -> str:
+        return f"{self.number} → {self.customer_id}"
+
+
+class CustomerDocument(models.Model):
+    """A copy of an identity or vehicle document, kept only with recorded data-processing consent.
+
+    Files live outside the web root (``DATA_DIR/documents``) and are served only by an authorised view.
+    """
+
+    class Kind(models.TextChoices):
+        ID_CARD = "id_card", _("ID card")
+        DRIVING_LICENCE = "driving_licence", _("Driving licence")
+        VEHICLE_LICENCE = "vehicle_licence", _("Vehicle licence (行驶证)")
+        BUSINESS_LICENCE = "business_licence", _("Business licence")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="documents")
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    file_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=200, unique=True)
+    consent_at = models.DateTimeField(_("consent recorded"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer document")
+        verbose_name_plural = _("customer documents")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name}"
+
+
+class ArchiveRule(models.Model):
+    """Per store: which fields an archive must have to count as complete, and how often to review it."""
+
+    store = models.OneToOneField("core.Store", on_delete=models.CASCADE, related_name="archive_rule")
+    required_fields = models.JSONField(_("required fields"), default=list)
+    review_days = models.PositiveSmallIntegerField(_("review every (days)"), default=90)
+
+    class Meta:
+        verbose_name = _("archive rule")
+        verbose_name_plural = _("archive rules")
+
+    def __str__(self) -> str:
+        return f"{self.store_id}: {self.review_days} days"
+
+
+class ImportJob(models.Model):
+    """One Excel import: runs as a background job, reports progress and a per-row error file."""
+
+    class Mode(models.TextChoices):
+        VALID_ROWS = "valid_rows", _("Import the valid rows")
+        ALL_OR_NOTHING = "all_or_nothing", _("All or nothing")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=200)
+    storage_name = models.CharField(max_length=200)
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.VALID_ROWS)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_customers = models.PositiveIntegerField(default=0)
+    created_vehicles = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    error_file = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        indexes = [models.Index(fields=["store", "created_at"], name="import_store_created")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"

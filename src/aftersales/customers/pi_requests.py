@@ -1,0 +1,445 @@
+"""Personal-information requests: export everything about a person, withdraw consent, anonymise.
+
+Anonymisation is refused while a legal hold applies. Other areas register their holds in
+``LEGAL_HOLDS`` (e.g. billing: invoices must be kept for the statutory period), each a function
+that returns the reason a customer must not be anonymised yet, or None.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core.audit import audit_append
+from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.models import AuditEntry, User
+from aftersales.customers import documents, privacy, quality
+from aftersales.customers.models import (
+    Customer,
+    CustomerDocument,
+    CustomerPhone,
+    MileageReading,
+    SearchKey,
+    VehicleLink,
+)
+
+LEGAL_HOLDS: list[Callable[[Customer], str | None]] = []
+
+ANONYMISED_NAME = "已匿名客户 {number}"
+REASON_MAX_LENGTH = 500
+
+# Fields that identify or describe the person; anonymisation empties them.
+PERSONAL_FIELDS: dict[str, Any] = {
+    "landline": "",
+    "email": "",
+    "province": "",
+    "city": "",
+    "district": "",
+    "street": "",
+    "uscc": "",
+    "resident_id_cipher": "",
+    "resident_id_digest": "",
+    "resident_id_hint": "",
+    "emergency_contact": "",
+    "emergency_phone": "",
+    "preferences": "",
+    "name_initials": "",
+    "name_pinyin": "",
+}
+CONSENT_PURPOSES = ("marketing", "data")
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def _when(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat()
+    return value.isoformat()
+
+
+def _customer_fields(customer: Customer) -> dict[str, Any]:
+    """Every stored field, the resident ID decrypted, relations by their business names."""
+    fields: dict[str, Any] = {}
+    for model_field in Customer._meta.concrete_fields:
+        name = model_field.name
+        if name in {"resident_id_cipher", "resident_id_digest"}:
+            continue
+        if name == "home_store":
+            fields[name] = customer.home_store.code
+        elif name == "owner":
+            fields[name] = customer.owner.username if customer.owner else None
+        elif name == "merged_into":
+            fields[name] = customer.merged_into.number if customer.merged_into else None
+        else:
+            value = getattr(customer, model_field.attname)
+            fields[name] = _when(value) if isinstance(value, date) else value
+        if name == "resident_id_hint":
+            fields["resident_id"] = privacy.decrypt(customer.resident_id_cipher)
+    return fields
+
+
+def _consents(customer: Customer, change_log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    records = [
+        {
+            "purpose": purpose,
+            "given": getattr(customer, f"{purpose}_consent"),
+            "at": _when(getattr(customer, f"{purpose}_consent_at")),
+            "channel": getattr(customer, f"{purpose}_consent_channel"),
+            "source": "current",
+        }
+        for purpose in CONSENT_PURPOSES
+    ]
+    # Earlier states of the consents, from the change log (oldest first).
+    for entry in reversed(change_log):
+        for purpose in CONSENT_PURPOSES:
+            change = entry["changes"].get(f"{purpose}_consent")
+            if isinstance(change, list) and len(change) == 2:
+                at = entry["changes"].get(f"{purpose}_consent_at")
+                channel = entry["changes"].get(f"{purpose}_consent_channel")
+                records.append(
+                    {
+                        "purpose": purpose,
+                        "given": change[1],
+                        "at": at[1] if isinstance(at, list) else entry["at"],
+                        "channel": channel[1] if isinstance(channel, list) else None,
+                        "source": "change_log",
+                    }
+                )
+    return records
+
+
+def pi_export(customer: Customer) -> dict[str, Any]:
+    """Everything stored about ``customer``, as plain JSON-ready values."""
+    customer = (
+        Customer.objects.select_related("home_store", "owner", "merged_into")
+        .prefetch_related("aliases")
+        .get(pk=customer.pk)
+    )
+    links = list(
+        VehicleLink.objects.filter(customer=customer)
+        .select_related("vehicle", "vehicle__model", "vehicle__model__brand")
+        .order_by("valid_from", "pk")
+    )
+    readings = MileageReading.objects.filter(vehicle_id__in={link.vehicle_id for link in links}).order_by(
+        "read_on", "pk"
+    )
+    by_vehicle: dict[int, list[MileageReading]] = {}
+    for reading in readings:
+        by_vehicle.setdefault(reading.vehicle_id, []).append(reading)
+    vehicles = []
+    for link in links:
+        vehicle = link.vehicle
+        vehicles.append(
+            {
+                "vin": vehicle.vin,
+                "plate": vehicle.plate,
+                "model": str(vehicle.model) if vehicle.model else "",
+                "model_year": vehicle.model_year,
+                "colour": vehicle.colour,
+                "role": link.role,
+                "valid_from": _when(link.valid_from),
+                "valid_to": _when(link.valid_to),
+                # Only the readings of the time this person owned or drove the vehicle.
+                "mileage": [
+                    {
+                        "km": reading.km,
+                        "read_on": _when(reading.read_on),
+                        "source": reading.source,
+                        "reason": reading.reason,
+                    }
+                    for reading in by_vehicle.get(vehicle.pk, [])
+                    if reading.read_on >= link.valid_from
+                    and (link.valid_to is None or reading.read_on <= link.valid_to)
+                ],
+            }
+        )
+    change_log = [
+        {
+            "at": _when(entry.created_at),
+            "action": entry.action,
+            "actor": entry.actor_username,
+            "object_type": entry.object_type,
+            "changes": entry.changes,
+        }
+        for entry in AuditEntry.objects.filter(object_type="customers.customer", object_id=str(customer.pk)).order_by(
+            "-created_at", "-id"
+        )
+    ]
+    return {
+        "exported_at": _when(timezone.now()),
+        "customer": _customer_fields(customer),
+        "former_numbers": [alias.number for alias in customer.aliases.all()],
+        "phones": [
+            {"number": phone.number, "is_primary": phone.is_primary}
+            for phone in CustomerPhone.objects.filter(customer=customer).order_by("-is_primary", "pk")
+        ],
+        "vehicles": vehicles,
+        "documents": [
+            {
+                "id": document.pk,
+                "kind": document.kind,
+                "file_name": document.file_name,
+                "content_type": document.content_type,
+                "size": document.size,
+                "sha256": document.sha256,
+                "vehicle_vin": document.vehicle.vin if document.vehicle else None,
+                "consent_at": _when(document.consent_at),
+                "uploaded_at": _when(document.uploaded_at),
+                "uploaded_by": document.uploaded_by.username if document.uploaded_by else None,
+            }
+            for document in CustomerDocument.objects.filter(customer=customer)
+            .select_related("vehicle", "uploaded_by")
+            .order_by("pk")
+        ],
+        "consents": _consents(customer, change_log),
+        "change_log": change_log,
+    }
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return str(value)
+
+
+def _rows(records: list[dict[str, Any]]) -> list[list[Any]]:
+    header = list(dict.fromkeys(key for record in records for key in record))
+    return [header, *([record.get(key) for key in header] for record in records)]
+
+
+def pi_export_xlsx(data: dict[str, Any]) -> bytes:
+    """The export as a workbook with one sheet per section."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheets: list[tuple[str, list[list[Any]]]] = [
+        (
+            _("Customer"),
+            [[_("Field"), _("Value")], *([key, value] for key, value in data["customer"].items())],
+        ),
+        (_("Former numbers"), [[_("Number")], *([number] for number in data["former_numbers"])]),
+        (_("Mobiles"), _rows(data["phones"])),
+        (_("Vehicles"), _rows([{k: v for k, v in vehicle.items() if k != "mileage"} for vehicle in data["vehicles"]])),
+        (
+            _("Mileage"),
+            _rows(
+                [{"vin": vehicle["vin"], **reading} for vehicle in data["vehicles"] for reading in vehicle["mileage"]]
+            ),
+        ),
+        (_("Documents"), _rows(data["documents"])),
+        (_("Consents"), _rows(data["consents"])),
+        (_("Change log"), _rows(data["change_log"])),
+    ]
+    workbook.remove(workbook.active)
+    for title, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        for row in rows:
+            sheet.append([_cell(value) for value in row])
+        for row_cells in sheet.iter_rows():
+            for cell in row_cells:
+                # Text that looks like a formula (=, +, -, @) must stay text when the file is opened.
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    file_name: str
+    content_type: str
+    content: bytes
+
+
+EXPORT_FORMATS = ("json", "xlsx")
+
+
+def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> ExportFile:
+    """Build a personal-information export in ``file_format`` (json or xlsx) and audit it."""
+    if file_format not in EXPORT_FORMATS:
+        raise ApplicationError(
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(EXPORT_FORMATS)}, field="format", status=422
+        )
+    data = pi_export(customer)
+    if file_format == "json":
+        content = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
+        content_type = "application/json; charset=utf-8"
+    else:
+        content = pi_export_xlsx(data)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    audit_append(
+        action="export",
+        actor=actor,
+        store_id=customer.home_store_id,
+        object_type="customers.customer",
+        object_id=str(customer.pk),
+        object_repr=str(customer),
+        changes={"format": file_format, "kind": "personal_information"},
+    )
+    return ExportFile(f"personal-information-{customer.number}.{file_format}", content_type, content)
+
+
+# --- consent and anonymisation ------------------------------------------------------------------
+
+
+def _locked(customer_id: int) -> Customer:
+    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
+    if customer is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    return customer
+
+
+@transaction.atomic
+def consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
+    """Record that the customer withdrew marketing or data-processing consent (now).
+
+    Without data-processing consent no document copies may be kept: they are deleted with their files.
+    """
+    if which not in CONSENT_PURPOSES:
+        raise ApplicationError(
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(CONSENT_PURPOSES)}, field="which", status=422
+        )
+    customer = _locked(customer_id)
+    if not getattr(customer, f"{which}_consent"):
+        raise ApplicationError(
+            _("This customer has not given this consent, so there is nothing to withdraw."),
+            code="no_consent",
+            field="which",
+            status=422,
+        )
+    setattr(customer, f"{which}_consent", False)
+    setattr(customer, f"{which}_consent_at", timezone.now())
+    customer.version += 1
+    customer.save()
+    if which == "data":
+        documents.documents_purge(_documents_of(customer), actor=actor)
+    quality.completeness_refresh(customer)
+    return customer
+
+
+def _documents_of(customer: Customer) -> list[CustomerDocument]:
+    return list(
+        CustomerDocument.objects.select_for_update().select_related("customer").filter(customer=customer).order_by("pk")
+    )
+
+
+def legal_holds(customer: Customer) -> list[str]:
+    """Reasons, from every registered hold, why ``customer`` must not be anonymised now."""
+    return [reason for hold in LEGAL_HOLDS if (reason := hold(customer))]
+
+
+def _merged_into(customer_id: int) -> list[int]:
+    """Records merged into the customer, directly or through earlier merges: the same person."""
+    found: list[int] = []
+    frontier = [customer_id]
+    while frontier:
+        frontier = list(
+            Customer.objects.filter(merged_into_id__in=frontier).exclude(pk__in=found).values_list("pk", flat=True)
+        )
+        found += frontier
+    return found
+
+
+@transaction.atomic
+def customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Customer:
+    """Remove a person's personal data on request, unless a legal hold applies.
+
+    Records merged into the customer are the same person and are anonymised with it. Vehicles keep
+    their history and their links (vehicle data is not personal). Rows are updated without the
+    usual field-by-field audit, which would copy the removed values into the append-only trail;
+    one "anonymise" entry per record names the fields cleared and the reason.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("Give the reason for the anonymisation."), field="reason", status=422)
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ApplicationError(
+            _("Enter at most %(n)s characters.") % {"n": REASON_MAX_LENGTH}, field="reason", status=422
+        )
+    ids = [customer_id, *_merged_into(customer_id)]
+    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    customer = locked.get(customer_id)
+    if customer is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    if customer.anonymised_at is not None:
+        raise ApplicationError(
+            _("This customer was already anonymised on %(date)s.")
+            % {"date": timezone.localtime(customer.anonymised_at).strftime("%Y-%m-%d %H:%M")},
+            code="already_anonymised",
+            status=422,
+        )
+    holds = [hold for record in locked.values() for hold in legal_holds(record)]
+    if holds:
+        raise ApplicationError(
+            _("This customer cannot be anonymised: %(reasons)s") % {"reasons": "; ".join(holds)},
+            code="legal_hold",
+            fields={NON_FIELD: holds},
+            status=422,
+        )
+    now = timezone.now()
+    for record in locked.values():
+        if record.anonymised_at is None:
+            _anonymise_one(record, actor=actor, reason=reason, now=now, merged_record=record.pk != customer_id)
+    customer.refresh_from_db()
+    return customer
+
+
+def _anonymise_one(customer: Customer, *, actor: User, reason: str, now: datetime, merged_record: bool) -> None:
+    cleared = sorted(
+        [field for field, empty in PERSONAL_FIELDS.items() if getattr(customer, field) != empty]
+        + (["tags"] if customer.tags else [])
+    )
+    withdrawn = [purpose for purpose in CONSENT_PURPOSES if getattr(customer, f"{purpose}_consent")]
+    values: dict[str, Any] = {
+        **PERSONAL_FIELDS,
+        "name": ANONYMISED_NAME.format(number=customer.number),
+        "tags": [],
+        "marketing_consent": False,
+        "marketing_consent_at": now,
+        "marketing_consent_channel": "",
+        "data_consent": False,
+        "data_consent_at": now,
+        "data_consent_channel": "",
+        "anonymised_at": now,
+        "version": customer.version + 1,
+        "updated_at": now,
+    }
+    # A queryset update: Customer.save() would audit every removed value (see the docstring above).
+    Customer.objects.filter(pk=customer.pk).update(**values)
+    phones, _by_model = CustomerPhone.objects.filter(customer=customer).delete()
+    search_keys, _by_model = SearchKey.objects.filter(customer=customer).delete()
+    removed = documents.documents_purge(_documents_of(customer), actor=actor)
+    customer.refresh_from_db()
+    quality.completeness_refresh(customer)
+    audit_append(
+        action="anonymise",
+        actor=actor,
+        store_id=customer.home_store_id,
+        object_type="customers.customer",
+        object_id=str(customer.pk),
+        object_repr=customer.number,
+        changes={
+            "reason": reason,
+            "cleared": ["name", *cleared],
+            "phones_deleted": phones,
+            "documents_deleted": removed,
+            "search_keys_deleted": search_keys,
+            "consents_withdrawn": withdrawn,
+            "merged_record": merged_record,
+        },
+    )

@@ -1,0 +1,512 @@
+"""Writes of the archive: customers, their mobiles, vehicles, owners and drivers, mileage."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.core.models import Store, User
+from aftersales.core.services import number_next
+from aftersales.customers import identifiers, privacy, quality, search
+from aftersales.customers.models import (
+    Customer,
+    CustomerPhone,
+    MileageReading,
+    SearchKey,
+    Vehicle,
+    VehicleLink,
+    VehicleModel,
+)
+
+# Letters of any script, digits, spaces and the punctuation real names and company names use.
+_NAME_PUNCTUATION = set(" ·•.-&()（）")
+
+
+def _clean_name(value: str, *, kind: str) -> str:
+    name = re.sub(r"\s+", " ", identifiers.normalise(value)).strip()
+    if not name:
+        raise ValidationError(_("This field is required."))
+    if len(name) > 100:
+        raise ValidationError(_("Enter at most %(n)s characters.") % {"n": 100})
+    bad = sorted(
+        {
+            char
+            for char in name
+            if not (unicodedata.category(char)[0] in {"L", "N"} or char in _NAME_PUNCTUATION)
+            or (kind == Customer.Kind.INDIVIDUAL and unicodedata.category(char)[0] == "N")
+        }
+    )
+    if bad:
+        raise ValidationError(
+            _("The name contains characters that are not allowed: %(chars)s") % {"chars": " ".join(bad)}
+        )
+    return name
+
+
+def _collect(errors: dict[str, list[str]], field: str, error: ValidationError) -> None:
+    errors.setdefault(field, []).extend(str(message) for message in error.messages)
+
+
+def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) -> dict[str, Any]:
+    """Normalise and validate customer fields; raise one ApplicationError listing every bad field."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = dict(data.items())
+    kind = data.get("kind") or (instance.kind if instance else Customer.Kind.INDIVIDUAL)
+    cleaned["kind"] = kind
+    if "name" in data or instance is None:
+        try:
+            cleaned["name"] = _clean_name(data.get("name") or "", kind=kind)
+        except ValidationError as error:
+            _collect(errors, "name", error)
+    if "mobiles" in data:
+        mobiles: list[str] = []
+        for index, raw in enumerate(data.get("mobiles") or []):
+            try:
+                mobile = identifiers.clean_mobile(raw)
+            except ValidationError as error:
+                _collect(errors, f"mobiles.{index}", error)
+                continue
+            if mobile in mobiles:
+                errors.setdefault(f"mobiles.{index}", []).append(_("This mobile number is listed twice."))
+            mobiles.append(mobile)
+        cleaned["mobiles"] = mobiles
+    for field, cleaner in (
+        ("email", identifiers.clean_email),
+        ("uscc", identifiers.clean_uscc),
+        ("resident_id", identifiers.clean_resident_id),
+    ):
+        value = (data.get(field) or "").strip()
+        if field in data and value:
+            try:
+                cleaned[field] = cleaner(value)
+            except ValidationError as error:
+                _collect(errors, field, error)
+        elif field in data:
+            cleaned[field] = ""
+    if data.get("emergency_phone"):
+        try:
+            cleaned["emergency_phone"] = identifiers.clean_mobile(data["emergency_phone"])
+        except ValidationError as error:
+            _collect(errors, "emergency_phone", error)
+    if kind == Customer.Kind.COMPANY and cleaned.get("resident_id"):
+        errors.setdefault("resident_id", []).append(_("A company has no resident ID; enter its credit code."))
+    if kind == Customer.Kind.INDIVIDUAL and cleaned.get("uscc"):
+        errors.setdefault("uscc", []).append(_("Only a company has a unified social credit code."))
+    for flag in ("marketing", "data"):
+        if data.get(f"{flag}_consent") and not data.get(f"{flag}_consent_channel"):
+            errors.setdefault(f"{flag}_consent_channel", []).append(_("Record how the consent was given."))
+    if cleaned.get("uscc"):
+        clash = Customer.objects.filter(uscc=cleaned["uscc"], merged_into=None)
+        if instance is not None:
+            clash = clash.exclude(pk=instance.pk)
+        if clash.exists():
+            errors.setdefault("uscc", []).append(
+                _("Customer %(number)s already has this credit code.") % {"number": clash.first().number}  # type: ignore[union-attr]
+            )
+    if errors:
+        raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=errors, status=422)
+    return cleaned
+
+
+_SIMPLE_FIELDS = (
+    "kind",
+    "name",
+    "landline",
+    "email",
+    "province",
+    "city",
+    "district",
+    "street",
+    "uscc",
+    "emergency_contact",
+    "emergency_phone",
+    "preferences",
+    "tags",
+    "source",
+    "customer_class",
+)
+
+
+def _apply(customer: Customer, cleaned: dict[str, Any], *, actor: User) -> None:
+    for field in _SIMPLE_FIELDS:
+        if field in cleaned:
+            setattr(customer, field, cleaned[field] if cleaned[field] is not None else "")
+    if "owner_id" in cleaned:
+        customer.owner_id = cleaned["owner_id"]
+    if "resident_id" in cleaned:
+        value = cleaned["resident_id"]
+        customer.resident_id_cipher = privacy.encrypt(value)
+        customer.resident_id_digest = privacy.digest(value)
+        customer.resident_id_hint = identifiers.mask_resident_id(value) if value else ""
+    now = timezone.now()
+    for flag in ("marketing", "data"):
+        if f"{flag}_consent" in cleaned:
+            given = bool(cleaned[f"{flag}_consent"])
+            channel = cleaned.get(f"{flag}_consent_channel") or ""
+            if given != getattr(customer, f"{flag}_consent"):
+                setattr(customer, f"{flag}_consent", given)
+                setattr(customer, f"{flag}_consent_at", now)
+                setattr(customer, f"{flag}_consent_channel", channel)
+            elif given and channel and channel != getattr(customer, f"{flag}_consent_channel"):
+                # The same consent re-recorded through another channel: a new consent record.
+                setattr(customer, f"{flag}_consent_at", now)
+                setattr(customer, f"{flag}_consent_channel", channel)
+    initials, full = search.name_initials_and_pinyin(customer.name)
+    customer.name_initials = " ".join(initials)
+    customer.name_pinyin = full
+
+
+def _sync_phones(customer: Customer, mobiles: list[str]) -> None:
+    existing = {phone.number: phone for phone in customer.phones.all()}
+    for number, phone in existing.items():
+        if number not in mobiles:
+            phone.delete()
+    for number in mobiles:
+        if number not in existing:
+            CustomerPhone.objects.create(customer=customer, number=number, is_primary=False)
+    # The first number listed is the primary one.
+    CustomerPhone.objects.filter(customer=customer).exclude(number=mobiles[0] if mobiles else "").update(
+        is_primary=False
+    )
+    if mobiles:
+        CustomerPhone.objects.filter(customer=customer, number=mobiles[0]).update(is_primary=True)
+
+
+def customer_search_keys_rebuild(customer: Customer) -> None:
+    SearchKey.objects.filter(customer=customer).delete()
+    if customer.merged_into_id or customer.anonymised_at:
+        return
+    mobiles = list(customer.phones.values_list("number", flat=True))
+    keys = search.customer_keys(number=customer.number, name=customer.name, mobiles=mobiles)
+    keys += [("number", alias) for alias in customer.aliases.values_list("number", flat=True)]
+    SearchKey.objects.bulk_create(SearchKey(key=key, kind=kind, customer=customer) for kind, key in keys)
+
+
+@transaction.atomic
+def customer_create(*, actor: User, store: Store, data: dict[str, Any]) -> Customer:
+    """Register a customer at ``store``; the number comes from that store's sequence."""
+    cleaned = customer_clean(data)
+    customer = Customer(home_store=store, number=number_next(store=store, doc_type="CUS"), owner=actor)
+    _apply(customer, cleaned, actor=actor)
+    customer.save()
+    _sync_phones(customer, cleaned.get("mobiles", []))
+    customer_search_keys_rebuild(customer)
+    quality.completeness_refresh(customer)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor: User, customer_id: int, version: int, data: dict[str, Any]) -> Customer:
+    """Change a customer. ``version`` is the one the editor loaded: a newer one means someone else
+    saved first, and the change is refused (409) instead of overwriting theirs."""
+    customer = Customer.objects.select_for_update().filter(pk=customer_id, merged_into=None).first()
+    if customer is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    if customer.version != version:
+        raise ConflictError(
+            _("Someone else changed this customer after you opened it. Reload to see their changes."),
+            code="conflict",
+        )
+    cleaned = customer_clean(data, instance=customer)
+    _apply(customer, cleaned, actor=actor)
+    customer.version += 1
+    customer.save()
+    if "mobiles" in cleaned:
+        _sync_phones(customer, cleaned["mobiles"])
+    customer_search_keys_rebuild(customer)
+    quality.completeness_refresh(customer)
+    return customer
+
+
+@transaction.atomic
+def customer_mark_reviewed(*, actor: User, customer_id: int) -> Customer:
+    customer = Customer.objects.select_for_update().filter(pk=customer_id, merged_into=None).first()
+    if customer is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    customer.reviewed_at = timezone.now()
+    customer.save()
+    return customer
+
+
+def vehicle_clean(data: dict[str, Any], *, instance: Vehicle | None = None) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(data)
+    if "vin" in data or instance is None:
+        override = bool(data.get("vin_check_override"))
+        try:
+            cleaned["vin"] = identifiers.clean_vin(data.get("vin") or "", allow_bad_check_digit=override)
+        except ValidationError as error:
+            _collect(errors, "vin", error)
+        if override and not (data.get("vin_override_reason") or "").strip():
+            errors.setdefault("vin_override_reason", []).append(
+                _("Give the reason why this VIN has no valid check digit (e.g. imported vehicle).")
+            )
+        if "vin" in cleaned and "vin" not in errors:
+            clash = Vehicle.objects.filter(vin=cleaned["vin"])
+            if instance is not None:
+                clash = clash.exclude(pk=instance.pk)
+            if clash.exists():
+                errors.setdefault("vin", []).append(_("A vehicle with this VIN is already in the archive."))
+    if data.get("plate"):
+        try:
+            cleaned["plate"] = identifiers.clean_plate(data["plate"])
+        except ValidationError as error:
+            _collect(errors, "plate", error)
+    start, end = data.get("warranty_start"), data.get("warranty_end")
+    if start and end and end < start:
+        errors.setdefault("warranty_end", []).append(_("The warranty cannot end before it starts."))
+    if data.get("model_id") and not VehicleModel.objects.filter(pk=data["model_id"]).exists():
+        errors.setdefault("model_id", []).append(_("No such vehicle model."))
+    year = data.get("model_year")
+    if year is not None and not 1950 <= int(year) <= timezone.localdate().year + 1:
+        errors.setdefault("model_year", []).append(_("Enter a model year between 1950 and next year."))
+    if errors:
+        raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=errors, status=422)
+    return cleaned
+
+
+_VEHICLE_FIELDS = (
+    "vin",
+    "vin_check_override",
+    "vin_override_reason",
+    "plate",
+    "model_id",
+    "model_year",
+    "engine_no",
+    "colour",
+    "fuel_type",
+    "purchase_date",
+    "selling_store_id",
+    "warranty_start",
+    "warranty_end",
+    "warranty_km_limit",
+)
+
+
+def vehicle_search_keys_rebuild(vehicle: Vehicle) -> None:
+    SearchKey.objects.filter(vehicle=vehicle).delete()
+    SearchKey.objects.bulk_create(
+        SearchKey(key=key, kind=kind, vehicle=vehicle)
+        for kind, key in search.vehicle_keys(vin=vehicle.vin, plate=vehicle.plate)
+    )
+
+
+@transaction.atomic
+def vehicle_create(*, actor: User, owner: Customer, data: dict[str, Any], owned_from: date | None = None) -> Vehicle:
+    """Add a vehicle to the archive with its current owner."""
+    if owner.merged_into_id or owner.anonymised_at:
+        raise ApplicationError(_("No such active customer."), field="owner_id", status=422)
+    cleaned = vehicle_clean(data)
+    vehicle = Vehicle()
+    for field in _VEHICLE_FIELDS:
+        if field in cleaned and cleaned[field] is not None:
+            setattr(vehicle, field, cleaned[field])
+    try:
+        with transaction.atomic():
+            vehicle.save()
+    except IntegrityError:
+        raise ApplicationError(
+            _("Some fields are not valid."),
+            fields={"vin": [_("A vehicle with this VIN is already in the archive.")]},
+            status=422,
+        ) from None
+    VehicleLink.objects.create(
+        vehicle=vehicle,
+        customer=owner,
+        role="owner",
+        valid_from=owned_from or vehicle.purchase_date or timezone.localdate(),
+    )
+    vehicle_search_keys_rebuild(vehicle)
+    quality.completeness_refresh(owner)
+    return vehicle
+
+
+@transaction.atomic
+def vehicle_update(*, actor: User, vehicle_id: int, version: int, data: dict[str, Any]) -> Vehicle:
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
+    if vehicle is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    if vehicle.version != version:
+        raise ConflictError(
+            _("Someone else changed this vehicle after you opened it. Reload to see their changes."), code="conflict"
+        )
+    cleaned = vehicle_clean(data, instance=vehicle)
+    for field in _VEHICLE_FIELDS:
+        if field in cleaned:
+            setattr(vehicle, field, cleaned[field] if cleaned[field] is not None or field.endswith("_id") else "")
+    vehicle.version += 1
+    vehicle.save()
+    vehicle_search_keys_rebuild(vehicle)
+    return vehicle
+
+
+@transaction.atomic
+def vehicle_transfer(*, actor: User, vehicle_id: int, new_owner: Customer, on: date) -> VehicleLink:
+    """End the current ownership on ``on`` and start the new owner's; history is kept."""
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
+    if vehicle is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    if new_owner.merged_into_id or new_owner.anonymised_at:
+        raise ApplicationError(_("No such active customer."), field="customer_id", status=422)
+    if on > timezone.localdate():
+        raise ApplicationError(_("The transfer date cannot be in the future."), field="on", status=422)
+    current = VehicleLink.objects.filter(vehicle=vehicle, role="owner", valid_to=None).first()
+    if current is not None:
+        if current.customer_id == new_owner.pk:
+            raise ApplicationError(_("This customer already owns the vehicle."), field="customer_id", status=422)
+        if on < current.valid_from:
+            raise ApplicationError(_("The transfer date is before the current owner's start."), field="on", status=422)
+        current.valid_to = on
+        current.save()
+    link = VehicleLink.objects.create(vehicle=vehicle, customer=new_owner, role="owner", valid_from=on)
+    quality.completeness_refresh(new_owner)
+    if current is not None:
+        quality.completeness_refresh(current.customer)
+    return link
+
+
+@transaction.atomic
+def mileage_record(
+    *, actor: User, vehicle_id: int, km: int, read_on: date, source: str, reason: str = ""
+) -> MileageReading:
+    """Add an odometer reading. A reading below the latest one needs a reason."""
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
+    if vehicle is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    if read_on > timezone.localdate():
+        raise ApplicationError(_("The reading date cannot be in the future."), field="read_on", status=422)
+    latest = vehicle.mileage_readings.order_by("-read_on", "-pk").first()
+    if latest is not None and km < latest.km and not reason.strip():
+        raise ApplicationError(
+            _("This reading is lower than the last one (%(km)s km on %(on)s); give a reason.")
+            % {"km": latest.km, "on": latest.read_on.isoformat()},
+            field="reason",
+            status=422,
+        )
+    reading = MileageReading.objects.create(
+        vehicle=vehicle, km=km, read_on=read_on, source=source, reason=reason.strip(), recorded_by=actor
+    )
+    from aftersales.core.audit import audit_append
+
+    audit_append(
+        action="create",
+        actor=actor,
+        store_id=vehicle.selling_store_id,
+        object_type="customers.mileagereading",
+        object_id=str(reading.pk),
+        object_repr=f"{vehicle.plate or vehicle.vin}: {km} km",
+        changes={"km": [None, km], "read_on": [None, read_on.isoformat()], "vehicle_id": [None, vehicle.pk]},
+    )
+    return reading
+
+
+# --- duplicates and merge ------------------------------------------------------------------------
+
+# Fields the merging user picks from either record ("survivor" keeps the surviving record's value).
+MERGEABLE_FIELDS = (
+    "name",
+    "kind",
+    "landline",
+    "email",
+    "province",
+    "city",
+    "district",
+    "street",
+    "uscc",
+    "resident_id",
+    "emergency_contact",
+    "emergency_phone",
+    "preferences",
+    "source",
+    "owner_id",
+    "customer_class",
+)
+
+
+@transaction.atomic
+def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: dict[str, str]) -> Customer:
+    """Merge ``merged_id`` into ``survivor_id``: the user's picked values, then mobiles, vehicles,
+    documents and history move to the survivor; the merged number stays findable as an alias.
+
+    Both rows are locked (in primary-key order) for the whole merge.
+    """
+    if survivor_id == merged_id:
+        raise ApplicationError(
+            _("A customer cannot be merged into itself."), code="invalid", field="merged_id", status=422
+        )
+    unknown = sorted(set(choices) - set(MERGEABLE_FIELDS))
+    bad_values = sorted(field for field, side in choices.items() if side not in {"survivor", "merged"})
+    if unknown or bad_values:
+        raise ApplicationError(
+            _("Some fields are not valid."),
+            fields={f"choices.{field}": [_("Unknown field.")] for field in unknown}
+            | {f"choices.{field}": [_("Choose survivor or merged.")] for field in bad_values},
+            status=422,
+        )
+    locked = {
+        c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor_id, merged_id]).order_by("pk")
+    }
+    survivor, merged = locked.get(survivor_id), locked.get(merged_id)
+    for field, customer in (("survivor_id", survivor), ("merged_id", merged)):
+        if customer is None or customer.merged_into_id or customer.anonymised_at:
+            raise ApplicationError(_("No such active customer."), code="invalid", field=field, status=422)
+    assert survivor is not None and merged is not None  # noqa: S101 - narrowed by the loop above
+    taken = [field for field, side in choices.items() if side == "merged"]
+    if "uscc" in taken and merged.uscc:
+        uscc = merged.uscc
+        merged.uscc = ""
+        merged.save()
+        survivor.uscc = uscc
+    for field in taken:
+        if field == "resident_id":
+            survivor.resident_id_cipher = merged.resident_id_cipher
+            survivor.resident_id_digest = merged.resident_id_digest
+            survivor.resident_id_hint = merged.resident_id_hint
+        elif field != "uscc":
+            setattr(survivor, field, getattr(merged, field))
+    survivor_numbers = set(survivor.phones.values_list("number", flat=True))
+    for phone in merged.phones.all():
+        if phone.number in survivor_numbers:
+            phone.delete()
+        else:
+            CustomerPhone.objects.filter(pk=phone.pk).update(customer=survivor, is_primary=False)
+    moved_links = VehicleLink.objects.filter(customer=merged).update(customer=survivor)
+    moved_documents = merged.documents.update(customer=survivor)
+    from aftersales.customers.models import CustomerAlias
+
+    merged.aliases.update(customer=survivor)
+    CustomerAlias.objects.create(customer=survivor, number=merged.number, merged_by=actor)
+    merged.merged_into = survivor
+    merged.save()
+    customer_search_keys_rebuild(merged)
+    initials, full = search.name_initials_and_pinyin(survivor.name)
+    survivor.name_initials, survivor.name_pinyin = " ".join(initials), full
+    survivor.version += 1
+    survivor.save()
+    customer_search_keys_rebuild(survivor)
+    quality.completeness_refresh(survivor)
+    from aftersales.core.audit import audit_append
+
+    audit_append(
+        action="merge",
+        actor=actor,
+        store_id=survivor.home_store_id,
+        object_type="customers.customer",
+        object_id=str(survivor.pk),
+        object_repr=str(survivor),
+        changes={
+            "merged": merged.number,
+            "fields_taken": sorted(taken),
+            "vehicle_links": moved_links,
+            "documents": moved_documents,
+        },
+    )
+    return survivor

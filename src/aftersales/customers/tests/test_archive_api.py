@@ -1,0 +1,275 @@
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from aftersales.conftest import World
+from aftersales.core.models import AuditEntry, User
+from aftersales.customers import privacy, services
+from aftersales.customers.models import Customer, SearchKey, Vehicle, VehicleLink
+
+VIN = "1M8GDM9AXKP042788"
+RESIDENT_ID = "11010519491231002X"
+
+
+def _create(client: Client, **fields: Any) -> Any:
+    body = {"name": "张三", "mobiles": ["13812345678"], **fields}
+    return client.post("/api/v1/customers", body, content_type="application/json", headers={"accept-language": "en"})
+
+
+@pytest.fixture
+def advisor(world: World, client_for: Callable[[User], Client]) -> Client:
+    return client_for(world.user("advisor"))
+
+
+def test_create_customer_normalises_and_numbers(world: World, advisor: Client) -> None:
+    response = _create(
+        advisor,
+        name=" 张三 ",
+        mobiles=["１３８ １２３４ ５６７８", "+86 139-0000-1111"],
+        resident_id="11010519491231002x",
+        email="Zhang.San@Example.COM",
+        marketing_consent=True,
+        marketing_consent_channel="paper",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["number"].startswith("CUS-SH01-") and body["number"].endswith("-000001")
+    assert body["name"] == "张三"
+    assert body["mobiles"] == ["13812345678", "13900001111"]
+    assert body["resident_id"] == RESIDENT_ID
+    assert body["email"] == "Zhang.San@example.com"
+    assert body["masked"] is False
+    customer = Customer.objects.get()
+    assert RESIDENT_ID not in customer.resident_id_cipher
+    assert privacy.decrypt(customer.resident_id_cipher) == RESIDENT_ID
+    assert customer.resident_id_digest == privacy.digest(RESIDENT_ID)
+    assert customer.marketing_consent_channel == "paper" and customer.marketing_consent_at is not None
+    created = AuditEntry.objects.get(object_type="customers.customer", action="create")
+    assert "resident_id_cipher" not in created.changes
+    assert created.changes["resident_id_hint"] == [None, "1101**********002X"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"mobiles": ["12812345678"]}, {"mobiles.0"}),
+        ({"resident_id": "110105199902300021"}, {"resident_id"}),
+        ({"resident_id": "110105194912310021"}, {"resident_id"}),
+        ({"name": "Robert'); DROP TABLE customers;--"}, {"name"}),
+        ({"name": "张三😀"}, {"name"}),
+        ({"email": "not-an-email"}, {"email"}),
+        ({"kind": "company", "uscc": "91350100M000100Y44"}, {"uscc"}),
+        ({"marketing_consent": True}, {"marketing_consent_channel"}),
+        ({"colour": "red"}, {"colour"}),
+        ({"mobiles": "13812345678"}, {"mobiles"}),
+    ],
+)
+def test_bad_customer_input_is_refused_and_changes_nothing(
+    world: World, advisor: Client, fields: dict[str, Any], errors: set[str]
+) -> None:
+    response = _create(advisor, **fields)
+    assert response.status_code == 422, response.json()
+    assert set(response.json()["fields"]) == errors
+    assert not Customer.objects.exists()
+    assert not SearchKey.objects.exists()
+
+
+def test_messages_name_the_problem(world: World, advisor: Client) -> None:
+    body = _create(advisor, name="张三😀", resident_id="110105199902300021").json()
+    assert body["fields"]["name"] == ["The name contains characters that are not allowed: 😀"]
+    assert len(body["fields"]["resident_id"]) == 1 and "date" in body["fields"]["resident_id"][0]
+
+
+def test_masking_by_role_and_audited_reveal(world: World, client_for: Callable[[User], Client]) -> None:
+    customer_id = _create(
+        client_for(world.user("advisor")),
+        resident_id=RESIDENT_ID,
+        province="上海市",
+        city="上海市",
+        district="浦东新区",
+        street="世纪大道100号",
+    ).json()["id"]
+    technician = client_for(world.user("technician")).get(f"/api/v1/customers/{customer_id}").json()
+    assert technician["mobiles"] == ["138****5678"]
+    assert technician["resident_id"] == "1101**********002X"
+    assert technician["address"] == "上海市浦东新区****"
+    assert technician["street"] == "****"
+    assert technician["masked"] is True
+    refused = client_for(world.user("technician")).post(
+        f"/api/v1/customers/{customer_id}/reveal", {"field": "mobiles"}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    revealed = client_for(world.user("crm")).post(
+        f"/api/v1/customers/{customer_id}/reveal", {"field": "resident_id"}, content_type="application/json"
+    )
+    assert revealed.json() == {"field": "resident_id", "value": RESIDENT_ID}
+    entry = AuditEntry.objects.get(action="reveal")
+    assert (entry.actor_username, entry.changes) == ("crm_sh", {"field": "resident_id"})
+
+
+def test_concurrent_edit_gets_conflict_not_overwrite(world: World, advisor: Client) -> None:
+    created = _create(advisor).json()
+    first = advisor.patch(
+        f"/api/v1/customers/{created['id']}", {"version": 1, "name": "张三丰"}, content_type="application/json"
+    )
+    assert (first.status_code, first.json()["version"]) == (200, 2)
+    second = advisor.patch(
+        f"/api/v1/customers/{created['id']}",
+        {"version": 1, "name": "张四"},
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert second.status_code == 409
+    assert second.json()["code"] == "conflict"
+    assert Customer.objects.get().name == "张三丰"
+
+
+def test_search_by_every_key(world: World, advisor: Client) -> None:
+    customer_id = _create(advisor, name="张三", mobiles=["13812345678"]).json()["id"]
+    vehicle = advisor.post(
+        "/api/v1/vehicles",
+        {"vin": VIN.lower(), "plate": "沪a·12345", "owner_id": customer_id},
+        content_type="application/json",
+    )
+    assert vehicle.status_code == 201, vehicle.json()
+    assert (vehicle.json()["vin"], vehicle.json()["plate"]) == (VIN, "沪A12345")
+    number = Customer.objects.get().number
+    for q, matched in [
+        ("沪A12345", "plate"),
+        ("a123", "plate"),
+        ("2345", "plate"),
+        ("042788", "vin6"),
+        (VIN, "vin"),
+        ("13812345678", "mobile"),
+        ("5678", "mobile4"),
+        ("张三", "name"),
+        ("zs", "initials"),
+        ("zhangsan", "pinyin"),
+        (number.lower(), "number"),
+    ]:
+        body = advisor.get("/api/v1/customers/search", {"q": q}).json()
+        assert body["count"] >= 1, q
+        assert body["items"][0]["customer"]["id"] == customer_id, q
+        assert body["items"][0]["matched"] == matched, q
+
+
+def test_search_uses_the_index(world: World, advisor: Client) -> None:
+    _create(advisor)
+    with CaptureQueriesContext(connection) as queries:
+        advisor.get("/api/v1/customers/search", {"q": "zs"})
+    key_query = next(q["sql"] for q in queries if "customers_searchkey" in q["sql"])
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + key_query.replace("LIMIT 200", "LIMIT 200"))
+            plan = " ".join(str(row) for row in cursor.fetchall())
+            assert "USING INDEX search_key" in plan or "USING COVERING INDEX search_key" in plan, plan
+        else:
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + key_query)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+            assert "Index" in plan and "Seq Scan" not in plan, plan
+
+
+def test_vehicle_rules(world: World, advisor: Client) -> None:
+    owner = _create(advisor).json()["id"]
+    post = lambda body: advisor.post(  # noqa: E731
+        "/api/v1/vehicles",
+        {"owner_id": owner, **body},
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert set(post({"vin": "1M8GDM9AXKP04278O"}).json()["fields"]) == {"vin"}
+    bad_check = post({"vin": "1M8GDM9A1KP042788"})
+    assert set(bad_check.json()["fields"]) == {"vin"}
+    no_reason = post({"vin": "1M8GDM9A1KP042788", "vin_check_override": True})
+    assert set(no_reason.json()["fields"]) == {"vin_override_reason"}
+    ok = post({"vin": "1M8GDM9A1KP042788", "vin_check_override": True, "vin_override_reason": "平行进口车"})
+    assert ok.status_code == 201
+    assert set(
+        post({"vin": "1M8GDM9A1KP042788", "vin_check_override": True, "vin_override_reason": "x"}).json()["fields"]
+    ) == {"vin"}
+    assert set(post({"vin": VIN, "plate": "X A12345"}).json()["fields"]) == {"plate"}
+    assert Vehicle.objects.count() == 1
+
+
+def test_mileage_history_and_transfer(world: World, advisor: Client) -> None:
+    first = _create(advisor).json()["id"]
+    second = _create(advisor, name="李四", mobiles=["13900001111"]).json()["id"]
+    vehicle_id = advisor.post(
+        "/api/v1/vehicles",
+        {"vin": VIN, "owner_id": first, "purchase_date": "2022-03-01"},
+        content_type="application/json",
+    ).json()["id"]
+    url = f"/api/v1/vehicles/{vehicle_id}"
+    assert (
+        advisor.post(
+            f"{url}/mileage", {"km": 30000, "read_on": "2024-05-01"}, content_type="application/json"
+        ).status_code
+        == 201
+    )
+    lower = advisor.post(
+        f"{url}/mileage",
+        {"km": 20000, "read_on": "2024-06-01"},
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert lower.status_code == 422
+    assert lower.json()["fields"] == {
+        "reason": ["This reading is lower than the last one (30000 km on 2024-05-01); give a reason."]
+    }
+    fixed = advisor.post(
+        f"{url}/mileage", {"km": 20000, "read_on": "2024-06-01", "reason": "更换仪表"}, content_type="application/json"
+    )
+    assert fixed.status_code == 201
+    transfer = advisor.post(
+        f"{url}/transfer", {"customer_id": second, "on": "2025-01-10"}, content_type="application/json"
+    )
+    assert transfer.status_code == 200
+    history = advisor.get(f"{url}/history").json()
+    assert [(o["customer_id"], o["valid_from"], o["valid_to"]) for o in history["owners"]] == [
+        (second, "2025-01-10", None),
+        (first, "2022-03-01", "2025-01-10"),
+    ]
+    assert [m["km"] for m in history["mileage"]] == [20000, 30000]
+    assert VehicleLink.objects.count() == 2
+
+
+def test_timeline_is_filterable(world: World, advisor: Client) -> None:
+    customer_id = _create(advisor).json()["id"]
+    vehicle_id = advisor.post(
+        "/api/v1/vehicles", {"vin": VIN, "owner_id": customer_id}, content_type="application/json"
+    ).json()["id"]
+    advisor.post(
+        f"/api/v1/vehicles/{vehicle_id}/mileage", {"km": 1000, "read_on": "2025-01-01"}, content_type="application/json"
+    )
+    everything = advisor.get(f"/api/v1/customers/{customer_id}/timeline").json()
+    assert {item["kind"] for item in everything} == {"archive", "mileage"}
+    mileage = advisor.get(f"/api/v1/customers/{customer_id}/timeline", {"kind": "mileage"}).json()
+    assert [(item["kind"], item["detail"]["reason"]) for item in mileage] == [("mileage", "")]
+    assert "1000" in mileage[0]["title"] and VIN in mileage[0]["title"]
+
+
+def test_customer_detail_query_count_is_constant(world: World, advisor: Client) -> None:
+    customer_id = _create(advisor).json()["id"]
+    customer = Customer.objects.get()
+
+    def add_vehicles(count: int) -> None:
+        from aftersales.customers.identifiers import vin_check_digit
+
+        for _ in range(count):
+            serial = Vehicle.objects.count() + 1
+            body = f"LSVAU2180N2{serial:06d}"
+            vin = body[:8] + vin_check_digit(body) + body[9:]
+            services.vehicle_create(actor=world.user("advisor"), owner=customer, data={"vin": vin})
+
+    add_vehicles(2)
+    with CaptureQueriesContext(connection) as few:
+        advisor.get(f"/api/v1/customers/{customer_id}")
+    add_vehicles(18)
+    with CaptureQueriesContext(connection) as many:
+        assert len(advisor.get(f"/api/v1/customers/{customer_id}").json()["vehicles"]) == 20
+    assert len(many) == len(few)

@@ -1,0 +1,251 @@
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from aftersales.conftest import World
+from aftersales.core.models import AuditEntry, User
+from aftersales.customers import selectors, services
+from aftersales.customers.models import Customer, CustomerAlias, CustomerPhone, SearchKey, Vehicle, VehicleLink
+
+VIN_A = "1M8GDM9AXKP042788"
+RESIDENT_ID = "11010519491231002X"
+
+
+def _customer(world: World, **data: Any) -> Customer:
+    return services.customer_create(
+        actor=world.user("advisor"), store=world.sh, data={"name": "张三", "mobiles": ["13812345678"], **data}
+    )
+
+
+@pytest.fixture
+def crm(world: World, client_for: Callable[[User], Client]) -> Client:
+    return client_for(world.user("crm"))
+
+
+def test_duplicates_are_detected_by_mobile_and_resident_id(world: World, crm: Client) -> None:
+    first = _customer(world, resident_id=RESIDENT_ID)
+    second = _customer(world, name="张叁", mobiles=["13900001111"], resident_id=RESIDENT_ID)
+    third = _customer(world, name="张三", mobiles=["13812345678"])
+    body = crm.get("/api/v1/customers/duplicates").json()
+    assert sorted((g["reason"], g["value"], g["customer_ids"]) for g in body) == [
+        ("mobile", "138****5678", [first.pk, third.pk]),
+        ("resident_id", "1101**********002X", [first.pk, second.pk]),
+    ]
+    assert {c.pk for c, _reason in selectors.duplicates_of(first)} == {second.pk, third.pk}
+
+
+def test_merge_moves_everything_and_keeps_an_alias(world: World, crm: Client) -> None:
+    survivor = _customer(world, email="a@example.com")
+    merged = _customer(world, name="张三丰", mobiles=["13812345678", "13900001111"], resident_id=RESIDENT_ID)
+    vehicle = services.vehicle_create(actor=world.user("advisor"), owner=merged, data={"vin": VIN_A})
+    response = crm.post(
+        "/api/v1/customers/merge",
+        {"survivor_id": survivor.pk, "merged_id": merged.pk, "choices": {"name": "merged", "resident_id": "merged"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["name"], body["email"], body["resident_id"]) == ("张三丰", "a@example.com", RESIDENT_ID)
+    assert body["mobiles"] == ["13812345678", "13900001111"]
+    assert [v["vin"] for v in body["vehicles"]] == [VIN_A]
+    merged.refresh_from_db()
+    assert merged.merged_into_id == survivor.pk
+    assert CustomerPhone.objects.filter(customer=merged).count() == 0
+    assert VehicleLink.objects.get(vehicle=vehicle).customer_id == survivor.pk
+    assert CustomerAlias.objects.get().number == merged.number
+    assert not SearchKey.objects.filter(customer=merged).exists()
+    found = crm.get("/api/v1/customers/search", {"q": merged.number}).json()
+    assert [item["customer"]["id"] for item in found["items"]] == [survivor.pk]
+    entry = AuditEntry.objects.get(action="merge")
+    assert entry.changes == {
+        "merged": merged.number,
+        "fields_taken": ["name", "resident_id"],
+        "vehicle_links": 1,
+        "documents": 0,
+    }
+    timeline = crm.get(f"/api/v1/customers/{survivor.pk}/timeline", {"kind": "archive"}).json()
+    assert len(timeline) >= 3  # both customers' creation and the merge updates
+
+
+def test_merge_into_itself_and_of_a_merged_customer_is_refused(world: World, crm: Client) -> None:
+    one = _customer(world)
+    two = _customer(world, mobiles=["13900001111"])
+    before = AuditEntry.objects.count()
+    same = crm.post(
+        "/api/v1/customers/merge",
+        {"survivor_id": one.pk, "merged_id": one.pk},
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert (same.status_code, same.json()["fields"]) == (
+        422,
+        {"merged_id": ["A customer cannot be merged into itself."]},
+    )
+    bad_choice = crm.post(
+        "/api/v1/customers/merge",
+        {"survivor_id": one.pk, "merged_id": two.pk, "choices": {"password": "merged"}},
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert bad_choice.json()["fields"] == {"choices.password": ["Unknown field."]}
+    assert (
+        crm.post(
+            "/api/v1/customers/merge", {"survivor_id": one.pk, "merged_id": two.pk}, content_type="application/json"
+        ).status_code
+        == 200
+    )
+    again = crm.post(
+        "/api/v1/customers/merge",
+        {"survivor_id": two.pk, "merged_id": one.pk},
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert (again.status_code, again.json()["fields"]) == (422, {"survivor_id": ["No such active customer."]})
+    assert AuditEntry.objects.filter(action="merge").count() == 1
+    assert AuditEntry.objects.count() > before
+
+
+def test_review_queue_and_mark_reviewed(world: World, crm: Client) -> None:
+    fresh = _customer(world)
+    stale = _customer(world, mobiles=["13900001111"])
+    Customer.objects.filter(pk=fresh.pk).update(reviewed_at=timezone.now(), completeness=100)
+    Customer.objects.filter(pk=stale.pk).update(reviewed_at=timezone.now() - timedelta(days=120), completeness=100)
+    queue = crm.get("/api/v1/customers/review-queue").json()
+    assert [c["id"] for c in queue["items"]] == [stale.pk]
+    assert crm.post(f"/api/v1/customers/{stale.pk}/review").status_code == 200
+    assert crm.get("/api/v1/customers/review-queue").json()["count"] == 0
+    assert crm.get("/api/v1/customers/review-queue", {"days": 1}).json()["count"] == 0
+
+
+def test_completeness_follows_the_data(world: World) -> None:
+    customer = _customer(world)
+    # mobile + owner of the default six items: mobile, address, identity, owner, data consent, vehicle.
+    assert customer.completeness == 33
+    services.vehicle_create(actor=world.user("advisor"), owner=customer, data={"vin": VIN_A})
+    customer.refresh_from_db()
+    assert customer.completeness == 50
+    customer = services.customer_update(
+        actor=world.user("advisor"),
+        customer_id=customer.pk,
+        version=customer.version,
+        data={
+            "resident_id": RESIDENT_ID,
+            "province": "上海市",
+            "city": "上海市",
+            "district": "浦东新区",
+            "street": "世纪大道100号",
+            "data_consent": True,
+            "data_consent_channel": "paper",
+        },
+    )
+    assert customer.completeness == 100
+
+
+def test_kpis(world: World, crm: Client, client_for: Callable[[User], Client]) -> None:
+    complete = _customer(world)
+    _customer(world, mobiles=["13812345678"])
+    _customer(world, mobiles=["13700001111"])
+    Customer.objects.filter(pk=complete.pk).update(completeness=100, reviewed_at=timezone.now())
+    kpis = client_for(world.user("manager")).get("/api/v1/customers/kpis").json()
+    assert kpis == {
+        "customers": 3,
+        "completeness_rate": 33.3,
+        "timeliness_rate": 33.3,
+        "duplicate_rate": 66.7,
+        "mean_completeness": 55.3,
+        "review_days": 90,
+    }
+    assert client_for(world.user("advisor")).get("/api/v1/customers/kpis").status_code == 403
+    assert client_for(world.user("manager")).get("/api/v1/customers/kpis", {"store": world.sz.pk}).status_code == 404
+    assert Vehicle.objects.count() == 0
+
+
+def test_merge_page_side_by_side_and_submit(world: World, crm: Client) -> None:
+    survivor = _customer(world, email="keep@example.com")
+    merged = _customer(world, name="张三丰", mobiles=["13900001111"])
+    page = crm.get(f"/customers/quality/merge/{survivor.pk}/{merged.pk}/", headers={"accept-language": "en"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "张三丰" in html and "keep@example.com" in html and 'name="pick_name"' in html
+    same = crm.post(f"/customers/quality/merge/{survivor.pk}/{survivor.pk}/", headers={"accept-language": "en"})
+    assert same.status_code == 400 and "A customer cannot be merged into itself." in same.content.decode()
+    done = crm.post(f"/customers/quality/merge/{survivor.pk}/{merged.pk}/", {"pick_name": "merged"})
+    assert done.status_code == 302 and done["Location"] == f"/customers/{survivor.pk}/"
+    survivor.refresh_from_db()
+    assert (survivor.name, survivor.email) == ("张三丰", "keep@example.com")
+
+
+def test_duplicates_and_review_pages(world: World, crm: Client) -> None:
+    one = _customer(world)
+    two = _customer(world, name="李四")
+    html = crm.get("/customers/quality/duplicates/").content.decode()
+    assert one.number in html and two.number in html and "138****5678" in html
+    queue = crm.get("/customers/quality/review/")
+    assert queue.context["page_obj"].paginator.count == 2
+    marked = crm.post(f"/customers/quality/review/{one.pk}/", headers={"HX-Request": "true"})
+    assert marked.status_code == 200
+    one.refresh_from_db()
+    assert one.reviewed_at is not None
+
+
+def test_store_rule_changes_completeness(
+    world: World, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    customer = _customer(world)
+    assert customer.completeness == 33
+    manager = client_for(world.user("manager"))
+    bad = manager.post(
+        "/customers/quality/rule/",
+        {"required_fields": ["mobile", "shoe_size"], "review_days": "0"},
+        headers={"accept-language": "en"},
+    )
+    assert bad.status_code == 400
+    assert bad.context["errors"] == {
+        "required_fields": ["Unknown items: shoe_size"],
+        "review_days": ["Enter a number of days between 1 and 3650."],
+    }
+    from aftersales.customers.models import ArchiveRule
+
+    assert not ArchiveRule.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = manager.post("/customers/quality/rule/", {"required_fields": ["mobile", "owner"], "review_days": "30"})
+    assert done.status_code == 302
+    rule = ArchiveRule.objects.get(store=world.sh)
+    assert (rule.required_fields, rule.review_days) == (["mobile", "owner"], 30)
+    customer.refresh_from_db()
+    assert customer.completeness == 100
+
+
+def test_archive_rule_api(
+    world: World, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    customer = _customer(world)
+    manager = client_for(world.user("manager"))
+    got = manager.get("/api/v1/customers/archive-rule", {"store": world.sh.pk}).json()
+    assert (got["required_fields"], got["review_days"]) == (
+        ["mobile", "address", "identity", "owner", "data_consent", "vehicle"],
+        90,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        put = manager.put(
+            "/api/v1/customers/archive-rule",
+            {"store": world.sh.pk, "required_fields": ["owner", "mobile"], "review_days": 45},
+            content_type="application/json",
+        )
+    assert put.json()["required_fields"] == ["mobile", "owner"]
+    customer.refresh_from_db()
+    assert customer.completeness == 100
+    other = manager.get("/api/v1/customers/archive-rule", {"store": world.sz.pk})
+    assert other.status_code == 404
+
+
+def test_detail_page_of_a_customer_without_owner(world: World, crm: Client) -> None:
+    customer = _customer(world)
+    Customer.objects.filter(pk=customer.pk).update(owner=None)
+    response = crm.get(f"/customers/{customer.pk}/")
+    assert response.status_code == 200
+    assert customer.number in response.content.decode()

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from aftersales.customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("validate/<str:field>/", views.identifier_check, name="validate"),
+    path("<int:customer_id>/", views.customer_detail, name="detail"),
+    path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
+    path("<int:customer_id>/reveal/", views.customer_reveal, name="reveal"),
+    path("<int:customer_id>/review/", views.customer_review, name="review"),
+    path("<int:customer_id>/vehicles/new/", views.vehicle_create, name="vehicle_create"),
+    path("vehicles/<int:vehicle_id>/", views.vehicle_detail, name="vehicle_detail"),
+    path("vehicles/<int:vehicle_id>/mileage/", views.mileage_add, name="mileage_add"),
+    path("vehicles/<int:vehicle_id>/transfer/", views.vehicle_transfer, name="vehicle_transfer"),
+]

@@ -1,0 +1,533 @@
+"""Pages of the customer archive: search and list, customer and vehicle records and their forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import DateTimeField, Prefetch, prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from aftersales.core.access import can
+from aftersales.core.audit import audit_append
+from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.core.models import AuditEntry, Store, User
+from aftersales.core.routing import active_store_id, page
+from aftersales.customers import identifiers, selectors, services
+from aftersales.customers.forms import CustomerFilterForm, CustomerForm, MileageForm, TransferForm, VehicleForm
+from aftersales.customers.models import Customer, CustomerPhone, Vehicle
+
+PAGE_SIZE = 50
+REVEALABLE = ("mobiles", "resident_id", "uscc", "address", "emergency_phone")
+MATCH_LABELS = {
+    "number": gettext_lazy("Customer number"),
+    "vin": gettext_lazy("VIN"),
+    "vin6": gettext_lazy("VIN"),
+    "mobile": gettext_lazy("Mobile"),
+    "mobile4": gettext_lazy("Mobile"),
+    "plate": gettext_lazy("Plate"),
+    "name": gettext_lazy("Name"),
+    "initials": gettext_lazy("Initials"),
+    "pinyin": gettext_lazy("Pinyin"),
+}
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _can(request: HttpRequest, permission: str) -> bool:
+    """The right in the active store, the store the page decorator checked."""
+    return can(request.user, permission, store_id=active_store_id(request))
+
+
+def _personal(request: HttpRequest) -> bool:
+    return _can(request, "customers.view_personal")
+
+
+# --- list and search ----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    customer: Customer
+    personal: dict[str, Any]
+    matched: str = ""
+    matched_kind: str = ""
+    vehicle: Vehicle | None = None
+
+
+def _phones_and_store(customers: list[Customer]) -> None:
+    # Search hits come without their phones and store; one query each for the whole page.
+    prefetch_related_objects(
+        customers, "home_store", Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk"))
+    )
+
+
+@require_http_methods(["GET"])
+@page("customers.view")
+def customer_list(request: HttpRequest) -> HttpResponse:
+    form = CustomerFilterForm(request.GET or None, stores=Store.objects.filter(is_active=True).order_by("code"))
+    personal = _personal(request)
+    page_obj: Page[Any] | None = None
+    rows: list[Row] = []
+    status = 200
+    if request.GET and not form.is_valid():
+        status = 400
+    else:
+        data = form.cleaned_data if request.GET else {}
+        q = data.get("q") or ""
+        customer_class = data.get("customer_class") or None
+        store = data.get("home_store")
+        if q:
+            hits = [
+                hit
+                for hit in selectors.archive_search(q)
+                if (customer_class is None or hit.customer.customer_class == customer_class)
+                and (store is None or hit.customer.home_store_id == store.pk)
+            ]
+            page_obj = Paginator(hits, PAGE_SIZE).get_page(request.GET.get("page"))
+            _phones_and_store([hit.customer for hit in page_obj])
+            rows = [
+                Row(
+                    hit.customer,
+                    selectors.customer_personal(hit.customer, personal=personal),
+                    str(MATCH_LABELS.get(hit.matched, hit.matched)),
+                    hit.matched,
+                    hit.vehicle,
+                )
+                for hit in page_obj
+            ]
+        else:
+            customers = selectors.customer_list(
+                customer_class=customer_class, home_store_id=store.pk if store else None
+            ).order_by("-created_at", "-pk")
+            page_obj = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+            rows = [Row(c, selectors.customer_personal(c, personal=personal)) for c in page_obj.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page_obj": page_obj,
+        "rows": rows,
+        "query": query.urlencode(),
+        "searching": bool(form.is_bound and form.is_valid() and form.cleaned_data.get("q")),
+        "can_edit": _can(request, "customers.edit"),
+        "can_export": _can(request, "customers.export"),
+        "can_merge": _can(request, "customers.merge"),
+    }
+    template = "customers/list.html#customer-results" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context, status=status)
+
+
+# --- customer record ----------------------------------------------------------------------------
+
+
+@dataclass
+class ChangeRow:
+    entry: AuditEntry
+    fields: list[tuple[str, str, str]] = field(default_factory=list)
+    note: str = ""
+
+
+# Bookkeeping and a keyed hash: meaningless to a person. The model's audit exclusions are skipped too,
+# should an entry carry them (the encrypted resident ID above all).
+_HIDDEN_CHANGES = frozenset({"id", "created_at", "resident_id_digest"}) | Customer.audit_exclude | Vehicle.audit_exclude
+_MASKS: dict[str, Callable[[str], str]] = {
+    "uscc": identifiers.mask_uscc,
+    "street": lambda value: "****",
+    "emergency_phone": identifiers.mask_mobile,
+}
+_CHANGE_LABELS = {
+    "resident_id_hint": gettext_lazy("resident ID"),
+    "marketing_consent_channel": gettext_lazy("marketing consent channel"),
+    "data_consent_channel": gettext_lazy("data-processing consent channel"),
+    "mobiles": gettext_lazy("mobile numbers"),
+    "address": gettext_lazy("address"),
+    "resident_id": gettext_lazy("resident ID"),
+}
+
+
+def _field_of(name: str, model: type[Customer] | type[Vehicle] = Customer) -> Any:
+    for candidate in (name, name.removesuffix("_id")):
+        try:
+            return model._meta.get_field(candidate)
+        except FieldDoesNotExist:
+            continue
+    return None
+
+
+def _label(name: str, model: type[Customer] | type[Vehicle] = Customer) -> str:
+    model_field = _field_of(name, model)
+    return str(_CHANGE_LABELS.get(name) or (model_field.verbose_name if model_field is not None else name))
+
+
+@dataclass
+class TimelineRow:
+    item: selectors.TimelineItem
+    fields: list[str]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value is False or value == "" or value == []
+
+
+def _touched(changes: dict[str, Any]) -> list[str]:
+    """Fields an audit entry really changed: bookkeeping and never-filled fields left out."""
+    return [
+        name
+        for name, change in changes.items()
+        if name not in _HIDDEN_CHANGES
+        and isinstance(change, list)
+        and len(change) == 2
+        and not (_blank(change[0]) and _blank(change[1]))
+    ]
+
+
+def _timeline_rows(items: Iterable[selectors.TimelineItem], model: type[Customer] | type[Vehicle]) -> list[TimelineRow]:
+    """Timeline entries with the names of the fields a record change touched (values are in the change log)."""
+    return [
+        TimelineRow(item, [_label(name, model) for name in _touched(item.detail)] if item.kind == "archive" else [])
+        for item in items
+    ]
+
+
+def _references(entries: list[AuditEntry]) -> dict[str, dict[Any, str]]:
+    """Names for the stores and users that entries refer to by id: one query each for the whole log."""
+    ids: dict[str, set[Any]] = {"home_store_id": set(), "owner_id": set()}
+    for entry in entries:
+        for name, found in ids.items():
+            change = (entry.changes or {}).get(name)
+            if isinstance(change, list):
+                found.update(value for value in change if value is not None)
+    stores = Store.all_objects.in_bulk(list(ids["home_store_id"])) if ids["home_store_id"] else {}
+    users = User.objects.in_bulk(list(ids["owner_id"])) if ids["owner_id"] else {}
+    return {
+        "home_store_id": {pk: f"{store.code} {store.name}" for pk, store in stores.items()},
+        "owner_id": {pk: str(user) for pk, user in users.items()},
+    }
+
+
+def _shown(value: Any, model_field: Any, names: dict[Any, str] | None = None) -> str:
+    if value is None or value == "" or value == []:
+        return "∅"
+    if names is not None:
+        return names.get(value, str(value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(model_field, DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else value
+    choices = dict(model_field.flatchoices) if model_field is not None and model_field.choices else {}
+    return str(choices.get(value, value))
+
+
+def _change_rows(entries: Iterable[AuditEntry], *, personal: bool) -> list[ChangeRow]:
+    """The change log as people read it: labelled fields, old → new, personal values masked by role.
+
+    The audit trail keeps values in full; readers without the view-personal right see them masked
+    here as everywhere else on the page.
+    """
+    entries = list(entries)
+    references = _references(entries)
+    rows = []
+    for entry in entries:
+        row = ChangeRow(entry)
+        changes = entry.changes or {}
+        if entry.action == AuditEntry.Action.REVEAL:
+            row.note = _("Personal data shown: %(field)s") % {"field": _label(str(changes.get("field", "")))}
+        for name in _touched(changes):
+            old, new = changes[name]
+            if not personal and name in _MASKS:
+                old, new = (_MASKS[name](str(v)) if v else v for v in (old, new))
+            model_field = _field_of(name)
+            names = references.get(name)
+            row.fields.append((_label(name), _shown(old, model_field, names), _shown(new, model_field, names)))
+        rows.append(row)
+    return rows
+
+
+def _timeline_kinds(request: HttpRequest) -> tuple[str, set[str] | None] | None:
+    kind = request.GET.get("kind", "all")
+    if kind == "all":
+        return kind, None
+    if kind in selectors.TIMELINE_KINDS:
+        return kind, {kind}
+    return None
+
+
+@require_http_methods(["GET"])
+@page("customers.view")
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    chosen = _timeline_kinds(request)
+    if chosen is None:
+        return HttpResponseBadRequest(_("Unknown timeline filter."))
+    kind, kinds = chosen
+    customer = selectors.customer_get(customer_id)
+    timeline = _timeline_rows(selectors.customer_timeline(customer, kinds=kinds), Customer)
+    context: dict[str, Any] = {"customer": customer, "timeline": timeline, "kind": kind}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "customers/detail.html#timeline", context)
+    personal = _personal(request)
+    links = list(customer.vehicle_links.all())
+    context.update(
+        personal=selectors.customer_personal(customer, personal=personal),
+        current_links=[link for link in links if link.valid_to is None],
+        past_links=[link for link in links if link.valid_to is not None],
+        changes=_change_rows(selectors.change_log(customer), personal=personal),
+        can_edit=_can(request, "customers.edit"),
+        can_review=_can(request, "customers.review"),
+        can_documents=personal,
+        can_privacy=_can(request, "customers.privacy"),
+        can_merge=_can(request, "customers.merge"),
+        duplicates=selectors.duplicates_of(customer) if _can(request, "customers.merge") else [],
+    )
+    return render(request, "customers/detail.html", context)
+
+
+# Readers with the view-personal right already see personal fields in full on the pages (as in the
+# API's customer detail), and readers without it may not reveal them, so the pages need no "Show"
+# button. The endpoint is kept for parity with the API's audited reveal: an HTMX control (e.g. a
+# future masked-by-default counter screen) can fetch one field in full, and every fetch is audited.
+@require_POST
+@page("customers.view_personal")
+def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
+    field_name = request.POST.get("field", "")
+    if field_name not in REVEALABLE:
+        return HttpResponseBadRequest(_("Unknown field."))
+    customer = selectors.customer_get(customer_id)
+    audit_append(
+        action="reveal",
+        store_id=customer.home_store_id,
+        object_type="customers.customer",
+        object_id=str(customer.pk),
+        object_repr=str(customer),
+        changes={"field": field_name},
+    )
+    value = selectors.personal_value(customer, field_name)
+    return render(request, "customers/partials.html#revealed", {"field": field_name, "value": value})
+
+
+@require_POST
+@page("customers.review")
+def customer_review(request: HttpRequest, customer_id: int) -> HttpResponse:
+    try:
+        services.customer_mark_reviewed(actor=_user(request), customer_id=customer_id)
+    except ApplicationError:
+        raise Http404(_("Not found.")) from None
+    messages.success(request, _("The archive is marked as reviewed."))
+    return redirect("customers:detail", customer_id=customer_id)
+
+
+# --- customer form ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@page("customers.edit")
+def customer_create(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                customer = services.customer_create(
+                    actor=_user(request),
+                    store=Store.objects.get(pk=cast(int, active_store_id(request))),
+                    data=form.service_data(),
+                )
+            except ApplicationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Customer %(number)s created.") % {"number": customer.number})
+                return redirect("customers:detail", customer_id=customer.pk)
+        status = 400
+    return render(request, "customers/customer_form.html", {"form": form, "customer": None}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@page("customers.edit")
+def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = selectors.customer_get(customer_id)
+    personal = selectors.customer_personal(customer, personal=_personal(request))
+    form = CustomerForm(
+        request.POST or None,
+        initial=CustomerForm.initial_for(customer, personal),
+        editing=True,
+        resident_id_hint=customer.resident_id_hint,
+    )
+    status = 200
+    conflict = ""
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.customer_update(
+                    actor=_user(request),
+                    customer_id=customer.pk,
+                    version=form.cleaned_data["version"],
+                    data=form.service_data(),
+                )
+            except ConflictError as error:
+                conflict, status = error.detail, 409
+            except ApplicationError as error:
+                if error.status == 404:
+                    raise Http404(error.detail) from None
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("customers:detail", customer_id=customer.pk)
+    context = {"form": form, "customer": customer, "conflict": conflict}
+    return render(request, "customers/customer_form.html", context, status=status)
+
+
+def _check_lines(value: str) -> list[str]:
+    errors = []
+    for line in (line.strip() for line in value.splitlines()):
+        if not line:
+            continue
+        try:
+            identifiers.clean_mobile(line)
+        except ValidationError as error:
+            errors += [_("%(number)s: %(message)s") % {"number": line, "message": m} for m in error.messages]
+    return errors
+
+
+_CHECKS: dict[str, Callable[[str, HttpRequest], object]] = {
+    "email": lambda value, request: identifiers.clean_email(value),
+    "uscc": lambda value, request: identifiers.clean_uscc(value),
+    "resident_id": lambda value, request: identifiers.clean_resident_id(value),
+    "emergency_phone": lambda value, request: identifiers.clean_mobile(value),
+    "plate": lambda value, request: identifiers.clean_plate(value),
+    "vin": lambda value, request: identifiers.clean_vin(
+        value, allow_bad_check_digit=bool(request.POST.get("vin_check_override"))
+    ),
+}
+
+
+@require_POST
+@page("customers.edit")
+def identifier_check(request: HttpRequest, field: str) -> HttpResponse:
+    """Check one identifier input while the form is filled in; writes nothing."""
+    if field != "mobiles" and field not in _CHECKS:
+        raise Http404(_("Not found."))
+    value = request.POST.get(field, "")
+    errors: list[str] = []
+    if field == "mobiles":
+        errors = _check_lines(value)
+    elif value.strip():
+        try:
+            _CHECKS[field](value, request)
+        except ValidationError as error:
+            errors = list(error.messages)
+    context = {"field": field, "errors": errors, "ok": bool(value.strip()) and not errors}
+    return render(request, "customers/partials.html#check", context)
+
+
+# --- vehicles -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@page("customers.edit")
+def vehicle_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = selectors.customer_get(customer_id)
+    form = VehicleForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                vehicle = services.vehicle_create(actor=_user(request), owner=customer, data=form.service_data())
+            except ApplicationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Vehicle %(vin)s added.") % {"vin": vehicle.vin})
+                return redirect("customers:vehicle_detail", vehicle_id=vehicle.pk)
+        status = 400
+    return render(request, "customers/vehicle_form.html", {"form": form, "customer": customer}, status=status)
+
+
+def _vehicle_page(
+    request: HttpRequest,
+    vehicle_id: int,
+    *,
+    mileage_form: MileageForm | None = None,
+    transfer_form: TransferForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    vehicle = selectors.vehicle_get(vehicle_id)
+    links = list(vehicle.links.all())
+    context = {
+        "vehicle": vehicle,
+        "owners": [link for link in links if link.role == "owner"],
+        "drivers": [link for link in links if link.role == "driver"],
+        "readings": list(vehicle.mileage_readings.all()),
+        "timeline": _timeline_rows(selectors.vehicle_timeline(vehicle), Vehicle),
+        "mileage_form": mileage_form or MileageForm(),
+        "transfer_form": transfer_form or TransferForm(),
+        "can_edit": _can(request, "customers.edit"),
+    }
+    return render(request, "customers/vehicle_detail.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+@page("customers.view")
+def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    return _vehicle_page(request, vehicle_id)
+
+
+@require_POST
+@page("customers.edit")
+def mileage_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    form = MileageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mileage_record(
+                actor=_user(request),
+                vehicle_id=vehicle_id,
+                km=form.cleaned_data["km"],
+                read_on=form.cleaned_data["read_on"],
+                source="reception",
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as error:
+            if error.status == 404:
+                raise Http404(_("Not found.")) from None
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Mileage recorded."))
+            return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
+    return _vehicle_page(request, vehicle_id, mileage_form=form, status=400)
+
+
+@require_POST
+@page("customers.edit")
+def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    form = TransferForm(request.POST)
+    if form.is_valid():
+        new_owner = Customer.objects.filter(number=form.cleaned_data["customer_number"], merged_into=None).first()
+        if new_owner is None:
+            form.add_error("customer_number", _("No customer has this number."))
+        else:
+            try:
+                services.vehicle_transfer(
+                    actor=_user(request), vehicle_id=vehicle_id, new_owner=new_owner, on=form.cleaned_data["on"]
+                )
+            except ApplicationError as error:
+                if error.status == 404:
+                    raise Http404(_("Not found.")) from None
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("The vehicle now belongs to %(customer)s.") % {"customer": new_owner})
+                return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
+    return _vehicle_page(request, vehicle_id, transfer_form=form, status=400)

@@ -1,0 +1,144 @@
+"""Pages of the Excel import (wizard, job progress, downloads) and the export of the customer list."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django import forms
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from aftersales.core.access import authorize, can
+from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.models import Store, User
+from aftersales.core.routing import active_store_id, page
+from aftersales.core.scope import current_scope
+from aftersales.customers import excel
+from aftersales.customers.models import Customer, ImportJob
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Workbook"),
+        help_text=gettext_lazy("The filled template (.xlsx), at most 20 MB."),
+        max_length=200,
+    )
+    mode = forms.ChoiceField(
+        label=gettext_lazy("Rows with errors"),
+        choices=ImportJob.Mode.choices,
+        initial=ImportJob.Mode.VALID_ROWS,
+        widget=forms.RadioSelect,
+    )
+    dry_run = forms.BooleanField(label=gettext_lazy("Dry run: check the file, import nothing"), required=False)
+
+
+class ExportFilterForm(forms.Form):
+    q = forms.CharField(max_length=50, required=False)
+    customer_class = forms.ChoiceField(choices=[("", ""), *Customer.CustomerClass.choices], required=False)
+    home_store = forms.IntegerField(min_value=1, required=False)
+
+
+def _job(request: HttpRequest, job_id: int) -> ImportJob:
+    """A job of a store the user sees (else 404) and may import in (else 403)."""
+    scope = current_scope()
+    job = excel.import_job_get(job_id=job_id, store_ids=scope.store_ids if scope is not None else None)
+    authorize(request.user, "customers.import", store_id=job.store_id)
+    return job
+
+
+def _download(file: object, filename: str) -> FileResponse:
+    response = FileResponse(file, as_attachment=True, filename=filename, content_type=excel.XLSX_CONTENT_TYPE)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@page("customers.import")
+def import_start(request: HttpRequest) -> HttpResponse:
+    store_id = active_store_id(request)
+    store = Store.objects.filter(pk=store_id).first() if store_id is not None else None
+    if store is None:
+        raise Http404(_("Not found."))
+    form = ImportForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                job = excel.import_job_create(
+                    actor=_user(request),
+                    store=store,
+                    upload=form.cleaned_data["file"],
+                    mode=form.cleaned_data["mode"],
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+            except ApplicationError as error:
+                for name, messages in error.fields.items():
+                    for message in messages:
+                        form.add_error(name if name in form.fields and name != NON_FIELD else None, message)
+            else:
+                return redirect("customer_imports:job", job_id=job.pk)
+        status = 400
+    context = {
+        "form": form,
+        "store": store,
+        "jobs": excel.import_jobs_recent(store_id=store.pk),
+        "max_mb": excel.MAX_UPLOAD_BYTES >> 20,
+    }
+    return render(request, "customer_imports/start.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+@page("customers.import")
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    context = {
+        "job": job,
+        "progress": excel.job_progress(job),
+        "active": job.status in {ImportJob.Status.QUEUED, ImportJob.Status.RUNNING},
+        "saving": job.status == ImportJob.Status.RUNNING and job.total_rows and job.processed_rows >= job.total_rows,
+    }
+    template = "customer_imports/job.html#job-status" if request.htmx else "customer_imports/job.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require_http_methods(["GET"])
+@page("customers.import")
+def import_errors(request: HttpRequest, job_id: int) -> FileResponse:
+    job = _job(request, job_id)
+    return _download(excel.import_error_path(job).open("rb"), f"import-{job.pk}-errors.xlsx")
+
+
+@require_http_methods(["GET"])
+@page("customers.import")
+def import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(excel.template_workbook(), content_type=excel.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="customer-import-template.xlsx"'
+    return response
+
+
+@require_http_methods(["GET"])
+@page("customers.export")
+def customer_export(request: HttpRequest) -> HttpResponse | FileResponse:
+    """The customer list as filtered on the list page (q, customer_class, home_store), as .xlsx."""
+    form = ExportFilterForm(request.GET)
+    if not form.is_valid():
+        message = "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
+        return render(request, "errors/error.html", {"status": 400, "message": message}, status=400)
+    data = form.cleaned_data
+    file, _rows = excel.customers_export(
+        actor=_user(request),
+        store_id=active_store_id(request),
+        personal=can(request.user, "customers.view_personal"),
+        q=data["q"] or None,
+        customer_class=data["customer_class"] or None,
+        home_store_id=data["home_store"],
+    )
+    return _download(file, f"customers-{timezone.localdate():%Y%m%d}.xlsx")

@@ -1,0 +1,139 @@
+"""Pages for archive quality: duplicates and merge, the review queue, archive KPIs."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from aftersales.core.access import can
+from aftersales.core.errors import ApplicationError
+from aftersales.core.models import User
+from aftersales.core.routing import active_store_id, page
+from aftersales.core.scope import current_scope
+from aftersales.customers import selectors, services
+from aftersales.customers.models import Customer
+
+
+def _visible() -> frozenset[int] | None:
+    scope = current_scope()
+    return scope.store_ids if scope is not None else None
+
+
+@require_http_methods(["GET"])
+@page("customers.merge")
+def duplicates(request: HttpRequest) -> HttpResponse:
+    groups = selectors.duplicate_groups(store_ids=_visible())
+    customers = Customer.objects.in_bulk([pk for group in groups for pk in group.customer_ids])
+    rows = [(group, [customers[pk] for pk in group.customer_ids if pk in customers]) for group in groups]
+    return render(request, "customer_quality/duplicates.html", {"rows": rows})
+
+
+def _shown(customer: Customer, field: str) -> Any:
+    display = getattr(customer, f"get_{field}_display", None)
+    return display() if display else getattr(customer, field)
+
+
+def _merge_rows(survivor: Customer, merged: Customer, personal: bool) -> list[dict[str, Any]]:
+    left = selectors.customer_personal(survivor, personal=personal)
+    right = selectors.customer_personal(merged, personal=personal)
+    labels = {field.name: field.verbose_name for field in Customer._meta.fields}
+    rows = []
+    label: Any
+    for field in services.MERGEABLE_FIELDS:
+        if field == "resident_id":
+            a, b, label = left["resident_id"], right["resident_id"], _("Resident ID")
+        elif field == "owner_id":
+            a, b, label = survivor.owner or "", merged.owner or "", labels["owner"]
+        elif field in {"uscc", "street", "emergency_phone"}:
+            a, b, label = left[field], right[field], labels[field]
+        else:
+            a, b, label = _shown(survivor, field), _shown(merged, field), labels[field]
+        rows.append({"field": field, "label": label, "survivor": a, "merged": b, "same": str(a) == str(b)})
+    return rows
+
+
+@require_http_methods(["GET", "POST"])
+@page("customers.merge")
+def merge(request: HttpRequest, survivor_id: int, merged_id: int) -> HttpResponse:
+    survivor = selectors.customer_get(survivor_id)
+    merged = selectors.customer_get(merged_id)
+    error = None
+    status = 200
+    if request.method == "POST":
+        choices = {field: request.POST.get(f"pick_{field}", "survivor") for field in services.MERGEABLE_FIELDS}
+        try:
+            result = services.customer_merge(
+                actor=cast(User, request.user), survivor_id=survivor.pk, merged_id=merged.pk, choices=choices
+            )
+        except ApplicationError as problem:
+            error = " ".join(message for messages in problem.fields.values() for message in messages) or problem.detail
+            status = 400
+        else:
+            return redirect("customers:detail", customer_id=result.pk)
+    context = {
+        "survivor": survivor,
+        "merged": merged,
+        "rows": _merge_rows(survivor, merged, can(request.user, "customers.view_personal")),
+        "error": error,
+        "survivor_vehicles": [link.vehicle for link in survivor.vehicle_links.all() if link.valid_to is None],
+        "merged_vehicles": [link.vehicle for link in merged.vehicle_links.all() if link.valid_to is None],
+    }
+    return render(request, "customer_quality/merge.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+@page("customers.review")
+def review_queue(request: HttpRequest) -> HttpResponse:
+    queue = selectors.review_queue(store_ids=_visible())
+    page_obj = Paginator(queue, 50).get_page(request.GET.get("page"))
+    store_id = active_store_id(request)
+    kpis = selectors.archive_kpis(store_ids=frozenset({store_id}) if store_id else _visible())
+    return render(request, "customer_quality/review_queue.html", {"page_obj": page_obj, "kpis": kpis})
+
+
+@require_POST
+@page("customers.review")
+def mark_reviewed(request: HttpRequest, customer_id: int) -> HttpResponse:
+    selectors.customer_get(customer_id)
+    services.customer_mark_reviewed(actor=cast(User, request.user), customer_id=customer_id)
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponse(f'<span class="badge text-bg-success">{_("Reviewed")}</span>')
+    return redirect("customer_quality:review_queue")
+
+
+@require_http_methods(["GET", "POST"])
+@page("customers.review")
+def archive_rule(request: HttpRequest) -> HttpResponse:
+    """The active store's required archive items and review interval."""
+    from aftersales.customers import quality
+
+    store_id = active_store_id(request)
+    required, days = quality.rule_for(store_id) if store_id else (quality.DEFAULT_REQUIRED, 90)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST" and store_id:
+        chosen = request.POST.getlist("required_fields")
+        try:
+            review_days = int(request.POST.get("review_days", ""))
+        except ValueError:
+            review_days = 0
+        try:
+            quality.archive_rule_save(store_id=store_id, required_fields=chosen, review_days=review_days)
+        except ApplicationError as problem:
+            errors, status = problem.fields, 400
+            required, days = tuple(chosen), review_days
+        else:
+            from django.db import transaction
+
+            from aftersales.customers.quality_jobs import completeness_recompute
+
+            transaction.on_commit(lambda: completeness_recompute(store_id))
+            return redirect("customer_quality:archive_rule")
+    items = [(code, label, code in required) for code, label in quality.REQUIRED_ITEMS.items()]
+    context = {"items": items, "review_days": days, "errors": errors}
+    return render(request, "customer_quality/archive_rule.html", context, status=status)
