@@ -20,7 +20,8 @@ class CustomersConfig(AppConfig):
         register(PERMISSIONS, GRANTS)
         DEMO_EXTENSIONS.append(archive_demo_install)
         TODAY_EXTENSIONS.append(archive_cards)
-        MENU.insert(1, MenuItem("customers:list", _("Customers"), "bi-person-vcard", "customers.view"))
-        MENU.insert(
-            2, MenuItem("customer_quality:review_queue", _("Archive review"), "bi-clipboard-check", "customers.review")
-        )
+        MENU[1:1] = [
+            MenuItem("customers:list", _("Customers"), "bi-person-vcard", "customers.view"),
+            MenuItem("customer_imports:start", _("Import"), "bi-file-earmark-arrow-up", "customers.import"),
+            MenuItem("customer_quality:review_queue", _("Archive review"), "bi-clipboard-check", "customers.review"),
+        ]

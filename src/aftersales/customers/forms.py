@@ -10,7 +10,7 @@ from django.forms import BoundField
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.models import Store
@@ -150,61 +150,63 @@ class ArchiveForm(forms.Form):
 
 
 class CustomerForm(ArchiveForm):
-    kind = forms.ChoiceField(label=_lazy("Kind"), choices=Customer.Kind.choices, initial=Customer.Kind.INDIVIDUAL)
-    name = forms.CharField(label=_lazy("Name"), max_length=100)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"), choices=Customer.Kind.choices, initial=Customer.Kind.INDIVIDUAL
+    )
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     mobiles = LinesField(
-        label=_lazy("Mobile numbers"),
+        label=gettext_lazy("Mobile numbers"),
         required=False,
         max_lines=MAX_MOBILES,
         max_line_length=30,
         widget=forms.Textarea(attrs={"rows": 2, "inputmode": "tel", "autocomplete": "off"}),
-        help_text=_lazy("One number per line; the first is the primary number."),
+        help_text=gettext_lazy("One number per line; the first is the primary number."),
     )
-    landline = forms.CharField(label=_lazy("Landline"), max_length=30, required=False)
-    email = forms.CharField(label=_lazy("E-mail"), max_length=254, required=False)
-    province = forms.CharField(label=_lazy("Province"), max_length=20, required=False)
-    city = forms.CharField(label=_lazy("City"), max_length=30, required=False)
-    district = forms.CharField(label=_lazy("District"), max_length=30, required=False)
-    street = forms.CharField(label=_lazy("Street address"), max_length=200, required=False)
+    landline = forms.CharField(label=gettext_lazy("Landline"), max_length=30, required=False)
+    email = forms.CharField(label=gettext_lazy("E-mail"), max_length=254, required=False)
+    province = forms.CharField(label=gettext_lazy("Province"), max_length=20, required=False)
+    city = forms.CharField(label=gettext_lazy("City"), max_length=30, required=False)
+    district = forms.CharField(label=gettext_lazy("District"), max_length=30, required=False)
+    street = forms.CharField(label=gettext_lazy("Street address"), max_length=200, required=False)
     uscc = forms.CharField(
-        label=_lazy("Unified social credit code"),
+        label=gettext_lazy("Unified social credit code"),
         max_length=30,
         required=False,
-        help_text=_lazy("Companies only."),
+        help_text=gettext_lazy("Companies only."),
     )
     resident_id = forms.CharField(
-        label=_lazy("Resident ID number"),
+        label=gettext_lazy("Resident ID number"),
         max_length=30,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    emergency_contact = forms.CharField(label=_lazy("Emergency contact"), max_length=60, required=False)
+    emergency_contact = forms.CharField(label=gettext_lazy("Emergency contact"), max_length=60, required=False)
     emergency_phone = forms.CharField(
-        label=_lazy("Emergency phone"),
+        label=gettext_lazy("Emergency phone"),
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
     preferences = forms.CharField(
-        label=_lazy("Preferences and special needs"),
+        label=gettext_lazy("Preferences and special needs"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    tags = TagsField(label=_lazy("Tags"), required=False, help_text=_lazy("Separate tags with commas."))
-    source = forms.ChoiceField(label=_lazy("Source channel"), choices=Customer.Source.choices, initial="walk_in")
+    tags = TagsField(label=gettext_lazy("Tags"), required=False, help_text=gettext_lazy("Separate tags with commas."))
+    source = forms.ChoiceField(label=gettext_lazy("Source channel"), choices=Customer.Source.choices, initial="walk_in")
     customer_class = forms.ChoiceField(
-        label=_lazy("Customer class"), choices=Customer.CustomerClass.choices, initial="regular"
+        label=gettext_lazy("Customer class"), choices=Customer.CustomerClass.choices, initial="regular"
     )
-    marketing_consent = forms.BooleanField(label=_lazy("Agrees to marketing messages"), required=False)
+    marketing_consent = forms.BooleanField(label=gettext_lazy("Agrees to marketing messages"), required=False)
     marketing_consent_channel = forms.ChoiceField(
-        label=_lazy("How the marketing consent was given"),
+        label=gettext_lazy("How the marketing consent was given"),
         choices=[("", "—"), *Customer.ConsentChannel.choices],
         required=False,
     )
-    data_consent = forms.BooleanField(label=_lazy("Agrees to the processing of personal data"), required=False)
+    data_consent = forms.BooleanField(label=gettext_lazy("Agrees to the processing of personal data"), required=False)
     data_consent_channel = forms.ChoiceField(
-        label=_lazy("How the data-processing consent was given"),
+        label=gettext_lazy("How the data-processing consent was given"),
         choices=[("", "—"), *Customer.ConsentChannel.choices],
         required=False,
     )
@@ -281,14 +283,17 @@ class CustomerForm(ArchiveForm):
 
 
 class CustomerFilterForm(ArchiveForm):
-    q = forms.CharField(label=_lazy("Search"), max_length=50, required=False)
+    q = forms.CharField(label=gettext_lazy("Search"), max_length=50, required=False)
     customer_class = forms.ChoiceField(
-        label=_lazy("Customer class"),
-        choices=[("", _lazy("All classes")), *Customer.CustomerClass.choices],
+        label=gettext_lazy("Customer class"),
+        choices=[("", gettext_lazy("All classes")), *Customer.CustomerClass.choices],
         required=False,
     )
     home_store: forms.ModelChoiceField[Store] = forms.ModelChoiceField(
-        label=_lazy("Registering store"), queryset=Store.objects.none(), required=False, empty_label=_lazy("All stores")
+        label=gettext_lazy("Registering store"),
+        queryset=Store.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All stores"),
     )
 
     def __init__(self, *args: Any, stores: Any, **kwargs: Any) -> None:
@@ -303,29 +308,33 @@ class CustomerFilterForm(ArchiveForm):
 
 
 class VehicleForm(ArchiveForm):
-    vin = forms.CharField(label=_lazy("VIN"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    vin_check_override = forms.BooleanField(
-        label=_lazy("This VIN has no valid check digit (e.g. an imported vehicle)"), required=False
+    vin = forms.CharField(
+        label=gettext_lazy("VIN"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
-    vin_override_reason = forms.CharField(label=_lazy("Reason"), max_length=200, required=False)
-    plate = forms.CharField(label=_lazy("Licence plate"), max_length=20, required=False)
+    vin_check_override = forms.BooleanField(
+        label=gettext_lazy("This VIN has no valid check digit (e.g. an imported vehicle)"), required=False
+    )
+    vin_override_reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200, required=False)
+    plate = forms.CharField(label=gettext_lazy("Licence plate"), max_length=20, required=False)
     model: forms.ModelChoiceField[VehicleModel] = forms.ModelChoiceField(
-        label=_lazy("Model"),
+        label=gettext_lazy("Model"),
         queryset=VehicleModel.objects.select_related("brand").order_by("brand__code", "series", "name"),
         required=False,
     )
-    model_year = forms.IntegerField(label=_lazy("Model year"), required=False, min_value=1900, max_value=2100)
-    engine_no = forms.CharField(label=_lazy("Engine number"), max_length=30, required=False)
-    colour = forms.CharField(label=_lazy("Colour"), max_length=30, required=False)
-    fuel_type = forms.ChoiceField(label=_lazy("Fuel type"), choices=Vehicle.FuelType.choices, initial="petrol")
-    purchase_date = forms.DateField(label=_lazy("Purchase date"), required=False, widget=_date_input())
+    model_year = forms.IntegerField(label=gettext_lazy("Model year"), required=False, min_value=1900, max_value=2100)
+    engine_no = forms.CharField(label=gettext_lazy("Engine number"), max_length=30, required=False)
+    colour = forms.CharField(label=gettext_lazy("Colour"), max_length=30, required=False)
+    fuel_type = forms.ChoiceField(label=gettext_lazy("Fuel type"), choices=Vehicle.FuelType.choices, initial="petrol")
+    purchase_date = forms.DateField(label=gettext_lazy("Purchase date"), required=False, widget=_date_input())
     selling_store: forms.ModelChoiceField[Store] = forms.ModelChoiceField(
-        label=_lazy("Selling store"), queryset=Store.objects.filter(is_active=True).order_by("code"), required=False
+        label=gettext_lazy("Selling store"),
+        queryset=Store.objects.filter(is_active=True).order_by("code"),
+        required=False,
     )
-    warranty_start = forms.DateField(label=_lazy("Warranty start"), required=False, widget=_date_input())
-    warranty_end = forms.DateField(label=_lazy("Warranty end"), required=False, widget=_date_input())
+    warranty_start = forms.DateField(label=gettext_lazy("Warranty start"), required=False, widget=_date_input())
+    warranty_end = forms.DateField(label=gettext_lazy("Warranty end"), required=False, widget=_date_input())
     warranty_km_limit = forms.IntegerField(
-        label=_lazy("Warranty mileage limit (km)"), required=False, min_value=0, max_value=2_000_000
+        label=gettext_lazy("Warranty mileage limit (km)"), required=False, min_value=0, max_value=2_000_000
     )
 
     checked_fields = frozenset({"vin", "plate"})
@@ -341,13 +350,13 @@ class VehicleForm(ArchiveForm):
 
 
 class MileageForm(ArchiveForm):
-    km = forms.IntegerField(label=_lazy("Mileage (km)"), min_value=0, max_value=2_000_000)
-    read_on = forms.DateField(label=_lazy("Date"), widget=_date_input())
+    km = forms.IntegerField(label=gettext_lazy("Mileage (km)"), min_value=0, max_value=2_000_000)
+    read_on = forms.DateField(label=gettext_lazy("Date"), widget=_date_input())
     reason = forms.CharField(
-        label=_lazy("Reason for a lower reading"),
+        label=gettext_lazy("Reason for a lower reading"),
         max_length=200,
         required=False,
-        help_text=_lazy("Only needed when the reading is lower than the last one (e.g. a replaced instrument)."),
+        help_text=gettext_lazy("Only needed when the reading is lower than the last one (e.g. a replaced instrument)."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -357,8 +366,8 @@ class MileageForm(ArchiveForm):
 
 
 class TransferForm(ArchiveForm):
-    customer_number = forms.CharField(label=_lazy("New owner's customer number"), max_length=30)
-    on = forms.DateField(label=_lazy("Transfer date"), widget=_date_input())
+    customer_number = forms.CharField(label=gettext_lazy("New owner's customer number"), max_length=30)
+    on = forms.DateField(label=gettext_lazy("Transfer date"), widget=_date_input())
 
     service_aliases = {"customer_id": "customer_number"}
 

@@ -49,6 +49,7 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
     everything = [
         "core:today",
         "customers:list",
+        "customer_imports:start",
         "customer_quality:review_queue",
         "core:stores",
         "core:staff",
