@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -33,6 +34,11 @@ def test_data_dir() -> Iterator[None]:
 
     if str(settings.DATA_DIR).startswith(tempfile.gettempdir()):
         shutil.rmtree(settings.DATA_DIR, ignore_errors=True)
+    test_name = str(settings.DATABASES["default"].get("TEST", {}).get("NAME") or "")
+    if test_name.startswith(tempfile.gettempdir()):
+        # SQLite leaves its write-ahead log beside the test database it drops.
+        for suffix in ("-wal", "-shm"):
+            Path(test_name + suffix).unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True)
