@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -34,7 +35,8 @@ def test_data_dir() -> Iterator[None]:
 
     if str(settings.DATA_DIR).startswith(tempfile.gettempdir()):
         shutil.rmtree(settings.DATA_DIR, ignore_errors=True)
-    test_name = str(settings.DATABASES["default"].get("TEST", {}).get("NAME") or "")
+    database: dict[str, Any] = settings.DATABASES["default"]
+    test_name = str(database.get("TEST", {}).get("NAME") or "")
     if test_name.startswith(tempfile.gettempdir()):
         # SQLite leaves its write-ahead log beside the test database it drops.
         for suffix in ("-wal", "-shm"):
