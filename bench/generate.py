@@ -335,6 +335,10 @@ def generate(
             from bench.archive import archive_generate
 
             result.notes += archive_generate(result, customers=customers, vehicles=vehicles)
+    if customers:
+        from bench.archive import archive_settle
+
+        result.notes += archive_settle()
     result.seconds = time.perf_counter() - started
     return result
 
