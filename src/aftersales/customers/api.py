@@ -183,7 +183,8 @@ class SearchHitOut(Schema):
 
 
 class SearchOut(Schema):
-    count: int
+    count: int = Field(description="Hits ranked (at most 500).")
+    more: bool = Field(description="More than 500 matched: narrow the search to see them.")
     limit: int
     offset: int
     items: list[SearchHitOut]
@@ -192,11 +193,11 @@ class SearchOut(Schema):
 @router.get("/customers/search", response={200: SearchOut, **ERRORS})
 @operation("customers.view")
 def customer_search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str, Any]:
-    hits = selectors.archive_search(query.q)
+    found = selectors.archive_search(query.q, offset=query.offset, limit=query.limit)
     personal = _personal(request)
-    window = hits[query.offset : query.offset + query.limit]
     return {
-        "count": len(hits),
+        "count": found.count,
+        "more": found.more,
         "limit": query.limit,
         "offset": query.offset,
         "items": [
@@ -207,7 +208,7 @@ def customer_search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str
                 "vehicle_id": hit.vehicle.pk if hit.vehicle else None,
                 "plate": hit.vehicle.plate if hit.vehicle else "",
             }
-            for hit in window
+            for hit in found.hits
         ],
     }
 
@@ -392,8 +393,7 @@ def vehicle_list(request: HttpRequest, query: Query[VehicleListQuery]) -> dict[s
         Prefetch("mileage_readings", queryset=MileageReading.objects.order_by("-read_on", "-pk")),
     )
     if query.q:
-        ids = [hit.vehicle.pk for hit in selectors.archive_search(query.q) if hit.vehicle is not None]
-        vehicles = vehicles.filter(pk__in=ids)
+        vehicles = vehicles.filter(pk__in=selectors.search_vehicle_ids(query.q))
     page = paginate(vehicles, query, ordering_fields=("plate", "vin", "created_at"), default_ordering=("-created_at",))
     page["items"] = [vehicle_out(vehicle) for vehicle in page["items"]]
     return page

@@ -278,11 +278,10 @@ class SearchKey(models.Model):
     vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, null=True, related_name="+")
 
     class Meta:
-        indexes = [
-            models.Index(fields=["key", "kind"], name="search_key"),
-            models.Index(fields=["customer"], name="search_customer"),
-            models.Index(fields=["vehicle"], name="search_vehicle"),
-        ]
+        # One range read per kind, in key order (customer and vehicle have their foreign-key indexes).
+        # On PostgreSQL the key column uses the "C" collation (migration 0003), so that ranges and
+        # order are by code point there as they are on SQLite, and a prefix is a range of the index.
+        indexes = [models.Index(fields=["kind", "key"], name="search_kind_key")]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key}"

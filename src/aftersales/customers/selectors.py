@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, overload
 
-from django.db import connection
 from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -17,8 +17,9 @@ from aftersales.customers import identifiers, privacy
 from aftersales.customers.models import Customer, CustomerPhone, MileageReading, SearchKey, Vehicle, VehicleLink
 from aftersales.customers.search import MAX_KEY
 
-SEARCH_CANDIDATES = 200
-# Which kind of match ranks first when several keys match.
+# A search ranks at most this many hits; beyond it the user is asked to narrow the search.
+SEARCH_LIMIT = 500
+# Which kind of match ranks first when several keys match (exact matches before prefixes).
 KIND_RANK = {
     "number": 0,
     "vin": 1,
@@ -30,6 +31,7 @@ KIND_RANK = {
     "initials": 7,
     "pinyin": 8,
 }
+CUSTOMER_KINDS = frozenset({"number", "mobile", "mobile4", "name", "initials", "pinyin"})
 
 
 @dataclass
@@ -40,53 +42,194 @@ class SearchHit:
     exact: bool = False
 
 
-def _prefix(queryset: QuerySet[SearchKey], text: str) -> QuerySet[SearchKey]:
-    if connection.vendor == "postgresql":
-        return queryset.filter(key__startswith=text)
-    return queryset.filter(key__gte=text, key__lt=text + MAX_KEY)
+@dataclass(frozen=True)
+class _Candidate:
+    customer_id: int | None
+    vehicle_id: int | None
+    kind: str
+    exact: bool
 
 
-def archive_search(q: str) -> list[SearchHit]:
-    """Customers matching a plate, VIN, mobile, name, pinyin initials or number, best first.
+def _lookups(text: str) -> list[tuple[str, str, bool]]:
+    """(kind, key, prefix allowed) in rank order for what ``text`` can be.
 
-    Every lookup is a prefix range on the search-key index; at most SEARCH_CANDIDATES keys are read.
+    Keys are stored upper-case (number, VIN, plate), lower-case (name, initials, pinyin) or as digits;
+    the last 4 of a mobile and the last 6 of a VIN match only in full.
+    """
+    upper, lower = text.upper(), text.lower()
+    digits = text.isdigit()
+    latin = text.isascii() and text.isalnum()
+    letters = text.isascii() and text.isalpha()
+    wanted = {
+        "number": (upper, True),
+        "vin": (upper, True) if latin else None,
+        "mobile": (text, True) if digits else None,
+        "plate": (upper, True),
+        "vin6": (upper, False) if latin and len(text) == 6 else None,
+        "mobile4": (text, False) if digits and len(text) == 4 else None,
+        "name": (lower, True),
+        "initials": (lower, True) if letters else None,
+        "pinyin": (lower, True) if letters else None,
+    }
+    return [(kind, entry[0], entry[1]) for kind in KIND_RANK if (entry := wanted[kind]) is not None]
+
+
+def _restricted(
+    keys: QuerySet[SearchKey], kind: str, *, customer_class: str | None, home_store_id: int | None
+) -> QuerySet[SearchKey]:
+    """Keys of customers (or of vehicles whose current owner is a customer) of that class and store."""
+    if customer_class is None and home_store_id is None:
+        return keys
+    if kind in CUSTOMER_KINDS:
+        prefix = "customer__"
+        conditions: dict[str, Any] = {}
+    else:
+        prefix = "vehicle__links__customer__"
+        conditions = {"vehicle__links__role": VehicleLink.Role.OWNER, "vehicle__links__valid_to": None}
+    if customer_class is not None:
+        conditions[prefix + "customer_class"] = customer_class
+    if home_store_id is not None:
+        conditions[prefix + "home_store_id"] = home_store_id
+    return keys.filter(**conditions)
+
+
+def _candidates(
+    q: str,
+    *,
+    vehicles_only: bool = False,
+    customer_class: str | None = None,
+    home_store_id: int | None = None,
+) -> tuple[list[_Candidate], bool]:
+    """Customers and vehicles matching ``q``, best first, at most SEARCH_LIMIT; and whether more matched.
+
+    Exact matches of every kind come first (in KIND_RANK order), then prefix matches; within a kind,
+    by key and then by age. Each kind is one range read on the (kind, key) index, in index order and
+    stopped as soon as enough hits are in hand, so a broad query costs no more than a narrow one.
+    A customer found by several keys (or a vehicle by several plate tails) appears once, at its best rank.
     """
     text = identifiers.normalise(q).replace(" ", "")
     if not text:
-        return []
-    variants = list(dict.fromkeys([text, text.upper(), text.lower()]))
-    keys: list[tuple[str, str, int | None, int | None]] = []
-    for variant in variants:
-        rows = _prefix(SearchKey.objects.all(), variant).values_list("key", "kind", "customer_id", "vehicle_id")
-        keys += list(rows[:SEARCH_CANDIDATES])
-    vehicle_ids = {row[3] for row in keys if row[3]}
-    owners = {
-        link.vehicle_id: link.customer_id
-        for link in VehicleLink.objects.filter(vehicle_id__in=vehicle_ids, role="owner", valid_to=None)
-    }
-    ranked: dict[int, tuple[tuple[int, int], str, int | None, bool]] = {}
-    for key, kind, customer_id, vehicle_id in keys:
-        target = customer_id or (owners.get(vehicle_id) if vehicle_id else None)
-        if target is None:
-            continue
-        exact = key in variants
-        rank = (0 if exact else 1, KIND_RANK.get(kind, 9))
-        if target not in ranked or rank < ranked[target][0]:
-            ranked[target] = (rank, kind, vehicle_id, exact)
+        return [], False
+    lookups = [entry for entry in _lookups(text) if not vehicles_only or entry[0] not in CUSTOMER_KINDS]
+    found: dict[tuple[str, int], _Candidate] = {}
+    for exact in (True, False):
+        for kind, key, prefix_allowed in lookups:
+            if not exact and not prefix_allowed:
+                continue
+            keys = SearchKey.objects.filter(kind=kind)
+            keys = keys.filter(key=key) if exact else keys.filter(key__gt=key, key__lt=key + MAX_KEY)
+            keys = _restricted(keys, kind, customer_class=customer_class, home_store_id=home_store_id)
+            rows = keys.order_by("key", "id").values_list("customer_id", "vehicle_id")
+            start = 0
+            while len(found) <= SEARCH_LIMIT:
+                wanted = SEARCH_LIMIT + 1 - len(found)
+                chunk = list(rows[start : start + wanted])
+                for customer_id, vehicle_id in chunk:
+                    identity = ("v", vehicle_id) if vehicle_id else ("c", customer_id)
+                    if identity not in found:
+                        found[identity] = _Candidate(customer_id, vehicle_id, kind, exact)
+                if len(chunk) < wanted:
+                    break
+                start += wanted
+            if len(found) > SEARCH_LIMIT:
+                return list(found.values())[:SEARCH_LIMIT], True
+    return list(found.values()), False
+
+
+def _owners(vehicle_ids: Iterable[int]) -> dict[int, int]:
+    """Current owner of each vehicle."""
+    return dict(
+        VehicleLink.objects.filter(
+            vehicle_id__in=list(vehicle_ids), role=VehicleLink.Role.OWNER, valid_to=None
+        ).values_list("vehicle_id", "customer_id")
+    )
+
+
+def _hits(candidates: list[_Candidate]) -> list[SearchHit]:
+    """Load one page of candidates: its customers (with phones and store) and vehicles, nothing more."""
+    vehicle_ids = [c.vehicle_id for c in candidates if c.vehicle_id]
+    owners = _owners(vehicle_ids) if vehicle_ids else {}
+    customer_ids = {c.customer_id for c in candidates if c.customer_id} | set(owners.values())
     customers = (
         Customer.objects.select_related("home_store")
         .prefetch_related(Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")))
-        .in_bulk(list(ranked))
+        .filter(merged_into=None)
+        .in_bulk(customer_ids)
+        if customer_ids
+        else {}
     )
-    vehicles = Vehicle.objects.in_bulk([entry[2] for entry in ranked.values() if entry[2]])
-    order = sorted(ranked, key=lambda cid: (ranked[cid][0], customers[cid].number if cid in customers else ""))
-    return [
-        SearchHit(
-            customers[cid], ranked[cid][1], vehicles.get(ranked[cid][2]) if ranked[cid][2] else None, ranked[cid][3]
-        )
-        for cid in order
-        if cid in customers and customers[cid].merged_into_id is None
-    ]
+    vehicles = Vehicle.objects.in_bulk(vehicle_ids) if vehicle_ids else {}
+    hits = []
+    for candidate in candidates:
+        vehicle = vehicles.get(candidate.vehicle_id) if candidate.vehicle_id else None
+        owner_id = owners.get(candidate.vehicle_id) if candidate.vehicle_id else candidate.customer_id
+        customer = customers.get(owner_id) if owner_id else None
+        if customer is not None and (vehicle is not None or candidate.vehicle_id is None):
+            hits.append(SearchHit(customer, candidate.kind, vehicle, candidate.exact))
+    return hits
+
+
+class SearchPages(Sequence[SearchHit]):
+    """Search hits for a paginator: the ranking is read once, only a requested slice is loaded.
+
+    ``len()`` is the number of hits ranked (at most SEARCH_LIMIT); ``more`` tells that the search
+    matched more than that.
+    """
+
+    def __init__(self, q: str, *, customer_class: str | None = None, home_store_id: int | None = None) -> None:
+        self.candidates, self.more = _candidates(q, customer_class=customer_class, home_store_id=home_store_id)
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def count(self, value: object = None) -> int:
+        # Django's Paginator calls count() without arguments for the number of objects.
+        return len(self.candidates)
+
+    @overload
+    def __getitem__(self, index: int) -> SearchHit: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[SearchHit]: ...
+
+    def __getitem__(self, index: int | slice) -> SearchHit | list[SearchHit]:
+        if isinstance(index, slice):
+            return _hits(self.candidates[index])
+        hits = _hits([self.candidates[index]])
+        if not hits:
+            raise IndexError(index)
+        return hits[0]
+
+
+@dataclass
+class SearchResults:
+    hits: list[SearchHit]  # the requested page
+    count: int  # hits ranked, at most SEARCH_LIMIT
+    more: bool  # more than SEARCH_LIMIT matched: the user should narrow the search
+
+
+def archive_search(q: str, *, offset: int = 0, limit: int = 20) -> SearchResults:
+    """One page of the customers matching a plate, VIN, mobile, name, pinyin initials or number, best first."""
+    pages = SearchPages(q)
+    return SearchResults(pages[offset : offset + limit], len(pages), pages.more)
+
+
+def search_vehicle_ids(q: str) -> list[int]:
+    """Vehicles matching by plate or VIN, best first (at most SEARCH_LIMIT)."""
+    candidates, _more = _candidates(q, vehicles_only=True)
+    return [c.vehicle_id for c in candidates if c.vehicle_id]
+
+
+def search_customer_ids(q: str) -> list[int]:
+    """Customers matching ``q`` (vehicles count for their current owner), best first (at most SEARCH_LIMIT)."""
+    candidates, _more = _candidates(q)
+    owners = _owners(c.vehicle_id for c in candidates if c.vehicle_id)
+    ordered: dict[int, None] = {}
+    for candidate in candidates:
+        owner = owners.get(candidate.vehicle_id) if candidate.vehicle_id else candidate.customer_id
+        if owner is not None:
+            ordered.setdefault(owner)
+    return list(ordered)
 
 
 def customer_list(
@@ -94,8 +237,7 @@ def customer_list(
 ) -> QuerySet[Customer]:
     customers = Customer.objects.filter(merged_into=None).select_related("home_store", "owner")
     if q:
-        hits = [hit.customer.pk for hit in archive_search(q)]
-        customers = customers.filter(pk__in=hits)
+        customers = customers.filter(pk__in=search_customer_ids(q))
     if customer_class:
         customers = customers.filter(customer_class=customer_class)
     if home_store_id:

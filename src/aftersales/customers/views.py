@@ -67,13 +67,6 @@ class Row:
     vehicle: Vehicle | None = None
 
 
-def _phones_and_store(customers: list[Customer]) -> None:
-    # Search hits come without their phones and store; one query each for the whole page.
-    prefetch_related_objects(
-        customers, "home_store", Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk"))
-    )
-
-
 @require_http_methods(["GET"])
 @page("customers.view")
 def customer_list(request: HttpRequest) -> HttpResponse:
@@ -82,6 +75,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     page_obj: Page[Any] | None = None
     rows: list[Row] = []
     status = 200
+    search_more = False
     if request.GET and not form.is_valid():
         status = 400
     else:
@@ -90,14 +84,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         customer_class = data.get("customer_class") or None
         store = data.get("home_store")
         if q:
-            hits = [
-                hit
-                for hit in selectors.archive_search(q)
-                if (customer_class is None or hit.customer.customer_class == customer_class)
-                and (store is None or hit.customer.home_store_id == store.pk)
-            ]
+            hits = selectors.SearchPages(q, customer_class=customer_class, home_store_id=store.pk if store else None)
+            search_more = hits.more
             page_obj = Paginator(hits, PAGE_SIZE).get_page(request.GET.get("page"))
-            _phones_and_store([hit.customer for hit in page_obj])
             rows = [
                 Row(
                     hit.customer,
@@ -122,6 +111,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "query": query.urlencode(),
         "searching": bool(form.is_bound and form.is_valid() and form.cleaned_data.get("q")),
+        "search_more": search_more,
+        "search_limit": selectors.SEARCH_LIMIT,
         "can_edit": _can(request, "customers.edit"),
         "can_export": _can(request, "customers.export"),
         "can_merge": _can(request, "customers.merge"),

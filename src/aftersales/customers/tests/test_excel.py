@@ -242,7 +242,7 @@ def test_valid_rows_are_imported_numbered_searchable_with_mileage(
 
     # Search finds them by every key the form-created records have.
     for query in ("沪AD12345", "12345", vin(3), "13812340001", "0001", "王建国", "wjg", wang.number):
-        assert wang in [hit.customer for hit in selectors.archive_search(query)], query
+        assert wang in [hit.customer for hit in selectors.archive_search(query).hits], query
     hits = client.get("/api/v1/customers/search", {"q": "上海顺达"}).json()
     assert [item["customer"]["number"] for item in hits["items"]] == [company.number]
     assert SearchKey.objects.filter(vehicle=first, kind="plate").count() == 5

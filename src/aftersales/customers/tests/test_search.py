@@ -1,0 +1,154 @@
+"""Archive search: ranking across kinds, paging, the cap, filters, and the index every lookup reads."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from aftersales.conftest import World
+from aftersales.core.models import User
+from aftersales.customers import selectors, services
+from aftersales.customers.identifiers import vin_check_digit
+from aftersales.customers.models import Customer, Vehicle
+
+DIGITS = "一二三四五六七八九十甲乙"
+
+
+def _customer(world: World, name: str, mobile: str, **data: Any) -> Customer:
+    return services.customer_create(
+        actor=world.user("advisor"), store=world.sh, data={"name": name, "mobiles": [mobile], **data}
+    )
+
+
+def _vehicle(world: World, owner: Customer, serial: int, plate: str) -> Vehicle:
+    draft = f"LSVAA4180E2{serial:06d}"
+    vin = draft[:8] + vin_check_digit(draft) + draft[9:]
+    return services.vehicle_create(actor=world.user("advisor"), owner=owner, data={"vin": vin, "plate": plate})
+
+
+def _found(q: str, **filters: Any) -> list[tuple[str, int, str]]:
+    pages = selectors.SearchPages(q, **filters)
+    return [(hit.matched, hit.customer.pk, hit.vehicle.plate if hit.vehicle else "") for hit in pages[: len(pages)]]
+
+
+def test_an_exact_plate_tail_is_not_crowded_out_by_mobile_endings(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_LIMIT", 10)
+    endings = [_customer(world, f"客户{DIGITS[index]}", f"13{index:05d}1234") for index in range(12)]
+    owner = _customer(world, "车主", "13900000000")
+    _vehicle(world, owner, 1, "沪A51234")
+
+    pages = selectors.SearchPages("1234")
+    assert (len(pages), pages.more) == (10, True)
+    assert _found("1234") == [("plate", owner.pk, "沪A51234")] + [("mobile4", c.pk, "") for c in endings[:9]]
+
+
+def test_exact_matches_rank_before_prefixes_and_pages_do_not_overlap(world: World) -> None:
+    zhang = [_customer(world, name, f"1380000000{index}") for index, name in enumerate(["张三丰", "张三", "张无忌"])]
+    _customer(world, "李四", "13800000009")
+
+    assert _found("张三") == [("name", zhang[1].pk, ""), ("name", zhang[0].pk, "")]
+    # Within the prefix matches: by key in code-point order (三 U+4E09 < 无 U+65E0), then by age.
+    assert _found("张") == [("name", zhang[1].pk, ""), ("name", zhang[0].pk, ""), ("name", zhang[2].pk, "")]
+    pages = [selectors.archive_search("张", offset=offset, limit=2) for offset in (0, 2)]
+    assert [[hit.customer.pk for hit in page.hits] for page in pages] == [[zhang[1].pk, zhang[0].pk], [zhang[2].pk]]
+    assert [(page.count, page.more) for page in pages] == [(3, False), (3, False)]
+
+
+def test_a_vehicle_found_by_several_plate_tails_is_one_hit(world: World) -> None:
+    owner = _customer(world, "王五", "13800000001")
+    _vehicle(world, owner, 1, "沪A11111")
+    _vehicle(world, owner, 2, "沪B11112")
+
+    # "11" is a prefix of the tails 11111, 1111, 111 of the first plate and 11112, 1112, 112 of the second.
+    assert _found("11") == [("plate", owner.pk, "沪A11111"), ("plate", owner.pk, "沪B11112")]
+    assert _found("A111") == [("plate", owner.pk, "沪A11111")]
+    assert [hit.exact for hit in selectors.archive_search("A11111").hits] == [True]
+
+
+def test_a_plate_finds_the_current_owner_after_a_transfer(world: World) -> None:
+    seller = _customer(world, "赵六", "13800000001")
+    buyer = _customer(world, "钱七", "13800000002")
+    vehicle = _vehicle(world, seller, 1, "沪C88888")
+    services.vehicle_transfer(
+        actor=world.user("advisor"), vehicle_id=vehicle.pk, new_owner=buyer, on=timezone.localdate()
+    )
+
+    assert _found("C88888") == [("plate", buyer.pk, "沪C88888")]
+
+
+def test_filters_apply_to_customers_and_to_the_owners_of_vehicles(world: World) -> None:
+    vip = _customer(world, "孙八", "13800000001", customer_class="vip")
+    regular = _customer(world, "孙九", "13800000002")
+    _vehicle(world, vip, 1, "沪D12345")
+    _vehicle(world, regular, 2, "沪D12346")
+    elsewhere = services.customer_create(
+        actor=world.user("advisor", "sz"), store=world.sz, data={"name": "孙十", "mobiles": ["13800000003"]}
+    )
+
+    assert _found("孙", customer_class="vip") == [("name", vip.pk, "")]
+    assert _found("D1234", customer_class="vip") == [("plate", vip.pk, "沪D12345")]
+    assert _found("D1234", customer_class="regular") == [("plate", regular.pk, "沪D12346")]
+    assert _found("孙", home_store_id=world.sz.pk) == [("name", elsewhere.pk, "")]
+    assert _found("D1234", home_store_id=world.sz.pk) == []
+
+
+def test_the_vehicles_api_searches_plates_and_vins_only(world: World, client_for: Callable[[User], Client]) -> None:
+    owner = _customer(world, "周一", "13812341234")
+    vehicle = _vehicle(world, owner, 1, "沪E01234")
+    client = client_for(world.user("advisor"))
+
+    assert [item["id"] for item in client.get("/api/v1/vehicles", {"q": "1234"}).json()["items"]] == [vehicle.pk]
+    assert client.get("/api/v1/vehicles", {"q": "周一"}).json()["items"] == []
+    body = client.get("/api/v1/customers/search", {"q": "1234"}).json()
+    assert [(item["matched"], item["customer"]["id"]) for item in body["items"]] == [
+        ("plate", owner.pk),
+        ("mobile4", owner.pk),
+    ]
+    assert (body["count"], body["more"]) == (2, False)
+
+
+def test_the_list_page_says_when_the_search_is_too_broad(
+    world: World, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_LIMIT", 2)
+    for index in range(3):
+        _customer(world, f"吴{DIGITS[index]}", f"1380000000{index}")
+    client = client_for(world.user("advisor"))
+
+    broad = client.get("/customers/", {"q": "吴"}, headers={"accept-language": "en"})
+    assert len(broad.context["rows"]) == 2
+    assert "More than 2 matches: the best 2 are shown." in broad.content.decode()
+    narrow = client.get("/customers/", {"q": "吴二"}, headers={"accept-language": "en"})
+    assert [row.customer.name for row in narrow.context["rows"]] == ["吴二"]
+    assert "1 match" in narrow.content.decode() and "search-more" not in narrow.content.decode()
+
+
+@pytest.mark.parametrize("q", ["zs", "123456", "沪A1", "CUS-SH01"])
+def test_every_key_lookup_reads_the_kind_key_index_in_order(world: World, advisor_client: Client, q: str) -> None:
+    _customer(world, "张三", "13812345678")
+    with CaptureQueriesContext(connection) as queries:
+        assert advisor_client.get("/api/v1/customers/search", {"q": q}).status_code == 200
+    lookups = [query["sql"] for query in queries if 'FROM "customers_searchkey"' in query["sql"]]
+    assert len(lookups) >= 2, lookups
+    with connection.cursor() as cursor:
+        for sql in lookups:
+            if connection.vendor == "sqlite":
+                cursor.execute("EXPLAIN QUERY PLAN " + sql)
+                plan = " ".join(str(row) for row in cursor.fetchall())
+                assert "INDEX search_kind_key" in plan and "TEMP B-TREE" not in plan, plan
+            else:
+                cursor.execute("SET enable_seqscan = off")
+                cursor.execute("EXPLAIN " + sql)
+                plan = " ".join(row[0] for row in cursor.fetchall())
+                assert "search_kind_key" in plan and "Seq Scan" not in plan, plan
+
+
+@pytest.fixture
+def advisor_client(world: World, client_for: Callable[[User], Client]) -> Client:
+    return client_for(world.user("advisor"))
