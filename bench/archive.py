@@ -394,7 +394,6 @@ class ArchiveGenerator:
             written = time.perf_counter()
         indexed = time.perf_counter()
         _reset_sequences([VehicleModel, Customer, CustomerPhone, Vehicle, VehicleLink, SearchKey, DocumentSequence])
-        _ensure_prefix_index()
         if detail is not None:
             notes.append(self.detail_customer(detail, stores[0]))
         notes.append(
@@ -927,16 +926,6 @@ def _reset_sequences(written: list[type[models.Model]]) -> None:
             cursor.execute(statement)
 
 
-def _ensure_prefix_index() -> None:
-    """PostgreSQL serves the search's LIKE 'x%' from this index (customers migration 0002); make sure it is there."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE INDEX IF NOT EXISTS search_key_prefix ON customers_searchkey (key text_pattern_ops, kind)"
-        )
-
-
 def archive_settle() -> list[str]:
     """After the commit, on PostgreSQL: VACUUM (ANALYZE) the loaded tables, as autovacuum would after a load.
 
@@ -972,11 +961,32 @@ def _sample(model: type[models.Model], fields: tuple[str, ...], *, seed: str, **
     return rows
 
 
-def _search_call(bench: BenchContext, name: str, queries: list[str]) -> Call:
-    """Cycle through ``queries`` (one per call) after checking that the first few find someone."""
-    queries = list(dict.fromkeys(query for query in queries if query))[:SAMPLES]
+def _search_call(bench: BenchContext, name: str, samples: list[tuple[str, tuple[str, int]]]) -> Call:
+    """Cycle through the sampled queries (one per call) after checking what they find.
+
+    ``samples`` pairs a query with what it was taken from (``("v", vehicle id)`` or ``("c", customer
+    id)``). Set-up ranks every query once and prints where its source came: on the first page of 20,
+    further down, not ranked because more than the search limit matched (the user must type more), or
+    missing (a defect: the run fails).
+    """
+    expected = dict(reversed(samples))  # the first sample of a repeated query
+    queries = list(dict.fromkeys(query for query, _source in samples if query))[:SAMPLES]
     if len(queries) < 10:
         raise BenchFailure(f"{name}: only {len(queries)} sample values: generate with --customers and --vehicles.")
+    tally = {"page1": 0, "ranked": 0, "broad": 0, "missing": 0}
+    missing: list[str] = []
+    for query in queries:
+        candidates, more = selectors._candidates(query)
+        found = [("v", c.vehicle_id) if c.vehicle_id else ("c", c.customer_id) for c in candidates]
+        if expected[query] in found:
+            tally["page1" if found.index(expected[query]) < 20 else "ranked"] += 1
+        else:
+            tally["broad" if more else "missing"] += 1
+            if not more:
+                missing.append(query)
+    print(f"{name}: of {len(queries)} queries, the source is " + " ".join(f"{k}={v}" for k, v in tally.items()))
+    if missing:
+        raise BenchFailure(f"{name}: the search did not find the source of {missing[:5]}.")
     paths = [f"/api/v1/customers/search?q={quote(query)}" for query in queries]
     for query, path in list(zip(queries, paths, strict=True))[:3]:
         response = bench.get(path)
@@ -993,33 +1003,33 @@ def _count(response: Any) -> int:
 
 @scenario("search_plate", "GET /api/v1/customers/search?q=: the last 4 characters of random plates")
 def _search_plate(bench: BenchContext) -> Call:
-    rows = _sample(Vehicle, ("plate",), seed="plate")
-    return _search_call(bench, "search_plate", [plate[-4:] for (plate,) in rows if plate])
+    rows = _sample(Vehicle, ("plate", "pk"), seed="plate")
+    return _search_call(bench, "search_plate", [(plate[-4:], ("v", pk)) for plate, pk in rows if plate])
 
 
 @scenario("search_vin6", "GET /api/v1/customers/search?q=: the last 6 characters of random VINs")
 def _search_vin6(bench: BenchContext) -> Call:
-    rows = _sample(Vehicle, ("vin",), seed="vin")
-    return _search_call(bench, "search_vin6", [vin[-6:] for (vin,) in rows])
+    rows = _sample(Vehicle, ("vin", "pk"), seed="vin")
+    return _search_call(bench, "search_vin6", [(vin[-6:], ("v", pk)) for vin, pk in rows])
 
 
 @scenario("search_mobile4", "GET /api/v1/customers/search?q=: the last 4 digits of random mobiles")
 def _search_mobile4(bench: BenchContext) -> Call:
-    rows = _sample(CustomerPhone, ("number",), seed="mobile")
-    return _search_call(bench, "search_mobile4", [number[-4:] for (number,) in rows])
+    rows = _sample(CustomerPhone, ("number", "customer_id"), seed="mobile")
+    return _search_call(bench, "search_mobile4", [(number[-4:], ("c", owner)) for number, owner in rows])
 
 
 @scenario("search_name", "GET /api/v1/customers/search?q=: the full Chinese names of random individuals")
 def _search_name(bench: BenchContext) -> Call:
-    rows = _sample(Customer, ("name",), seed="name", kind=Customer.Kind.INDIVIDUAL)
-    return _search_call(bench, "search_name", [name for (name,) in rows])
+    rows = _sample(Customer, ("name", "pk"), seed="name", kind=Customer.Kind.INDIVIDUAL)
+    return _search_call(bench, "search_name", [(name, ("c", pk)) for name, pk in rows])
 
 
 @scenario("search_initials", "GET /api/v1/customers/search?q=: the 2-3 pinyin initials of random individuals")
 def _search_initials(bench: BenchContext) -> Call:
-    rows = _sample(Customer, ("name_initials",), seed="initials", kind=Customer.Kind.INDIVIDUAL)
-    initials = [text.split()[0] for (text,) in rows if text]
-    return _search_call(bench, "search_initials", [text for text in initials if 2 <= len(text) <= 3])
+    rows = _sample(Customer, ("name_initials", "pk"), seed="initials", kind=Customer.Kind.INDIVIDUAL)
+    initials = [(text.split()[0], ("c", pk)) for text, pk in rows if text]
+    return _search_call(bench, "search_initials", [(text, source) for text, source in initials if 2 <= len(text) <= 3])
 
 
 def detail_customer_id() -> int:
