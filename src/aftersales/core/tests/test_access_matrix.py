@@ -99,7 +99,8 @@ def _document(world: World) -> dict[str, int]:
 
 
 def _import_job(world: World) -> int:
-    from aftersales.customers.excel import XlsxWriter, imports_dir
+    from aftersales.core.xlsx import XlsxWriter
+    from aftersales.customers.excel import imports_dir
     from aftersales.customers.models import ImportJob
 
     name = f"matrix-{next(_serial)}-errors.xlsx"
@@ -111,7 +112,8 @@ def _import_job(world: World) -> int:
 
 
 def _workbook_upload() -> Any:
-    from aftersales.customers.excel import COLUMNS, XlsxWriter
+    from aftersales.core.xlsx import XlsxWriter
+    from aftersales.customers.excel import COLUMNS
 
     buffer = io.BytesIO()
     writer = XlsxWriter(buffer, title="客户及车辆")

@@ -1,0 +1,54 @@
+"""Excel import and export of the archive: the template, the upload, the import job, the export.
+
+One row of the sheet 客户及车辆 is one customer with at most one vehicle. Rows are read as a stream
+(``aftersales.core.xlsx``), validated with the rules of ``services.customer_clean`` and the
+identifier cleaners (``checking``; the checks that need the database, VIN and credit-code clashes,
+run once per batch of rows instead of once per row), and the valid rows are written in bulk in one
+transaction (``saving``) by the import job (``importing``).
+
+An upload is checked by its content and by opening it with the reader (package, workbook, first
+sheet, header row) before its job is queued (``uploads``); a sheet damaged further down fails the
+job with a message. The template (styles, notes, drop-down lists) is written with openpyxl
+(``template``); error reports and exports (``exporting``), which can be large, with the streaming
+``XlsxWriter``.
+"""
+
+from aftersales.core.xlsx import XLSX_CONTENT_TYPE, WorkbookError, XlsxReader, XlsxWriter
+from aftersales.customers.excel.columns import COLUMN_BY_KEY, COLUMNS, SHEET_TITLE, Column
+from aftersales.customers.excel.exporting import EXPORT_HEADERS, customers_export
+from aftersales.customers.excel.importing import ImportResult, import_run
+from aftersales.customers.excel.template import template_workbook
+from aftersales.customers.excel.uploads import (
+    MAX_UPLOAD_BYTES,
+    import_error_path,
+    import_job_create,
+    import_job_get,
+    import_jobs_recent,
+    imports_dir,
+    job_progress,
+    workbook_check,
+)
+
+__all__ = [
+    "COLUMNS",
+    "COLUMN_BY_KEY",
+    "EXPORT_HEADERS",
+    "MAX_UPLOAD_BYTES",
+    "SHEET_TITLE",
+    "XLSX_CONTENT_TYPE",
+    "Column",
+    "ImportResult",
+    "WorkbookError",
+    "XlsxReader",
+    "XlsxWriter",
+    "customers_export",
+    "import_error_path",
+    "import_job_create",
+    "import_job_get",
+    "import_jobs_recent",
+    "import_run",
+    "imports_dir",
+    "job_progress",
+    "template_workbook",
+    "workbook_check",
+]

@@ -1,0 +1,130 @@
+"""The columns of the import template and how a sheet's header row is matched to them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from aftersales.core.xlsx import WorkbookError
+
+SHEET_TITLE = "客户及车辆"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    note: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (value stored, label in the sheet)
+    max_length: int | None = None
+    text: bool = False  # kept as text in the template so Excel does not turn it into a number
+    is_date: bool = False
+    width: float = 14
+
+    def label(self) -> str:
+        """The column's name in the active language, as error messages name it."""
+        return self.en if (translation.get_language() or "").startswith("en") else self.zh
+
+
+YES_NO = (("yes", "是"), ("no", "否"))
+KIND_CHOICES = (("individual", "个人"), ("company", "公司"))
+SOURCE_CHOICES = (("sales", "销售"), ("walk_in", "到店"), ("referral", "转介绍"), ("online", "网络"), ("phone", "电话"))
+CLASS_CHOICES = (("vip", "VIP"), ("regular", "普通"), ("fleet", "车队"), ("lapsed", "流失"))
+CHANNEL_CHOICES = (("paper", "纸质"), ("app", "App"), ("phone", "电话"), ("counter", "柜台"))
+FUEL_CHOICES = (("petrol", "汽油"), ("diesel", "柴油"), ("hybrid", "混动"), ("phev", "插混"), ("bev", "纯电"))
+
+COLUMNS: tuple[Column, ...] = (
+    Column("kind", "客户类型", "Customer kind", "个人 / 公司; empty: 个人", KIND_CHOICES, width=10),
+    Column("name", "客户名称", "Name", "Required. Rows with the same name and mobile are one customer.", width=16),
+    Column("mobile", "手机号", "Mobile", "Required, 11 digits (+86 allowed).", text=True, width=14),
+    Column("mobile2", "备用手机号", "Second mobile", text=True),
+    Column("landline", "固定电话", "Landline", max_length=30, text=True),
+    Column("email", "电子邮箱", "E-mail", max_length=254, width=20),
+    Column("province", "省份", "Province", max_length=20, width=10),
+    Column("city", "城市", "City", max_length=30, width=10),
+    Column("district", "区县", "District", max_length=30, width=10),
+    Column("street", "详细地址", "Street address", max_length=200, width=24),
+    Column("resident_id", "身份证号", "Resident ID", "Individuals only, 18 characters.", text=True, width=20),
+    Column("uscc", "统一社会信用代码", "Credit code (USCC)", "Companies only, 18 characters.", text=True, width=20),
+    Column("emergency_contact", "紧急联系人", "Emergency contact", max_length=60),
+    Column("emergency_phone", "紧急联系电话", "Emergency phone", "A mobile number.", text=True),
+    Column("source", "客户来源", "Source", "empty: 到店", SOURCE_CHOICES, width=10),
+    Column("customer_class", "客户等级", "Customer class", "empty: 普通", CLASS_CHOICES, width=10),
+    Column("data_consent", "同意数据处理", "Data consent", "是 / 否; empty: 否", YES_NO, width=10),
+    Column("marketing_consent", "同意营销联系", "Marketing consent", "是 / 否; empty: 否", YES_NO, width=10),
+    Column(
+        "consent_channel", "同意方式", "Consent channel", "Required when a consent is 是.", CHANNEL_CHOICES, width=10
+    ),
+    Column("vin", "车架号(VIN)", "VIN", "17 characters; required when the row has a vehicle.", text=True, width=20),
+    Column(
+        "vin_check_override", "VIN校验豁免", "VIN check override", "是: the 9th character is no check digit.", YES_NO
+    ),
+    Column("vin_override_reason", "豁免原因", "Override reason", max_length=200, width=18),
+    Column("plate", "车牌号", "Plate", "e.g. 沪A12345, 粤BD12345", width=12),
+    Column("brand", "品牌代码", "Brand code", "e.g. VW; with series and model from the catalogue.", width=10),
+    Column("series", "车系", "Series", width=12),
+    Column("model", "车型", "Model", width=18),
+    Column("model_year", "年款", "Model year", width=8),
+    Column("engine_no", "发动机号", "Engine no.", max_length=30, text=True),
+    Column("colour", "颜色", "Colour", max_length=30, width=10),
+    Column("fuel_type", "燃料类型", "Fuel type", "empty: the model's, else 汽油", FUEL_CHOICES, width=10),
+    Column("purchase_date", "购车日期", "Purchase date", "YYYY-MM-DD", is_date=True, width=12),
+    Column("warranty_end", "质保到期日", "Warranty end", "YYYY-MM-DD", is_date=True, width=12),
+    Column("mileage", "里程(km)", "Mileage (km)", "Whole kilometres.", width=10),
+    Column("mileage_date", "里程日期", "Mileage date", "YYYY-MM-DD; empty: the import date", is_date=True, width=12),
+)
+COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+VEHICLE_KEYS = tuple(column.key for column in COLUMNS[COLUMNS.index(COLUMN_BY_KEY["vin"]) :])
+REQUIRED_KEYS = ("name", "mobile")
+ERRORS_HEADER = ("错误", "errors")
+ROW_HEADER = ("源行号", "source row")
+
+
+def header_key(value: object) -> str:
+    """A header cell (or a choice) as it is compared: without whitespace, in lower case."""
+    return "".join(str(value or "").split()).lower()
+
+
+_HEADER_LOOKUP = {header_key(label): column.key for column in COLUMNS for label in (column.zh, column.en)}
+
+
+def first_row(rows: Iterator[tuple[int, list[Any]]]) -> list[Any]:
+    """The values of the sheet's first row (its header); WorkbookError when the sheet is empty."""
+    first = next(rows, None)
+    if first is None:
+        raise WorkbookError(_("The first sheet is empty: it has no header row."))
+    return first[1]
+
+
+def header_positions(values: list[Any]) -> dict[str, int]:
+    """Each template column's position in a header row; WorkbookError if one repeats or a required one is missing."""
+    positions: dict[str, int] = {}
+    for position, value in enumerate(values):
+        key = _HEADER_LOOKUP.get(header_key(value))
+        if key is None:
+            continue  # an extra column of the user's, or the errors column of a report: ignored
+        if key in positions:
+            raise WorkbookError(_("The column “%(name)s” appears twice.") % {"name": COLUMN_BY_KEY[key].label()})
+        positions[key] = position
+    missing = [COLUMN_BY_KEY[key].label() for key in REQUIRED_KEYS if key not in positions]
+    if missing:
+        raise WorkbookError(
+            _("The first row of the sheet must hold the template's column names; missing: %(names)s.")
+            % {"names": ", ".join(missing)}
+        )
+    return positions
+
+
+def is_english_header(values: list[Any], positions: dict[str, int]) -> bool:
+    """Whether a row is the template's second header row: the columns' English names."""
+    matched = [
+        header_key(values[position]) == header_key(COLUMN_BY_KEY[key].en)
+        for key, position in positions.items()
+        if position < len(values) and values[position] not in (None, "")
+    ]
+    return bool(matched) and all(matched)
