@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
@@ -18,13 +19,16 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from aftersales.core.models.audit import AuditChainHead, AuditEntry
+from aftersales.core.models.audit import AuditChainHead, AuditEntry, AuditPersonalData
 from aftersales.core.scope import current_scope
 
 if TYPE_CHECKING:
     from aftersales.core.models import User
 
 GENESIS = "0" * 64
+PERSONAL_MARKER = "$personal"
+ERASED = "\u2715"  # shown where an erased personal value was (✕)
+PERSONAL_HIDDEN = "\U0001f512"  # shown on the audit page where a personal value is (🔒)
 
 
 def _plain(value: Any) -> Any:
@@ -64,8 +68,14 @@ def audit_append(
     object_repr: str = "",
     changes: dict[str, Any] | None = None,
     client_ip: str | None = None,
+    subject: str = "",
+    personal: frozenset[str] = frozenset(),
 ) -> AuditEntry:
-    """Append one entry to the chain of ``store_id``. Locks that chain's head until commit."""
+    """Append one entry to the chain of ``store_id``. Locks that chain's head until commit.
+
+    The values of the ``personal`` keys of ``changes`` are the personal data of ``subject``: the entry
+    keeps salted digests of them and the values go beside it, erasable with ``audit_personal_erase``.
+    """
     scope = current_scope()
     if actor is None and scope is not None and scope.user is not None and scope.user.is_authenticated:
         actor = scope.user
@@ -96,8 +106,12 @@ def audit_append(
             client_ip=client_ip,
             prev_hash=head.last_hash,
         )
+        kept = _set_aside(entry, subject, personal)
         entry.hash = entry_digest(entry)
         entry.save()
+        if kept is not None:
+            kept.entry = entry
+            kept.save()
         AuditChainHead.objects.filter(chain=chain).update(last_seq=entry.chain_seq, last_hash=entry.hash)
     return entry
 
@@ -118,14 +132,110 @@ def audit_record_change(
         return None
     meta = instance._meta
     store_id = instance.audit_store_id() if hasattr(instance, "audit_store_id") else None
+    personal: frozenset[str] = getattr(instance, "audit_personal", frozenset())
     return audit_append(
         action=action,
         store_id=store_id,
         object_type=f"{meta.app_label}.{meta.model_name}",
         object_id=str(instance.pk),
-        object_repr=str(instance),
+        object_repr=instance.audit_repr() if hasattr(instance, "audit_repr") else str(instance),
         changes=changes,
+        subject=instance.audit_subject() if personal and hasattr(instance, "audit_subject") else "",
+        personal=personal,
     )
+
+
+# --- erasable personal values -----------------------------------------------------------------------
+
+
+def _marker(salt: str, key: str, position: int, value: Any) -> dict[str, str]:
+    payload = json.dumps([salt, key, position, value], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return {PERSONAL_MARKER: hashlib.sha256(payload.encode()).hexdigest()}
+
+
+def _is_marker(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {PERSONAL_MARKER}
+
+
+def _set_aside(entry: AuditEntry, subject: str, personal: frozenset[str]) -> AuditPersonalData | None:
+    """Replace the personal values of ``entry.changes`` by markers; return the row that keeps them."""
+    if not subject or not personal:
+        return None
+    salt = secrets.token_hex(16)
+    kept: dict[str, Any] = {}
+    changes = dict(entry.changes)
+    for key in sorted(personal & set(changes)):
+        value = changes[key]
+        parts = value if isinstance(value, list) else [value]
+        if all(part in (None, "", []) for part in parts):
+            continue
+        kept[key] = value
+        marked = [part if part in (None, "", []) else _marker(salt, key, i, part) for i, part in enumerate(parts)]
+        changes[key] = marked if isinstance(value, list) else marked[0]
+    if not kept:
+        return None
+    entry.changes = changes
+    return AuditPersonalData(subject=subject, salt=salt, values=kept)
+
+
+def _restored(changes: dict[str, Any], kept: AuditPersonalData | None) -> dict[str, Any]:
+    restored = dict(changes)
+    for key, value in changes.items():
+        parts = value if isinstance(value, list) else [value]
+        if not any(_is_marker(part) for part in parts):
+            continue
+        original = kept.values.get(key) if kept is not None else None
+        if original is None:
+            shown = [ERASED if _is_marker(part) else part for part in parts]
+            restored[key] = shown if isinstance(value, list) else shown[0]
+        else:
+            restored[key] = original
+    return restored
+
+
+def audit_personal_fill(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
+    """Put the personal values back into ``entries`` for display (one query); erased ones show ERASED.
+
+    Only the in-memory objects change (entries are append-only and never saved again).
+    """
+    entries = list(entries)
+    marked = [entry.pk for entry in entries if PERSONAL_MARKER in json.dumps(entry.changes)]
+    kept = AuditPersonalData.objects.in_bulk(marked) if marked else {}
+    for entry in entries:
+        if entry.pk in marked:
+            entry.changes = _restored(entry.changes, kept.get(entry.pk))
+    return entries
+
+
+def audit_personal_hidden(changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` with every personal value shown as PERSONAL_HIDDEN (for the trail-wide audit page)."""
+    hidden = {}
+    for key, value in changes.items():
+        parts = value if isinstance(value, list) else [value]
+        shown = [PERSONAL_HIDDEN if _is_marker(part) else part for part in parts]
+        hidden[key] = shown if isinstance(value, list) else shown[0]
+    return hidden
+
+
+def audit_personal_erase(subjects: Iterable[str]) -> int:
+    """Erase the personal values the trail holds about ``subjects``; return the number of entries touched."""
+    erased, _by_model = AuditPersonalData.objects.filter(subject__in=list(subjects)).delete()
+    return erased
+
+
+def _personal_intact(entry: AuditEntry, kept: AuditPersonalData) -> bool:
+    """The kept values still match the markers the entry's hash covers."""
+    for key, value in kept.values.items():
+        marked = entry.changes.get(key)
+        parts = value if isinstance(value, list) else [value]
+        marks = marked if isinstance(marked, list) else [marked]
+        if len(parts) != len(marks):
+            return False
+        for position, (part, mark) in enumerate(zip(parts, marks, strict=True)):
+            expected = part if part in (None, "", []) else _marker(kept.salt, key, position, part)
+            if mark != expected:
+                return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -137,7 +247,8 @@ class BrokenLink:
 
 
 def _chain_entries(chain: int) -> Iterator[AuditEntry]:
-    return AuditEntry.objects.filter(chain=chain).order_by("chain_seq").iterator(chunk_size=2000)
+    entries = AuditEntry.objects.filter(chain=chain).select_related("personal").order_by("chain_seq")
+    return entries.iterator(chunk_size=2000)
 
 
 def audit_verify() -> tuple[int, BrokenLink | None]:
@@ -158,6 +269,9 @@ def audit_verify() -> tuple[int, BrokenLink | None]:
                 return checked, BrokenLink(chain, entry.chain_seq, entry.pk, "link to previous entry broken")
             if entry_digest(entry) != entry.hash:
                 return checked, BrokenLink(chain, entry.chain_seq, entry.pk, "entry content changed")
+            kept = getattr(entry, "personal", None)
+            if kept is not None and not _personal_intact(entry, kept):
+                return checked, BrokenLink(chain, entry.chain_seq, entry.pk, "personal values changed")
             expected_prev = entry.hash
             expected_seq += 1
         head = AuditChainHead.objects.filter(chain=chain).first()

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import selectors, services
 from aftersales.core.access import visible_store_ids
-from aftersales.core.audit import audit_append
+from aftersales.core.audit import audit_append, audit_personal_hidden
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import AuditFilterForm, LoginForm, TokenForm
 from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
@@ -170,6 +170,10 @@ def _audit_entries(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
 def audit_list(request: HttpRequest) -> HttpResponse:
     form, entries = _audit_entries(request)
     page_obj = Paginator(entries, 50).get_page(request.GET.get("page")) if entries is not None else None
+    if page_obj is not None:
+        # Personal values stay off the trail-wide page: they show on the person's own record, by role.
+        for entry in page_obj.object_list:
+            entry.changes = audit_personal_hidden(entry.changes)
     query = request.GET.copy()
     query.pop("page", None)
     template = "core/audit.html#audit-results" if request.htmx else "core/audit.html"  # type: ignore[attr-defined]
@@ -219,7 +223,7 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
                     entry.object_type,
                     entry.object_id,
                     entry.object_repr,
-                    entry.changes,
+                    audit_personal_hidden(entry.changes),
                     entry.client_ip or "",
                 ]
             )

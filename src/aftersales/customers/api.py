@@ -259,7 +259,7 @@ def customer_reveal(request: HttpRequest, customer_id: int, payload: RevealIn) -
         store_id=customer.home_store_id,
         object_type="customers.customer",
         object_id=str(customer.pk),
-        object_repr=str(customer),
+        object_repr=customer.number,
         changes={"field": payload.field},
     )
     return {"field": payload.field, "value": selectors.personal_value(customer, payload.field)}

@@ -296,7 +296,7 @@ def document_open(document: CustomerDocument, *, actor: User | None = None) -> B
         store_id=customer.home_store_id,
         object_type="customers.customer",
         object_id=str(customer.pk),
-        object_repr=str(customer),
+        object_repr=customer.number,
         changes={"document": document.pk},
     )
     return handle

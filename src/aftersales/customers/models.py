@@ -95,6 +95,24 @@ class Customer(AuditedModel):
             "completeness",
         }
     )
+    # Erasable in the audit trail: anonymisation removes them there too.
+    audit_personal = frozenset(
+        {
+            "name",
+            "landline",
+            "email",
+            "province",
+            "city",
+            "district",
+            "street",
+            "uscc",
+            "resident_id_hint",
+            "emergency_contact",
+            "emergency_phone",
+            "preferences",
+            "tags",
+        }
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -114,6 +132,12 @@ class Customer(AuditedModel):
     def audit_store_id(self) -> int | None:
         return self.home_store_id
 
+    def audit_subject(self) -> str:
+        return f"customers.customer:{self.pk}"
+
+    def audit_repr(self) -> str:
+        return self.number
+
 
 class CustomerPhone(AuditedModel):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
@@ -131,11 +155,19 @@ class CustomerPhone(AuditedModel):
         ]
         indexes = [models.Index(fields=["number"], name="customer_phone_number")]
 
+    audit_personal = frozenset({"number"})
+
     def __str__(self) -> str:
         return self.number
 
     def audit_store_id(self) -> int | None:
         return self.customer.home_store_id
+
+    def audit_subject(self) -> str:
+        return f"customers.customer:{self.customer_id}"
+
+    def audit_repr(self) -> str:
+        return self.customer.number
 
 
 class VehicleModel(models.Model):

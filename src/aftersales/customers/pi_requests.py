@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.core.audit import audit_append
+from aftersales.core.audit import audit_append, audit_personal_erase, audit_personal_fill
 from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import documents, privacy, quality
@@ -173,8 +173,10 @@ def pi_export(customer: Customer) -> dict[str, Any]:
             "object_type": entry.object_type,
             "changes": entry.changes,
         }
-        for entry in AuditEntry.objects.filter(object_type="customers.customer", object_id=str(customer.pk)).order_by(
-            "-created_at", "-id"
+        for entry in audit_personal_fill(
+            AuditEntry.objects.filter(object_type="customers.customer", object_id=str(customer.pk)).order_by(
+                "-created_at", "-id"
+            )
         )
     ]
     return {
@@ -288,7 +290,7 @@ def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> Expo
         store_id=customer.home_store_id,
         object_type="customers.customer",
         object_id=str(customer.pk),
-        object_repr=str(customer),
+        object_repr=customer.number,
         changes={"format": file_format, "kind": "personal_information"},
     )
     return ExportFile(f"personal-information-{customer.number}.{file_format}", content_type, content)
@@ -362,7 +364,9 @@ def customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Custome
     Records merged into the customer are the same person and are anonymised with it. Vehicles keep
     their history and their links (vehicle data is not personal). Rows are updated without the
     usual field-by-field audit, which would copy the removed values into the append-only trail;
-    one "anonymise" entry per record names the fields cleared and the reason.
+    one "anonymise" entry per record names the fields cleared and the reason. The personal values
+    that earlier entries recorded are erased from beside the trail (the entries keep their digests,
+    so the hash chain still verifies).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -424,6 +428,8 @@ def _anonymise_one(customer: Customer, *, actor: User, reason: str, now: datetim
     phones, _by_model = CustomerPhone.objects.filter(customer=customer).delete()
     search_keys, _by_model = SearchKey.objects.filter(customer=customer).delete()
     removed = documents.documents_purge(_documents_of(customer), actor=actor)
+    # Earlier audit entries keep only salted digests of the person's values; the values go here.
+    erased = audit_personal_erase([customer.audit_subject()])
     customer.refresh_from_db()
     quality.completeness_refresh(customer)
     audit_append(
@@ -439,6 +445,7 @@ def _anonymise_one(customer: Customer, *, actor: User, reason: str, now: datetim
             "phones_deleted": phones,
             "documents_deleted": removed,
             "search_keys_deleted": search_keys,
+            "audit_values_erased": erased,
             "consents_withdrawn": withdrawn,
             "merged_record": merged_record,
         },

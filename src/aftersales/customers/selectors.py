@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core.audit import ERASED, audit_personal_fill
 from aftersales.core.models import AuditEntry
 from aftersales.customers import identifiers, privacy
 from aftersales.customers.models import Customer, CustomerPhone, MileageReading, SearchKey, Vehicle, VehicleLink
@@ -299,7 +300,7 @@ def mask_changes(changes: dict[str, Any], *, personal: bool) -> dict[str, Any]:
         return changes
 
     def hide(field_name: str, value: Any) -> Any:
-        if value in (None, ""):
+        if value in (None, "", ERASED):
             return value
         if field_name == "number" and str(value).isdigit() and len(str(value)) == 11:
             return identifiers.mask_mobile(str(value))
@@ -383,7 +384,7 @@ def _archive_items(entries: QuerySet[AuditEntry], *, personal: bool) -> list[Tim
             detail=mask_changes(entry.changes, personal=personal),
             actor=entry.actor_username,
         )
-        for entry in entries
+        for entry in audit_personal_fill(entries)
     ]
 
 
@@ -443,10 +444,10 @@ def vehicle_timeline(
     return items[:limit]
 
 
-def change_log(customer: Customer, limit: int = 200) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.filter(object_type="customers.customer", object_id=str(customer.pk)).order_by(
-        "-created_at", "-id"
-    )[:limit]
+def change_log(customer: Customer, limit: int = 200) -> list[AuditEntry]:
+    """The customer's audit entries, newest first, personal values restored (or shown erased)."""
+    entries = AuditEntry.objects.filter(object_type="customers.customer", object_id=str(customer.pk))
+    return audit_personal_fill(entries.order_by("-created_at", "-id")[:limit])
 
 
 # --- duplicates, review, KPIs ---------------------------------------------------------------------

@@ -501,7 +501,7 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
         store_id=survivor.home_store_id,
         object_type="customers.customer",
         object_id=str(survivor.pk),
-        object_repr=str(survivor),
+        object_repr=survivor.number,
         changes={
             "merged": merged.number,
             "fields_taken": sorted(taken),

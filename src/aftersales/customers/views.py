@@ -9,7 +9,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import DateTimeField, Prefetch, prefetch_related_objects
+from django.db.models import DateTimeField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +25,7 @@ from aftersales.core.models import AuditEntry, Store, User
 from aftersales.core.routing import active_store_id, page
 from aftersales.customers import identifiers, selectors, services
 from aftersales.customers.forms import CustomerFilterForm, CustomerForm, MileageForm, TransferForm, VehicleForm
-from aftersales.customers.models import Customer, CustomerPhone, Vehicle
+from aftersales.customers.models import Customer, Vehicle
 
 PAGE_SIZE = 50
 REVEALABLE = ("mobiles", "resident_id", "uscc", "address", "emergency_phone")
@@ -304,7 +304,7 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
         store_id=customer.home_store_id,
         object_type="customers.customer",
         object_id=str(customer.pk),
-        object_repr=str(customer),
+        object_repr=customer.number,
         changes={"field": field_name},
     )
     value = selectors.personal_value(customer, field_name)

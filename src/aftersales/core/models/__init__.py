@@ -1,4 +1,4 @@
-from aftersales.core.models.audit import AuditChainHead, AuditEntry
+from aftersales.core.models.audit import AuditChainHead, AuditEntry, AuditPersonalData
 from aftersales.core.models.base import AuditedModel, StoreOwnedModel, StoreScopedManager, StoreScopedQuerySet
 from aftersales.core.models.stores import Bay, Brand, DealerGroup, Department, Store
 from aftersales.core.models.system import ApiToken, DocumentSequence, JobHeartbeat, LoginThrottle
@@ -8,6 +8,7 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEntry",
+    "AuditPersonalData",
     "AuditedModel",
     "Bay",
     "Brand",

@@ -100,3 +100,21 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"chain {self.chain} @ {self.last_seq}"
+
+
+class AuditPersonalData(models.Model):
+    """The personal values of one audit entry, kept beside it so that they can be erased.
+
+    In the entry each such value is replaced by a marker ``{"$personal": digest}``, the digest a
+    salted SHA-256 of the value; the entry's hash covers the markers. Verification checks the
+    values here against the markers; erasing a person's data (anonymisation) deletes these rows, and
+    the chain stays intact while the values are gone.
+    """
+
+    entry = models.OneToOneField(AuditEntry, on_delete=models.CASCADE, primary_key=True, related_name="personal")
+    subject = models.CharField(max_length=80, db_index=True)  # whose data, e.g. "customers.customer:42"
+    salt = models.CharField(max_length=32)
+    values = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.subject} @ {self.entry_id}"

@@ -33,6 +33,8 @@ class AuditedModel(models.Model):
     """
 
     audit_exclude: ClassVar[frozenset[str]] = frozenset()
+    # Fields holding personal data: in the trail they are erasable (see core.audit), per audit_subject().
+    audit_personal: ClassVar[frozenset[str]] = frozenset()
 
     class Meta:
         abstract = True
@@ -77,6 +79,14 @@ class AuditedModel(models.Model):
 
     def audit_store_id(self) -> int | None:
         return getattr(self, "store_id", None)
+
+    def audit_subject(self) -> str:
+        """Whose personal data this record's audit entries hold (``"app.model:id"``), if any."""
+        return ""
+
+    def audit_repr(self) -> str:
+        """How the trail names the record; must hold no personal data when audit_personal is set."""
+        return str(self)
 
 
 class StoreOwnedModel(AuditedModel):

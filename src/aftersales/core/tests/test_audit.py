@@ -1,3 +1,4 @@
+import json
 from collections.abc import Callable
 
 import pytest
@@ -6,8 +7,15 @@ from django.db import connection
 from django.test import Client
 
 from aftersales.conftest import World
-from aftersales.core.audit import audit_verify
-from aftersales.core.models import AuditEntry, Bay, User
+from aftersales.core.audit import (
+    ERASED,
+    PERSONAL_HIDDEN,
+    audit_append,
+    audit_personal_erase,
+    audit_personal_fill,
+    audit_verify,
+)
+from aftersales.core.models import AuditEntry, AuditPersonalData, Bay, User
 from aftersales.core.scope import scope_of
 
 
@@ -99,3 +107,39 @@ def test_permission_denial_is_audited(world: World, client_for: Callable[[User],
     assert client_for(world.user("technician")).get("/audit/").status_code == 403
     denial = AuditEntry.objects.get(action="permission_denied")
     assert (denial.actor_username, denial.changes) == ("technician_sh", {"permission": "audit.view"})
+
+
+def test_personal_values_sit_beside_the_chain_and_can_be_erased(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    original = {"name": ["张三", "张三丰"], "kind": ["a", "b"], "email": [None, "zs@example.com"]}
+    entry = audit_append(
+        action="update",
+        store_id=world.sh.pk,
+        object_type="crm.person",
+        object_id="7",
+        object_repr="P-7",
+        changes=original,
+        subject="crm.person:7",
+        personal=frozenset({"name", "email", "phone"}),
+    )
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.changes["kind"] == ["a", "b"]
+    assert stored.changes["email"][0] is None and list(stored.changes["email"][1]) == ["$personal"]
+    assert "张三" not in json.dumps(stored.changes, ensure_ascii=False)
+    assert audit_personal_fill([stored])[0].changes == original
+    assert audit_verify() == (AuditEntry.objects.count(), None)
+
+    page = client_for(world.user("auditor")).get("/audit/", {"store": world.sh.pk}).content.decode()
+    assert "P-7" in page and "张三" not in page and PERSONAL_HIDDEN in page
+
+    kept = AuditPersonalData.objects.get(pk=entry.pk)
+    AuditPersonalData.objects.filter(pk=entry.pk).update(values={**kept.values, "name": ["李四", "张三丰"]})
+    _checked, broken = audit_verify()
+    assert broken is not None and (broken.entry_id, broken.reason) == (entry.pk, "personal values changed")
+    AuditPersonalData.objects.filter(pk=entry.pk).update(values=kept.values)
+
+    assert audit_personal_erase(["crm.person:7"]) == 1
+    assert audit_verify() == (AuditEntry.objects.count(), None)
+    erased = audit_personal_fill([AuditEntry.objects.get(pk=entry.pk)])[0]
+    assert erased.changes == {"name": [ERASED, ERASED], "kind": ["a", "b"], "email": [None, ERASED]}

@@ -7,6 +7,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from aftersales.conftest import World
+from aftersales.core.audit import audit_personal_fill
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import privacy, services
 from aftersales.customers.models import Customer, SearchKey, Vehicle, VehicleLink
@@ -50,7 +51,10 @@ def test_create_customer_normalises_and_numbers(world: World, advisor: Client) -
     assert customer.marketing_consent_channel == "paper" and customer.marketing_consent_at is not None
     created = AuditEntry.objects.get(object_type="customers.customer", action="create")
     assert "resident_id_cipher" not in created.changes
-    assert created.changes["resident_id_hint"] == [None, "1101**********002X"]
+    # Personal values sit beside the trail as salted digests' sources; read back, they are the values.
+    assert "1101**********002X" not in str(created.changes) and "张三" not in str(created.changes)
+    assert audit_personal_fill([created])[0].changes["resident_id_hint"] == [None, "1101**********002X"]
+    assert (created.object_repr, created.changes["name"][0]) == (body["number"], None)
 
 
 @pytest.mark.parametrize(

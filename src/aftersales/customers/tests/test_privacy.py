@@ -18,6 +18,7 @@ from django.test import Client, override_settings
 from openpyxl import load_workbook
 
 from aftersales.conftest import World
+from aftersales.core.audit import ERASED, audit_personal_fill, audit_verify
 from aftersales.core.models import AuditEntry, User
 from aftersales.core.scope import scope_of
 from aftersales.customers import documents, identifiers, pi_requests, privacy, selectors, services
@@ -271,6 +272,9 @@ def test_anonymise_clears_every_personal_field_and_search_no_longer_finds_the_cu
     number = customer.number
     assert [hit.customer.pk for hit in selectors.archive_search("张三").hits] == [customer.pk]
     audit_before = AuditEntry.objects.count()
+    personal_values = ("zhang.san@example.com", "13812345678", "世纪大道100号", "张三", "李四")
+    trail_before = _trail_text()
+    assert all(value in trail_before for value in personal_values)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = manager.post(
@@ -336,13 +340,28 @@ def test_anonymise_clears_every_personal_field_and_search_no_longer_finds_the_cu
         "phones_deleted": 2,
         "documents_deleted": 1,
         "search_keys_deleted": entry.changes["search_keys_deleted"],
+        "audit_values_erased": 3,
         "consents_withdrawn": ["marketing", "data"],
         "merged_record": False,
     }
     assert entry.changes["search_keys_deleted"] > 0
-    written = json.dumps([e.changes for e in new_entries], ensure_ascii=False)
-    for value in ("zhang.san@example.com", "13812345678", "世纪大道100号", "张三", "李四"):
-        assert value not in written
+    # The earlier entries (the customer's creation, its two mobiles) lose the values, not their place
+    # in the chain: it still verifies, and the change log shows where a value was erased.
+    trail_after = _trail_text()
+    assert not [value for value in personal_values if value in trail_after]
+    assert audit_verify() == (AuditEntry.objects.count(), None)
+    created = selectors.change_log(customer)[-1]
+    assert (created.action, created.changes["email"], created.changes["name"]) == (
+        "create",
+        [None, ERASED],
+        [None, ERASED],
+    )
+
+
+def _trail_text() -> str:
+    """Every audit entry as readers see it (personal values restored where they are kept)."""
+    entries = audit_personal_fill(AuditEntry.objects.order_by("id"))
+    return json.dumps([(e.object_repr, e.changes) for e in entries], ensure_ascii=False)
 
 
 def test_anonymise_clears_the_credit_code_of_a_company(world: World, manager: Client) -> None:
