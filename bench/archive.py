@@ -35,7 +35,7 @@ import itertools
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -52,6 +52,7 @@ from django.utils import timezone
 
 from aftersales.core.models import AuditEntry, Brand, DocumentSequence, Store, User
 from aftersales.customers import identifiers, privacy, quality, search, selectors, services
+from aftersales.customers.demo import CATALOGUE as DEMO_CATALOGUE
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,
@@ -193,34 +194,9 @@ REGIONS: dict[str, Region] = {
 }
 
 # Brand code (bench.generate.BRANDS) -> WMI of its Chinese joint venture, and a few models.
-CATALOGUE: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
-    "VW": (
-        "LSV",
-        (
-            ("帕萨特", "330TSI 精英版", "petrol"),
-            ("途观L", "380TSI 四驱旗舰版", "petrol"),
-            ("朗逸", "1.5L 自动舒适版", "petrol"),
-            ("ID.4 CROZZ", "PRO 长续航版", "bev"),
-        ),
-    ),
-    "TOYOTA": (
-        "LVG",
-        (
-            ("凯美瑞", "2.5HE 双擎豪华版", "hybrid"),
-            ("卡罗拉", "1.2T 先锋版", "petrol"),
-            ("RAV4荣放", "2.0L 风尚版", "petrol"),
-            ("汉兰达", "2.5L 双擎四驱至尊版", "hybrid"),
-        ),
-    ),
-    "BYD": (
-        "LGX",
-        (
-            ("汉", "EV 创世版", "bev"),
-            ("秦PLUS", "DM-i 120KM 旗舰型", "phev"),
-            ("宋PLUS", "DM-i 110KM 尊贵型", "phev"),
-            ("元PLUS", "510KM 旗舰型", "bev"),
-        ),
-    ),
+# The demo's brands (aftersales.customers.demo.CATALOGUE) and the other brands of bench.generate.
+CATALOGUE: dict[str, tuple[str, Sequence[tuple[str, str, str]]]] = {
+    **DEMO_CATALOGUE,
     "HONDA": (
         "LHG",
         (
