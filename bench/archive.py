@@ -937,23 +937,28 @@ def _sample(model: type[models.Model], fields: tuple[str, ...], *, seed: str, **
     return rows
 
 
-def _search_call(bench: BenchContext, name: str, samples: list[tuple[str, tuple[str, int]]]) -> Call:
+def _search_call(bench: BenchContext, name: str, family: str, samples: list[tuple[str, tuple[str, int]]]) -> Call:
     """Cycle through the sampled queries (one per call) after checking what they find.
 
     ``samples`` pairs a query with what it was taken from (``("v", vehicle id)`` or ``("c", customer
     id)``). Set-up ranks every query once and prints where its source came: on the first page of 20,
     further down, not ranked because more than the search limit matched (the user must type more), or
-    missing (a defect: the run fails).
+    missing (a defect: the run fails); and how often it is on the first page once the user narrows the
+    search to ``family`` (one click on the list page).
     """
     expected = dict(reversed(samples))  # the first sample of a repeated query
     queries = list(dict.fromkeys(query for query, _source in samples if query))[:SAMPLES]
     if len(queries) < 10:
         raise BenchFailure(f"{name}: only {len(queries)} sample values: generate with --customers and --vehicles.")
-    tally = {"page1": 0, "ranked": 0, "broad": 0, "missing": 0}
+    tally = {"page1": 0, "ranked": 0, "broad": 0, "missing": 0, f"{family}_page1": 0}
     missing: list[str] = []
     for query in queries:
-        candidates, more = selectors._candidates(query)
+        ranking = selectors._candidates(query)
+        candidates, more = ranking.candidates, ranking.more
         found = [("v", c.vehicle_id) if c.vehicle_id else ("c", c.customer_id) for c in candidates]
+        narrowed = selectors._candidates(query, family=family).candidates[:20]
+        if expected[query] in [("v", c.vehicle_id) if c.vehicle_id else ("c", c.customer_id) for c in narrowed]:
+            tally[f"{family}_page1"] += 1
         if expected[query] in found:
             tally["page1" if found.index(expected[query]) < 20 else "ranked"] += 1
         else:
@@ -980,32 +985,34 @@ def _count(response: Any) -> int:
 @scenario("search_plate", "GET /api/v1/customers/search?q=: the last 4 characters of random plates")
 def _search_plate(bench: BenchContext) -> Call:
     rows = _sample(Vehicle, ("plate", "pk"), seed="plate")
-    return _search_call(bench, "search_plate", [(plate[-4:], ("v", pk)) for plate, pk in rows if plate])
+    return _search_call(bench, "search_plate", "plate", [(plate[-4:], ("v", pk)) for plate, pk in rows if plate])
 
 
 @scenario("search_vin6", "GET /api/v1/customers/search?q=: the last 6 characters of random VINs")
 def _search_vin6(bench: BenchContext) -> Call:
     rows = _sample(Vehicle, ("vin", "pk"), seed="vin")
-    return _search_call(bench, "search_vin6", [(vin[-6:], ("v", pk)) for vin, pk in rows])
+    return _search_call(bench, "search_vin6", "vin", [(vin[-6:], ("v", pk)) for vin, pk in rows])
 
 
 @scenario("search_mobile4", "GET /api/v1/customers/search?q=: the last 4 digits of random mobiles")
 def _search_mobile4(bench: BenchContext) -> Call:
     rows = _sample(CustomerPhone, ("number", "customer_id"), seed="mobile")
-    return _search_call(bench, "search_mobile4", [(number[-4:], ("c", owner)) for number, owner in rows])
+    return _search_call(bench, "search_mobile4", "mobile", [(number[-4:], ("c", owner)) for number, owner in rows])
 
 
 @scenario("search_name", "GET /api/v1/customers/search?q=: the full Chinese names of random individuals")
 def _search_name(bench: BenchContext) -> Call:
     rows = _sample(Customer, ("name", "pk"), seed="name", kind=Customer.Kind.INDIVIDUAL)
-    return _search_call(bench, "search_name", [(name, ("c", pk)) for name, pk in rows])
+    return _search_call(bench, "search_name", "name", [(name, ("c", pk)) for name, pk in rows])
 
 
 @scenario("search_initials", "GET /api/v1/customers/search?q=: the 2-3 pinyin initials of random individuals")
 def _search_initials(bench: BenchContext) -> Call:
     rows = _sample(Customer, ("name_initials", "pk"), seed="initials", kind=Customer.Kind.INDIVIDUAL)
     initials = [(text.split()[0], ("c", pk)) for text, pk in rows if text]
-    return _search_call(bench, "search_initials", [(text, source) for text, source in initials if 2 <= len(text) <= 3])
+    return _search_call(
+        bench, "search_initials", "name", [(text, source) for text, source in initials if 2 <= len(text) <= 3]
+    )
 
 
 def detail_customer_id() -> int:

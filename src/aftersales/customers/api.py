@@ -170,6 +170,9 @@ def customer_list(request: HttpRequest, query: Query[CustomerListQuery]) -> dict
 
 class SearchQuery(InputSchema):
     q: str = Field(min_length=1, max_length=50)
+    family: Literal["number", "vin", "mobile", "plate", "name"] | None = Field(
+        default=None, description="Rank only this family's matches (plate, mobile, …); see `families`."
+    )
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0)
 
@@ -182,9 +185,16 @@ class SearchHitOut(Schema):
     plate: str
 
 
+class SearchFamilyOut(Schema):
+    family: str = Field(description="number, vin, mobile, plate or name (with pinyin and initials).")
+    count: int = Field(description="Hits of this family (at most 500).")
+    more: bool = Field(description="More than 500 of this family matched.")
+
+
 class SearchOut(Schema):
     count: int = Field(description="Hits ranked (at most 500).")
     more: bool = Field(description="More than 500 matched: narrow the search to see them.")
+    families: list[SearchFamilyOut] = Field(description="What the query matched, per family, whatever `family` is.")
     limit: int
     offset: int
     items: list[SearchHitOut]
@@ -193,11 +203,14 @@ class SearchOut(Schema):
 @router.get("/customers/search", response={200: SearchOut, **ERRORS})
 @operation("customers.view")
 def customer_search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str, Any]:
-    found = selectors.archive_search(query.q, offset=query.offset, limit=query.limit)
+    found = selectors.archive_search(query.q, offset=query.offset, limit=query.limit, family=query.family)
     personal = _personal(request)
     return {
         "count": found.count,
         "more": found.more,
+        "families": [
+            {"family": family, "count": count, "more": more} for family, (count, more) in found.families.items()
+        ],
         "limit": query.limit,
         "offset": query.offset,
         "items": [

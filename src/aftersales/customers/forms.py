@@ -295,6 +295,12 @@ class CustomerFilterForm(ArchiveForm):
         required=False,
         empty_label=gettext_lazy("All stores"),
     )
+    family = forms.ChoiceField(
+        label=gettext_lazy("Matched"),
+        choices=[("", "")] + [(code, code) for code in ("number", "vin", "mobile", "plate", "name")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
     def __init__(self, *args: Any, stores: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -33,6 +33,14 @@ KIND_RANK = {
     "pinyin": 8,
 }
 CUSTOMER_KINDS = frozenset({"number", "mobile", "mobile4", "name", "initials", "pinyin"})
+# What a user can narrow a search to; each family is counted on its own.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "number": ("number",),
+    "vin": ("vin", "vin6"),
+    "mobile": ("mobile", "mobile4"),
+    "plate": ("plate",),
+    "name": ("name", "initials", "pinyin"),
+}
 
 
 @dataclass
@@ -94,24 +102,19 @@ def _restricted(
     return keys.filter(**conditions)
 
 
-def _candidates(
-    q: str,
-    *,
-    vehicles_only: bool = False,
-    customer_class: str | None = None,
-    home_store_id: int | None = None,
-) -> tuple[list[_Candidate], bool]:
-    """Customers and vehicles matching ``q``, best first, at most SEARCH_LIMIT; and whether more matched.
+@dataclass
+class _Ranking:
+    candidates: list[_Candidate]  # best first, at most SEARCH_LIMIT
+    more: bool  # more than SEARCH_LIMIT matched
+    families: dict[str, tuple[int, bool]]  # per family that matched: hits (at most SEARCH_LIMIT), more than that
 
-    Exact matches of every kind come first (in KIND_RANK order), then prefix matches; within a kind,
-    by key and then by age. Each kind is one range read on the (kind, key) index, in index order and
-    stopped as soon as enough hits are in hand, so a broad query costs no more than a narrow one.
-    A customer found by several keys (or a vehicle by several plate tails) appears once, at its best rank.
-    """
-    text = identifiers.normalise(q).replace(" ", "")
-    if not text:
-        return [], False
-    lookups = [entry for entry in _lookups(text) if not vehicles_only or entry[0] not in CUSTOMER_KINDS]
+
+def _family(
+    lookups: list[tuple[str, str, bool]], *, customer_class: str | None, home_store_id: int | None
+) -> tuple[list[_Candidate], bool]:
+    """The hits of one family's lookups: exact matches first, then prefixes; at most SEARCH_LIMIT, and
+    whether more matched. Each lookup is one range read on the (kind, key) index, in index order and
+    stopped as soon as enough hits are in hand, so a broad query costs no more than a narrow one."""
     found: dict[tuple[str, int], _Candidate] = {}
     for exact in (True, False):
         for kind, key, prefix_allowed in lookups:
@@ -135,6 +138,47 @@ def _candidates(
             if len(found) > SEARCH_LIMIT:
                 return list(found.values())[:SEARCH_LIMIT], True
     return list(found.values()), False
+
+
+def _candidates(
+    q: str,
+    *,
+    vehicles_only: bool = False,
+    customer_class: str | None = None,
+    home_store_id: int | None = None,
+    family: str | None = None,
+) -> _Ranking:
+    """Customers and vehicles matching ``q``, best first, with the number of hits per family.
+
+    Exact matches of every kind come first (in KIND_RANK order), then prefix matches; within a kind,
+    by key and then by age. Every family (plate, mobile, name, …) is read on its own, so each can say
+    how many it found; ``family`` keeps only that family's hits in the ranking. A customer found by
+    several keys (or a vehicle by several plate tails) appears once, at its best rank.
+    """
+    text = identifiers.normalise(q).replace(" ", "")
+    if not text:
+        return _Ranking([], False, {})
+    lookups = [entry for entry in _lookups(text) if not vehicles_only or entry[0] not in CUSTOMER_KINDS]
+    families: dict[str, tuple[int, bool]] = {}
+    ranked: list[tuple[bool, int, int, _Candidate]] = []
+    for name, kinds in FAMILIES.items():
+        own = [entry for entry in lookups if entry[0] in kinds]
+        if not own:
+            continue
+        hits, more = _family(own, customer_class=customer_class, home_store_id=home_store_id)
+        if hits:
+            families[name] = (len(hits), more)
+        if family is None or family == name:
+            ranked += [(not hit.exact, KIND_RANK[hit.kind], position, hit) for position, hit in enumerate(hits)]
+    ranked.sort(key=lambda entry: entry[:3])
+    merged: dict[tuple[str, int | None], _Candidate] = {}
+    for _inexact, _rank, _position, hit in ranked:
+        identity = ("v", hit.vehicle_id) if hit.vehicle_id else ("c", hit.customer_id)
+        merged.setdefault(identity, hit)
+    candidates = list(merged.values())
+    shown = [families[name] for name in families if family is None or family == name]
+    more = len(candidates) > SEARCH_LIMIT or any(over for _count, over in shown)
+    return _Ranking(candidates[:SEARCH_LIMIT], more, families)
 
 
 def _owners(vehicle_ids: Iterable[int]) -> dict[int, int]:
@@ -177,8 +221,16 @@ class SearchPages(Sequence[SearchHit]):
     matched more than that.
     """
 
-    def __init__(self, q: str, *, customer_class: str | None = None, home_store_id: int | None = None) -> None:
-        self.candidates, self.more = _candidates(q, customer_class=customer_class, home_store_id=home_store_id)
+    def __init__(
+        self,
+        q: str,
+        *,
+        customer_class: str | None = None,
+        home_store_id: int | None = None,
+        family: str | None = None,
+    ) -> None:
+        ranking = _candidates(q, customer_class=customer_class, home_store_id=home_store_id, family=family)
+        self.candidates, self.more, self.families = ranking.candidates, ranking.more, ranking.families
 
     def __len__(self) -> int:
         return len(self.candidates)
@@ -207,23 +259,23 @@ class SearchResults:
     hits: list[SearchHit]  # the requested page
     count: int  # hits ranked, at most SEARCH_LIMIT
     more: bool  # more than SEARCH_LIMIT matched: the user should narrow the search
+    families: dict[str, tuple[int, bool]]  # hits per family that matched, and whether it has more
 
 
-def archive_search(q: str, *, offset: int = 0, limit: int = 20) -> SearchResults:
+def archive_search(q: str, *, offset: int = 0, limit: int = 20, family: str | None = None) -> SearchResults:
     """One page of the customers matching a plate, VIN, mobile, name, pinyin initials or number, best first."""
-    pages = SearchPages(q)
-    return SearchResults(pages[offset : offset + limit], len(pages), pages.more)
+    pages = SearchPages(q, family=family)
+    return SearchResults(pages[offset : offset + limit], len(pages), pages.more, pages.families)
 
 
 def search_vehicle_ids(q: str) -> list[int]:
     """Vehicles matching by plate or VIN, best first (at most SEARCH_LIMIT)."""
-    candidates, _more = _candidates(q, vehicles_only=True)
-    return [c.vehicle_id for c in candidates if c.vehicle_id]
+    return [c.vehicle_id for c in _candidates(q, vehicles_only=True).candidates if c.vehicle_id]
 
 
 def search_customer_ids(q: str) -> list[int]:
     """Customers matching ``q`` (vehicles count for their current owner), best first (at most SEARCH_LIMIT)."""
-    candidates, _more = _candidates(q)
+    candidates = _candidates(q).candidates
     owners = _owners(c.vehicle_id for c in candidates if c.vehicle_id)
     ordered: dict[int, None] = {}
     for candidate in candidates:

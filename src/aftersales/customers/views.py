@@ -40,6 +40,13 @@ MATCH_LABELS = {
     "initials": gettext_lazy("Initials"),
     "pinyin": gettext_lazy("Pinyin"),
 }
+FAMILY_LABELS = {
+    "number": gettext_lazy("Customer number"),
+    "vin": gettext_lazy("VIN"),
+    "mobile": gettext_lazy("Mobile"),
+    "plate": gettext_lazy("Plate"),
+    "name": gettext_lazy("Name"),
+}
 
 
 def _user(request: HttpRequest) -> User:
@@ -76,6 +83,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     rows: list[Row] = []
     status = 200
     search_more = False
+    families: list[dict[str, Any]] = []
+    family: str | None = None
+    query_all: Any = ""
     if request.GET and not form.is_valid():
         status = 400
     else:
@@ -84,8 +94,21 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         customer_class = data.get("customer_class") or None
         store = data.get("home_store")
         if q:
-            hits = selectors.SearchPages(q, customer_class=customer_class, home_store_id=store.pk if store else None)
+            filters = {"customer_class": customer_class, "home_store_id": store.pk if store else None}
+            family = data.get("family") or None
+            hits = selectors.SearchPages(q, family=family, **filters)
+            if family and family not in hits.families and hits.families:
+                # Narrowed to a family the new text does not match: show what it does match.
+                family = None
+                hits = selectors.SearchPages(q, **filters)
             search_more = hits.more
+            query_all = request.GET.copy()
+            for name in ("page", "family"):
+                query_all.pop(name, None)
+            families = [
+                {"code": code, "label": FAMILY_LABELS[code], "count": count, "more": more, "active": code == family}
+                for code, (count, more) in hits.families.items()
+            ]
             page_obj = Paginator(hits, PAGE_SIZE).get_page(request.GET.get("page"))
             rows = [
                 Row(
@@ -113,6 +136,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "searching": bool(form.is_bound and form.is_valid() and form.cleaned_data.get("q")),
         "search_more": search_more,
         "search_limit": selectors.SEARCH_LIMIT,
+        "families": families if len(families) > 1 or family else [],
+        "family": family,
+        "query_all": query_all.urlencode() if query_all else "",
         "can_edit": _can(request, "customers.edit"),
         "can_export": _can(request, "customers.export"),
         "can_merge": _can(request, "customers.merge"),

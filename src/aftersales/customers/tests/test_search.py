@@ -111,6 +111,41 @@ def test_the_vehicles_api_searches_plates_and_vins_only(world: World, client_for
         ("mobile4", owner.pk),
     ]
     assert (body["count"], body["more"]) == (2, False)
+    assert body["families"] == [
+        {"family": "mobile", "count": 1, "more": False},
+        {"family": "plate", "count": 1, "more": False},
+    ]
+    mobiles = client.get("/api/v1/customers/search", {"q": "1234", "family": "mobile"}).json()
+    assert [(item["matched"], item["customer"]["id"]) for item in mobiles["items"]] == [("mobile4", owner.pk)]
+    assert (mobiles["count"], mobiles["families"]) == (1, body["families"])
+    wrong = client.get("/api/v1/customers/search", {"q": "1234", "family": "email"}, headers={"accept-language": "en"})
+    assert wrong.status_code == 422 and list(wrong.json()["fields"]) == ["family"]
+
+
+def test_the_list_page_narrows_a_search_to_one_family(world: World, client_for: Callable[[User], Client]) -> None:
+    owner = _customer(world, "郑二", "13812345678")
+    _vehicle(world, owner, 1, "沪F05678")
+    other = _customer(world, "郑三", "13900005678")
+    client = client_for(world.user("advisor"))
+
+    both = client.get("/customers/", {"q": "5678"}, headers={"accept-language": "en"})
+    html = both.content.decode()
+    assert [row.matched_kind for row in both.context["rows"]] == ["plate", "mobile4", "mobile4"]
+    assert 'data-testid="family-mobile"' in html and 'data-testid="family-plate"' in html
+    assert [(f["code"], f["count"], f["active"]) for f in both.context["families"]] == [
+        ("mobile", 2, False),
+        ("plate", 1, False),
+    ]
+    mobiles = client.get("/customers/", {"q": "5678", "family": "mobile"})
+    assert [(row.matched_kind, row.customer.pk) for row in mobiles.context["rows"]] == [
+        ("mobile4", owner.pk),
+        ("mobile4", other.pk),
+    ]
+    assert [f["active"] for f in mobiles.context["families"]] == [True, False]
+    # A new text that the chosen family does not match shows what it does match.
+    renamed = client.get("/customers/", {"q": "郑三", "family": "mobile"})
+    assert ([row.customer.pk for row in renamed.context["rows"]], renamed.context["family"]) == ([other.pk], None)
+    assert client.get("/customers/", {"q": "5678", "family": "email"}).status_code == 400
 
 
 def test_the_list_page_says_when_the_search_is_too_broad(
