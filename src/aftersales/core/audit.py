@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from aftersales.core.models.audit import AuditChainHead, AuditEntry, AuditPersonalData
 from aftersales.core.scope import current_scope
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 PERSONAL_MARKER = "$personal"
 ERASED = "\u2715"  # shown where an erased personal value was (✕)
-PERSONAL_HIDDEN = "\U0001f512"  # shown on the audit page where a personal value is (🔒)
+# Shown on the trail-wide audit page and its export where a personal value is.
+PERSONAL_HIDDEN = gettext_lazy("(personal data)")
 
 
 def _plain(value: Any) -> Any:
@@ -212,7 +214,7 @@ def audit_personal_hidden(changes: dict[str, Any]) -> dict[str, Any]:
     hidden = {}
     for key, value in changes.items():
         parts = value if isinstance(value, list) else [value]
-        shown = [PERSONAL_HIDDEN if _is_marker(part) else part for part in parts]
+        shown = [str(PERSONAL_HIDDEN) if _is_marker(part) else part for part in parts]
         hidden[key] = shown if isinstance(value, list) else shown[0]
     return hidden
 

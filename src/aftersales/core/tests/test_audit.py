@@ -9,7 +9,6 @@ from django.test import Client
 from aftersales.conftest import World
 from aftersales.core.audit import (
     ERASED,
-    PERSONAL_HIDDEN,
     audit_append,
     audit_personal_erase,
     audit_personal_fill,
@@ -112,7 +111,7 @@ def test_permission_denial_is_audited(world: World, client_for: Callable[[User],
 def test_personal_values_sit_beside_the_chain_and_can_be_erased(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    original = {"name": ["张三", "张三丰"], "kind": ["a", "b"], "email": [None, "zs@example.com"]}
+    original = {"name": ["欧阳娜娜", "欧阳娜"], "kind": ["a", "b"], "email": [None, "zs@example.com"]}
     entry = audit_append(
         action="update",
         store_id=world.sh.pk,
@@ -126,15 +125,16 @@ def test_personal_values_sit_beside_the_chain_and_can_be_erased(
     stored = AuditEntry.objects.get(pk=entry.pk)
     assert stored.changes["kind"] == ["a", "b"]
     assert stored.changes["email"][0] is None and list(stored.changes["email"][1]) == ["$personal"]
-    assert "张三" not in json.dumps(stored.changes, ensure_ascii=False)
+    assert "欧阳娜" not in json.dumps(stored.changes, ensure_ascii=False)
     assert audit_personal_fill([stored])[0].changes == original
     assert audit_verify() == (AuditEntry.objects.count(), None)
 
     page = client_for(world.user("auditor")).get("/audit/", {"store": world.sh.pk}).content.decode()
-    assert "P-7" in page and "张三" not in page and PERSONAL_HIDDEN in page
+    assert "P-7" in page and "欧阳娜" not in page and "<b>name</b>: （个人信息） → （个人信息）" in page
+    assert "<b>kind</b>: a → b" in page and "<b>email</b>: ∅ → （个人信息）" in page
 
     kept = AuditPersonalData.objects.get(pk=entry.pk)
-    AuditPersonalData.objects.filter(pk=entry.pk).update(values={**kept.values, "name": ["李四", "张三丰"]})
+    AuditPersonalData.objects.filter(pk=entry.pk).update(values={**kept.values, "name": ["李四", "欧阳娜"]})
     _checked, broken = audit_verify()
     assert broken is not None and (broken.entry_id, broken.reason) == (entry.pk, "personal values changed")
     AuditPersonalData.objects.filter(pk=entry.pk).update(values=kept.values)
@@ -143,3 +143,16 @@ def test_personal_values_sit_beside_the_chain_and_can_be_erased(
     assert audit_verify() == (AuditEntry.objects.count(), None)
     erased = audit_personal_fill([AuditEntry.objects.get(pk=entry.pk)])[0]
     assert erased.changes == {"name": [ERASED, ERASED], "kind": ["a", "b"], "email": [None, ERASED]}
+
+
+def test_audit_page_shows_pairs_only_for_record_changes(world: World, client_for: Callable[[User], Client]) -> None:
+    audit_append(
+        action="anonymise",
+        store_id=world.sh.pk,
+        object_type="crm.person",
+        object_id="8",
+        changes={"reason": "申请", "cleared": ["name", "email"], "rows": 2, "filters": {"q": "x"}},
+    )
+    page = client_for(world.user("auditor")).get("/audit/", {"store": world.sh.pk}).content.decode()
+    for line in ("<b>reason</b>: 申请", "<b>cleared</b>: name, email", "<b>rows</b>: 2", "<b>filters</b>: q: x"):
+        assert line in page, line
