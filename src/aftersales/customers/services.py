@@ -210,6 +210,13 @@ def customer_update(*, actor: User, customer_id: int, version: int, data: dict[s
     customer = Customer.objects.select_for_update().filter(pk=customer_id, merged_into=None).first()
     if customer is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
+    if customer.anonymised_at is not None:
+        # Editing would bring personal data back into a record the person asked to have removed.
+        raise ApplicationError(
+            _("This customer was anonymised on request; the record can no longer be edited."),
+            code="anonymised",
+            status=409,
+        )
     if customer.version != version:
         raise ConflictError(
             _("Someone else changed this customer after you opened it. Reload to see their changes."),

@@ -377,6 +377,9 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 @page("customers.edit")
 def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = selectors.customer_get(customer_id)
+    if customer.anonymised_at is not None:
+        messages.warning(request, _("This customer was anonymised on request; the record can no longer be edited."))
+        return redirect("customers:detail", customer_id=customer.pk)
     personal = selectors.customer_personal(customer, personal=_personal(request))
     form = CustomerForm(
         request.POST or None,

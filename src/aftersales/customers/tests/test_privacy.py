@@ -357,6 +357,19 @@ def test_anonymise_clears_every_personal_field_and_search_no_longer_finds_the_cu
         [None, ERASED],
     )
 
+    # The record is read-only from now on: an edit would bring personal data back.
+    edit = manager.patch(
+        f"/api/v1/customers/{customer.pk}",
+        {"version": customer.version, "street": "世纪大道100号"},
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert (edit.status_code, edit.json()["code"]) == (409, "anonymised")
+    assert edit.json()["detail"] == "This customer was anonymised on request; the record can no longer be edited."
+    assert manager.get(f"/customers/{customer.pk}/edit/").url == f"/customers/{customer.pk}/"
+    assert 'data-testid="edit"' not in manager.get(f"/customers/{customer.pk}/").content.decode()
+    assert Customer.objects.get(pk=customer.pk).street == ""
+
 
 def _trail_text() -> str:
     """Every audit entry as readers see it (personal values restored where they are kept)."""
