@@ -59,9 +59,7 @@ def _rich_text(node: ElementTree.Element) -> str:
     """The text of a shared or inline string: its ``t``, or its runs' ``t`` (phonetic runs left out)."""
     if len(node) == 1 and node[0].tag == _TEXT:
         text = node[0].text or ""
-        if "_x" in text:
-            text = _ESCAPED_CHAR.sub(lambda match: chr(int(match.group(1), 16)), text)
-        return text
+        return _unescaped(text) if "_x" in text else text
     parts = []
     for child in node:
         if child.tag == f"{_MAIN}t":
@@ -69,9 +67,7 @@ def _rich_text(node: ElementTree.Element) -> str:
         elif child.tag == f"{_MAIN}r":
             parts.append(child.findtext(f"{_MAIN}t") or "")
     text = "".join(parts)
-    if "_x" in text:
-        text = _ESCAPED_CHAR.sub(lambda match: chr(int(match.group(1), 16)), text)
-    return text
+    return _unescaped(text) if "_x" in text else text
 
 
 def _is_date_format(code: str) -> bool:
@@ -142,16 +138,11 @@ def _parsed(opening: bytes, block: bytes, closing: bytes) -> ElementTree.Element
         raise _damaged() from None
 
 
-def _items(stream: IO[bytes], container: str, item: str) -> Iterator[ElementTree.Element]:
-    """Yield the ``item`` children of the part's ``container`` element, parsed a block at a time."""
-    for opening, block, closing, _prefix in _blocks(stream, container, item):
-        yield from _parsed(opening, block, closing)
-
-
 # A cell as read: column letters, type, style, and its value's text (the string itself when inline).
 _Cell = tuple[str, str | None, str | None, str | None]
 _XML_ENTITY = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_ROW_NUMBER = re.compile(r'\br="([0-9]+)"')
 
 
 _TEXT_CONTENT = r"[^<&]*(?:&(?:#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);[^<&]*)*"
@@ -172,6 +163,15 @@ def _row_patterns(prefix: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(whole), re.compile(rf"{row}|{cell}")
 
 
+@functools.cache
+def _string_patterns(prefix: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Shared strings as Excel writes plain ones (one ``t`` per ``si``): the whole block, and each text."""
+    p = re.escape(prefix)
+    item = rf'<{p}si>\s*<{p}t(?: xml:space="preserve")?(?:/>|>({_TEXT_CONTENT})</{p}t>)\s*</{p}si>'
+    plain_item = re.sub(r"\((?!\?)", "(?:", item)
+    return re.compile(rf"(?:\s*{plain_item})*\s*"), re.compile(item)
+
+
 def _xml_text(raw: str) -> str:
     """Element text as an XML parser gives it: line ends normalised, references replaced."""
     if "\r" in raw:
@@ -186,33 +186,25 @@ def _entity(match: re.Match[str]) -> str:
     return chr(int(hexadecimal, 16)) if hexadecimal else chr(int(decimal)) if decimal else _ENTITIES[name]
 
 
-def _fast_rows(block: bytes, prefix: bytes) -> list[tuple[int | None, list[_Cell]]] | None:
-    """Read a block of rows written the way Excel writes them (attributes r, s, t; a ``v`` or a plain
-    inline string per cell) with regular expressions, several times faster than building a tree.
+def _unescaped(text: str) -> str:
+    """Text with Excel's escapes of characters XML cannot hold (``_x000D_``) replaced."""
+    return _ESCAPED_CHAR.sub(lambda match: chr(int(match.group(1), 16)), text)
 
-    The whole block must match that form, so nothing is skipped unnoticed; any other block (formulas,
-    rich text, other attributes) gets None and is read by the XML parser instead.
-    """
-    whole, tokens = _row_patterns(prefix.decode())
-    text = block.decode()
-    if whole.fullmatch(text) is None:
-        return None
-    rows: list[tuple[int | None, list[_Cell]]] = []
-    cells: list[_Cell] = []
-    for row_attributes, _closed, letters, style, kind, style_after, value, inline in tokens.findall(text):
-        if not letters:
-            number = re.search(r'\br="([0-9]+)"', row_attributes)
-            cells = []
-            rows.append((int(number.group(1)) if number else None, cells))
+
+def _shared_strings(stream: IO[bytes]) -> list[str]:
+    """The shared-string table: plain blocks (as Excel writes them) by regular expression, others parsed."""
+    strings: list[str] = []
+    for opening, block, closing, prefix in _blocks(stream, "sst", "si"):
+        whole, item = _string_patterns(prefix.decode())
+        text = block.decode()
+        if whole.fullmatch(text) is None:
+            strings += [_rich_text(node) for node in _parsed(opening, block, closing)]
             continue
-        if inline:
-            raw: str | None = _xml_text(inline)
-            if "_x" in inline:
-                raw = _ESCAPED_CHAR.sub(lambda match: chr(int(match.group(1), 16)), raw or "")
-        else:
-            raw = _xml_text(value) if value else None
-        cells.append((letters, kind or None, style or style_after or None, raw))
-    return rows
+        for raw in item.findall(text):
+            if "&" in raw or "\r" in raw:
+                raw = _xml_text(raw)
+            strings.append(_unescaped(raw) if "_x" in raw else raw)
+    return strings
 
 
 def _tree_rows(opening: bytes, block: bytes, closing: bytes) -> Iterator[tuple[int | None, list[_Cell]]]:
@@ -298,7 +290,7 @@ class XlsxReader:
         self.strings: list[str] = []
         if by_kind.get("sharedStrings") in self.names:
             with self.archive.open(by_kind["sharedStrings"]) as stream:
-                self.strings = [_rich_text(node) for node in _items(stream, "sst", "si")]
+                self.strings = _shared_strings(stream)
         self.date_styles: frozenset[str] = frozenset()
         if by_kind.get("styles") in self.names:
             styles = self._xml(by_kind["styles"])
@@ -332,43 +324,101 @@ class XlsxReader:
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """Yield (row number, values by column position) for every row that the sheet stores."""
         columns: dict[str, int] = {}
-        strings, date_styles, epoch = self.strings, self.date_styles, self.epoch
         number = 0
         try:
             with self.archive.open(self.sheet_part) as stream:
                 for opening, block, closing, prefix in _blocks(stream, "sheetData", "row"):
-                    rows = _fast_rows(block, prefix)
-                    for row_number, cells in _tree_rows(opening, block, closing) if rows is None else rows:
+                    rows = self._fast_rows(block, prefix, columns)
+                    for row_number, values in (
+                        self._tree_rows(opening, block, closing, columns) if rows is None else rows
+                    ):
                         number = row_number or number + 1
-                        values: list[Any] = []
-                        for letters, kind, style, raw in cells:
-                            if letters:
-                                position = columns.get(letters)
-                                if position is None:
-                                    position = columns[letters] = column_index(letters)
-                            else:
-                                position = len(values)
-                            value: Any = raw
-                            if raw is None or kind in {"inlineStr", "str", "e"}:
-                                pass
-                            elif not raw:
-                                value = None  # e.g. a formula without a cached result
-                            elif kind == "s":
-                                value = strings[int(raw)]
-                            elif kind == "b":
-                                value = raw.strip() in {"1", "true"}
-                            elif kind == "d":
-                                value = datetime.fromisoformat(raw.strip().rstrip("Z"))
-                            else:
-                                value = float(raw) if any(c in raw for c in ".eE") else int(raw)
-                                if style in date_styles:
-                                    value = epoch + timedelta(days=value)
-                            if position >= len(values):
-                                values.extend([None] * (position + 1 - len(values)))
-                            values[position] = value
                         yield number, values
         except (ValueError, IndexError, zipfile.BadZipFile, OverflowError, EOFError):
             raise _damaged() from None
+
+    def _fast_rows(
+        self, block: bytes, prefix: bytes, columns: dict[str, int]
+    ) -> list[tuple[int | None, list[Any]]] | None:
+        """Read a block of rows written the way Excel writes them (attributes r, s, t; a ``v`` or a plain
+        inline string per cell) with regular expressions, several times faster than building a tree.
+
+        The whole block must match that form, so nothing is skipped unnoticed; any other block (formulas,
+        rich text, other attributes) gets None and is read by the XML parser instead. Text and numbers,
+        nearly every cell, are converted here; other cells as ``_value`` does.
+        """
+        whole, tokens = _row_patterns(prefix.decode())
+        text = block.decode()
+        if whole.fullmatch(text) is None:
+            return None
+        strings, date_styles, epoch = self.strings, self.date_styles, self.epoch
+        rows: list[tuple[int | None, list[Any]]] = []
+        values: list[Any] = []
+        for attributes, _closed, letters, style, kind, style_after, value, inline in tokens.findall(text):
+            if not letters:
+                found = _ROW_NUMBER.search(attributes)
+                values = []
+                rows.append((int(found.group(1)) if found else None, values))
+                continue
+            position = columns.get(letters)
+            if position is None:
+                position = columns[letters] = column_index(letters)
+            raw = inline or value
+            if not raw:
+                cell: Any = None
+            else:
+                if "&" in raw or "\r" in raw:
+                    raw = _xml_text(raw)
+                if inline and "_x" in inline:
+                    raw = _unescaped(raw)
+                if kind == "s":
+                    cell = strings[int(raw)]
+                elif not kind or kind == "n":
+                    cell = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
+                    if (style or style_after) in date_styles:
+                        cell = epoch + timedelta(days=cell)
+                else:
+                    cell = self._value(kind, style or style_after or None, raw)
+            if position == len(values):
+                values.append(cell)
+            elif position > len(values):
+                values += [None] * (position - len(values))
+                values.append(cell)
+            else:
+                values[position] = cell
+        return rows
+
+    def _tree_rows(
+        self, opening: bytes, block: bytes, closing: bytes, columns: dict[str, int]
+    ) -> Iterator[tuple[int | None, list[Any]]]:
+        for row_number, cells in _tree_rows(opening, block, closing):
+            values: list[Any] = []
+            for letters, kind, style, raw in cells:
+                if letters:
+                    position = columns.get(letters)
+                    if position is None:
+                        position = columns[letters] = column_index(letters)
+                else:
+                    position = len(values)
+                if position >= len(values):
+                    values.extend([None] * (position + 1 - len(values)))
+                values[position] = self._value(kind, style, raw)
+            yield row_number, values
+
+    def _value(self, kind: str | None, style: str | None, raw: str | None) -> Any:
+        """A cell's value from its type, style and text, as openpyxl's ``values_only`` gives it."""
+        if raw is None or kind in {"inlineStr", "str", "e"}:
+            return raw
+        if not raw:
+            return None  # e.g. a formula without a cached result
+        if kind == "s":
+            return self.strings[int(raw)]
+        if kind == "b":
+            return raw.strip() in {"1", "true"}
+        if kind == "d":
+            return datetime.fromisoformat(raw.strip().rstrip("Z"))
+        number = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
+        return self.epoch + timedelta(days=number) if style in self.date_styles else number
 
 
 def _join(folder: str, target: str) -> str:

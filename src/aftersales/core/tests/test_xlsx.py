@@ -113,3 +113,67 @@ def test_a_sheet_cut_off_in_the_middle_is_damaged(tmp_path: Path) -> None:
             target.writestr(name, data[: data.index(b"</sheetData>")] if name.endswith("sheet1.xml") else data)
     with XlsxReader(cut) as book, pytest.raises(WorkbookError, match="damaged"):
         list(book.rows())
+
+
+def _with_shared_strings(path: Path, items: str, cells: int) -> None:
+    """Write a one-row sheet whose cells are shared strings 0 … cells-1, with the given string table."""
+    writer = XlsxWriter(path, title="sheet", shared_strings=True)
+    writer.append([f"s{index}" for index in range(cells)])
+    writer.close()
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts["xl/sharedStrings.xml"] = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + items + "</sst>"
+    ).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+def test_plain_shared_strings_are_read_as_an_xml_parser_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "plain.xlsx"
+    items = (
+        "<si><t>A&amp;B &lt;c&gt; &#x4E2D;&#25991;</t></si>"
+        '<si><t xml:space="preserve"> two\r\nlines </t></si>'
+        "<si><t>tab_x0009_here</t></si>"
+        "<si><t/></si>\n  "
+        "<si>\n<t>spaced</t>\n</si>"
+    )
+    _with_shared_strings(path, items, 5)
+    with XlsxReader(path) as book:
+        assert book.strings == ["A&B <c> 中文", " two\nlines ", "tab\there", "", "spaced"]
+        assert list(book.rows()) == [(1, ["A&B <c> 中文", " two\nlines ", "tab\there", "", "spaced"])]
+
+
+def test_rich_shared_strings_are_read_by_the_xml_parser(tmp_path: Path) -> None:
+    path = tmp_path / "rich.xlsx"
+    items = (
+        "<si><t>plain</t></si>"
+        "<si><r><rPr><b/></rPr><t>bo</t></r><r><t>ld</t></r><rPh><t>ignored</t></rPh></si>"
+        "<si><t>after</t></si>"
+    )
+    _with_shared_strings(path, items, 3)
+    with XlsxReader(path) as book:
+        assert list(book.rows()) == [(1, ["plain", "bold", "after"])]
+
+
+def test_rows_in_another_form_than_excel_writes_are_read_by_the_xml_parser(tmp_path: Path) -> None:
+    # A formula cell (<f>) and an attribute order of its own: no regular-expression reading for this block.
+    path = tmp_path / "formula.xlsx"
+    writer = XlsxWriter(path, title="sheet")
+    writer.append(["x"])
+    writer.close()
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="2" spans="1:3"><c t="inlineStr" r="A2"><is><t>a&amp;b</t></is></c>'
+        '<c r="B2"><f>1+2</f><v>3</v></c><c r="D2" t="b"><v>1</v></c><c r="E2" s="3"><v>45352</v></c></row>'
+        "<row><c><v>7.5</v></c></row></sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    with XlsxReader(path) as book:
+        assert list(book.rows()) == [(2, ["a&b", 3, None, True, datetime(2024, 3, 1)]), (3, [7.5])]
