@@ -112,6 +112,7 @@ _CLEAN_FIELDS = {
     "data_consent_channel": "consent_channel",
 }
 _YES_NO_WORDS = {"y": "yes", "n": "no", "true": "yes", "false": "no", "1": "yes", "0": "no"}
+_WHOLE_NUMBER = re.compile(r"-?\d+")
 
 
 class RowChecker:
@@ -134,6 +135,10 @@ class RowChecker:
         }
         for key in ("data_consent", "marketing_consent", "vin_check_override"):
             self.choices[key].update(_YES_NO_WORDS)
+        # Each distinct text of a choice column is looked up once (a sheet repeats a few labels).
+        self.chosen: dict[str, dict[str, str | None]] = {key: {} for key in self.choices}
+        self.limits = {column.key: column.max_length for column in COLUMNS if column.max_length is not None}
+        self.columns = list(positions.items())
 
     def raw(self, row: Row, key: str) -> Any:
         position = self.positions.get(key)
@@ -143,10 +148,14 @@ class RowChecker:
         return row.texts.get(key, "")
 
     def choice(self, row: Row, key: str, default: str) -> str:
-        text = self.text(row, key)
+        text = row.texts.get(key, "")
         if not text:
             return default
-        value = self.choices[key].get(header_key(text))
+        chosen = self.chosen[key]
+        if text in chosen:
+            value = chosen[text]
+        else:
+            value = chosen[text] = self.choices[key].get(header_key(text))
         if value is None:
             labels = ", ".join(label for _value, label in COLUMN_BY_KEY[key].choices)
             row.fail(key, _("Choose one of: %(choices)s.") % {"choices": labels})
@@ -154,8 +163,8 @@ class RowChecker:
         return value
 
     def limited(self, row: Row, key: str) -> str:
-        text = self.text(row, key)
-        limit = COLUMN_BY_KEY[key].max_length
+        text = row.texts.get(key, "")
+        limit = self.limits.get(key)
         if limit is not None and len(text) > limit:
             row.fail(key, _("Enter at most %(n)s characters.") % {"n": limit})
         return text
@@ -181,7 +190,7 @@ class RowChecker:
         text = cell_text(value).replace(",", "")
         if not text:
             return None
-        if isinstance(value, bool) or not re.fullmatch(r"-?\d+", text):
+        if isinstance(value, bool) or not _WHOLE_NUMBER.fullmatch(text):
             row.fail(key, _("Enter a whole number."))
             return None
         number = int(text)
@@ -194,9 +203,14 @@ class RowChecker:
     def check(self, row: Row) -> None:
         """Fill ``row.errors``; for a valid row also ``row.customer``, ``row.vehicle`` and ``row.key``."""
         values, count = row.values, len(row.values)
-        row.texts = {key: cell_text(values[position]) for key, position in self.positions.items() if position < count}
+        row.texts = texts = {
+            key: value.strip() if type(value) is str else "" if value is None else cell_text(value)
+            for key, position in self.columns
+            if position < count
+            for value in (values[position],)
+        }
         customer = self._customer(row)
-        vehicle = self._vehicle(row) if any(self.text(row, key) for key in VEHICLE_KEYS) else None
+        vehicle = self._vehicle(row) if any(texts.get(key) for key in VEHICLE_KEYS) else None
         if not row.errors and customer is not None:
             row.customer, row.vehicle = customer, vehicle
             row.key = (customer.name, customer.mobiles[0])

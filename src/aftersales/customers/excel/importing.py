@@ -242,6 +242,7 @@ def _import(job: ImportJob) -> None:
                         job,
                         batches=checking.spill.batches(),
                         customers=checking.result.customers,
+                        vehicles=checking.result.vehicles,
                         has_vehicle=checking.has_vehicle,
                     )
                 _finish(job, result, saved=saving)

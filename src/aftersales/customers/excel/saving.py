@@ -8,7 +8,8 @@ counts, and the job row itself records who imported which file when.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from aftersales.core.models import DocumentSequence, Store
 from aftersales.customers import quality, search
-from aftersales.customers.excel.checking import CustomerIn, Parked
+from aftersales.customers.excel.checking import CustomerIn, Parked, VehicleIn
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,
@@ -29,13 +30,17 @@ from aftersales.customers.models import (
     VehicleLink,
 )
 
+SAVE_ROWS = 10_000  # parked rows written per round of statements (one per table)
 
-class _Inserts:
-    """Rows of one table written in batches: ``COPY`` on PostgreSQL, ``executemany`` elsewhere.
+
+class _Table:
+    """One table's rows written as a stream: ``COPY`` on PostgreSQL, ``executemany`` elsewhere.
 
     Values come in the order of ``columns`` and already as the database takes them. Model ``save()``
     and ``bulk_create`` are bypassed for speed: bulk_create spends most of its time preparing each
-    value, which for the 1.5 million rows of a 100,000-row import is most of a minute.
+    value, which for the 1.5 million rows of a 100,000-row import is most of a minute. Rows are
+    generated while they are sent, so that on PostgreSQL the server stores them while this process
+    works out the next ones.
     """
 
     def __init__(self, model: type[Model], columns: Sequence[str]) -> None:
@@ -46,22 +51,44 @@ class _Inserts:
         marks = ", ".join(["%s"] * len(columns))
         self.sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - names from the model
         self.copy_sql = f"COPY {table} ({names}) FROM STDIN"
-        self.rows: list[tuple[Any, ...]] = []
 
-    def add(self, *values: Any) -> None:
-        self.rows.append(values)
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
+    def write(self, rows: Iterable[tuple[Any, ...]]) -> None:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 with cursor.cursor.copy(self.copy_sql) as copy:
-                    for row in self.rows:
-                        copy.write_row(row)
+                    write_row = copy.write_row
+                    for row in rows:
+                        write_row(row)
             else:
-                cursor.executemany(self.sql, self.rows)
-        self.rows = []
+                cursor.executemany(self.sql, rows)  # type: ignore[arg-type] # an iterator will do (Django peeks carefully)
+
+
+def _ids_reserve(model: type[Model], count: int) -> Sequence[int]:
+    """Take ``count`` primary keys for new rows of ``model``, as inserting them one by one would.
+
+    On PostgreSQL they come from the table's sequence (so never twice, even to concurrent inserts; a
+    rolled-back import leaves a gap, as any rolled-back insert does). On SQLite they follow the highest
+    key ever used (``AUTOINCREMENT``'s counter or the highest row); the caller holds the database's
+    write lock (it has written in this transaction), so nobody else can take them before they are
+    inserted, and inserting them moves the counter past them.
+    """
+    if count == 0:
+        return ()
+    table, column = model._meta.db_table, model._meta.pk.column or "id"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        cursor.execute(
+            f"SELECT MAX(used) FROM (SELECT MAX({quote(column)}) AS used FROM {quote(table)} "  # noqa: S608 - names from the model
+            "UNION ALL SELECT seq FROM sqlite_sequence WHERE name = %s)",
+            [table],
+        )
+        highest = cursor.fetchone()[0] or 0
+    return range(highest + 1, highest + 1 + count)
 
 
 _CUSTOMER_COLUMNS = (
@@ -126,36 +153,109 @@ def _numbers_reserve(store: Store, count: int) -> tuple[str, int]:
     return f"CUS-{store.code}-{year}-", sequence.last_value + 1
 
 
-def rows_save(job: ImportJob, *, batches: Iterable[list[Parked]], customers: int, has_vehicle: bytearray) -> None:
+def rows_save(
+    job: ImportJob, *, batches: Iterable[list[Parked]], customers: int, vehicles: int, has_vehicle: bytearray
+) -> None:
     """Write the parked rows: customers, mobiles, vehicles, owners, mileage readings and search keys.
 
-    ``customers`` is the number of new customers among them (their numbers are reserved at once) and
-    ``has_vehicle`` tells per customer slot whether the customer gets a vehicle. Run it inside the
-    transaction that finishes the job.
+    ``customers`` and ``vehicles`` are the numbers of new customers and vehicles among them (their
+    numbers and primary keys are reserved at once) and ``has_vehicle`` tells per customer slot
+    whether the customer gets a vehicle. Run it inside the transaction that finishes the job.
     """
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-    today = timezone.localdate()
-    on_day: Callable[[date | None], Any] = connection.ops.adapt_datefield_value
-    required, _review_days = quality.rule_for(job.store_id)
+    # The numbers first: that update takes SQLite's write lock, which _ids_reserve relies on.
     prefix, first = _numbers_reserve(job.store, customers)
-    customer_rows = _Inserts(Customer, _CUSTOMER_COLUMNS)
-    phones = _Inserts(CustomerPhone, ("customer_id", "number", "is_primary"))
-    vehicles = _Inserts(Vehicle, _VEHICLE_COLUMNS)
-    links = _Inserts(VehicleLink, ("vehicle_id", "customer_id", "role", "valid_from", "valid_to"))
-    readings = _Inserts(MileageReading, _READING_COLUMNS)
-    keys = _Inserts(SearchKey, ("key", "kind", "customer_id", "vehicle_id"))
-    scratch = Customer(owner_id=job.created_by_id)  # what quality.facts_of reads, filled row by row
-    customer_keys = _CustomerKeys()
-    customer_ids: list[int] = []  # by slot
-    owner, role, source = job.created_by_id, VehicleLink.Role.OWNER.value, MileageReading.Source.IMPORT.value
-    for batch in batches:
-        new: list[tuple[str, CustomerIn, list[tuple[str, str]]]] = []
-        for slot, customer, _vehicle in batch:
-            if customer is None:
-                continue
+    saving = _Saving(
+        job,
+        numbers=(prefix, first),
+        customer_ids=_ids_reserve(Customer, customers),
+        vehicle_ids=_ids_reserve(Vehicle, vehicles),
+        has_vehicle=has_vehicle,
+    )
+    for group in _groups(batches, SAVE_ROWS):
+        saving.write(group)
+
+
+_NewCustomer = tuple[int, int, CustomerIn]  # primary key, slot, fields
+_NewVehicle = tuple[int, int, VehicleIn]  # primary key, owner's primary key, fields
+
+
+class _Saving:
+    """The rows of each table, worked out from the parked rows as they are written."""
+
+    def __init__(
+        self,
+        job: ImportJob,
+        *,
+        numbers: tuple[str, int],
+        customer_ids: Sequence[int],
+        vehicle_ids: Sequence[int],
+        has_vehicle: bytearray,
+    ) -> None:
+        self.prefix, self.first = numbers
+        self.customer_ids, self.vehicle_ids, self.has_vehicle = customer_ids, vehicle_ids, has_vehicle
+        self.vehicles_written = 0
+        self.store_id, self.owner = job.store_id, job.created_by_id
+        self.stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+        self.today = timezone.localdate()
+        self.required, _review_days = quality.rule_for(job.store_id)
+        self.scratch = Customer(owner_id=job.created_by_id)  # what quality.facts_of reads, filled row by row
+        self.customer_keys = _CustomerKeys()
+        self.tables = {
+            "customers": _Table(Customer, ("id", *_CUSTOMER_COLUMNS)),
+            "phones": _Table(CustomerPhone, ("customer_id", "number", "is_primary")),
+            "vehicles": _Table(Vehicle, ("id", *_VEHICLE_COLUMNS)),
+            "links": _Table(VehicleLink, ("vehicle_id", "customer_id", "role", "valid_from", "valid_to")),
+            "readings": _Table(MileageReading, _READING_COLUMNS),
+            "keys": _Table(SearchKey, ("key", "kind", "customer_id", "vehicle_id")),
+        }
+
+    def write(self, group: list[Parked]) -> None:
+        """Write a group of parked rows, parents first (SQLite checks a child's parent as it is written)."""
+        new = [(self.customer_ids[slot], slot, customer) for slot, customer, _vehicle in group if customer is not None]
+        owners = [self.customer_ids[slot] for slot, _customer, vehicle in group if vehicle is not None]
+        ids = self.vehicle_ids[self.vehicles_written : self.vehicles_written + len(owners)]
+        vehicles = [vehicle for _slot, _customer, vehicle in group if vehicle is not None]
+        owned = list(zip(ids, owners, vehicles, strict=True))
+        self.vehicles_written += len(owned)
+        keys: list[tuple[str, str, int | None, int | None]] = []  # filled while the customers are written
+        self.tables["customers"].write(self._customer_rows(new, keys))
+        self.tables["phones"].write(
+            (customer_id, mobile, position == 0)
+            for customer_id, _slot, customer in new
+            for position, mobile in enumerate(customer.mobiles)
+        )
+        self.tables["vehicles"].write(self._vehicle_rows(owned))
+        role, on_day, today = VehicleLink.Role.OWNER.value, connection.ops.adapt_datefield_value, self.today
+        self.tables["links"].write(
+            (vehicle_id, owner_id, role, on_day(v.purchase_date or today), None) for vehicle_id, owner_id, v in owned
+        )
+        source, owner, stamp = MileageReading.Source.IMPORT.value, self.owner, self.stamp
+        self.tables["readings"].write(
+            (vehicle_id, v.km, on_day(v.read_on), source, "", owner, stamp)
+            for vehicle_id, _owner_id, v in owned
+            if v.km is not None
+        )
+        self.tables["keys"].write(
+            itertools.chain(
+                keys,
+                (
+                    (key, kind, None, vehicle_id)
+                    for vehicle_id, _owner_id, v in owned
+                    for kind, key in search.vehicle_keys(vin=v.vin, plate=v.plate)
+                ),
+            )
+        )
+
+    def _customer_rows(
+        self, new: list[_NewCustomer], keys: list[tuple[str, str, int | None, int | None]]
+    ) -> Iterator[tuple[Any, ...]]:
+        """The customers' rows; their search keys are added to ``keys`` on the way."""
+        prefix, first, stamp, owner, store_id = self.prefix, self.first, self.stamp, self.owner, self.store_id
+        scratch, required = self.scratch, self.required
+        for customer_id, slot, customer in new:
             number = f"{prefix}{first + slot:06d}"
-            found = customer_keys(number=number, name=customer.name, mobiles=customer.mobiles)
-            new.append((number, customer, found))
+            found = self.customer_keys(number=number, name=customer.name, mobiles=customer.mobiles)
+            keys += [(key, kind, customer_id, None) for kind, key in found]
             # customer_keys has worked the pinyin out already: take it from the keys, not from a second pass.
             initials = " ".join(key for kind, key in found if kind == "initials")
             pinyin = next((key for kind, key in found if kind == "pinyin"), customer.name.lower())
@@ -164,39 +264,36 @@ def rows_save(job: ImportJob, *, batches: Iterable[list[Parked]], customers: int
             scratch.emergency_phone, scratch.data_consent = customer.emergency_phone, customer.data_consent
             scratch.resident_id_digest = customer.resident_id_digest
             score, _missing = quality.completeness(
-                quality.facts_of(scratch, has_mobile=True, has_vehicle=bool(has_vehicle[slot])), required
+                quality.facts_of(scratch, has_mobile=True, has_vehicle=bool(self.has_vehicle[slot])), required
             )
-            marketing, data = customer.marketing_consent, customer.data_consent
-            customer_rows.add(
-                number, customer.kind, customer.name, initials, pinyin, customer.landline, customer.email,
-                customer.province, customer.city, customer.district, customer.street, customer.uscc,
+            marketing, data, channel = customer.marketing_consent, customer.data_consent, customer.consent_channel
+            yield (
+                customer_id, number, customer.kind, customer.name, initials, pinyin, customer.landline,
+                customer.email, customer.province, customer.city, customer.district, customer.street, customer.uscc,
                 customer.resident_id_cipher, customer.resident_id_digest, customer.resident_id_hint,
                 customer.emergency_contact, customer.emergency_phone, "", "[]", customer.source, owner,
-                customer.customer_class, marketing, stamp if marketing else None,
-                customer.consent_channel if marketing else "", data, stamp if data else None,
-                customer.consent_channel if data else "", job.store_id, score, stamp, stamp, 1,
+                customer.customer_class, marketing, stamp if marketing else None, channel if marketing else "",
+                data, stamp if data else None, channel if data else "", store_id, score, stamp, stamp, 1,
             )  # fmt: skip
-        customer_rows.flush()
-        ids = dict(Customer.objects.filter(number__in=[number for number, *_rest in new]).values_list("number", "pk"))
-        for number, customer, found in new:
-            customer_ids.append(ids[number])
-            for position, mobile in enumerate(customer.mobiles):
-                phones.add(ids[number], mobile, position == 0)
-            keys.rows += [(key, kind, ids[number], None) for kind, key in found]
-        owned = [(customer_ids[slot], vehicle) for slot, _customer, vehicle in batch if vehicle is not None]
-        for _owner_id, v in owned:
-            vehicles.add(
-                v.vin, v.vin_check_override, v.vin_override_reason, v.plate, v.model_id, v.model_year, v.engine_no,
-                v.colour, v.fuel_type, on_day(v.purchase_date), on_day(v.purchase_date if v.warranty_end else None),
-                on_day(v.warranty_end), stamp, stamp, 1,
+
+    def _vehicle_rows(self, owned: list[_NewVehicle]) -> Iterator[tuple[Any, ...]]:
+        on_day: Callable[[date | None], Any] = connection.ops.adapt_datefield_value
+        stamp = self.stamp
+        for vehicle_id, _owner_id, v in owned:
+            yield (
+                vehicle_id, v.vin, v.vin_check_override, v.vin_override_reason, v.plate, v.model_id, v.model_year,
+                v.engine_no, v.colour, v.fuel_type, on_day(v.purchase_date),
+                on_day(v.purchase_date if v.warranty_end else None), on_day(v.warranty_end), stamp, stamp, 1,
             )  # fmt: skip
-        vehicles.flush()
-        vehicle_ids = dict(Vehicle.objects.filter(vin__in=[v.vin for _o, v in owned]).values_list("vin", "pk"))
-        for owner_id, v in owned:
-            vehicle_id = vehicle_ids[v.vin]
-            links.add(vehicle_id, owner_id, role, on_day(v.purchase_date or today), None)
-            if v.km is not None:
-                readings.add(vehicle_id, v.km, on_day(v.read_on), source, "", owner, stamp)
-            keys.rows += [(key, kind, None, vehicle_id) for kind, key in search.vehicle_keys(vin=v.vin, plate=v.plate)]
-        for table in (phones, links, readings, keys):
-            table.flush()
+
+
+def _groups(batches: Iterable[list[Parked]], size: int) -> Iterator[list[Parked]]:
+    """The parked rows again, in lists of about ``size`` (whole batches)."""
+    group: list[Parked] = []
+    for batch in batches:
+        group += batch
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group

@@ -323,6 +323,88 @@ def test_a_sheet_saved_by_excel_with_shared_strings_and_date_styles_is_read(
     assert Customer.objects.get().name == "钱&多多"
 
 
+def test_rows_written_in_several_groups_get_the_keys_owners_and_ids_of_the_services(
+    world: World,
+    importer: User,
+    client_for: Callable[[User], Client],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given rows checked two at a time and written three batches (six rows) per round of statements,
+    # with a customer whose second vehicle comes in a later round, names with several readings, a
+    # row without a vehicle and a customer with two mobiles
+    monkeypatch.setattr("aftersales.customers.excel.importing.BATCH_ROWS", 2)
+    monkeypatch.setattr("aftersales.customers.excel.saving.SAVE_ROWS", 5)
+    before = services.customer_create(actor=importer, store=world.sh, data={"name": "李四", "mobiles": ["13900000000"]})
+    rows = [
+        person(1, name="曾乐"),
+        person(2, name="单行道"),
+        {"name": "没有车", "mobile": "13812349999"},
+        person(4, kind="公司", name="重庆长安汽车服务有限公司", uscc=uscc(1)),
+        person(5, name="王五", mobile2="13712340005"),
+        person(6, name="查理"),
+        person(7, name="朴重"),
+        person(8, name="曾乐", mobile="13812340001", plate="沪B00008"),  # the first row's customer again
+        person(9, name="乐乐", plate=""),
+    ]
+    client = client_for(importer)
+
+    upload(client, workbook(rows), django_capture_on_commit_callbacks)
+
+    job = ImportJob.objects.get()
+    assert (job.status, job.created_customers, job.created_vehicles, job.error_rows) == ("done", 8, 8, 0), job.message
+    imported = list(Customer.objects.exclude(pk=before.pk).order_by("number"))
+    assert [customer.name for customer in imported] == [
+        "曾乐", "单行道", "没有车", "重庆长安汽车服务有限公司", "王五", "查理", "朴重", "乐乐",
+    ]  # fmt: skip
+    assert [customer.number[-6:] for customer in imported] == [f"{n:06d}" for n in range(2, 10)]
+    assert [customer.pk for customer in imported] == list(range(before.pk + 1, before.pk + 9))
+    for customer in imported:
+        mobiles = list(customer.phones.order_by("-is_primary", "pk").values_list("number", flat=True))
+        expected = search.customer_keys(number=customer.number, name=customer.name, mobiles=mobiles)
+        stored = SearchKey.objects.filter(customer=customer).values_list("kind", "key")
+        assert sorted(stored) == sorted(expected), customer.name
+        initials, full = search.name_initials_and_pinyin(customer.name)
+        assert (customer.name_initials, customer.name_pinyin) == (" ".join(initials), full)
+    assert list(imported[4].phones.order_by("pk").values_list("number", "is_primary")) == [
+        ("13812340005", True),
+        ("13712340005", False),
+    ]
+    vehicles = list(Vehicle.objects.order_by("pk"))
+    assert [vehicle.vin for vehicle in vehicles] == [vin(n) for n in (1, 2, 4, 5, 6, 7, 8, 9)]
+    owners = {
+        link.vehicle.vin: link.customer.name for link in VehicleLink.objects.select_related("vehicle", "customer")
+    }
+    assert owners[vin(8)] == owners[vin(1)] == "曾乐"
+    assert owners[vin(9)] == "乐乐" and len(owners) == 8
+    for vehicle in vehicles:
+        expected = search.vehicle_keys(vin=vehicle.vin, plate=vehicle.plate)
+        assert sorted(SearchKey.objects.filter(vehicle=vehicle).values_list("kind", "key")) == sorted(expected)
+    assert SearchKey.objects.filter(customer=None, vehicle=None).count() == 0
+    # Records created afterwards take the next keys and numbers.
+    later = services.customer_create(actor=importer, store=world.sh, data={"name": "赵六"})
+    assert (later.pk, later.number[-6:]) == (imported[-1].pk + 1, "000010")
+    car = services.vehicle_create(actor=importer, owner=later, data={"vin": vin(10)})
+    assert car.pk == vehicles[-1].pk + 1
+
+
+def test_imported_rows_never_reuse_the_keys_of_deleted_rows(
+    world: World, importer: User, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    gone = services.customer_create(actor=importer, store=world.sh, data={"name": "李四", "mobiles": ["13900000000"]})
+    car = services.vehicle_create(actor=importer, owner=gone, data={"vin": vin(50)})
+    VehicleLink.objects.all().delete()
+    SearchKey.objects.all().delete()
+    CustomerPhone.objects.all().delete()
+    Vehicle.objects.filter(pk=car.pk).delete()
+    Customer.objects.filter(pk=gone.pk).delete()
+
+    upload(client_for(importer), workbook([person(1)]), django_capture_on_commit_callbacks)
+
+    assert Customer.objects.get().pk > gone.pk
+    assert Vehicle.objects.get().pk > car.pk
+
+
 # --- rows with errors --------------------------------------------------------------------------------
 
 
