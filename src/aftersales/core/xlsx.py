@@ -304,7 +304,9 @@ class XlsxReader:
             )
 
     def close(self) -> None:
+        """Close the file and let go of the shared strings (closing twice does no harm)."""
         self.archive.close()
+        self.strings = []
 
     def __enter__(self) -> XlsxReader:
         return self

@@ -34,6 +34,7 @@ from aftersales.customers.excel.columns import (
     header_positions,
     is_english_header,
 )
+from aftersales.customers.excel.names import NameKeys
 from aftersales.customers.excel.saving import rows_save
 from aftersales.customers.excel.uploads import imports_dir
 from aftersales.customers.models import Customer, ImportJob, Vehicle
@@ -88,6 +89,7 @@ class _Checking:
         self.uscc_rows: dict[str, tuple[int, tuple[str, str] | None]] = {}
         self.groups: dict[tuple[str, str], int] = {}
         self.has_vehicle = bytearray()  # per customer slot
+        self.names = NameKeys()  # the new customers' names, whose search keys a helper works out meanwhile
         self.headers: list[list[Any]] = []
         self.report: XlsxWriter | None = None
         self.report_path: Path | None = None
@@ -148,11 +150,13 @@ class _Checking:
                 slot = self.groups[row.key] = self.result.customers
                 self.result.customers += 1
                 self.has_vehicle.append(0)
+                self.names.add(row.key[0])
             if row.vehicle is not None:
                 self.result.vehicles += 1
                 self.has_vehicle[slot] = 1
             parked.append((slot, customer, row.vehicle))
         self.spill.write(parked)
+        self.names.send()
 
     def _report(self, row: Row) -> None:
         """Add the row to the error report: its values as read, then "column: message; …" and its number."""
@@ -172,7 +176,12 @@ class _Checking:
         )
         self.report.append([*_padded(row.values, self.width), described, row.number])
 
+    def forget(self) -> None:
+        """Let go of what only the checking needed (saving needs the spill and ``has_vehicle``)."""
+        self.vin_rows, self.uscc_rows, self.groups = {}, {}, {}
+
     def close(self, *, keep_report: bool) -> None:
+        self.names.close()
         self.spill.close()
         if self.report is not None:
             self.report.close()
@@ -232,6 +241,8 @@ def _import(job: ImportJob) -> None:
 
     try:
         checking.run(progress)
+        checking.forget()
+        book.close()  # and with it the sheet's shared strings: saving needs neither
         result = checking.result
         refused = job.mode == ImportJob.Mode.ALL_OR_NOTHING and result.error_rows > 0
         saving = not job.dry_run and not refused and result.customers > 0
@@ -244,6 +255,7 @@ def _import(job: ImportJob) -> None:
                         customers=checking.result.customers,
                         vehicles=checking.result.vehicles,
                         has_vehicle=checking.has_vehicle,
+                        name_keys=checking.names.collect(),
                     )
                 _finish(job, result, saved=saving)
         except IntegrityError:

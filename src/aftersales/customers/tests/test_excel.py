@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
@@ -15,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, Brand, DocumentSequence, Role, User
 from aftersales.customers import excel, identifiers, privacy, quality, search, selectors, services
+from aftersales.customers.excel import names
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,
@@ -335,6 +337,8 @@ def test_rows_written_in_several_groups_get_the_keys_owners_and_ids_of_the_servi
     # row without a vehicle and a customer with two mobiles
     monkeypatch.setattr("aftersales.customers.excel.importing.BATCH_ROWS", 2)
     monkeypatch.setattr("aftersales.customers.excel.saving.SAVE_ROWS", 5)
+    # On SQLite several rows go into one INSERT: two search keys each here, one customer.
+    monkeypatch.setattr(connection.features, "max_query_params", 8)
     before = services.customer_create(actor=importer, store=world.sh, data={"name": "李四", "mobiles": ["13900000000"]})
     rows = [
         person(1, name="曾乐"),
@@ -841,3 +845,93 @@ def test_export_refuses_unknown_filters(world: World, client_for: Callable[[User
     assert client.get("/api/v1/customers/export", {"colour": "red"}).status_code == 422
     assert client.get("/customers/import/export/", {"home_store": "x"}).status_code == 400
     assert not AuditEntry.objects.filter(action="export").exists()
+
+
+# --- the name-keys helper ------------------------------------------------------------------------------------
+
+NAMES = ["曾乐", "单行道", "重庆长安汽车服务有限公司", "张三", "Tom 李", "乐乐", "曾乐"]
+
+
+def _name_keys(name: str) -> list[tuple[str, str]]:
+    return search.customer_keys(number="", name=name, mobiles=())
+
+
+def test_the_helper_process_works_out_every_names_keys_as_search_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(names.NameKeys, "START_AFTER", 3)
+    helper = names.NameKeys()
+    for name in NAMES[:2]:
+        helper.add(name)
+    helper.send()  # two names: no helper yet
+    assert helper.process is None
+    for name in NAMES[2:]:
+        helper.add(name)
+    helper.send()
+    assert helper.process is not None
+    helper.add("查理")
+    helper.send()
+
+    found = helper.collect()
+
+    assert found == {name: _name_keys(name) for name in [*NAMES[:6], "查理"]}
+    assert helper.process.returncode == 0
+    helper.close()  # a second close does no harm
+
+
+def test_without_a_helper_process_the_names_are_left_to_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(names.NameKeys, "START_AFTER", 1)
+    monkeypatch.setattr(names.sys, "executable", "/nonexistent/python")
+    helper = names.NameKeys()
+    helper.add("张三")
+    helper.send()
+    assert (helper.failed, helper.process, helper.collect()) == (True, None, {})
+
+
+def test_a_helper_that_breaks_off_delivers_what_it_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A helper that answers the first list and then dies: the second list's names are missing.
+    monkeypatch.setattr(names.NameKeys, "START_AFTER", 1)
+    monkeypatch.setattr(
+        names,
+        "_HELPER",
+        names._HELPER.replace("        target.flush()\n", "        target.flush()\n        os._exit(3)\n"),
+    )
+    helper = names.NameKeys()
+    helper.add("张三")
+    helper.send()
+    helper.add("李四")
+    helper.send()
+    assert helper.collect() == {"张三": _name_keys("张三")}
+    assert helper.process is not None and helper.process.returncode == 3
+
+
+def test_an_abandoned_helper_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(names.NameKeys, "START_AFTER", 1)
+    helper = names.NameKeys()
+    helper.add("张三")
+    helper.send()
+    helper.close()
+    assert helper.process is not None and helper.process.poll() is not None
+    assert all(not thread.is_alive() for thread in helper.threads)
+
+
+def test_an_import_uses_the_helpers_keys_and_works_without_it(
+    world: World,
+    importer: User,
+    client_for: Callable[[User], Client],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(names.NameKeys, "START_AFTER", 1)
+    collected: list[dict[str, list[tuple[str, str]]]] = []
+    collect = names.NameKeys.collect
+    monkeypatch.setattr(names.NameKeys, "collect", lambda self: collected.append(collect(self)) or collected[-1])
+    client = client_for(importer)
+    upload(client, workbook([person(1, name="曾乐"), person(2, name="单行道")]), django_capture_on_commit_callbacks)
+    monkeypatch.setattr(names.sys, "executable", "")
+    upload(client, workbook([person(3, name="曾乐"), person(4, name="重庆")]), django_capture_on_commit_callbacks)
+
+    assert collected == [{"曾乐": _name_keys("曾乐"), "单行道": _name_keys("单行道")}, {}]
+    assert ImportJob.objects.filter(status="done", created_customers=2).count() == 2
+    for customer in Customer.objects.all():
+        mobiles = list(customer.phones.values_list("number", flat=True))
+        expected = search.customer_keys(number=customer.number, name=customer.name, mobiles=mobiles)
+        assert sorted(SearchKey.objects.filter(customer=customer).values_list("kind", "key")) == sorted(expected)
