@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -124,7 +125,7 @@ class _Checking:
         vins = {row.vin for row in batch if row.vin}
         in_archive = set(Vehicle.objects.filter(vin__in=vins).values_list("vin", flat=True)) if vins else set()
         usccs = {row.uscc for row in batch if row.uscc}
-        taken = dict(Customer.objects.filter(uscc__in=usccs).values_list("uscc", "number")) if usccs else {}
+        taken = dict(_holding_credit_codes(usccs).values_list("uscc", "number")) if usccs else {}
         parked: list[Parked] = []
         for row in batch:
             self.result.rows += 1
@@ -187,6 +188,16 @@ class _Checking:
             self.report.close()
             if not keep_report and self.report_path is not None:
                 self.report_path.unlink(missing_ok=True)
+
+
+def _holding_credit_codes(codes: set[str]) -> QuerySet[Customer]:
+    """The customers that hold any of these (non-empty) credit codes.
+
+    "Not empty" repeats the condition of the partial unique index on ``uscc``: without it SQLite (and
+    PostgreSQL for more than 100 codes) cannot tell that the index applies and reads every customer,
+    once per batch of rows.
+    """
+    return Customer.objects.filter(uscc__in=codes).exclude(uscc="")
 
 
 def _padded(values: list[Any], width: int) -> list[Any]:

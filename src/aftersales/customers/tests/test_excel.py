@@ -16,7 +16,7 @@ from openpyxl import Workbook, load_workbook
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, Brand, DocumentSequence, Role, User
 from aftersales.customers import excel, identifiers, privacy, quality, search, selectors, services
-from aftersales.customers.excel import names
+from aftersales.customers.excel import importing, names
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,
@@ -588,6 +588,16 @@ def test_rows_within_a_file_and_against_the_archive_credit_codes(
         6: f"Credit code (USCC): Customer {taken.number} already has this credit code.",
         7: "Credit code (USCC): Only a company has a unified social credit code.",
     }
+
+
+def test_credit_codes_are_looked_up_on_their_index(world: World) -> None:
+    # More than 100 codes: PostgreSQL then only uses the partial index if the query repeats its condition.
+    codes = {uscc(serial) for serial in range(150)}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = importing._holding_credit_codes(codes).explain()
+    assert "customer_uscc_unique" in plan, plan
 
 
 # --- refused files -----------------------------------------------------------------------------------
