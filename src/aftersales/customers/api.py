@@ -170,7 +170,7 @@ def customer_list(request: HttpRequest, query: Query[CustomerListQuery]) -> dict
 
 class SearchQuery(InputSchema):
     q: str = Field(min_length=1, max_length=50)
-    family: Literal["number", "vin", "mobile", "plate", "name"] | None = Field(
+    family: Literal["resident_id", "number", "vin", "mobile", "plate", "name"] | None = Field(
         default=None, description="Rank only this family's matches (plate, mobile, …); see `families`."
     )
     limit: int = Field(default=20, ge=1, le=100)
@@ -179,14 +179,16 @@ class SearchQuery(InputSchema):
 
 class SearchHitOut(Schema):
     customer: CustomerOut
-    matched: str = Field(description="What matched: number, vin, vin6, mobile, mobile4, plate, name, initials, pinyin.")
+    matched: str = Field(
+        description="What matched: resident_id, number, vin, vin6, mobile, mobile4, plate, name, initials, pinyin."
+    )
     exact: bool
     vehicle_id: int | None
     plate: str
 
 
 class SearchFamilyOut(Schema):
-    family: str = Field(description="number, vin, mobile, plate or name (with pinyin and initials).")
+    family: str = Field(description="resident_id, number, vin, mobile, plate or name (with pinyin and initials).")
     count: int = Field(description="Hits of this family (at most 500).")
     more: bool = Field(description="More than 500 of this family matched.")
 
@@ -330,10 +332,17 @@ class VehicleCreateIn(VehicleFields):
 
 
 class VehicleUpdateIn(VehicleFields):
-    version: int = Field(ge=1)
+    """Only the fields sent change. null clears an optional field; vin, vin_check_override and
+    fuel_type cannot be cleared (422). A VIN is checked as when the vehicle is created."""
+
+    version: int = Field(ge=1, description="The version you loaded; a newer one on the server answers 409.")
+    vin: str | None = Field(default=None, max_length=30)
+    vin_check_override: bool | None = None
+    vin_override_reason: str | None = Field(default=None, max_length=200)
 
 
 class LinkOut(Schema):
+    id: int
     customer_id: int
     customer_number: str
     customer_name: str
@@ -376,6 +385,7 @@ def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
     data["model"] = str(vehicle.model) if vehicle.model else ""
     data["owners"] = [
         {
+            "id": link.pk,
             "customer_id": link.customer_id,
             "customer_number": link.customer.number,
             "customer_name": link.customer.name,
@@ -479,6 +489,56 @@ def vehicle_transfer(request: HttpRequest, vehicle_id: int, payload: TransferIn)
         raise ApplicationError(_("No such customer."), field="customer_id", status=422)
     services.vehicle_transfer(actor=request.user, vehicle_id=vehicle_id, new_owner=owner, on=payload.on)  # type: ignore[arg-type]
     return vehicle_out(selectors.vehicle_get(vehicle_id))
+
+
+class DriverIn(InputSchema):
+    customer_id: int
+    valid_from: date = Field(description="The first day the customer drives the vehicle; not in the future.")
+
+
+class DriverEndIn(InputSchema):
+    valid_to: date = Field(description="The last day; not before the start and not in the future.")
+
+
+class VehicleLinkOut(LinkOut):
+    vehicle_id: int
+
+
+def _link_out(link: Any) -> dict[str, Any]:
+    return {
+        "id": link.pk,
+        "vehicle_id": link.vehicle_id,
+        "customer_id": link.customer_id,
+        "customer_number": link.customer.number,
+        "customer_name": link.customer.name,
+        "role": link.role,
+        "valid_from": link.valid_from,
+        "valid_to": link.valid_to,
+    }
+
+
+@router.post("/vehicles/{int:vehicle_id}/drivers", response={201: VehicleLinkOut, **WRITE_ERRORS})
+@operation("customers.edit")
+def vehicle_driver_add(request: HttpRequest, vehicle_id: int, payload: DriverIn) -> Status[dict[str, Any]]:
+    link = services.vehicle_driver_add(
+        actor=request.user,  # type: ignore[arg-type]
+        vehicle_id=vehicle_id,
+        customer_id=payload.customer_id,
+        valid_from=payload.valid_from,
+    )
+    return Status(201, _link_out(link))
+
+
+@router.post("/vehicles/{int:vehicle_id}/drivers/{int:link_id}/end", response={200: VehicleLinkOut, **WRITE_ERRORS})
+@operation("customers.edit")
+def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int, payload: DriverEndIn) -> dict[str, Any]:
+    link = services.vehicle_driver_end(
+        actor=request.user,  # type: ignore[arg-type]
+        vehicle_id=vehicle_id,
+        link_id=link_id,
+        valid_to=payload.valid_to,
+    )
+    return _link_out(link)
 
 
 @router.get("/vehicles/{int:vehicle_id}/timeline", response={200: list[TimelineOut], **ERRORS})

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.db.models import Q, QuerySet
 from django.forms import BoundField
 from django.urls import reverse
 from django.utils import timezone
@@ -13,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.errors import NON_FIELD, ApplicationError
-from aftersales.core.models import Store
-from aftersales.customers.models import Customer, Vehicle, VehicleModel
+from aftersales.core.models import Store, User
+from aftersales.customers.models import Customer, MileageReading, Vehicle, VehicleModel
 
 MAX_MOBILES = 5
 MAX_TAGS = 20
@@ -149,6 +150,10 @@ class ArchiveForm(forms.Form):
                 form.add_error(name, messages)
 
 
+def _staff_label(user: User) -> str:
+    return f"{user.full_name} ({user.username})" if user.full_name else user.username
+
+
 class CustomerForm(ArchiveForm):
     kind = forms.ChoiceField(
         label=gettext_lazy("Kind"), choices=Customer.Kind.choices, initial=Customer.Kind.INDIVIDUAL
@@ -210,9 +215,15 @@ class CustomerForm(ArchiveForm):
         choices=[("", "—"), *Customer.ConsentChannel.choices],
         required=False,
     )
+    owner: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label=gettext_lazy("Archive owner"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Whoever registers the customer"),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
-    checked_fields = frozenset({"mobiles", "email", "uscc", "resident_id", "emergency_phone"})
+    checked_fields = frozenset({"mobiles", "email", "uscc", "resident_id", "emergency_phone", "landline"})
     service_fields = (
         "kind",
         "name",
@@ -235,10 +246,21 @@ class CustomerForm(ArchiveForm):
         "marketing_consent_channel",
         "data_consent",
         "data_consent_channel",
+        "owner",
     )
 
-    def __init__(self, *args: Any, editing: bool = False, resident_id_hint: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        editing: bool = False,
+        resident_id_hint: str = "",
+        owners: QuerySet[User] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if owners is not None:
+            self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+        self.fields["owner"].label_from_instance = _staff_label  # type: ignore[attr-defined]
         self.editing = editing
         self.fields["version"].required = editing
         if editing:
@@ -260,6 +282,7 @@ class CustomerForm(ArchiveForm):
             resident_id="",  # stored encrypted; an empty input keeps it
             tags=list(customer.tags or []),
             version=customer.version,
+            owner=customer.owner_id,
         )
         return initial
 
@@ -279,6 +302,9 @@ class CustomerForm(ArchiveForm):
             data = {name: value for name, value in data.items() if name in changed}
         if not data.get("resident_id"):
             data.pop("resident_id", None)
+        if "owner" in data:
+            owner = data.pop("owner")
+            data["owner_id"] = owner.pk if owner is not None else None
         return data
 
 
@@ -297,7 +323,7 @@ class CustomerFilterForm(ArchiveForm):
     )
     family = forms.ChoiceField(
         label=gettext_lazy("Matched"),
-        choices=[("", "")] + [(code, code) for code in ("number", "vin", "mobile", "plate", "name")],
+        choices=[("", "")] + [(code, code) for code in ("resident_id", "number", "vin", "mobile", "plate", "name")],
         required=False,
         widget=forms.HiddenInput,
     )
@@ -311,6 +337,23 @@ class CustomerFilterForm(ArchiveForm):
             autofocus=True,
             placeholder=_("Plate, VIN, mobile, name, pinyin initials or customer number"),
         )
+
+
+# Vehicle fields the form shows under the model's own names (model and selling store are chosen by id).
+VEHICLE_FORM_FIELDS = (
+    "vin",
+    "vin_check_override",
+    "vin_override_reason",
+    "plate",
+    "model_year",
+    "engine_no",
+    "colour",
+    "fuel_type",
+    "purchase_date",
+    "warranty_start",
+    "warranty_end",
+    "warranty_km_limit",
+)
 
 
 class VehicleForm(ArchiveForm):
@@ -343,21 +386,52 @@ class VehicleForm(ArchiveForm):
         label=gettext_lazy("Warranty mileage limit (km)"), required=False, min_value=0, max_value=2_000_000
     )
 
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
     checked_fields = frozenset({"vin", "plate"})
     service_aliases = {"model_id": "model", "selling_store_id": "selling_store"}
 
+    def __init__(self, *args: Any, editing: bool = False, selling_store_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        self.fields["version"].required = editing
+        if selling_store_id is not None:
+            # A vehicle sold by a store that has since closed keeps it selectable.
+            stores = Store.objects.filter(Q(is_active=True) | Q(pk=selling_store_id)).order_by("code")
+            self.fields["selling_store"].queryset = stores  # type: ignore[attr-defined]
+
+    @staticmethod
+    def initial_for(vehicle: Vehicle) -> dict[str, Any]:
+        """What the edit form starts with: the stored values and the version they are."""
+        initial = {name: getattr(vehicle, name) for name in VEHICLE_FORM_FIELDS}
+        initial.update(model=vehicle.model_id, selling_store=vehicle.selling_store_id, version=vehicle.version)
+        return initial
+
     def service_data(self) -> dict[str, Any]:
+        """The fields to send to the service; when editing, only those the person changed."""
         data = dict(self.cleaned_data)
-        model = data.pop("model")
-        store = data.pop("selling_store")
-        data["model_id"] = model.pk if model else None
-        data["selling_store_id"] = store.pk if store else None
+        data.pop("version", None)
+        if self.editing:
+            changed = set(self.changed_data)
+            data = {name: value for name, value in data.items() if name in changed}
+        if "model" in data:
+            model = data.pop("model")
+            data["model_id"] = model.pk if model else None
+        if "selling_store" in data:
+            store = data.pop("selling_store")
+            data["selling_store_id"] = store.pk if store else None
         return data
 
 
 class MileageForm(ArchiveForm):
     km = forms.IntegerField(label=gettext_lazy("Mileage (km)"), min_value=0, max_value=2_000_000)
     read_on = forms.DateField(label=gettext_lazy("Date"), widget=_date_input())
+    source = forms.ChoiceField(
+        label=gettext_lazy("Source"),
+        choices=MileageReading.Source.choices,
+        initial=MileageReading.Source.RECEPTION,
+        required=False,
+    )
     reason = forms.CharField(
         label=gettext_lazy("Reason for a lower reading"),
         max_length=200,
@@ -369,6 +443,10 @@ class MileageForm(ArchiveForm):
         kwargs.setdefault("initial", {"read_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["km"].widget.attrs["inputmode"] = "numeric"
+
+    def clean_source(self) -> str:
+        # The select always sends one; a request without it is a reading taken at reception.
+        return str(self.cleaned_data.get("source") or MileageReading.Source.RECEPTION)
 
 
 class TransferForm(ArchiveForm):
@@ -384,3 +462,34 @@ class TransferForm(ArchiveForm):
 
     def clean_customer_number(self) -> str:
         return str(self.cleaned_data["customer_number"]).strip().upper()
+
+
+class DriverForm(ArchiveForm):
+    """Add a driver: the customer is found by number, as for a transfer."""
+
+    customer_number = forms.CharField(label=gettext_lazy("Driver's customer number"), max_length=30)
+    valid_from = forms.DateField(label=gettext_lazy("Drives from"), widget=_date_input())
+
+    service_aliases = {"customer_id": "customer_number"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"valid_from": timezone.localdate()})
+        kwargs.setdefault("auto_id", "id_driver_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["customer_number"].widget.attrs["placeholder"] = "CUS-SH01-2026-000001"
+
+    def clean_customer_number(self) -> str:
+        return str(self.cleaned_data["customer_number"]).strip().upper()
+
+
+class DriverEndForm(ArchiveForm):
+    """End one driver's period; the page shows one per current driver."""
+
+    valid_to = forms.DateField(label=gettext_lazy("Last day"), widget=_date_input())
+
+    def __init__(self, *args: Any, link_id: int, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"valid_to": timezone.localdate()})
+        kwargs.setdefault("auto_id", f"id_end{link_id}_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["valid_to"].widget.attrs["class"] = "form-control form-control-sm w-auto"
+        self.link_id = link_id

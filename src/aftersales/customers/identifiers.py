@@ -144,6 +144,45 @@ def clean_mobile(value: str) -> str:
     return number
 
 
+_LANDLINE = re.compile(r"(0\d{2,3})(\d{7,8})")
+_SERVICE_NUMBER = re.compile(r"([48]00)(\d{3})(\d{4})")
+
+
+def clean_landline(value: str) -> str:
+    """Validate a mainland China landline (area code + 7 or 8 digits, optional extension) or a
+    400/800 service number; return it as ``021-12345678``, ``021-12345678-123`` or ``400-123-4567``."""
+    text = normalise(value)
+    main, extension = text, ""
+    for separator in ("转", "ext.", "ext", "x", "#"):
+        if separator in text.lower():
+            position = text.lower().index(separator)
+            main, extension = text[:position], text[position + len(separator) :]
+            break
+    digits = _compact(main, _HYPHENS + "()（）")
+    extension = _compact(extension, _HYPHENS)
+    for char in digits + extension:
+        if char not in _DIGITS:
+            raise _error(
+                _("A landline may contain only digits, hyphens and an extension; “%(char)s” is not allowed."),
+                "invalid_character",
+                char=_shown(char),
+            )
+    if service := _SERVICE_NUMBER.fullmatch(digits):
+        if extension:
+            raise _error(_("A 400 or 800 number has no extension."), "invalid_extension")
+        return "-".join(service.groups())
+    # Beijing (010) and the 02x cities have 3-digit area codes, every other area a 4-digit one.
+    area = 3 if digits.startswith(("010", "02")) else 4
+    landline = _LANDLINE.fullmatch(digits)
+    if landline is None or not 7 <= len(digits) - area <= 8:
+        raise _error(
+            _("Enter the area code and the number, e.g. 021-12345678 (or a 400 / 800 number)."), "invalid_landline"
+        )
+    if len(extension) > 6:
+        raise _error(_("An extension has at most 6 digits."), "invalid_extension")
+    return "-".join(part for part in (digits[:area], digits[area:], extension) if part)
+
+
 def resident_id_check_char(first_17: str) -> str:
     """Return the GB 11643 (MOD 11-2) check character for the first 17 digits of a resident ID number."""
     if len(first_17) != 17 or not set(first_17) <= _DIGITS:

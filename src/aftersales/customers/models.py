@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -111,6 +113,7 @@ class Customer(AuditedModel):
             "emergency_phone",
             "preferences",
             "tags",
+            "mobiles",
         }
     )
 
@@ -138,8 +141,20 @@ class Customer(AuditedModel):
     def audit_repr(self) -> str:
         return self.number
 
+    audit_mobiles: list[str] | None = None
 
-class CustomerPhone(AuditedModel):
+    def audit_values(self) -> dict[str, Any]:
+        values = super().audit_values()
+        # Set by the create service: the mobiles go into the creation entry (changes later get their own).
+        if self.audit_mobiles is not None:
+            values["mobiles"] = self.audit_mobiles
+            self.audit_mobiles = None
+        return values
+
+
+class CustomerPhone(models.Model):
+    """A mobile of a customer. Changes are recorded on the customer (its "mobiles", first = primary)."""
+
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
     number = models.CharField(_("mobile"), max_length=11)
     is_primary = models.BooleanField(_("primary"), default=False)
@@ -155,19 +170,8 @@ class CustomerPhone(AuditedModel):
         ]
         indexes = [models.Index(fields=["number"], name="customer_phone_number")]
 
-    audit_personal = frozenset({"number"})
-
     def __str__(self) -> str:
         return self.number
-
-    def audit_store_id(self) -> int | None:
-        return self.customer.home_store_id
-
-    def audit_subject(self) -> str:
-        return f"customers.customer:{self.customer_id}"
-
-    def audit_repr(self) -> str:
-        return self.customer.number
 
 
 class VehicleModel(models.Model):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, overload
 
+from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -15,13 +16,22 @@ from django.utils.translation import gettext as _
 from aftersales.core.audit import ERASED, audit_personal_fill
 from aftersales.core.models import AuditEntry
 from aftersales.customers import identifiers, privacy
-from aftersales.customers.models import Customer, CustomerPhone, MileageReading, SearchKey, Vehicle, VehicleLink
+from aftersales.customers.models import (
+    Customer,
+    CustomerDocument,
+    CustomerPhone,
+    MileageReading,
+    SearchKey,
+    Vehicle,
+    VehicleLink,
+)
 from aftersales.customers.search import MAX_KEY
 
 # A search ranks at most this many hits; beyond it the user is asked to narrow the search.
 SEARCH_LIMIT = 500
 # Which kind of match ranks first when several keys match (exact matches before prefixes).
 KIND_RANK = {
+    "resident_id": 0,
     "number": 0,
     "vin": 1,
     "mobile": 2,
@@ -35,6 +45,7 @@ KIND_RANK = {
 CUSTOMER_KINDS = frozenset({"number", "mobile", "mobile4", "name", "initials", "pinyin"})
 # What a user can narrow a search to; each family is counted on its own.
 FAMILIES: dict[str, tuple[str, ...]] = {
+    "resident_id": ("resident_id",),
     "number": ("number",),
     "vin": ("vin", "vin6"),
     "mobile": ("mobile", "mobile4"),
@@ -67,9 +78,16 @@ def _lookups(text: str) -> list[tuple[str, str, bool]]:
     """
     upper, lower = text.upper(), text.lower()
     digits = text.isdigit()
+    resident_id = ""
+    if len(text) == 18 and text[:17].isdigit():
+        try:
+            resident_id = identifiers.clean_resident_id(text)
+        except ValidationError:
+            resident_id = ""
     latin = text.isascii() and text.isalnum()
     letters = text.isascii() and text.isalpha()
     wanted = {
+        "resident_id": (resident_id, False) if resident_id else None,
         "number": (upper, True),
         "vin": (upper, True) if latin else None,
         "mobile": (text, True) if digits else None,
@@ -107,6 +125,20 @@ class _Ranking:
     candidates: list[_Candidate]  # best first, at most SEARCH_LIMIT
     more: bool  # more than SEARCH_LIMIT matched
     families: dict[str, tuple[int, bool]]  # per family that matched: hits (at most SEARCH_LIMIT), more than that
+
+
+def _by_resident_id(
+    number: str, *, customer_class: str | None, home_store_id: int | None
+) -> tuple[list[_Candidate], bool]:
+    """Customers with this resident ID: an exact match on its keyed digest (the number is stored encrypted)."""
+    customers = Customer.objects.filter(resident_id_digest=privacy.digest(number), merged_into=None)
+    if customer_class is not None:
+        customers = customers.filter(customer_class=customer_class)
+    if home_store_id is not None:
+        customers = customers.filter(home_store_id=home_store_id)
+    ids = list(customers.order_by("pk").values_list("pk", flat=True)[: SEARCH_LIMIT + 1])
+    hits = [_Candidate(pk, None, "resident_id", True) for pk in ids[:SEARCH_LIMIT]]
+    return hits, len(ids) > SEARCH_LIMIT
 
 
 def _family(
@@ -165,7 +197,10 @@ def _candidates(
         own = [entry for entry in lookups if entry[0] in kinds]
         if not own:
             continue
-        hits, more = _family(own, customer_class=customer_class, home_store_id=home_store_id)
+        if name == "resident_id":
+            hits, more = _by_resident_id(own[0][1], customer_class=customer_class, home_store_id=home_store_id)
+        else:
+            hits, more = _family(own, customer_class=customer_class, home_store_id=home_store_id)
         if hits:
             families[name] = (len(hits), more)
         if family is None or family == name:
@@ -343,7 +378,16 @@ def full_address(customer: Customer) -> str:
 
 
 # Audited fields that hold personal data, and how a role without the right sees them.
-PERSONAL_CHANGE_FIELDS = {"street", "uscc", "emergency_phone", "email", "landline", "resident_id_hint", "number"}
+PERSONAL_CHANGE_FIELDS = {
+    "street",
+    "uscc",
+    "emergency_phone",
+    "email",
+    "landline",
+    "resident_id_hint",
+    "number",
+    "mobiles",
+}
 
 
 def mask_changes(changes: dict[str, Any], *, personal: bool) -> dict[str, Any]:
@@ -354,6 +398,8 @@ def mask_changes(changes: dict[str, Any], *, personal: bool) -> dict[str, Any]:
     def hide(field_name: str, value: Any) -> Any:
         if value in (None, "", ERASED):
             return value
+        if field_name == "mobiles" and isinstance(value, list):
+            return [identifiers.mask_mobile(str(number)) for number in value]
         if field_name == "number" and str(value).isdigit() and len(str(value)) == 11:
             return identifiers.mask_mobile(str(value))
         if field_name == "emergency_phone":
@@ -421,12 +467,13 @@ def _day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(12)))
 
 
-def _archive_items(entries: QuerySet[AuditEntry], *, personal: bool) -> list[TimelineItem]:
+def _archive_items(entries: Iterable[AuditEntry], *, personal: bool) -> list[TimelineItem]:
     labels = {
         "customers.customer": _("Customer"),
         "customers.vehicle": _("Vehicle"),
         "customers.vehiclelink": _("Owner / driver"),
         "customers.customerphone": _("Mobile"),
+        "customers.customerdocument": _("Document"),
     }
     return [
         TimelineItem(
@@ -450,11 +497,29 @@ def customer_timeline(
     merged = [str(pk) for pk in Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
     items: list[TimelineItem] = []
     if "archive" in kinds:
-        entries = AuditEntry.objects.filter(
-            Q(object_type="customers.customer", object_id__in=[str(customer.pk), *merged])
-            | Q(object_type="customers.vehicle", object_id__in=[str(v) for v in vehicle_ids])
-        ).order_by("-created_at", "-id")[:limit]
+        link_ids = VehicleLink.objects.filter(customer__in=[customer.pk, *merged]).values_list("pk", flat=True)
+        document_ids = CustomerDocument.objects.filter(customer=customer).values_list("pk", flat=True)
+        entries = list(
+            AuditEntry.objects.filter(
+                Q(object_type="customers.customer", object_id__in=[str(customer.pk), *merged])
+                | Q(object_type="customers.vehicle", object_id__in=[str(v) for v in vehicle_ids])
+                | Q(object_type="customers.vehiclelink", object_id__in=[str(pk) for pk in link_ids])
+                | Q(object_type="customers.customerdocument", object_id__in=[str(pk) for pk in document_ids])
+            ).order_by("-created_at", "-id")[:limit]
+        )
         items += _archive_items(entries, personal=personal)
+        created = any(e.action == "create" and e.object_id == str(customer.pk) for e in entries)
+        if not created and len(entries) < limit:
+            # Records written in bulk (an Excel import) have no entry of their own: the history starts here.
+            items.append(
+                TimelineItem(
+                    at=customer.created_at,
+                    kind="archive",
+                    title=f"{_('Customer')} · {AuditEntry.Action.CREATE.label}",
+                    detail={},
+                    actor="",
+                )
+            )
     if "mileage" in kinds:
         readings = MileageReading.objects.filter(vehicle_id__in=vehicle_ids).select_related("vehicle", "recorded_by")
         items += [
@@ -478,9 +543,11 @@ def vehicle_timeline(
     kinds = kinds or set(TIMELINE_KINDS)
     items: list[TimelineItem] = []
     if "archive" in kinds:
-        entries = AuditEntry.objects.filter(object_type="customers.vehicle", object_id=str(vehicle.pk)).order_by(
-            "-created_at", "-id"
-        )[:limit]
+        link_ids = [str(pk) for pk in VehicleLink.objects.filter(vehicle=vehicle).values_list("pk", flat=True)]
+        entries = AuditEntry.objects.filter(
+            Q(object_type="customers.vehicle", object_id=str(vehicle.pk))
+            | Q(object_type="customers.vehiclelink", object_id__in=link_ids)
+        ).order_by("-created_at", "-id")[:limit]
         items += _archive_items(entries, personal=personal)
     if "mileage" in kinds:
         for reading in vehicle.mileage_readings.all()[:limit]:

@@ -9,9 +9,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import Store, User
 from aftersales.core.services import number_next
@@ -96,6 +98,33 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
             cleaned["emergency_phone"] = identifiers.clean_mobile(data["emergency_phone"])
         except ValidationError as error:
             _collect(errors, "emergency_phone", error)
+    if data.get("landline"):
+        try:
+            cleaned["landline"] = identifiers.clean_landline(data["landline"])
+        except ValidationError as error:
+            _collect(errors, "landline", error)
+    if data.get("emergency_contact"):
+        try:
+            cleaned["emergency_contact"] = _clean_name(data["emergency_contact"], kind=Customer.Kind.INDIVIDUAL)
+        except ValidationError as error:
+            _collect(errors, "emergency_contact", error)
+    for field, choices in (
+        ("kind", Customer.Kind.values),
+        ("source", Customer.Source.values),
+        ("customer_class", Customer.CustomerClass.values),
+    ):
+        if field in data and data[field] not in choices:
+            errors.setdefault(field, []).append(_("Choose one of the listed values."))
+    for field in ("marketing_consent_channel", "data_consent_channel"):
+        if data.get(field) and data[field] not in Customer.ConsentChannel.values:
+            errors.setdefault(field, []).append(_("Choose one of the listed values."))
+    if "tags" in data:
+        tags = data["tags"] if data["tags"] is not None else []
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            errors.setdefault("tags", []).append(_("Enter a list of tags."))
+        cleaned["tags"] = tags
+    if data.get("owner_id") is not None and not User.objects.filter(pk=data["owner_id"], is_active=True).exists():
+        errors.setdefault("owner_id", []).append(_("No such staff member."))
     if kind == Customer.Kind.COMPANY and cleaned.get("resident_id"):
         errors.setdefault("resident_id", []).append(_("A company has no resident ID; enter its credit code."))
     if kind == Customer.Kind.INDIVIDUAL and cleaned.get("uscc"):
@@ -164,6 +193,27 @@ def _apply(customer: Customer, cleaned: dict[str, Any], *, actor: User) -> None:
     customer.name_pinyin = full
 
 
+def _mobiles(customer: Customer) -> list[str]:
+    """The customer's mobiles, primary first."""
+    return list(customer.phones.order_by("-is_primary", "pk").values_list("number", flat=True))
+
+
+def _audit_mobiles(customer: Customer, before: list[str], after: list[str], **extra: Any) -> None:
+    """One entry on the customer for a change of its mobiles (the first is the primary), erasable."""
+    if before == after and not extra:
+        return
+    audit_append(
+        action="update",
+        store_id=customer.home_store_id,
+        object_type="customers.customer",
+        object_id=str(customer.pk),
+        object_repr=customer.number,
+        changes={"mobiles": [before, after], **extra},
+        subject=customer.audit_subject(),
+        personal=frozenset({"mobiles"}),
+    )
+
+
 def _sync_phones(customer: Customer, mobiles: list[str]) -> None:
     existing = {phone.number: phone for phone in customer.phones.all()}
     for number, phone in existing.items():
@@ -195,7 +245,11 @@ def customer_create(*, actor: User, store: Store, data: dict[str, Any]) -> Custo
     """Register a customer at ``store``; the number comes from that store's sequence."""
     cleaned = customer_clean(data)
     customer = Customer(home_store=store, number=number_next(store=store, doc_type="CUS"), owner=actor)
+    # The archive owner (责任人) is whoever registers the customer unless someone else is named.
     _apply(customer, cleaned, actor=actor)
+    if cleaned.get("owner_id") is None:
+        customer.owner = actor
+    customer.audit_mobiles = list(cleaned.get("mobiles", []))  # recorded in the creation entry
     customer.save()
     _sync_phones(customer, cleaned.get("mobiles", []))
     customer_search_keys_rebuild(customer)
@@ -227,7 +281,9 @@ def customer_update(*, actor: User, customer_id: int, version: int, data: dict[s
     customer.version += 1
     customer.save()
     if "mobiles" in cleaned:
+        before = _mobiles(customer)
         _sync_phones(customer, cleaned["mobiles"])
+        _audit_mobiles(customer, before, cleaned["mobiles"])
     customer_search_keys_rebuild(customer)
     quality.completeness_refresh(customer)
     return customer
@@ -243,36 +299,83 @@ def customer_mark_reviewed(*, actor: User, customer_id: int) -> Customer:
     return customer
 
 
+# What a null in a vehicle change means per field: optional fields are cleared to this value; the
+# others (vin, vin_check_override, fuel_type) cannot be cleared and are refused by vehicle_clean.
+_VEHICLE_CLEARED: dict[str, Any] = {
+    "plate": "",
+    "model_id": None,
+    "model_year": None,
+    "engine_no": "",
+    "colour": "",
+    "vin_override_reason": "",
+    "purchase_date": None,
+    "selling_store_id": None,
+    "warranty_start": None,
+    "warranty_end": None,
+    "warranty_km_limit": None,
+}
+_VIN_FIELDS = frozenset({"vin", "vin_check_override", "vin_override_reason"})
+
+
+def _vehicle_value(field: str, cleaned: dict[str, Any], instance: Vehicle | None, default: Any = None) -> Any:
+    """The value a field will have: the one sent, else the stored one."""
+    if field in cleaned:
+        return cleaned[field]
+    return getattr(instance, field) if instance is not None else default
+
+
 def vehicle_clean(data: dict[str, Any], *, instance: Vehicle | None = None) -> dict[str, Any]:
+    """Normalise and validate vehicle fields; raise one ApplicationError listing every bad field.
+
+    With ``instance`` (a change) only the fields in ``data`` change, and rules that tie fields
+    together (VIN and its override, warranty start and end) are checked against the stored values.
+    """
     errors: dict[str, list[str]] = {}
     cleaned = dict(data)
-    if "vin" in data or instance is None:
-        override = bool(data.get("vin_check_override"))
+    for field, cleared in _VEHICLE_CLEARED.items():
+        if field in data and data[field] is None:
+            cleaned[field] = cleared
+    if "fuel_type" in data and data["fuel_type"] not in Vehicle.FuelType.values:
+        errors.setdefault("fuel_type", []).append(_("Choose one of the listed values."))
+    if instance is None or _VIN_FIELDS & set(data):
+        override = _vehicle_value("vin_check_override", cleaned, instance, default=False)
+        if not isinstance(override, bool):
+            errors.setdefault("vin_check_override", []).append(_("Enter true or false."))
+            override = bool(override)
+        reason = (_vehicle_value("vin_override_reason", cleaned, instance, default="") or "").strip()
         try:
-            cleaned["vin"] = identifiers.clean_vin(data.get("vin") or "", allow_bad_check_digit=override)
+            cleaned["vin"] = identifiers.clean_vin(
+                _vehicle_value("vin", cleaned, instance) or "", allow_bad_check_digit=override
+            )
         except ValidationError as error:
             _collect(errors, "vin", error)
-        if override and not (data.get("vin_override_reason") or "").strip():
+        if override and not reason:
             errors.setdefault("vin_override_reason", []).append(
                 _("Give the reason why this VIN has no valid check digit (e.g. imported vehicle).")
             )
-        if "vin" in cleaned and "vin" not in errors:
+        # A reason is kept only while the check digit is overridden.
+        cleaned["vin_check_override"], cleaned["vin_override_reason"] = override, reason if override else ""
+        if "vin" not in errors:
             clash = Vehicle.objects.filter(vin=cleaned["vin"])
             if instance is not None:
                 clash = clash.exclude(pk=instance.pk)
             if clash.exists():
                 errors.setdefault("vin", []).append(_("A vehicle with this VIN is already in the archive."))
-    if data.get("plate"):
+    if cleaned.get("plate"):
         try:
-            cleaned["plate"] = identifiers.clean_plate(data["plate"])
+            cleaned["plate"] = identifiers.clean_plate(cleaned["plate"])
         except ValidationError as error:
             _collect(errors, "plate", error)
-    start, end = data.get("warranty_start"), data.get("warranty_end")
-    if start and end and end < start:
-        errors.setdefault("warranty_end", []).append(_("The warranty cannot end before it starts."))
-    if data.get("model_id") and not VehicleModel.objects.filter(pk=data["model_id"]).exists():
+    if {"warranty_start", "warranty_end"} & set(data):
+        start = _vehicle_value("warranty_start", cleaned, instance)
+        end = _vehicle_value("warranty_end", cleaned, instance)
+        if start and end and end < start:
+            errors.setdefault("warranty_end", []).append(_("The warranty cannot end before it starts."))
+    if cleaned.get("model_id") and not VehicleModel.objects.filter(pk=cleaned["model_id"]).exists():
         errors.setdefault("model_id", []).append(_("No such vehicle model."))
-    year = data.get("model_year")
+    if cleaned.get("selling_store_id") and not Store.all_objects.filter(pk=cleaned["selling_store_id"]).exists():
+        errors.setdefault("selling_store_id", []).append(_("No such store."))
+    year = cleaned.get("model_year")
     if year is not None and not 1950 <= int(year) <= timezone.localdate().year + 1:
         errors.setdefault("model_year", []).append(_("Enter a model year between 1950 and next year."))
     if errors:
@@ -338,6 +441,11 @@ def vehicle_create(*, actor: User, owner: Customer, data: dict[str, Any], owned_
 
 @transaction.atomic
 def vehicle_update(*, actor: User, vehicle_id: int, version: int, data: dict[str, Any]) -> Vehicle:
+    """Change a vehicle (its VIN too). ``version`` is the one the editor loaded: a newer one means
+    someone else saved first, and the change is refused (409) instead of overwriting theirs.
+
+    Only the fields in ``data`` change; a null clears an optional field (see ``vehicle_clean``).
+    """
     vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
     if vehicle is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
@@ -348,9 +456,18 @@ def vehicle_update(*, actor: User, vehicle_id: int, version: int, data: dict[str
     cleaned = vehicle_clean(data, instance=vehicle)
     for field in _VEHICLE_FIELDS:
         if field in cleaned:
-            setattr(vehicle, field, cleaned[field] if cleaned[field] is not None or field.endswith("_id") else "")
+            setattr(vehicle, field, cleaned[field])
     vehicle.version += 1
-    vehicle.save()
+    try:
+        with transaction.atomic():
+            vehicle.save()
+    except IntegrityError:
+        # Another vehicle took the corrected VIN between the check and the save.
+        raise ApplicationError(
+            _("Some fields are not valid."),
+            fields={"vin": [_("A vehicle with this VIN is already in the archive.")]},
+            status=422,
+        ) from None
     vehicle_search_keys_rebuild(vehicle)
     return vehicle
 
@@ -373,10 +490,91 @@ def vehicle_transfer(*, actor: User, vehicle_id: int, new_owner: Customer, on: d
             raise ApplicationError(_("The transfer date is before the current owner's start."), field="on", status=422)
         current.valid_to = on
         current.save()
+    # A driver who becomes the owner drives it as its owner from then on.
+    for driving in VehicleLink.objects.filter(vehicle=vehicle, customer=new_owner, role="driver", valid_to=None):
+        driving.valid_to = max(on, driving.valid_from)
+        driving.save()
     link = VehicleLink.objects.create(vehicle=vehicle, customer=new_owner, role="owner", valid_from=on)
     quality.completeness_refresh(new_owner)
     if current is not None:
         quality.completeness_refresh(current.customer)
+    return link
+
+
+@transaction.atomic
+def vehicle_driver_add(*, actor: User, vehicle_id: int, customer_id: int, valid_from: date) -> VehicleLink:
+    """Record a customer as a driver of the vehicle from ``valid_from`` (audited as a new link).
+
+    The vehicle row stays locked until commit, so two editors cannot add the same driver twice.
+    """
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
+    if vehicle is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None or customer.merged_into_id or customer.anonymised_at:
+        raise ApplicationError(_("No such active customer."), field="customer_id", status=422)
+    if valid_from > timezone.localdate():
+        raise ApplicationError(_("The start date cannot be in the future."), field="valid_from", status=422)
+    links = VehicleLink.objects.filter(vehicle=vehicle, customer=customer)
+    if links.filter(role=VehicleLink.Role.OWNER, valid_to=None).exists():
+        raise ApplicationError(
+            _("This customer owns the vehicle; an owner is not also recorded as a driver."),
+            field="customer_id",
+            status=422,
+        )
+    # A period that ended on the new start date does not overlap it (the same rule as a transfer).
+    overlapping = (
+        links.filter(role=VehicleLink.Role.DRIVER)
+        .filter(Q(valid_to=None) | Q(valid_to__gt=valid_from))
+        .order_by(F("valid_to").desc(nulls_first=True))
+        .first()
+    )
+    if overlapping is not None and overlapping.valid_to is None:
+        raise ApplicationError(_("This customer is already a driver of this vehicle."), field="customer_id", status=422)
+    if overlapping is not None:
+        raise ApplicationError(
+            _("This customer drove this vehicle until %(date)s; a new period cannot start before that.")
+            % {"date": overlapping.valid_to.isoformat()},  # type: ignore[union-attr]
+            field="valid_from",
+            status=422,
+        )
+    link = VehicleLink(vehicle=vehicle, customer=customer, role=VehicleLink.Role.DRIVER, valid_from=valid_from)
+    link.save()
+    quality.completeness_refresh(customer)
+    return link
+
+
+@transaction.atomic
+def vehicle_driver_end(*, actor: User, vehicle_id: int, link_id: int, valid_to: date) -> VehicleLink:
+    """End a current driver's period on ``valid_to`` (audited as a change of the link); history is kept.
+
+    The vehicle row stays locked until commit, as for every change of its owners and drivers.
+    """
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
+    link = (
+        VehicleLink.objects.select_related("customer")
+        .filter(pk=link_id, vehicle=vehicle, role=VehicleLink.Role.DRIVER)
+        .first()
+        if vehicle is not None
+        else None
+    )
+    if link is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    if link.valid_to is not None:
+        raise ConflictError(
+            _("This driver's period already ended on %(date)s.") % {"date": link.valid_to.isoformat()}, code="ended"
+        )
+    if valid_to > timezone.localdate():
+        raise ApplicationError(_("The end date cannot be in the future."), field="valid_to", status=422)
+    if valid_to < link.valid_from:
+        raise ApplicationError(
+            _("The end date cannot be before the start (%(date)s).") % {"date": link.valid_from.isoformat()},
+            field="valid_to",
+            status=422,
+        )
+    link.valid_to = valid_to
+    link.save()
+    quality.completeness_refresh(link.customer)
     return link
 
 
@@ -390,6 +588,8 @@ def mileage_record(
         raise ApplicationError(_("Not found."), code="not_found", status=404)
     if read_on > timezone.localdate():
         raise ApplicationError(_("The reading date cannot be in the future."), field="read_on", status=422)
+    if source not in MileageReading.Source.values:
+        raise ApplicationError(_("Choose one of the listed values."), field="source", status=422)
     latest = vehicle.mileage_readings.order_by("-read_on", "-pk").first()
     if latest is not None and km < latest.km and not reason.strip():
         raise ApplicationError(
@@ -435,6 +635,8 @@ MERGEABLE_FIELDS = (
     "source",
     "owner_id",
     "customer_class",
+    "marketing_consent",
+    "data_consent",
 )
 
 
@@ -477,9 +679,22 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
             survivor.resident_id_cipher = merged.resident_id_cipher
             survivor.resident_id_digest = merged.resident_id_digest
             survivor.resident_id_hint = merged.resident_id_hint
+        elif field in {"marketing_consent", "data_consent"}:
+            # A consent goes with when and how it was given.
+            for part in ("", "_at", "_channel"):
+                setattr(survivor, field + part, getattr(merged, field + part))
         elif field != "uscc":
             setattr(survivor, field, getattr(merged, field))
-    survivor_numbers = set(survivor.phones.values_list("number", flat=True))
+    survivor.tags = list(dict.fromkeys([*(survivor.tags or []), *(merged.tags or [])]))  # no tag is lost
+    clashes: dict[str, list[str]] = {}
+    if survivor.kind == Customer.Kind.INDIVIDUAL and survivor.uscc:
+        clashes["choices.uscc"] = [_("Only a company has a unified social credit code.")]
+    if survivor.kind == Customer.Kind.COMPANY and survivor.resident_id_cipher:
+        clashes["choices.resident_id"] = [_("A company has no resident ID; enter its credit code.")]
+    if clashes:
+        raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=clashes, status=422)
+    survivor_mobiles = _mobiles(survivor)
+    survivor_numbers = set(survivor_mobiles)
     for phone in merged.phones.all():
         if phone.number in survivor_numbers:
             phone.delete()
@@ -500,8 +715,7 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
     survivor.save()
     customer_search_keys_rebuild(survivor)
     quality.completeness_refresh(survivor)
-    from aftersales.core.audit import audit_append
-
+    _audit_mobiles(survivor, survivor_mobiles, _mobiles(survivor))
     audit_append(
         action="merge",
         actor=actor,

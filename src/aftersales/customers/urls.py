@@ -14,6 +14,9 @@ urlpatterns = [
     path("<int:customer_id>/review/", views.customer_review, name="review"),
     path("<int:customer_id>/vehicles/new/", views.vehicle_create, name="vehicle_create"),
     path("vehicles/<int:vehicle_id>/", views.vehicle_detail, name="vehicle_detail"),
+    path("vehicles/<int:vehicle_id>/edit/", views.vehicle_edit, name="vehicle_edit"),
+    path("vehicles/<int:vehicle_id>/drivers/", views.vehicle_driver_add, name="driver_add"),
+    path("vehicles/<int:vehicle_id>/drivers/<int:link_id>/end/", views.vehicle_driver_end, name="driver_end"),
     path("vehicles/<int:vehicle_id>/mileage/", views.mileage_add, name="mileage_add"),
     path("vehicles/<int:vehicle_id>/transfer/", views.vehicle_transfer, name="vehicle_transfer"),
 ]

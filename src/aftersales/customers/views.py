@@ -9,7 +9,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import DateTimeField
+from django.db.models import DateTimeField, Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,18 +18,27 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from aftersales.core.access import can
-from aftersales.core.audit import audit_append
+from aftersales.core.access import can, visible_store_ids
+from aftersales.core.audit import ERASED, audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
-from aftersales.core.models import AuditEntry, Store, User
+from aftersales.core.models import AuditEntry, StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, page
-from aftersales.customers import identifiers, selectors, services
-from aftersales.customers.forms import CustomerFilterForm, CustomerForm, MileageForm, TransferForm, VehicleForm
-from aftersales.customers.models import Customer, Vehicle
+from aftersales.customers import identifiers, selectors, selectors_vehicles, services
+from aftersales.customers.forms import (
+    CustomerFilterForm,
+    CustomerForm,
+    DriverEndForm,
+    DriverForm,
+    MileageForm,
+    TransferForm,
+    VehicleForm,
+)
+from aftersales.customers.models import Customer, Vehicle, VehicleLink, VehicleModel
 
 PAGE_SIZE = 50
 REVEALABLE = ("mobiles", "resident_id", "uscc", "address", "emergency_phone")
 MATCH_LABELS = {
+    "resident_id": gettext_lazy("Resident ID"),
     "number": gettext_lazy("Customer number"),
     "vin": gettext_lazy("VIN"),
     "vin6": gettext_lazy("VIN"),
@@ -41,6 +50,7 @@ MATCH_LABELS = {
     "pinyin": gettext_lazy("Pinyin"),
 }
 FAMILY_LABELS = {
+    "resident_id": gettext_lazy("Resident ID"),
     "number": gettext_lazy("Customer number"),
     "vin": gettext_lazy("VIN"),
     "mobile": gettext_lazy("Mobile"),
@@ -74,11 +84,20 @@ class Row:
     vehicle: Vehicle | None = None
 
 
+def _owners(request: HttpRequest, also: int | None = None) -> QuerySet[User]:
+    """Staff who can own an archive: active members of the stores the user sees (and the current owner)."""
+    stores = visible_store_ids(request.user)
+    members = StaffMembership.all_objects.filter(is_active=True, user__is_active=True)
+    if stores is not None:
+        members = members.filter(store_id__in=stores)
+    chosen = Q(pk__in=members.values("user_id")) | (Q(pk=also) if also else Q(pk__in=[]))
+    return User.objects.filter(chosen).order_by("username")
+
+
 @require_http_methods(["GET"])
 @page("customers.view")
 def customer_list(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None, stores=Store.objects.filter(is_active=True).order_by("code"))
-    personal = _personal(request)
     page_obj: Page[Any] | None = None
     rows: list[Row] = []
     status = 200
@@ -113,7 +132,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             rows = [
                 Row(
                     hit.customer,
-                    selectors.customer_personal(hit.customer, personal=personal),
+                    selectors.customer_personal(hit.customer, personal=False),
                     str(MATCH_LABELS.get(hit.matched, hit.matched)),
                     hit.matched,
                     hit.vehicle,
@@ -125,7 +144,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
                 customer_class=customer_class, home_store_id=store.pk if store else None
             ).order_by("-created_at", "-pk")
             page_obj = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
-            rows = [Row(c, selectors.customer_personal(c, personal=personal)) for c in page_obj.object_list]
+            rows = [Row(c, selectors.customer_personal(c, personal=False)) for c in page_obj.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -164,7 +183,19 @@ _MASKS: dict[str, Callable[[str], str]] = {
     "uscc": identifiers.mask_uscc,
     "street": lambda value: "****",
     "emergency_phone": identifiers.mask_mobile,
+    "mobiles": identifiers.mask_mobile,
 }
+
+
+def _masked(name: str, value: Any) -> Any:
+    """A change-log value as a reader without the view-personal right sees it."""
+    if not value or value == ERASED:
+        return value
+    if isinstance(value, list):
+        return [_MASKS[name](str(part)) for part in value]
+    return _MASKS[name](str(value))
+
+
 _CHANGE_LABELS = {
     "resident_id_hint": gettext_lazy("resident ID"),
     "marketing_consent_channel": gettext_lazy("marketing consent channel"),
@@ -175,16 +206,18 @@ _CHANGE_LABELS = {
 }
 
 
-def _field_of(name: str, model: type[Customer] | type[Vehicle] = Customer) -> Any:
-    for candidate in (name, name.removesuffix("_id")):
-        try:
-            return model._meta.get_field(candidate)
-        except FieldDoesNotExist:
-            continue
+def _field_of(name: str, model: type[Model] | tuple[type[Model], ...] = Customer) -> Any:
+    """The model field an audited name is of; with several models, the first that has it."""
+    for candidate_model in model if isinstance(model, tuple) else (model,):
+        for candidate in (name, name.removesuffix("_id")):
+            try:
+                return candidate_model._meta.get_field(candidate)
+            except FieldDoesNotExist:
+                continue
     return None
 
 
-def _label(name: str, model: type[Customer] | type[Vehicle] = Customer) -> str:
+def _label(name: str, model: type[Model] | tuple[type[Model], ...] = Customer) -> str:
     model_field = _field_of(name, model)
     return str(_CHANGE_LABELS.get(name) or (model_field.verbose_name if model_field is not None else name))
 
@@ -211,7 +244,9 @@ def _touched(changes: dict[str, Any]) -> list[str]:
     ]
 
 
-def _timeline_rows(items: Iterable[selectors.TimelineItem], model: type[Customer] | type[Vehicle]) -> list[TimelineRow]:
+def _timeline_rows(
+    items: Iterable[selectors.TimelineItem], model: type[Model] | tuple[type[Model], ...]
+) -> list[TimelineRow]:
     """Timeline entries with the names of the fields a record change touched (values are in the change log)."""
     return [
         TimelineRow(item, [_label(name, model) for name in _touched(item.detail)] if item.kind == "archive" else [])
@@ -233,6 +268,41 @@ def _references(entries: list[AuditEntry]) -> dict[str, dict[Any, str]]:
         "home_store_id": {pk: f"{store.code} {store.name}" for pk, store in stores.items()},
         "owner_id": {pk: str(user) for pk, user in users.items()},
     }
+
+
+# Whose fields an audit entry's changes are, by the entry's object type (labels and choices come from them).
+_CHANGE_MODELS: dict[str, type[Model]] = {
+    "customers.customer": Customer,
+    "customers.vehicle": Vehicle,
+    "customers.vehiclelink": VehicleLink,
+}
+
+
+def _vehicle_references(entries: list[AuditEntry]) -> dict[str, dict[Any, str]]:
+    """Names for the stores, models, customers and vehicles that vehicle and owner/driver entries
+    refer to by id: one query each for the whole log, none when no entry refers to one."""
+    ids: dict[str, set[Any]] = {name: set() for name in ("selling_store_id", "model_id", "customer_id", "vehicle_id")}
+    for entry in entries:
+        if entry.object_type not in {"customers.vehicle", "customers.vehiclelink"}:
+            continue
+        for name, found in ids.items():
+            change = (entry.changes or {}).get(name)
+            if isinstance(change, list):
+                found.update(value for value in change if value is not None)
+    names: dict[str, dict[Any, str]] = {}
+    if ids["selling_store_id"]:
+        stores = Store.all_objects.in_bulk(list(ids["selling_store_id"]))
+        names["selling_store_id"] = {pk: f"{store.code} {store.name}" for pk, store in stores.items()}
+    if ids["model_id"]:
+        models = VehicleModel.objects.select_related("brand").in_bulk(list(ids["model_id"]))
+        names["model_id"] = {pk: str(model) for pk, model in models.items()}
+    if ids["customer_id"]:
+        customers = Customer.objects.in_bulk(list(ids["customer_id"]))
+        names["customer_id"] = {pk: customer.number for pk, customer in customers.items()}
+    if ids["vehicle_id"]:
+        vehicles = Vehicle.objects.in_bulk(list(ids["vehicle_id"]))
+        names["vehicle_id"] = {pk: vehicle.plate or vehicle.vin for pk, vehicle in vehicles.items()}
+    return names
 
 
 def _shown(value: Any, model_field: Any, names: dict[Any, str] | None = None) -> str:
@@ -258,20 +328,21 @@ def _change_rows(entries: Iterable[AuditEntry], *, personal: bool) -> list[Chang
     here as everywhere else on the page.
     """
     entries = list(entries)
-    references = _references(entries)
+    references = _references(entries) | _vehicle_references(entries)
     rows = []
     for entry in entries:
         row = ChangeRow(entry)
         changes = entry.changes or {}
+        model = _CHANGE_MODELS.get(entry.object_type, Customer)
         if entry.action == AuditEntry.Action.REVEAL:
             row.note = _("Personal data shown: %(field)s") % {"field": _label(str(changes.get("field", "")))}
         for name in _touched(changes):
             old, new = changes[name]
             if not personal and name in _MASKS:
-                old, new = (_MASKS[name](str(v)) if v else v for v in (old, new))
-            model_field = _field_of(name)
+                old, new = (_masked(name, v) for v in (old, new))
+            model_field = _field_of(name, model)
             names = references.get(name)
-            row.fields.append((_label(name), _shown(old, model_field, names), _shown(new, model_field, names)))
+            row.fields.append((_label(name, model), _shown(old, model_field, names), _shown(new, model_field, names)))
         rows.append(row)
     return rows
 
@@ -297,13 +368,16 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     context: dict[str, Any] = {"customer": customer, "timeline": timeline, "kind": kind}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "customers/detail.html#timeline", context)
+    # Personal values show masked to everyone; a reader with the right reveals one with a click,
+    # which is audited (customer_reveal). The change log and timeline stay masked on the page.
     personal = _personal(request)
     links = list(customer.vehicle_links.all())
     context.update(
-        personal=selectors.customer_personal(customer, personal=personal),
+        personal=selectors.customer_personal(customer, personal=False),
+        can_reveal=personal,
         current_links=[link for link in links if link.valid_to is None],
         past_links=[link for link in links if link.valid_to is not None],
-        changes=_change_rows(selectors.change_log(customer), personal=personal),
+        changes=_change_rows(selectors.change_log(customer), personal=False),
         can_edit=_can(request, "customers.edit"),
         can_review=_can(request, "customers.review"),
         can_documents=personal,
@@ -314,10 +388,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(request, "customers/detail.html", context)
 
 
-# Readers with the view-personal right already see personal fields in full on the pages (as in the
-# API's customer detail), and readers without it may not reveal them, so the pages need no "Show"
-# button. The endpoint is kept for parity with the API's audited reveal: an HTMX control (e.g. a
-# future masked-by-default counter screen) can fetch one field in full, and every fetch is audited.
+# The record page's "show" buttons: one personal field in full, for readers with the right, audited.
 @require_POST
 @page("customers.view_personal")
 def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
@@ -354,7 +425,7 @@ def customer_review(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @page("customers.edit")
 def customer_create(request: HttpRequest) -> HttpResponse:
-    form = CustomerForm(request.POST or None)
+    form = CustomerForm(request.POST or None, owners=_owners(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -386,6 +457,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         initial=CustomerForm.initial_for(customer, personal),
         editing=True,
         resident_id_hint=customer.resident_id_hint,
+        owners=_owners(request, also=customer.owner_id),
     )
     status = 200
     conflict = ""
@@ -483,20 +555,38 @@ def _vehicle_page(
     *,
     mileage_form: MileageForm | None = None,
     transfer_form: TransferForm | None = None,
+    driver_form: DriverForm | None = None,
+    end_form: DriverEndForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    chosen = _timeline_kinds(request)
+    if chosen is None:
+        return HttpResponseBadRequest(_("Unknown timeline filter."))
+    kind, kinds = chosen
     vehicle = selectors.vehicle_get(vehicle_id)
+    # The vehicle's timeline holds changes of the vehicle and of its owner and driver periods.
+    timeline = _timeline_rows(selectors.vehicle_timeline(vehicle, kinds=kinds), (Vehicle, VehicleLink))
+    context: dict[str, Any] = {"vehicle": vehicle, "timeline": timeline, "kind": kind}
+    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+        return render(request, "customers/vehicle_detail.html#timeline", context)
+    can_edit = _can(request, "customers.edit")
     links = list(vehicle.links.all())
-    context = {
-        "vehicle": vehicle,
-        "owners": [link for link in links if link.role == "owner"],
-        "drivers": [link for link in links if link.role == "driver"],
-        "readings": list(vehicle.mileage_readings.all()),
-        "timeline": _timeline_rows(selectors.vehicle_timeline(vehicle), Vehicle),
-        "mileage_form": mileage_form or MileageForm(),
-        "transfer_form": transfer_form or TransferForm(),
-        "can_edit": _can(request, "customers.edit"),
-    }
+
+    def end_form_for(link: VehicleLink) -> DriverEndForm | None:
+        if not can_edit or link.valid_to is not None:
+            return None
+        return end_form if end_form is not None and end_form.link_id == link.pk else DriverEndForm(link_id=link.pk)
+
+    context.update(
+        owners=[link for link in links if link.role == VehicleLink.Role.OWNER],
+        driver_rows=[(link, end_form_for(link)) for link in links if link.role == VehicleLink.Role.DRIVER],
+        readings=list(vehicle.mileage_readings.all()),
+        changes=_change_rows(selectors_vehicles.vehicle_change_log(vehicle), personal=False),
+        mileage_form=mileage_form or MileageForm(),
+        transfer_form=transfer_form or TransferForm(),
+        driver_form=driver_form or DriverForm(),
+        can_edit=can_edit,
+    )
     return render(request, "customers/vehicle_detail.html", context, status=status)
 
 
@@ -504,6 +594,45 @@ def _vehicle_page(
 @page("customers.view")
 def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     return _vehicle_page(request, vehicle_id)
+
+
+@require_http_methods(["GET", "POST"])
+@page("customers.edit")
+def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    vehicle = selectors.vehicle_get(vehicle_id)
+    form = VehicleForm(
+        request.POST or None,
+        initial=VehicleForm.initial_for(vehicle),
+        editing=True,
+        selling_store_id=vehicle.selling_store_id,
+    )
+    status = 200
+    conflict = ""
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.vehicle_update(
+                    actor=_user(request),
+                    vehicle_id=vehicle.pk,
+                    version=form.cleaned_data["version"],
+                    data=form.service_data(),
+                )
+            except ConflictError as error:
+                conflict, status = error.detail, 409
+            except ApplicationError as error:
+                if error.status == 404:
+                    raise Http404(error.detail) from None
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("customers:vehicle_detail", vehicle_id=vehicle.pk)
+    owner = next(
+        (link.customer for link in vehicle.links.all() if link.role == VehicleLink.Role.OWNER and not link.valid_to),
+        None,
+    )
+    context = {"form": form, "vehicle": vehicle, "customer": owner, "conflict": conflict}
+    return render(request, "customers/vehicle_form.html", context, status=status)
 
 
 @require_POST
@@ -517,7 +646,7 @@ def mileage_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
                 vehicle_id=vehicle_id,
                 km=form.cleaned_data["km"],
                 read_on=form.cleaned_data["read_on"],
-                source="reception",
+                source=form.cleaned_data["source"],
                 reason=form.cleaned_data["reason"],
             )
         except ApplicationError as error:
@@ -551,3 +680,58 @@ def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
                 messages.success(request, _("The vehicle now belongs to %(customer)s.") % {"customer": new_owner})
                 return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
     return _vehicle_page(request, vehicle_id, transfer_form=form, status=400)
+
+
+@require_POST
+@page("customers.edit")
+def vehicle_driver_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    form = DriverForm(request.POST)
+    if form.is_valid():
+        driver = Customer.objects.filter(number=form.cleaned_data["customer_number"], merged_into=None).first()
+        if driver is None:
+            form.add_error("customer_number", _("No customer has this number."))
+        else:
+            try:
+                services.vehicle_driver_add(
+                    actor=_user(request),
+                    vehicle_id=vehicle_id,
+                    customer_id=driver.pk,
+                    valid_from=form.cleaned_data["valid_from"],
+                )
+            except ApplicationError as error:
+                if error.status == 404:
+                    raise Http404(_("Not found.")) from None
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("%(customer)s now drives this vehicle.") % {"customer": driver})
+                return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
+    return _vehicle_page(request, vehicle_id, driver_form=form, status=400)
+
+
+@require_POST
+@page("customers.edit")
+def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int) -> HttpResponse:
+    if not VehicleLink.objects.filter(pk=link_id, vehicle_id=vehicle_id, role=VehicleLink.Role.DRIVER).exists():
+        raise Http404(_("Not found."))
+    form = DriverEndForm(request.POST, link_id=link_id)
+    if form.is_valid():
+        try:
+            link = services.vehicle_driver_end(
+                actor=_user(request), vehicle_id=vehicle_id, link_id=link_id, valid_to=form.cleaned_data["valid_to"]
+            )
+        except ConflictError as error:
+            # Someone else ended it first: the page shows the period as it now is.
+            messages.error(request, error.detail)
+            return _vehicle_page(request, vehicle_id, status=409)
+        except ApplicationError as error:
+            if error.status == 404:
+                raise Http404(_("Not found.")) from None
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request,
+                _("%(customer)s no longer drives this vehicle (last day %(date)s).")
+                % {"customer": link.customer, "date": link.valid_to.isoformat()},  # type: ignore[union-attr]
+            )
+            return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
+    return _vehicle_page(request, vehicle_id, end_form=form, status=400)

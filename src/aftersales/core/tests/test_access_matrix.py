@@ -88,6 +88,19 @@ def _vehicle(world: World) -> int:
     return vehicle_create(actor=world.user("advisor"), owner=owner, data={"vin": _vin()}).pk
 
 
+def _driver_link(world: World) -> dict[str, int]:
+    from aftersales.customers.services import vehicle_driver_add
+
+    vehicle_id = _vehicle(world)
+    link = vehicle_driver_add(
+        actor=world.user("advisor"),
+        vehicle_id=vehicle_id,
+        customer_id=_customer(world),
+        valid_from=timezone.localdate(),
+    )
+    return {"vehicle_id": vehicle_id, "link_id": link.pk}
+
+
 def _document(world: World) -> dict[str, int]:
     from aftersales.customers.documents import document_upload
     from aftersales.customers.models import Customer
@@ -155,6 +168,14 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         "json": {"customer_id": _customer(w), "on": timezone.localdate().isoformat()},
     },
     "vehicle_timeline": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},
+    "vehicle_driver_add": lambda user, w: {
+        "kwargs": {"vehicle_id": _vehicle(w)},
+        "json": {"customer_id": _customer(w), "valid_from": timezone.localdate().isoformat()},
+    },
+    "vehicle_driver_end": lambda user, w: {
+        "kwargs": _driver_link(w),
+        "json": {"valid_to": timezone.localdate().isoformat()},
+    },
     "archive_rule_get": lambda user, w: {"query": {"store": w.sh.pk}},
     "archive_rule_put": lambda user, w: {"json": {"store": w.sh.pk, "required_fields": ["mobile"], "review_days": 30}},
     "customer_document_list": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
@@ -188,6 +209,17 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     },
     "customers:vehicle_create": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customers:vehicle_detail": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},
+    "customers:vehicle_edit": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},
+    "customers:driver_add": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"vehicle_id": _vehicle(w)},
+        "data": {"customer_number": _customer_number(w), "valid_from": timezone.localdate().isoformat()},
+    },
+    "customers:driver_end": lambda user, w: {
+        "method": "POST",
+        "kwargs": _driver_link(w),
+        "data": {"valid_to": timezone.localdate().isoformat()},
+    },
     "customers:mileage_add": lambda user, w: {
         "method": "POST",
         "kwargs": {"vehicle_id": _vehicle(w)},

@@ -260,3 +260,42 @@ def test_customer_detail_query_count_is_constant(world: World, advisor: Client) 
     with CaptureQueriesContext(connection) as many:
         assert len(advisor.get(f"/api/v1/customers/{customer_id}").json()["vehicles"]) == 20
     assert len(many) == len(few)
+
+
+def test_patch_with_null_clears_or_is_refused_field_by_field(world: World, advisor: Client) -> None:
+    created = _create(advisor, tags=["等候区"], landline="021-55556666").json()
+    patch = lambda body: advisor.patch(  # noqa: E731
+        f"/api/v1/customers/{created['id']}", body, content_type="application/json", headers={"accept-language": "en"}
+    )
+    refused = patch({"version": 1, "source": None, "customer_class": None, "kind": None, "name": None})
+    assert refused.status_code == 422
+    assert refused.json()["fields"] == {
+        "source": ["Choose one of the listed values."],
+        "customer_class": ["Choose one of the listed values."],
+        "kind": ["Choose one of the listed values."],
+        "name": ["This field is required."],
+    }
+    cleared = patch({"version": 1, "tags": None, "landline": None, "preferences": None})
+    assert cleared.status_code == 200, cleared.json()
+    assert (cleared.json()["tags"], cleared.json()["landline"], cleared.json()["version"]) == ([], "", 2)
+    assert advisor.get(f"/api/v1/customers/{created['id']}").status_code == 200
+
+
+def test_landline_owner_and_emergency_contact_are_checked(world: World, advisor: Client) -> None:
+    created = _create(advisor, landline="(021)１２３４５６７８转８０１").json()
+    assert created["landline"] == "021-12345678-801"
+    assert created["owner_id"] == world.user("advisor").pk
+    patch = lambda body: advisor.patch(  # noqa: E731
+        f"/api/v1/customers/{created['id']}", body, content_type="application/json", headers={"accept-language": "en"}
+    )
+    bad = patch({"version": 1, "landline": "021-1234", "owner_id": 987654, "emergency_contact": "李四😀"})
+    assert bad.json()["fields"] == {
+        "landline": ["Enter the area code and the number, e.g. 021-12345678 (or a 400 / 800 number)."],
+        "emergency_contact": ["The name contains characters that are not allowed: 😀"],
+        "owner_id": ["No such staff member."],
+    }
+    crm = world.user("crm")
+    moved = patch({"version": 1, "owner_id": crm.pk, "landline": "400 820 8820"})
+    assert (moved.json()["owner_id"], moved.json()["landline"]) == (crm.pk, "400-820-8820")
+    entry = AuditEntry.objects.filter(object_type="customers.customer", action="update").latest("id")
+    assert entry.changes["owner_id"] == [world.user("advisor").pk, crm.pk]

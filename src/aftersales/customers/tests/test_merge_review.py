@@ -71,6 +71,42 @@ def test_merge_moves_everything_and_keeps_an_alias(world: World, crm: Client) ->
     assert len(timeline) >= 3  # both customers' creation and the merge updates
 
 
+def test_merge_takes_consents_with_their_time_unites_tags_and_rechecks_the_kind(world: World, crm: Client) -> None:
+    survivor = _customer(world, tags=["老客户"])
+    merged = _customer(
+        world,
+        name="张三",
+        mobiles=["13900002222"],
+        tags=["等候区", "老客户"],
+        marketing_consent=True,
+        marketing_consent_channel="app",
+    )
+    response = crm.post(
+        "/api/v1/customers/merge",
+        {"survivor_id": survivor.pk, "merged_id": merged.pk, "choices": {"marketing_consent": "merged"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    survivor.refresh_from_db()
+    merged.refresh_from_db()
+    assert (survivor.marketing_consent, survivor.marketing_consent_channel) == (True, "app")
+    assert survivor.marketing_consent_at == merged.marketing_consent_at
+    assert survivor.tags == ["老客户", "等候区"]
+
+    company = _customer(world, kind="company", name="上海某某物流有限公司", mobiles=[], uscc="91350100M000100Y43")
+    person = _customer(world, mobiles=["13900003333"])
+    clash = crm.post(
+        "/api/v1/customers/merge",
+        {"survivor_id": person.pk, "merged_id": company.pk, "choices": {"uscc": "merged"}},
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert clash.status_code == 422
+    assert clash.json()["fields"] == {"choices.uscc": ["Only a company has a unified social credit code."]}
+    company.refresh_from_db()
+    assert (company.uscc, company.merged_into_id) == ("91350100M000100Y43", None)
+
+
 def test_merge_into_itself_and_of_a_merged_customer_is_refused(world: World, crm: Client) -> None:
     one = _customer(world)
     two = _customer(world, mobiles=["13900001111"])

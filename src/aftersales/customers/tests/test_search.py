@@ -187,3 +187,19 @@ def test_every_key_lookup_reads_the_kind_key_index_in_order(world: World, adviso
 @pytest.fixture
 def advisor_client(world: World, client_for: Callable[[User], Client]) -> Client:
     return client_for(world.user("advisor"))
+
+
+def test_a_resident_id_finds_its_customer_by_the_keyed_digest(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    customer = _customer(world, "冯一", "13800000001", resident_id="11010519491231002X")
+    _customer(world, "冯二", "13800000002")
+
+    assert _found("１１０１０５１９４９１２３１００２x") == [("resident_id", customer.pk, "")]
+    assert _found("11010519491231002X") == [("resident_id", customer.pk, "")]
+    assert _found("110105194912310029") == []  # wrong check character: not an ID, and no key starts so
+    body = client_for(world.user("technician")).get("/api/v1/customers/search", {"q": "11010519491231002x"}).json()
+    assert [(item["matched"], item["customer"]["resident_id"]) for item in body["items"]] == [
+        ("resident_id", "1101**********002X")
+    ]
+    assert body["families"] == [{"family": "resident_id", "count": 1, "more": False}]
