@@ -116,7 +116,10 @@ class CustomerDetailOut(CustomerOut):
 
 
 def _personal(request: HttpRequest) -> bool:
-    return can(request.user, "customers.view_personal")
+    """The view-personal right: in the active store for a signed-in browser session, as on the pages;
+    in any of the user's stores for an API token (which has no active store)."""
+    store_id = active_store_id(request) if hasattr(request, "session") else None
+    return can(request.user, "customers.view_personal", store_id=store_id)
 
 
 def customer_out(customer: Customer, *, personal: bool) -> dict[str, Any]:

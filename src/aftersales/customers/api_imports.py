@@ -172,7 +172,7 @@ def customers_export(request: HttpRequest, query: Query[ExportQuery]) -> FileRes
     file, _rows = excel.customers_export(
         actor=_user(request),
         store_id=_session_store_id(request),
-        personal=can(request.user, "customers.view_personal"),
+        personal=can(request.user, "customers.view_personal", store_id=_session_store_id(request)),
         q=query.q,
         customer_class=query.customer_class,
         home_store_id=query.home_store,

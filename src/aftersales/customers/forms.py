@@ -493,3 +493,16 @@ class DriverEndForm(ArchiveForm):
         super().__init__(*args, **kwargs)
         self.fields["valid_to"].widget.attrs["class"] = "form-control form-control-sm w-auto"
         self.link_id = link_id
+
+
+class ReviewQueueFilterForm(ArchiveForm):
+    days = forms.IntegerField(
+        label=gettext_lazy("Not reviewed for (days)"),
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text=gettext_lazy("Empty: the store's review interval."),
+    )
+    below = forms.IntegerField(
+        label=gettext_lazy("Or completeness below (%)"), min_value=1, max_value=100, required=False, initial=100
+    )

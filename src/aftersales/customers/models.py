@@ -78,8 +78,10 @@ class Customer(AuditedModel):
     home_store = models.ForeignKey(
         "core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("registering store")
     )
-    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    anonymised_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("merged into")
+    )
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("last reviewed"), null=True, blank=True)
     completeness = models.PositiveSmallIntegerField(_("completeness (%)"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -84,6 +84,14 @@ class Row:
     vehicle: Vehicle | None = None
 
 
+def _customer_by_number(number: str) -> Customer | None:
+    """The active customer with this number, or the survivor of a customer merged under it."""
+    found = Customer.objects.filter(number=number, merged_into=None).first()
+    if found is None:
+        found = Customer.objects.filter(aliases__number=number, merged_into=None).first()
+    return found
+
+
 def _owners(request: HttpRequest, also: int | None = None) -> QuerySet[User]:
     """Staff who can own an archive: active members of the stores the user sees (and the current owner)."""
     stores = visible_store_ids(request.user)
@@ -452,6 +460,16 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         messages.warning(request, _("This customer was anonymised on request; the record can no longer be edited."))
         return redirect("customers:detail", customer_id=customer.pk)
     personal = selectors.customer_personal(customer, personal=_personal(request))
+    if request.method == "GET" and not personal["masked"]:
+        # The form shows the personal values in full to be edited: that is a reveal, and recorded.
+        audit_append(
+            action="reveal",
+            store_id=customer.home_store_id,
+            object_type="customers.customer",
+            object_id=str(customer.pk),
+            object_repr=customer.number,
+            changes={"field": "all", "for": "edit"},
+        )
     form = CustomerForm(
         request.POST or None,
         initial=CustomerForm.initial_for(customer, personal),
@@ -664,7 +682,7 @@ def mileage_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     form = TransferForm(request.POST)
     if form.is_valid():
-        new_owner = Customer.objects.filter(number=form.cleaned_data["customer_number"], merged_into=None).first()
+        new_owner = _customer_by_number(form.cleaned_data["customer_number"])
         if new_owner is None:
             form.add_error("customer_number", _("No customer has this number."))
         else:
@@ -687,7 +705,7 @@ def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 def vehicle_driver_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     form = DriverForm(request.POST)
     if form.is_valid():
-        driver = Customer.objects.filter(number=form.cleaned_data["customer_number"], merged_into=None).first()
+        driver = _customer_by_number(form.cleaned_data["customer_number"])
         if driver is None:
             form.add_error("customer_number", _("No customer has this number."))
         else:

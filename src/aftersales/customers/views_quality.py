@@ -16,6 +16,7 @@ from aftersales.core.models import User
 from aftersales.core.routing import active_store_id, page
 from aftersales.core.scope import current_scope
 from aftersales.customers import selectors, services
+from aftersales.customers.forms import ReviewQueueFilterForm
 from aftersales.customers.models import Customer
 
 
@@ -89,11 +90,22 @@ def merge(request: HttpRequest, survivor_id: int, merged_id: int) -> HttpRespons
 @require_http_methods(["GET"])
 @page("customers.review")
 def review_queue(request: HttpRequest) -> HttpResponse:
-    queue = selectors.review_queue(store_ids=_visible())
+    filters = {key: value for key, value in request.GET.items() if key in {"days", "below"} and value != ""}
+    form = ReviewQueueFilterForm(filters or None)
+    status = 200
+    if filters and not form.is_valid():
+        days, below, status = None, 100, 400
+    else:
+        days = form.cleaned_data.get("days") if filters else None
+        below = (form.cleaned_data.get("below") or 100) if filters else 100
+    queue = selectors.review_queue(store_ids=_visible(), days=days, below=below if status == 200 else 100)
     page_obj = Paginator(queue, 50).get_page(request.GET.get("page"))
     store_id = active_store_id(request)
-    kpis = selectors.archive_kpis(store_ids=frozenset({store_id}) if store_id else _visible())
-    return render(request, "customer_quality/review_queue.html", {"page_obj": page_obj, "kpis": kpis})
+    kpis = selectors.archive_kpis(store_ids=frozenset({store_id}) if store_id else _visible(), days=days)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page_obj": page_obj, "kpis": kpis, "form": form, "query": query.urlencode()}
+    return render(request, "customer_quality/review_queue.html", context, status=status)
 
 
 @require_POST

@@ -299,3 +299,23 @@ def test_landline_owner_and_emergency_contact_are_checked(world: World, advisor:
     assert (moved.json()["owner_id"], moved.json()["landline"]) == (crm.pk, "400-820-8820")
     entry = AuditEntry.objects.filter(object_type="customers.customer", action="update").latest("id")
     assert entry.changes["owner_id"] == [world.user("advisor").pk, crm.pk]
+
+
+def test_api_masks_like_the_pages_for_a_session_and_by_any_store_for_a_token(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    from aftersales.core.models import Role, StaffMembership
+    from aftersales.core.services import token_create
+
+    customer_id = _create(client_for(world.user("advisor"))).json()["id"]
+    # Personal-data right in Suzhou only; a technician (no right) in Shanghai, the active store.
+    crm_sz = world.user("crm", "sz")
+    StaffMembership.objects.create(user=crm_sz, store=world.sh, role=Role.objects.get(code="technician"))
+    session = client_for(crm_sz)
+    assert session.get(f"/customers/{customer_id}/").context["can_reveal"] is False
+    assert session.session.get("store_id") == world.sh.pk  # the first of the user's stores
+    assert session.get(f"/api/v1/customers/{customer_id}").json()["mobiles"] == ["138****5678"]
+
+    _token, raw = token_create(user=crm_sz, name="crm")
+    by_token = Client().get(f"/api/v1/customers/{customer_id}", headers={"authorization": f"Bearer {raw}"})
+    assert by_token.json()["mobiles"] == ["13812345678"]

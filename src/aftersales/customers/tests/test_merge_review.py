@@ -228,6 +228,31 @@ def test_duplicates_and_review_pages(world: World, crm: Client) -> None:
     assert one.reviewed_at is not None
 
 
+def test_review_queue_page_filters_by_interval_and_completeness(world: World, crm: Client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    recent, old, thin = _customer(world), _customer(world, name="李四"), _customer(world, name="王五")
+    now = timezone.now()
+    Customer.objects.filter(pk=recent.pk).update(reviewed_at=now - timedelta(days=10), completeness=100)
+    Customer.objects.filter(pk=old.pk).update(reviewed_at=now - timedelta(days=40), completeness=100)
+    Customer.objects.filter(pk=thin.pk).update(reviewed_at=now - timedelta(days=10), completeness=40)
+
+    def listed(**filters: Any) -> list[int]:
+        return [c.pk for c in crm.get("/customers/quality/review/", filters).context["page_obj"]]
+
+    assert listed() == [thin.pk]  # the store's 90 days: only the incomplete one is due
+    assert listed(days=30) == [old.pk, thin.pk]
+    assert listed(days=30, below=30) == [old.pk]
+    bad = crm.get("/customers/quality/review/", {"days": "0", "below": "x"}, headers={"accept-language": "en"})
+    assert bad.status_code == 400
+    assert bad.context["form"].errors == {
+        "days": ["Ensure this value is greater than or equal to 1."],
+        "below": ["Enter a whole number."],
+    }
+
+
 def test_store_rule_changes_completeness(
     world: World, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -547,3 +547,35 @@ def test_the_archive_owner_is_chosen_among_the_stores_staff(world: World, client
     assert edited.status_code == 302
     customer.refresh_from_db()
     assert (customer.owner, customer.version) == (world.user("advisor"), 2)
+
+
+def test_opening_the_edit_form_with_full_values_is_a_recorded_reveal(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    customer = _customer(world)
+    form = client_for(world.user("advisor")).get(f"/customers/{customer.pk}/edit/")
+    assert form.context["form"].initial["mobiles"] == [MOBILE]
+    entry = AuditEntry.objects.get(action="reveal")
+    assert (entry.actor_username, entry.object_id, entry.changes) == (
+        "advisor_sh",
+        str(customer.pk),
+        {"field": "all", "for": "edit"},
+    )
+    masked = client_for(world.user("frontdesk")).get(f"/customers/{customer.pk}/edit/")
+    assert masked.context["form"].initial["mobiles"] == ["138****5678"]
+    assert AuditEntry.objects.filter(action="reveal").count() == 1
+
+
+def test_a_vehicle_transfers_to_the_survivor_of_a_merged_number(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    seller = _customer(world)
+    survivor = _customer(world, name="赵六", mobiles=["13900002222"], resident_id="")
+    merged = _customer(world, name="赵六", mobiles=["13900003333"], resident_id="")
+    services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=merged.pk, choices={})
+    vehicle = _vehicle(world, seller)
+    response = client_for(world.user("advisor")).post(
+        f"/customers/vehicles/{vehicle.pk}/transfer/", {"customer_number": merged.number, "on": timezone.localdate()}
+    )
+    assert response.status_code == 302
+    assert VehicleLink.objects.get(vehicle=vehicle, valid_to=None).customer == survivor
