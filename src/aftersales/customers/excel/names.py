@@ -8,9 +8,11 @@ keys are collected when saving starts.
 
 The helper runs ``search.customer_keys`` itself (the module needs only pypinyin, no Django) in a
 fresh interpreter of this one, and talks over its standard input and output: one pickled list of
-names in, one pickled list of their keys out, in order. Whatever goes wrong with it (it cannot
-start, dies, or hangs) only means that the keys it did not deliver are worked out here, as before.
-Small files do without it: below ``START_AFTER`` distinct names starting it costs more than it saves.
+names in, one pickled list of their keys out, in order (kept pickled until saving starts: about a
+tenth of the memory). Whatever goes wrong with it (it cannot start, dies, or hangs) only means
+that the keys it did not deliver are worked out here, as before. Small files do without it: below
+``START_AFTER`` distinct names starting it costs more than it saves. It takes about 100 MB (an
+interpreter with pypinyin's dictionaries) while it runs.
 """
 
 from __future__ import annotations
@@ -27,15 +29,32 @@ from typing import IO
 logger = logging.getLogger(__name__)
 
 _HELPER = """
-import os, pickle, sys
+import os, pickle, resource, sys
 from aftersales.customers.search import customer_keys
+
+
+def peak_kib():
+    # VmHWM: ru_maxrss would also count the parent's memory, which the child shared until its exec.
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 source, target = sys.stdin.buffer, sys.stdout.buffer
 try:
     while True:
-        names = pickle.load(source)
-        pickle.dump([customer_keys(number="", name=name, mobiles=()) for name in names], target)
+        try:
+            names = pickle.load(source)
+        except EOFError:  # every list answered: last, the helper's peak memory (KiB)
+            pickle.dump(peak_kib(), target)
+            target.flush()
+            break
+        keys = [customer_keys(number="", name=name, mobiles=()) for name in names]
+        pickle.dump(pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL), target)
         target.flush()
-except (EOFError, BrokenPipeError):  # every list answered, or the answers are no longer wanted
+except BrokenPipeError:  # the answers are no longer wanted
     pass
 os._exit(0)
 """
@@ -57,7 +76,8 @@ class NameKeys:
         self.seen: set[str] = set()
         self.pending: list[str] = []
         self.sent: list[list[str]] = []
-        self.received: list[list[Keys]] = []
+        self.received: list[bytes] = []  # the helper's answers, still pickled
+        self.peak_kib = 0  # the helper's peak resident memory, as it reports it at the end
         self.outbox: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
         self.process: subprocess.Popen[bytes] | None = None
         self.threads: list[threading.Thread] = []
@@ -93,9 +113,17 @@ class NameKeys:
             logger.warning("The name-keys helper did not answer in time; the rest are worked out in-process.")
         self.close()
         found: dict[str, Keys] = {}
-        for names, keys in zip(self.sent, self.received, strict=False):
+        for names, answer in zip(self.sent, self.received, strict=False):
+            keys = pickle.loads(answer)  # noqa: S301 - written by our own helper process
             if len(keys) == len(names):
                 found.update(zip(names, keys, strict=True))
+        logger.info(
+            "Name keys of %d of %d names worked out by the helper process (peak memory %d MB).",
+            len(found),
+            len(self.seen),
+            self.peak_kib >> 10,
+            extra={"helper_peak_mb": self.peak_kib >> 10},
+        )
         return found
 
     def close(self) -> None:
@@ -148,4 +176,7 @@ class NameKeys:
                 keys = pickle.load(stream)  # noqa: S301 - written by our own helper process
             except Exception:  # noqa: BLE001 - end of the answers, or a broken helper: what arrived is kept
                 return
-            self.received.append(keys)
+            if isinstance(keys, int):
+                self.peak_kib = keys
+            elif isinstance(keys, bytes):
+                self.received.append(keys)
