@@ -108,6 +108,8 @@ _CLEAN_FIELDS = {
     "email": "email",
     "resident_id": "resident_id",
     "emergency_phone": "emergency_phone",
+    "landline": "landline",
+    "emergency_contact": "emergency_contact",
     "marketing_consent_channel": "consent_channel",
     "data_consent_channel": "consent_channel",
 }
@@ -234,6 +236,8 @@ class RowChecker:
                     "email": self.limited(row, "email"),
                     "resident_id": self.text(row, "resident_id"),
                     "emergency_phone": self.text(row, "emergency_phone"),
+                    "landline": self.limited(row, "landline"),
+                    "emergency_contact": self.limited(row, "emergency_contact"),
                     "data_consent": data_consent,
                     "data_consent_channel": channel,
                     "marketing_consent": marketing_consent,
@@ -253,8 +257,7 @@ class RowChecker:
                     row.fail("uscc", message)
             if kind == Customer.Kind.INDIVIDUAL:
                 row.fail("uscc", _("Only a company has a unified social credit code."))
-        texts = {key: self.limited(row, key) for key in ("landline", "province", "city", "district", "street")}
-        contact = self.limited(row, "emergency_contact")
+        texts = {key: self.limited(row, key) for key in ("province", "city", "district", "street")}
         source = self.choice(row, "source", Customer.Source.WALK_IN.value)
         customer_class = self.choice(row, "customer_class", Customer.CustomerClass.REGULAR.value)
         if row.errors:
@@ -265,12 +268,13 @@ class RowChecker:
             name=cleaned["name"],
             mobiles=tuple(cleaned["mobiles"]),
             email=cleaned.get("email", ""),
+            landline=cleaned.get("landline", ""),
             **texts,
             resident_id_cipher=privacy.encrypt(resident_id),
             resident_id_digest=privacy.digest(resident_id),
             resident_id_hint=identifiers.mask_resident_id(resident_id) if resident_id else "",
             uscc=uscc,
-            emergency_contact=contact,
+            emergency_contact=cleaned.get("emergency_contact", ""),
             emergency_phone=cleaned.get("emergency_phone", ""),
             source=source,
             customer_class=customer_class,

@@ -424,7 +424,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_the_valid_rows_imported(
         person(2, mobile="1381234567"),  # row 4
         person(3, resident_id="110105199902300021"),  # row 5
         person(4, vin="LSVAU2180N2I00001"),  # row 6
-        person(5, plate="海A12345"),  # row 7
+        person(5, plate="海A12345", landline="021-1234", emergency_contact="李四😀"),  # row 7
         person(6),  # row 8
         person(7, vin=vin(6)),  # row 9: the VIN of row 8
         person(8, vin=vin(99)),  # row 10: a VIN already in the archive
@@ -456,7 +456,9 @@ def test_bad_rows_are_reported_by_row_and_column_and_the_valid_rows_imported(
         4: "Mobile: A mobile number must have 11 digits; this one has 10.",
         5: "Resident ID: The birth date in this resident ID number (1999-02-30) does not exist.",
         6: "VIN: A VIN cannot contain the letters I, O or Q (they are confused with 1 and 0); it contains I.",
-        7: "Plate: “海” is not a known province abbreviation; a plate must start with one, such as 京 or 沪.",
+        7: "Landline: Enter the area code and the number, e.g. 021-12345678 (or a 400 / 800 number).; "
+        "Emergency contact: The name contains characters that are not allowed: 😀; "
+        "Plate: “海” is not a known province abbreviation; a plate must start with one, such as 京 or 沪.",
         9: "VIN: This VIN is already in row 8 of this file.",
         10: "VIN: A vehicle with this VIN is already in the archive.",
         11: "Customer kind: Choose one of: 个人, 公司.; "
