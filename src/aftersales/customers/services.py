@@ -57,6 +57,16 @@ def _collect(errors: dict[str, list[str]], field: str, error: ValidationError) -
     errors.setdefault(field, []).extend(str(message) for message in error.messages)
 
 
+_CHOICES = {
+    "kind": frozenset(Customer.Kind.values),
+    "source": frozenset(Customer.Source.values),
+    "customer_class": frozenset(Customer.CustomerClass.values),
+    "marketing_consent_channel": frozenset(Customer.ConsentChannel.values),
+    "data_consent_channel": frozenset(Customer.ConsentChannel.values),
+}
+_OPTIONAL_CHOICES = frozenset({"marketing_consent_channel", "data_consent_channel"})
+
+
 def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) -> dict[str, Any]:
     """Normalise and validate customer fields; raise one ApplicationError listing every bad field."""
     errors: dict[str, list[str]] = {}
@@ -108,15 +118,8 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
             cleaned["emergency_contact"] = _clean_name(data["emergency_contact"], kind=Customer.Kind.INDIVIDUAL)
         except ValidationError as error:
             _collect(errors, "emergency_contact", error)
-    for field, choices in (
-        ("kind", Customer.Kind.values),
-        ("source", Customer.Source.values),
-        ("customer_class", Customer.CustomerClass.values),
-    ):
-        if field in data and data[field] not in choices:
-            errors.setdefault(field, []).append(_("Choose one of the listed values."))
-    for field in ("marketing_consent_channel", "data_consent_channel"):
-        if data.get(field) and data[field] not in Customer.ConsentChannel.values:
+    for field, choices in _CHOICES.items():
+        if field in data and data[field] not in choices and (data[field] or field not in _OPTIONAL_CHOICES):
             errors.setdefault(field, []).append(_("Choose one of the listed values."))
     if "tags" in data:
         tags = data["tags"] if data["tags"] is not None else []
@@ -133,7 +136,8 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
         if data.get(f"{flag}_consent") and not data.get(f"{flag}_consent_channel"):
             errors.setdefault(f"{flag}_consent_channel", []).append(_("Record how the consent was given."))
     if cleaned.get("uscc"):
-        clash = Customer.objects.filter(uscc=cleaned["uscc"], merged_into=None)
+        # ~Q(uscc="") repeats the unique index's condition, so that the lookup can use that partial index.
+        clash = Customer.objects.filter(~Q(uscc=""), uscc=cleaned["uscc"], merged_into=None)
         if instance is not None:
             clash = clash.exclude(pk=instance.pk)
         if clash.exists():
