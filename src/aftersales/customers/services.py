@@ -328,6 +328,21 @@ def _vehicle_value(field: str, cleaned: dict[str, Any], instance: Vehicle | None
     return getattr(instance, field) if instance is not None else default
 
 
+def _vin_taken_message(vin: str) -> str:
+    """A VIN already in the archive: name its current owner, whom a transfer (not a copy) moves it from."""
+    owner = (
+        VehicleLink.objects.filter(vehicle__vin=vin, role=VehicleLink.Role.OWNER, valid_to=None)
+        .values_list("customer__number", flat=True)
+        .first()
+    )
+    if owner is None:
+        return _("A vehicle with this VIN is already in the archive.")
+    return _(
+        "A vehicle with this VIN is already in the archive, owned by customer %(number)s; "
+        "record a transfer instead of adding it again."
+    ) % {"number": owner}
+
+
 def vehicle_clean(data: dict[str, Any], *, instance: Vehicle | None = None) -> dict[str, Any]:
     """Normalise and validate vehicle fields; raise one ApplicationError listing every bad field.
 
@@ -364,7 +379,7 @@ def vehicle_clean(data: dict[str, Any], *, instance: Vehicle | None = None) -> d
             if instance is not None:
                 clash = clash.exclude(pk=instance.pk)
             if clash.exists():
-                errors.setdefault("vin", []).append(_("A vehicle with this VIN is already in the archive."))
+                errors.setdefault("vin", []).append(_vin_taken_message(cleaned["vin"]))
     if cleaned.get("plate"):
         try:
             cleaned["plate"] = identifiers.clean_plate(cleaned["plate"])
