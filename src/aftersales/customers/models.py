@@ -286,6 +286,12 @@ class VehicleLink(AuditedModel):
             models.UniqueConstraint(
                 fields=["vehicle"], condition=Q(role="owner", valid_to__isnull=True), name="vehicle_one_current_owner"
             ),
+            # A customer drives a vehicle in one open period at a time (the service checks it under a lock).
+            models.UniqueConstraint(
+                fields=["vehicle", "customer"],
+                condition=Q(role="driver", valid_to__isnull=True),
+                name="vehicle_one_open_driver_period",
+            ),
         ]
         indexes = [models.Index(fields=["customer", "valid_to"], name="vehicle_link_customer")]
 

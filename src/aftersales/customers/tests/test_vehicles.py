@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
@@ -207,6 +207,11 @@ def test_the_same_driver_cannot_drive_twice_at_once(world: World, driver: Custom
     assert list(
         VehicleLink.objects.filter(role="driver").order_by("pk").values_list("pk", "valid_from", "valid_to")
     ) == [(first.pk, date(2024, 1, 1), date(2024, 3, 1)), (again.pk, date(2024, 3, 1), None)]
+    # The database refuses a second open period even if a writer skipped the service's check.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        VehicleLink.objects.bulk_create(
+            [VehicleLink(vehicle=vehicle, customer=driver, role="driver", valid_from=date(2024, 5, 1))]
+        )
 
 
 def test_two_drivers_at_once_are_fine(world: World, driver: Customer, vehicle: Vehicle) -> None:
