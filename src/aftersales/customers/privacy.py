@@ -2,8 +2,9 @@
 
 Keys come from the environment: ``AFTERSALES_DATA_KEYS`` (comma-separated Fernet keys, the first
 encrypts, all decrypt, so a new key can be put in front and ``aftersales archive rotate-keys``
-re-encrypts) and ``AFTERSALES_HASH_KEY`` for the search digests. Without them (a single local
-machine) both are derived from ``SECRET_KEY``.
+re-encrypts) and ``AFTERSALES_HASH_KEY`` for the search digests (after changing it, the same command
+recomputes every digest; until it has, an exact resident-ID search misses the rows not yet done).
+Without them (a single local machine) both are derived from ``SECRET_KEY``.
 """
 
 from __future__ import annotations

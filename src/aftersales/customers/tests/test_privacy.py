@@ -637,7 +637,9 @@ def test_rotate_keys_re_encrypts_with_the_new_key(world: World) -> None:
         privacy.reset_key_cache()
         out = io.StringIO()
         call_command("archive", "rotate-keys", "--batch-size", "1", stdout=out)
-        assert out.getvalue().strip() == "Re-encrypted 2 resident ID numbers with the current key."
+        assert out.getvalue().strip() == (
+            "Re-encrypted 2 resident ID numbers with the current key and recomputed their digests."
+        )
 
     ciphers = dict(Customer.objects.values_list("pk", "resident_id_cipher"))
     assert ciphers[first.pk] != old[first.pk] and ciphers[second.pk] != old[second.pk]
@@ -659,6 +661,17 @@ def test_rotate_keys_re_encrypts_with_the_new_key(world: World) -> None:
         )
 
 
+def test_rotate_keys_recomputes_the_digests_under_a_new_hash_key(world: World) -> None:
+    customer = services.customer_create(
+        actor=world.user("advisor"), store=world.sh, data={"name": "张三", "resident_id": RESIDENT_ID}
+    )
+    with override_settings(HASH_KEY="a-new-hash-key-for-the-search-digests"):
+        assert selectors.archive_search(RESIDENT_ID).count == 0  # the stored digest is the old key's
+        call_command("archive", "rotate-keys", stdout=io.StringIO())
+        assert Customer.objects.get(pk=customer.pk).resident_id_digest == privacy.digest(RESIDENT_ID)
+        assert [hit.customer.pk for hit in selectors.archive_search(RESIDENT_ID).hits] == [customer.pk]
+
+
 def test_rotate_keys_leaves_what_it_cannot_decrypt_and_says_so(world: World) -> None:
     key_a, key_b, key_c = (Fernet.generate_key().decode() for _ in range(3))
     with override_settings(DATA_KEYS=[key_a]):
@@ -677,7 +690,8 @@ def test_rotate_keys_leaves_what_it_cannot_decrypt_and_says_so(world: World) -> 
         with pytest.raises(CommandError) as failed:
             call_command("archive", "rotate-keys")
         assert str(failed.value).startswith(
-            f"Re-encrypted 1 resident ID numbers with the current key. 1 of 2 stored resident ID numbers cannot be "
+            f"Re-encrypted 1 resident ID numbers with the current key and recomputed their digests. "
+            f"1 of 2 stored resident ID numbers cannot be "
             f"decrypted with the configured keys (customers {lost.number})."
         )
         assert privacy.decrypt(Customer.objects.get(pk=kept.pk).resident_id_cipher) == OTHER_RESIDENT_ID

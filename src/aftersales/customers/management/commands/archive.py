@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cryptography.fernet import InvalidToken
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -18,7 +17,8 @@ _SHOWN_FAILURES = 20
 class Command(BaseCommand):
     help = (
         "Archive maintenance. 'rotate-keys' re-encrypts every stored resident ID number with the current "
-        "(first) key of AFTERSALES_DATA_KEYS; with --check it only verifies that every one decrypts."
+        "(first) key of AFTERSALES_DATA_KEYS and recomputes its search digest with the current "
+        "AFTERSALES_HASH_KEY; with --check it only verifies that every one decrypts."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,7 +38,11 @@ class Command(BaseCommand):
 
     @staticmethod
     def _encrypted() -> Any:
-        return Customer.objects.exclude(resident_id_cipher="").only("pk", "number", "resident_id_cipher").order_by("pk")
+        return (
+            Customer.objects.exclude(resident_id_cipher="")
+            .only("pk", "number", "resident_id_cipher", "resident_id_digest")
+            .order_by("pk")
+        )
 
     def _check(self, batch_size: int) -> None:
         checked = 0
@@ -60,16 +64,19 @@ class Command(BaseCommand):
 
         def flush() -> None:
             with transaction.atomic():
-                # bulk_update writes only the cipher: no field audit (the cipher is excluded from it anyway).
-                Customer.objects.bulk_update(batch, ["resident_id_cipher"], batch_size=batch_size)
+                # bulk_update writes only these two: no field audit (both are excluded from it anyway).
+                Customer.objects.bulk_update(batch, ["resident_id_cipher", "resident_id_digest"], batch_size=batch_size)
             batch.clear()
 
         for customer in self._encrypted().iterator(chunk_size=batch_size):
             try:
-                customer.resident_id_cipher = privacy.rotate(customer.resident_id_cipher)
-            except InvalidToken:
+                number = privacy.decrypt(customer.resident_id_cipher)
+            except ImproperlyConfigured:
                 failed.append(customer.number)
                 continue
+            # A new hash key takes effect here: exact search finds the ID by the new digest from now on.
+            customer.resident_id_cipher = privacy.encrypt(number)
+            customer.resident_id_digest = privacy.digest(number)
             batch.append(customer)
             rotated += 1
             if len(batch) >= batch_size:
@@ -79,8 +86,8 @@ class Command(BaseCommand):
         self._finish(
             rotated + len(failed),
             failed,
-            done=f"Re-encrypted {rotated} resident ID numbers with the current key.",
-            partial=f"Re-encrypted {rotated} resident ID numbers with the current key.",
+            done=f"Re-encrypted {rotated} resident ID numbers with the current key and recomputed their digests.",
+            partial=f"Re-encrypted {rotated} resident ID numbers with the current key and recomputed their digests.",
         )
 
     def _finish(self, total: int, failed: list[str], *, done: str, partial: str = "") -> None:
