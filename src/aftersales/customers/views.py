@@ -430,6 +430,42 @@ def customer_review(request: HttpRequest, customer_id: int) -> HttpResponse:
 # --- customer form ------------------------------------------------------------------------------
 
 
+def _form_run(form: Any, run: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run a service call for a valid form: (True, its result), or (False, None) with the service's
+    field errors put onto the form. A record that does not exist (any more) answers 404."""
+    try:
+        return True, run()
+    except ConflictError:
+        raise
+    except ApplicationError as error:
+        if error.status == 404:
+            raise Http404(error.detail) from None
+        form.add_service_errors(error)
+        return False, None
+
+
+def _edit_submit(
+    request: HttpRequest, form: Any, update: Callable[[int, dict[str, Any]], object]
+) -> tuple[int, str, bool]:
+    """Save an edit form through its service: (HTTP status, conflict message, saved).
+
+    A newer version saved by someone else is a 409 with the conflict message; field errors from the
+    service go onto the form; "Changes saved." is flashed on success.
+    """
+    if request.method != "POST":
+        return 200, "", False
+    if not form.is_valid():
+        return 400, "", False
+    try:
+        saved, _result = _form_run(form, lambda: update(form.cleaned_data["version"], form.service_data()))
+    except ConflictError as error:
+        return 409, error.detail, False
+    if not saved:
+        return 400, "", False
+    messages.success(request, _("Changes saved."))
+    return 200, "", True
+
+
 @require_http_methods(["GET", "POST"])
 @page("customers.edit")
 def customer_create(request: HttpRequest) -> HttpResponse:
@@ -477,27 +513,15 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         resident_id_hint=customer.resident_id_hint,
         owners=_owners(request, also=customer.owner_id),
     )
-    status = 200
-    conflict = ""
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.customer_update(
-                    actor=_user(request),
-                    customer_id=customer.pk,
-                    version=form.cleaned_data["version"],
-                    data=form.service_data(),
-                )
-            except ConflictError as error:
-                conflict, status = error.detail, 409
-            except ApplicationError as error:
-                if error.status == 404:
-                    raise Http404(error.detail) from None
-                form.add_service_errors(error)
-            else:
-                messages.success(request, _("Changes saved."))
-                return redirect("customers:detail", customer_id=customer.pk)
+    status, conflict, saved = _edit_submit(
+        request,
+        form,
+        lambda version, data: services.customer_update(
+            actor=_user(request), customer_id=customer.pk, version=version, data=data
+        ),
+    )
+    if saved:
+        return redirect("customers:detail", customer_id=customer.pk)
     context = {"form": form, "customer": customer, "conflict": conflict}
     return render(request, "customers/customer_form.html", context, status=status)
 
@@ -556,11 +580,10 @@ def vehicle_create(request: HttpRequest, customer_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
-                vehicle = services.vehicle_create(actor=_user(request), owner=customer, data=form.service_data())
-            except ApplicationError as error:
-                form.add_service_errors(error)
-            else:
+            saved, vehicle = _form_run(
+                form, lambda: services.vehicle_create(actor=_user(request), owner=customer, data=form.service_data())
+            )
+            if saved:
                 messages.success(request, _("Vehicle %(vin)s added.") % {"vin": vehicle.vin})
                 return redirect("customers:vehicle_detail", vehicle_id=vehicle.pk)
         status = 400
@@ -624,27 +647,15 @@ def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
         editing=True,
         selling_store_id=vehicle.selling_store_id,
     )
-    status = 200
-    conflict = ""
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.vehicle_update(
-                    actor=_user(request),
-                    vehicle_id=vehicle.pk,
-                    version=form.cleaned_data["version"],
-                    data=form.service_data(),
-                )
-            except ConflictError as error:
-                conflict, status = error.detail, 409
-            except ApplicationError as error:
-                if error.status == 404:
-                    raise Http404(error.detail) from None
-                form.add_service_errors(error)
-            else:
-                messages.success(request, _("Changes saved."))
-                return redirect("customers:vehicle_detail", vehicle_id=vehicle.pk)
+    status, conflict, saved = _edit_submit(
+        request,
+        form,
+        lambda version, data: services.vehicle_update(
+            actor=_user(request), vehicle_id=vehicle.pk, version=version, data=data
+        ),
+    )
+    if saved:
+        return redirect("customers:vehicle_detail", vehicle_id=vehicle.pk)
     owner = next(
         (link.customer for link in vehicle.links.all() if link.role == VehicleLink.Role.OWNER and not link.valid_to),
         None,
@@ -657,23 +668,22 @@ def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 @page("customers.edit")
 def mileage_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     form = MileageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.mileage_record(
+    if (
+        form.is_valid()
+        and _form_run(
+            form,
+            lambda: services.mileage_record(
                 actor=_user(request),
                 vehicle_id=vehicle_id,
                 km=form.cleaned_data["km"],
                 read_on=form.cleaned_data["read_on"],
                 source=form.cleaned_data["source"],
                 reason=form.cleaned_data["reason"],
-            )
-        except ApplicationError as error:
-            if error.status == 404:
-                raise Http404(_("Not found.")) from None
-            form.add_service_errors(error)
-        else:
-            messages.success(request, _("Mileage recorded."))
-            return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
+            ),
+        )[0]
+    ):
+        messages.success(request, _("Mileage recorded."))
+        return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
     return _vehicle_page(request, vehicle_id, mileage_form=form, status=400)
 
 
@@ -685,18 +695,14 @@ def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
         new_owner = _customer_by_number(form.cleaned_data["customer_number"])
         if new_owner is None:
             form.add_error("customer_number", _("No customer has this number."))
-        else:
-            try:
-                services.vehicle_transfer(
-                    actor=_user(request), vehicle_id=vehicle_id, new_owner=new_owner, on=form.cleaned_data["on"]
-                )
-            except ApplicationError as error:
-                if error.status == 404:
-                    raise Http404(_("Not found.")) from None
-                form.add_service_errors(error)
-            else:
-                messages.success(request, _("The vehicle now belongs to %(customer)s.") % {"customer": new_owner})
-                return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
+        elif _form_run(
+            form,
+            lambda: services.vehicle_transfer(
+                actor=_user(request), vehicle_id=vehicle_id, new_owner=new_owner, on=form.cleaned_data["on"]
+            ),
+        )[0]:
+            messages.success(request, _("The vehicle now belongs to %(customer)s.") % {"customer": new_owner})
+            return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
     return _vehicle_page(request, vehicle_id, transfer_form=form, status=400)
 
 
@@ -708,21 +714,17 @@ def vehicle_driver_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
         driver = _customer_by_number(form.cleaned_data["customer_number"])
         if driver is None:
             form.add_error("customer_number", _("No customer has this number."))
-        else:
-            try:
-                services.vehicle_driver_add(
-                    actor=_user(request),
-                    vehicle_id=vehicle_id,
-                    customer_id=driver.pk,
-                    valid_from=form.cleaned_data["valid_from"],
-                )
-            except ApplicationError as error:
-                if error.status == 404:
-                    raise Http404(_("Not found.")) from None
-                form.add_service_errors(error)
-            else:
-                messages.success(request, _("%(customer)s now drives this vehicle.") % {"customer": driver})
-                return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
+        elif _form_run(
+            form,
+            lambda: services.vehicle_driver_add(
+                actor=_user(request),
+                vehicle_id=vehicle_id,
+                customer_id=driver.pk,
+                valid_from=form.cleaned_data["valid_from"],
+            ),
+        )[0]:
+            messages.success(request, _("%(customer)s now drives this vehicle.") % {"customer": driver})
+            return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
     return _vehicle_page(request, vehicle_id, driver_form=form, status=400)
 
 
