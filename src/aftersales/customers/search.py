@@ -15,6 +15,7 @@ from typing import Any
 from pypinyin import Style, pinyin
 
 MAX_KEY = "\U0010ffff"
+KEY_LENGTH = 100  # SearchKey.key's max_length
 MIN_PLATE_FRAGMENT = 3
 MAX_INITIAL_VARIANTS = 4
 
@@ -58,9 +59,10 @@ def plate_keys(plate: str) -> list[str]:
 def customer_keys(*, number: str, name: str, mobiles: Iterable[str]) -> list[tuple[str, str]]:
     initials, full = name_initials_and_pinyin(name)
     keys = [("number", number.upper()), ("name", name.lower())]
-    keys += [("initials", text) for text in initials]
+    keys += [("initials", text[:KEY_LENGTH]) for text in initials]
     if full and full != name.lower():
-        keys.append(("pinyin", full))
+        # A long company name's pinyin outgrows the key column; its beginning is what people type.
+        keys.append(("pinyin", full[:KEY_LENGTH]))
     for mobile in mobiles:
         keys += [("mobile", mobile), ("mobile4", mobile[-4:])]
     return keys

@@ -308,9 +308,10 @@ def search_vehicle_ids(q: str) -> list[int]:
     return [c.vehicle_id for c in _candidates(q, vehicles_only=True).candidates if c.vehicle_id]
 
 
-def search_customer_ids(q: str) -> list[int]:
-    """Customers matching ``q`` (vehicles count for their current owner), best first (at most SEARCH_LIMIT)."""
-    candidates = _candidates(q).candidates
+def search_customer_ids(q: str, *, customer_class: str | None = None, home_store_id: int | None = None) -> list[int]:
+    """Customers matching ``q`` (vehicles count for their current owner), best first (at most SEARCH_LIMIT),
+    the class and store filters applied inside the search (not to its first SEARCH_LIMIT hits)."""
+    candidates = _candidates(q, customer_class=customer_class, home_store_id=home_store_id).candidates
     owners = _owners(c.vehicle_id for c in candidates if c.vehicle_id)
     ordered: dict[int, None] = {}
     for candidate in candidates:
@@ -325,7 +326,8 @@ def customer_list(
 ) -> QuerySet[Customer]:
     customers = Customer.objects.filter(merged_into=None).select_related("home_store", "owner")
     if q:
-        customers = customers.filter(pk__in=search_customer_ids(q))
+        ids = search_customer_ids(q, customer_class=customer_class or None, home_store_id=home_store_id or None)
+        customers = customers.filter(pk__in=ids)
     if customer_class:
         customers = customers.filter(customer_class=customer_class)
     if home_store_id:

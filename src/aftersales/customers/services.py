@@ -659,6 +659,27 @@ MERGEABLE_FIELDS = (
 )
 
 
+def _links_settle_for_merge(survivor: Customer, merged: Customer) -> None:
+    """Before the merged record's vehicle links move to the survivor, end the open driver periods that
+    would make one person drive a vehicle twice, or drive the vehicle they own (audited link changes)."""
+    today = timezone.localdate()
+    open_links = VehicleLink.objects.filter(customer__in=[survivor, merged], valid_to=None).order_by("pk")
+    held: dict[int, dict[int, VehicleLink]] = {survivor.pk: {}, merged.pk: {}}
+    roles: dict[tuple[int, int], set[str]] = {}
+    for link in open_links:
+        roles.setdefault((link.customer_id, link.vehicle_id), set()).add(link.role)
+        if link.role == VehicleLink.Role.DRIVER:
+            held[link.customer_id][link.vehicle_id] = link
+    for vehicle_id, link in list(held[merged.pk].items()):
+        if roles.get((survivor.pk, vehicle_id)):  # the survivor already drives or owns it
+            link.valid_to = max(today, link.valid_from)
+            link.save()
+    for vehicle_id, link in list(held[survivor.pk].items()):
+        if VehicleLink.Role.OWNER in roles.get((merged.pk, vehicle_id), set()):  # it becomes the survivor's own
+            link.valid_to = max(today, link.valid_from)
+            link.save()
+
+
 @transaction.atomic
 def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: dict[str, str]) -> Customer:
     """Merge ``merged_id`` into ``survivor_id``: the user's picked values, then mobiles, vehicles,
@@ -719,6 +740,7 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
             phone.delete()
         else:
             CustomerPhone.objects.filter(pk=phone.pk).update(customer=survivor, is_primary=False)
+    _links_settle_for_merge(survivor, merged)
     moved_links = VehicleLink.objects.filter(customer=merged).update(customer=survivor)
     moved_documents = merged.documents.update(customer=survivor)
     from aftersales.customers.models import CustomerAlias

@@ -136,7 +136,7 @@ def customer_export(request: HttpRequest) -> HttpResponse | FileResponse:
     file, _rows = excel.customers_export(
         actor=_user(request),
         store_id=active_store_id(request),
-        personal=can(request.user, "customers.view_personal"),
+        personal=can(request.user, "customers.view_personal", store_id=active_store_id(request)),
         q=data["q"] or None,
         customer_class=data["customer_class"] or None,
         home_store_id=data["home_store"],

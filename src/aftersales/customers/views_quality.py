@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from aftersales.core.access import can
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
 from aftersales.core.routing import active_store_id, page
@@ -79,7 +78,8 @@ def merge(request: HttpRequest, survivor_id: int, merged_id: int) -> HttpRespons
     context = {
         "survivor": survivor,
         "merged": merged,
-        "rows": _merge_rows(survivor, merged, can(request.user, "customers.view_personal")),
+        # Masked for everyone, as on the record pages: full values are shown there, one audited reveal each.
+        "rows": _merge_rows(survivor, merged, False),
         "error": error,
         "survivor_vehicles": [link.vehicle for link in survivor.vehicle_links.all() if link.valid_to is None],
         "merged_vehicles": [link.vehicle for link in merged.vehicle_links.all() if link.valid_to is None],

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from aftersales.core.audit import audit_append
 from aftersales.core.models import User
 from aftersales.core.xlsx import XlsxWriter
-from aftersales.customers import selectors
+from aftersales.customers import identifiers, selectors
 from aftersales.customers.excel.columns import (
     CHANNEL_CHOICES,
     CLASS_CHOICES,
@@ -59,6 +59,18 @@ def _export_row(customer: Customer, *, personal: bool) -> list[Any]:
     ]  # fmt: skip
 
 
+def _masked_query(q: str | None) -> str | None:
+    """The search text as the append-only trail keeps it: it may be a mobile, a resident ID or a name."""
+    if not q:
+        return q
+    text = identifiers.normalise(q).replace(" ", "")
+    if len(text) == 18 and text[:17].isdigit():
+        return identifiers.mask_resident_id(text)
+    if len(text) == 11 and text.isdigit():
+        return identifiers.mask_mobile(text)
+    return text[0] + "*" * max(len(text) - 2, 1) + (text[-1] if len(text) > 2 else "")
+
+
 def customers_export(
     *,
     actor: User,
@@ -97,7 +109,7 @@ def customers_export(
     writer.close()
     filters = {
         name: value
-        for name, value in (("q", q), ("customer_class", customer_class), ("home_store", home_store_id))
+        for name, value in (("q", _masked_query(q)), ("customer_class", customer_class), ("home_store", home_store_id))
         if value not in (None, "")
     }
     audit_append(

@@ -58,7 +58,8 @@ class _Table:
     def write(self, rows: Iterable[tuple[Any, ...]]) -> None:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(self.copy_sql) as copy:
+                # The raw psycopg cursor: its errors become Django's (IntegrityError for a clash) here.
+                with connection.wrap_database_errors, cursor.cursor.copy(self.copy_sql) as copy:
                     write_row = copy.write_row
                     for row in rows:
                         write_row(row)

@@ -838,7 +838,7 @@ def test_export_is_masked_without_view_personal_and_audited(
     entries = AuditEntry.objects.filter(action="export", object_type="customers.customer").order_by("pk")
     assert [(e.actor_username, e.changes) for e in entries] == [
         ("technician_sh", {"filters": {"customer_class": "vip"}, "rows": 1, "masked": True}),
-        ("advisor_sh", {"filters": {"q": "王建国"}, "rows": 1, "masked": False}),
+        ("advisor_sh", {"filters": {"q": "王*国"}, "rows": 1, "masked": False}),
     ]
 
 
