@@ -116,10 +116,12 @@ class CustomerDetailOut(CustomerOut):
 
 
 def _personal(request: HttpRequest) -> bool:
-    """The view-personal right: in the active store for a signed-in browser session, as on the pages;
-    in any of the user's stores for an API token (which has no active store)."""
-    store_id = active_store_id(request) if hasattr(request, "session") else None
-    return can(request.user, "customers.view_personal", store_id=store_id)
+    """Whether personal values go out in full: to an integration's API token with the view-personal
+    right (in any of its user's stores). A browser session gets them masked, as on the pages, and
+    reveals one value with ``POST /customers/{id}/reveal``, which is audited."""
+    if getattr(request, "api_token_id", None) is None:
+        return False
+    return can(request.user, "customers.view_personal")
 
 
 def customer_out(customer: Customer, *, personal: bool) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from aftersales.conftest import World
 from aftersales.core.audit import audit_personal_fill
 from aftersales.core.models import AuditEntry, User
+from aftersales.core.services import token_create
 from aftersales.customers import privacy, services
 from aftersales.customers.models import Customer, SearchKey, Vehicle, VehicleLink
 
@@ -40,10 +41,20 @@ def test_create_customer_normalises_and_numbers(world: World, advisor: Client) -
     body = response.json()
     assert body["number"].startswith("CUS-SH01-") and body["number"].endswith("-000001")
     assert body["name"] == "张三"
-    assert body["mobiles"] == ["13812345678", "13900001111"]
-    assert body["resident_id"] == RESIDENT_ID
+    # A browser session gets personal values masked (revealed one by one, audited); a token in full.
+    assert (body["mobiles"], body["resident_id"], body["masked"]) == (
+        ["138****5678", "139****1111"],
+        "1101**********002X",
+        True,
+    )
     assert body["email"] == "Zhang.San@example.com"
-    assert body["masked"] is False
+    _token, raw = token_create(user=world.user("advisor"), name="dms")
+    full = Client().get(f"/api/v1/customers/{body['id']}", headers={"authorization": f"Bearer {raw}"}).json()
+    assert (full["mobiles"], full["resident_id"], full["masked"]) == (
+        ["13812345678", "13900001111"],
+        RESIDENT_ID,
+        False,
+    )
     customer = Customer.objects.get()
     assert RESIDENT_ID not in customer.resident_id_cipher
     assert privacy.decrypt(customer.resident_id_cipher) == RESIDENT_ID
