@@ -449,8 +449,25 @@ class MileageForm(ArchiveForm):
         return str(self.cleaned_data.get("source") or MileageReading.Source.RECEPTION)
 
 
+class CustomerNumberField(forms.CharField):
+    """A customer typed by number; cleans to the active customer, found under a merged (alias) number too."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=30, **kwargs)
+        self.widget.attrs["placeholder"] = "CUS-SH01-2026-000001"
+
+    def clean(self, value: Any) -> Customer:
+        number = str(super().clean(value)).strip().upper()
+        found = Customer.objects.filter(number=number, merged_into=None).first()
+        if found is None:
+            found = Customer.objects.filter(aliases__number=number, merged_into=None).first()
+        if found is None:
+            raise forms.ValidationError(_("No customer has this number."), code="unknown")
+        return found
+
+
 class TransferForm(ArchiveForm):
-    customer_number = forms.CharField(label=gettext_lazy("New owner's customer number"), max_length=30)
+    customer_number = CustomerNumberField(label=gettext_lazy("New owner's customer number"))
     on = forms.DateField(label=gettext_lazy("Transfer date"), widget=_date_input())
 
     service_aliases = {"customer_id": "customer_number"}
@@ -458,16 +475,12 @@ class TransferForm(ArchiveForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"on": timezone.localdate()})
         super().__init__(*args, **kwargs)
-        self.fields["customer_number"].widget.attrs["placeholder"] = "CUS-SH01-2026-000001"
-
-    def clean_customer_number(self) -> str:
-        return str(self.cleaned_data["customer_number"]).strip().upper()
 
 
 class DriverForm(ArchiveForm):
     """Add a driver: the customer is found by number, as for a transfer."""
 
-    customer_number = forms.CharField(label=gettext_lazy("Driver's customer number"), max_length=30)
+    customer_number = CustomerNumberField(label=gettext_lazy("Driver's customer number"))
     valid_from = forms.DateField(label=gettext_lazy("Drives from"), widget=_date_input())
 
     service_aliases = {"customer_id": "customer_number"}
@@ -476,10 +489,6 @@ class DriverForm(ArchiveForm):
         kwargs.setdefault("initial", {"valid_from": timezone.localdate()})
         kwargs.setdefault("auto_id", "id_driver_%s")
         super().__init__(*args, **kwargs)
-        self.fields["customer_number"].widget.attrs["placeholder"] = "CUS-SH01-2026-000001"
-
-    def clean_customer_number(self) -> str:
-        return str(self.cleaned_data["customer_number"]).strip().upper()
 
 
 class DriverEndForm(ArchiveForm):

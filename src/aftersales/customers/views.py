@@ -84,14 +84,6 @@ class Row:
     vehicle: Vehicle | None = None
 
 
-def _customer_by_number(number: str) -> Customer | None:
-    """The active customer with this number, or the survivor of a customer merged under it."""
-    found = Customer.objects.filter(number=number, merged_into=None).first()
-    if found is None:
-        found = Customer.objects.filter(aliases__number=number, merged_into=None).first()
-    return found
-
-
 def _owners(request: HttpRequest, also: int | None = None) -> QuerySet[User]:
     """Staff who can own an archive: active members of the stores the user sees (and the current owner)."""
     stores = visible_store_ids(request.user)
@@ -692,10 +684,8 @@ def mileage_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     form = TransferForm(request.POST)
     if form.is_valid():
-        new_owner = _customer_by_number(form.cleaned_data["customer_number"])
-        if new_owner is None:
-            form.add_error("customer_number", _("No customer has this number."))
-        elif _form_run(
+        new_owner = form.cleaned_data["customer_number"]
+        if _form_run(
             form,
             lambda: services.vehicle_transfer(
                 actor=_user(request), vehicle_id=vehicle_id, new_owner=new_owner, on=form.cleaned_data["on"]
@@ -711,10 +701,8 @@ def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 def vehicle_driver_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     form = DriverForm(request.POST)
     if form.is_valid():
-        driver = _customer_by_number(form.cleaned_data["customer_number"])
-        if driver is None:
-            form.add_error("customer_number", _("No customer has this number."))
-        elif _form_run(
+        driver = form.cleaned_data["customer_number"]
+        if _form_run(
             form,
             lambda: services.vehicle_driver_add(
                 actor=_user(request),
