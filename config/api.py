@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 from ninja.security import HttpBearer, SessionAuth
 
 import aftersales
@@ -37,7 +37,30 @@ class BearerTokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class AfterSalesAPI(NinjaAPI):
+    """The API root. Its validation errors name a query field as it was sent, an item of a list
+    included (``kind.0``): ninja maps a flattened query field back only when the error is on the
+    field itself, so a list item's error would otherwise carry the parameter's name (``query.kind.0``)."""
+
+    def validation_error_from_error_contexts(self, error_contexts: list[ValidationErrorContext]) -> ValidationError:
+        errors: list[dict[str, Any]] = []
+        for context in error_contexts:
+            model = context.model
+            reverse: dict[tuple[Any, ...], tuple[Any, ...]] = model.__ninja_flatten_map_reverse__
+            for error in context.pydantic_validation_error.errors(include_url=False):
+                loc = tuple(error["loc"])
+                prefix = next((loc[:cut] for cut in range(len(loc), 0, -1) if loc[:cut] in reverse), None)
+                if prefix is not None:
+                    loc = reverse[prefix] + loc[len(prefix) :]
+                item: dict[str, Any] = {**error, "loc": (model.__ninja_param_source__, *loc)}
+                item.pop("input", None)
+                if isinstance(item.get("ctx", {}).get("error"), Exception):
+                    item["ctx"] = {**item["ctx"], "error": str(item["ctx"]["error"])}
+                errors.append(item)
+        return ValidationError(errors)
+
+
+api = AfterSalesAPI(
     title="AfterSales API",
     version=aftersales.__version__,
     description="After-sales service management for dealer groups. Errors share one body: "

@@ -110,7 +110,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
     return Status(201, {"token": raw, "id": token.pk, "name": token.name, "expires_at": token.expires_at})
 
 
-@router.delete("/tokens/{int:token_id}", response={204: None, **ERRORS}, tags=["auth"])
+@router.delete("/tokens/{id:token_id}", response={204: None, **ERRORS}, tags=["auth"])
 @operation("tokens.manage")
 def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
     services.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
@@ -226,7 +226,7 @@ def store_list(request: HttpRequest, query: Query[StoreListQuery]) -> dict[str, 
     return page
 
 
-@router.get("/stores/{int:store_id}", response={200: StoreDetailOut, **ERRORS}, tags=["stores"])
+@router.get("/stores/{id:store_id}", response={200: StoreDetailOut, **ERRORS}, tags=["stores"])
 @operation("stores.view", store_kwarg="store_id")
 def store_detail(request: HttpRequest, store_id: int) -> dict[str, Any]:
     from aftersales.core.models import Bay, Department

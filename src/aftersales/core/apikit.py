@@ -9,17 +9,32 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationInfo, field_validator
 
+from aftersales.core import inputs
 from aftersales.core.errors import NON_FIELD, ApplicationError
 
 T = TypeVar("T")
 
 
 class InputSchema(Schema):
-    """Base of every request body and query schema: unknown fields are refused."""
+    """Base of every request body and query schema: unknown fields are refused, and every value
+    passes the product's input rules (``core.inputs``): no control or direction-override characters,
+    line breaks only in fields marked ``json_schema_extra=inputs.MULTILINE``, whole numbers that the
+    database can store."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        extra = field.json_schema_extra if field is not None else None
+        multiline = isinstance(extra, dict) and bool(extra.get("x-multiline"))
+        problem = inputs.value_problem(value, multiline=multiline)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class ErrorOut(Schema):
@@ -106,9 +121,9 @@ class ListQuery(InputSchema):
     the fields it may be ordered by in ``ordering_fields``."""
 
     limit: int = Field(default=50, ge=1, le=500, description="Page size (at most 500).")
-    offset: int = Field(default=0, ge=0, description="Rows to skip.")
+    offset: int = Field(default=0, ge=0, le=inputs.BIGINT_MAX, description="Rows to skip.")
     ordering: str | None = Field(
-        default=None, description="Field to order by; prefix with - for descending, e.g. -created_at."
+        default=None, max_length=40, description="Field to order by; prefix with - for descending, e.g. -created_at."
     )
 
 

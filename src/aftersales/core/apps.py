@@ -7,3 +7,8 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = _("Platform")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from aftersales.core.inputs import register_url_converters
+
+        register_url_converters()

@@ -1,19 +1,102 @@
+"""The base of every page form, and the forms of the platform's pages."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core import inputs
 from aftersales.core.models import AuditEntry
 
 
-class LoginForm(forms.Form):
+def _raw_problem(field: forms.Field, data: Any) -> str | None:
+    """Why what the browser sent for one field breaks the input rules (``core.inputs``), before the field parses it."""
+    multiline = isinstance(field.widget, forms.Textarea)
+    values = data if isinstance(data, list | tuple) else [data]
+    # Uploaded files are not text: Django's multipart parser already drops non-printable characters
+    # from their names (MultiPartParser.sanitize_file_name).
+    for value in values:
+        if isinstance(value, str) and (problem := inputs.text_problem(value, multiline=multiline)):
+            return problem
+    return None
+
+
+class InputForm(forms.Form):
+    """Base of every page form: what a person sent passes the product's input rules (``core.inputs``)
+    before any field parses it, so a control character, a direction override or a line break in a
+    one-line field gets an error on its field and reaches neither a query nor the database; and a
+    whole-number field without bounds of its own is bounded to what the database stores."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.IntegerField) and not isinstance(field, forms.DecimalField | forms.FloatField):
+                if field.max_value is None:
+                    field.max_value = inputs.BIGINT_MAX
+                    field.validators.append(MaxValueValidator(inputs.BIGINT_MAX))
+                if field.min_value is None:
+                    field.min_value = inputs.BIGINT_MIN
+                    field.validators.append(MinValueValidator(inputs.BIGINT_MIN))
+
+    def error_summary(self) -> str:
+        """The errors as one line, for a form that has no page of its own to show them on."""
+        parts = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else None
+            text = " ".join(str(error) for error in errors)
+            parts.append(gettext("%(label)s: %(errors)s") % {"label": label, "errors": text} if label else text)
+        return gettext("; ").join(parts)
+
+    def _clean_fields(self) -> None:
+        # Django's own loop (forms.Form._clean_fields), with the raw value checked first: a refused
+        # value never reaches the field's parsing, which may look it up in the database.
+        for name, bound_field in self._bound_items():  # type: ignore[attr-defined]
+            field = bound_field.field
+            problem = None if field.disabled else _raw_problem(field, bound_field.data)
+            if problem is not None:
+                self.add_error(name, ValidationError(problem, code="refused_character"))
+                continue
+            try:
+                self.cleaned_data[name] = field._clean_bound_field(bound_field)
+                if hasattr(self, f"clean_{name}"):
+                    self.cleaned_data[name] = getattr(self, f"clean_{name}")()
+            except ValidationError as error:
+                self.add_error(name, error)
+
+
+class NextField(forms.CharField):
+    """Where to go after the action: a path of this site, anything else is ignored (open redirects)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=2000, required=False, widget=forms.HiddenInput, **kwargs)
+
+    def clean(self, value: Any) -> str:
+        path = str(super().clean(value))
+        return path if path.startswith("/") and url_has_allowed_host_and_scheme(path, allowed_hosts=None) else ""
+
+
+class LoginForm(InputForm):
     username = forms.CharField(label=_("User name"), max_length=150)
     password = forms.CharField(label=_("Password"), max_length=256, strip=False, widget=forms.PasswordInput)
+    next = NextField()
 
 
-class AuditFilterForm(forms.Form):
+class StoreSwitchForm(InputForm):
+    store = forms.IntegerField(min_value=1)
+    next = NextField()
+
+
+class StoreFilterForm(InputForm):
+    q = forms.CharField(label=_("Search"), max_length=50, required=False)
+
+
+class AuditFilterForm(InputForm):
     actor = forms.CharField(label=_("User name"), max_length=150, required=False)
     object_type = forms.CharField(label=_("Object type"), max_length=60, required=False)
     object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
@@ -36,6 +119,6 @@ class AuditFilterForm(forms.Form):
         return data
 
 
-class TokenForm(forms.Form):
+class TokenForm(InputForm):
     name = forms.CharField(label=_("Name"), max_length=60)
     expires_in_days = forms.IntegerField(label=_("Expires after (days)"), min_value=1, max_value=3650, required=False)

@@ -10,10 +10,10 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("store/switch/", views.store_switch, name="store_switch"),
     path("stores/", views.store_list, name="stores"),
-    path("stores/<int:store_id>/", views.store_detail, name="store_detail"),
+    path("stores/<id:store_id>/", views.store_detail, name="store_detail"),
     path("staff/", views.staff_list, name="staff"),
     path("audit/", views.audit_list, name="audit"),
     path("audit/export/", views.audit_export, name="audit_export"),
     path("tokens/", views.token_list, name="tokens"),
-    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("tokens/<id:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -11,7 +11,6 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,7 +18,7 @@ from aftersales.core import selectors, services
 from aftersales.core.access import visible_store_ids
 from aftersales.core.audit import audit_append, audit_personal_hidden
 from aftersales.core.errors import ApplicationError
-from aftersales.core.forms import AuditFilterForm, LoginForm, TokenForm
+from aftersales.core.forms import AuditFilterForm, LoginForm, NextField, StoreFilterForm, StoreSwitchForm, TokenForm
 from aftersales.core.models import AuditEntry, Bay, Department, Role, StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, page
 
@@ -39,33 +38,35 @@ def _landing_for(user: User, store_id: int | None) -> str:
 @require_http_methods(["GET", "POST"])
 @page(public=True)
 def login_view(request: HttpRequest) -> HttpResponse:
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = ""
+    shown_next = NextField().clean(request.GET.get("next", "")) if request.method == "GET" else ""
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(next_url or "core:today")
-    form = LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.auth_attempt(
-                request=request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
-            )
-        except ApplicationError as error:
-            form.add_error(None, error.detail)
+        return redirect(shown_next or "core:today")
+    form = LoginForm(request.POST or None, initial={"next": shown_next})
+    status = 200
+    if request.method == "POST":
+        if not form.is_valid():
+            status = 400
         else:
-            login(request, user)
-            stores = Store.all_objects.filter(is_active=True).order_by("code")
-            visible = visible_store_ids(user)
-            first = stores.filter(pk__in=visible).first() if visible is not None else stores.first()
-            request.session["store_id"] = first.pk if first else None
-            audit_append(
-                action="login",
-                actor=user,
-                store_id=first.pk if first else None,
-                client_ip=services.client_ip_of(request),
-            )
-            return redirect(next_url or "core:today")
-    return render(request, "core/login.html", {"form": form, "next": next_url})
+            try:
+                user = services.auth_attempt(
+                    request=request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.detail)
+            else:
+                login(request, user)
+                stores = Store.all_objects.filter(is_active=True).order_by("code")
+                visible = visible_store_ids(user)
+                first = stores.filter(pk__in=visible).first() if visible is not None else stores.first()
+                request.session["store_id"] = first.pk if first else None
+                audit_append(
+                    action="login",
+                    actor=user,
+                    store_id=first.pk if first else None,
+                    client_ip=services.client_ip_of(request),
+                )
+                return redirect(form.cleaned_data["next"] or "core:today")
+    return render(request, "core/login.html", {"form": form}, status=status)
 
 
 @require_POST
@@ -79,17 +80,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @page()
 def store_switch(request: HttpRequest) -> HttpResponse:
-    try:
-        store_id = int(request.POST.get("store", ""))
-    except ValueError:
-        raise Http404(_("Not found.")) from None
+    form = StoreSwitchForm(request.POST)
+    if not form.is_valid():
+        return render(request, "errors/error.html", {"status": 400, "message": form.error_summary()}, status=400)
+    store_id = form.cleaned_data["store"]
     if not Store.objects.filter(pk=store_id, is_active=True).exists():
         raise Http404(_("Not found."))
     request.session["store_id"] = store_id
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = ""
-    return redirect(next_url or "core:today")
+    return redirect(form.cleaned_data["next"] or "core:today")
 
 
 @require_http_methods(["GET"])
@@ -111,12 +109,16 @@ def today(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("stores.view")
 def store_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()[:50]
-    stores = list(selectors.store_list(q=q or None).order_by("code")[:500])
-    brands = selectors.store_brand_codes(stores)
-    rows = [(store, brands[store.pk]) for store in stores]
+    form = StoreFilterForm(request.GET)
+    if not form.is_valid():
+        status, q, rows = 400, "", []
+    else:
+        status, q = 200, form.cleaned_data["q"]
+        stores = list(selectors.store_list(q=q or None).order_by("code")[:500])
+        brands = selectors.store_brand_codes(stores)
+        rows = [(store, brands[store.pk]) for store in stores]
     template = "core/stores.html#store-rows" if request.htmx else "core/stores.html"  # type: ignore[attr-defined]
-    return render(request, template, {"rows": rows, "q": q})
+    return render(request, template, {"rows": rows, "q": q, "form": form}, status=status)
 
 
 @require_http_methods(["GET"])
@@ -174,7 +176,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     template = "core/audit.html#audit-results" if request.htmx else "core/audit.html"  # type: ignore[attr-defined]
-    return render(request, template, {"form": form, "page_obj": page_obj, "rows": rows, "query": query.urlencode()})
+    context = {"form": form, "page_obj": page_obj, "rows": rows, "query": query.urlencode()}
+    return render(request, template, context, status=200 if entries is not None else 400)
 
 
 RECORD_ACTIONS = frozenset({AuditEntry.Action.CREATE, AuditEntry.Action.UPDATE, AuditEntry.Action.DELETE})
@@ -219,7 +222,7 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         actor=_user(request),
         store_id=active_store_id(request),
         object_type="core.auditentry",
-        changes={"filters": dict(request.GET.items()), "rows": entries.count()},
+        changes={"filters": {k: v for k, v in request.GET.items() if k in form.fields}, "rows": entries.count()},
     )
     writer = csv.writer(_Echo())
     header = [

@@ -1,7 +1,7 @@
 """Archive API: customers, vehicles, search, history, timeline."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import F
 from django.http import HttpRequest
@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from aftersales.core import inputs
 from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, paginate
@@ -32,7 +33,9 @@ FuelType = Literal["petrol", "diesel", "hybrid", "phev", "bev"]
 class CustomerFields(InputSchema):
     kind: CustomerKind | None = None
     name: str | None = Field(default=None, max_length=100)
-    mobiles: list[str] | None = Field(default=None, max_length=5, description="The first is the primary number.")
+    mobiles: list[Annotated[str, Field(max_length=30)]] | None = Field(
+        default=None, max_length=5, description="The first is the primary number."
+    )
     landline: str | None = Field(default=None, max_length=30)
     email: str | None = Field(default=None, max_length=254)
     province: str | None = Field(default=None, max_length=20)
@@ -43,8 +46,8 @@ class CustomerFields(InputSchema):
     resident_id: str | None = Field(default=None, max_length=30)
     emergency_contact: str | None = Field(default=None, max_length=60)
     emergency_phone: str | None = Field(default=None, max_length=20)
-    preferences: str | None = Field(default=None, max_length=2000)
-    tags: list[str] | None = Field(default=None, max_length=20)
+    preferences: str | None = Field(default=None, max_length=2000, json_schema_extra=inputs.MULTILINE)
+    tags: list[Annotated[str, Field(max_length=30)]] | None = Field(default=None, max_length=20)
     source: Source | None = None
     owner_id: int | None = None
     customer_class: CustomerClass | None = None
@@ -56,7 +59,7 @@ class CustomerFields(InputSchema):
 
 class CustomerCreateIn(CustomerFields):
     name: str = Field(max_length=100)
-    mobiles: list[str] = Field(default_factory=list, max_length=5)
+    mobiles: list[Annotated[str, Field(max_length=30)]] = Field(default_factory=list, max_length=5)
 
 
 class CustomerUpdateIn(CustomerFields):
@@ -179,7 +182,7 @@ class SearchQuery(InputSchema):
         default=None, description="Rank only this family's matches (plate, mobile, …); see `families`."
     )
     limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=inputs.BIGINT_MAX)
 
 
 class SearchHitOut(Schema):
@@ -242,7 +245,7 @@ def customer_create(request: HttpRequest, payload: CustomerCreateIn) -> Status[d
     return Status(201, {**customer_out(customer, personal=_personal(request)), "vehicles": []})
 
 
-@router.get("/customers/{int:customer_id}", response={200: CustomerDetailOut, **ERRORS})
+@router.get("/customers/{id:customer_id}", response={200: CustomerDetailOut, **ERRORS})
 @operation("customers.view")
 def customer_detail(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     customer = selectors.customer_get(customer_id)
@@ -252,7 +255,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     }
 
 
-@router.patch("/customers/{int:customer_id}", response={200: CustomerDetailOut, **WRITE_ERRORS})
+@router.patch("/customers/{id:customer_id}", response={200: CustomerDetailOut, **WRITE_ERRORS})
 @operation("customers.edit")
 def customer_update(request: HttpRequest, customer_id: int, payload: CustomerUpdateIn) -> dict[str, Any]:
     data = payload.model_dump(exclude_unset=True)
@@ -270,7 +273,7 @@ class RevealOut(Schema):
     value: str
 
 
-@router.post("/customers/{int:customer_id}/reveal", response={200: RevealOut, **ERRORS})
+@router.post("/customers/{id:customer_id}/reveal", response={200: RevealOut, **ERRORS})
 @operation("customers.view_personal")
 def customer_reveal(request: HttpRequest, customer_id: int, payload: RevealIn) -> dict[str, str]:
     customer = selectors.customer_get(customer_id)
@@ -285,7 +288,7 @@ def customer_reveal(request: HttpRequest, customer_id: int, payload: RevealIn) -
     return {"field": payload.field, "value": selectors.personal_value(customer, payload.field)}
 
 
-@router.post("/customers/{int:customer_id}/review", response={200: CustomerOut, **ERRORS})
+@router.post("/customers/{id:customer_id}/review", response={200: CustomerOut, **ERRORS})
 @operation("customers.review")
 def customer_review(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     services.customer_mark_reviewed(actor=request.user, customer_id=customer_id)  # type: ignore[arg-type]
@@ -293,7 +296,7 @@ def customer_review(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 
 
 class TimelineQuery(InputSchema):
-    kind: list[Literal["archive", "mileage"]] | None = None
+    kind: list[Literal["archive", "mileage"]] | None = Field(default=None, max_length=2)
 
 
 class TimelineOut(Schema):
@@ -304,7 +307,7 @@ class TimelineOut(Schema):
     actor: str
 
 
-@router.get("/customers/{int:customer_id}/timeline", response={200: list[TimelineOut], **ERRORS})
+@router.get("/customers/{id:customer_id}/timeline", response={200: list[TimelineOut], **ERRORS})
 @operation("customers.view")
 def customer_timeline(request: HttpRequest, customer_id: int, query: Query[TimelineQuery]) -> list[Any]:
     customer = selectors.customer_get(customer_id)
@@ -438,13 +441,13 @@ def vehicle_create(request: HttpRequest, payload: VehicleCreateIn) -> Status[dic
     return Status(201, vehicle_out(selectors.vehicle_get(vehicle.pk)))
 
 
-@router.get("/vehicles/{int:vehicle_id}", response={200: VehicleOut, **ERRORS})
+@router.get("/vehicles/{id:vehicle_id}", response={200: VehicleOut, **ERRORS})
 @operation("customers.view")
 def vehicle_detail(request: HttpRequest, vehicle_id: int) -> dict[str, Any]:
     return vehicle_out(selectors.vehicle_get(vehicle_id))
 
 
-@router.patch("/vehicles/{int:vehicle_id}", response={200: VehicleOut, **WRITE_ERRORS})
+@router.patch("/vehicles/{id:vehicle_id}", response={200: VehicleOut, **WRITE_ERRORS})
 @operation("customers.edit")
 def vehicle_update(request: HttpRequest, vehicle_id: int, payload: VehicleUpdateIn) -> dict[str, Any]:
     data = payload.model_dump(exclude_unset=True)
@@ -458,7 +461,7 @@ class HistoryOut(Schema):
     mileage: list[MileageOut]
 
 
-@router.get("/vehicles/{int:vehicle_id}/history", response={200: HistoryOut, **ERRORS})
+@router.get("/vehicles/{id:vehicle_id}/history", response={200: HistoryOut, **ERRORS})
 @operation("customers.view")
 def vehicle_history(request: HttpRequest, vehicle_id: int) -> dict[str, Any]:
     vehicle = selectors.vehicle_get(vehicle_id)
@@ -472,7 +475,7 @@ class MileageIn(InputSchema):
     reason: str = Field(default="", max_length=200)
 
 
-@router.post("/vehicles/{int:vehicle_id}/mileage", response={201: MileageOut, **ERRORS})
+@router.post("/vehicles/{id:vehicle_id}/mileage", response={201: MileageOut, **ERRORS})
 @operation("customers.edit")
 def vehicle_mileage(request: HttpRequest, vehicle_id: int, payload: MileageIn) -> Status[Any]:
     selectors.vehicle_get(vehicle_id)
@@ -485,7 +488,7 @@ class TransferIn(InputSchema):
     on: date
 
 
-@router.post("/vehicles/{int:vehicle_id}/transfer", response={200: VehicleOut, **ERRORS})
+@router.post("/vehicles/{id:vehicle_id}/transfer", response={200: VehicleOut, **ERRORS})
 @operation("customers.edit")
 def vehicle_transfer(request: HttpRequest, vehicle_id: int, payload: TransferIn) -> dict[str, Any]:
     selectors.vehicle_get(vehicle_id)
@@ -522,7 +525,7 @@ def _link_out(link: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/vehicles/{int:vehicle_id}/drivers", response={201: VehicleLinkOut, **WRITE_ERRORS})
+@router.post("/vehicles/{id:vehicle_id}/drivers", response={201: VehicleLinkOut, **WRITE_ERRORS})
 @operation("customers.edit")
 def vehicle_driver_add(request: HttpRequest, vehicle_id: int, payload: DriverIn) -> Status[dict[str, Any]]:
     link = services.vehicle_driver_add(
@@ -534,7 +537,7 @@ def vehicle_driver_add(request: HttpRequest, vehicle_id: int, payload: DriverIn)
     return Status(201, _link_out(link))
 
 
-@router.post("/vehicles/{int:vehicle_id}/drivers/{int:link_id}/end", response={200: VehicleLinkOut, **WRITE_ERRORS})
+@router.post("/vehicles/{id:vehicle_id}/drivers/{id:link_id}/end", response={200: VehicleLinkOut, **WRITE_ERRORS})
 @operation("customers.edit")
 def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int, payload: DriverEndIn) -> dict[str, Any]:
     link = services.vehicle_driver_end(
@@ -546,7 +549,7 @@ def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int, payl
     return _link_out(link)
 
 
-@router.get("/vehicles/{int:vehicle_id}/timeline", response={200: list[TimelineOut], **ERRORS})
+@router.get("/vehicles/{id:vehicle_id}/timeline", response={200: list[TimelineOut], **ERRORS})
 @operation("customers.view")
 def vehicle_timeline(request: HttpRequest, vehicle_id: int, query: Query[TimelineQuery]) -> list[Any]:
     vehicle = selectors.vehicle_get(vehicle_id)
@@ -670,7 +673,7 @@ class RuleQuery(InputSchema):
 
 class RuleIn(InputSchema):
     store: int
-    required_fields: list[str] = Field(max_length=20)
+    required_fields: list[Annotated[str, Field(max_length=30)]] = Field(max_length=20)
     review_days: int
 
 

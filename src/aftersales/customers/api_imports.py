@@ -121,30 +121,32 @@ def import_template(request: HttpRequest) -> HttpResponse:
     return response
 
 
+class ImportUploadIn(InputSchema):
+    mode: Literal["valid_rows", "all_or_nothing"] = "valid_rows"
+    dry_run: bool = False
+
+
 @router.post("/customers/import", response={202: ImportJobOut, **ERRORS})
 @operation("customers.import")
 def import_upload(
-    request: HttpRequest,
-    file: File[UploadedFile],
-    mode: Form[Literal["valid_rows", "all_or_nothing"]] = "valid_rows",
-    dry_run: Form[bool] = False,
+    request: HttpRequest, file: File[UploadedFile], payload: Form[ImportUploadIn]
 ) -> Status[dict[str, Any]]:
     """Upload a filled template (.xlsx, at most 20 MB) into your active store; the import runs in the
     background: poll the job for its progress."""
     job = excel.import_job_create(
-        actor=_user(request), store=_upload_store(request), upload=file, mode=mode, dry_run=dry_run
+        actor=_user(request), store=_upload_store(request), upload=file, mode=payload.mode, dry_run=payload.dry_run
     )
     return Status(202, job_out(job))
 
 
-@router.get("/customers/import/{job_id}", response={200: ImportJobOut, **ERRORS})
+@router.get("/customers/import/{id:job_id}", response={200: ImportJobOut, **ERRORS})
 @operation("customers.import")
 def import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
     return job_out(_job(request, job_id))
 
 
 @router.get(
-    "/customers/import/{job_id}/errors",
+    "/customers/import/{id:job_id}/errors",
     response={200: None, **ERRORS},
     openapi_extra=_xlsx("The rows with errors as uploaded, each with its errors by column; fix and upload again."),
 )

@@ -10,6 +10,7 @@ from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from aftersales.core import inputs
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.errors import ApplicationError
@@ -64,7 +65,7 @@ def _document_out(document: CustomerDocument) -> dict[str, Any]:
     }
 
 
-@router.get("/customers/{customer_id}/documents", response={200: list[CustomerDocumentOut], **ERRORS})
+@router.get("/customers/{id:customer_id}/documents", response={200: list[CustomerDocumentOut], **ERRORS})
 @operation("customers.view_personal")
 def customer_document_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
     customer = _customer(customer_id)
@@ -74,17 +75,19 @@ def customer_document_list(request: HttpRequest, customer_id: int) -> list[dict[
     ]
 
 
-@router.post("/customers/{customer_id}/documents", response={201: CustomerDocumentOut, **ERRORS})
+class DocumentUploadIn(InputSchema):
+    kind: DocumentKind
+    vehicle_id: int | None = None
+
+
+@router.post("/customers/{id:customer_id}/documents", response={201: CustomerDocumentOut, **ERRORS})
 @operation("customers.edit")
 def customer_document_upload(
-    request: HttpRequest,
-    customer_id: int,
-    kind: Form[DocumentKind],
-    file: File[UploadedFile],
-    vehicle_id: Form[int | None] = None,
+    request: HttpRequest, customer_id: int, payload: Form[DocumentUploadIn], file: File[UploadedFile]
 ) -> Status[dict[str, Any]]:
     """Upload a JPEG, PNG or PDF copy (at most 10 MB); the customer's data-processing consent must be recorded."""
     customer = _customer(customer_id)
+    kind, vehicle_id = payload.kind, payload.vehicle_id
     vehicle = None
     if vehicle_id is not None:
         vehicle = Vehicle.objects.filter(pk=vehicle_id).first()
@@ -97,7 +100,7 @@ def customer_document_upload(
 
 
 @router.get(
-    "/customers/{customer_id}/documents/{document_id}",
+    "/customers/{id:customer_id}/documents/{id:document_id}",
     response={200: None, **ERRORS},
     openapi_extra={
         "responses": {
@@ -114,7 +117,7 @@ def customer_document_download(request: HttpRequest, customer_id: int, document_
     return documents.document_response(document, actor=_user(request))
 
 
-@router.delete("/customers/{customer_id}/documents/{document_id}", response={204: None, **ERRORS})
+@router.delete("/customers/{id:customer_id}/documents/{id:document_id}", response={204: None, **ERRORS})
 @operation("customers.edit")
 def customer_document_delete(request: HttpRequest, customer_id: int, document_id: int) -> Status[None]:
     documents.document_delete(actor=_user(request), customer_id=customer_id, document_id=document_id)
@@ -126,7 +129,7 @@ class PiExportQuery(InputSchema):
 
 
 @router.get(
-    "/customers/{customer_id}/pi-export",
+    "/customers/{id:customer_id}/pi-export",
     response={200: None, **ERRORS},
     openapi_extra={
         "responses": {
@@ -153,7 +156,7 @@ def customer_pi_export(request: HttpRequest, customer_id: int, query: Query[PiEx
 
 
 class CustomerAnonymiseIn(InputSchema):
-    reason: str = Field(min_length=1, max_length=pi_requests.REASON_MAX_LENGTH)
+    reason: str = Field(min_length=1, max_length=pi_requests.REASON_MAX_LENGTH, json_schema_extra=inputs.MULTILINE)
 
 
 class CustomerAnonymisedOut(Schema):
@@ -163,7 +166,7 @@ class CustomerAnonymisedOut(Schema):
     anonymised_at: datetime
 
 
-@router.post("/customers/{customer_id}/anonymise", response={200: CustomerAnonymisedOut, **ERRORS})
+@router.post("/customers/{id:customer_id}/anonymise", response={200: CustomerAnonymisedOut, **ERRORS})
 @operation("customers.privacy")
 def customer_anonymise(request: HttpRequest, customer_id: int, payload: CustomerAnonymiseIn) -> Customer:
     """Remove the person's personal data; refused (422) when already done or while a legal hold applies."""
@@ -182,7 +185,7 @@ class CustomerConsentOut(Schema):
     documents: int = Field(description="Document copies still kept (none without data-processing consent).")
 
 
-@router.post("/customers/{customer_id}/consent/withdraw", response={200: CustomerConsentOut, **ERRORS})
+@router.post("/customers/{id:customer_id}/consent/withdraw", response={200: CustomerConsentOut, **ERRORS})
 @operation("customers.privacy")
 def customer_consent_withdraw(
     request: HttpRequest, customer_id: int, payload: CustomerConsentWithdrawIn

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.forms import InputForm
 from aftersales.core.models import Store, User
 from aftersales.customers.models import Customer, MileageReading, Vehicle, VehicleModel
 
@@ -30,7 +31,19 @@ class LinesField(forms.Field):
     def __init__(self, *, max_lines: int, max_line_length: int, **kwargs: Any) -> None:
         self.max_lines = max_lines
         self.max_line_length = max_line_length
+        # The whole text: every line at its longest, each with the CRLF a browser sends.
+        self.max_length = max_lines * (max_line_length + 2)
         super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        return {**super().widget_attrs(widget), "maxlength": str(self.max_length)}
+
+    def clean(self, value: Any) -> Any:
+        if isinstance(value, str) and len(value) > self.max_length:
+            raise forms.ValidationError(
+                _("Enter at most %(n)s characters.") % {"n": self.max_length}, code="max_length"
+            )
+        return super().clean(value)
 
     def to_python(self, value: Any) -> list[str]:
         if value in self.empty_values:
@@ -53,8 +66,15 @@ class LinesField(forms.Field):
         return self.to_python(initial) != self.to_python(data)
 
 
+MAX_TAG_LENGTH = 30
+TAGS_TEXT_LENGTH = 500
+
+
 class TagsField(forms.CharField):
     """Tags typed as one line, separated by commas (ASCII or Chinese) or 、."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=TAGS_TEXT_LENGTH, **kwargs)
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         if isinstance(value, list):
@@ -65,16 +85,20 @@ class TagsField(forms.CharField):
     def validate(self, value: Any) -> None:
         if len(value) > MAX_TAGS:
             raise forms.ValidationError(_("Enter at most %(n)s tags.") % {"n": MAX_TAGS}, code="max_tags")
-        if any(len(tag) > 30 for tag in value):
-            raise forms.ValidationError(_("A tag may have at most 30 characters."), code="max_length")
+        if any(len(tag) > MAX_TAG_LENGTH for tag in value):
+            raise forms.ValidationError(
+                _("A tag may have at most %(n)s characters.") % {"n": MAX_TAG_LENGTH}, code="max_length"
+            )
 
     def run_validators(self, value: Any) -> None:
         # The length validators of CharField apply to the typed text, checked in clean() below.
         return
 
     def clean(self, value: Any) -> Any:
-        if value and len(str(value)) > 500:
-            raise forms.ValidationError(_("Enter at most %(n)s characters.") % {"n": 500}, code="max_length")
+        if value and len(str(value)) > TAGS_TEXT_LENGTH:
+            raise forms.ValidationError(
+                _("Enter at most %(n)s characters.") % {"n": TAGS_TEXT_LENGTH}, code="max_length"
+            )
         return super().clean(value)
 
     def prepare_value(self, value: Any) -> Any:
@@ -99,7 +123,7 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ArchiveForm(forms.Form):
+class ArchiveForm(InputForm):
     """Bootstrap classes on every widget; identifier inputs checked on change; service errors shown."""
 
     bound_field_class = StyledBoundField

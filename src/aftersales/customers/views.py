@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from aftersales.core import inputs
 from aftersales.core.access import can, visible_store_ids
 from aftersales.core.audit import ERASED, audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
@@ -550,7 +551,9 @@ def identifier_check(request: HttpRequest, field: str) -> HttpResponse:
         raise Http404(_("Not found."))
     value = request.POST.get(field, "")
     errors: list[str] = []
-    if field == "mobiles":
+    if problem := inputs.text_problem(value, multiline=field == "mobiles"):
+        errors = [problem]
+    elif field == "mobiles":
         errors = _check_lines(value)
     elif value.strip():
         try:
@@ -558,7 +561,7 @@ def identifier_check(request: HttpRequest, field: str) -> HttpResponse:
         except ValidationError as error:
             errors = list(error.messages)
     context = {"field": field, "errors": errors, "ok": bool(value.strip()) and not errors}
-    return render(request, "customers/partials.html#check", context)
+    return render(request, "customers/partials.html#check", context, status=400 if errors else 200)
 
 
 # --- vehicles -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from aftersales.core.access import authorize, can
 from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.forms import InputForm
 from aftersales.core.models import Store, User
 from aftersales.core.routing import active_store_id, page
 from aftersales.core.scope import current_scope
@@ -25,7 +26,7 @@ def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputForm):
     file = forms.FileField(
         label=gettext_lazy("Workbook"),
         help_text=gettext_lazy("The filled template (.xlsx), at most 20 MB."),
@@ -40,10 +41,12 @@ class ImportForm(forms.Form):
     dry_run = forms.BooleanField(label=gettext_lazy("Dry run: check the file, import nothing"), required=False)
 
 
-class ExportFilterForm(forms.Form):
-    q = forms.CharField(max_length=50, required=False)
-    customer_class = forms.ChoiceField(choices=[("", ""), *Customer.CustomerClass.choices], required=False)
-    home_store = forms.IntegerField(min_value=1, required=False)
+class ExportFilterForm(InputForm):
+    q = forms.CharField(label=gettext_lazy("Search"), max_length=50, required=False)
+    customer_class = forms.ChoiceField(
+        label=gettext_lazy("Customer class"), choices=[("", ""), *Customer.CustomerClass.choices], required=False
+    )
+    home_store = forms.IntegerField(label=gettext_lazy("Registering store"), min_value=1, required=False)
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
@@ -130,8 +133,7 @@ def customer_export(request: HttpRequest) -> HttpResponse | FileResponse:
     """The customer list as filtered on the list page (q, customer_class, home_store), as .xlsx."""
     form = ExportFilterForm(request.GET)
     if not form.is_valid():
-        message = "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
-        return render(request, "errors/error.html", {"status": 400, "message": message}, status=400)
+        return render(request, "errors/error.html", {"status": 400, "message": form.error_summary()}, status=400)
     data = form.cleaned_data
     file, _rows = excel.customers_export(
         actor=_user(request),

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from aftersales.core.access import authorize, can
 from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.forms import InputForm
 from aftersales.core.models import User
 from aftersales.core.routing import page
 from aftersales.customers import documents, pi_requests, selectors
@@ -34,7 +35,7 @@ def _add_errors(form: forms.Form, error: ApplicationError) -> None:
             form.add_error(target if name != NON_FIELD else None, message)
 
 
-class DocumentUploadForm(forms.Form):
+class DocumentUploadForm(InputForm):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=CustomerDocument.Kind.choices)
     vehicle_id = forms.TypedChoiceField(label=gettext_lazy("Vehicle"), coerce=int, required=False, empty_value=None)
     file = forms.FileField(
@@ -123,7 +124,7 @@ def document_delete(request: HttpRequest, customer_id: int, document_id: int) ->
     return redirect("customer_privacy:documents", customer_id=customer_id)
 
 
-class AnonymiseForm(forms.Form):
+class AnonymiseForm(InputForm):
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         max_length=pi_requests.REASON_MAX_LENGTH,
@@ -136,7 +137,7 @@ class AnonymiseForm(forms.Form):
     )
 
 
-class ConsentWithdrawForm(forms.Form):
+class ConsentWithdrawForm(InputForm):
     which = forms.ChoiceField(
         choices=[("marketing", gettext_lazy("Marketing")), ("data", gettext_lazy("Data processing"))]
     )
@@ -167,6 +168,8 @@ def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
     consent_form = ConsentWithdrawForm()
     if request.method == "POST":
         action = request.POST.get("action")
+        if action not in {"anonymise", "withdraw"}:
+            return HttpResponseBadRequest(_("Unknown action."))
         bound: forms.Form
         if action == "anonymise":
             bound = anonymise_form = AnonymiseForm(request.POST)

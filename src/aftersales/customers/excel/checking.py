@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core import inputs
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Brand
 from aftersales.customers import identifiers, privacy, services
@@ -211,6 +212,14 @@ class RowChecker:
             if position < count
             for value in (values[position],)
         }
+        # The input rules of every form and API field (core.inputs), checked once on the whole row first:
+        # a cell with a control or direction-override character is refused like a typed one, and the
+        # row's other checks wait until it is corrected.
+        if inputs.text_problem("".join(texts.values())) is not None:
+            for key, text in texts.items():
+                if problem := inputs.text_problem(text):
+                    row.fail(key, problem)
+            return
         customer = self._customer(row)
         vehicle = self._vehicle(row) if any(texts.get(key) for key in VEHICLE_KEYS) else None
         if not row.errors and customer is not None:

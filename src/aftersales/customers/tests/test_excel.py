@@ -470,6 +470,33 @@ def test_bad_rows_are_reported_by_row_and_column_and_the_valid_rows_imported(
     }
 
 
+def test_cells_with_control_or_direction_characters_are_refused_like_typed_input(
+    world: World, importer: User, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Excel escapes characters XML cannot hold (``_x0000_``); the reader restores them, the row is refused."""
+    rows = [
+        person(1, name="张_x0000_三"),  # row 3: NUL, which PostgreSQL cannot store
+        person(2, street="人民路\u202e1号"),  # row 4: a right-to-left override
+        person(3, colour="白_x000A_色"),  # row 5: a line break in a one-line field
+        person(4),  # row 6
+    ]
+    client = client_for(importer)
+
+    response = upload(client, workbook(rows), django_capture_on_commit_callbacks)
+
+    assert response.status_code == 202
+    job = ImportJob.objects.get()
+    assert (job.status, job.error_rows, job.created_customers, job.created_vehicles) == ("done", 3, 1, 1)
+    assert list(Customer.objects.values_list("street", flat=True)) == [""]
+    report = error_rows(client, job.pk)
+    assert {row[-1]: row[-2] for row in report[2:]} == {
+        3: "Name: This text contains a control character (U+0000) that cannot be stored; remove it.",
+        4: "Street address: This text contains an invisible character that changes the reading direction "
+        "(U+202E); remove it.",
+        5: "Colour: Enter this on one line: line breaks and tabs are not allowed here.",
+    }
+
+
 def test_messages_follow_the_uploaders_language(
     world: World, importer: User, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -1,0 +1,310 @@
+"""Every page and API operation, found from the URL configuration and the API, with a sample
+request for each that needs a method, body, query or path argument.
+
+The access matrix and the bad-input test both walk these routes, so a new page or endpoint joins
+both automatically; one without an access declaration, or without a sample when it needs one,
+fails there.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from aftersales.conftest import World
+from aftersales.core.models import User
+from aftersales.core.routing import Access
+from aftersales.core.services import token_create
+from config.api import api
+
+
+@dataclass
+class Route:
+    name: str  # route name or API operation name
+    method: str
+    path_template: str
+    access: Access
+    params: tuple[str, ...]
+
+
+def _join(prefix: str, pattern: str) -> str:
+    return prefix + pattern
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> list[tuple[str, str, Any]]:
+    found: list[tuple[str, str, Any]] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += _walk(entry.url_patterns, _join(prefix, str(entry.pattern)), ns)
+        elif isinstance(entry, URLPattern):
+            found.append((f"{namespace}{entry.name}", _join(prefix, str(entry.pattern)), entry.callback))
+    return found
+
+
+# Pages (Django views) that are not ours to declare: what the matrix expects of them.
+FOREIGN_PREFIXES = ("admin/", "i18n/", "api/v1/")
+
+_serial = itertools.count(1)
+
+
+def _customer(world: World) -> int:
+    from aftersales.customers.services import customer_create
+
+    number = next(_serial)
+    return customer_create(
+        actor=world.user("advisor"),
+        store=world.sh,
+        data={
+            "name": "王五",
+            "mobiles": [f"137{number:08d}"],
+            "data_consent": True,
+            "data_consent_channel": "paper",
+        },
+    ).pk
+
+
+def _vin() -> str:
+    from aftersales.customers.identifiers import vin_check_digit
+
+    body = f"LSVAU2180N2{next(_serial):06d}"
+    return body[:8] + vin_check_digit(body) + body[9:]
+
+
+def _vehicle(world: World) -> int:
+    from aftersales.customers.models import Customer
+    from aftersales.customers.services import vehicle_create
+
+    owner = Customer.objects.get(pk=_customer(world))
+    return vehicle_create(actor=world.user("advisor"), owner=owner, data={"vin": _vin()}).pk
+
+
+def _driver_link(world: World) -> dict[str, int]:
+    from aftersales.customers.services import vehicle_driver_add
+
+    vehicle_id = _vehicle(world)
+    link = vehicle_driver_add(
+        actor=world.user("advisor"),
+        vehicle_id=vehicle_id,
+        customer_id=_customer(world),
+        valid_from=timezone.localdate(),
+    )
+    return {"vehicle_id": vehicle_id, "link_id": link.pk}
+
+
+def _document(world: World) -> dict[str, int]:
+    from aftersales.customers.documents import document_upload
+    from aftersales.customers.models import Customer
+
+    customer = Customer.objects.get(pk=_customer(world))
+    upload = SimpleUploadedFile("id.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, content_type="image/png")
+    document = document_upload(actor=world.user("advisor"), customer=customer, kind="id_card", uploaded_file=upload)
+    return {"customer_id": customer.pk, "document_id": document.pk}
+
+
+def _import_job(world: World) -> int:
+    from aftersales.core.xlsx import XlsxWriter
+    from aftersales.customers.excel import imports_dir
+    from aftersales.customers.models import ImportJob
+
+    name = f"matrix-{next(_serial)}-errors.xlsx"
+    XlsxWriter(imports_dir() / name, title="errors").close()
+    job = ImportJob.objects.create(
+        store=world.sh, file_name="m.xlsx", storage_name="gone.xlsx", status="done", error_file=name
+    )
+    return job.pk
+
+
+def _workbook_upload() -> Any:
+    from aftersales.core.xlsx import XlsxWriter
+    from aftersales.customers.excel import COLUMNS
+
+    buffer = io.BytesIO()
+    writer = XlsxWriter(buffer, title="客户及车辆")
+    writer.append([column.zh for column in COLUMNS])
+    writer.close()
+    return SimpleUploadedFile("matrix.xlsx", buffer.getvalue())
+
+
+def _customer_number(world: World) -> str:
+    from aftersales.customers.models import Customer
+
+    return Customer.objects.get(pk=_customer(world)).number
+
+
+# Requests that need a method other than GET, a body, a query or a path argument.
+SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
+    # archive API
+    "customer_search": lambda user, w: {"query": {"q": "王"}},
+    "customer_create": lambda user, w: {"json": {"name": "赵六", "mobiles": [f"136{next(_serial):08d}"]}},
+    "customer_detail": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customer_update": lambda user, w: {
+        "kwargs": {"customer_id": _customer(w)},
+        "json": {"version": 1, "name": "王六"},
+    },
+    "customer_reveal": lambda user, w: {"kwargs": {"customer_id": _customer(w)}, "json": {"field": "mobiles"}},
+    "customer_review": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customer_timeline": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customer_merge": lambda user, w: {"json": {"survivor_id": _customer(w), "merged_id": _customer(w)}},
+    "vehicle_create": lambda user, w: {"json": {"vin": _vin(), "owner_id": _customer(w)}},
+    "vehicle_detail": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},
+    "vehicle_update": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}, "json": {"version": 1, "colour": "白"}},
+    "vehicle_history": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},
+    "vehicle_mileage": lambda user, w: {
+        "kwargs": {"vehicle_id": _vehicle(w)},
+        "json": {"km": 100, "read_on": "2025-01-01"},
+    },
+    "vehicle_transfer": lambda user, w: {
+        "kwargs": {"vehicle_id": _vehicle(w)},
+        "json": {"customer_id": _customer(w), "on": timezone.localdate().isoformat()},
+    },
+    "vehicle_timeline": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},
+    "vehicle_driver_add": lambda user, w: {
+        "kwargs": {"vehicle_id": _vehicle(w)},
+        "json": {"customer_id": _customer(w), "valid_from": timezone.localdate().isoformat()},
+    },
+    "vehicle_driver_end": lambda user, w: {
+        "kwargs": _driver_link(w),
+        "json": {"valid_to": timezone.localdate().isoformat()},
+    },
+    "archive_rule_get": lambda user, w: {"query": {"store": w.sh.pk}},
+    "archive_rule_put": lambda user, w: {"json": {"store": w.sh.pk, "required_fields": ["mobile"], "review_days": 30}},
+    "customer_document_list": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customer_document_upload": lambda user, w: {
+        "kwargs": {"customer_id": _customer(w)},
+        "data": {"kind": "id_card", "file": SimpleUploadedFile("id.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)},
+    },
+    "customer_document_download": lambda user, w: {"kwargs": _document(w)},
+    "customer_document_delete": lambda user, w: {"kwargs": _document(w)},
+    "customer_pi_export": lambda user, w: {"kwargs": {"customer_id": _customer(w)}, "query": {"format": "xlsx"}},
+    "customer_anonymise": lambda user, w: {"kwargs": {"customer_id": _customer(w)}, "json": {"reason": "matrix"}},
+    "customer_consent_withdraw": lambda user, w: {"kwargs": {"customer_id": _customer(w)}, "json": {"which": "data"}},
+    "customer_privacy:requests": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customer_privacy:export": lambda user, w: {"kwargs": {"customer_id": _customer(w)}, "query": {"format": "json"}},
+    "customer_privacy:documents": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customer_privacy:document": lambda user, w: {"kwargs": _document(w)},
+    "customer_privacy:document_delete": lambda user, w: {"method": "POST", "kwargs": _document(w)},
+    # archive pages
+    "customers:detail": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customers:edit": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customers:reveal": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"customer_id": _customer(w)},
+        "data": {"field": "mobiles"},
+    },
+    "customers:review": lambda user, w: {"method": "POST", "kwargs": {"customer_id": _customer(w)}},
+    "customers:validate": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"field": "mobiles"},
+        "data": {"mobiles": "13812345678"},
+    },
+    "customers:vehicle_create": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customers:vehicle_detail": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},
+    "customers:vehicle_edit": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},
+    "customers:driver_add": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"vehicle_id": _vehicle(w)},
+        "data": {"customer_number": _customer_number(w), "valid_from": timezone.localdate().isoformat()},
+    },
+    "customers:driver_end": lambda user, w: {
+        "method": "POST",
+        "kwargs": _driver_link(w),
+        "data": {"valid_to": timezone.localdate().isoformat()},
+    },
+    "customers:mileage_add": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"vehicle_id": _vehicle(w)},
+        "data": {"km": 100, "read_on": "2025-01-01"},
+    },
+    "customers:vehicle_transfer": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"vehicle_id": _vehicle(w)},
+        "data": {"customer_number": _customer_number(w), "on": timezone.localdate().isoformat()},
+    },
+    "customer_imports:job": lambda user, w: {"kwargs": {"job_id": _import_job(w)}},
+    "customer_imports:errors": lambda user, w: {"kwargs": {"job_id": _import_job(w)}},
+    "import_job": lambda user, w: {"kwargs": {"job_id": _import_job(w)}},
+    "import_errors": lambda user, w: {"kwargs": {"job_id": _import_job(w)}},
+    "import_upload": lambda user, w: {"data": {"file": _workbook_upload(), "mode": "valid_rows"}},
+    # archive quality pages
+    "customer_quality:merge": lambda user, w: {"kwargs": {"survivor_id": _customer(w), "merged_id": _customer(w)}},
+    "customer_quality:mark_reviewed": lambda user, w: {"method": "POST", "kwargs": {"customer_id": _customer(w)}},
+    "core:logout": lambda user, w: {"method": "POST"},
+    "core:store_switch": lambda user, w: {"method": "POST", "data": {"store": w.sh.pk}},
+    "core:token_revoke": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"token_id": token_create(user=user, name="t")[0].pk},
+    },
+    "core:store_detail": lambda user, w: {"kwargs": {"store_id": w.sh.pk}},
+    "auth_token_create": lambda user, w: {"json": {"username": user.username, "password": "Correct-Horse-Battery-9"}},
+    "auth_token_revoke": lambda user, w: {
+        "headers": {"Authorization": "Bearer " + token_create(user=user, name="t")[1]}
+    },
+    "token_create": lambda user, w: {"json": {"name": "matrix"}},
+    "token_revoke": lambda user, w: {"kwargs": {"token_id": token_create(user=user, name="t")[0].pk}},
+    "store_detail": lambda user, w: {"kwargs": {"store_id": w.sh.pk}},
+}
+
+
+def page_routes() -> list[Route]:
+    routes = []
+    for name, template, callback in _walk(get_resolver().url_patterns):
+        if template.startswith(FOREIGN_PREFIXES):
+            continue
+        access = getattr(callback, "access", None)
+        assert isinstance(access, Access), f"page {name} declares no access (use @page)"
+        params = tuple(re.findall(r"<(?:\w+:)?(\w+)>", template))
+        routes.append(Route(name, "GET", template, access, params))
+    return routes
+
+
+def api_routes() -> list[Route]:
+    routes = []
+    for _prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                access = getattr(operation.view_func, "access", None)
+                assert isinstance(access, Access), f"API {path} declares no access (use @operation)"
+                params = tuple(re.findall(r"{(?:\w+:)?(\w+)}", path))
+                for method in operation.methods:
+                    routes.append(Route(operation.view_func.__name__, method, path, access, params))
+    return routes
+
+
+def route_path(route: Route, kwargs: dict[str, Any]) -> str:
+    """The URL of a route with its path arguments filled in (any converter: int, id, str)."""
+    missing = [p for p in route.params if p not in kwargs]
+    assert not missing, f"add a sample for {route.name} giving {missing}"
+    if ":" in route.name:
+        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), route.path_template)
+    return "/api/v1" + re.sub(r"{(?:\w+:)?(\w+)}", lambda m: str(kwargs[m.group(1)]), route.path_template)
+
+
+def request_route(
+    client: Client, route: Route, user: User, world: World, *, other_store: bool, anonymous: bool = False
+) -> int:
+    sample = SAMPLES.get(route.name, lambda u, w: {})(user, world)
+    kwargs = dict(sample.get("kwargs", {}))
+    if other_store and route.access.store_kwarg:
+        kwargs[route.access.store_kwarg] = world.sz.pk
+    path = route_path(route, kwargs)
+    call = getattr(client, sample.get("method", route.method).lower())
+    headers = {} if anonymous else sample.get("headers", {})
+    if "json" in sample:
+        response = call(path, sample["json"], content_type="application/json", headers=headers)
+    elif "data" in sample:
+        response = call(path, sample["data"], headers=headers)
+    elif "query" in sample:
+        response = call(path, sample["query"], headers=headers)
+    else:
+        response = call(path, headers=headers)
+    return int(response.status_code)
