@@ -907,6 +907,24 @@ def test_export_is_masked_without_view_personal_and_audited(
     ]
 
 
+def test_an_export_searched_by_a_written_mobile_audits_it_masked(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    customer = services.customer_create(
+        actor=world.user("advisor"), store=world.sh, data={"name": "王建国", "mobiles": ["13812345678"]}
+    )
+    _grant_export("advisor")
+
+    rows = _exported(client_for(world.user("advisor")).get("/customers/import/export/", {"q": "+86 138-1234-5678"}))
+
+    assert [row[0] for row in rows[2:]] == [customer.number]
+    assert AuditEntry.objects.get(action="export").changes == {
+        "filters": {"q": "138****5678"},
+        "rows": 1,
+        "masked": False,
+    }
+
+
 def test_export_needs_the_export_permission(world: World, client_for: Callable[[User], Client]) -> None:
     client = client_for(world.user("technician"))
     assert client.get("/api/v1/customers/export").status_code == 403
