@@ -141,6 +141,9 @@ API_PAGE_MAX_LIMIT = 500
 HUEY = huey_settings(
     redis_url=env_str("REDIS_URL", ""), data_dir=DATA_DIR, workers=env_int("AFTERSALES_WORKERS", 2, minimum=1)
 )
+# The worker beats every minute; older than this, /api/v1/health reports the queue stale and pages that
+# queue a job warn that no worker is running.
+QUEUE_STALE_SECONDS = env_int("AFTERSALES_QUEUE_STALE_SECONDS", 180, minimum=1)
 
 # Personal data at rest: Fernet keys (first encrypts, all decrypt) and the key of the search digests.
 # Unset on a single local machine: both are then derived from SECRET_KEY.
@@ -156,5 +159,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("AFTERSALES_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "huey": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # With a handler of its own, the worker's consumer adds none: each line is logged once.
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,7 +1,7 @@
 """Platform API: health, the signed-in user, stores, API tokens."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -25,7 +25,14 @@ ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 
 
 
 class HealthOut(Schema):
-    status: str
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        description="ok; degraded (200): the app serves but something is wrong, see reasons; "
+        "unavailable (503): the database does not answer."
+    )
+    reasons: list[Literal["queue_never_seen", "queue_stale", "database_unavailable"]] = Field(
+        description="Why the status is not ok: queue_never_seen (no worker has ever run the jobs), "
+        "queue_stale (no worker beat within AFTERSALES_QUEUE_STALE_SECONDS), database_unavailable."
+    )
     database: bool
     queue_heartbeat_age_seconds: float | None = Field(
         description="Seconds since the job queue last beat; null if never."
@@ -37,10 +44,8 @@ class HealthOut(Schema):
 @operation(public=True)
 def health(request: HttpRequest) -> Status[dict[str, Any]]:
     status = selectors.health_status()
-    ok = status["database"]
-    return Status(
-        200 if ok else 503, {"status": "ok" if ok else "unavailable", **status, "version": aftersales.__version__}
-    )
+    code = 503 if status["status"] == "unavailable" else 200
+    return Status(code, {**status, "version": aftersales.__version__})
 
 
 # --- auth tokens ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -81,20 +82,50 @@ def user_roles(user: User) -> list[Role]:
     return list(Role.objects.filter(memberships__user=user, memberships__is_active=True).distinct().order_by("pk"))
 
 
+def queue_heartbeat_age() -> float | None:
+    """Seconds since a worker of the job queue last beat, or None if none ever did."""
+    beat = JobHeartbeat.objects.filter(name="queue").values_list("beat_at", flat=True).first()
+    return None if beat is None else (timezone.now() - beat).total_seconds()
+
+
+def _queue_problem(age: float | None) -> str | None:
+    """What a heartbeat of that age says about the worker: never seen, stale, or (None) alive."""
+    if age is None:
+        return "queue_never_seen"
+    return "queue_stale" if age > settings.QUEUE_STALE_SECONDS else None
+
+
+def queue_alive() -> bool:
+    """Whether a worker beat within QUEUE_STALE_SECONDS, so that a job queued now will run.
+
+    Pages that queue a job show ``core/_queue_warning.html`` when this is false.
+    """
+    return _queue_problem(queue_heartbeat_age()) is None
+
+
 def health_status() -> dict[str, Any]:
-    """Whether the database answers, and how long ago the job queue last beat."""
-    database_ok = True
+    """The health answer: "ok"; "degraded" with its reasons (``queue_never_seen``, ``queue_stale``:
+    no worker runs the jobs); or "unavailable" (``database_unavailable``)."""
     age: float | None = None
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-        beat = JobHeartbeat.objects.filter(name="queue").values_list("beat_at", flat=True).first()
-        if beat is not None:
-            age = round((timezone.now() - beat).total_seconds(), 1)
+        age = queue_heartbeat_age()
     except Exception:  # noqa: BLE001 - any database failure means "not reachable"
-        database_ok = False
-    return {"database": database_ok, "queue_heartbeat_age_seconds": age}
+        return {
+            "status": "unavailable",
+            "reasons": ["database_unavailable"],
+            "database": False,
+            "queue_heartbeat_age_seconds": None,
+        }
+    reasons = [problem] if (problem := _queue_problem(age)) else []
+    return {
+        "status": "degraded" if reasons else "ok",
+        "reasons": reasons,
+        "database": True,
+        "queue_heartbeat_age_seconds": None if age is None else round(age, 1),
+    }
 
 
 def audit_search(

@@ -1,8 +1,10 @@
 """Normalise, validate and mask Chinese customer and vehicle identifiers.
 
 Every ``clean_*`` function returns the normalised value or raises ``ValidationError`` with a specific,
-translatable message and a stable ``code``. The module has no model imports, so forms, API schemas,
-importers and management commands can all share it.
+translatable message and a stable ``code``. Each first compacts the value with its ``compact_*``
+function, which the search uses too, so that a value is found written as it may be entered. The
+module has no model imports, so forms, API schemas, importers, the search and management commands
+can all share it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ __all__ = [
     "clean_resident_id",
     "clean_uscc",
     "clean_vin",
+    "compact",
+    "compact_mobile",
+    "compact_plate",
+    "compact_vin",
     "mask_address",
     "mask_mobile",
     "mask_resident_id",
@@ -41,6 +47,7 @@ _HALF_WIDTH = {code_point: code_point - 0xFEE0 for code_point in range(0xFF01, 0
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _WHITESPACE = re.compile(r"\s+")
 _HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\u2212"
+_BRACKETS = "()"  # full-width brackets are half-width once normalised
 _DIGITS = frozenset("0123456789")
 _LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -97,6 +104,35 @@ def _compact(value: str, remove: str = "") -> str:
     return compact.translate(dict.fromkeys(map(ord, remove))) if remove else compact
 
 
+def compact(value: str) -> str:
+    """Return the value normalised (half-width, no zero-width characters) and without any whitespace."""
+    return _compact(value)
+
+
+def compact_mobile(value: str) -> str:
+    """Return a mobile number as ``clean_mobile`` reads it, not validated: without spaces, hyphens and
+    brackets, and without a +86, 0086 or (before 11 more digits) 86 prefix."""
+    number = _compact(value, _HYPHENS + _BRACKETS)
+    if number.startswith("+86"):
+        return number[3:]
+    if number.startswith("0086"):
+        return number[4:]
+    if number.startswith("86") and len(number) == 13:
+        return number[2:]
+    return number
+
+
+def compact_plate(value: str) -> str:
+    """Return a licence plate as ``clean_plate`` reads it, not validated: upper case, without spaces
+    and separators such as · or -."""
+    return _compact(value, _PLATE_SEPARATORS).upper()
+
+
+def compact_vin(value: str) -> str:
+    """Return a VIN as ``clean_vin`` reads it, not validated: upper case, without spaces."""
+    return _compact(value).upper()
+
+
 def _shown(char: str) -> str:
     """Return a character as it can safely be shown inside a message."""
     return char if char.isprintable() else f"U+{ord(char):04X}"
@@ -114,16 +150,10 @@ def _today() -> date:
 
 def clean_mobile(value: str) -> str:
     """Validate a mainland China mobile number and return its 11 digits."""
-    number = _compact(value, _HYPHENS)
+    number = compact_mobile(value)
     if not number:
         raise _error(_("Enter a mobile number."), "required")
-    if number.startswith("+86"):
-        number = number[3:]
-    elif number.startswith("0086"):
-        number = number[4:]
-    elif number.startswith("86") and len(number) == 13:
-        number = number[2:]
-    elif number.startswith(("+", "00")):
+    if number.startswith(("+", "00")):
         raise _error(
             _("Only mainland China mobile numbers are accepted; remove the country code or use +86."),
             "foreign_number",
@@ -316,7 +346,7 @@ def vin_check_digit(vin: str) -> str:
 
 def clean_vin(value: str, *, allow_bad_check_digit: bool = False) -> str:
     """Validate a 17-character VIN and return it in upper case."""
-    vin = _compact(value).upper()
+    vin = compact_vin(value)
     if not vin:
         raise _error(_("Enter a VIN."), "required")
     for char in vin:
@@ -342,7 +372,7 @@ def clean_vin(value: str, *, allow_bad_check_digit: bool = False) -> str:
 
 def clean_plate(value: str) -> str:
     """Validate a Chinese licence plate number and return it without spaces or separators."""
-    plate = _compact(value, _PLATE_SEPARATORS).upper()
+    plate = compact_plate(value)
     if not plate:
         raise _error(_("Enter a licence plate number."), "required")
     if plate[0] == "使":

@@ -70,30 +70,36 @@ class _Candidate:
     exact: bool
 
 
-def _lookups(text: str) -> list[tuple[str, str, bool]]:
-    """(kind, key, prefix allowed) in rank order for what ``text`` can be.
+def _lookups(q: str) -> list[tuple[str, str, bool]]:
+    """(kind, key, prefix allowed) in rank order for what ``q`` can be.
 
+    Each kind's key is ``q`` compacted the way that kind's input is (``identifiers.compact_*``), so
+    that ``沪A·12345`` finds the plate 沪A12345 and ``+86 138-0013-8000`` the mobile 13800138000.
     Keys are stored upper-case (number, VIN, plate), lower-case (name, initials, pinyin) or as digits;
     the last 4 of a mobile and the last 6 of a VIN match only in full.
     """
+    text = identifiers.compact(q)
     upper, lower = text.upper(), text.lower()
-    digits = text.isdigit()
+    mobile = identifiers.compact_mobile(text)
+    plate = identifiers.compact_plate(text)
+    vin = identifiers.compact_vin(text)
+    digits = mobile.isascii() and mobile.isdigit()
     resident_id = ""
     if len(text) == 18 and text[:17].isdigit():
         try:
             resident_id = identifiers.clean_resident_id(text)
         except ValidationError:
             resident_id = ""
-    latin = text.isascii() and text.isalnum()
+    latin = vin.isascii() and vin.isalnum()
     letters = text.isascii() and text.isalpha()
     wanted = {
         "resident_id": (resident_id, False) if resident_id else None,
         "number": (upper, True),
-        "vin": (upper, True) if latin else None,
-        "mobile": (text, True) if digits else None,
-        "plate": (upper, True),
-        "vin6": (upper, False) if latin and len(text) == 6 else None,
-        "mobile4": (text, False) if digits and len(text) == 4 else None,
+        "vin": (vin, True) if latin else None,
+        "mobile": (mobile, True) if digits else None,
+        "plate": (plate, True) if plate else None,
+        "vin6": (vin, False) if latin and len(vin) == 6 else None,
+        "mobile4": (mobile, False) if digits and len(mobile) == 4 else None,
         "name": (lower, True),
         "initials": (lower, True) if letters else None,
         "pinyin": (lower, True) if letters else None,
@@ -187,10 +193,9 @@ def _candidates(
     how many it found; ``family`` keeps only that family's hits in the ranking. A customer found by
     several keys (or a vehicle by several plate tails) appears once, at its best rank.
     """
-    text = identifiers.normalise(q).replace(" ", "")
-    if not text:
+    if not identifiers.compact(q):
         return _Ranking([], False, {})
-    lookups = [entry for entry in _lookups(text) if not vehicles_only or entry[0] not in CUSTOMER_KINDS]
+    lookups = [entry for entry in _lookups(q) if not vehicles_only or entry[0] not in CUSTOMER_KINDS]
     families: dict[str, tuple[int, bool]] = {}
     ranked: list[tuple[bool, int, int, _Candidate]] = []
     for name, kinds in FAMILIES.items():

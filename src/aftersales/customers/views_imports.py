@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from aftersales.core import selectors as core_selectors
 from aftersales.core.access import authorize, can
 from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.forms import InputForm
@@ -94,6 +95,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
         "store": store,
         "jobs": excel.import_jobs_recent(store_id=store.pk),
         "max_mb": excel.MAX_UPLOAD_BYTES >> 20,
+        "queue_alive": core_selectors.queue_alive(),
     }
     return render(request, "customer_imports/start.html", context, status=status)
 
@@ -102,8 +104,11 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @page("customers.import")
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
+    queued = job.status == ImportJob.Status.QUEUED
     context = {
         "job": job,
+        # Asked only while the job waits: the page polls every second.
+        "queue_alive": core_selectors.queue_alive() if queued else True,
         "progress": excel.job_progress(job),
         "active": job.status in {ImportJob.Status.QUEUED, ImportJob.Status.RUNNING},
         "saving": job.status == ImportJob.Status.RUNNING and job.total_rows and job.processed_rows >= job.total_rows,

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from aftersales.core import selectors as core_selectors
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
 from aftersales.core.routing import active_store_id, page
@@ -147,5 +148,5 @@ def archive_rule(request: HttpRequest) -> HttpResponse:
             transaction.on_commit(lambda: completeness_recompute(store_id))
             return redirect("customer_quality:archive_rule")
     items = [(code, label, code in required) for code, label in quality.REQUIRED_ITEMS.items()]
-    context = {"items": items, "review_days": days, "errors": errors}
+    context = {"items": items, "review_days": days, "errors": errors, "queue_alive": core_selectors.queue_alive()}
     return render(request, "customer_quality/archive_rule.html", context, status=status)

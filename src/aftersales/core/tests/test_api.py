@@ -1,14 +1,18 @@
 import json
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
-from django.db import connection
-from django.test import Client
+import pytest
+from django.db import OperationalError, connection
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openapi_spec_validator import validate
 
 from aftersales.conftest import PASSWORD, World
-from aftersales.core.models import ApiToken, AuditEntry, Store, User
+from aftersales.core import selectors as core_selectors
+from aftersales.core.models import ApiToken, AuditEntry, JobHeartbeat, Store, User
 from aftersales.core.services import heartbeat_record, token_create
 
 
@@ -16,12 +20,84 @@ def _bearer(raw: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}"}
 
 
-def test_health_reports_database_heartbeat_and_version(db: None) -> None:
-    body = Client().get("/api/v1/health").json()
-    assert body == {"status": "ok", "database": True, "queue_heartbeat_age_seconds": None, "version": "0.1.0"}
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def _health_at(monkeypatch: pytest.MonkeyPatch, beat_seconds_ago: float | None) -> tuple[int, dict[str, object]]:
+    """The health answer at NOW, with the queue's last beat that long ago (None: never)."""
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    JobHeartbeat.objects.all().delete()
+    if beat_seconds_ago is not None:
+        JobHeartbeat.objects.create(name="queue", beat_at=NOW - timedelta(seconds=beat_seconds_ago))
+    response = Client().get("/api/v1/health")
+    return response.status_code, response.json()
+
+
+def test_health_is_ok_while_the_worker_beats(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _health_at(monkeypatch, 42.34) == (
+        200,
+        {"status": "ok", "reasons": [], "database": True, "queue_heartbeat_age_seconds": 42.3, "version": "0.1.0"},
+    )
+    # The stale limit itself still counts as alive.
+    assert _health_at(monkeypatch, 180)[1]["status"] == "ok"
+
+
+def test_health_is_degraded_when_the_worker_stopped_beating(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _health_at(monkeypatch, 180.5) == (
+        200,
+        {
+            "status": "degraded",
+            "reasons": ["queue_stale"],
+            "database": True,
+            "queue_heartbeat_age_seconds": 180.5,
+            "version": "0.1.0",
+        },
+    )
+
+
+@override_settings(QUEUE_STALE_SECONDS=30)
+def test_the_stale_limit_is_a_setting(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _health_at(monkeypatch, 30)[1]["reasons"] == []
+    assert _health_at(monkeypatch, 31)[1]["reasons"] == ["queue_stale"]
+
+
+def test_health_is_degraded_when_no_worker_was_ever_seen(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _health_at(monkeypatch, None) == (
+        200,
+        {
+            "status": "degraded",
+            "reasons": ["queue_never_seen"],
+            "database": True,
+            "queue_heartbeat_age_seconds": None,
+            "version": "0.1.0",
+        },
+    )
+
+
+def test_health_is_unavailable_without_the_database(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Unreachable:
+        def cursor(self) -> None:
+            raise OperationalError("connection refused")
+
+    monkeypatch.setattr(core_selectors, "connection", Unreachable())
+    response = Client().get("/api/v1/health")
+    assert (response.status_code, response.json()) == (
+        503,
+        {
+            "status": "unavailable",
+            "reasons": ["database_unavailable"],
+            "database": False,
+            "queue_heartbeat_age_seconds": None,
+            "version": "0.1.0",
+        },
+    )
+
+
+def test_a_fresh_heartbeat_makes_health_ok(db: None) -> None:
     heartbeat_record()
-    age = Client().get("/api/v1/health").json()["queue_heartbeat_age_seconds"]
-    assert 0 <= age < 5
+    body = Client().get("/api/v1/health").json()
+    assert (body["status"], body["reasons"]) == ("ok", [])
+    assert 0 <= body["queue_heartbeat_age_seconds"] < 5
 
 
 def test_token_create_use_and_revoke(world: World) -> None:

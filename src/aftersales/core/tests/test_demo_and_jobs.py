@@ -61,3 +61,11 @@ def test_periodic_jobs_are_registered_with_the_queue(db: None) -> None:
 
     names = {task.__name__ for task in HUEY._registry._periodic_tasks}
     assert "queue_heartbeat" in names
+
+
+def test_a_starting_worker_beats_at_once(db: None) -> None:
+    from huey.contrib.djhuey import HUEY
+
+    assert list(HUEY._startup) == ["queue_heartbeat_on_start"]
+    HUEY._startup["queue_heartbeat_on_start"]()
+    assert Client().get("/api/v1/health").json()["status"] == "ok"

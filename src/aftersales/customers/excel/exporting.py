@@ -63,11 +63,13 @@ def _masked_query(q: str | None) -> str | None:
     """The search text as the append-only trail keeps it: it may be a mobile, a resident ID or a name."""
     if not q:
         return q
-    text = identifiers.normalise(q).replace(" ", "")
+    text = identifiers.compact(q)
     if len(text) == 18 and text[:17].isdigit():
         return identifiers.mask_resident_id(text)
-    if len(text) == 11 and text.isdigit():
-        return identifiers.mask_mobile(text)
+    mobile = identifiers.compact_mobile(text)
+    if len(mobile) == 11 and mobile.isascii() and mobile.isdigit():
+        # However it was written (+86 138-0013-8000), a searched mobile is kept as a masked mobile.
+        return identifiers.mask_mobile(mobile)
     return text[0] + "*" * max(len(text) - 2, 1) + (text[-1] if len(text) > 2 else "")
 
 

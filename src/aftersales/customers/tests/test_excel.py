@@ -1,9 +1,10 @@
 """Excel import (template, upload, background job, error report) and export of the customer list."""
 
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from aftersales.conftest import World
-from aftersales.core.models import AuditEntry, Brand, DocumentSequence, Role, User
+from aftersales.core.models import AuditEntry, Brand, DocumentSequence, JobHeartbeat, Role, User
+from aftersales.core.services import heartbeat_record
 from aftersales.customers import excel, identifiers, privacy, quality, search, selectors, services
 from aftersales.customers.excel import importing, names
 from aftersales.customers.models import (
@@ -777,6 +779,69 @@ def test_wizard_shows_a_refused_file_next_to_the_file_field(
     assert not ImportJob.objects.exists()
 
 
+QUEUE_WARNING_EN = (
+    "The background worker is not running. Jobs queued here wait and do not run until it starts. "
+    "Start it with aftersales worker (bash scripts/run.sh starts it together with the server); "
+    "if you cannot, tell your administrator."
+)
+QUEUE_WARNING_ZH = (
+    "后台任务进程没有运行。在此排队的任务会一直等待，直到它启动后才会执行。"
+    "请用 aftersales worker 启动它（bash scripts/run.sh 会随服务器一起启动它）；如果您无法操作，请告知管理员。"
+)
+
+
+def queue_warning(html: str) -> str | None:
+    """The text of the page's queue warning, or None without one."""
+    found = re.search(r'<div class="alert[^"]*" role="alert" data-testid="queue-warning">(.*?)\n</div>', html, re.S)
+    return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split()) if found else None
+
+
+def test_the_import_page_warns_while_no_worker_runs(
+    world: World, importer: User, client_for: Callable[[User], Client], english: Callable[[User], Client]
+) -> None:
+    assert queue_warning(english(importer).get("/customers/import/").content.decode()) == QUEUE_WARNING_EN
+    chinese = client_for(world.user("crm", "sz"))
+    assert queue_warning(chinese.get("/customers/import/").content.decode()) == QUEUE_WARNING_ZH
+
+    JobHeartbeat.objects.create(name="queue", beat_at=timezone.now() - timedelta(seconds=181))
+    assert queue_warning(english(importer).get("/customers/import/").content.decode()) == QUEUE_WARNING_EN
+
+    heartbeat_record(name="queue")
+    page = english(importer).get("/customers/import/")
+    assert page.status_code == 200 and 'data-testid="import-form"' in page.content.decode()
+    assert queue_warning(page.content.decode()) is None
+
+
+def test_a_queued_jobs_page_warns_while_no_worker_runs(
+    world: World, importer: User, english: Callable[[User], Client]
+) -> None:
+    client = english(importer)
+    client.post(
+        "/customers/import/", {"file": SimpleUploadedFile("w.xlsx", workbook([person(1)])), "mode": "valid_rows"}
+    )
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.QUEUED
+    assert queue_warning(client.get(f"/customers/import/{job.pk}/").content.decode()) == QUEUE_WARNING_EN
+    partial = client.get(f"/customers/import/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert queue_warning(partial) == QUEUE_WARNING_EN
+
+    heartbeat_record(name="queue")
+    partial = client.get(f"/customers/import/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert "every 1s" in partial and queue_warning(partial) is None
+
+    JobHeartbeat.objects.all().delete()
+    excel.import_run(job.pk)
+    done = client.get(f"/customers/import/{job.pk}/").content.decode()
+    assert "1 of 1 rows checked" in done and queue_warning(done) is None
+
+
+def test_the_archive_rule_page_warns_while_no_worker_runs(world: World, english: Callable[[User], Client]) -> None:
+    manager = english(world.user("manager"))
+    assert queue_warning(manager.get("/customers/quality/rule/").content.decode()) == QUEUE_WARNING_EN
+    heartbeat_record(name="queue")
+    assert queue_warning(manager.get("/customers/quality/rule/").content.decode()) is None
+
+
 # --- permissions -----------------------------------------------------------------------------------------
 
 
@@ -867,6 +932,24 @@ def test_export_is_masked_without_view_personal_and_audited(
         ("technician_sh", {"filters": {"customer_class": "vip"}, "rows": 1, "masked": True}),
         ("advisor_sh", {"filters": {"q": "王*国"}, "rows": 1, "masked": False}),
     ]
+
+
+def test_an_export_searched_by_a_written_mobile_audits_it_masked(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    customer = services.customer_create(
+        actor=world.user("advisor"), store=world.sh, data={"name": "王建国", "mobiles": ["13812345678"]}
+    )
+    _grant_export("advisor")
+
+    rows = _exported(client_for(world.user("advisor")).get("/customers/import/export/", {"q": "+86 138-1234-5678"}))
+
+    assert [row[0] for row in rows[2:]] == [customer.number]
+    assert AuditEntry.objects.get(action="export").changes == {
+        "filters": {"q": "138****5678"},
+        "rows": 1,
+        "masked": False,
+    }
 
 
 def test_export_needs_the_export_permission(world: World, client_for: Callable[[User], Client]) -> None:

@@ -76,10 +76,36 @@ def test_normalise(raw: str, expected: str) -> None:
         "１３８ １２３４ ５６７８",
         "＋８６１３８１２３４５６７８",
         "\u200b13812345678",
+        "(+86)13812345678",
+        "(+86) 138-1234-5678",
+        "（＋８６）１３８１２３４５６７８",
     ],
 )
 def test_mobile_is_normalised(raw: str) -> None:
     assert clean_mobile(raw) == "13812345678"
+
+
+@pytest.mark.parametrize(
+    ("compact", "raw", "expected"),
+    [
+        (identifiers.compact_mobile, "+86 138-0013-8000", "13800138000"),
+        (identifiers.compact_mobile, "(+86)13800138000", "13800138000"),
+        (identifiers.compact_mobile, "0086 138 0013 8000", "13800138000"),
+        (identifiers.compact_mobile, "8613800138000", "13800138000"),
+        (identifiers.compact_mobile, "861380013", "861380013"),  # 86 is a prefix only before 11 digits
+        (identifiers.compact_mobile, "138-0013", "1380013"),
+        (identifiers.compact_mobile, "+852 9123 4567", "+85291234567"),  # not validated: clean_mobile refuses it
+        (identifiers.compact_plate, "沪A·12345", "沪A12345"),
+        (identifiers.compact_plate, " 沪a - 123 45 ", "沪A12345"),
+        (identifiers.compact_plate, "沪Ａ．１２３４５", "沪A12345"),
+        (identifiers.compact_plate, "A•123", "A123"),
+        (identifiers.compact_vin, "ｌｓｖａａ４１８０ｅ２０００００１", "LSVAA4180E2000001"),
+        (identifiers.compact_vin, "LSVA A418 0E20 0000 1", "LSVAA4180E2000001"),
+        (identifiers.compact, " 张　三\u200b ", "张三"),
+    ],
+)
+def test_compact_reads_a_value_as_its_cleaner_does(compact: Callable[[str], str], raw: str, expected: str) -> None:
+    assert compact(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["13012345678", "15912345678", "19912345678"])

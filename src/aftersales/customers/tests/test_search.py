@@ -203,3 +203,56 @@ def test_a_resident_id_finds_its_customer_by_the_keyed_digest(
         ("resident_id", "1101**********002X")
     ]
     assert body["families"] == [{"family": "resident_id", "count": 1, "more": False}]
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in text)
+
+
+SEARCH_VIN = "LSVAA4180E2000001"[:8] + vin_check_digit("LSVAA4180E2000001") + "E2000001"
+# A value as typed plain, and as it is also written (copied from a card, a chat, a spreadsheet).
+WRITTEN_FORMS = [
+    ("沪A12345", ["沪A·12345", "沪A 12345", "沪A-12345", "沪A•12345", _full_width("沪A12345"), "沪ａ·１２３４５"]),
+    ("A123", ["A·123", "a-123", "Ａ１２３"]),
+    ("13800138000", ["+86 138-0013-8000", "138-0013-8000", "(+86)13800138000", "0086 138 0013 8000", "8613800138000"]),
+    ("1380013", ["138-0013", "+86 138 0013", _full_width("1380013")]),
+    (
+        SEARCH_VIN,
+        [_full_width(SEARCH_VIN), SEARCH_VIN.lower(), " ".join(SEARCH_VIN[i : i + 4] for i in range(0, 17, 4))],
+    ),
+]
+
+
+@pytest.fixture
+def written(world: World) -> dict[str, list[tuple[str, int, str]]]:
+    """An owner with a mobile and a vehicle, a neighbour with similar ones; what each plain form finds."""
+    owner = _customer(world, "韩一", "13800138000")
+    vehicle = services.vehicle_create(
+        actor=world.user("advisor"), owner=owner, data={"vin": SEARCH_VIN, "plate": "沪A12345"}
+    )
+    neighbour = _customer(world, "韩二", "13900138000")
+    _vehicle(world, neighbour, 2, "沪B12345")
+    assert vehicle.plate == "沪A12345"
+    return {
+        "沪A12345": [("plate", owner.pk, "沪A12345")],
+        "A123": [("plate", owner.pk, "沪A12345")],
+        "13800138000": [("mobile", owner.pk, "")],
+        "1380013": [("mobile", owner.pk, "")],
+        SEARCH_VIN: [("vin", owner.pk, "沪A12345")],
+    }
+
+
+@pytest.mark.parametrize(("plain", "q"), [(plain, form) for plain, forms in WRITTEN_FORMS for form in [plain, *forms]])
+def test_a_value_is_found_however_it_is_written(
+    written: dict[str, list[tuple[str, int, str]]], advisor_client: Client, plain: str, q: str
+) -> None:
+    expected = written[plain]
+    page = advisor_client.get("/customers/", {"q": q})
+    assert page.status_code == 200
+    assert [
+        (row.matched_kind, row.customer.pk, row.vehicle.plate if row.vehicle else "") for row in page.context["rows"]
+    ] == expected
+    search = advisor_client.get("/api/v1/customers/search", {"q": q}).json()
+    assert [(item["matched"], item["customer"]["id"], item["plate"]) for item in search["items"]] == expected
+    listed = advisor_client.get("/api/v1/customers", {"q": q}).json()
+    assert [item["id"] for item in listed["items"]] == [customer_id for _kind, customer_id, _plate in expected]
