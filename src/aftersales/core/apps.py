@@ -7,3 +7,9 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = _("Platform")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from aftersales.core.translations import translations_compile
+
+        # Before any page or message is translated: no separate build step compiles the catalogues.
+        translations_compile()
