@@ -348,6 +348,10 @@ class VehicleLink(AuditedModel):
     def audit_store_id(self) -> int | None:
         return self.customer.home_store_id
 
+    def audit_repr(self) -> str:
+        """The vehicle by plate (or VIN) and the customer by number: their ids say nothing to a reader."""
+        return f"{self.vehicle.plate or self.vehicle.vin} · {self.customer.number}"
+
 
 class SearchKey(models.Model):
     """Precomputed keys the archive search looks up by prefix on an index (no full scans)."""

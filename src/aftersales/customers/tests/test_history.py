@@ -144,7 +144,9 @@ def advisor(world: World, client_for: Callable[[User], Client]) -> Client:
     return client_for(world.user("advisor"))
 
 
-def test_a_vehicle_change_and_a_driver_period_read_by_label_and_name(world: World, advisor: Client) -> None:
+def test_a_vehicle_change_and_a_driver_period_read_by_label_and_name(
+    world: World, advisor: Client, client_for: Callable[[User], Client]
+) -> None:
     owner = _customer(world, "褚一", "13800000001")
     driver = _customer(world, "卫二", "13800000002")
     with scope_of(world.user("advisor")):
@@ -152,10 +154,11 @@ def test_a_vehicle_change_and_a_driver_period_read_by_label_and_name(world: Worl
         services.vehicle_update(
             actor=world.user("advisor"), vehicle_id=vehicle.pk, version=1, data={"fuel_type": "bev"}
         )
-        services.vehicle_driver_add(
+        link = services.vehicle_driver_add(
             actor=world.user("advisor"), vehicle_id=vehicle.pk, customer_id=driver.pk, valid_from=date(2024, 5, 1)
         )
     url = f"/customers/vehicles/{vehicle.pk}/"
+    audit_page = client_for(world.user("auditor")).get("/audit/", {"object_type": "customers.vehiclelink"})
 
     chinese, english = advisor.get(url).content.decode(), advisor.get(url, headers=EN).content.decode()
 
@@ -190,6 +193,8 @@ def test_a_vehicle_change_and_a_driver_period_read_by_label_and_name(world: Worl
         ("车辆 · 修改", ["燃料类型"]),
     ]
     assert timeline(english)[1][1].endswith(" · 服务顾问")
+    # The trail names a period by its vehicle and customer, not by their ids.
+    assert audit_rows(audit_page.content.decode())[0][2] == f"车主或驾驶人 #{link.pk} 沪A12345 · {driver.number}"
 
 
 def test_a_document_upload_reads_its_kind_file_type_size_and_checksum(
