@@ -30,14 +30,16 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from aftersales.core.models import ANY_ACTION, AuditEntry, AuditKey
 
 RECORD_ACTIONS = frozenset({AuditEntry.Action.CREATE, AuditEntry.Action.UPDATE, AuditEntry.Action.DELETE})
 EMPTY = "—"
-# Between a label and its value ("Colour: white"); Chinese uses a full-width colon.
+# Between a label and its value ("Colour: white"), and between the items of a list; Chinese uses a
+# full-width colon and the enumeration comma (、).
 LABEL_SEPARATOR = pgettext_lazy("after a label", ": ")
+LIST_SEPARATOR = pgettext_lazy("between list items", ", ")
 
 
 @dataclass(frozen=True)
@@ -204,9 +206,9 @@ class _Reader:
         key = kind.key(name)
         if isinstance(value, list):
             parts = [self.value(kind, name, part) for part in value]
-            return pgettext("between list items", ", ").join(dict.fromkeys(parts) if key.names else parts)
+            return str(LIST_SEPARATOR).join(dict.fromkeys(parts) if key.names else parts)
         if isinstance(value, dict):
-            return pgettext("between list items", ", ").join(
+            return str(LIST_SEPARATOR).join(
                 f"{kind.label(str(sub))}{LABEL_SEPARATOR}{self.value(kind, str(sub), part)}"
                 for sub, part in sorted(value.items(), key=lambda item: kind.rank(str(item[0])))
             )
@@ -259,7 +261,7 @@ class _Reader:
                 lines.append(HistoryLine(label, self.value(kind, name, change)))
         action = entry.get_action_display()
         if summary:
-            action = f"{action}{LABEL_SEPARATOR}{pgettext('between list items', ', ').join(summary)}"
+            action = f"{action}{LABEL_SEPARATOR}{str(LIST_SEPARATOR).join(summary)}"
         model = kind.model if entry.object_type else None
         subject = capfirst(str(model._meta.verbose_name)) if model is not None else entry.object_type
         actor = self.names.name(get_user_model(), entry.actor_id) if entry.actor_id else None

@@ -18,7 +18,7 @@ from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
 from aftersales.core.scope import scope_of
 from aftersales.core.tests.test_history import audit_rows
-from aftersales.customers import documents, selectors, services
+from aftersales.customers import documents, pi_requests, selectors, services
 from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, Vehicle
 
@@ -377,3 +377,26 @@ def test_the_record_pages_look_names_up_once_per_model(world: World, advisor: Cl
     # for the timeline and the change log together, one query per model.
     assert queries(vehicle_page, 1) == queries(vehicle_page, 6) == 20
     assert queries(customer_page, 1) == queries(customer_page, 6) == 26
+
+
+def test_an_anonymisation_names_the_fields_it_cleared_once_each(world: World, advisor: Client) -> None:
+    customer = _customer(world, "秦八", "13800000008", landline="021-61234567", street="世纪大道1号")
+    with scope_of(world.user("manager")):
+        pi_requests.customer_anonymise(actor=world.user("manager"), customer_id=customer.pk, reason="本人申请删除")
+
+    rows = change_log(advisor.get(f"/customers/{customer.pk}/", headers=EN).content.decode())
+
+    assert rows[0] == (
+        "店长",
+        "Personal data anonymised",
+        [
+            "Reason: 本人申请删除",
+            "Fields cleared: name, landline, name initials, name in pinyin, street address",
+            "Mobile numbers deleted: 1",
+            "Documents deleted: 0",
+            "Search keys deleted: 6",
+            "Audit entries whose values were erased: 1",
+            "Consents withdrawn: —",
+            "Record merged into another: no",
+        ],
+    )
