@@ -11,5 +11,4 @@ setup_venv() {
     "$PYTHON_BIN" -m venv .venv
   fi
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
-  .venv/bin/aftersales translations > /dev/null
 }

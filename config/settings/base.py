@@ -112,7 +112,14 @@ LOGIN_LOCKOUT_MINUTES = env_int("AFTERSALES_LOGIN_LOCKOUT_MINUTES", 15, minimum=
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-LOCALE_PATHS = [SRC_DIR / "locale"]
+# The catalogues' sources (.po) ship in the package; the compiled catalogues (.mo) are derived from
+# them when the app starts (aftersales.core.translations), into the data directory, which is
+# writable however the package is installed. The compiled folder comes first, so that it wins over a
+# .mo an older version may have left beside a .po; makemessages adds the package's messages to the
+# sources.
+LOCALE_SOURCE_DIR = SRC_DIR / "locale"
+LOCALE_COMPILED_DIR = DATA_DIR / "locale"
+LOCALE_PATHS = [LOCALE_COMPILED_DIR, LOCALE_SOURCE_DIR]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -5,7 +5,7 @@ import tempfile
 from pathlib import Path
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, HUEY
+from config.settings.base import DATABASES, HUEY, LOCALE_SOURCE_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY = {**HUEY, "immediate": True}
@@ -20,3 +20,6 @@ DEMO_CUSTOMERS_PER_STORE = 24
 # Files the tests write (documents, imports) go to a per-process temporary folder, not var/.
 DATA_DIR = Path(tempfile.gettempdir()) / f"aftersales_test_data_{os.getpid()}"
 DATA_DIR.mkdir(exist_ok=True)
+# So every test run starts without compiled catalogues, as a fresh installation does.
+LOCALE_COMPILED_DIR = DATA_DIR / "locale"
+LOCALE_PATHS = [LOCALE_COMPILED_DIR, LOCALE_SOURCE_DIR]

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.core.management import call_command
 from django.test import Client
 
 from aftersales.core.models import Bay, Brand, DealerGroup, Department, Role, StaffMembership, Store, User
@@ -20,11 +19,6 @@ from aftersales.core.permissions import ROLE_DEFAULTS
 from aftersales.core.scope import set_scope
 
 PASSWORD = "Correct-Horse-Battery-9"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def compiled_translations() -> None:
-    call_command("translations", verbosity=0)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,5 +10,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from aftersales.core.inputs import register_url_converters
+        from aftersales.core.translations import translations_compile
 
         register_url_converters()
+        # Before any page or message is translated: no separate build step compiles the catalogues.
+        translations_compile()

@@ -8,10 +8,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core import inputs
+from aftersales.core.history import LABEL_SEPARATOR
 from aftersales.core.models import AuditEntry
 
 
@@ -50,8 +50,8 @@ class InputForm(forms.Form):
         for name, errors in self.errors.items():
             label = self.fields[name].label if name in self.fields else None
             text = " ".join(str(error) for error in errors)
-            parts.append(gettext("%(label)s: %(errors)s") % {"label": label, "errors": text} if label else text)
-        return gettext("; ").join(parts)
+            parts.append(f"{label}{LABEL_SEPARATOR}{text}" if label else text)
+        return " ".join(parts)
 
     def _clean_fields(self) -> None:
         # Django's own loop (forms.Form._clean_fields), with the raw value checked first: a refused

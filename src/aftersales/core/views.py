@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from typing import Any, cast
 
 from django.contrib.auth import login, logout
@@ -19,7 +20,8 @@ from aftersales.core.access import visible_store_ids
 from aftersales.core.audit import audit_append, audit_personal_hidden
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import AuditFilterForm, LoginForm, NextField, StoreFilterForm, StoreSwitchForm, TokenForm
-from aftersales.core.models import AuditEntry, Bay, Department, Role, StaffMembership, Store, User
+from aftersales.core.history import audit_history
+from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, page
 
 
@@ -172,38 +174,15 @@ def _audit_entries(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
 def audit_list(request: HttpRequest) -> HttpResponse:
     form, entries = _audit_entries(request)
     page_obj = Paginator(entries, 50).get_page(request.GET.get("page")) if entries is not None else None
-    rows = [(entry, _change_lines(entry)) for entry in page_obj.object_list] if page_obj is not None else []
+    rows = []
+    if page_obj is not None:
+        # Personal values stay off the trail-wide page: they show on the person's own record, by role.
+        rows = audit_history(page_obj.object_list, shown=lambda entry: audit_personal_hidden(entry.changes))
     query = request.GET.copy()
     query.pop("page", None)
     template = "core/audit.html#audit-results" if request.htmx else "core/audit.html"  # type: ignore[attr-defined]
     context = {"form": form, "page_obj": page_obj, "rows": rows, "query": query.urlencode()}
     return render(request, template, context, status=200 if entries is not None else 400)
-
-
-RECORD_ACTIONS = frozenset({AuditEntry.Action.CREATE, AuditEntry.Action.UPDATE, AuditEntry.Action.DELETE})
-
-
-def _change_lines(entry: AuditEntry) -> list[tuple[str, str]]:
-    """An entry's changes as lines: ``old → new`` for a record's fields, the value as is otherwise.
-
-    Personal values stay off the trail-wide page: they show on the person's own record, by role.
-    """
-    lines = []
-    for key, value in audit_personal_hidden(entry.changes).items():
-        if entry.action in RECORD_ACTIONS and isinstance(value, list) and len(value) == 2:
-            old, new = ("∅" if part is None else _plain_text(part) for part in value)
-            lines.append((key, f"{old} → {new}"))
-        else:
-            lines.append((key, _plain_text(value)))
-    return lines
-
-
-def _plain_text(value: object) -> str:
-    if isinstance(value, list):
-        return ", ".join(_plain_text(part) for part in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {_plain_text(part)}" for key, part in value.items())
-    return str(value)
 
 
 class _Echo:
@@ -249,7 +228,8 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
                     entry.object_type,
                     entry.object_id,
                     entry.object_repr,
-                    audit_personal_hidden(entry.changes),
+                    # As recorded, for reading by machine and in any language; the page shows them labelled.
+                    json.dumps(audit_personal_hidden(entry.changes), ensure_ascii=False, sort_keys=True),
                     entry.client_ip or "",
                 ]
             )

@@ -299,12 +299,23 @@ class TimelineQuery(InputSchema):
     kind: list[Literal["archive", "mileage"]] | None = Field(default=None, max_length=2)
 
 
+class TimelineLineOut(Schema):
+    label: str
+    value: str
+    previous: str | None = Field(description="The value before, for a changed field of a record.")
+
+
 class TimelineOut(Schema):
     at: datetime
     kind: str
     title: str
-    detail: dict[str, Any]
-    actor: str
+    detail: dict[str, Any] = Field(description="As recorded: field or key → value, or [before, after].")
+    actor: str = Field(description="The user name of who did it.")
+    actor_name: str = Field(description="Their name (the user name when they have none).")
+    action: str = Field(description="Of an archive item: create, update, delete, reveal, merge, export, ...")
+    lines: list[TimelineLineOut] = Field(
+        description="The detail as people read it, in the request's language: labels, and values by name."
+    )
 
 
 @router.get("/customers/{id:customer_id}/timeline", response={200: list[TimelineOut], **ERRORS})

@@ -203,7 +203,7 @@ def _document_audit(document: CustomerDocument, *, action: str, actor: User | No
         store_id=store_id,
         object_type="customers.customerdocument",
         object_id=str(document.pk),
-        object_repr=f"{document.get_kind_display()} #{document.pk}",
+        object_repr=document.audit_repr(),
         changes={
             key: [None, value] if action == "create" else [value, None]
             for key, value in values.items()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.models import AuditedModel
+from aftersales.core.models import ANY_ACTION, AuditedModel, AuditKey, AuditKeys
 
 
 class Customer(AuditedModel):
@@ -41,8 +41,8 @@ class Customer(AuditedModel):
     number = models.CharField(_("customer number"), max_length=30, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.INDIVIDUAL)
     name = models.CharField(_("name"), max_length=100)
-    name_initials = models.CharField(max_length=100, blank=True, editable=False)
-    name_pinyin = models.CharField(max_length=300, blank=True, editable=False)
+    name_initials = models.CharField(_("name initials"), max_length=100, blank=True, editable=False)
+    name_pinyin = models.CharField(_("name in pinyin"), max_length=300, blank=True, editable=False)
     landline = models.CharField(_("landline"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     province = models.CharField(_("province"), max_length=20, blank=True)
@@ -50,9 +50,10 @@ class Customer(AuditedModel):
     district = models.CharField(_("district"), max_length=30, blank=True)
     street = models.CharField(_("street address"), max_length=200, blank=True)
     uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)
-    resident_id_cipher = models.TextField(blank=True, editable=False)
-    resident_id_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
-    resident_id_hint = models.CharField(max_length=18, blank=True, editable=False)
+    # The number encrypted, its keyed digest for an exact search, and its masked form for display.
+    resident_id_cipher = models.TextField(_("resident ID"), blank=True, editable=False)
+    resident_id_digest = models.CharField(_("resident ID"), max_length=64, blank=True, editable=False, db_index=True)
+    resident_id_hint = models.CharField(_("resident ID"), max_length=18, blank=True, editable=False)
     emergency_contact = models.CharField(_("emergency contact"), max_length=60, blank=True)
     emergency_phone = models.CharField(_("emergency phone"), max_length=20, blank=True)
     preferences = models.TextField(_("preferences and special needs"), blank=True)
@@ -71,10 +72,14 @@ class Customer(AuditedModel):
     )
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     marketing_consent_at = models.DateTimeField(_("marketing consent time"), null=True, blank=True)
-    marketing_consent_channel = models.CharField(max_length=10, choices=ConsentChannel.choices, blank=True)
+    marketing_consent_channel = models.CharField(
+        _("marketing consent channel"), max_length=10, choices=ConsentChannel.choices, blank=True
+    )
     data_consent = models.BooleanField(_("data-processing consent"), default=False)
     data_consent_at = models.DateTimeField(_("data-processing consent time"), null=True, blank=True)
-    data_consent_channel = models.CharField(max_length=10, choices=ConsentChannel.choices, blank=True)
+    data_consent_channel = models.CharField(
+        _("data-processing consent channel"), max_length=10, choices=ConsentChannel.choices, blank=True
+    )
     home_store = models.ForeignKey(
         "core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("registering store")
     )
@@ -118,6 +123,48 @@ class Customer(AuditedModel):
             "mobiles",
         }
     )
+    # How the keys of the customer's entries read that are not fields (core.history). Written by the
+    # services (mobiles, merge), the record page and the API (reveal), documents (a document opened),
+    # pi_requests (personal-information export, anonymisation) and excel.exporting (list export).
+    audit_keys: ClassVar[AuditKeys] = {
+        ANY_ACTION: {
+            "mobiles": AuditKey(_("mobile numbers")),
+            "resident_id": AuditKey(_("resident ID")),
+            "address": AuditKey(_("address")),
+        },
+        "reveal": {
+            "field": AuditKey(_("field"), names=True, choices={"all": _("all personal data")}, summary=True),
+            "for": AuditKey(_("purpose"), choices={"edit": _("editing the record")}),
+            "document": AuditKey(_("document"), ref="customers.customerdocument", summary=True),
+        },
+        "merge": {
+            "merged": AuditKey(_("customer merged into this one")),
+            "fields_taken": AuditKey(_("values taken from it"), names=True),
+            "vehicle_links": AuditKey(_("vehicle links moved")),
+            "documents": AuditKey(_("documents moved")),
+        },
+        "export": {
+            "filters": AuditKey(_("filters")),
+            "q": AuditKey(_("search text")),
+            "rows": AuditKey(_("rows")),
+            "masked": AuditKey(_("personal data masked")),
+            "format": AuditKey(_("file format"), choices={"json": "JSON", "xlsx": "Excel"}),
+            "kind": AuditKey(_("content"), choices={"personal_information": _("all personal information held")}),
+        },
+        "anonymise": {
+            "reason": AuditKey(_("reason")),
+            "cleared": AuditKey(_("fields cleared"), names=True),
+            "phones_deleted": AuditKey(_("mobile numbers deleted")),
+            "documents_deleted": AuditKey(_("documents deleted")),
+            "search_keys_deleted": AuditKey(_("search keys deleted")),
+            "audit_values_erased": AuditKey(_("audit entries whose values were erased")),
+            "consents_withdrawn": AuditKey(
+                _("consents withdrawn"),
+                choices={"marketing": _("marketing consent"), "data": _("data-processing consent")},
+            ),
+            "merged_record": AuditKey(_("record merged into another")),
+        },
+    }
 
     class Meta:
         verbose_name = _("customer")
@@ -301,6 +348,10 @@ class VehicleLink(AuditedModel):
     def audit_store_id(self) -> int | None:
         return self.customer.home_store_id
 
+    def audit_repr(self) -> str:
+        """The vehicle by plate (or VIN) and the customer by number: their ids say nothing to a reader."""
+        return f"{self.vehicle.plate or self.vehicle.vin} · {self.customer.number}"
+
 
 class SearchKey(models.Model):
     """Precomputed keys the archive search looks up by prefix on an index (no full scans)."""
@@ -363,13 +414,15 @@ class CustomerDocument(models.Model):
     vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     file_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(_("file type"), max_length=40)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256 checksum"), max_length=64)
     storage_name = models.CharField(max_length=200, unique=True)
     consent_at = models.DateTimeField(_("consent recorded"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    audit_keys: ClassVar[AuditKeys] = {ANY_ACTION: {"size": AuditKey(unit="bytes"), "sha256": AuditKey(unit="digest")}}
 
     class Meta:
         verbose_name = _("customer document")
@@ -377,6 +430,10 @@ class CustomerDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name}"
+
+    def audit_repr(self) -> str:
+        """How the trail names the document: the file name often holds the person's name, so not that."""
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class ArchiveRule(models.Model):
@@ -423,6 +480,16 @@ class ImportJob(models.Model):
     error_file = models.CharField(max_length=200, blank=True)
     message = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    # The keys of the entry an import writes when it ends (excel.importing).
+    audit_keys: ClassVar[AuditKeys] = {
+        "create": {
+            "customers": AuditKey(_("customers imported")),
+            "vehicles": AuditKey(_("vehicles imported")),
+            "error_rows": AuditKey(_("rows with errors")),
+            "dry_run": AuditKey(_("trial run")),
+        }
+    }
 
     class Meta:
         verbose_name = _("import job")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, overload
@@ -11,9 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from aftersales.core.audit import ERASED, audit_personal_fill
+from aftersales.core.history import RECORD_ACTIONS, HistoryEntry, HistoryLine, HistoryNames, audit_history
 from aftersales.core.models import AuditEntry
 from aftersales.customers import identifiers, privacy
 from aftersales.customers.models import (
@@ -462,8 +464,16 @@ class TimelineItem:
     at: datetime
     kind: str  # "archive" (record changes), "mileage"; later areas add visits, repair orders, ...
     title: str
-    detail: dict[str, Any] = field(default_factory=dict)
-    actor: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)  # as stored (personal values masked by role)
+    actor: str = ""  # user name
+    actor_name: str = ""  # the person's name (their user name when they have none)
+    action: str = ""  # of an archive item: the audit action (create, update, reveal, ...)
+    lines: list[HistoryLine] = field(default_factory=list)  # the detail as people read it
+
+    @property
+    def record_change(self) -> bool:
+        """A record created, updated or deleted: its lines are the fields it touched."""
+        return self.action in RECORD_ACTIONS
 
 
 TIMELINE_KINDS = ("archive", "mileage")
@@ -474,31 +484,35 @@ def _day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(12)))
 
 
-def _archive_items(entries: Iterable[AuditEntry], *, personal: bool) -> list[TimelineItem]:
-    labels = {
-        "customers.customer": _("Customer"),
-        "customers.vehicle": _("Vehicle"),
-        "customers.vehiclelink": _("Owner / driver"),
-        "customers.customerphone": _("Mobile"),
-        "customers.customerdocument": _("Document"),
-    }
+def _archive_items(entries: Iterable[AuditEntry], *, personal: bool, names: HistoryNames | None) -> list[TimelineItem]:
+    def shown(entry: AuditEntry) -> dict[str, Any]:
+        return mask_changes(entry.changes, personal=personal)
+
     return [
         TimelineItem(
-            at=entry.created_at,
+            at=history.entry.created_at,
             kind="archive",
-            title=f"{labels.get(entry.object_type, entry.object_type)} · {entry.get_action_display()}",
-            detail=mask_changes(entry.changes, personal=personal),
-            actor=entry.actor_username,
+            title=f"{history.subject} · {history.action}",
+            detail=shown(history.entry),
+            actor=history.entry.actor_username,
+            actor_name=history.actor,
+            action=history.entry.action,
+            lines=history.lines,
         )
-        for entry in audit_personal_fill(entries)
+        for history in audit_history(audit_personal_fill(entries), shown=shown, names=names)
     ]
 
 
 def customer_timeline(
-    customer: Customer, *, kinds: set[str] | None = None, limit: int = 500, personal: bool = False
+    customer: Customer,
+    *,
+    kinds: set[str] | None = None,
+    limit: int = 500,
+    personal: bool = False,
+    names: HistoryNames | None = None,
 ) -> list[TimelineItem]:
     """Everything that touched a customer and their vehicles, newest first (personal values masked
-    unless ``personal``)."""
+    unless ``personal``). ``names`` shares the look-ups of record names with the page's other history."""
     kinds = kinds or set(TIMELINE_KINDS)
     vehicle_ids = list(VehicleLink.objects.filter(customer=customer).values_list("vehicle_id", flat=True))
     merged = [str(pk) for pk in Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
@@ -514,7 +528,7 @@ def customer_timeline(
                 | Q(object_type="customers.customerdocument", object_id__in=[str(pk) for pk in document_ids])
             ).order_by("-created_at", "-id")[:limit]
         )
-        items += _archive_items(entries, personal=personal)
+        items += _archive_items(entries, personal=personal, names=names)
         created = any(e.action == "create" and e.object_id == str(customer.pk) for e in entries)
         if not created and len(entries) < limit:
             # Records written in bulk (an Excel import) have no entry of their own: the history starts here.
@@ -522,9 +536,8 @@ def customer_timeline(
                 TimelineItem(
                     at=customer.created_at,
                     kind="archive",
-                    title=f"{_('Customer')} · {AuditEntry.Action.CREATE.label}",
-                    detail={},
-                    actor="",
+                    title=f"{capfirst(Customer._meta.verbose_name)} · {AuditEntry.Action.CREATE.label}",
+                    action=AuditEntry.Action.CREATE,
                 )
             )
     if "mileage" in kinds:
@@ -537,6 +550,7 @@ def customer_timeline(
                 % {"km": reading.km, "plate": reading.vehicle.plate or reading.vehicle.vin},
                 detail={"source": reading.get_source_display(), "reason": reading.reason},
                 actor=reading.recorded_by.username if reading.recorded_by else "",
+                actor_name=str(reading.recorded_by) if reading.recorded_by else "",
             )
             for reading in readings.order_by("-read_on", "-pk")[:limit]
         ]
@@ -545,7 +559,12 @@ def customer_timeline(
 
 
 def vehicle_timeline(
-    vehicle: Vehicle, *, kinds: set[str] | None = None, limit: int = 500, personal: bool = False
+    vehicle: Vehicle,
+    *,
+    kinds: set[str] | None = None,
+    limit: int = 500,
+    personal: bool = False,
+    names: HistoryNames | None = None,
 ) -> list[TimelineItem]:
     kinds = kinds or set(TIMELINE_KINDS)
     items: list[TimelineItem] = []
@@ -555,7 +574,7 @@ def vehicle_timeline(
             Q(object_type="customers.vehicle", object_id=str(vehicle.pk))
             | Q(object_type="customers.vehiclelink", object_id__in=link_ids)
         ).order_by("-created_at", "-id")[:limit]
-        items += _archive_items(entries, personal=personal)
+        items += _archive_items(entries, personal=personal, names=names)
     if "mileage" in kinds:
         for reading in vehicle.mileage_readings.all()[:limit]:
             items.append(
@@ -574,6 +593,38 @@ def change_log(customer: Customer, limit: int = 200) -> list[AuditEntry]:
     """The customer's audit entries, newest first, personal values restored (or shown erased)."""
     entries = AuditEntry.objects.filter(object_type="customers.customer", object_id=str(customer.pk))
     return audit_personal_fill(entries.order_by("-created_at", "-id")[:limit])
+
+
+# How a record page's change log shows personal values: masked for every reader, as everywhere on
+# the page (a reader with the right reveals a current value with a click, which is audited).
+_CHANGE_LOG_MASKS: dict[str, Callable[[str], str]] = {
+    "uscc": identifiers.mask_uscc,
+    "street": lambda value: "****",
+    "emergency_phone": identifiers.mask_mobile,
+    "mobiles": identifiers.mask_mobile,
+}
+
+
+def _change_log_masked(changes: dict[str, Any]) -> dict[str, Any]:
+    def masked(name: str, value: Any) -> Any:
+        if not value or value == ERASED:
+            return value
+        if isinstance(value, list):
+            return [_CHANGE_LOG_MASKS[name](str(part)) for part in value]
+        return _CHANGE_LOG_MASKS[name](str(value))
+
+    return {
+        name: [masked(name, part) for part in change]
+        if name in _CHANGE_LOG_MASKS and isinstance(change, list) and len(change) == 2
+        else change
+        for name, change in changes.items()
+    }
+
+
+def change_log_history(entries: Iterable[AuditEntry], *, names: HistoryNames | None = None) -> list[HistoryEntry]:
+    """A record page's change log as people read it (entries from ``change_log`` or
+    ``vehicle_change_log``): labelled fields, old → new, personal values masked."""
+    return audit_history(entries, shown=lambda entry: _change_log_masked(entry.changes or {}), names=names)
 
 
 # --- duplicates, review, KPIs ---------------------------------------------------------------------

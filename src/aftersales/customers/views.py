@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import DateTimeField, Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import inputs
 from aftersales.core.access import can, visible_store_ids
-from aftersales.core.audit import ERASED, audit_append
+from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
-from aftersales.core.models import AuditEntry, StaffMembership, Store, User
+from aftersales.core.history import HistoryNames
+from aftersales.core.models import StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, page
 from aftersales.customers import identifiers, selectors, selectors_vehicles, services
 from aftersales.customers.forms import (
@@ -34,7 +33,7 @@ from aftersales.customers.forms import (
     TransferForm,
     VehicleForm,
 )
-from aftersales.customers.models import Customer, Vehicle, VehicleLink, VehicleModel
+from aftersales.customers.models import Customer, Vehicle, VehicleLink
 
 PAGE_SIZE = 50
 REVEALABLE = ("mobiles", "resident_id", "uscc", "address", "emergency_phone")
@@ -170,184 +169,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 # --- customer record ----------------------------------------------------------------------------
 
 
-@dataclass
-class ChangeRow:
-    entry: AuditEntry
-    fields: list[tuple[str, str, str]] = field(default_factory=list)
-    note: str = ""
-
-
-# Bookkeeping and a keyed hash: meaningless to a person. The model's audit exclusions are skipped too,
-# should an entry carry them (the encrypted resident ID above all).
-_HIDDEN_CHANGES = frozenset({"id", "created_at", "resident_id_digest"}) | Customer.audit_exclude | Vehicle.audit_exclude
-_MASKS: dict[str, Callable[[str], str]] = {
-    "uscc": identifiers.mask_uscc,
-    "street": lambda value: "****",
-    "emergency_phone": identifiers.mask_mobile,
-    "mobiles": identifiers.mask_mobile,
-}
-
-
-def _masked(name: str, value: Any) -> Any:
-    """A change-log value as a reader without the view-personal right sees it."""
-    if not value or value == ERASED:
-        return value
-    if isinstance(value, list):
-        return [_MASKS[name](str(part)) for part in value]
-    return _MASKS[name](str(value))
-
-
-_CHANGE_LABELS = {
-    "resident_id_hint": gettext_lazy("resident ID"),
-    "marketing_consent_channel": gettext_lazy("marketing consent channel"),
-    "data_consent_channel": gettext_lazy("data-processing consent channel"),
-    "mobiles": gettext_lazy("mobile numbers"),
-    "address": gettext_lazy("address"),
-    "resident_id": gettext_lazy("resident ID"),
-}
-
-
-def _field_of(name: str, model: type[Model] | tuple[type[Model], ...] = Customer) -> Any:
-    """The model field an audited name is of; with several models, the first that has it."""
-    for candidate_model in model if isinstance(model, tuple) else (model,):
-        for candidate in (name, name.removesuffix("_id")):
-            try:
-                return candidate_model._meta.get_field(candidate)
-            except FieldDoesNotExist:
-                continue
-    return None
-
-
-def _label(name: str, model: type[Model] | tuple[type[Model], ...] = Customer) -> str:
-    model_field = _field_of(name, model)
-    return str(_CHANGE_LABELS.get(name) or (model_field.verbose_name if model_field is not None else name))
-
-
-@dataclass
-class TimelineRow:
-    item: selectors.TimelineItem
-    fields: list[str]
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value is False or value == "" or value == []
-
-
-def _touched(changes: dict[str, Any]) -> list[str]:
-    """Fields an audit entry really changed: bookkeeping and never-filled fields left out."""
-    return [
-        name
-        for name, change in changes.items()
-        if name not in _HIDDEN_CHANGES
-        and isinstance(change, list)
-        and len(change) == 2
-        and not (_blank(change[0]) and _blank(change[1]))
-    ]
-
-
-def _timeline_rows(
-    items: Iterable[selectors.TimelineItem], model: type[Model] | tuple[type[Model], ...]
-) -> list[TimelineRow]:
-    """Timeline entries with the names of the fields a record change touched (values are in the change log)."""
-    return [
-        TimelineRow(item, [_label(name, model) for name in _touched(item.detail)] if item.kind == "archive" else [])
-        for item in items
-    ]
-
-
-def _references(entries: list[AuditEntry]) -> dict[str, dict[Any, str]]:
-    """Names for the stores and users that entries refer to by id: one query each for the whole log."""
-    ids: dict[str, set[Any]] = {"home_store_id": set(), "owner_id": set()}
-    for entry in entries:
-        for name, found in ids.items():
-            change = (entry.changes or {}).get(name)
-            if isinstance(change, list):
-                found.update(value for value in change if value is not None)
-    stores = Store.all_objects.in_bulk(list(ids["home_store_id"])) if ids["home_store_id"] else {}
-    users = User.objects.in_bulk(list(ids["owner_id"])) if ids["owner_id"] else {}
-    return {
-        "home_store_id": {pk: f"{store.code} {store.name}" for pk, store in stores.items()},
-        "owner_id": {pk: str(user) for pk, user in users.items()},
-    }
-
-
-# Whose fields an audit entry's changes are, by the entry's object type (labels and choices come from them).
-_CHANGE_MODELS: dict[str, type[Model]] = {
-    "customers.customer": Customer,
-    "customers.vehicle": Vehicle,
-    "customers.vehiclelink": VehicleLink,
-}
-
-
-def _vehicle_references(entries: list[AuditEntry]) -> dict[str, dict[Any, str]]:
-    """Names for the stores, models, customers and vehicles that vehicle and owner/driver entries
-    refer to by id: one query each for the whole log, none when no entry refers to one."""
-    ids: dict[str, set[Any]] = {name: set() for name in ("selling_store_id", "model_id", "customer_id", "vehicle_id")}
-    for entry in entries:
-        if entry.object_type not in {"customers.vehicle", "customers.vehiclelink"}:
-            continue
-        for name, found in ids.items():
-            change = (entry.changes or {}).get(name)
-            if isinstance(change, list):
-                found.update(value for value in change if value is not None)
-    names: dict[str, dict[Any, str]] = {}
-    if ids["selling_store_id"]:
-        stores = Store.all_objects.in_bulk(list(ids["selling_store_id"]))
-        names["selling_store_id"] = {pk: f"{store.code} {store.name}" for pk, store in stores.items()}
-    if ids["model_id"]:
-        models = VehicleModel.objects.select_related("brand").in_bulk(list(ids["model_id"]))
-        names["model_id"] = {pk: str(model) for pk, model in models.items()}
-    if ids["customer_id"]:
-        customers = Customer.objects.in_bulk(list(ids["customer_id"]))
-        names["customer_id"] = {pk: customer.number for pk, customer in customers.items()}
-    if ids["vehicle_id"]:
-        vehicles = Vehicle.objects.in_bulk(list(ids["vehicle_id"]))
-        names["vehicle_id"] = {pk: vehicle.plate or vehicle.vin for pk, vehicle in vehicles.items()}
-    return names
-
-
-def _shown(value: Any, model_field: Any, names: dict[Any, str] | None = None) -> str:
-    if value is None or value == "" or value == []:
-        return "∅"
-    if names is not None:
-        return names.get(value, str(value))
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    if isinstance(model_field, DateTimeField) and isinstance(value, str):
-        moment = parse_datetime(value)
-        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else value
-    choices = dict(model_field.flatchoices) if model_field is not None and model_field.choices else {}
-    return str(choices.get(value, value))
-
-
-def _change_rows(entries: Iterable[AuditEntry], *, personal: bool) -> list[ChangeRow]:
-    """The change log as people read it: labelled fields, old → new, personal values masked by role.
-
-    The audit trail keeps values in full; readers without the view-personal right see them masked
-    here as everywhere else on the page.
-    """
-    entries = list(entries)
-    references = _references(entries) | _vehicle_references(entries)
-    rows = []
-    for entry in entries:
-        row = ChangeRow(entry)
-        changes = entry.changes or {}
-        model = _CHANGE_MODELS.get(entry.object_type, Customer)
-        if entry.action == AuditEntry.Action.REVEAL:
-            row.note = _("Personal data shown: %(field)s") % {"field": _label(str(changes.get("field", "")))}
-        for name in _touched(changes):
-            old, new = changes[name]
-            if not personal and name in _MASKS:
-                old, new = (_masked(name, v) for v in (old, new))
-            model_field = _field_of(name, model)
-            names = references.get(name)
-            row.fields.append((_label(name, model), _shown(old, model_field, names), _shown(new, model_field, names)))
-        rows.append(row)
-    return rows
-
-
 def _timeline_kinds(request: HttpRequest) -> tuple[str, set[str] | None] | None:
     kind = request.GET.get("kind", "all")
     if kind == "all":
@@ -365,7 +186,8 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         return HttpResponseBadRequest(_("Unknown timeline filter."))
     kind, kinds = chosen
     customer = selectors.customer_get(customer_id)
-    timeline = _timeline_rows(selectors.customer_timeline(customer, kinds=kinds), Customer)
+    names = HistoryNames()  # the timeline and the change log name the same records: looked up once
+    timeline = selectors.customer_timeline(customer, kinds=kinds, names=names)
     context: dict[str, Any] = {"customer": customer, "timeline": timeline, "kind": kind}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "customers/detail.html#timeline", context)
@@ -378,7 +200,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         can_reveal=personal,
         current_links=[link for link in links if link.valid_to is None],
         past_links=[link for link in links if link.valid_to is not None],
-        changes=_change_rows(selectors.change_log(customer), personal=False),
+        changes=selectors.change_log_history(selectors.change_log(customer), names=names),
         can_edit=_can(request, "customers.edit"),
         can_review=_can(request, "customers.review"),
         can_documents=personal,
@@ -601,7 +423,8 @@ def _vehicle_page(
     kind, kinds = chosen
     vehicle = selectors.vehicle_get(vehicle_id)
     # The vehicle's timeline holds changes of the vehicle and of its owner and driver periods.
-    timeline = _timeline_rows(selectors.vehicle_timeline(vehicle, kinds=kinds), (Vehicle, VehicleLink))
+    names = HistoryNames()  # the timeline and the change log name the same records: looked up once
+    timeline = selectors.vehicle_timeline(vehicle, kinds=kinds, names=names)
     context: dict[str, Any] = {"vehicle": vehicle, "timeline": timeline, "kind": kind}
     if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
         return render(request, "customers/vehicle_detail.html#timeline", context)
@@ -617,7 +440,7 @@ def _vehicle_page(
         owners=[link for link in links if link.role == VehicleLink.Role.OWNER],
         driver_rows=[(link, end_form_for(link)) for link in links if link.role == VehicleLink.Role.DRIVER],
         readings=list(vehicle.mileage_readings.all()),
-        changes=_change_rows(selectors_vehicles.vehicle_change_log(vehicle), personal=False),
+        changes=selectors.change_log_history(selectors_vehicles.vehicle_change_log(vehicle), names=names),
         mileage_form=mileage_form or MileageForm(),
         transfer_form=transfer_form or TransferForm(),
         driver_form=driver_form or DriverForm(),

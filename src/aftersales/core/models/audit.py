@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from aftersales.core.models.base import AuditKey, AuditKeys
+from aftersales.core.permissions import PERMISSIONS
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEntry"]):
@@ -67,6 +70,20 @@ class AuditEntry(models.Model):
     hash = models.CharField(max_length=64)
 
     objects = AppendOnlyQuerySet.as_manager()
+
+    # The keys of entries about no record (a refused permission) and of the trail's own export, whose
+    # filters are the audit page's (core.views.audit_export).
+    audit_keys: ClassVar[AuditKeys] = {
+        "permission_denied": {"permission": AuditKey(_("permission"), choices=PERMISSIONS)},
+        "export": {
+            "filters": AuditKey(_("filters")),
+            "rows": AuditKey(_("rows")),
+            "actor": AuditKey(_("user name")),
+            "date_from": AuditKey(_("from")),
+            "date_to": AuditKey(_("to")),
+            "page": AuditKey(_("page")),
+        },
+    }
 
     class Meta:
         verbose_name = _("audit entry")

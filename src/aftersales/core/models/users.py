@@ -9,7 +9,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.models.base import AuditedModel, StoreOwnedModel
+from aftersales.core.models.base import ANY_ACTION, AuditedModel, AuditKey, AuditKeys, StoreOwnedModel
+from aftersales.core.permissions import PERMISSIONS
 
 
 class User(AbstractUser, AuditedModel):
@@ -48,6 +49,8 @@ class Role(AuditedModel):
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.STORE)
     permissions = models.JSONField(_("permissions"), default=list, blank=True)
     landing = models.CharField(_("landing page"), max_length=40, default="general")
+
+    audit_keys: ClassVar[AuditKeys] = {ANY_ACTION: {"permissions": AuditKey(choices=PERMISSIONS)}}
 
     class Meta:
         verbose_name = _("role")

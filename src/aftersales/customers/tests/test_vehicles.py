@@ -829,26 +829,30 @@ def test_the_change_log_shows_old_and_new_values_of_the_vehicle_and_its_drivers(
         ("customers.vehiclelink", "create"),
         ("customers.vehicle", "create"),
     ]
-    assert rows[0].fields == [("to", "∅", "2024-06-01")]
-    # Field order follows the stored JSON, which PostgreSQL does not keep: compare sorted.
-    assert sorted(rows[1].fields) == [
-        ("customer", "∅", driver.number),
-        ("from", "∅", "2024-05-01"),
-        ("role", "∅", "Driver"),
-        ("vehicle", "∅", PLATE),
+
+    def lines(row: Any) -> list[tuple[str, str | None, str]]:
+        return [(line.label, line.previous, line.value) for line in row.lines]
+
+    assert lines(rows[0]) == [("To", "—", "2024-06-01")]
+    # In the model's field order, whatever order the database keeps the stored JSON in.
+    assert lines(rows[1]) == [
+        ("Vehicle", None, f"{PLATE} {VIN}"),
+        ("Customer", None, driver.number),
+        ("Role", None, "Driver"),
+        ("From", None, "2024-05-01"),
     ]
-    assert sorted(rows[2].fields) == [
-        ("colour", "∅", "白"),
-        ("fuel type", "Petrol", "Battery electric"),
-        ("selling store", "∅", "SH01 上海店"),
+    assert lines(rows[2]) == [
+        ("Colour", "—", "白"),
+        ("Fuel type", "Petrol", "Battery electric"),
+        ("Selling store", "—", "SH01 上海店"),
     ]
-    assert ("VIN", "∅", VIN) in rows[4].fields
+    assert ("VIN", None, VIN) in lines(rows[4])
     # Timeline badges name the fields as people read them, for the vehicle's and its periods' changes.
-    labels = {label for row in response.context["timeline"] for label in row.fields}
-    assert {"colour", "fuel type", "selling store"} <= labels
+    labels = {line.label for item in response.context["timeline"] for line in item.lines}
+    assert {"Colour", "Fuel type", "Selling store"} <= labels
     assert not [label for label in labels if "_" in label]
     html = response.content.decode()
-    assert "Owner / driver · Updated" in html
+    assert "Vehicle owner or driver · Updated" in html
     assert '<span class="text-secondary">Petrol</span> → Battery electric' in html
 
 
@@ -864,12 +868,12 @@ def test_the_timeline_is_filterable_by_kind(world: World, advisor: Client, vehic
 
     html = mileage.content.decode().strip()
     assert html.startswith('<div id="timeline"') and "<html" not in html
-    assert [(row.item.kind, row.item.title, row.item.detail) for row in mileage.context["timeline"]] == [
+    assert [(item.kind, item.title, item.detail) for item in mileage.context["timeline"]] == [
         ("mileage", "Mileage 1200 km", {"source": "Customer", "reason": ""})
     ]
-    assert {row.item.kind for row in archive.context["timeline"]} == {"archive"}
-    assert "Vehicle · Created" in [row.item.title for row in archive.context["timeline"]]
-    assert {row.item.kind for row in everything.context["timeline"]} == {"archive", "mileage"}
+    assert {item.kind for item in archive.context["timeline"]} == {"archive"}
+    assert "Vehicle · Created" in [item.title for item in archive.context["timeline"]]
+    assert {item.kind for item in everything.context["timeline"]} == {"archive", "mileage"}
     assert everything.context["kind"] == "all"
     assert f'hx-get="{url}?kind=mileage"' in everything.content.decode()
     assert advisor.get(url, {"kind": "bogus"}).status_code == 400
