@@ -111,11 +111,13 @@ def compact(value: str) -> str:
 
 def compact_mobile(value: str) -> str:
     """Return a mobile number as ``clean_mobile`` reads it, not validated: without spaces, hyphens and
-    brackets, and without a +86, 0086 or (before 11 more digits) 86 prefix."""
+    brackets, and without a +86, a 0086 (before more digits) or an 86 (before 11 more digits) prefix.
+
+    ``0086`` on its own stays: it is as likely the last four digits of a number someone searches for."""
     number = _compact(value, _HYPHENS + _BRACKETS)
     if number.startswith("+86"):
         return number[3:]
-    if number.startswith("0086"):
+    if number.startswith("0086") and len(number) > 4:
         return number[4:]
     if number.startswith("86") and len(number) == 13:
         return number[2:]

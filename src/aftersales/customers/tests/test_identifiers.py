@@ -93,6 +93,7 @@ def test_mobile_is_normalised(raw: str) -> None:
         (identifiers.compact_mobile, "0086 138 0013 8000", "13800138000"),
         (identifiers.compact_mobile, "8613800138000", "13800138000"),
         (identifiers.compact_mobile, "861380013", "861380013"),  # 86 is a prefix only before 11 digits
+        (identifiers.compact_mobile, "0086", "0086"),  # alone, the last four digits of a number
         (identifiers.compact_mobile, "138-0013", "1380013"),
         (identifiers.compact_mobile, "+852 9123 4567", "+85291234567"),  # not validated: clean_mobile refuses it
         (identifiers.compact_plate, "沪A·12345", "沪A12345"),

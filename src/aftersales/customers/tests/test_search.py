@@ -216,6 +216,7 @@ WRITTEN_FORMS = [
     ("A123", ["A·123", "a-123", "Ａ１２３"]),
     ("13800138000", ["+86 138-0013-8000", "138-0013-8000", "(+86)13800138000", "0086 138 0013 8000", "8613800138000"]),
     ("1380013", ["138-0013", "+86 138 0013", _full_width("1380013")]),
+    ("0086", ["00-86", _full_width("0086")]),  # the last four digits, not a country code
     (
         SEARCH_VIN,
         [_full_width(SEARCH_VIN), SEARCH_VIN.lower(), " ".join(SEARCH_VIN[i : i + 4] for i in range(0, 17, 4))],
@@ -227,6 +228,7 @@ WRITTEN_FORMS = [
 def written(world: World) -> dict[str, list[tuple[str, int, str]]]:
     """An owner with a mobile and a vehicle, a neighbour with similar ones; what each plain form finds."""
     owner = _customer(world, "韩一", "13800138000")
+    ends_0086 = _customer(world, "韩三", "13700130086")
     vehicle = services.vehicle_create(
         actor=world.user("advisor"), owner=owner, data={"vin": SEARCH_VIN, "plate": "沪A12345"}
     )
@@ -238,6 +240,7 @@ def written(world: World) -> dict[str, list[tuple[str, int, str]]]:
         "A123": [("plate", owner.pk, "沪A12345")],
         "13800138000": [("mobile", owner.pk, "")],
         "1380013": [("mobile", owner.pk, "")],
+        "0086": [("mobile4", ends_0086.pk, "")],
         SEARCH_VIN: [("vin", owner.pk, "沪A12345")],
     }
 
