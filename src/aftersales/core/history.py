@@ -199,6 +199,27 @@ def _local_time(value: str) -> str:
 class _Reader:
     def __init__(self, names: HistoryNames) -> None:
         self.names = names
+        # Choice labels in the reader's language, worked out once per page: Model.get_FOO_display()
+        # hashes every lazy label on each call, which cost most of a 500-entry timeline's time.
+        self.actions = {value: str(label) for value, label in AuditEntry.Action.choices}
+        self.choices: dict[Field[Any, Any], dict[Any, str]] = {}
+        self.labels: dict[tuple[int, str, bool], str] = {}
+        self.label_separator, self.list_separator = str(LABEL_SEPARATOR), str(LIST_SEPARATOR)
+        self.yes, self.no = _("yes"), _("no")
+
+    def label(self, kind: _Kind, name: str, *, capital: bool = True) -> str:
+        # Kinds are cached for the life of the process, so their ids are stable keys.
+        cache_key = (id(kind), name, capital)
+        label = self.labels.get(cache_key)
+        if label is None:
+            label = self.labels[cache_key] = kind.label(name, capital=capital)
+        return label
+
+    def _choice(self, model_field: Field[Any, Any], value: Any) -> str:
+        labels = self.choices.get(model_field)
+        if labels is None:
+            labels = self.choices[model_field] = {key: str(label) for key, label in model_field.flatchoices}
+        return labels.get(value, str(value))
 
     def value(self, kind: _Kind, name: str, value: Any) -> str:
         if value is None or value == "" or value == [] or value == {}:
@@ -206,10 +227,10 @@ class _Reader:
         key = kind.key(name)
         if isinstance(value, list):
             parts = [self.value(kind, name, part) for part in value]
-            return str(LIST_SEPARATOR).join(dict.fromkeys(parts) if key.names else parts)
+            return self.list_separator.join(dict.fromkeys(parts) if key.names else parts)
         if isinstance(value, dict):
-            return str(LIST_SEPARATOR).join(
-                f"{kind.label(str(sub))}{LABEL_SEPARATOR}{self.value(kind, str(sub), part)}"
+            return self.list_separator.join(
+                f"{self.label(kind, str(sub))}{self.label_separator}{self.value(kind, str(sub), part)}"
                 for sub, part in sorted(value.items(), key=lambda item: kind.rank(str(item[0])))
             )
         return self._one(kind, name, key, value)
@@ -218,7 +239,7 @@ class _Reader:
         if key.choices is not None and str(value) in key.choices:
             return str(key.choices[str(value)])
         if key.names:
-            return kind.label(str(value), capital=False)
+            return self.label(kind, str(value), capital=False)
         if key.unit == "bytes" and isinstance(value, int):
             return str(filesizeformat(value))
         if key.unit == "digest" and isinstance(value, str) and len(value) > 12:
@@ -227,10 +248,10 @@ class _Reader:
         if referenced is not None and _pk(referenced, value) is not None:
             return self.names.name(referenced, value) or f"#{value}"  # a record deleted since
         if isinstance(value, bool):
-            return _("yes") if value else _("no")
+            return self.yes if value else self.no
         model_field = kind.fields.get(name)
         if model_field is not None and model_field.choices:
-            return str(dict(model_field.flatchoices).get(value, value))
+            return self._choice(model_field, value)
         if isinstance(model_field, DateTimeField) and isinstance(value, str):
             return _local_time(value)
         return str(value)
@@ -244,7 +265,7 @@ class _Reader:
             change = changes[name]
             if name in kind.hidden:
                 continue
-            label = kind.label(name)
+            label = self.label(kind, name)
             if record_change and isinstance(change, list) and len(change) == 2:
                 old, new = change
                 if _blank(old) and _blank(new):
@@ -259,9 +280,9 @@ class _Reader:
                 summary.append(self.value(kind, name, change))
             else:
                 lines.append(HistoryLine(label, self.value(kind, name, change)))
-        action = entry.get_action_display()
+        action = self.actions.get(entry.action, entry.action)
         if summary:
-            action = f"{action}{LABEL_SEPARATOR}{str(LIST_SEPARATOR).join(summary)}"
+            action = f"{action}{self.label_separator}{self.list_separator.join(summary)}"
         model = kind.model if entry.object_type else None
         subject = capfirst(str(model._meta.verbose_name)) if model is not None else entry.object_type
         actor = self.names.name(get_user_model(), entry.actor_id) if entry.actor_id else None

@@ -542,13 +542,14 @@ def customer_timeline(
             )
     if "mileage" in kinds:
         readings = MileageReading.objects.filter(vehicle_id__in=vehicle_ids).select_related("vehicle", "recorded_by")
+        sources = _mileage_sources()
         items += [
             TimelineItem(
                 at=_day(reading.read_on),
                 kind="mileage",
                 title=_("Mileage %(km)s km (%(plate)s)")
                 % {"km": reading.km, "plate": reading.vehicle.plate or reading.vehicle.vin},
-                detail={"source": reading.get_source_display(), "reason": reading.reason},
+                detail={"source": sources.get(reading.source, reading.source), "reason": reading.reason},
                 actor=reading.recorded_by.username if reading.recorded_by else "",
                 actor_name=str(reading.recorded_by) if reading.recorded_by else "",
             )
@@ -556,6 +557,12 @@ def customer_timeline(
         ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
+
+
+def _mileage_sources() -> dict[str, str]:
+    """Reading sources by their labels in the reader's language, once per timeline (a reading's
+    get_source_display() hashes every lazy label on each call)."""
+    return {value: str(label) for value, label in MileageReading.Source.choices}
 
 
 def vehicle_timeline(
@@ -576,13 +583,14 @@ def vehicle_timeline(
         ).order_by("-created_at", "-id")[:limit]
         items += _archive_items(entries, personal=personal, names=names)
     if "mileage" in kinds:
+        sources = _mileage_sources()
         for reading in vehicle.mileage_readings.all()[:limit]:
             items.append(
                 TimelineItem(
                     at=_day(reading.read_on),
                     kind="mileage",
                     title=_("Mileage %(km)s km") % {"km": reading.km},
-                    detail={"source": reading.get_source_display(), "reason": reading.reason},
+                    detail={"source": sources.get(reading.source, reading.source), "reason": reading.reason},
                 )
             )
     items.sort(key=lambda item: item.at, reverse=True)
