@@ -68,6 +68,20 @@ def actor(world: World, settings: Any) -> tuple[User, Client]:
     return user, client
 
 
+def _upload(name_part: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(f"id{name_part}.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+
+
+def _verdict(label: str, probe: Probe, status: int, written: int) -> str | None:
+    """What is wrong with the answer to one probe, or None: refused (4xx) with nothing written, or for
+    a value that may be accepted, at least no 500."""
+    if not probe.must_refuse:
+        return label if status >= 500 else None
+    if status not in REFUSED:
+        return label
+    return f"{label}, {written} rows written" if written else None
+
+
 # --- the API, from its OpenAPI document ---------------------------------------------------------------
 
 SCHEMA = api.get_openapi_schema()
@@ -227,7 +241,7 @@ def test_api_refuses_bad_input_and_writes_nothing(
         elif probe.where == "form":
             data[probe.name] = probe.value
         else:
-            data[probe.name] = SimpleUploadedFile(f"id{probe.value}.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+            data[probe.name] = _upload(probe.value)
         url = route_path(route, kwargs)
         if query:
             url += "?" + "&".join(f"{key}={_quote(value)}" for key, value in query.items())
@@ -240,18 +254,11 @@ def test_api_refuses_bad_input_and_writes_nothing(
         else:
             response = call(url)
         written = _writes() - before
-        status = response.status_code
-        label = f"{probe.where} {probe.name} = {probe.kind}: {status}"
-        if not probe.must_refuse:
-            if status >= 500:
-                problems.append(label)
+        label = f"{probe.where} {probe.name} = {probe.kind}: {response.status_code}"
+        if problem := _verdict(label, probe, response.status_code, written):
+            problems.append(problem)
             continue
-        if status not in REFUSED:
-            problems.append(label)
-            continue
-        if written:
-            problems.append(f"{label}, {written} rows written")
-        if probe.where in {"query", "json", "form", "file"}:
+        if probe.must_refuse and probe.where in {"query", "json", "form", "file"}:
             fields = response.json().get("fields", {})
             if not any(key == probe.name or key.startswith(probe.name + ".") for key in fields):
                 problems.append(f"{label}, no error on the field: {fields}")
@@ -450,7 +457,7 @@ def test_pages_refuse_bad_input_and_write_nothing(world: World, actor: tuple[Use
         for probe in _page_probes(form):
             data = form.baseline()
             if probe.where == "file":
-                data[probe.name] = SimpleUploadedFile(f"id{probe.value}.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+                data[probe.name] = _upload(probe.value)
             else:
                 data[probe.name] = probe.value
             sender = Client() if form.public else client
@@ -462,16 +469,10 @@ def test_pages_refuse_bad_input_and_write_nothing(world: World, actor: tuple[Use
             written = _writes() - before
             status = response.status_code
             label = f"{form.page} {form.method.upper()} {form.action} {probe.name} = {probe.kind}: {status}"
-            if not probe.must_refuse:
-                if status >= 500:
-                    problems.append(label)
+            if problem := _verdict(label, probe, status, written):
+                problems.append(problem)
                 continue
-            if status not in REFUSED:
-                problems.append(label)
-                continue
-            if written:
-                problems.append(f"{label}, {written} rows written")
-            errors = _form_errors(response)
+            errors = _form_errors(response) if probe.must_refuse else None
             if errors is not None and probe.name not in errors and "__all__" not in errors:
                 problems.append(f"{label}, no error on the field: {sorted(errors)}")
     assert not problems, "\n".join(problems)
