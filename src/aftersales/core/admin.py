@@ -7,10 +7,12 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.access import can
+from aftersales.core.forms import InputFormMixin, InputModelForm
 from aftersales.core.models import (
     Bay,
     Brand,
@@ -36,6 +38,9 @@ admin.site.site_title = _("AfterSales administration")
 
 
 class AdminOnly(admin.ModelAdmin):
+    # Every record form of the admin applies the input rules of the product's own forms.
+    form = InputModelForm
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_admin(request)
 
@@ -52,7 +57,7 @@ class AdminOnly(admin.ModelAdmin):
         return _is_admin(request)
 
 
-class RoleForm(forms.ModelForm):
+class RoleForm(InputModelForm):
     permissions = forms.MultipleChoiceField(
         label=_("Permissions"),
         choices=[(code, f"{code} — {label}") for code, label in PERMISSIONS.items()],
@@ -72,13 +77,24 @@ class RoleAdmin(AdminOnly):
 
 
 class MembershipInline(admin.TabularInline):
+    form = InputModelForm
     model = StaffMembership
     extra = 0
     fk_name = "user"
 
 
+class StaffUserChangeForm(InputFormMixin, UserChangeForm):
+    pass
+
+
+class StaffUserCreationForm(InputFormMixin, AdminUserCreationForm):
+    pass
+
+
 @admin.register(User)
 class StaffUserAdmin(AdminOnly, UserAdmin):
+    form = StaffUserChangeForm  # type: ignore[assignment]
+    add_form = StaffUserCreationForm
     inlines = [MembershipInline]
     list_display = ["username", "full_name", "mobile", "is_active", "is_superuser"]
     search_fields = ["username", "full_name", "mobile"]
@@ -89,6 +105,7 @@ class StaffUserAdmin(AdminOnly, UserAdmin):
 
 
 class CertificateInline(admin.TabularInline):
+    form = InputModelForm
     model = Certificate
     extra = 0
 

@@ -209,6 +209,27 @@ def audit_personal_fill(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
     return entries
 
 
+def audit_masked(entry: AuditEntry) -> dict[str, Any]:
+    """An entry's changes as a reader without the right to see personal data reads them: each key
+    its model declares in ``personal_masks`` masked that way (an erased or empty value as it is)."""
+    from django.apps import apps
+
+    changes: dict[str, Any] = entry.changes or {}
+    try:
+        masks = getattr(apps.get_model(entry.object_type), "personal_masks", {}) if entry.object_type else {}
+    except (LookupError, ValueError):
+        masks = {}
+
+    def masked(mask: Any, value: Any) -> Any:
+        if value is None or value == "" or value == ERASED:
+            return value
+        if isinstance(value, list):
+            return [masked(mask, part) for part in value]
+        return mask(str(value))
+
+    return {key: masked(masks[key], value) if key in masks else value for key, value in changes.items()}
+
+
 def audit_personal_hidden(changes: dict[str, Any]) -> dict[str, Any]:
     """``changes`` with every personal value shown as PERSONAL_HIDDEN (for the trail-wide audit page)."""
     hidden = {}

@@ -27,11 +27,16 @@ def _raw_problem(field: forms.Field, data: Any) -> str | None:
     return None
 
 
-class InputForm(forms.Form):
-    """Base of every page form: what a person sent passes the product's input rules (``core.inputs``)
-    before any field parses it, so a control character, a direction override or a line break in a
-    one-line field gets an error on its field and reaches neither a query nor the database; and a
-    whole-number field without bounds of its own is bounded to what the database stores."""
+class InputFormMixin:
+    """What every page form (and the admin's) does with what a person sent: it passes the product's
+    input rules (``core.inputs``) before any field parses it, so a control character, a direction
+    override or a line break in a one-line field gets an error on its field and reaches neither a
+    query nor the database; and a whole-number field without bounds of its own is bounded to what
+    the database stores."""
+
+    fields: dict[str, forms.Field]
+    errors: Any
+    cleaned_data: dict[str, Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,25 +65,45 @@ class InputForm(forms.Form):
             field = bound_field.field
             problem = None if field.disabled else _raw_problem(field, bound_field.data)
             if problem is not None:
-                self.add_error(name, ValidationError(problem, code="refused_character"))
+                self.add_error(name, ValidationError(problem, code="refused_character"))  # type: ignore[attr-defined]
                 continue
             try:
                 self.cleaned_data[name] = field._clean_bound_field(bound_field)
                 if hasattr(self, f"clean_{name}"):
                     self.cleaned_data[name] = getattr(self, f"clean_{name}")()
             except ValidationError as error:
-                self.add_error(name, error)
+                self.add_error(name, error)  # type: ignore[attr-defined]
+
+
+class InputForm(InputFormMixin, forms.Form):
+    """Base of every page form (see ``InputFormMixin``)."""
+
+
+class InputModelForm(InputFormMixin, forms.ModelForm):
+    """Base of the admin's record forms (see ``InputFormMixin``)."""
+
+
+NEXT_MAX_LENGTH = 2000
+
+
+def next_path(value: Any) -> str:
+    """A page of this site to go to after an action, or "" for anything else: another site (open
+    redirects), text the input rules refuse, an address too long. Never raises: it comes from a link."""
+    path = str(value or "").strip()
+    if len(path) > NEXT_MAX_LENGTH or inputs.text_problem(path) is not None:
+        return ""
+    return path if path.startswith("/") and url_has_allowed_host_and_scheme(path, allowed_hosts=None) else ""
 
 
 class NextField(forms.CharField):
-    """Where to go after the action: a path of this site, anything else is ignored (open redirects)."""
+    """The hidden ``next`` of a form, filled from ``next_path``; a value that is not one is refused."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_length=2000, required=False, widget=forms.HiddenInput, **kwargs)
+        kwargs.setdefault("label", _("Page to return to"))
+        super().__init__(max_length=NEXT_MAX_LENGTH, required=False, widget=forms.HiddenInput, **kwargs)
 
     def clean(self, value: Any) -> str:
-        path = str(super().clean(value))
-        return path if path.startswith("/") and url_has_allowed_host_and_scheme(path, allowed_hosts=None) else ""
+        return next_path(super().clean(value))
 
 
 class LoginForm(InputForm):

@@ -19,7 +19,7 @@ from aftersales.core import selectors, services
 from aftersales.core.access import visible_store_ids
 from aftersales.core.audit import audit_append, audit_personal_hidden
 from aftersales.core.errors import ApplicationError
-from aftersales.core.forms import AuditFilterForm, LoginForm, NextField, StoreFilterForm, StoreSwitchForm, TokenForm
+from aftersales.core.forms import AuditFilterForm, LoginForm, StoreFilterForm, StoreSwitchForm, TokenForm, next_path
 from aftersales.core.history import audit_history
 from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, page
@@ -40,7 +40,8 @@ def _landing_for(user: User, store_id: int | None) -> str:
 @require_http_methods(["GET", "POST"])
 @page(public=True)
 def login_view(request: HttpRequest) -> HttpResponse:
-    shown_next = NextField().clean(request.GET.get("next", "")) if request.method == "GET" else ""
+    # A crafted sign-in link cannot put anything in the form that would then refuse to sign in.
+    shown_next = next_path(request.GET.get("next")) if request.method == "GET" else ""
     if request.user.is_authenticated and request.method == "GET":
         return redirect(shown_next or "core:today")
     form = LoginForm(request.POST or None, initial={"next": shown_next})

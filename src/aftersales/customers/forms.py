@@ -17,8 +17,11 @@ from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.forms import InputForm
 from aftersales.core.models import Store, User
 from aftersales.customers.models import Customer, MileageReading, Vehicle, VehicleModel
+from aftersales.customers.services import MERGEABLE_FIELDS
 
 MAX_MOBILES = 5
+# Personal fields the record page shows masked, each with a button that reveals it (audited).
+REVEALABLE = ("mobiles", "resident_id", "uscc", "address", "emergency_phone")
 MAX_TAGS = 20
 _TAG_SEPARATORS = re.compile(r"[,，、;；]")
 
@@ -539,3 +542,45 @@ class ReviewQueueFilterForm(ArchiveForm):
     below = forms.IntegerField(
         label=gettext_lazy("Or completeness below (%)"), min_value=1, max_value=100, required=False, initial=100
     )
+
+
+class IdentifierCheckForm(InputForm):
+    """One identifier input, checked while the form is filled in (``customers:validate``)."""
+
+    value = forms.CharField(required=False, strip=False, max_length=1000)
+
+    def __init__(self, data: Any, *, field: str) -> None:
+        super().__init__({"value": data.get(field, "")})
+        if field == "mobiles":  # one number per line
+            self.fields["value"].widget = forms.Textarea()
+
+
+class RevealForm(InputForm):
+    """Which personal field the record page's "show" button asks for."""
+
+    field = forms.ChoiceField(choices=[(name, name) for name in REVEALABLE])
+
+
+class MergeForm(InputForm):
+    """Which of the two records each field of the merged customer is taken from."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in MERGEABLE_FIELDS:
+            self.fields[f"pick_{name}"] = forms.ChoiceField(
+                choices=[("survivor", "survivor"), ("merged", "merged")], required=False
+            )
+
+    def choices(self) -> dict[str, str]:
+        return {name: self.cleaned_data[f"pick_{name}"] or "survivor" for name in MERGEABLE_FIELDS}
+
+
+class ArchiveRuleForm(InputForm):
+    """A store's required archive items and review interval, as sent (the service checks the rule)."""
+
+    # The ticked items as sent: the service names unknown ones.
+    required_fields = forms.Field(widget=forms.CheckboxSelectMultiple, required=False)
+    review_days = forms.IntegerField(required=False)
+
+    def clean_required_fields(self) -> list[str]:
+        return [str(item) for item in self.cleaned_data.get("required_fields") or []]

@@ -32,6 +32,7 @@ __all__ = [
     "compact_plate",
     "compact_vin",
     "mask_address",
+    "mask_hidden",
     "mask_mobile",
     "mask_resident_id",
     "mask_uscc",
@@ -486,6 +487,11 @@ def _cleaned_or_compact(clean: Callable[[str], str], value: str) -> str:
         return clean(value)
     except ValidationError:
         return _compact(value)
+
+
+def mask_hidden(value: str) -> str:
+    """Hide a value whole (an e-mail address, a landline, a street)."""
+    return "****"
 
 
 def mask_mobile(value: str) -> str:

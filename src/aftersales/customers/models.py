@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.models import ANY_ACTION, AuditedModel, AuditKey, AuditKeys
+from aftersales.customers import identifiers
 
 
 class Customer(AuditedModel):
@@ -123,6 +125,16 @@ class Customer(AuditedModel):
             "mobiles",
         }
     )
+    # How each personal value reads masked: on the record page (customer_personal, for everyone until
+    # a reader with the right reveals one), in its change log and timeline, and in the API for readers
+    # without the view-personal right (core.audit.audit_masked). The address shows down to the
+    # district; the resident ID is stored as a masked hint beside its cipher.
+    personal_masks: ClassVar[dict[str, Callable[[str], str]]] = {
+        "mobiles": identifiers.mask_mobile,
+        "emergency_phone": identifiers.mask_mobile,
+        "uscc": identifiers.mask_uscc,
+        "street": identifiers.mask_hidden,
+    }
     # How the keys of the customer's entries read that are not fields (core.history). Written by the
     # services (mobiles, merge), the record page and the API (reveal), documents (a document opened),
     # pi_requests (personal-information export, anonymisation) and excel.exporting (list export).

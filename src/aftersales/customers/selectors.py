@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, overload
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from aftersales.core.audit import ERASED, audit_personal_fill
+from aftersales.core.audit import audit_masked, audit_personal_fill
 from aftersales.core.history import RECORD_ACTIONS, HistoryEntry, HistoryLine, HistoryNames, audit_history
 from aftersales.core.models import AuditEntry
 from aftersales.customers import identifiers, privacy
@@ -332,7 +332,7 @@ def customer_list(
     *, q: str | None = None, customer_class: str | None = None, home_store_id: int | None = None
 ) -> QuerySet[Customer]:
     customers = Customer.objects.filter(merged_into=None).select_related("home_store", "owner")
-    if q:
+    if q and identifiers.compact(q):  # invisible characters alone are no search
         ids = search_customer_ids(q, customer_class=customer_class or None, home_store_id=home_store_id or None)
         customers = customers.filter(pk__in=ids)
     if customer_class:
@@ -386,61 +386,23 @@ def full_address(customer: Customer) -> str:
     return "".join(part for part in (customer.province, city, customer.district, customer.street) if part)
 
 
-# Audited fields that hold personal data, and how a role without the right sees them.
-PERSONAL_CHANGE_FIELDS = {
-    "street",
-    "uscc",
-    "emergency_phone",
-    "email",
-    "landline",
-    "resident_id_hint",
-    "number",
-    "mobiles",
-}
-
-
-def mask_changes(changes: dict[str, Any], *, personal: bool) -> dict[str, Any]:
-    """Audit changes for display: personal values masked unless ``personal``."""
-    if personal:
-        return changes
-
-    def hide(field_name: str, value: Any) -> Any:
-        if value in (None, "", ERASED):
-            return value
-        if field_name == "mobiles" and isinstance(value, list):
-            return [identifiers.mask_mobile(str(number)) for number in value]
-        if field_name == "number" and str(value).isdigit() and len(str(value)) == 11:
-            return identifiers.mask_mobile(str(value))
-        if field_name == "emergency_phone":
-            return identifiers.mask_mobile(str(value))
-        if field_name == "uscc":
-            return identifiers.mask_uscc(str(value))
-        if field_name == "resident_id_hint":
-            return value
-        return "****"
-
-    return {
-        key: [hide(key, part) for part in value] if key in PERSONAL_CHANGE_FIELDS and isinstance(value, list) else value
-        for key, value in changes.items()
-    }
-
-
 def customer_personal(customer: Customer, *, personal: bool) -> dict[str, Any]:
     """The personal fields of a customer, masked unless ``personal`` (the view-personal right)."""
-    mobiles = [phone.number for phone in customer.phones.all()]
+    masks = Customer.personal_masks
+
+    def shown(name: str, value: str) -> str:
+        return value if personal or not value else masks[name](value)
+
     resident_id = privacy.decrypt(customer.resident_id_cipher) if personal else customer.resident_id_hint
-    address = full_address(customer)
     return {
-        "mobiles": mobiles if personal else [identifiers.mask_mobile(number) for number in mobiles],
+        "mobiles": [shown("mobiles", phone.number) for phone in customer.phones.all()],
         "resident_id": resident_id,
-        "uscc": customer.uscc if personal or not customer.uscc else identifiers.mask_uscc(customer.uscc),
-        "street": customer.street if personal or not customer.street else "****",
-        "address": address
+        "uscc": shown("uscc", customer.uscc),
+        "street": shown("street", customer.street),
+        "address": full_address(customer)
         if personal
         else identifiers.mask_address(customer.province, customer.city, customer.district, customer.street),
-        "emergency_phone": customer.emergency_phone
-        if personal or not customer.emergency_phone
-        else identifiers.mask_mobile(customer.emergency_phone),
+        "emergency_phone": shown("emergency_phone", customer.emergency_phone),
         "masked": not personal,
     }
 
@@ -486,7 +448,7 @@ def _day(day: date) -> datetime:
 
 def _archive_items(entries: Iterable[AuditEntry], *, personal: bool, names: HistoryNames | None) -> list[TimelineItem]:
     def shown(entry: AuditEntry) -> dict[str, Any]:
-        return mask_changes(entry.changes, personal=personal)
+        return entry.changes or {} if personal else audit_masked(entry)
 
     return [
         TimelineItem(
@@ -603,36 +565,12 @@ def change_log(customer: Customer, limit: int = 200) -> list[AuditEntry]:
     return audit_personal_fill(entries.order_by("-created_at", "-id")[:limit])
 
 
-# How a record page's change log shows personal values: masked for every reader, as everywhere on
-# the page (a reader with the right reveals a current value with a click, which is audited).
-_CHANGE_LOG_MASKS: dict[str, Callable[[str], str]] = {
-    "uscc": identifiers.mask_uscc,
-    "street": lambda value: "****",
-    "emergency_phone": identifiers.mask_mobile,
-    "mobiles": identifiers.mask_mobile,
-}
-
-
-def _change_log_masked(changes: dict[str, Any]) -> dict[str, Any]:
-    def masked(name: str, value: Any) -> Any:
-        if not value or value == ERASED:
-            return value
-        if isinstance(value, list):
-            return [_CHANGE_LOG_MASKS[name](str(part)) for part in value]
-        return _CHANGE_LOG_MASKS[name](str(value))
-
-    return {
-        name: [masked(name, part) for part in change]
-        if name in _CHANGE_LOG_MASKS and isinstance(change, list) and len(change) == 2
-        else change
-        for name, change in changes.items()
-    }
-
-
 def change_log_history(entries: Iterable[AuditEntry], *, names: HistoryNames | None = None) -> list[HistoryEntry]:
     """A record page's change log as people read it (entries from ``change_log`` or
     ``vehicle_change_log``): labelled fields, old → new, personal values masked."""
-    return audit_history(entries, shown=lambda entry: _change_log_masked(entry.changes or {}), names=names)
+    # Masked for every reader, as everywhere on the page: a reader with the right reveals a current
+    # value with a click, which is audited.
+    return audit_history(entries, shown=audit_masked, names=names)
 
 
 # --- duplicates, review, KPIs ---------------------------------------------------------------------

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from aftersales.core import inputs
 from aftersales.core.access import can, visible_store_ids
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
@@ -29,14 +28,15 @@ from aftersales.customers.forms import (
     CustomerForm,
     DriverEndForm,
     DriverForm,
+    IdentifierCheckForm,
     MileageForm,
+    RevealForm,
     TransferForm,
     VehicleForm,
 )
 from aftersales.customers.models import Customer, Vehicle, VehicleLink
 
 PAGE_SIZE = 50
-REVEALABLE = ("mobiles", "resident_id", "uscc", "address", "emergency_phone")
 MATCH_LABELS = {
     "resident_id": gettext_lazy("Resident ID"),
     "number": gettext_lazy("Customer number"),
@@ -112,7 +112,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         q = data.get("q") or ""
         customer_class = data.get("customer_class") or None
         store = data.get("home_store")
-        if q:
+        if identifiers.compact(q):  # invisible characters alone are no search
             filters = {"customer_class": customer_class, "home_store_id": store.pk if store else None}
             family = data.get("family") or None
             hits = selectors.SearchPages(q, family=family, **filters)
@@ -152,7 +152,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "page_obj": page_obj,
         "rows": rows,
         "query": query.urlencode(),
-        "searching": bool(form.is_bound and form.is_valid() and form.cleaned_data.get("q")),
+        "searching": bool(form.is_bound and form.is_valid() and identifiers.compact(form.cleaned_data.get("q") or "")),
         "search_more": search_more,
         "search_limit": selectors.SEARCH_LIMIT,
         "families": families if len(families) > 1 or family else [],
@@ -215,9 +215,10 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 @page("customers.view_personal")
 def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
-    field_name = request.POST.get("field", "")
-    if field_name not in REVEALABLE:
-        return HttpResponseBadRequest(_("Unknown field."))
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form.error_summary())
+    field_name = form.cleaned_data["field"]
     customer = selectors.customer_get(customer_id)
     audit_append(
         action="reveal",
@@ -358,6 +359,7 @@ _CHECKS: dict[str, Callable[[str, HttpRequest], object]] = {
     "uscc": lambda value, request: identifiers.clean_uscc(value),
     "resident_id": lambda value, request: identifiers.clean_resident_id(value),
     "emergency_phone": lambda value, request: identifiers.clean_mobile(value),
+    "landline": lambda value, request: identifiers.clean_landline(value),
     "plate": lambda value, request: identifiers.clean_plate(value),
     "vin": lambda value, request: identifiers.clean_vin(
         value, allow_bad_check_digit=bool(request.POST.get("vin_check_override"))
@@ -371,10 +373,11 @@ def identifier_check(request: HttpRequest, field: str) -> HttpResponse:
     """Check one identifier input while the form is filled in; writes nothing."""
     if field != "mobiles" and field not in _CHECKS:
         raise Http404(_("Not found."))
+    form = IdentifierCheckForm(request.POST, field=field)
     value = request.POST.get(field, "")
     errors: list[str] = []
-    if problem := inputs.text_problem(value, multiline=field == "mobiles"):
-        errors = [problem]
+    if not form.is_valid():
+        errors = list(form.errors["value"])
     elif field == "mobiles":
         errors = _check_lines(value)
     elif value.strip():

@@ -137,6 +137,12 @@ class AnonymiseForm(InputForm):
     )
 
 
+class PrivacyActionForm(InputForm):
+    """Which of the page's two forms was sent."""
+
+    action = forms.ChoiceField(choices=[("anonymise", "anonymise"), ("withdraw", "withdraw")])
+
+
 class ConsentWithdrawForm(InputForm):
     which = forms.ChoiceField(
         choices=[("marketing", gettext_lazy("Marketing")), ("data", gettext_lazy("Data processing"))]
@@ -167,9 +173,10 @@ def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
     anonymise_form = AnonymiseForm()
     consent_form = ConsentWithdrawForm()
     if request.method == "POST":
-        action = request.POST.get("action")
-        if action not in {"anonymise", "withdraw"}:
-            return HttpResponseBadRequest(_("Unknown action."))
+        chosen = PrivacyActionForm(request.POST)
+        if not chosen.is_valid():
+            return HttpResponseBadRequest(chosen.error_summary())
+        action = chosen.cleaned_data["action"]
         bound: forms.Form
         if action == "anonymise":
             bound = anonymise_form = AnonymiseForm(request.POST)

@@ -16,7 +16,7 @@ from aftersales.core.models import User
 from aftersales.core.routing import active_store_id, page
 from aftersales.core.scope import current_scope
 from aftersales.customers import selectors, services
-from aftersales.customers.forms import ReviewQueueFilterForm
+from aftersales.customers.forms import ArchiveRuleForm, MergeForm, ReviewQueueFilterForm
 from aftersales.customers.models import Customer
 
 
@@ -66,16 +66,21 @@ def merge(request: HttpRequest, survivor_id: int, merged_id: int) -> HttpRespons
     error = None
     status = 200
     if request.method == "POST":
-        choices = {field: request.POST.get(f"pick_{field}", "survivor") for field in services.MERGEABLE_FIELDS}
-        try:
-            result = services.customer_merge(
-                actor=cast(User, request.user), survivor_id=survivor.pk, merged_id=merged.pk, choices=choices
-            )
-        except ApplicationError as problem:
-            error = " ".join(message for messages in problem.fields.values() for message in messages) or problem.detail
-            status = 400
+        form = MergeForm(request.POST)
+        status = 400
+        if not form.is_valid():
+            error = form.error_summary()
         else:
-            return redirect("customers:detail", customer_id=result.pk)
+            try:
+                result = services.customer_merge(
+                    actor=cast(User, request.user), survivor_id=survivor.pk, merged_id=merged.pk, choices=form.choices()
+                )
+            except ApplicationError as problem:
+                error = (
+                    " ".join(message for messages in problem.fields.values() for message in messages) or problem.detail
+                )
+            else:
+                return redirect("customers:detail", customer_id=result.pk)
     context = {
         "survivor": survivor,
         "merged": merged,
@@ -126,20 +131,24 @@ def archive_rule(request: HttpRequest) -> HttpResponse:
     from aftersales.customers import quality
 
     store_id = active_store_id(request)
-    required, days = quality.rule_for(store_id) if store_id else (quality.DEFAULT_REQUIRED, 90)
+    required, stored_days = quality.rule_for(store_id) if store_id else (quality.DEFAULT_REQUIRED, 90)
+    days: int | str = stored_days
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST" and store_id:
-        chosen = request.POST.getlist("required_fields")
+        form = ArchiveRuleForm(request.POST)
         try:
-            review_days = int(request.POST.get("review_days", ""))
-        except ValueError:
-            review_days = 0
-        try:
-            quality.archive_rule_save(store_id=store_id, required_fields=chosen, review_days=review_days)
+            if not form.is_valid():
+                raise ApplicationError(form.error_summary(), fields={k: list(v) for k, v in form.errors.items()})
+            quality.archive_rule_save(
+                store_id=store_id,
+                required_fields=form.cleaned_data["required_fields"],
+                review_days=form.cleaned_data["review_days"] or 0,
+            )
         except ApplicationError as problem:
             errors, status = problem.fields, 400
-            required, days = tuple(chosen), review_days
+            required = tuple(code for code in request.POST.getlist("required_fields") if code in quality.REQUIRED_ITEMS)
+            days = request.POST.get("review_days", "")
         else:
             from django.db import transaction
 

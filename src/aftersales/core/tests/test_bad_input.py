@@ -40,7 +40,8 @@ SINGLE_LINE_POISONS = {"line break": "ab\ncd"}
 BIG_INTEGERS = {"2^63": 2**63, "-2^63-1": -(2**63) - 1}
 # Legal 64-bit values that a 32-bit column cannot hold: refused or accepted, never a 500.
 EDGE_INTEGERS = {"2^31": 2**31}
-REFUSED = {400, 404, 422}
+# A refused value is a 400 (page) or 422 (API) naming it; a record id no row can have is a 404.
+REFUSED = {400, 422}
 
 
 def _writes() -> int:
@@ -77,7 +78,7 @@ def _verdict(label: str, probe: Probe, status: int, written: int) -> str | None:
     a value that may be accepted, at least no 500."""
     if not probe.must_refuse:
         return label if status >= 500 else None
-    if status not in REFUSED:
+    if status not in ({404} if probe.where == "path" else REFUSED):
         return label
     return f"{label}, {written} rows written" if written else None
 
@@ -401,11 +402,16 @@ TEXT_KINDS = {"text", "search", "email", "tel", "password", "textarea"}
 
 def _page_probes(form: PageForm) -> Iterator[Probe]:
     baseline = form.baseline()
-    targets = [(item.name, item.kind, item.maxlength) for item in form.inputs]
+    # A box ticked is sent as "on" (its value means nothing); one that carries a value is probed.
+    targets = [
+        (item.name, item.kind, item.maxlength)
+        for item in form.inputs
+        if item.value not in {"", "on"} or item.kind != "checkbox"
+    ]
     targets += [(name, "hidden", None) for name in form.values]
-    for name, kind, maxlength in targets:
-        if name == "csrfmiddlewaretoken" or kind == "checkbox":
-            continue  # a ticked box is sent as present: its value means nothing
+    for name, kind, maxlength in dict.fromkeys(targets):
+        if name == "csrfmiddlewaretoken":
+            continue
         if kind == "file":
             # Django's multipart parser drops non-printable characters from file names: accepted, never a 500.
             yield from (Probe("file", name, label, poison, must_refuse=False) for label, poison in TEXT_POISONS.items())
@@ -472,10 +478,20 @@ def test_pages_refuse_bad_input_and_write_nothing(world: World, actor: tuple[Use
             if problem := _verdict(label, probe, status, written):
                 problems.append(problem)
                 continue
-            errors = _form_errors(response) if probe.must_refuse else None
-            if errors is not None and probe.name not in errors and "__all__" not in errors:
-                problems.append(f"{label}, no error on the field: {sorted(errors)}")
+            if not probe.must_refuse:
+                continue
+            errors = _form_errors(response)
+            if errors is not None:
+                if probe.name not in errors and "__all__" not in errors:
+                    problems.append(f"{label}, no error on the field: {sorted(errors)}")
+            elif probe.kind in SAYS and SAYS[probe.kind] not in response.content.decode():
+                # No form to put the error on (a button, a hidden value): the answer itself says what is wrong.
+                problems.append(f"{label}, the answer does not say why: {response.content.decode()[:200]!r}")
     assert not problems, "\n".join(problems)
+
+
+# What the answer to a refused character says, in the default language (Chinese).
+SAYS = {"NUL": "U+0000", "right-to-left override": "U+202E", "line break": "请在一行内填写"}
 
 
 # --- path arguments -----------------------------------------------------------------------------------

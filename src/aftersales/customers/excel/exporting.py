@@ -64,6 +64,8 @@ def _masked_query(q: str | None) -> str | None:
     if not q:
         return q
     text = identifiers.compact(q)
+    if not text:
+        return None
     if len(text) == 18 and text[:17].isdigit():
         return identifiers.mask_resident_id(text)
     mobile = identifiers.compact_mobile(text)

@@ -400,3 +400,33 @@ def test_an_anonymisation_names_the_fields_it_cleared_once_each(world: World, ad
             "Record merged into another: no",
         ],
     )
+
+
+def test_the_change_log_the_timeline_and_the_api_mask_the_same_fields_the_same_way(
+    world: World, advisor: Client
+) -> None:
+    """One declaration (Customer.personal_masks) for the record page, its change log and timeline, and the API."""
+    customer = _customer(world, "秦七", "13800000007")
+    services.customer_update(
+        actor=world.user("advisor"),
+        customer_id=customer.pk,
+        version=1,
+        data={"street": "世纪大道100号", "landline": "021-61234567", "emergency_phone": "13900000009"},
+    )
+    expected = [
+        ("Landline", "—", "021-61234567"),
+        ("Street address", "—", "****"),
+        ("Emergency phone", "—", "139****0009"),
+    ]
+    log = advisor.get(f"/customers/{customer.pk}/", headers=EN).context["changes"][0]
+    assert [(line.label, line.previous, line.value) for line in log.lines] == expected
+    # The API masks for a browser session (only an integration's token with the right sees values in full).
+    item = advisor.get(f"/api/v1/customers/{customer.pk}/timeline", {"kind": "archive"}, headers=EN).json()[0]
+    assert [(line["label"], line["previous"], line["value"]) for line in item["lines"]] == expected
+    assert item["detail"] == {
+        "street": ["", "****"],
+        "landline": ["", "021-61234567"],
+        "emergency_phone": ["", "139****0009"],
+    }
+    page = advisor.get(f"/customers/{customer.pk}/", headers=EN).context["personal"]
+    assert (page["street"], page["emergency_phone"]) == ("****", "139****0009")

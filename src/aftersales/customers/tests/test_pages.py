@@ -402,6 +402,12 @@ def test_edit_with_an_invalid_email_is_refused(world: World, client_for: Callabl
         ("resident_id", {"resident_id": RESIDENT_ID}, "✓"),
         ("mobiles", {"mobiles": "13812345678\n12345"}, "12345: A mobile number must have 11 digits; this one has 5."),
         ("email", {"email": ""}, ""),
+        (
+            "landline",
+            {"landline": "021 1234"},
+            "Enter the area code and the number, e.g. 021-12345678 (or a 400 / 800 number).",
+        ),
+        ("landline", {"landline": "(021) 6123-4567"}, "✓"),
     ],
 )
 def test_inline_validation(
