@@ -25,6 +25,13 @@ class InputSchema(Schema):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    # Checked as sent, before the ends are stripped (a trailing control character is refused here as on
+    # the pages), and again once parsed (a whole number sent as text in a query).
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable_as_sent(cls, value: Any, info: ValidationInfo) -> Any:
+        return cls._storable(value, info)
+
     @field_validator("*", mode="after")
     @classmethod
     def _storable(cls, value: Any, info: ValidationInfo) -> Any:
@@ -104,8 +111,11 @@ def fields_from_validation(errors: list[dict[str, Any]]) -> dict[str, list[str]]
         loc = [str(part) for part in error.get("loc", ())]
         # Body errors are located at ("body", <parameter name>, field, ...), others at (source, field, ...).
         path = loc[2:] if loc and loc[0] == "body" else loc[1:]
-        name = ".".join(path) or NON_FIELD
-        fields.setdefault(name, []).append(_message_for(error))
+        if path and path[-1] == "[key]":  # a mapping's key that is not one of its allowed keys
+            name, message = ".".join(path[:-1]), _("Unknown field.")
+        else:
+            name, message = ".".join(path) or NON_FIELD, _message_for(error)
+        fields.setdefault(name, []).append(message)
     return fields
 
 

@@ -1,10 +1,10 @@
 """What the product accepts as typed text and whole numbers: one rule for every surface.
 
-API bodies and queries apply it through ``apikit.InputSchema``, page forms through
-``forms.InputForm``, multipart fields and file names of the API through ``routing.operation``, path
-arguments through the ``id`` URL converter, and the Excel import per cell. Nothing else decides
-what a character or a number may be, so the API, the pages and the import refuse the same values
-with the same message.
+API bodies, queries and multipart fields apply it through ``apikit.InputSchema``, page forms (and
+the admin's) through ``forms.InputFormMixin``, path arguments through the ``id`` URL converter, and
+the Excel import per cell. Nothing else decides what a character or a number may be, so the API,
+the pages and the import refuse the same values with the same message. (Uploaded file names are
+not text typed: Django's multipart parser drops their non-printable characters.)
 
 Why these characters: PostgreSQL cannot store NUL (U+0000) in text or JSON at all; the other C0 and
 C1 controls are invisible, break CSV and Excel exports and terminal logs, and never come from a

@@ -8,16 +8,20 @@ Compiling at start rather than shipping ``.mo`` files in the package keeps one m
 way of installing and starting: a source checkout, an editable install and a wheel installed
 read-only all compile into the data directory, which the app must be able to write anyway.
 
-A compiled file carries its ``.po``'s modification time, so "compiled from another version" is a
-differing time, whether the ``.po`` is newer or, after a downgrade, older. Each file is written to
-a temporary name and moved into place, so that processes starting together never read half a file.
+Beside each compiled file lies the SHA-256 of the ``.po`` it was compiled from (``django.mo.source``):
+"compiled from another version" is a differing digest, whatever the files' times say (a downgrade,
+a file system with coarse times, a build with fixed times). Each file is written to a temporary
+name and moved into place, so that processes starting together never read half a file.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polib
@@ -37,15 +41,18 @@ def _sources() -> list[tuple[Path, Path]]:
     ]
 
 
-def _write(po_path: Path, mo_path: Path, stamp: int) -> None:
-    mo_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=mo_path.parent, prefix=f".{mo_path.name}.", suffix=".tmp")
+def _write_text(path: str, *, text: str) -> None:
+    Path(path).write_text(text, encoding="ascii")
+
+
+def _replace(path: Path, write: Callable[[str], None]) -> None:
+    """Write a file under a temporary name in its folder and move it into place."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
-        polib.pofile(str(po_path)).save_as_mofile(temporary)
+        write(temporary)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; the worker may run as another user
-        os.utime(temporary, ns=(stamp, stamp))
-        os.replace(temporary, mo_path)
+        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -60,15 +67,20 @@ def translations_compile(*, force: bool = False) -> list[Path]:
     """
     written = []
     for po_path, mo_path in _sources():
-        stamp = po_path.stat().st_mtime_ns
-        if not force and mo_path.exists() and mo_path.stat().st_mtime_ns == stamp:
+        digest = hashlib.sha256(po_path.read_bytes()).hexdigest()
+        source = mo_path.with_name(mo_path.name + ".source")
+        if not force and mo_path.exists() and source.exists() and source.read_text().strip() == digest:
             continue
         try:
-            _write(po_path, mo_path, stamp)
+            mo_path.parent.mkdir(parents=True, exist_ok=True)
+            catalogue = polib.pofile(str(po_path))
+            _replace(mo_path, catalogue.save_as_mofile)
+            _replace(source, functools.partial(_write_text, text=digest + "\n"))
         except OSError as error:
             logger.warning("Could not write the compiled catalogue %s: %s", mo_path, error)
             continue
         written.append(mo_path)
     if written:
+        # Django's own reaction to a changed catalogue (its autoreloader's): forget the loaded ones.
         translation_file_changed(sender=None, file_path=written[0])
     return written

@@ -609,10 +609,13 @@ def customer_duplicates(request: HttpRequest) -> list[Any]:
     return [vars(group) for group in selectors.duplicate_groups(store_ids=_visible_store_ids())]
 
 
+MergeableField = Literal[services.MERGEABLE_FIELDS]  # type: ignore[valid-type]
+
+
 class MergeIn(InputSchema):
     survivor_id: int
     merged_id: int
-    choices: dict[str, Literal["survivor", "merged"]] = Field(
+    choices: dict[MergeableField, Literal["survivor", "merged"]] = Field(
         default_factory=dict,
         description="Per field, which record's value to keep; unlisted fields keep the survivor's.",
     )

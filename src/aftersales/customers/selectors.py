@@ -101,7 +101,8 @@ def _lookups(q: str) -> list[tuple[str, str, bool]]:
         "mobile": (mobile, True) if digits else None,
         "plate": (plate, True) if plate else None,
         "vin6": (vin, False) if latin and len(vin) == 6 else None,
-        "mobile4": (mobile, False) if digits and len(mobile) == 4 else None,
+        # The last four digits as typed: after a country code (+86 1380) they are a number's start.
+        "mobile4": (text, False) if text.isascii() and text.isdigit() and len(text) == 4 else None,
         "name": (lower, True),
         "initials": (lower, True) if letters else None,
         "pinyin": (lower, True) if letters else None,

@@ -160,6 +160,11 @@ def _text_fields_without_limit(name: str, schema: dict[str, Any]) -> Iterator[st
     elif schema.get("type") == "object":
         for key, value in schema.get("properties", {}).items():
             yield from _text_fields_without_limit(f"{name}.{key}" if name else key, value)
+        if isinstance(schema.get("additionalProperties"), dict):  # a mapping: its keys and its values
+            keys = schema.get("propertyNames", {})
+            if "enum" not in keys and ("maxLength" not in keys or "maxProperties" not in schema):
+                yield f"{name} (a mapping with keys of any length or number)"
+            yield from _text_fields_without_limit(f"{name}{{}}", schema["additionalProperties"])
     elif (
         schema.get("type") == "string"
         and "maxLength" not in schema
@@ -624,3 +629,44 @@ def test_the_audit_export_records_only_its_own_filters(world: World, actor: tupl
     from aftersales.core.models import AuditEntry
 
     assert AuditEntry.objects.filter(action="export").get().changes["filters"] == {"action": "login"}
+
+
+def test_a_search_of_invisible_characters_alone_is_no_search(world: World, actor: tuple[User, Client]) -> None:
+    _user, client = actor
+    zero_width = "\u200b\u200b"
+    listed = client.get("/customers/", {"q": zero_width})
+    assert (listed.status_code, listed.context["searching"]) == (200, False)
+    assert client.get("/customers/import/export/", {"q": zero_width}).status_code == 200
+    assert client.get("/api/v1/customers/export", {"q": zero_width}).status_code == 200
+    assert (
+        client.get("/api/v1/customers", {"q": zero_width}).json()["count"]
+        == client.get("/api/v1/customers").json()["count"]
+    )
+
+
+@pytest.mark.parametrize("next_value", ["/customers/\x00", "/x\u202e", "/" + "x" * 2001, "https://evil.example/"])
+def test_a_sign_in_link_with_a_bad_next_signs_in_to_the_start_page(next_value: str, world: World) -> None:
+    from aftersales.conftest import PASSWORD
+
+    client = Client()
+    page = client.get("/login/", {"next": next_value})
+    assert page.status_code == 200
+    assert page.context["form"]["next"].value() == ""
+    response = client.post("/login/", {"username": "advisor_sh", "password": PASSWORD, "next": ""})
+    assert (response.status_code, response["Location"]) == (302, "/")
+
+
+def test_the_admins_record_forms_apply_the_input_rules(world: World, actor: tuple[User, Client]) -> None:
+    _user, client = actor
+    store = world.sh
+    before = _writes()
+    response = client.post(
+        f"/admin/core/store/{store.pk}/change/",
+        {"group": store.group_id, "code": store.code, "name": "上海\u202e店", "time_zone": "Asia/Shanghai"},
+        headers={"accept-language": "en"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["name"] == [
+        "This text contains an invisible character that changes the reading direction (U+202E); remove it."
+    ]
+    assert _writes() == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django import forms
 from django.utils import translation
@@ -16,8 +18,9 @@ ONE_LINE = "Enter this on one line: line breaks and tabs are not allowed here."
 
 
 @pytest.fixture(autouse=True)
-def english() -> None:
-    translation.activate("en")
+def english() -> Iterator[None]:
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(
@@ -111,6 +114,9 @@ def test_an_api_schema_applies_the_rules_to_every_field_it_declares() -> None:
         (("count",), "value_error"),
     ]
     assert BodyIn.model_json_schema()["properties"]["note"]["x-multiline"] is True
+    with pytest.raises(ValidationError) as stripped:  # refused as sent, not stripped away first
+        BodyIn(title="a\x0b", note="x\x1c")
+    assert [error["loc"] for error in stripped.value.errors()] == [("title",), ("note",)]
 
 
 class NoteForm(InputForm):

@@ -263,9 +263,15 @@ def test_a_catalogue_is_compiled_again_only_when_its_source_changes(tmp_path: Pa
     with override_settings(LOCALE_SOURCE_DIR=tmp_path / "source", LOCALE_COMPILED_DIR=tmp_path / "compiled"):
         assert translations_compile() == [compiled]
         assert translations_compile() == []
-        os.utime(po_path, ns=(1_000_000_000, 1_000_000_000))  # an older catalogue (a downgrade) counts too
+        os.utime(po_path, ns=(1_000_000_000, 1_000_000_000))  # touched, the same text: nothing to do
+        assert translations_compile() == []
+        stamp = po_path.stat().st_mtime_ns
+        po_path.write_text(po_path.read_text(encoding="utf-8").replace("审计日志", "审计记录"), encoding="utf-8")
+        os.utime(po_path, ns=(stamp, stamp))  # changed text with the same time (a build with fixed times)
         assert translations_compile() == [compiled]
         assert translations_compile(force=True) == [compiled]
-    assert compiled.stat().st_mtime_ns == po_path.stat().st_mtime_ns
-    assert sorted(path.name for path in compiled.parent.iterdir()) == ["django.mo"]  # no temporary file left
-    assert {entry.msgid: entry.msgstr for entry in polib.mofile(str(compiled))}["Audit trail"] == "审计日志"
+    assert sorted(path.name for path in compiled.parent.iterdir()) == [
+        "django.mo",
+        "django.mo.source",
+    ]  # no temporary file left
+    assert {entry.msgid: entry.msgstr for entry in polib.mofile(str(compiled))}["Audit trail"] == "审计记录"

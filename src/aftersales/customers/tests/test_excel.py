@@ -780,13 +780,12 @@ def test_wizard_shows_a_refused_file_next_to_the_file_field(
 
 
 QUEUE_WARNING_EN = (
-    "The background worker is not running. Jobs queued here wait and do not run until it starts. "
-    "Start it with aftersales worker (bash scripts/run.sh starts it together with the server); "
-    "if you cannot, tell your administrator."
+    "Background jobs are not running. What you start here is queued and waits until the background worker "
+    "runs again. Please tell your system administrator (the worker is started with aftersales worker)."
 )
 QUEUE_WARNING_ZH = (
-    "后台任务进程没有运行。在此排队的任务会一直等待，直到它启动后才会执行。"
-    "请用 aftersales worker 启动它（bash scripts/run.sh 会随服务器一起启动它）；如果您无法操作，请告知管理员。"
+    "后台任务没有运行。您在此发起的任务已排队，需等后台任务进程恢复运行后才会执行。"
+    "请告知系统管理员（用 aftersales worker 启动后台任务进程）。"
 )
 
 

@@ -216,7 +216,7 @@ WRITTEN_FORMS = [
     ("A123", ["A·123", "a-123", "Ａ１２３"]),
     ("13800138000", ["+86 138-0013-8000", "138-0013-8000", "(+86)13800138000", "0086 138 0013 8000", "8613800138000"]),
     ("1380013", ["138-0013", "+86 138 0013", _full_width("1380013")]),
-    ("0086", ["00-86", _full_width("0086")]),  # the last four digits, not a country code
+    ("0086", [_full_width("0086"), " 0086 "]),  # the last four digits, not a country code
     (
         SEARCH_VIN,
         [_full_width(SEARCH_VIN), SEARCH_VIN.lower(), " ".join(SEARCH_VIN[i : i + 4] for i in range(0, 17, 4))],
@@ -259,3 +259,17 @@ def test_a_value_is_found_however_it_is_written(
     assert [(item["matched"], item["customer"]["id"], item["plate"]) for item in search["items"]] == expected
     listed = advisor_client.get("/api/v1/customers", {"q": q}).json()
     assert [item["id"] for item in listed["items"]] == [customer_id for _kind, customer_id, _plate in expected]
+
+
+def test_four_digits_after_a_country_code_are_the_start_of_a_number(
+    world: World, written: dict[str, list[tuple[str, int, str]]], advisor_client: Client
+) -> None:
+    """``+86 1380`` is typed from the start of a number: it does not look for numbers ending in 1380."""
+    _customer(world, "韩四", "13700131380")
+
+    def found(q: str) -> list[tuple[str, str]]:
+        search = advisor_client.get("/api/v1/customers/search", {"q": q}).json()
+        return [(item["matched"], item["customer"]["name"]) for item in search["items"]]
+
+    assert found("+86 1380") == [("mobile", "韩一")]
+    assert found("1380") == [("mobile4", "韩四"), ("mobile", "韩一")]
