@@ -4,11 +4,16 @@ Every page and API call asks ``authorize`` (directly or through the ``access`` d
 A user may act in a store when they hold an active membership there, or a group-wide role;
 superusers may do everything. Records of stores a user may not see are reported as missing
 (404), so that their existence is not revealed; a visible record without the permission is 403.
+
+Some records are seen group-wide but belong to particular stores (a customer to the store that
+registered it, a document copy also to the store that took it): an operation on them needs the
+permission in one of those stores (``authorize_for``), which a group-wide role holds everywhere.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeGuard
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NoReturn, TypeGuard
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -79,6 +84,30 @@ def can(user: User | AnonymousUser | None, permission: str, *, store_id: int | N
     return permission in scope.permissions_in(store_id)
 
 
+def can_for(user: User | AnonymousUser | None, permission: str, *, store_ids: Iterable[int]) -> bool:
+    """Whether the user holds ``permission`` in one of the stores a record belongs to."""
+    return any(can(user, permission, store_id=store_id) for store_id in store_ids)
+
+
+def authorize_for(user: User | AnonymousUser | None, permission: str, *, store_ids: Iterable[int]) -> None:
+    """Allow an operation on a record the user may see but which belongs to ``store_ids``: the
+    permission must be held in one of them. Raises NotAuthenticated or PermissionDenied (audited,
+    naming the record's first store)."""
+    if not _is_user(user):
+        raise NotAuthenticated
+    store_ids = list(store_ids)
+    if can_for(user, permission, store_ids=store_ids):
+        return
+    _refuse(user, permission, store_id=store_ids[0] if store_ids else None)
+
+
+def _refuse(user: User, permission: str, *, store_id: int | None) -> NoReturn:
+    from aftersales.core.audit import audit_append
+
+    audit_append(action="permission_denied", actor=user, store_id=store_id, changes={"permission": permission})
+    raise PermissionDenied(_("You do not have permission to do this."))
+
+
 def authorize(user: User | AnonymousUser | None, permission: str | None, *, store_id: int | None = None) -> None:
     """Allow or refuse one action. Raises NotAuthenticated, Http404 or PermissionDenied.
 
@@ -93,12 +122,4 @@ def authorize(user: User | AnonymousUser | None, permission: str | None, *, stor
     if store_id is not None and scope.store_ids is not None and store_id not in scope.store_ids:
         raise Http404(_("Not found."))
     if permission is not None and permission not in scope.permissions_in(store_id):
-        from aftersales.core.audit import audit_append
-
-        audit_append(
-            action="permission_denied",
-            actor=user,
-            store_id=store_id,
-            changes={"permission": permission},
-        )
-        raise PermissionDenied(_("You do not have permission to do this."))
+        _refuse(user, permission, store_id=store_id)

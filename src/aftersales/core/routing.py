@@ -22,6 +22,9 @@ from aftersales.core.access import NotAuthenticated, authorize
 from aftersales.core.errors import ApplicationError
 from aftersales.core.permissions import PERMISSIONS
 
+if typing.TYPE_CHECKING:
+    from aftersales.core.models import Store
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -39,6 +42,20 @@ class Access:
 def active_store_id(request: HttpRequest) -> int | None:
     value = request.session.get("store_id") if hasattr(request, "session") else None
     return int(value) if value is not None else None
+
+
+def acting_store(request: HttpRequest, *, permission: str) -> Store:
+    """The store a request creates records in, where ``permission`` must be held: the session's active
+    store, else (an API token has no session) the user's first store by code."""
+    from aftersales.core.models import Store
+
+    store_id = active_store_id(request)
+    store = Store.objects.filter(pk=store_id, is_active=True).first() if store_id else None
+    store = store or Store.objects.filter(is_active=True).order_by("code").first()
+    if store is None:
+        raise ApplicationError(_("You are not a member of any store."), code="no_store", status=403)
+    authorize(request.user, permission, store_id=store.pk)
+    return store
 
 
 def _ensure_active_store(request: HttpRequest) -> None:

@@ -16,7 +16,7 @@ from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, pagin
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
-from aftersales.core.routing import active_store_id, operation
+from aftersales.core.routing import acting_store, operation
 from aftersales.customers import selectors, services
 from aftersales.customers.models import Customer, Vehicle
 
@@ -147,15 +147,6 @@ def _brief(link: Any) -> dict[str, Any]:
     }
 
 
-def _store(request: HttpRequest) -> Store:
-    store_id = active_store_id(request) if hasattr(request, "session") else None
-    store = Store.objects.filter(pk=store_id).first() if store_id else None
-    store = store or Store.objects.filter(is_active=True).order_by("code").first()
-    if store is None:
-        raise ApplicationError(_("You are not a member of any store."), code="no_store", status=403)
-    return store
-
-
 class CustomerListQuery(ListQuery):
     q: str | None = Field(
         default=None, max_length=50, description="Plate, VIN, mobile, name, pinyin initials or number."
@@ -240,7 +231,11 @@ def customer_search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str
 @operation("customers.edit")
 def customer_create(request: HttpRequest, payload: CustomerCreateIn) -> Status[dict[str, Any]]:
     user: User = request.user  # type: ignore[assignment]
-    customer = services.customer_create(actor=user, store=_store(request), data=payload.model_dump(exclude_unset=True))
+    customer = services.customer_create(
+        actor=user,
+        store=acting_store(request, permission="customers.edit"),
+        data=payload.model_dump(exclude_unset=True),
+    )
     customer = selectors.customer_get(customer.pk)
     return Status(201, {**customer_out(customer, personal=_personal(request)), "vehicles": []})
 

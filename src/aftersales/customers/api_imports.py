@@ -7,7 +7,6 @@ from typing import Any, Literal, cast
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -15,9 +14,8 @@ from ninja.responses import Status
 from aftersales.core.access import authorize, can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
-from aftersales.core.errors import ApplicationError
-from aftersales.core.models import Store, User
-from aftersales.core.routing import active_store_id, operation
+from aftersales.core.models import User
+from aftersales.core.routing import acting_store, active_store_id, operation
 from aftersales.core.scope import current_scope
 from aftersales.customers import excel
 from aftersales.customers.models import ImportJob
@@ -41,17 +39,6 @@ def _visible_store_ids() -> frozenset[int] | None:
 
 def _session_store_id(request: HttpRequest) -> int | None:
     return active_store_id(request) if hasattr(request, "session") else None
-
-
-def _upload_store(request: HttpRequest) -> Store:
-    """The store an upload imports into: the session's active store, else the user's first store."""
-    store_id = _session_store_id(request)
-    store = Store.objects.filter(pk=store_id, is_active=True).first() if store_id else None
-    store = store or Store.objects.filter(is_active=True).order_by("code").first()
-    if store is None:
-        raise ApplicationError(_("You are not a member of any store."), code="no_store", status=403)
-    authorize(request.user, "customers.import", store_id=store.pk)
-    return store
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
@@ -134,7 +121,11 @@ def import_upload(
     """Upload a filled template (.xlsx, at most 20 MB) into your active store; the import runs in the
     background: poll the job for its progress."""
     job = excel.import_job_create(
-        actor=_user(request), store=_upload_store(request), upload=file, mode=payload.mode, dry_run=payload.dry_run
+        actor=_user(request),
+        store=acting_store(request, permission="customers.import"),
+        upload=file,
+        mode=payload.mode,
+        dry_run=payload.dry_run,
     )
     return Status(202, job_out(job))
 

@@ -15,7 +15,7 @@ from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
-from aftersales.core.routing import operation
+from aftersales.core.routing import acting_store, operation
 from aftersales.customers import documents, pi_requests
 from aftersales.customers.models import Customer, CustomerDocument, Vehicle
 
@@ -40,25 +40,32 @@ def _customer(customer_id: int) -> Customer:
 class CustomerDocumentOut(Schema):
     id: int
     kind: str
-    file_name: str
+    can_open: bool = Field(
+        description="Whether you may open it: its customer's home store and the store that took it may; "
+        "other stores see that it exists, without its file name and checksum."
+    )
+    file_name: str = Field(description="Empty when you may not open it.")
     content_type: str
     size: int
-    sha256: str
+    sha256: str = Field(description="Empty when you may not open it.")
     vehicle_id: int | None
+    store: str = Field(description="Code of the store that took the copy.")
     consent_at: datetime
     uploaded_at: datetime
     uploaded_by: str | None
 
 
-def _document_out(document: CustomerDocument) -> dict[str, Any]:
+def _document_out(document: CustomerDocument, *, can_open: bool) -> dict[str, Any]:
     return {
         "id": document.pk,
         "kind": document.kind,
-        "file_name": document.file_name,
+        "can_open": can_open,
+        "file_name": document.file_name if can_open else "",
         "content_type": document.content_type,
         "size": document.size,
-        "sha256": document.sha256,
+        "sha256": document.sha256 if can_open else "",
         "vehicle_id": document.vehicle_id,
+        "store": document.store.code,
         "consent_at": document.consent_at,
         "uploaded_at": document.uploaded_at,
         "uploaded_by": document.uploaded_by.username if document.uploaded_by else None,
@@ -69,10 +76,13 @@ def _document_out(document: CustomerDocument) -> dict[str, Any]:
 @operation("customers.view_personal")
 def customer_document_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
     customer = _customer(customer_id)
-    return [
-        _document_out(document)
-        for document in CustomerDocument.objects.filter(customer=customer).select_related("uploaded_by").order_by("pk")
-    ]
+    copies = (
+        CustomerDocument.objects.filter(customer=customer)
+        .select_related("customer", "uploaded_by", "store")
+        .order_by("pk")
+    )
+    user = _user(request)
+    return [_document_out(document, can_open=documents.document_allowed(user, document, "open")) for document in copies]
 
 
 class DocumentUploadIn(InputSchema):
@@ -94,9 +104,14 @@ def customer_document_upload(
         if vehicle is None:
             raise ApplicationError(_("No such vehicle."), field="vehicle_id", status=422)
     document = documents.document_upload(
-        actor=_user(request), customer=customer, kind=kind, uploaded_file=file, vehicle=vehicle
+        actor=_user(request),
+        store=acting_store(request, permission="customers.edit"),
+        customer=customer,
+        kind=kind,
+        uploaded_file=file,
+        vehicle=vehicle,
     )
-    return Status(201, _document_out(document))
+    return Status(201, _document_out(document, can_open=True))
 
 
 @router.get(
@@ -113,13 +128,17 @@ def customer_document_upload(
 )
 @operation("customers.view_personal")
 def customer_document_download(request: HttpRequest, customer_id: int, document_id: int) -> FileResponse:
-    document = documents.document_get(customer_id=customer_id, document_id=document_id)
+    document = documents.document_access(
+        actor=_user(request), customer_id=customer_id, document_id=document_id, purpose="open"
+    )
     return documents.document_response(document, actor=_user(request))
 
 
 @router.delete("/customers/{id:customer_id}/documents/{id:document_id}", response={204: None, **ERRORS})
 @operation("customers.edit")
 def customer_document_delete(request: HttpRequest, customer_id: int, document_id: int) -> Status[None]:
+    # Access first, outside the deletion's transaction, so that a refusal's audit entry is kept.
+    documents.document_access(actor=_user(request), customer_id=customer_id, document_id=document_id, purpose="delete")
     documents.document_delete(actor=_user(request), customer_id=customer_id, document_id=document_id)
     return Status(204, None)
 
@@ -148,7 +167,8 @@ class PiExportQuery(InputSchema):
 )
 @operation("customers.privacy")
 def customer_pi_export(request: HttpRequest, customer_id: int, query: Query[PiExportQuery]) -> HttpResponse:
-    export = pi_requests.pi_export_file(actor=_user(request), customer=_customer(customer_id), file_format=query.format)
+    customer = pi_requests.customer_privacy_access(actor=_user(request), customer_id=customer_id)
+    export = pi_requests.pi_export_file(actor=_user(request), customer=customer, file_format=query.format)
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
     response["Cache-Control"] = "private, no-store"
@@ -169,7 +189,9 @@ class CustomerAnonymisedOut(Schema):
 @router.post("/customers/{id:customer_id}/anonymise", response={200: CustomerAnonymisedOut, **ERRORS})
 @operation("customers.privacy")
 def customer_anonymise(request: HttpRequest, customer_id: int, payload: CustomerAnonymiseIn) -> Customer:
-    """Remove the person's personal data; refused (422) when already done or while a legal hold applies."""
+    """Remove the person's personal data; refused (422) when already done or while a legal hold applies.
+    Only the customer's home store (and group roles) may."""
+    pi_requests.customer_privacy_access(actor=_user(request), customer_id=customer_id)
     return pi_requests.customer_anonymise(actor=_user(request), customer_id=customer_id, reason=payload.reason)
 
 
@@ -190,7 +212,9 @@ class CustomerConsentOut(Schema):
 def customer_consent_withdraw(
     request: HttpRequest, customer_id: int, payload: CustomerConsentWithdrawIn
 ) -> dict[str, Any]:
-    """Record the withdrawal of a consent; withdrawing data-processing consent deletes the document copies."""
+    """Record the withdrawal of a consent; withdrawing data-processing consent deletes the document copies.
+    Only the customer's home store (and group roles) may."""
+    pi_requests.customer_privacy_access(actor=_user(request), customer_id=customer_id)
     customer = pi_requests.consent_withdraw(actor=_user(request), customer_id=customer_id, which=payload.which)
     return {
         "marketing_consent": customer.marketing_consent,

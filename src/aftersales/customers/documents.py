@@ -26,9 +26,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aftersales.core.access import authorize_for, can_for
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import User
+from aftersales.core.models import Store, User
 from aftersales.customers.models import Customer, CustomerDocument, Vehicle, VehicleLink
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -214,9 +215,15 @@ def _document_audit(document: CustomerDocument, *, action: str, actor: User | No
 
 @transaction.atomic
 def document_upload(
-    *, actor: User, customer: Customer, kind: str, uploaded_file: UploadedFile, vehicle: Vehicle | None = None
+    *,
+    actor: User,
+    store: Store,
+    customer: Customer,
+    kind: str,
+    uploaded_file: UploadedFile,
+    vehicle: Vehicle | None = None,
 ) -> CustomerDocument:
-    """Store a copy of an identity or vehicle document for ``customer``.
+    """Store a copy of an identity or vehicle document for ``customer``, taken at ``store``.
 
     Needs recorded data-processing consent (checked on the locked customer row, so a withdrawal
     running at the same time cannot be overtaken). At most MAX_DOCUMENT_BYTES; JPEG, PNG or PDF by
@@ -257,6 +264,7 @@ def document_upload(
             sha256=stored.sha256,
             storage_name=stored.storage_name,
             consent_at=locked.data_consent_at or timezone.now(),
+            store=store,
             uploaded_by=actor,
         )
         _document_audit(document, action="create", actor=actor, store_id=locked.home_store_id)
@@ -267,14 +275,39 @@ def document_upload(
     return document
 
 
-def document_get(*, customer_id: int, document_id: int) -> CustomerDocument:
+# Who may do what with a copy, by the stores it belongs to: its customer's home store always, the
+# store that took it for reading. Other stores see that it exists (kind, date, store), not its content.
+DOCUMENT_ACCESS: dict[str, tuple[str, bool]] = {
+    # purpose: (permission, the store that took it counts too)
+    "open": ("customers.view_personal", True),
+    "delete": ("customers.edit", False),
+}
+
+
+def document_stores(document: CustomerDocument, purpose: str) -> list[int]:
+    """The stores in which the ``purpose`` permission lets a user act on ``document``."""
+    _permission, taker_too = DOCUMENT_ACCESS[purpose]
+    home = document.customer.home_store_id
+    return [home, document.store_id] if taker_too and document.store_id != home else [home]
+
+
+def document_allowed(user: User, document: CustomerDocument, purpose: str) -> bool:
+    permission, _taker_too = DOCUMENT_ACCESS[purpose]
+    return can_for(user, permission, store_ids=document_stores(document, purpose))
+
+
+def document_access(*, actor: User, customer_id: int, document_id: int, purpose: str) -> CustomerDocument:
+    """The document of that customer (404 if none) that ``actor`` may ``open`` or ``delete``
+    (403, audited, if the permission is not held in one of the stores it belongs to)."""
     document = (
-        CustomerDocument.objects.select_related("customer", "uploaded_by", "vehicle")
+        CustomerDocument.objects.select_related("customer", "uploaded_by", "vehicle", "store")
         .filter(pk=document_id, customer_id=customer_id)
         .first()
     )
     if document is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
+    permission, _taker_too = DOCUMENT_ACCESS[purpose]
+    authorize_for(actor, permission, store_ids=document_stores(document, purpose))
     return document
 
 
@@ -316,8 +349,10 @@ def document_response(document: CustomerDocument, *, actor: User | None = None) 
 
 
 @transaction.atomic
-def document_delete(*, actor: User | None, customer_id: int, document_id: int) -> None:
-    """Delete a document and, once committed, its file."""
+def document_delete(*, actor: User, customer_id: int, document_id: int) -> CustomerDocument:
+    """Delete a document and, once committed, its file; return it as it was. Only its customer's home
+    store (and group roles) may: see DOCUMENT_ACCESS."""
+    document_access(actor=actor, customer_id=customer_id, document_id=document_id, purpose="delete")
     document = (
         CustomerDocument.objects.select_for_update()
         .select_related("customer")
@@ -327,6 +362,7 @@ def document_delete(*, actor: User | None, customer_id: int, document_id: int) -
     if document is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
     documents_purge([document], actor=actor)
+    return document
 
 
 def documents_purge(documents: list[CustomerDocument], *, actor: User | None) -> int:

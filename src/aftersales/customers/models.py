@@ -431,6 +431,10 @@ class CustomerDocument(models.Model):
     sha256 = models.CharField(_("SHA-256 checksum"), max_length=64)
     storage_name = models.CharField(max_length=200, unique=True)
     consent_at = models.DateTimeField(_("consent recorded"))
+    # The store that took the copy: besides the customer's home store, the only one that may open it.
+    store = models.ForeignKey(
+        "core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded at store")
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core.access import authorize_for, can_for
 from aftersales.core.audit import audit_append, audit_personal_erase, audit_personal_fill
 from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.models import AuditEntry, User
@@ -271,8 +272,37 @@ class ExportFile:
 EXPORT_FORMATS = ("json", "xlsx")
 
 
+def customer_privacy_lookup(customer_id: int) -> Customer:
+    customer = Customer.objects.select_related("home_store").filter(pk=customer_id).first()
+    if customer is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    return customer
+
+
+def customer_privacy_access(*, actor: User, customer_id: int) -> Customer:
+    """The customer (404 if none) whose personal-information requests ``actor`` may handle: the
+    requests (export, consent withdrawal, anonymisation) belong to the customer's home store, whose
+    staff with the privacy right handle them, and to group roles. Elsewhere 403, audited.
+
+    Pages and the API call this before the request's service, outside its transaction, so that the
+    refusal's audit entry is kept; the services check again (a refusal there rolls its entry back).
+    """
+    customer = customer_privacy_lookup(customer_id)
+    _authorize(actor, customer)
+    return customer
+
+
+def customer_privacy_allowed(actor: User, customer: Customer) -> bool:
+    return can_for(actor, "customers.privacy", store_ids=[customer.home_store_id])
+
+
+def _authorize(actor: User, customer: Customer) -> None:
+    authorize_for(actor, "customers.privacy", store_ids=[customer.home_store_id])
+
+
 def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> ExportFile:
     """Build a personal-information export in ``file_format`` (json or xlsx) and audit it."""
+    _authorize(actor, customer)
     if file_format not in EXPORT_FORMATS:
         raise ApplicationError(
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(EXPORT_FORMATS)}, field="format", status=422
@@ -299,10 +329,11 @@ def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> Expo
 # --- consent and anonymisation ------------------------------------------------------------------
 
 
-def _locked(customer_id: int) -> Customer:
+def _locked(customer_id: int, *, actor: User) -> Customer:
     customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
     if customer is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
+    _authorize(actor, customer)
     return customer
 
 
@@ -316,7 +347,7 @@ def consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
         raise ApplicationError(
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(CONSENT_PURPOSES)}, field="which", status=422
         )
-    customer = _locked(customer_id)
+    customer = _locked(customer_id, actor=actor)
     if not getattr(customer, f"{which}_consent"):
         raise ApplicationError(
             _("This customer has not given this consent, so there is nothing to withdraw."),
@@ -368,6 +399,7 @@ def customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Custome
     that earlier entries recorded are erased from beside the trail (the entries keep their digests,
     so the hash chain still verifies).
     """
+    _authorize(actor, customer_privacy_lookup(customer_id))
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Give the reason for the anonymisation."), field="reason", status=422)

@@ -626,9 +626,8 @@ def duplicate_groups(*, store_ids: frozenset[int] | None = None, limit: int = 20
         .values_list("vehicle_id", flat=True)[:limit]
     )
     by_vehicle: dict[int, list[int]] = {}
-    for vehicle_id, customer_id in VehicleLink.objects.filter(vehicle_id__in=list(shared), valid_to=None).values_list(
-        "vehicle_id", "customer_id"
-    ):
+    current = VehicleLink.objects.filter(vehicle_id__in=list(shared), valid_to=None, customer__in=active)
+    for vehicle_id, customer_id in current.values_list("vehicle_id", "customer_id"):
         by_vehicle.setdefault(vehicle_id, []).append(customer_id)
     vins = dict(Vehicle.objects.filter(pk__in=by_vehicle).values_list("pk", "vin"))
     groups += [DuplicateGroup("vin", vins[v], sorted(set(ids))) for v, ids in by_vehicle.items()]

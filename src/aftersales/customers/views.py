@@ -22,7 +22,7 @@ from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.history import HistoryNames
 from aftersales.core.models import StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, page
-from aftersales.customers import identifiers, selectors, selectors_vehicles, services
+from aftersales.customers import identifiers, pi_requests, selectors, selectors_vehicles, services
 from aftersales.customers.forms import (
     CustomerFilterForm,
     CustomerForm,
@@ -204,7 +204,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         can_edit=_can(request, "customers.edit"),
         can_review=_can(request, "customers.review"),
         can_documents=personal,
-        can_privacy=_can(request, "customers.privacy"),
+        can_privacy=pi_requests.customer_privacy_allowed(_user(request), customer),
         can_merge=_can(request, "customers.merge"),
         duplicates=selectors.duplicates_of(customer) if _can(request, "customers.merge") else [],
     )

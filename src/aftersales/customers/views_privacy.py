@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib import messages
@@ -15,10 +16,12 @@ from django.views.decorators.http import require_http_methods
 from aftersales.core.access import authorize, can
 from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.forms import InputForm
-from aftersales.core.models import User
-from aftersales.core.routing import page
+from aftersales.core.models import Store, User
+from aftersales.core.routing import active_store_id, page
 from aftersales.customers import documents, pi_requests, selectors
 from aftersales.customers.models import Customer, CustomerDocument, VehicleLink
+
+T = TypeVar("T")
 
 
 def _user(request: HttpRequest) -> User:
@@ -54,16 +57,38 @@ class DocumentUploadForm(InputForm):
 
 def _documents_context(request: HttpRequest, customer: Customer, form: DocumentUploadForm) -> dict[str, Any]:
     user = _user(request)
+    copies = list(
+        CustomerDocument.objects.filter(customer=customer)
+        .select_related("customer", "uploaded_by", "vehicle", "store")
+        .order_by("pk")
+    )
+    # Every store sees that a copy exists; only the stores it belongs to open (or delete) it.
+    rows = [
+        (
+            document,
+            documents.document_allowed(user, document, "open"),
+            documents.document_allowed(user, document, "delete"),
+        )
+        for document in copies
+    ]
     return {
         "customer": customer,
-        "documents": CustomerDocument.objects.filter(customer=customer)
-        .select_related("uploaded_by", "vehicle")
-        .order_by("pk"),
+        "rows": rows,
         "form": form,
-        "can_edit": can(user, "customers.edit"),
-        "can_privacy": can(user, "customers.privacy"),
+        "can_edit": can(user, "customers.edit", store_id=active_store_id(request)),
+        "can_privacy": pi_requests.customer_privacy_allowed(user, customer),
         "max_mb": documents.MAX_DOCUMENT_BYTES // (1024 * 1024),
     }
+
+
+def _found(call: Callable[[], T]) -> T:
+    """A service's answer; its "not found" as the page's 404."""
+    try:
+        return call()
+    except ApplicationError as error:
+        if error.status == 404:
+            raise Http404(error.detail) from None
+        raise
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,13 +98,15 @@ def documents_page(request: HttpRequest, customer_id: int) -> HttpResponse:
     links = list(customer.vehicle_links.all())
     if request.method == "POST":
         # Seeing the list needs the view-personal right; adding to it also needs the edit right.
-        authorize(request.user, "customers.edit")
+        store_id = active_store_id(request)
+        authorize(request.user, "customers.edit", store_id=store_id)
         form = DocumentUploadForm(request.POST, request.FILES, links=links)
         if form.is_valid():
             vehicle_id = form.cleaned_data["vehicle_id"]
             try:
                 document = documents.document_upload(
                     actor=_user(request),
+                    store=Store.objects.get(pk=cast(int, store_id)),
                     customer=customer,
                     kind=form.cleaned_data["kind"],
                     uploaded_file=form.cleaned_data["file"],
@@ -100,27 +127,26 @@ def documents_page(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("customers.view_personal")
 def document_view(request: HttpRequest, customer_id: int, document_id: int) -> FileResponse:
-    document = _document_or_404(customer_id, document_id)
-    try:
-        return documents.document_response(document, actor=_user(request))
-    except ApplicationError:  # the stored file is missing
-        raise Http404(_("Not found.")) from None
-
-
-def _document_or_404(customer_id: int, document_id: int) -> CustomerDocument:
-    try:
-        return documents.document_get(customer_id=customer_id, document_id=document_id)
-    except ApplicationError:
-        raise Http404(_("Not found.")) from None
+    document = _found(
+        lambda: documents.document_access(
+            actor=_user(request), customer_id=customer_id, document_id=document_id, purpose="open"
+        )
+    )
+    return _found(lambda: documents.document_response(document, actor=_user(request)))  # its file may be gone
 
 
 @require_http_methods(["POST"])
 @page("customers.edit")
 def document_delete(request: HttpRequest, customer_id: int, document_id: int) -> HttpResponse:
-    document = _document_or_404(customer_id, document_id)
-    label = str(document)
-    documents.document_delete(actor=_user(request), customer_id=customer_id, document_id=document.pk)
-    messages.success(request, _("%(document)s was deleted.") % {"document": label})
+    actor = _user(request)
+
+    def delete() -> CustomerDocument:
+        # Access first, outside the deletion's transaction, so that a refusal's audit entry is kept.
+        documents.document_access(actor=actor, customer_id=customer_id, document_id=document_id, purpose="delete")
+        return documents.document_delete(actor=actor, customer_id=customer_id, document_id=document_id)
+
+    document = _found(delete)
+    messages.success(request, _("%(document)s was deleted.") % {"document": document})
     return redirect("customer_privacy:documents", customer_id=customer_id)
 
 
@@ -169,6 +195,7 @@ def _requests_context(
 @require_http_methods(["GET", "POST"])
 @page("customers.privacy")
 def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
+    _found(lambda: pi_requests.customer_privacy_access(actor=_user(request), customer_id=customer_id))
     customer = selectors.customer_get(customer_id)
     anonymise_form = AnonymiseForm()
     consent_form = ConsentWithdrawForm()
@@ -206,6 +233,7 @@ def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("customers.privacy")
 def export(request: HttpRequest, customer_id: int) -> HttpResponse:
+    _found(lambda: pi_requests.customer_privacy_access(actor=_user(request), customer_id=customer_id))
     customer = selectors.customer_get(customer_id)
     file_format = request.GET.get("format", "json")
     if file_format not in pi_requests.EXPORT_FORMATS:

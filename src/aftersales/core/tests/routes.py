@@ -107,7 +107,9 @@ def _document(world: World) -> dict[str, int]:
 
     customer = Customer.objects.get(pk=_customer(world))
     upload = SimpleUploadedFile("id.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, content_type="image/png")
-    document = document_upload(actor=world.user("advisor"), customer=customer, kind="id_card", uploaded_file=upload)
+    document = document_upload(
+        actor=world.user("advisor"), store=world.sh, customer=customer, kind="id_card", uploaded_file=upload
+    )
     return {"customer_id": customer.pk, "document_id": document.pk}
 
 

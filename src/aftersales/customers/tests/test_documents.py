@@ -51,6 +51,7 @@ def make_document(
 ) -> CustomerDocument:
     return documents.document_upload(
         actor=world.user("advisor"),
+        store=world.sh,
         customer=customer,
         kind="id_card",
         uploaded_file=SimpleUploadedFile(name, content, content_type="image/png"),
@@ -83,11 +84,13 @@ def test_upload_with_consent_is_stored_outside_the_web_root_and_audited(
     assert body == {
         "id": document.pk,
         "kind": "id_card",
+        "can_open": True,
         "file_name": "身份证 正面.png",
         "content_type": "image/png",
         "size": len(PNG),
         "sha256": hashlib.sha256(PNG).hexdigest(),
         "vehicle_id": None,
+        "store": "SH01",
         "consent_at": body["consent_at"],
         "uploaded_at": body["uploaded_at"],
         "uploaded_by": "advisor_sh",
@@ -194,7 +197,9 @@ def test_the_service_counts_the_bytes_it_reads_not_the_declared_size(world: Worl
     lying = SimpleUploadedFile("x.jpg", JPEG + b"\x00" * (11 * MB), content_type="image/jpeg")
     lying.size = 100
     with pytest.raises(ApplicationError) as refused:
-        documents.document_upload(actor=world.user("advisor"), customer=customer, kind="id_card", uploaded_file=lying)
+        documents.document_upload(
+            actor=world.user("advisor"), store=world.sh, customer=customer, kind="id_card", uploaded_file=lying
+        )
     assert (refused.value.code, refused.value.fields) == (
         "too_large",
         {"file": ["The file is 11.0 MB; a document may be at most 10 MB."]},
@@ -315,6 +320,7 @@ def test_list_documents_without_n_plus_1(world: World, advisor: Client) -> None:
     second = make_document(world, customer, PDF, "驾驶证.pdf")
     third = documents.document_upload(
         actor=world.user("crm"),
+        store=world.sh,
         customer=customer,
         kind="driving_licence",
         uploaded_file=SimpleUploadedFile("c.jpg", JPEG),

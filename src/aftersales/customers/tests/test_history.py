@@ -203,6 +203,7 @@ def test_a_document_upload_reads_its_kind_file_type_size_and_checksum(
     customer = _customer(world, "蒋三", "13800000003", data_consent=True, data_consent_channel="paper")
     document = documents.document_upload(
         actor=world.user("advisor"),
+        store=world.sh,
         customer=customer,
         kind="id_card",
         uploaded_file=SimpleUploadedFile("蒋三 身份证.png", PNG, content_type="image/png"),

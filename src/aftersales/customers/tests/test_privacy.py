@@ -97,7 +97,11 @@ def _full_customer(world: World, advisor: User, **extra: Any) -> Customer:
         actor=advisor, vehicle_id=vehicle.pk, km=12000, read_on=date(2024, 6, 1), source="reception"
     )
     documents.document_upload(
-        actor=advisor, customer=customer, kind="id_card", uploaded_file=SimpleUploadedFile("身份证.png", PNG)
+        actor=advisor,
+        store=customer.home_store,
+        customer=customer,
+        kind="id_card",
+        uploaded_file=SimpleUploadedFile("身份证.png", PNG),
     )
     return Customer.objects.get(pk=customer.pk)
 
