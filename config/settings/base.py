@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aftersales.core.middleware.RequestURILimitMiddleware",
     "aftersales.core.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "aftersales.core.middleware.RequestContextMiddleware",
+    "aftersales.core.middleware.ApiErrorBodyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,6 +142,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 REQUEST_BODY_LIMIT_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 UPLOAD_BODY_LIMIT_BYTES = env_int("AFTERSALES_UPLOAD_LIMIT_MB", 60, minimum=1) * 1024 * 1024
+# The address of a request (path and query) is limited like a reverse proxy's default request line
+# (nginx: 8 KB): longer ones are answered 414 by the app, in the error body of the API or page.
+REQUEST_URI_LIMIT_BYTES = 8 * 1024
 
 API_PAGE_DEFAULT_LIMIT = 50
 API_PAGE_MAX_LIMIT = 500
