@@ -25,6 +25,9 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-local-key-change-me-in-produ
 DEBUG = env_bool("AFTERSALES_DEBUG", False)
 ALLOWED_HOSTS = env_list("AFTERSALES_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("AFTERSALES_CSRF_TRUSTED_ORIGINS", [])
+# Addresses or CIDR ranges of the reverse proxies in front of the app, whose X-Forwarded-For and
+# X-Forwarded-Proto are believed. Empty: no proxy, the client address is REMOTE_ADDR.
+TRUSTED_PROXIES = env_list("AFTERSALES_TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
