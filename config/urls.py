@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("aftersales.core.urls")),
 ]
 
+handler400 = "aftersales.core.views.error_400"
 handler403 = "aftersales.core.views.error_403"
 handler404 = "aftersales.core.views.error_404"
 handler500 = "aftersales.core.views.error_500"

@@ -25,6 +25,9 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-local-key-change-me-in-produ
 DEBUG = env_bool("AFTERSALES_DEBUG", False)
 ALLOWED_HOSTS = env_list("AFTERSALES_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("AFTERSALES_CSRF_TRUSTED_ORIGINS", [])
+# Addresses or CIDR ranges of the reverse proxies in front of the app, whose X-Forwarded-For and
+# X-Forwarded-Proto are believed. Empty: no proxy, the client address is REMOTE_ADDR.
+TRUSTED_PROXIES = env_list("AFTERSALES_TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aftersales.core.middleware.RequestURILimitMiddleware",
     "aftersales.core.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -55,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "aftersales.core.middleware.RequestContextMiddleware",
+    "aftersales.core.middleware.ApiErrorBodyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,6 +145,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 REQUEST_BODY_LIMIT_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 UPLOAD_BODY_LIMIT_BYTES = env_int("AFTERSALES_UPLOAD_LIMIT_MB", 60, minimum=1) * 1024 * 1024
+# The address of a request (path and query) is limited like a reverse proxy's default request line
+# (nginx: 8 KB): longer ones are answered 414 by the app, in the error body of the API or page.
+REQUEST_URI_LIMIT_BYTES = 8 * 1024
 
 API_PAGE_DEFAULT_LIMIT = 50
 API_PAGE_MAX_LIMIT = 500

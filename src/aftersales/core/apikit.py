@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import ConfigDict, ValidationInfo, field_validator
@@ -52,6 +53,12 @@ class ErrorOut(Schema):
 
 def error_body(code: str, detail: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {"code": code, "detail": detail, "fields": fields or {}}
+
+
+def error_json(status: int, code: str, detail: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
+    """The error body as an answer of its own, for what answers outside the API's views (middleware,
+    Django's error handlers), with the content type the API's own answers carry."""
+    return JsonResponse(error_body(code, detail, fields), status=status, content_type="application/json; charset=utf-8")
 
 
 def _message_for(error: dict[str, Any]) -> str:

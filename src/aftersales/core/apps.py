@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from aftersales.core import checks  # noqa: F401  (registers the deploy checks)
         from aftersales.core.inputs import register_url_converters
         from aftersales.core.translations import translations_compile
 

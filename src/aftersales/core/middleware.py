@@ -1,17 +1,33 @@
-"""Request-wide concerns: body size limits and the access scope / audit context of the request."""
+"""Request-wide concerns: address and body size limits, the one error body of the API, and the access
+scope / audit context of the request."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.utils import translation
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from aftersales.core.scope import AccessScope, set_scope
 from aftersales.core.services import client_ip_of
+from aftersales.core.views import body_too_large_message, error_response, request_language
+
+
+class RequestURILimitMiddleware:
+    """Refuse a request whose address (path and query, as sent) is longer than REQUEST_URI_LIMIT_BYTES
+    with 414, before anything reads it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.REQUEST_URI_LIMIT_BYTES
+        if len(request.get_full_path()) > limit:  # as sent: percent-encoded
+            with request_language(request):
+                detail = _("The address of the request is too long (limit %(kb)d KB).") % {"kb": limit // 1024}
+                return error_response(request, 414, "uri_too_long", detail)
+        return self.get_response(request)
 
 
 class RequestBodyLimitMiddleware:
@@ -32,11 +48,8 @@ class RequestBodyLimitMiddleware:
         is_upload = request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
         limit = settings.UPLOAD_BODY_LIMIT_BYTES if is_upload else settings.REQUEST_BODY_LIMIT_BYTES
         if length > limit:
-            translation.activate(translation.get_language_from_request(request))
-            detail = _("The request body is too large (limit %(mb)d MB).") % {"mb": limit // (1024 * 1024)}
-            if request.path.startswith("/api/"):
-                return JsonResponse({"code": "too_large", "detail": detail, "fields": {}}, status=413)
-            return render(request, "errors/error.html", {"status": 413, "message": detail}, status=413)
+            with request_language(request):
+                return error_response(request, 413, "too_large", body_too_large_message(limit))
         return self.get_response(request)
 
 
@@ -53,3 +66,28 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             set_scope(None)
+
+
+class ApiErrorBodyMiddleware:
+    """Under /api/, make every error answer the API's error body, also those a library answers in its own
+    way (django-ninja's 405 is plain text). Innermost, so that the language is active and the outer
+    middleware adds its headers (cookies, Vary, security headers) to the answer given here."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path.startswith("/api/")
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        if response.status_code == 405:
+            detail = _("This address does not accept the %(method)s method.") % {"method": request.method}
+            answer = error_response(request, 405, "method_not_allowed", detail)
+            answer["Allow"] = response.get("Allow", "")
+            return answer
+        detail = _("The request failed (HTTP %(status)d).") % {"status": response.status_code}
+        return error_response(request, response.status_code, "error", detail)

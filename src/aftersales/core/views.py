@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth import login, logout
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import selectors, services
 from aftersales.core.access import visible_store_ids
+from aftersales.core.apikit import error_json
 from aftersales.core.audit import audit_append, audit_personal_hidden
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import AuditFilterForm, LoginForm, StoreFilterForm, StoreSwitchForm, TokenForm, next_path
@@ -269,31 +274,61 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     return redirect("core:tokens")
 
 
-def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        from django.http import JsonResponse
+@contextmanager
+def request_language(request: HttpRequest) -> Iterator[None]:
+    """Speak the request's language, also where LocaleMiddleware has not run (an error answered before it)."""
+    with translation.override(translation.get_language_from_request(request)):
+        yield
 
-        code = {403: "permission_denied", 404: "not_found"}.get(status, "error")
-        return JsonResponse({"code": code, "detail": message, "fields": {}}, status=status)
+
+def error_response(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    """The answer to a refused or failed request: the API's error body under /api/, the error page elsewhere."""
+    if request.path.startswith("/api/"):
+        return error_json(status, code, message)
     return render(request, "errors/error.html", {"status": status, "message": message}, status=status)
 
 
+def body_too_large_message(limit_bytes: int) -> str:
+    return _("The request body is too large (limit %(mb)d MB).") % {"mb": limit_bytes // (1024 * 1024)}
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What Django itself refuses as a bad request: a host not served, a body it cannot read, too many
+    fields or files, form data over the memory limit (that one is a 413, as when the length says so)."""
+    with request_language(request):
+        if isinstance(exception, RequestDataTooBig):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return error_response(request, 413, "too_large", body_too_large_message(limit))
+        if isinstance(exception, DisallowedHost):
+            code, message = "bad_host", _("This server does not answer to the host name the request names.")
+        elif isinstance(exception, TooManyFieldsSent):
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+            code, message = "too_many_fields", _("The request has more than %(n)d fields.") % {"n": limit}
+        elif isinstance(exception, TooManyFilesSent):
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+            code, message = "too_many_files", _("The request has more than %(n)d files.") % {"n": limit}
+        else:
+            code, message = "bad_request", _("The request could not be read.")
+        return error_response(request, 400, code, message)
+
+
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 403, _("You do not have permission to open this page."))
+    return error_response(request, 403, "permission_denied", _("You do not have permission to open this page."))
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 404, _("The page or record you asked for does not exist."))
+    return error_response(request, 404, "not_found", _("The page or record you asked for does not exist."))
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
     # Rendered without the request's context: the failure may be the database the menu needs.
     message = _("Something went wrong on our side. The error has been logged; please try again.")
     if request.path.startswith("/api/"):
-        return _error(request, 500, message)
+        return error_json(500, "error", message)
     html = render_to_string("errors/error.html", {"status": 500, "message": message})
     return HttpResponse(html, status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return _error(request, 403, _("The form expired or its security token is missing. Reload the page and try again."))
+    message = _("The form expired or its security token is missing. Reload the page and try again.")
+    return error_response(request, 403, "csrf_failed", message)

@@ -88,12 +88,28 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.conf import settings
         from waitress import create_server
 
+        from aftersales.core.checks import static_files_not_collected
         from config.wsgi import application
 
+        missing = static_files_not_collected()
+        if missing:
+            raise CommandError(
+                f"{len(missing)} of this version's static files are not collected (first: {missing[0]}), so pages "
+                "would fail: run 'aftersales collectstatic --noinput' first."
+            )
         server = create_server(
-            application, host=options["host"], port=options["port"], threads=options["threads"], ident="aftersales"
+            application,
+            host=options["host"],
+            port=options["port"],
+            threads=options["threads"],
+            ident="aftersales",
+            # Waitress drops X-Forwarded-* by default; behind a declared proxy the app reads them itself
+            # (settings.TRUSTED_PROXIES). Its own limits (request line and headers 256 KB, body 1 GB) are
+            # above the app's (REQUEST_URI_LIMIT_BYTES, the body limits), so the app answers those first.
+            clear_untrusted_proxy_headers=not settings.TRUSTED_PROXIES,
         )
         signal.signal(signal.SIGTERM, _stop_on_signal)
         if hasattr(signal, "SIGHUP"):
