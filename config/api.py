@@ -9,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
 import aftersales
 from aftersales.core.access import NotAuthenticated
@@ -27,13 +28,37 @@ class BearerTokenAuth(HttpBearer):
     """``Authorization: Bearer <token>`` for integrations."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        api_token = token_authenticate(token)
+        client_ip = client_ip_of(request)
+        api_token = token_authenticate(token, client_ip=client_ip)
         if api_token is None:
             return None
         user = api_token.user
         request.user = user
         request.api_token_id = api_token.pk  # type: ignore[attr-defined]
-        set_scope(AccessScope(user=user, client_ip=client_ip_of(request)))
+        set_scope(AccessScope(user=user, client_ip=client_ip))
+        return user
+
+
+class SessionAuth(NinjaSessionAuth):
+    """The session of a signed-in browser, with its CSRF check on unsafe methods (named as ninja's, so
+    that the OpenAPI document's security scheme keeps its name).
+
+    A request that sends an Authorization header is judged by that alone: a wrong or revoked token
+    is a 401, never the session's user nor a CSRF refusal. A request without a session is a 401 too
+    (the CSRF check protects a session, not its absence). A user whom an admin asked to change their
+    password is refused (403 ``password_change_required``) until they have, as the pages send them there.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if "HTTP_AUTHORIZATION" in request.META or not request.user.is_authenticated:
+            return None
+        user = super().__call__(request)
+        if user is not None and getattr(user, "must_change_password", False):
+            raise ApplicationError(
+                _("Your password must be changed before you go on: choose a new one on the password page."),
+                code="password_change_required",
+                status=403,
+            )
         return user
 
 

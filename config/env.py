@@ -6,6 +6,7 @@ typo in a deployment shows up at start-up instead of as odd behaviour later.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -55,6 +56,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR ranges (``10.0.0.1, 172.16.0.0/12``), each checked."""
+    networks = env_list(name, [])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"Environment variable {name}: {network!r} is not an IP address or a CIDR range."
+            ) from None
+    return networks
 
 
 def env_path(name: str, default: Path) -> Path:

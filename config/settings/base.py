@@ -11,6 +11,7 @@ from config.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_str,
     huey_settings,
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "aftersales.core.middleware.RequestContextMiddleware",
+    "aftersales.core.middleware.PasswordChangeRequiredMiddleware",
     "aftersales.core.middleware.ApiErrorBodyMiddleware",
 ]
 
@@ -97,7 +99,11 @@ LOGIN_REDIRECT_URL = "core:today"
 LOGOUT_REDIRECT_URL = "core:login"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "first_name", "last_name", "email")},
+    },
+    {"NAME": "aftersales.core.passwords.NameInPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -111,9 +117,18 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "aftersales.core.views.csrf_failure"
 
-# Lockout after repeated failed logins (per user name).
+# Sign-in lockout (core.services.auth_attempt): at most LOGIN_FAILURE_LIMIT failures per user name and
+# client address, and LOGIN_ADDRESS_FAILURE_LIMIT per client address whatever the names (staff of a
+# store share one address), within LOGIN_LOCKOUT_MINUTES; at the limit the next attempts are refused
+# for that long without the password being checked.
 LOGIN_FAILURE_LIMIT = env_int("AFTERSALES_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("AFTERSALES_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("AFTERSALES_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); empty: the client
+# address is the connection's (REMOTE_ADDR). See core.services.client_ip_of.
+TRUSTED_PROXIES = env_networks("AFTERSALES_TRUSTED_PROXIES")
+# Days until a token from POST /api/v1/auth/token expires; the default choice on the tokens page.
+TOKEN_DAYS = env_int("AFTERSALES_TOKEN_DAYS", 30, minimum=1)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -5,3 +5,14 @@ worker's heartbeat is no job: it beats from a thread of its own, see ``commands/
 """
 
 from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from aftersales.core import services
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def login_throttles_prune() -> None:
+    """Forget sign-in counters whose window has passed (they would only ever be started afresh)."""
+    services.login_throttles_prune()

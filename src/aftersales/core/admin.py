@@ -1,4 +1,4 @@
-"""Django admin for system administrators only: users, roles, stores, bays."""
+"""Django admin for system administrators only: users, roles, stores, bays; its sign-in is the product's."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.access import can
+from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import InputFormMixin, InputModelForm
 from aftersales.core.models import (
     Bay,
@@ -26,6 +31,8 @@ from aftersales.core.models import (
     User,
 )
 from aftersales.core.permissions import PERMISSIONS
+from aftersales.core.services import auth_attempt
+from aftersales.core.views import signed_in
 
 
 def _is_admin(request: HttpRequest) -> bool:
@@ -35,6 +42,58 @@ def _is_admin(request: HttpRequest) -> bool:
 admin.site.has_permission = _is_admin  # type: ignore[method-assign]
 admin.site.site_header = _("AfterSales administration")
 admin.site.site_title = _("AfterSales administration")
+
+
+class AdminLoginForm(InputFormMixin, AdminAuthenticationForm):
+    """The admin's sign-in: the one sign-in check of the product (``auth_attempt``: lockout, audit),
+    open to the holders of "admin.access"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        password = self.fields["password"]
+        password.max_length = 256  # type: ignore[attr-defined]
+        password.validators.append(MaxLengthValidator(256))
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = auth_attempt(request=self.request, username=username, password=password)
+            except ApplicationError as error:
+                raise ValidationError(error.detail, code=error.code) from None
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        if not (user.is_active and can(user, "admin.access")):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+_django_admin_login = admin.site.login
+
+
+def _admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    """The admin's sign-in page, followed by what follows every sign-in to the pages."""
+    was_signed_in = request.user.is_authenticated
+    response = _django_admin_login(request, extra_context)
+    if not was_signed_in and request.user.is_authenticated:
+        signed_in(request, request.user)
+    return response
+
+
+def _password_change(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    # One password page for everyone: the current password is checked like a sign-in there.
+    return redirect("core:password_change")
+
+
+admin.site.login_form = AdminLoginForm
+admin.site.login = _admin_login  # type: ignore[method-assign]
+admin.site.password_change = _password_change  # type: ignore[method-assign,assignment]
 
 
 class AdminOnly(admin.ModelAdmin):
@@ -96,11 +155,11 @@ class StaffUserAdmin(AdminOnly, UserAdmin):
     form = StaffUserChangeForm  # type: ignore[assignment]
     add_form = StaffUserCreationForm
     inlines = [MembershipInline]
-    list_display = ["username", "full_name", "mobile", "is_active", "is_superuser"]
+    list_display = ["username", "full_name", "mobile", "is_active", "must_change_password", "is_superuser"]
     search_fields = ["username", "full_name", "mobile"]
     fieldsets = (
         *UserAdmin.fieldsets,  # type: ignore[misc]
-        (_("Staff"), {"fields": ("full_name", "mobile", "preferred_language")}),
+        (_("Staff"), {"fields": ("full_name", "mobile", "preferred_language", "must_change_password")}),
     )
 
 

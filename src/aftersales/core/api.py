@@ -61,19 +61,24 @@ class TokenOut(Schema):
     token: str = Field(description="Shown once; keep it safe. Send as 'Authorization: Bearer <token>'.")
     id: int
     name: str
-    expires_at: datetime | None
+    expires_at: datetime | None = Field(description="When the token stops working; null: never.")
 
 
 @router.post(
     "/auth/token",
     auth=None,
-    response={201: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={201: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     tags=["auth"],
+    description="Sign in for a token that expires after AFTERSALES_TOKEN_DAYS (default 30) days. Failed "
+    "attempts count towards the sign-in lockout (per user name and client address, and per address): "
+    "429 locked_out while locked, without the password being checked; 403 password_change_required "
+    "when an admin asked the user to change their password.",
 )
 @operation(public=True)
 def auth_token_create(request: HttpRequest, payload: TokenLoginIn) -> Status[dict[str, Any]]:
-    user = services.auth_attempt(request=request, username=payload.username, password=payload.password)
-    token, raw = services.token_create(user=user, name=payload.name)
+    token, raw = services.token_sign_in(
+        request=request, username=payload.username, password=payload.password, name=payload.name
+    )
     return Status(201, {"token": raw, "id": token.pk, "name": token.name, "expires_at": token.expires_at})
 
 
@@ -89,7 +94,12 @@ def auth_token_revoke(request: HttpRequest) -> Status[None]:
 
 class TokenIn(InputSchema):
     name: str = Field(min_length=1, max_length=60)
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Days until the token expires; default AFTERSALES_TOKEN_DAYS (30)."
+    )
+    never_expires: bool = Field(
+        default=False, description='A token that never expires; needs the permission "tokens.no_expiry".'
+    )
 
 
 class TokenInfoOut(Schema):
@@ -98,6 +108,7 @@ class TokenInfoOut(Schema):
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
+    last_used_ip: str | None = Field(description="The client address of the last use.")
     expires_at: datetime | None
     revoked_at: datetime | None
 
@@ -111,7 +122,12 @@ def token_list(request: HttpRequest) -> Any:
 @router.post("/tokens", response={201: TokenOut, **ERRORS}, tags=["auth"])
 @operation("tokens.manage")
 def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
-    token, raw = services.token_create(user=request.user, name=payload.name, expires_in_days=payload.expires_in_days)  # type: ignore[arg-type]
+    token, raw = services.token_create(
+        user=request.user,  # type: ignore[arg-type]
+        name=payload.name,
+        expires_in_days=payload.expires_in_days,
+        never_expires=payload.never_expires,
+    )
     return Status(201, {"token": raw, "id": token.pk, "name": token.name, "expires_at": token.expires_at})
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from aftersales.core import inputs
 from aftersales.core.history import LABEL_SEPARATOR
@@ -144,6 +146,57 @@ class AuditFilterForm(InputForm):
         return data
 
 
+NEVER = "never"
+
+
 class TokenForm(InputForm):
+    """A token of the tokens page: it expires after a number of days, or never for those allowed to."""
+
     name = forms.CharField(label=_("Name"), max_length=60)
-    expires_in_days = forms.IntegerField(label=_("Expires after (days)"), min_value=1, max_value=3650, required=False)
+    expires = forms.ChoiceField(label=_("Expires"))
+
+    def __init__(self, *args: Any, never_allowed: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        days = sorted({settings.TOKEN_DAYS, 30, 90, 180, 365})
+        choices: list[tuple[str, str]] = [
+            (str(n), ngettext("after %(days)d day", "after %(days)d days", n) % {"days": n}) for n in days
+        ]
+        if never_allowed:
+            choices.append((NEVER, str(_("never"))))
+        field: forms.ChoiceField = self.fields["expires"]  # type: ignore[assignment]
+        field.choices = choices
+        field.initial = str(settings.TOKEN_DAYS)
+
+    def expiry(self) -> dict[str, Any]:
+        """The expiry as ``token_create`` takes it."""
+        chosen = self.cleaned_data["expires"]
+        return {"never_expires": True} if chosen == NEVER else {"expires_in_days": int(chosen)}
+
+
+class PasswordChangeForm(InputForm):
+    current_password = forms.CharField(
+        label=_("Current password"),
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label=_("New password"),
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password_again = forms.CharField(
+        label=_("New password again"),
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    next = NextField()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        new, again = data.get("new_password"), data.get("new_password_again")
+        if new and again and new != again:
+            self.add_error("new_password_again", _("The two new passwords differ."))
+        return data

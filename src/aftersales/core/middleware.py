@@ -1,12 +1,14 @@
-"""Request-wide concerns: address and body size limits, the one error body of the API, and the access
-scope / audit context of the request."""
+"""Request-wide concerns: address and body size limits, the one error body of the API, the access
+scope / audit context of the request, a forced password change."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from aftersales.core.scope import AccessScope, set_scope
@@ -66,6 +68,31 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             set_scope(None)
+
+
+class PasswordChangeRequiredMiddleware:
+    """Lead a user whom an admin asked to change their password from every page to the password page
+    until they have; signing out and switching the language stay open. The API refuses such a session
+    on its own (``config.api.SessionAuth``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith("/api/")
+        ):
+            target = reverse("core:password_change")
+            open_paths = {target, reverse("core:logout"), reverse("set_language"), reverse("admin:logout")}
+            if request.path not in open_paths:
+                url = f"{target}?{urlencode({'next': request.get_full_path()})}"
+                if request.headers.get("HX-Request"):
+                    return HttpResponse(headers={"HX-Redirect": url})
+                return HttpResponseRedirect(url)
+        return self.get_response(request)
 
 
 class ApiErrorBodyMiddleware:

@@ -19,7 +19,8 @@ PERMISSIONS: dict[str, Promise] = {
     "stores.view": _("View stores, departments and bays"),
     "staff.view": _("View the staff of a store"),
     "audit.view": _("Search the audit trail"),
-    "tokens.manage": _("Create and revoke one's own API tokens"),
+    "tokens.manage": _("Create and revoke one's own API tokens for integrations (the API tokens page)"),
+    "tokens.no_expiry": _("Create API tokens that never expire"),
     "admin.access": _("Use system administration (users, roles, stores)"),
 }
 
@@ -34,7 +35,11 @@ class RoleDefault:
     permissions: tuple[str, ...]
 
 
-_EVERYONE = ("today.view", "stores.view", "tokens.manage")
+_EVERYONE = ("today.view", "stores.view")
+# Integrations (a DMS, the group's BI or audit tools, an OEM portal) are set up by the roles that work
+# for the whole group: the system admin and the HQ auditor hold "tokens.manage" (the API tokens page);
+# everyone else calls the API with an expiring token from POST /api/v1/auth/token. A token that never
+# expires ("tokens.no_expiry") is the system admin's alone.
 
 ROLE_DEFAULTS: list[RoleDefault] = [
     RoleDefault("admin", "系统管理员", "System admin", "group", "manager", tuple(PERMISSIONS)),
@@ -48,7 +53,14 @@ ROLE_DEFAULTS: list[RoleDefault] = [
     RoleDefault("parts", "配件员", "Parts clerk", "store", "parts", _EVERYONE),
     RoleDefault("purchaser", "采购员", "Purchaser", "store", "parts", _EVERYONE),
     RoleDefault("finance", "财务", "Finance", "store", "finance", _EVERYONE),
-    RoleDefault("auditor", "总部审计", "HQ auditor", "group", "auditor", (*_EVERYONE, "staff.view", "audit.view")),
+    RoleDefault(
+        "auditor",
+        "总部审计",
+        "HQ auditor",
+        "group",
+        "auditor",
+        (*_EVERYONE, "staff.view", "audit.view", "tokens.manage"),
+    ),
 ]
 
 

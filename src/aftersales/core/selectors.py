@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from aftersales.core.access import can
 from aftersales.core.models import (
     ApiToken,
     AuditEntry,
@@ -285,7 +286,11 @@ def today_view(*, user: User, store: Store | None, landing: str) -> TodayView:
             Card(
                 "locked_out",
                 _("User names locked out now"),
-                LoginThrottle.objects.filter(locked_until__gt=timezone.now()).count(),
+                LoginThrottle.objects.filter(locked_until__gt=timezone.now())
+                .exclude(username=LoginThrottle.ADDRESS_WIDE)
+                .values("username")
+                .distinct()
+                .count(),
                 "bi-lock",
             )
         )
@@ -309,12 +314,9 @@ def today_view(*, user: User, store: Store | None, landing: str) -> TodayView:
         )
     for extension in TODAY_EXTENSIONS:
         cards += extension(user, store, landing)
-    cards.append(
-        Card(
-            "my_tokens",
-            _("My active API tokens"),
-            ApiToken.objects.filter(user=user, revoked_at=None).count(),
-            "bi-key",
+    if can(user, "tokens.manage", store_id=store.pk if store else None):
+        live = ApiToken.objects.filter(user=user, revoked_at=None).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
         )
-    )
+        cards.append(Card("my_tokens", _("My active API tokens"), live.count(), "bi-key"))
     return TodayView(landing=landing, cards=cards, charts=charts)

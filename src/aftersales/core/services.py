@@ -1,20 +1,29 @@
-"""Writes of the platform: sign-in, API tokens, document numbers, roles, job heartbeats."""
+"""Writes of the platform: sign-in and its lockout, passwords, API tokens, document numbers, roles, job heartbeats."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
+import math
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, PositiveIntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from aftersales.core.access import can
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, LockedOutError
 from aftersales.core.models import ApiToken, DocumentSequence, JobHeartbeat, LoginThrottle, Role, Store, User
@@ -34,57 +43,301 @@ DOCUMENT_TYPES: dict[str, str] = {
 }
 
 
+# --- the client's address ----------------------------------------------------------------------------
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@functools.cache
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _ip(value: str) -> IpAddress | None:
+    try:
+        address = ipaddress.ip_address(value.strip().split("%", 1)[0])  # without an IPv6 zone ("%eth0")
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped if mapped is not None else address
+
+
 def client_ip_of(request: HttpRequest) -> str | None:
-    address = request.META.get("REMOTE_ADDR")
-    return str(address) if address else None
+    """The address of the client that sent ``request``, or None: the one place that reads it.
+
+    The connection's address (REMOTE_ADDR), unless that is a trusted reverse proxy
+    (``settings.TRUSTED_PROXIES``): then the right-most X-Forwarded-For address that is not a trusted
+    proxy itself, the one our proxies saw. Whatever a client writes into the header stands left of
+    that and is never believed; without a trusted proxy the header is ignored.
+    """
+    remote = _ip(str(request.META.get("REMOTE_ADDR") or ""))
+    if remote is None:
+        return None
+    proxies = _networks(tuple(settings.TRUSTED_PROXIES))
+    if not any(remote in network for network in proxies):
+        return str(remote)
+    client = remote
+    hops = [hop for hop in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _ip(hop)
+        if address is None:  # a proxy writes addresses: other text came from the client
+            break
+        client = address
+        if not any(address in network for network in proxies):
+            break
+    return str(client)
+
+
+# --- signing in -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    lock: str  # "user_address" or "address", as audited
+    until: datetime
+
+
+def _counters(*, username: str, address: str) -> list[tuple[str, QuerySet[LoginThrottle], int]]:
+    """The counters an attempt is taken from, in the order they are locked (so that none deadlock)."""
+    return [
+        (
+            "user_address",
+            LoginThrottle.objects.filter(username=username, client_ip=address),
+            settings.LOGIN_FAILURE_LIMIT,
+        ),
+        (
+            "address",
+            LoginThrottle.objects.filter(username=LoginThrottle.ADDRESS_WIDE, client_ip=address),
+            settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+        ),
+    ]
+
+
+def _window() -> timedelta:
+    return timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+
+
+def _take(rows: QuerySet[LoginThrottle], *, limit: int, now: datetime) -> bool:
+    """Take one attempt from a counter with one conditional UPDATE; False when it has none left.
+
+    The database evaluates the condition on the row as it is when the UPDATE gets its lock, so of any
+    number of concurrent attempts at most ``limit`` are taken per window. A counter whose window has
+    passed, or whose lock has ended, starts again at this attempt.
+    """
+    fresh = Q(window_started_at__lte=now - _window()) | Q(locked_until__lte=now)
+    taken = (
+        rows.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .filter(Q(failures__lt=limit) | fresh)
+        .update(
+            failures=Case(When(fresh, then=Value(1)), default=F("failures") + 1, output_field=PositiveIntegerField()),
+            window_started_at=Case(
+                When(fresh, then=Value(now)), default=F("window_started_at"), output_field=DateTimeField()
+            ),
+            locked_until=None,
+        )
+    )
+    return bool(taken)
+
+
+def _refused_until(rows: QuerySet[LoginThrottle], *, limit: int, now: datetime) -> datetime | None:
+    """Until when a counter refuses attempts, or None if it does not (any more, or its row is gone)."""
+    row = rows.first()
+    if row is None:
+        return None
+    if row.locked_until is not None and row.locked_until > now:
+        return row.locked_until
+    if row.failures >= limit and row.window_started_at > now - _window():
+        return row.window_started_at + _window()  # the last attempts are being checked
+    return None
+
+
+def _attempt_take(*, username: str, address: str) -> _Refusal | None:
+    """Take an attempt from both counters, or from neither; the refusal when one has none left."""
+    counters = _counters(username=username, address=address)
+    for _round in range(3):
+        now = timezone.now()
+        LoginThrottle.objects.bulk_create(
+            [LoginThrottle(username=name, client_ip=address, window_started_at=now) for name in (username, "")],
+            ignore_conflicts=True,
+        )
+        refused: tuple[str, QuerySet[LoginThrottle], int] | None = None
+        with transaction.atomic():
+            for lock, rows, limit in counters:
+                if not _take(rows, limit=limit, now=now):
+                    refused = (lock, rows, limit)
+                    transaction.set_rollback(True)  # give back what the other counter gave
+                    break
+        if refused is None:
+            return None
+        lock, rows, limit = refused
+        until = _refused_until(rows, limit=limit, now=now)
+        if until is not None:
+            return _Refusal(lock, until)
+        # The counter was pruned or released by a success meanwhile: take again.
+    return _Refusal("user_address", timezone.now() + _window())
+
+
+def _attempt_failed(*, username: str, address: str, client_ip: str | None) -> None:
+    """Keep the attempt taken as a failure; a counter at its limit locks from now for the lockout time."""
+    now = timezone.now()
+    with transaction.atomic():
+        for _lock, rows, limit in _counters(username=username, address=address):
+            rows.update(
+                last_failure_at=now,
+                locked_until=Case(
+                    When(failures__gte=limit, then=Value(now + _window())),
+                    default=F("locked_until"),
+                    output_field=DateTimeField(),
+                ),
+            )
+        audit_append(action="login_failed", actor_username=username, client_ip=client_ip)
+
+
+def _attempt_succeeded(*, username: str, address: str) -> None:
+    """Give the attempt back: the user name starts afresh at this address, and the address takes back
+    this attempt and the name's failures there (the person's own typing), so that the staff of a
+    store who share an address do not add up each other's typing mistakes to the address's limit."""
+    with transaction.atomic():
+        own = LoginThrottle.objects.select_for_update().filter(username=username, client_ip=address).first()
+        if own is not None:
+            LoginThrottle.objects.filter(pk=own.pk).delete()
+        forgiven = own.failures if own is not None else 1
+        since = own.window_started_at if own is not None else timezone.now()
+        LoginThrottle.objects.filter(username=LoginThrottle.ADDRESS_WIDE, client_ip=address).update(
+            failures=Case(
+                # The name's failures fell in the address's window only if that began no later.
+                When(window_started_at__lte=since, then=Greatest(F("failures") - forgiven, Value(0))),
+                default=Greatest(F("failures") - 1, Value(0)),
+                output_field=PositiveIntegerField(),
+            )
+        )
+
+
+def _lockout_message(refusal: _Refusal) -> str:
+    minutes = max(1, math.ceil((refusal.until - timezone.now()).total_seconds() / 60))
+    if refusal.lock == "address":
+        return ngettext(
+            "Too many failed sign-in attempts from your network. Try again in %(minutes)d minute.",
+            "Too many failed sign-in attempts from your network. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+    return ngettext(
+        "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+        "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def auth_attempt(*, request: HttpRequest | None, username: str, password: str) -> User:
-    """Check a user name and password, counting failures and locking the name out after too many.
+    """Check a user name and password: the one check of every sign-in (the sign-in page, the admin's,
+    POST /api/v1/auth/token) and of the current password on the password page.
 
-    Raises LockedOutError while locked out (even with the right password) and ApplicationError on
-    wrong credentials. Each outcome writes an audit entry.
+    Before the password is looked at, one attempt is taken atomically from the counters of the user
+    name at the client's address (``LOGIN_FAILURE_LIMIT``) and of the address for every name
+    (``LOGIN_ADDRESS_FAILURE_LIMIT``), within ``LOGIN_LOCKOUT_MINUTES``; when either has none left the
+    attempt is refused (LockedOutError, 429) without checking the password, even the right one. A wrong
+    password keeps its attempt (ApplicationError, 401); the right one gives it back. Each failure and
+    each refusal writes an audit entry.
     """
-    now = timezone.now()
     client_ip = client_ip_of(request) if request is not None else None
-    throttle = LoginThrottle.objects.filter(username=username).first()
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        audit_append(action="locked_out", actor_username=username, client_ip=client_ip)
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-        raise LockedOutError(
-            _("Too many failed sign-in attempts. Try again in %(minutes)d minutes.") % {"minutes": minutes},
-            code="locked_out",
-        )
+    address = client_ip or ""
+    if not username:
+        raise ApplicationError(_("The user name or password is not correct."), code="invalid_credentials", status=401)
+    refusal = _attempt_take(username=username, address=address)
+    if refusal is not None:
+        audit_append(action="locked_out", actor_username=username, client_ip=client_ip, changes={"lock": refusal.lock})
+        raise LockedOutError(_lockout_message(refusal), code="locked_out")
     user = authenticate(request, username=username, password=password)
     if user is None:
-        _auth_record_failure(username=username, now=now)
-        audit_append(action="login_failed", actor_username=username, client_ip=client_ip)
+        _attempt_failed(username=username, address=address, client_ip=client_ip)
         raise ApplicationError(_("The user name or password is not correct."), code="invalid_credentials", status=401)
-    LoginThrottle.objects.filter(username=username).delete()
+    _attempt_succeeded(username=username, address=address)
     return cast(User, user)
 
 
-def _auth_record_failure(*, username: str, now: datetime) -> None:
+def login_throttles_prune() -> int:
+    """Forget the counters whose window has passed and that lock nothing; the number forgotten.
+
+    Names first, then addresses, each one statement of its own: an attempt locks a name's counter
+    before its address's, so the two never wait for each other in a circle.
+    """
+    now = timezone.now()
+    stale = Q(window_started_at__lte=now - _window()) & (Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+    names, _names = LoginThrottle.objects.filter(stale).exclude(username=LoginThrottle.ADDRESS_WIDE).delete()
+    addresses, _addresses = LoginThrottle.objects.filter(stale, username=LoginThrottle.ADDRESS_WIDE).delete()
+    return names + addresses
+
+
+# --- passwords ------------------------------------------------------------------------------------------
+
+
+def user_password_change(*, actor: User, request: HttpRequest | None, current_password: str, new_password: str) -> User:
+    """Change the actor's own password and lift a forced change.
+
+    The current password is checked like a sign-in (``auth_attempt``: counted, locked out, audited);
+    the new one against the password policy (``settings.AUTH_PASSWORD_VALIDATORS``), the user's names
+    included.
+    """
+    problems: dict[str, list[str]] = {}
+    if new_password == current_password:
+        problems["new_password"] = [_("The new password must differ from the current one.")]
+    else:
+        try:
+            validate_password(new_password, actor)
+        except ValidationError as error:
+            problems["new_password"] = list(error.messages)
+    try:
+        auth_attempt(request=request, username=actor.username, password=current_password)
+    except LockedOutError as error:
+        raise ApplicationError(error.detail, code=error.code, field="current_password", status=error.status) from None
+    except ApplicationError:
+        problems["current_password"] = [_("The current password is not correct.")]
+    if problems:
+        raise ApplicationError(_("The password was not changed."), code="invalid", fields=problems)
     with transaction.atomic():
-        throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(username=username)
-        if throttle.locked_until is not None and throttle.locked_until <= now:
-            throttle.failures = 0
-            throttle.locked_until = None
-        throttle.failures += 1
-        throttle.last_failure_at = now
-        if throttle.failures >= settings.LOGIN_FAILURE_LIMIT:
-            throttle.locked_until = now + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-        throttle.save()
+        user = User.objects.select_for_update().get(pk=actor.pk)
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save()
+        audit_append(
+            action="password_changed",
+            actor=user,
+            object_type="core.user",
+            object_id=str(user.pk),
+            object_repr=str(user),
+        )
+    return user
+
+
+# --- API tokens -----------------------------------------------------------------------------------------
 
 
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def token_create(*, user: User, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
-    """Issue a token for ``user``; return the row and the raw token, which is never stored."""
+def token_create(
+    *, user: User, name: str, expires_in_days: int | None = None, never_expires: bool = False
+) -> tuple[ApiToken, str]:
+    """Issue a token for ``user``; return the row and the raw token, which is never stored.
+
+    It expires after ``expires_in_days`` (default ``settings.TOKEN_DAYS``); ``never_expires`` needs the
+    permission "tokens.no_expiry".
+    """
+    if never_expires and expires_in_days is not None:
+        raise ApplicationError(
+            _("Give a number of days or choose never, not both."), field="expires_in_days", status=422
+        )
+    if never_expires and not can(user, "tokens.no_expiry"):
+        raise ApplicationError(
+            _("You may not create tokens that never expire."),
+            code="permission_denied",
+            field="never_expires",
+            status=403,
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    days = expires_in_days or settings.TOKEN_DAYS
+    expires_at = None if never_expires else timezone.now() + timedelta(days=days)
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=user, name=name, prefix=raw[:10], digest=token_digest(raw), expires_at=expires_at
@@ -95,8 +348,25 @@ def token_create(*, user: User, name: str, expires_in_days: int | None = None) -
             object_type="core.apitoken",
             object_id=str(token.pk),
             object_repr=str(token),
+            changes={"expires_at": expires_at},
         )
     return token, raw
+
+
+def token_sign_in(*, request: HttpRequest | None, username: str, password: str, name: str) -> tuple[ApiToken, str]:
+    """Sign in with a password for a token that expires after ``settings.TOKEN_DAYS`` (POST /api/v1/auth/token).
+
+    A user whom an admin asked to change their password gets no token with it until they have; the
+    tokens they hold keep working (revoke them, or deactivate the user, to end them).
+    """
+    user = auth_attempt(request=request, username=username, password=password)
+    if user.must_change_password:
+        raise ApplicationError(
+            _("Your password must be changed: sign in on the web pages and choose a new one first."),
+            code="password_change_required",
+            status=403,
+        )
+    return token_create(user=user, name=name)
 
 
 def token_revoke(*, user: User, token_id: int) -> ApiToken:
@@ -117,20 +387,24 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
     return token
 
 
-def token_authenticate(raw: str) -> ApiToken | None:
-    """The live token (with its active user) for a bearer value, or None. Marks it used at most once a minute."""
+def token_authenticate(raw: str, *, client_ip: str | None = None) -> ApiToken | None:
+    """The live token (with its active user) for a bearer value, or None: expired, revoked and
+    deactivated users' tokens are not. Records its use at most once a minute, or when the address changes."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
     now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=token_digest(raw), revoked_at=None, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
-    if token is None or (token.expires_at is not None and token.expires_at <= now):
+    if token is None:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    stale = token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1)
+    if stale or token.last_used_ip != client_ip:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=client_ip)
+        token.last_used_at, token.last_used_ip = now, client_ip
     return token
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.today, name="today"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("password/", views.password_change, name="password_change"),
     path("store/switch/", views.store_switch, name="store_switch"),
     path("stores/", views.store_list, name="stores"),
     path("stores/<id:store_id>/", views.store_detail, name="store_detail"),

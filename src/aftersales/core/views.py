@@ -1,4 +1,4 @@
-"""Pages of the platform: sign-in, today, stores, staff, audit trail, API tokens, error pages."""
+"""Pages of the platform: sign-in, password, today, stores, staff, audit trail, API tokens, error pages."""
 
 from __future__ import annotations
 
@@ -9,22 +9,33 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import selectors, services
-from aftersales.core.access import visible_store_ids
+from aftersales.core.access import can, visible_store_ids
 from aftersales.core.apikit import error_json
 from aftersales.core.audit import audit_append, audit_personal_hidden
-from aftersales.core.errors import ApplicationError
-from aftersales.core.forms import AuditFilterForm, LoginForm, StoreFilterForm, StoreSwitchForm, TokenForm, next_path
+from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.forms import (
+    AuditFilterForm,
+    LoginForm,
+    PasswordChangeForm,
+    StoreFilterForm,
+    StoreSwitchForm,
+    TokenForm,
+    next_path,
+)
 from aftersales.core.history import audit_history
 from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, page
@@ -63,18 +74,55 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, error.detail)
             else:
                 login(request, user)
-                stores = Store.all_objects.filter(is_active=True).order_by("code")
-                visible = visible_store_ids(user)
-                first = stores.filter(pk__in=visible).first() if visible is not None else stores.first()
-                request.session["store_id"] = first.pk if first else None
-                audit_append(
-                    action="login",
-                    actor=user,
-                    store_id=first.pk if first else None,
-                    client_ip=services.client_ip_of(request),
-                )
+                signed_in(request, user)
                 return redirect(form.cleaned_data["next"] or "core:today")
     return render(request, "core/login.html", {"form": form}, status=status)
+
+
+def signed_in(request: HttpRequest, user: User) -> None:
+    """What follows every sign-in to the pages (ours and the admin's): the first store, the audit entry."""
+    stores = Store.all_objects.filter(is_active=True).order_by("code")
+    visible = visible_store_ids(user)
+    first = stores.filter(pk__in=visible).first() if visible is not None else stores.first()
+    request.session["store_id"] = first.pk if first else None
+    audit_append(
+        action="login", actor=user, store_id=first.pk if first else None, client_ip=services.client_ip_of(request)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@page()
+def password_change(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = PasswordChangeForm(request.POST or None, initial={"next": next_path(request.GET.get("next"))})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                changed = services.user_password_change(
+                    actor=user,
+                    request=request,
+                    current_password=form.cleaned_data["current_password"],
+                    new_password=form.cleaned_data["new_password"],
+                )
+            except ApplicationError as error:
+                for name, problems in (error.fields or {NON_FIELD: [error.detail]}).items():
+                    for problem in problems:
+                        form.add_error(name if name in form.fields else None, problem)
+                status = 429 if error.code == "locked_out" else 400
+            else:
+                # The other sessions of the user end with the old password; this one goes on.
+                update_session_auth_hash(request, changed)
+                messages.success(request, _("Your password has been changed."))
+                return redirect(form.cleaned_data["next"] or "core:today")
+    context = {
+        "form": form,
+        "forced": user.must_change_password,
+        "rules": password_validators_help_texts(),
+        "back": next_path(form["next"].value()) or reverse("core:today"),
+    }
+    return render(request, "core/password_change.html", context, status=status)
 
 
 @require_POST
@@ -249,19 +297,25 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 @page("tokens.manage")
 def token_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = TokenForm(request.POST or None)
+    never_allowed = can(user, "tokens.no_expiry", store_id=active_store_id(request))
+    form = TokenForm(request.POST or None, never_allowed=never_allowed)
     new_token = None
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            _token, new_token = services.token_create(
-                user=user, name=form.cleaned_data["name"], expires_in_days=form.cleaned_data["expires_in_days"]
-            )
-            form = TokenForm()
+            _token, new_token = services.token_create(user=user, name=form.cleaned_data["name"], **form.expiry())
+            form = TokenForm(never_allowed=never_allowed)
         else:
             status = 400
     tokens = user.api_tokens.order_by("-created_at", "-pk")
-    return render(request, "core/tokens.html", {"form": form, "tokens": tokens, "new_token": new_token}, status=status)
+    context = {
+        "form": form,
+        "tokens": tokens,
+        "new_token": new_token,
+        "now": timezone.now(),
+        "token_days": settings.TOKEN_DAYS,
+    }
+    return render(request, "core/tokens.html", context, status=status)
 
 
 @require_POST

@@ -36,6 +36,7 @@ class AuditEntry(models.Model):
         ANONYMISE = "anonymise", _("Personal data anonymised")
         TOKEN_CREATED = "token_created", _("API token created")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
 
     # One chain per store (0 = group-level events) so that stores do not queue behind each other.
     chain = models.BigIntegerField(_("chain"), db_index=False)
@@ -71,9 +72,19 @@ class AuditEntry(models.Model):
 
     objects = AppendOnlyQuerySet.as_manager()
 
-    # The keys of entries about no record (a refused permission) and of the trail's own export, whose
+    # The keys of entries about no record (a refused sign-in or permission) and of the trail's own export, whose
     # filters are the audit page's (core.views.audit_export).
     audit_keys: ClassVar[AuditKeys] = {
+        "locked_out": {
+            "lock": AuditKey(
+                _("lock"),
+                choices={
+                    "user_address": _("this user name from this address"),
+                    "address": _("every user name from this address"),
+                },
+                summary=True,
+            ),
+        },
         "permission_denied": {"permission": AuditKey(_("permission"), choices=PERMISSIONS)},
         "export": {
             "filters": AuditKey(_("filters")),

@@ -1,10 +1,14 @@
-"""Platform tables: document numbering, API tokens, login throttling, job heartbeats."""
+"""Platform tables: document numbering, API tokens, sign-in throttling, job heartbeats."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from aftersales.core.models.base import AuditKey, AuditKeys
 
 
 class DocumentSequence(models.Model):
@@ -25,7 +29,11 @@ class DocumentSequence(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for integrations. Only a SHA-256 digest is kept; the token is shown once."""
+    """A bearer token for integrations. Only a SHA-256 digest is kept; the token is shown once.
+
+    A token ends when it expires, when it is revoked, and for good when its user is deactivated
+    (``User.save``): reactivating the account does not bring it back.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
@@ -35,8 +43,15 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    audit_keys: ClassVar[AuditKeys] = {
+        "token_revoked": {
+            "reason": AuditKey(_("reason"), choices={"user_deactivated": _("the user was deactivated")}, summary=True),
+        },
+    }
 
     class Meta:
         verbose_name = _("API token")
@@ -48,15 +63,32 @@ class ApiToken(models.Model):
 
 
 class LoginThrottle(models.Model):
-    """Failed logins for one user name; a lock-out ends at ``locked_until``."""
+    """Sign-in attempts counted against one user name from one client address, or (``username`` empty,
+    ``ADDRESS_WIDE``) against a client address whatever the names.
 
-    username = models.CharField(max_length=150, unique=True)
+    ``failures`` counts the attempts taken in the window that began at ``window_started_at``: an attempt
+    is taken before its password is checked and given back when it succeeds (``core.services.auth_attempt``).
+    At the limit, further attempts are refused without a check until ``locked_until`` (or, while the
+    last attempts are still being checked, until the window ends).
+    """
+
+    ADDRESS_WIDE = ""
+
+    username = models.CharField(max_length=150, blank=True)
+    client_ip = models.CharField(max_length=45, blank=True)  # "" when the address is not known
     failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
     last_failure_at = models.DateTimeField(null=True)
     locked_until = models.DateTimeField(null=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["username", "client_ip"], name="login_throttle_name_address"),
+        ]
+        indexes = [models.Index(fields=["window_started_at"], name="login_throttle_window")]
+
     def __str__(self) -> str:
-        return f"{self.username}: {self.failures}"
+        return f"{self.username or '*'}@{self.client_ip or '?'}: {self.failures}"
 
 
 class JobHeartbeat(models.Model):

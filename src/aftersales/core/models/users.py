@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,11 @@ class User(AbstractUser, AuditedModel):
     preferred_language = models.CharField(
         _("preferred language"), max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")], default="zh-hans"
     )
+    must_change_password = models.BooleanField(
+        _("must change password at next sign-in"),
+        default=False,
+        help_text=_("Every page leads to the password change until the user has chosen a new password."),
+    )
 
     audit_exclude = frozenset({"password", "last_login"})
     objects: ClassVar[UserManager[User]] = UserManager()  # type: ignore[assignment]
@@ -31,6 +37,30 @@ class User(AbstractUser, AuditedModel):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every way of deactivating a user ends here, so that none leaves a token to come back to life.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if not self.is_active:
+                self._api_tokens_revoke()
+
+    def _api_tokens_revoke(self) -> None:
+        """Revoke the user's live API tokens, each with an audit entry saying why."""
+        from aftersales.core.audit import audit_append
+        from aftersales.core.models.system import ApiToken
+
+        now = timezone.now()
+        for token in ApiToken.objects.select_for_update().filter(user_id=self.pk, revoked_at=None).order_by("pk"):
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])
+            audit_append(
+                action="token_revoked",
+                object_type="core.apitoken",
+                object_id=str(token.pk),
+                object_repr=str(token),
+                changes={"reason": "user_deactivated"},
+            )
 
     def audit_store_id(self) -> int | None:
         return None

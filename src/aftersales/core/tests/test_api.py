@@ -126,7 +126,6 @@ def test_token_create_use_and_revoke(world: World) -> None:
                 "customers.view_personal",
                 "stores.view",
                 "today.view",
-                "tokens.manage",
             ],
         }
     ]
@@ -142,7 +141,7 @@ def test_token_create_use_and_revoke(world: World) -> None:
 
 
 def test_token_list_create_revoke_endpoints(world: World) -> None:
-    _token, raw = token_create(user=world.user("technician"), name="scanner")
+    _token, raw = token_create(user=world.user("auditor"), name="scanner")
     client = Client()
     created = client.post(
         "/api/v1/tokens",

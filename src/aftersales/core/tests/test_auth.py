@@ -129,17 +129,17 @@ def test_logout_is_post_only_and_audited(world: World, client_for: Callable[[Use
 
 def test_page_post_without_csrf_token_is_refused(world: World) -> None:
     client = Client(enforce_csrf_checks=True)
-    client.force_login(world.user("advisor"))
-    before = world.user("advisor").api_tokens.count()
-    response = client.post("/tokens/", {"name": "no csrf"}, headers={"accept-language": "en"})
+    client.force_login(world.user("auditor"))
+    before = world.user("auditor").api_tokens.count()
+    response = client.post("/tokens/", {"name": "no csrf", "expires": "30"}, headers={"accept-language": "en"})
     assert response.status_code == 403
     assert "security token is missing" in response.content.decode()
-    assert world.user("advisor").api_tokens.count() == before
+    assert world.user("auditor").api_tokens.count() == before
 
 
 def test_api_session_post_without_csrf_is_refused(world: World) -> None:
     client = Client(enforce_csrf_checks=True)
-    client.force_login(world.user("advisor"))
+    client.force_login(world.user("auditor"))
     response = client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json")
-    assert response.status_code == 403
-    assert world.user("advisor").api_tokens.count() == 0
+    assert (response.status_code, response.json()["code"]) == (403, "csrf_failed")
+    assert world.user("auditor").api_tokens.count() == 0
