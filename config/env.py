@@ -7,6 +7,7 @@ typo in a deployment shows up at start-up instead of as odd behaviour later.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -55,6 +56,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_SECRET = re.compile(r"[A-Za-z0-9_+/=-]+")
+
+
+def env_secrets(name: str, *, min_length: int) -> list[str]:
+    """Comma-separated secret keys, each at least ``min_length`` characters of letters, digits and
+    ``-_+/=`` (base64, base64url and hex all fit); unset or empty: none. A bad key is named by its
+    position, never shown."""
+    keys = env_list(name, [])
+    for position, key in enumerate(keys, start=1):
+        if len(key) < min_length or not _SECRET.fullmatch(key):
+            raise ImproperlyConfigured(
+                f"Environment variable {name}: key {position} must be at least {min_length} characters of "
+                "letters, digits and -_+/= (for example the output of: openssl rand -base64 32)."
+            )
+    return keys
 
 
 def env_path(name: str, default: Path) -> Path:

@@ -2,7 +2,7 @@
 
 from config.env import env_bool, env_int, env_str
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATA_KEYS, HASH_KEY, STORAGES
+from config.settings.base import AUDIT_KEYS, DATA_KEYS, HASH_KEY, STORAGES
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50:
@@ -13,6 +13,10 @@ if not DATA_KEYS or not HASH_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("Set AFTERSALES_DATA_KEYS and AFTERSALES_HASH_KEY in production (personal data keys).")
+if not AUDIT_KEYS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Set AFTERSALES_AUDIT_KEYS in production (the keys of the audit trail's hashes).")
 DEBUG = False
 SESSION_COOKIE_SECURE = env_bool("AFTERSALES_SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

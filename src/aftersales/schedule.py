@@ -5,3 +5,18 @@ worker's heartbeat is no job: it beats from a thread of its own, see ``commands/
 """
 
 from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from aftersales.core.audit import audit_checkpoint_write
+
+# Entries appended since the last checkpoint are protected by their keyed hashes only: a database
+# writer could cut them off unseen. A quarter of an hour bounds that, at one line per busy store.
+AUDIT_CHECKPOINT_MINUTES = 15
+
+
+@db_periodic_task(crontab(minute=f"*/{AUDIT_CHECKPOINT_MINUTES}"))
+def audit_checkpoint() -> int:
+    """Append the head of every audit chain that moved to the checkpoint file (``AUDIT_CHECKPOINTS``)."""
+    return audit_checkpoint_write()
