@@ -18,7 +18,6 @@ from aftersales.core.apikit import InputSchema
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
 from aftersales.core.routing import active_store_id, operation
-from aftersales.core.scope import current_scope
 from aftersales.customers import excel
 from aftersales.customers.models import ImportJob
 
@@ -32,11 +31,6 @@ def _xlsx(description: str) -> dict[str, Any]:
 
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
-
-
-def _visible_store_ids() -> frozenset[int] | None:
-    scope = current_scope()
-    return scope.store_ids if scope is not None else None
 
 
 def _session_store_id(request: HttpRequest) -> int | None:
@@ -56,9 +50,7 @@ def _upload_store(request: HttpRequest) -> Store:
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
     """A job of a store the user sees (else 404) and may import in (else 403)."""
-    job = excel.import_job_get(job_id=job_id, store_ids=_visible_store_ids())
-    authorize(request.user, "customers.import", store_id=job.store_id)
-    return job
+    return excel.import_job_access(actor=request.user, job_id=job_id)
 
 
 def _download(file: Any, filename: str) -> FileResponse:
