@@ -458,7 +458,7 @@ class BrokenLink:
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Checkpoint:
     chain: int
     seq: int

@@ -41,7 +41,8 @@ class Command(BaseCommand):
                 elif broken.entry_id is None:
                     where += " (chain head)"
             hint = ""
-            if broken.line is not None or "checkpoint" in broken.reason:
+            if log.broken is None and (broken.line is not None or "checkpoint" in broken.reason):
+                # The file is sound but disagrees with this database: it may be another database's.
                 hint = (
                     " (A checkpoint file belongs to one database: to verify another, such as a bench copy, "
                     "set AFTERSALES_AUDIT_CHECKPOINTS to a file of its own.)"
