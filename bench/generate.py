@@ -3,14 +3,16 @@
 Rows go in as batched multi-row inserts (``executemany``, 5,000 rows a batch) in one transaction,
 with primary keys assigned here, so model ``save()`` is bypassed and no audit entries are written
 for them. Instead, ``years`` of plausible history is synthesised directly: one audit entry per
-store and day, linked into valid hash chains (``aftersales audit verify`` passes) with a chain
-head per store, so that later appends continue the chains.
+store and day, linked into valid chains signed with the audit signing key (``aftersales audit
+verify`` passes under the same ``AFTERSALES_AUDIT_KEYS``) with a chain head per store, so that later
+appends continue the chains.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +31,7 @@ from django.db import connection, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
-from aftersales.core.audit import GENESIS, entry_digest
+from aftersales.core.audit import GENESIS, AuditKeyring, audit_keyring, entry_digest
 from aftersales.core.demo import BAYS, DEPARTMENTS, HOURS, ROLE_DEPARTMENT
 from aftersales.core.models import (
     AuditChainHead,
@@ -507,6 +509,7 @@ class _Generator:
         changes_json = tuple(_json(change) for change in changes)
         changes_db = tuple(entries.adapt("changes", change) for change in changes)
         moments = _Moments(openings, entries.datetime_adapter("created_at"))
+        keyring = audit_keyring()
         position = entries.positions
         pk_at, seq_at, time_at = position["id"], position["chain_seq"], position["created_at"]
         id_at, repr_at, changes_at = position["object_id"], position["object_repr"], position["changes"]
@@ -516,7 +519,9 @@ class _Generator:
             actor_id = store.user_ids[actor_slot]
             client_ip = f"10.{store.index // 250 % 250}.{store.index % 250}.{10 + actor_slot}"
             slot = store.index % _Moments.SLOTS
-            digest = _ChainDigest(chain=store.pk, actor_id=actor_id, username=username, client_ip=client_ip)
+            digest = _ChainDigest(
+                chain=store.pk, actor_id=actor_id, username=username, client_ip=client_ip, keyring=keyring
+            )
             template = entries.template(
                 chain=store.pk,
                 actor_id=actor_id,
@@ -525,6 +530,7 @@ class _Generator:
                 action=AuditEntry.Action.UPDATE.value,
                 object_type=digest.object_type,
                 client_ip=client_ip,
+                key_id=keyring.signing_id,
             )
             prev_hash = GENESIS
             for day in range(days):
@@ -551,7 +557,7 @@ class _Generator:
                 row[hash_at] = entry_hash
                 entries.append(row)
                 prev_hash = entry_hash
-            heads.add(chain=store.pk, last_seq=days, last_hash=prev_hash)
+            heads.add(chain=store.pk, last_seq=days, last_hash=prev_hash, last_key_id=keyring.signing_id)
         entries.flush()
         heads.flush()
 
@@ -590,7 +596,8 @@ class _Moments:
 
 
 class _ChainDigest:
-    """``entry_digest`` for many entries of one chain, from a prepared template.
+    """``entry_digest`` for many entries of one chain, from a prepared template of ``entry_content``
+    signed with a prepared HMAC of the signing key.
 
     The template is checked against ``entry_digest`` on the first entry of the chain; if the
     audit format ever changes so that they differ, every entry goes through ``entry_digest``.
@@ -598,15 +605,17 @@ class _ChainDigest:
 
     object_type = "core.bay"
 
-    def __init__(self, *, chain: int, actor_id: int, username: str, client_ip: str) -> None:
+    def __init__(self, *, chain: int, actor_id: int, username: str, client_ip: str, keyring: AuditKeyring) -> None:
         self.chain = chain
         self.actor_id = actor_id
         self.username = username
         self.client_ip = client_ip
+        self.key_id = keyring.signing_id
+        self.mac = hmac.new(keyring.keys[self.key_id], digestmod=hashlib.sha256)
         self.head = f'{{"action":"{AuditEntry.Action.UPDATE.value}","actor":{actor_id},"at":"'
         self.middle = f'","chain":{chain},"changes":'
         self.tail = f',"store":{chain},"type":{_json(self.object_type)},"username":{_json(username)}}}'
-        self.ip = _json(client_ip)
+        self.ip = f'{_json(client_ip)},"key":{_json(self.key_id)}'  # "ip" and, next in order, "key"
         self.checked = False
         self.fast = True
 
@@ -628,7 +637,9 @@ class _ChainDigest:
                 f'{self.head}{created_text}{self.middle}{changes_json},"id":{bay.id_json},"ip":{self.ip},'
                 f'"prev":"{prev_hash}","repr":{bay.repr_json},"seq":{seq}{self.tail}'
             )
-            fast = hashlib.sha256(canonical.encode()).hexdigest()
+            mac = self.mac.copy()
+            mac.update(canonical.encode())
+            fast = mac.hexdigest()
             if self.checked:
                 return fast
         entry = AuditEntry(
@@ -645,6 +656,7 @@ class _ChainDigest:
             changes=changes,
             client_ip=self.client_ip,
             prev_hash=prev_hash,
+            key_id=self.key_id,
         )
         slow = entry_digest(entry)
         if not self.checked:

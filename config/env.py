@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -69,6 +70,23 @@ def env_networks(name: str) -> list[str]:
                 f"Environment variable {name}: {network!r} is not an IP address or a CIDR range."
             ) from None
     return networks
+
+
+_SECRET = re.compile(r"[A-Za-z0-9_+/=-]+")
+
+
+def env_secrets(name: str, *, min_length: int) -> list[str]:
+    """Comma-separated secret keys, each at least ``min_length`` characters of letters, digits and
+    ``-_+/=`` (base64, base64url and hex all fit); unset or empty: none. A bad key is named by its
+    position, never shown."""
+    keys = env_list(name, [])
+    for position, key in enumerate(keys, start=1):
+        if len(key) < min_length or not _SECRET.fullmatch(key):
+            raise ImproperlyConfigured(
+                f"Environment variable {name}: key {position} must be at least {min_length} characters of "
+                "letters, digits and -_+/= (for example the output of: openssl rand -base64 32)."
+            )
+    return keys
 
 
 def env_path(name: str, default: Path) -> Path:

@@ -13,6 +13,7 @@ from config.env import (
     env_list,
     env_networks,
     env_path,
+    env_secrets,
     env_str,
     huey_settings,
     sqlite_database,
@@ -179,6 +180,12 @@ QUEUE_STALE_SECONDS = env_int("AFTERSALES_QUEUE_STALE_SECONDS", 180, minimum=1)
 # Unset on a single local machine: both are then derived from SECRET_KEY.
 DATA_KEYS = env_list("AFTERSALES_DATA_KEYS", [])
 HASH_KEY = env_str("AFTERSALES_HASH_KEY", "")
+
+# The audit trail's keyed hashes (HMAC-SHA256): the first key signs new entries and checkpoints, every
+# key listed verifies (core.audit). Unset on a single local machine: one key derived from SECRET_KEY.
+AUDIT_KEYS = env_secrets("AFTERSALES_AUDIT_KEYS", min_length=43)
+# The append-only file, outside the database, to which the worker writes the chain heads (core.audit).
+AUDIT_CHECKPOINTS = env_path("AFTERSALES_AUDIT_CHECKPOINTS", DATA_DIR / "audit-checkpoints.log")
 
 DEMO_PASSWORD = env_str("AFTERSALES_DEMO_PASSWORD", "AfterSales@2026")
 DEMO_CUSTOMERS_PER_STORE = env_int("AFTERSALES_DEMO_CUSTOMERS_PER_STORE", 2000, minimum=0)

@@ -8,13 +8,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATA_KEYS, HASH_KEY, STORAGES, TRUSTED_PROXIES
+from config.settings.base import AUDIT_KEYS, DATA_KEYS, HASH_KEY, STORAGES, TRUSTED_PROXIES
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters in production.")
 if not DATA_KEYS or not HASH_KEY:
     raise ImproperlyConfigured("Set AFTERSALES_DATA_KEYS and AFTERSALES_HASH_KEY in production (personal data keys).")
+if not AUDIT_KEYS:
+    raise ImproperlyConfigured("Set AFTERSALES_AUDIT_KEYS in production (the keys of the audit trail's hashes).")
 DEBUG = False
 # No default: the local defaults (127.0.0.1, localhost, testserver) are not the names a server answers to.
 ALLOWED_HOSTS = env_list("AFTERSALES_ALLOWED_HOSTS", [])

@@ -22,4 +22,8 @@ DATA_DIR = Path(tempfile.gettempdir()) / f"aftersales_test_data_{os.getpid()}"
 DATA_DIR.mkdir(exist_ok=True)
 # So every test run starts without compiled catalogues, as a fresh installation does.
 LOCALE_COMPILED_DIR = DATA_DIR / "locale"
+# Explicit audit keys, whatever the environment says, and checkpoints in the per-process folder (each
+# test removes the file it wrote: aftersales.conftest).
+AUDIT_KEYS = ["test-audit-key-0123456789abcdefghijklmnopqrstuvwxyz"]
+AUDIT_CHECKPOINTS = DATA_DIR / "audit-checkpoints.log"
 LOCALE_PATHS = [LOCALE_COMPILED_DIR, LOCALE_SOURCE_DIR]

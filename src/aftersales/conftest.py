@@ -42,6 +42,15 @@ def no_leftover_scope() -> None:
     set_scope(None)
 
 
+@pytest.fixture(autouse=True)
+def no_leftover_checkpoints() -> Iterator[None]:
+    """Each test starts without audit checkpoints: a file left by one would not match the next one's trail."""
+    yield
+    from django.conf import settings
+
+    Path(settings.AUDIT_CHECKPOINTS).unlink(missing_ok=True)
+
+
 @dataclass
 class World:
     sh: Store

@@ -10,9 +10,20 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from aftersales.core import services
+from aftersales.core.audit import audit_checkpoint_write
+
+# Entries appended since the last checkpoint are protected by their keyed hashes only: a database
+# writer could cut them off unseen. A quarter of an hour bounds that, at one line per busy store.
+AUDIT_CHECKPOINT_MINUTES = 15
 
 
 @db_periodic_task(crontab(minute="*/15"))
 def login_throttles_prune() -> None:
     """Forget sign-in counters whose window has passed (they would only ever be started afresh)."""
     services.login_throttles_prune()
+
+
+@db_periodic_task(crontab(minute=f"*/{AUDIT_CHECKPOINT_MINUTES}"))
+def audit_checkpoint() -> int:
+    """Append the head of every audit chain that moved to the checkpoint file (``AUDIT_CHECKPOINTS``)."""
+    return audit_checkpoint_write()

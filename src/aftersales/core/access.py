@@ -8,14 +8,18 @@ superusers may do everything. Records of stores a user may not see are reported 
 Some records are seen group-wide but belong to particular stores (a customer to the store that
 registered it, a document copy also to the store that took it): an operation on them needs the
 permission in one of those stores (``authorize_for``), which a group-wide role holds everywhere.
+
+Both refusals are audited: a 403 as ``permission_denied``, a 404 for a record that exists in
+another store as ``not_found_in_scope`` (a record that exists nowhere writes nothing).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NoReturn, TypeGuard
+from typing import TYPE_CHECKING, NoReturn, TypeGuard, TypeVar
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -26,6 +30,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from aftersales.core.models import User
+
+M = TypeVar("M", bound=Model)
 
 
 class NotAuthenticated(Exception):
@@ -108,11 +114,18 @@ def _refuse(user: User, permission: str, *, store_id: int | None) -> NoReturn:
     raise PermissionDenied(_("You do not have permission to do this."))
 
 
-def authorize(user: User | AnonymousUser | None, permission: str | None, *, store_id: int | None = None) -> None:
+def authorize(
+    user: User | AnonymousUser | None,
+    permission: str | None,
+    *,
+    store_id: int | None = None,
+    record: Model | None = None,
+) -> None:
     """Allow or refuse one action. Raises NotAuthenticated, Http404 or PermissionDenied.
 
     ``permission`` None means any signed-in user. With ``store_id`` the action concerns a record
-    of that store: a store the user may not see answers 404 before the permission is looked at.
+    of that store (``record``; without it the store itself): a store the user may not see answers
+    404 before the permission is looked at, and the request is audited when that record exists.
     """
     if not _is_user(user):
         raise NotAuthenticated
@@ -120,6 +133,48 @@ def authorize(user: User | AnonymousUser | None, permission: str | None, *, stor
         raise ValueError(f"Unknown permission {permission!r}")
     scope = _scope_for(user)
     if store_id is not None and scope.store_ids is not None and store_id not in scope.store_ids:
+        _audit_out_of_scope(user, permission, store_id=store_id, record=record)
         raise Http404(_("Not found."))
     if permission is not None and permission not in scope.permissions_in(store_id):
         _refuse(user, permission, store_id=store_id)
+
+
+def _audit_out_of_scope(user: User, permission: str | None, *, store_id: int, record: Model | None) -> None:
+    """Record that ``user`` asked for ``record`` (default: the store ``store_id``) of a store outside
+    their scope, in that store's chain. A store that does not exist is a plain miss: nothing is written."""
+    from aftersales.core.audit import audit_append
+    from aftersales.core.models import Store
+
+    if record is None:
+        record = Store.all_objects.filter(pk=store_id).first()
+        if record is None:
+            return
+    meta = record._meta
+    audit_repr = getattr(record, "audit_repr", None)
+    audit_append(
+        action="not_found_in_scope",
+        actor=user,
+        store_id=store_id,
+        object_type=f"{meta.app_label}.{meta.model_name}",
+        object_id=str(record.pk),
+        object_repr=audit_repr() if callable(audit_repr) else "",
+        changes={"permission": permission} if permission is not None else {},
+    )
+
+
+def store_record_access(
+    *, actor: User | AnonymousUser | None, permission: str | None, records: QuerySet[M], record_id: int
+) -> M:
+    """The record ``record_id`` of ``records`` if ``actor`` may act on it (``authorize`` on its store).
+
+    ``records`` must not be limited to the user's stores (``all_objects`` of a store-owned model): a
+    record of another store is then told apart from a missing one, both answer 404 and only the
+    first is audited (``not_found_in_scope``). The record needs a ``store_id``.
+    """
+    if not _is_user(actor):
+        raise NotAuthenticated
+    record = records.filter(pk=record_id).first()
+    if record is None:
+        raise Http404(_("Not found."))
+    authorize(actor, permission, store_id=record.store_id, record=record)  # type: ignore[attr-defined]
+    return record

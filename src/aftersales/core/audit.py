@@ -1,22 +1,52 @@
 """Writing and verifying the audit trail.
 
-Every entry is linked to the one before it in its chain by a SHA-256 hash over the entry's
-content and the previous hash, so that changing, removing or inserting a row afterwards breaks
-the chain at that point, which ``audit_verify`` finds.
+Every entry is linked to the one before it in its chain (one chain per store, 0 for group-level
+events) by a keyed hash: HMAC-SHA256 over the entry's content and the previous hash, with a key that
+comes from the environment (``AUDIT_KEYS``) and is never stored in the database. Changing, removing or
+inserting a row breaks the chain at that point, which ``audit_verify`` finds; and someone who can
+write the database but has no key cannot compute the hashes of a rewritten chain again.
+
+Keys. The first key of ``AUDIT_KEYS`` signs, every key listed verifies. An entry names the key that
+signed it by ``audit_key_id``, the start of an HMAC of a constant under that key, which reveals nothing
+of it. When the signing key of a chain changes, the next append to that chain first writes an
+``audit_key_changed`` entry, signed with the new key, naming the previous and the new key id;
+verification accepts a change of key there and nowhere else. A key stays listed as long as the trail
+holds entries it signed.
+
+Entries written before the trail was keyed (``key_id`` empty, plain SHA-256) keep their hashes: they
+are sealed, not re-keyed. Re-keying them would sign whatever the database holds at the upgrade, forged
+or not, and make it look keyed. Instead migration 0006 appends to each such chain an
+``audit_key_changed`` entry from "" to the signing key: its keyed hash covers the hash of the last
+unkeyed entry, which covers every one before it. Verification accepts unkeyed entries only before
+that seal; a chain of unkeyed entries without one is broken.
+
+Checkpoints. The database alone cannot show that a chain's latest entries were cut off with its head
+moved back, nor that a chain was rewritten by someone who holds the key. So the worker periodically
+(``aftersales.schedule``) appends the head of every chain that moved to a file outside the database
+(``AUDIT_CHECKPOINTS``), one signed line per chain, opened for appending only and synced to disk.
+Verification checks every line's signature and that the database still holds each checkpointed hash at
+its sequence; the entries written since the last checkpoint are protected by the keyed hashes only.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import json
+import os
 import secrets
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -31,6 +61,64 @@ PERSONAL_MARKER = "$personal"
 ERASED = "\u2715"  # shown where an erased personal value was (✕)
 # Shown on the trail-wide audit page and its export where a personal value is.
 PERSONAL_HIDDEN = gettext_lazy("(personal data)")
+# What a key id is an HMAC of, and what a checkpoint line's signature starts with (so that no signature
+# of one kind can pass for another).
+KEY_ID_MESSAGE = b"aftersales audit key id"
+CHECKPOINT_DOMAIN = b"aftersales audit checkpoint\n"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+# --- keys -------------------------------------------------------------------------------------------
+
+
+class UnknownAuditKey(LookupError):
+    """An entry or a checkpoint names a key that ``AUDIT_KEYS`` does not hold."""
+
+
+def audit_key_id(key: bytes) -> str:
+    """The id by which entries name the key that signed them; it reveals nothing of the key."""
+    return hmac.new(key, KEY_ID_MESSAGE, hashlib.sha256).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class AuditKeyring:
+    """The audit keys by id; ``signing_id`` names the one that signs."""
+
+    signing_id: str
+    keys: Mapping[str, bytes]
+    _prepared: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def sign(self, key_id: str, message: bytes) -> str:
+        """HMAC-SHA256 of ``message`` with the key ``key_id`` (hex). Raises UnknownAuditKey."""
+        prepared = self._prepared.get(key_id)
+        if prepared is None:
+            key = self.keys.get(key_id)
+            if key is None:
+                raise UnknownAuditKey(key_id)
+            prepared = self._prepared[key_id] = hmac.new(key, digestmod=hashlib.sha256)
+        mac = prepared.copy()  # a prepared key's state, copied: cheaper than a new HMAC per entry
+        mac.update(message)
+        return str(mac.hexdigest())
+
+
+def audit_keyring() -> AuditKeyring:
+    """The keys of ``AUDIT_KEYS``; without any, one derived from SECRET_KEY (a single local machine)."""
+    return _keyring(tuple(settings.AUDIT_KEYS), settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=8)
+def _keyring(configured: tuple[str, ...], secret_key: str) -> AuditKeyring:
+    texts = [text for text in configured if text] or [hashlib.sha256(f"audit-key:{secret_key}".encode()).hexdigest()]
+    keys: dict[str, bytes] = {}
+    for text in texts:
+        key = text.encode()
+        key_id = audit_key_id(key)
+        if keys.setdefault(key_id, key) != key:
+            raise ImproperlyConfigured("Two keys of AFTERSALES_AUDIT_KEYS have the same key id: replace one of them.")
+    return AuditKeyring(signing_id=audit_key_id(texts[0].encode()), keys=keys)
+
+
+# --- entries ----------------------------------------------------------------------------------------
 
 
 def _plain(value: Any) -> Any:
@@ -38,12 +126,16 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def entry_digest(entry: AuditEntry) -> str:
-    created = entry.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _canonical(content: dict[str, Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def entry_content(entry: AuditEntry) -> bytes:
+    """What an entry's hash covers: its content, its key id (an unkeyed entry has none) and the previous hash."""
     content = {
         "chain": entry.chain,
         "seq": entry.chain_seq,
-        "at": created,
+        "at": entry.created_at.astimezone(UTC).strftime(TIME_FORMAT),
         "actor": entry.actor_id,
         "username": entry.actor_username,
         "store": entry.store_id,
@@ -55,8 +147,33 @@ def entry_digest(entry: AuditEntry) -> str:
         "ip": entry.client_ip,
         "prev": entry.prev_hash,
     }
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    if entry.key_id:
+        content["key"] = entry.key_id
+    return _canonical(content)
+
+
+def _digest(entry: AuditEntry, keyring: AuditKeyring) -> str:
+    if not entry.key_id:
+        return hashlib.sha256(entry_content(entry)).hexdigest()
+    return keyring.sign(entry.key_id, entry_content(entry))
+
+
+def entry_digest(entry: AuditEntry) -> str:
+    """The hash of ``entry``: HMAC-SHA256 with the key it names, or SHA-256 for an unkeyed one.
+
+    Raises UnknownAuditKey when ``AUDIT_KEYS`` holds no key of the entry's key id.
+    """
+    return _digest(entry, audit_keyring())
+
+
+def _link(head: AuditChainHead, entry: AuditEntry, keyring: AuditKeyring) -> None:
+    """Sign ``entry`` as the next link of the locked ``head``'s chain and save it; move ``head`` (in memory)."""
+    entry.chain_seq = head.last_seq + 1
+    entry.prev_hash = head.last_hash
+    entry.key_id = keyring.signing_id
+    entry.hash = _digest(entry, keyring)
+    entry.save()
+    head.last_seq, head.last_hash, head.last_key_id = entry.chain_seq, entry.hash, entry.key_id
 
 
 def audit_append(
@@ -77,12 +194,15 @@ def audit_append(
 
     The values of the ``personal`` keys of ``changes`` are the personal data of ``subject``: the entry
     keeps salted digests of them and the values go beside it, erasable with ``audit_personal_erase``.
+    When the chain's last entry was signed with another key (or is unkeyed), an ``audit_key_changed``
+    entry signed with the signing key comes first.
     """
     scope = current_scope()
     if actor is None and scope is not None and scope.user is not None and scope.user.is_authenticated:
         actor = scope.user
     if client_ip is None and scope is not None:
         client_ip = scope.client_ip
+    keyring = audit_keyring()
     chain = store_id or 0
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
@@ -93,9 +213,18 @@ def audit_append(
             except IntegrityError:
                 pass
             head = AuditChainHead.objects.select_for_update().get(chain=chain)
+        if head.last_seq and head.last_key_id != keyring.signing_id:
+            change = {"from": head.last_key_id, "to": keyring.signing_id}
+            key_changed = AuditEntry(
+                chain=chain,
+                created_at=timezone.now(),
+                store_id=store_id,
+                action=AuditEntry.Action.AUDIT_KEY_CHANGED,
+                changes=change,
+            )
+            _link(head, key_changed, keyring)
         entry = AuditEntry(
             chain=chain,
-            chain_seq=head.last_seq + 1,
             created_at=timezone.now(),
             actor=actor if actor is not None and actor.pk else None,
             actor_username=(actor_username if actor_username is not None else (actor.username if actor else ""))[:150],
@@ -106,15 +235,15 @@ def audit_append(
             object_repr=object_repr[:200],
             changes=_plain(changes or {}),
             client_ip=client_ip,
-            prev_hash=head.last_hash,
         )
         kept = _set_aside(entry, subject, personal)
-        entry.hash = entry_digest(entry)
-        entry.save()
+        _link(head, entry, keyring)
         if kept is not None:
             kept.entry = entry
             kept.save()
-        AuditChainHead.objects.filter(chain=chain).update(last_seq=entry.chain_seq, last_hash=entry.hash)
+        AuditChainHead.objects.filter(chain=chain).update(
+            last_seq=head.last_seq, last_hash=head.last_hash, last_key_id=head.last_key_id
+        )
     return entry
 
 
@@ -261,12 +390,136 @@ def _personal_intact(entry: AuditEntry, kept: AuditPersonalData) -> bool:
     return True
 
 
+# --- checkpoints ------------------------------------------------------------------------------------
+
+
+def checkpoint_line(*, chain: int, seq: int, hash: str, at: str, keyring: AuditKeyring) -> bytes:
+    """One line of the checkpoint file: a chain's head at a time, signed with the signing key."""
+    record: dict[str, Any] = {"at": at, "chain": chain, "hash": hash, "key": keyring.signing_id, "seq": seq}
+    record["mac"] = keyring.sign(keyring.signing_id, CHECKPOINT_DOMAIN + _canonical(record))
+    return _canonical(record) + b"\n"
+
+
+def _append_synced(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path`` (created if missing, mode 600) and sync it to disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
+    descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(descriptor).st_size
+        if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            data = b"\n" + data  # a write cut short left a line without its end: start a line of our own
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    if created:  # the new file's name is durable only once its folder is synced too
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def audit_checkpoint_write(*, every_chain: bool = False) -> int:
+    """Append the head of every chain that moved since its last checkpoint (``every_chain``: of every
+    chain) to the checkpoint file; return the number of lines written.
+
+    Idempotent: nothing appended since, nothing written. A head counts as checkpointed in the database
+    only once its line is on disk; a run stopped in between writes it again next time (a repeated line
+    is harmless).
+    """
+    heads = AuditChainHead.objects.filter(last_seq__gt=0).order_by("chain")
+    if not every_chain:
+        heads = heads.filter(last_seq__gt=F("checkpoint_seq"))
+    moved = list(heads.values_list("chain", "last_seq", "last_hash"))
+    if not moved:
+        return 0
+    keyring = audit_keyring()
+    at = timezone.now().astimezone(UTC).strftime(TIME_FORMAT)
+    lines = [checkpoint_line(chain=chain, seq=seq, hash=last, at=at, keyring=keyring) for chain, seq, last in moved]
+    _append_synced(Path(settings.AUDIT_CHECKPOINTS), b"".join(lines))
+    with transaction.atomic():
+        for chain, seq, _last in moved:
+            AuditChainHead.objects.filter(chain=chain, checkpoint_seq__lt=seq).update(checkpoint_seq=seq)
+    return len(moved)
+
+
 @dataclass(frozen=True)
 class BrokenLink:
-    chain: int
-    chain_seq: int
+    """The first problem ``audit_verify`` found; ``line`` is the checkpoint file's line when it is there."""
+
+    chain: int | None
+    chain_seq: int | None
     entry_id: int | None
     reason: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    chain: int
+    seq: int
+    hash: str
+    at: str
+    line: int
+
+
+@dataclass
+class CheckpointLog:
+    """The checkpoint file as read and checked: its lines by chain and sequence, or its first bad line."""
+
+    path: Path
+    exists: bool
+    pins: dict[int, dict[int, Checkpoint]] = field(default_factory=dict)
+    lines: int = 0
+    latest_at: str = ""
+    broken: BrokenLink | None = None
+
+
+def checkpoint_log_read(path: Path | None = None) -> CheckpointLog:
+    """Read the checkpoint file (``AUDIT_CHECKPOINTS``) and check every line's signature."""
+    log = CheckpointLog(path=Path(settings.AUDIT_CHECKPOINTS) if path is None else path, exists=False)
+    if not log.path.exists():
+        return log
+    log.exists = True
+    keyring = audit_keyring()
+    with log.path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                record = json.loads(raw)
+                mac = record.pop("mac")
+                chain, seq, hash_, at, key_id = (record[name] for name in ("chain", "seq", "hash", "at", "key"))
+                readable = set(record) == {"chain", "seq", "hash", "at", "key"} and isinstance(chain, int)
+                readable = readable and isinstance(seq, int) and isinstance(hash_, str) and isinstance(at, str)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                readable = False
+            if not readable:
+                log.broken = BrokenLink(None, None, None, "line cannot be read (edited, or a write cut short)", number)
+                return log
+            try:
+                expected = keyring.sign(str(key_id), CHECKPOINT_DOMAIN + _canonical(record))
+            except UnknownAuditKey:
+                reason = f"signed with key {key_id}, which AFTERSALES_AUDIT_KEYS does not hold"
+                log.broken = BrokenLink(chain, seq, None, reason, number)
+                return log
+            if not isinstance(mac, str) or not hmac.compare_digest(expected, mac):
+                log.broken = BrokenLink(chain, seq, None, "checkpoint signature does not match (line changed)", number)
+                return log
+            known = log.pins.setdefault(chain, {}).get(seq)
+            if known is not None and known.hash != hash_:
+                reason = f"two checkpoints of this sequence disagree (lines {known.line} and {number})"
+                log.broken = BrokenLink(chain, seq, None, reason, number)
+                return log
+            log.pins[chain][seq] = Checkpoint(chain, seq, hash_, at, number)
+            log.lines = number
+            log.latest_at = max(log.latest_at, at)
+    return log
+
+
+# --- verification -----------------------------------------------------------------------------------
 
 
 def _chain_entries(chain: int) -> Iterator[AuditEntry]:
@@ -274,30 +527,81 @@ def _chain_entries(chain: int) -> Iterator[AuditEntry]:
     return entries.iterator(chunk_size=2000)
 
 
-def audit_verify() -> tuple[int, BrokenLink | None]:
-    """Walk every chain; return the number of entries checked and the first broken link, if any."""
+def _key_problem(entry: AuditEntry, signed_by: str | None, keyring: AuditKeyring) -> str | None:
+    """What is wrong with the key of ``entry``, the previous entry signed by ``signed_by`` ("" unkeyed,
+    None: no previous entry)."""
+    if not entry.key_id:
+        return "unkeyed entry after signed ones" if signed_by else None
+    if entry.key_id not in keyring.keys:
+        return f"signed with key {entry.key_id}, which AFTERSALES_AUDIT_KEYS does not hold"
+    if signed_by is not None and entry.key_id != signed_by:
+        announced = entry.action == AuditEntry.Action.AUDIT_KEY_CHANGED
+        if not announced or entry.changes != {"from": signed_by, "to": entry.key_id}:
+            return "signing key changed without an audit_key_changed entry"
+    return None
+
+
+def _verify_chain(chain: int, log: CheckpointLog, keyring: AuditKeyring) -> tuple[int, BrokenLink | None]:
+    pins = log.pins.get(chain, {})
     checked = 0
+    expected_prev, expected_seq, signed_by = GENESIS, 1, None
+    for entry in _chain_entries(chain):
+        checked += 1
+        seq = entry.chain_seq
+        if seq != expected_seq:
+            return checked, BrokenLink(chain, expected_seq, entry.pk, "entry missing before this one")
+        if entry.prev_hash != expected_prev:
+            return checked, BrokenLink(chain, seq, entry.pk, "link to previous entry broken")
+        problem = _key_problem(entry, signed_by, keyring)
+        if problem is not None:
+            return checked, BrokenLink(chain, seq, entry.pk, problem)
+        if _digest(entry, keyring) != entry.hash:
+            return checked, BrokenLink(chain, seq, entry.pk, "entry content changed")
+        kept = getattr(entry, "personal", None)
+        if kept is not None and not _personal_intact(entry, kept):
+            return checked, BrokenLink(chain, seq, entry.pk, "personal values changed")
+        pin = pins.get(seq)
+        if pin is not None and pin.hash != entry.hash:
+            reason = f"entry differs from the checkpoint of {pin.at} (chain rewritten)"
+            return checked, BrokenLink(chain, seq, entry.pk, reason, pin.line)
+        expected_prev, signed_by = entry.hash, entry.key_id
+        expected_seq += 1
+    if signed_by == "":
+        return checked, BrokenLink(chain, expected_seq, None, "unkeyed entries not sealed by a signed entry")
+    head = AuditChainHead.objects.filter(chain=chain).first()  # read after the entries, as an append moves it
+    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
+        return checked, BrokenLink(chain, expected_seq, None, "latest entries missing")
+    beyond = max(pins, default=0)
+    if beyond >= expected_seq:
+        pin = pins[beyond]
+        reason = f"latest entries missing: the checkpoint of {pin.at} has sequence {beyond}"
+        return checked, BrokenLink(chain, expected_seq, None, reason, pin.line)
+    if head is not None and head.checkpoint_seq and head.checkpoint_seq not in pins:
+        where = "the checkpoint file is missing" if not log.exists else "the checkpoint file lacks it (cut or replaced)"
+        return checked, BrokenLink(chain, head.checkpoint_seq, None, f"checkpointed head not in the file: {where}")
+    return checked, None
+
+
+def audit_verify(*, checkpoints: CheckpointLog | None = None) -> tuple[int, BrokenLink | None]:
+    """Walk every chain; return the number of entries checked and the first broken link, if any.
+
+    Each entry's keyed hash (SHA-256 before its chain's seal), its link to the one before and where
+    the signing key changed; then the checkpoint file (``checkpoints``, default: read it): every line's
+    signature, and that the database still holds each checkpointed hash at its sequence.
+    """
+    log = checkpoints if checkpoints is not None else checkpoint_log_read()
+    if log.broken is not None:
+        return 0, log.broken
+    keyring = audit_keyring()
     chains = sorted(
         set(AuditEntry.objects.values_list("chain", flat=True).distinct())
         | set(AuditChainHead.objects.values_list("chain", flat=True))
+        | set(log.pins)
     )
+    checked = 0
     for chain in chains:
-        expected_prev = GENESIS
-        expected_seq = 1
-        for entry in _chain_entries(chain):
-            checked += 1
-            if entry.chain_seq != expected_seq:
-                return checked, BrokenLink(chain, expected_seq, entry.pk, "entry missing before this one")
-            if entry.prev_hash != expected_prev:
-                return checked, BrokenLink(chain, entry.chain_seq, entry.pk, "link to previous entry broken")
-            if entry_digest(entry) != entry.hash:
-                return checked, BrokenLink(chain, entry.chain_seq, entry.pk, "entry content changed")
-            kept = getattr(entry, "personal", None)
-            if kept is not None and not _personal_intact(entry, kept):
-                return checked, BrokenLink(chain, entry.chain_seq, entry.pk, "personal values changed")
-            expected_prev = entry.hash
-            expected_seq += 1
-        head = AuditChainHead.objects.filter(chain=chain).first()
-        if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
-            return checked, BrokenLink(chain, expected_seq, None, "latest entries missing")
+        count, broken = _verify_chain(chain, log, keyring)
+        checked += count
+        if broken is not None:
+            return checked, broken
     return checked, None

@@ -116,7 +116,10 @@ def _kind(object_type: str, action: str) -> _Kind:
     if model is None:
         return _Kind(None, {}, {}, frozenset(), {})
     declared: Mapping[str, Mapping[str, AuditKey]] = getattr(model, "audit_keys", {})
-    keys = {**declared.get(ANY_ACTION, {}), **declared.get(action, {})}
+    # The trail's own actions (a request refused, an export) read the same about any record; the
+    # record's model may declare otherwise.
+    trail = AuditEntry.audit_keys.get(action, {}) if model is not AuditEntry else {}
+    keys = {**trail, **declared.get(ANY_ACTION, {}), **declared.get(action, {})}
     fields: dict[str, Field[Any, Any]] = {}
     hidden = set(getattr(model, "audit_exclude", ()))
     for model_field in model._meta.concrete_fields:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import selectors, services
-from aftersales.core.access import can, visible_store_ids
+from aftersales.core.access import authorize, can, visible_store_ids
 from aftersales.core.apikit import error_json
 from aftersales.core.audit import audit_append, audit_personal_hidden
 from aftersales.core.errors import NON_FIELD, ApplicationError
@@ -140,6 +140,7 @@ def store_switch(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "errors/error.html", {"status": 400, "message": form.error_summary()}, status=400)
     store_id = form.cleaned_data["store"]
+    authorize(request.user, None, store_id=store_id)  # another store's: 404, audited
     if not Store.objects.filter(pk=store_id, is_active=True).exists():
         raise Http404(_("Not found."))
     request.session["store_id"] = store_id

@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from aftersales.core import inputs
-from aftersales.core.access import can
+from aftersales.core.access import authorize, can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, paginate
 from aftersales.core.audit import audit_append
@@ -668,10 +668,7 @@ class KpiOut(Schema):
 def customer_kpis(request: HttpRequest, query: Query[KpiQuery]) -> dict[str, Any]:
     visible = _visible_store_ids()
     if query.store is not None:
-        if visible is not None and query.store not in visible:
-            from django.http import Http404
-
-            raise Http404
+        authorize(request.user, None, store_id=query.store)  # another store's: 404, audited
         visible = frozenset({query.store})
     return selectors.archive_kpis(store_ids=visible, days=query.days)
 
@@ -701,11 +698,11 @@ def _rule_out(store_id: int) -> dict[str, Any]:
     return {"store": store_id, "required_fields": list(required), "review_days": days, "items": items}
 
 
-def _visible_store(store_id: int) -> int:
+def _visible_store(request: HttpRequest, store_id: int) -> int:
     from django.http import Http404
 
-    visible = _visible_store_ids()
-    if (visible is not None and store_id not in visible) or not Store.objects.filter(pk=store_id).exists():
+    authorize(request.user, None, store_id=store_id)  # another store's: 404, audited
+    if not Store.objects.filter(pk=store_id).exists():
         raise Http404
     return store_id
 
@@ -713,7 +710,7 @@ def _visible_store(store_id: int) -> int:
 @router.get("/customers/archive-rule", response={200: RuleOut, **ERRORS})
 @operation("customers.review")
 def archive_rule_get(request: HttpRequest, query: Query[RuleQuery]) -> dict[str, Any]:
-    return _rule_out(_visible_store(query.store))
+    return _rule_out(_visible_store(request, query.store))
 
 
 @router.put("/customers/archive-rule", response={200: RuleOut, **ERRORS})
@@ -724,7 +721,7 @@ def archive_rule_put(request: HttpRequest, payload: RuleIn) -> dict[str, Any]:
     from aftersales.customers import quality
     from aftersales.customers.quality_jobs import completeness_recompute
 
-    store_id = _visible_store(payload.store)
+    store_id = _visible_store(request, payload.store)
     quality.archive_rule_save(
         store_id=store_id, required_fields=payload.required_fields, review_days=payload.review_days
     )

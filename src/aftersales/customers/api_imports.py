@@ -11,12 +11,11 @@ from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from aftersales.core.access import authorize, can
+from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.models import User
 from aftersales.core.routing import acting_store, active_store_id, operation
-from aftersales.core.scope import current_scope
 from aftersales.customers import excel
 from aftersales.customers.models import ImportJob
 
@@ -32,20 +31,13 @@ def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def _visible_store_ids() -> frozenset[int] | None:
-    scope = current_scope()
-    return scope.store_ids if scope is not None else None
-
-
 def _session_store_id(request: HttpRequest) -> int | None:
     return active_store_id(request) if hasattr(request, "session") else None
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
     """A job of a store the user sees (else 404) and may import in (else 403)."""
-    job = excel.import_job_get(job_id=job_id, store_ids=_visible_store_ids())
-    authorize(request.user, "customers.import", store_id=job.store_id)
-    return job
+    return excel.import_job_access(actor=request.user, job_id=job_id)
 
 
 def _download(file: Any, filename: str) -> FileResponse:

@@ -13,12 +13,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from aftersales.core import selectors as core_selectors
-from aftersales.core.access import authorize, can
+from aftersales.core.access import can
 from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.forms import InputForm
 from aftersales.core.models import Store, User
 from aftersales.core.routing import active_store_id, page
-from aftersales.core.scope import current_scope
 from aftersales.customers import excel
 from aftersales.customers.models import Customer, ImportJob
 
@@ -52,10 +51,7 @@ class ExportFilterForm(InputForm):
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
     """A job of a store the user sees (else 404) and may import in (else 403)."""
-    scope = current_scope()
-    job = excel.import_job_get(job_id=job_id, store_ids=scope.store_ids if scope is not None else None)
-    authorize(request.user, "customers.import", store_id=job.store_id)
-    return job
+    return excel.import_job_access(actor=request.user, job_id=job_id)
 
 
 def _download(file: object, filename: str) -> FileResponse:

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit trail."""
+"""The append-only audit trail, chained by keyed hashes (see ``aftersales.core.audit``)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ class AuditEntry(models.Model):
         TOKEN_CREATED = "token_created", _("API token created")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
+        NOT_FOUND_IN_SCOPE = "not_found_in_scope", _("Record of another store requested")
+        AUDIT_KEY_CHANGED = "audit_key_changed", _("Audit signing key changed")
 
     # One chain per store (0 = group-level events) so that stores do not queue behind each other.
     chain = models.BigIntegerField(_("chain"), db_index=False)
@@ -69,11 +71,15 @@ class AuditEntry(models.Model):
     client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Which audit key signed the entry (HMAC-SHA256), by an id that reveals nothing of the key; empty on
+    # entries written before the trail was keyed (plain SHA-256), which a signed entry seals.
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     objects = AppendOnlyQuerySet.as_manager()
 
-    # The keys of entries about no record (a refused sign-in or permission) and of the trail's own export, whose
-    # filters are the audit page's (core.views.audit_export).
+    # The keys of the trail's own entries: a refused sign-in or permission, a request for a record of a store
+    # outside the user's (read for whatever record it names: core.history), a change of the signing key, and
+    # the trail's export, whose filters are the audit page's (core.views.audit_export).
     audit_keys: ClassVar[AuditKeys] = {
         "locked_out": {
             "lock": AuditKey(
@@ -86,6 +92,9 @@ class AuditEntry(models.Model):
             ),
         },
         "permission_denied": {"permission": AuditKey(_("permission"), choices=PERMISSIONS)},
+        "not_found_in_scope": {"permission": AuditKey(_("permission"), choices=PERMISSIONS)},
+        # Key ids; "from" is empty when the entry seals the chain's entries of before keyed hashes.
+        "audit_key_changed": {"from": AuditKey(_("previous key")), "to": AuditKey(_("new key"))},
         "export": {
             "filters": AuditKey(_("filters")),
             "rows": AuditKey(_("rows")),
@@ -120,11 +129,17 @@ class AuditEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last link of one audit chain; locked while an entry is appended."""
+    """The last link of one audit chain; locked while an entry is appended.
+
+    ``last_key_id``: the key that signed the last entry (a different signing key first appends an
+    ``audit_key_changed`` entry). ``checkpoint_seq``: the last sequence written to the checkpoint file.
+    """
 
     chain = models.BigIntegerField(primary_key=True)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_key_id = models.CharField(max_length=16, blank=True, default="")
+    checkpoint_seq = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"chain {self.chain} @ {self.last_seq}"

@@ -14,8 +14,10 @@ from aftersales.core.audit import (
     audit_personal_fill,
     audit_verify,
 )
-from aftersales.core.models import AuditEntry, AuditPersonalData, Bay, User
+from aftersales.core.models import AuditEntry, AuditPersonalData, Bay, Store, User
 from aftersales.core.scope import scope_of
+from aftersales.core.services import token_create
+from aftersales.customers.models import ImportJob
 
 
 def test_create_update_delete_write_entries_with_changes(world: World) -> None:
@@ -157,3 +159,74 @@ def test_audit_page_shows_pairs_only_for_record_changes(world: World, client_for
     page = client_for(world.user("auditor")).get("/audit/", {"store": world.sh.pk}).content.decode()
     for line in ("<b>reason</b>：申请", "<b>cleared</b>：name、email", "<b>rows</b>：2", "<b>filters</b>：q：x"):
         assert line in page, line
+
+
+def _import_job(store: Store) -> ImportJob:
+    return ImportJob.objects.create(store=store, file_name="车主名单.xlsx", storage_name="x.xlsx")
+
+
+def test_a_request_for_another_stores_record_answers_404_and_is_audited(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    manager = world.user("manager")  # of SH01 only
+    sz_job = _import_job(world.sz)
+    page, api = (
+        client_for(manager),
+        Client(headers={"Authorization": f"Bearer {token_create(user=manager, name='t')[1]}"}),
+    )
+    last = AuditEntry.objects.order_by("pk").last()
+
+    answers = [
+        page.get(f"/stores/{world.sz.pk}/").status_code,
+        api.get(f"/api/v1/stores/{world.sz.pk}").status_code,
+        page.get(f"/customers/import/{sz_job.pk}/").status_code,
+        api.get(f"/api/v1/customers/import/{sz_job.pk}").status_code,
+        api.get("/api/v1/customers/kpis", {"store": world.sz.pk}).status_code,
+        page.post("/store/switch/", {"store": world.sz.pk}).status_code,
+    ]
+
+    assert answers == [404, 404, 404, 404, 404, 404]
+    entries = AuditEntry.objects.filter(pk__gt=last.pk if last else 0).order_by("pk")
+    assert {(e.action, e.actor_username, e.store_id, e.chain) for e in entries} == {
+        ("not_found_in_scope", "manager_sh", world.sz.pk, world.sz.pk)
+    }
+    store, job = ("core.store", str(world.sz.pk), "SZ01 苏州店"), ("customers.importjob", str(sz_job.pk), "")
+    assert [(e.object_type, e.object_id, e.object_repr, e.changes) for e in entries] == [
+        (*store, {"permission": "stores.view"}),
+        (*store, {"permission": "stores.view"}),
+        (*job, {"permission": "customers.import"}),
+        (*job, {"permission": "customers.import"}),
+        (*store, {}),
+        (*store, {}),
+    ]
+    assert audit_verify() == (AuditEntry.objects.count(), None)
+
+    # The audit page reads the entry: who asked for which record, with what right.
+    shown = client_for(world.user("auditor")).get("/audit/", {"store": world.sz.pk}, headers={"accept-language": "en"})
+    html = shown.content.decode()
+    assert "Record of another store requested" in html
+    assert "<b>Permission</b>: Import customers and vehicles from Excel" in html
+
+
+def test_a_missing_record_or_one_in_scope_writes_no_entry(world: World, client_for: Callable[[User], Client]) -> None:
+    manager = world.user("manager")
+    sh_job = _import_job(world.sh)
+    page, api = (
+        client_for(manager),
+        Client(headers={"Authorization": f"Bearer {token_create(user=manager, name='t')[1]}"}),
+    )
+    missing = Store.all_objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+    before = list(AuditEntry.objects.values_list("pk", flat=True))
+
+    answers = [
+        page.get(f"/stores/{missing}/").status_code,
+        api.get(f"/api/v1/stores/{missing}").status_code,
+        page.get(f"/customers/import/{sh_job.pk + 1000}/").status_code,
+        api.get(f"/api/v1/customers/import/{sh_job.pk + 1000}").status_code,
+        page.get(f"/stores/{world.sh.pk}/").status_code,
+        api.get(f"/api/v1/customers/import/{sh_job.pk}").status_code,
+        page.post("/store/switch/", {"store": missing}).status_code,
+    ]
+
+    assert answers == [404, 404, 404, 404, 200, 200, 404]
+    assert list(AuditEntry.objects.values_list("pk", flat=True)) == before

@@ -6,7 +6,7 @@ import re
 import secrets
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -16,11 +16,15 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aftersales.core.access import store_record_access
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
 from aftersales.core.xlsx import WorkbookError, XlsxReader
 from aftersales.customers.excel.columns import first_row, header_positions
 from aftersales.customers.models import ImportJob
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -114,15 +118,11 @@ def import_job_create(*, actor: User, store: Store, upload: UploadedFile, mode: 
     return job
 
 
-def import_job_get(*, job_id: int, store_ids: frozenset[int] | None) -> ImportJob:
-    """The job if its store is among ``store_ids`` (None: every store); otherwise 404."""
-    jobs = ImportJob.objects.select_related("store", "created_by").filter(pk=job_id)
-    if store_ids is not None:
-        jobs = jobs.filter(store_id__in=store_ids)
-    job = jobs.first()
-    if job is None:
-        raise Http404(_("Not found."))
-    return job
+def import_job_access(*, actor: User | AnonymousUser, job_id: int) -> ImportJob:
+    """The job if ``actor`` may import in its store; a job of a store they do not see is not found
+    (and audited, ``core.access.store_record_access``), one they see without the right is refused."""
+    jobs = ImportJob.objects.select_related("store", "created_by")
+    return store_record_access(actor=actor, permission="customers.import", records=jobs, record_id=job_id)
 
 
 def import_jobs_recent(*, store_id: int, limit: int = 20) -> QuerySet[ImportJob]:
