@@ -27,9 +27,6 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-local-key-change-me-in-produ
 DEBUG = env_bool("AFTERSALES_DEBUG", False)
 ALLOWED_HOSTS = env_list("AFTERSALES_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("AFTERSALES_CSRF_TRUSTED_ORIGINS", [])
-# Addresses or CIDR ranges of the reverse proxies in front of the app, whose X-Forwarded-For and
-# X-Forwarded-Proto are believed. Empty: no proxy, the client address is REMOTE_ADDR.
-TRUSTED_PROXIES = env_list("AFTERSALES_TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -124,6 +121,8 @@ CSRF_FAILURE_VIEW = "aftersales.core.views.csrf_failure"
 # for that long without the password being checked.
 LOGIN_FAILURE_LIMIT = env_int("AFTERSALES_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("AFTERSALES_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
+# And at most this many per user name from every address: guessing one account from many addresses.
+LOGIN_NAME_FAILURE_LIMIT = env_int("AFTERSALES_LOGIN_NAME_FAILURE_LIMIT", 50, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("AFTERSALES_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); empty: the client
 # address is the connection's (REMOTE_ADDR). See core.services.client_ip_of.

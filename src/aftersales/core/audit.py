@@ -34,6 +34,7 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
@@ -56,6 +57,8 @@ from aftersales.core.scope import current_scope
 if TYPE_CHECKING:
     from aftersales.core.models import User
 
+logger = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
 PERSONAL_MARKER = "$personal"
 ERASED = "\u2715"  # shown where an erased personal value was (✕)
@@ -69,6 +72,10 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 # --- keys -------------------------------------------------------------------------------------------
+
+
+class AuditChainError(RuntimeError):
+    """A chain the application must not append to: its end was not written by it."""
 
 
 class UnknownAuditKey(LookupError):
@@ -194,8 +201,9 @@ def audit_append(
 
     The values of the ``personal`` keys of ``changes`` are the personal data of ``subject``: the entry
     keeps salted digests of them and the values go beside it, erasable with ``audit_personal_erase``.
-    When the chain's last entry was signed with another key (or is unkeyed), an ``audit_key_changed``
-    entry signed with the signing key comes first.
+    When the chain's last entry was signed with another key, an ``audit_key_changed`` entry signed with
+    the signing key comes first. A chain ending in an unsigned entry is refused (``AuditChainError``):
+    only the upgrade to keyed hashes seals unsigned entries.
     """
     scope = current_scope()
     if actor is None and scope is not None and scope.user is not None and scope.user.is_authenticated:
@@ -213,6 +221,14 @@ def audit_append(
             except IntegrityError:
                 pass
             head = AuditChainHead.objects.select_for_update().get(chain=chain)
+        if head.last_seq and not head.last_key_id:
+            # Unsigned entries are sealed once, by the upgrade to keyed hashes (migration 0007); a chain
+            # that ends in one now was changed outside the app. Sealing it here would sign a forgery.
+            logger.error("Audit chain %s ends in an unsigned entry: refusing to append to it.", chain)
+            raise AuditChainError(
+                f"Audit chain {chain} ends in an unsigned entry that no upgrade sealed: the database was "
+                "changed outside the application. Run `aftersales audit verify`."
+            )
         if head.last_seq and head.last_key_id != keyring.signing_id:
             change = {"from": head.last_key_id, "to": keyring.signing_id}
             key_changed = AuditEntry(

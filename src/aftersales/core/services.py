@@ -6,6 +6,7 @@ import functools
 import hashlib
 import ipaddress
 import math
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ from aftersales.core.models import ApiToken, DocumentSequence, JobHeartbeat, Log
 from aftersales.core.permissions import ROLE_DEFAULTS
 
 TOKEN_PREFIX = "as_"  # noqa: S105 - a public marker, not a secret
+# The longest a token may last without the right to make tokens that never expire (tokens.no_expiry).
+TOKEN_MAX_DAYS = 365
 
 # Document types that receive numbers, e.g. RO-SH01-2026-000123.
 DOCUMENT_TYPES: dict[str, str] = {
@@ -53,13 +56,33 @@ def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddre
     return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
+_WITH_PORT = re.compile(r"\[(?P<v6>[^\]]+)\](?::\d+)?|(?P<v4>\d{1,3}(?:\.\d{1,3}){3}):\d+")
+
+
 def _ip(value: str) -> IpAddress | None:
+    """An address as a proxy writes it: plain, with an IPv6 zone ("%eth0"), or with a port
+    ("203.0.113.7:5678", "[2001:db8::1]:443"), which some load balancers add."""
+    text = value.strip()
+    with_port = _WITH_PORT.fullmatch(text)
+    if with_port is not None:
+        text = with_port.group("v6") or with_port.group("v4")
     try:
-        address = ipaddress.ip_address(value.strip().split("%", 1)[0])  # without an IPv6 zone ("%eth0")
+        address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
         return None
     mapped = getattr(address, "ipv4_mapped", None)
     return mapped if mapped is not None else address
+
+
+def _counted_address(client_ip: str | None) -> str:
+    """What the sign-in lockout counts an address as: an IPv4 address itself, an IPv6 address by its
+    /64 network (one subscriber's line or site has a whole /64, and could take a new address per attempt)."""
+    address = _ip(client_ip or "")
+    if address is None:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def client_ip_of(request: HttpRequest) -> str | None:
@@ -98,12 +121,19 @@ class _Refusal:
 
 
 def _counters(*, username: str, address: str) -> list[tuple[str, QuerySet[LoginThrottle], int]]:
-    """The counters an attempt is taken from, in the order they are locked (so that none deadlock)."""
+    """The counters an attempt is taken from, in the order they are locked (so that none deadlock):
+    the user name at this address, the user name from every address (a ceiling on guessing one
+    account from many addresses), the address for every name."""
     return [
         (
             "user_address",
             LoginThrottle.objects.filter(username=username, client_ip=address),
             settings.LOGIN_FAILURE_LIMIT,
+        ),
+        (
+            "user",
+            LoginThrottle.objects.filter(username=username, client_ip=LoginThrottle.NAME_WIDE),
+            settings.LOGIN_NAME_FAILURE_LIMIT,
         ),
         (
             "address",
@@ -154,10 +184,11 @@ def _refused_until(rows: QuerySet[LoginThrottle], *, limit: int, now: datetime) 
 def _attempt_take(*, username: str, address: str) -> _Refusal | None:
     """Take an attempt from both counters, or from neither; the refusal when one has none left."""
     counters = _counters(username=username, address=address)
+    keys = [(username, address), (username, LoginThrottle.NAME_WIDE), (LoginThrottle.ADDRESS_WIDE, address)]
     for _round in range(3):
         now = timezone.now()
         LoginThrottle.objects.bulk_create(
-            [LoginThrottle(username=name, client_ip=address, window_started_at=now) for name in (username, "")],
+            [LoginThrottle(username=name, client_ip=ip, window_started_at=now) for name, ip in keys],
             ignore_conflicts=True,
         )
         refused: tuple[str, QuerySet[LoginThrottle], int] | None = None
@@ -169,6 +200,9 @@ def _attempt_take(*, username: str, address: str) -> _Refusal | None:
                     break
         if refused is None:
             return None
+        # Counters this refused attempt started hold nothing: no row is kept for a refused name.
+        for name, ip in keys:
+            LoginThrottle.objects.filter(username=name, client_ip=ip, failures=0, locked_until=None).delete()
         lock, rows, limit = refused
         until = _refused_until(rows, limit=limit, now=now)
         if until is not None:
@@ -203,18 +237,37 @@ def _attempt_succeeded(*, username: str, address: str) -> None:
             LoginThrottle.objects.filter(pk=own.pk).delete()
         forgiven = own.failures if own is not None else 1
         since = own.window_started_at if own is not None else timezone.now()
-        LoginThrottle.objects.filter(username=LoginThrottle.ADDRESS_WIDE, client_ip=address).update(
+        wider = Q(username=LoginThrottle.ADDRESS_WIDE, client_ip=address) | Q(
+            username=username, client_ip=LoginThrottle.NAME_WIDE
+        )
+        LoginThrottle.objects.filter(wider).update(
             failures=Case(
-                # The name's failures fell in the address's window only if that began no later.
+                # The name's failures fell in the wider counter's window only if that began no later.
                 When(window_started_at__lte=since, then=Greatest(F("failures") - forgiven, Value(0))),
                 default=Greatest(F("failures") - 1, Value(0)),
                 output_field=PositiveIntegerField(),
             )
         )
+        LoginThrottle.objects.filter(wider, failures=0, locked_until=None).delete()  # they hold nothing
+
+
+def _first_refusal(*, username: str, address: str, refusal: _Refusal) -> bool:
+    """Whether this is the first refusal by that counter in its window: one audit entry per lock, not one
+    per attempt, so that a flood of attempts against a lock does not flood the trail (a conditional
+    UPDATE: of concurrent refusals exactly one wins)."""
+    counters = {lock: rows for lock, rows, _limit in _counters(username=username, address=address)}
+    unaudited = Q(refusal_audited_at__isnull=True) | Q(refusal_audited_at__lt=F("window_started_at"))
+    return bool(counters[refusal.lock].filter(unaudited).update(refusal_audited_at=timezone.now()))
 
 
 def _lockout_message(refusal: _Refusal) -> str:
     minutes = max(1, math.ceil((refusal.until - timezone.now()).total_seconds() / 60))
+    if refusal.lock == "user":
+        return ngettext(
+            "Too many failed sign-in attempts for this user name. Try again in %(minutes)d minute.",
+            "Too many failed sign-in attempts for this user name. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
     if refusal.lock == "address":
         return ngettext(
             "Too many failed sign-in attempts from your network. Try again in %(minutes)d minute.",
@@ -240,12 +293,15 @@ def auth_attempt(*, request: HttpRequest | None, username: str, password: str) -
     each refusal writes an audit entry.
     """
     client_ip = client_ip_of(request) if request is not None else None
-    address = client_ip or ""
+    address = _counted_address(client_ip)
     if not username:
         raise ApplicationError(_("The user name or password is not correct."), code="invalid_credentials", status=401)
     refusal = _attempt_take(username=username, address=address)
     if refusal is not None:
-        audit_append(action="locked_out", actor_username=username, client_ip=client_ip, changes={"lock": refusal.lock})
+        if _first_refusal(username=username, address=address, refusal=refusal):
+            audit_append(
+                action="locked_out", actor_username=username, client_ip=client_ip, changes={"lock": refusal.lock}
+            )
         raise LockedOutError(_lockout_message(refusal), code="locked_out")
     user = authenticate(request, username=username, password=password)
     if user is None:
@@ -333,6 +389,14 @@ def token_create(
             _("You may not create tokens that never expire."),
             code="permission_denied",
             field="never_expires",
+            status=403,
+        )
+    if (expires_in_days or 0) > TOKEN_MAX_DAYS and not can(user, "tokens.no_expiry"):
+        # Ten years is as good as never: longer than a year needs the same right.
+        raise ApplicationError(
+            _("A token may last at most %(days)d days.") % {"days": TOKEN_MAX_DAYS},
+            code="permission_denied",
+            field="expires_in_days",
             status=403,
         )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from aftersales.core import inputs
+from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.errors import ApplicationError
@@ -28,13 +29,6 @@ _FILE_TYPES = ("image/jpeg", "image/png", "application/pdf")
 
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
-
-
-def _customer(customer_id: int) -> Customer:
-    customer = Customer.objects.select_related("home_store").filter(pk=customer_id).first()
-    if customer is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
-    return customer
 
 
 class CustomerDocumentOut(Schema):
@@ -75,7 +69,7 @@ def _document_out(document: CustomerDocument, *, can_open: bool) -> dict[str, An
 @router.get("/customers/{id:customer_id}/documents", response={200: list[CustomerDocumentOut], **ERRORS})
 @operation("customers.view_personal")
 def customer_document_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
-    customer = _customer(customer_id)
+    customer = pi_requests.customer_privacy_lookup(customer_id)
     copies = (
         CustomerDocument.objects.filter(customer=customer)
         .select_related("customer", "uploaded_by", "store")
@@ -96,16 +90,23 @@ def customer_document_upload(
     request: HttpRequest, customer_id: int, payload: Form[DocumentUploadIn], file: File[UploadedFile]
 ) -> Status[dict[str, Any]]:
     """Upload a JPEG, PNG or PDF copy (at most 10 MB); the customer's data-processing consent must be recorded."""
-    customer = _customer(customer_id)
+    customer = pi_requests.customer_privacy_lookup(customer_id)
     kind, vehicle_id = payload.kind, payload.vehicle_id
     vehicle = None
     if vehicle_id is not None:
         vehicle = Vehicle.objects.filter(pk=vehicle_id).first()
         if vehicle is None:
             raise ApplicationError(_("No such vehicle."), field="vehicle_id", status=422)
+    user = _user(request)
+    # The store that takes the copy (and may open it later): the customer's own when the uploader works
+    # there; otherwise the uploader's (a token has no active store to say which).
+    home = customer.home_store
+    taker = (
+        home if can(user, "customers.edit", store_id=home.pk) else acting_store(request, permission="customers.edit")
+    )
     document = documents.document_upload(
-        actor=_user(request),
-        store=acting_store(request, permission="customers.edit"),
+        actor=user,
+        store=taker,
         customer=customer,
         kind=kind,
         uploaded_file=file,
@@ -137,8 +138,6 @@ def customer_document_download(request: HttpRequest, customer_id: int, document_
 @router.delete("/customers/{id:customer_id}/documents/{id:document_id}", response={204: None, **ERRORS})
 @operation("customers.edit")
 def customer_document_delete(request: HttpRequest, customer_id: int, document_id: int) -> Status[None]:
-    # Access first, outside the deletion's transaction, so that a refusal's audit entry is kept.
-    documents.document_access(actor=_user(request), customer_id=customer_id, document_id=document_id, purpose="delete")
     documents.document_delete(actor=_user(request), customer_id=customer_id, document_id=document_id)
     return Status(204, None)
 
@@ -167,7 +166,7 @@ class PiExportQuery(InputSchema):
 )
 @operation("customers.privacy")
 def customer_pi_export(request: HttpRequest, customer_id: int, query: Query[PiExportQuery]) -> HttpResponse:
-    customer = pi_requests.customer_privacy_access(actor=_user(request), customer_id=customer_id)
+    customer = pi_requests.customer_privacy_lookup(customer_id)
     export = pi_requests.pi_export_file(actor=_user(request), customer=customer, file_format=query.format)
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
@@ -191,7 +190,6 @@ class CustomerAnonymisedOut(Schema):
 def customer_anonymise(request: HttpRequest, customer_id: int, payload: CustomerAnonymiseIn) -> Customer:
     """Remove the person's personal data; refused (422) when already done or while a legal hold applies.
     Only the customer's home store (and group roles) may."""
-    pi_requests.customer_privacy_access(actor=_user(request), customer_id=customer_id)
     return pi_requests.customer_anonymise(actor=_user(request), customer_id=customer_id, reason=payload.reason)
 
 
@@ -214,7 +212,6 @@ def customer_consent_withdraw(
 ) -> dict[str, Any]:
     """Record the withdrawal of a consent; withdrawing data-processing consent deletes the document copies.
     Only the customer's home store (and group roles) may."""
-    pi_requests.customer_privacy_access(actor=_user(request), customer_id=customer_id)
     customer = pi_requests.consent_withdraw(actor=_user(request), customer_id=customer_id, which=payload.which)
     return {
         "marketing_consent": customer.marketing_consent,

@@ -348,11 +348,16 @@ def document_response(document: CustomerDocument, *, actor: User | None = None) 
     return response
 
 
-@transaction.atomic
 def document_delete(*, actor: User, customer_id: int, document_id: int) -> CustomerDocument:
     """Delete a document and, once committed, its file; return it as it was. Only its customer's home
-    store (and group roles) may: see DOCUMENT_ACCESS."""
+    store (and group roles) may (DOCUMENT_ACCESS): checked first, outside the transaction, so that a
+    refusal's audit entry is kept."""
     document_access(actor=actor, customer_id=customer_id, document_id=document_id, purpose="delete")
+    return _document_delete(actor=actor, customer_id=customer_id, document_id=document_id)
+
+
+@transaction.atomic
+def _document_delete(*, actor: User, customer_id: int, document_id: int) -> CustomerDocument:
     document = (
         CustomerDocument.objects.select_for_update()
         .select_related("customer")

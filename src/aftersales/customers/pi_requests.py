@@ -284,8 +284,7 @@ def customer_privacy_access(*, actor: User, customer_id: int) -> Customer:
     requests (export, consent withdrawal, anonymisation) belong to the customer's home store, whose
     staff with the privacy right handle them, and to group roles. Elsewhere 403, audited.
 
-    Pages and the API call this before the request's service, outside its transaction, so that the
-    refusal's audit entry is kept; the services check again (a refusal there rolls its entry back).
+    The request services call it before their transaction, so that a refusal's audit entry is kept.
     """
     customer = customer_privacy_lookup(customer_id)
     _authorize(actor, customer)
@@ -329,25 +328,31 @@ def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> Expo
 # --- consent and anonymisation ------------------------------------------------------------------
 
 
-def _locked(customer_id: int, *, actor: User) -> Customer:
+def _locked(customer_id: int) -> Customer:
     customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
     if customer is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
-    _authorize(actor, customer)
     return customer
 
 
-@transaction.atomic
 def consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
     """Record that the customer withdrew marketing or data-processing consent (now).
 
     Without data-processing consent no document copies may be kept: they are deleted with their files.
+    Only the customer's home store (and group roles) may: checked first, outside the transaction, so
+    that a refusal's audit entry is kept.
     """
+    customer_privacy_access(actor=actor, customer_id=customer_id)
+    return _consent_withdraw(actor=actor, customer_id=customer_id, which=which)
+
+
+@transaction.atomic
+def _consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
     if which not in CONSENT_PURPOSES:
         raise ApplicationError(
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(CONSENT_PURPOSES)}, field="which", status=422
         )
-    customer = _locked(customer_id, actor=actor)
+    customer = _locked(customer_id)
     if not getattr(customer, f"{which}_consent"):
         raise ApplicationError(
             _("This customer has not given this consent, so there is nothing to withdraw."),
@@ -388,8 +393,16 @@ def _merged_into(customer_id: int) -> list[int]:
     return found
 
 
-@transaction.atomic
 def customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Customer:
+    """Remove a person's personal data on request (see ``_customer_anonymise``). Only the customer's home
+    store (and group roles) may: checked first, outside the transaction, so that a refusal's audit
+    entry is kept."""
+    customer_privacy_access(actor=actor, customer_id=customer_id)
+    return _customer_anonymise(actor=actor, customer_id=customer_id, reason=reason)
+
+
+@transaction.atomic
+def _customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Customer:
     """Remove a person's personal data on request, unless a legal hold applies.
 
     Records merged into the customer are the same person and are anonymised with it. Vehicles keep
@@ -399,7 +412,6 @@ def customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Custome
     that earlier entries recorded are erased from beside the trail (the entries keep their digests,
     so the hash chain still verifies).
     """
-    _authorize(actor, customer_privacy_lookup(customer_id))
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Give the reason for the anonymisation."), field="reason", status=422)

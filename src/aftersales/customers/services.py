@@ -135,6 +135,16 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
     for flag in ("marketing", "data"):
         if data.get(f"{flag}_consent") and not data.get(f"{flag}_consent_channel"):
             errors.setdefault(f"{flag}_consent_channel", []).append(_("Record how the consent was given."))
+        withdrawn = f"{flag}_consent" in data and not data[f"{flag}_consent"]
+        if instance is not None and withdrawn and getattr(instance, f"{flag}_consent"):
+            # A withdrawal is a personal-information request: the customer's home store handles it, and
+            # withdrawing data-processing consent deletes the document copies (pi_requests).
+            errors.setdefault(f"{flag}_consent", []).append(
+                _(
+                    "A consent is withdrawn among the customer's personal-information requests, "
+                    "by the store that registered the customer."
+                )
+            )
     if cleaned.get("uscc"):
         # ~Q(uscc="") repeats the unique index's condition, so that the lookup can use that partial index.
         clash = Customer.objects.filter(~Q(uscc=""), uscc=cleaned["uscc"], merged_into=None)

@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from aftersales.core.access import authorize, can
+from aftersales.core.access import can
 from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.forms import InputForm
-from aftersales.core.models import Store, User
-from aftersales.core.routing import active_store_id, page
+from aftersales.core.models import User
+from aftersales.core.routing import acting_store, active_store_id, page
 from aftersales.customers import documents, pi_requests, selectors
 from aftersales.customers.models import Customer, CustomerDocument, VehicleLink
 
@@ -98,15 +98,14 @@ def documents_page(request: HttpRequest, customer_id: int) -> HttpResponse:
     links = list(customer.vehicle_links.all())
     if request.method == "POST":
         # Seeing the list needs the view-personal right; adding to it also needs the edit right.
-        store_id = active_store_id(request)
-        authorize(request.user, "customers.edit", store_id=store_id)
+        store = acting_store(request, permission="customers.edit")  # the store that takes the copy
         form = DocumentUploadForm(request.POST, request.FILES, links=links)
         if form.is_valid():
             vehicle_id = form.cleaned_data["vehicle_id"]
             try:
                 document = documents.document_upload(
                     actor=_user(request),
-                    store=Store.objects.get(pk=cast(int, store_id)),
+                    store=store,
                     customer=customer,
                     kind=form.cleaned_data["kind"],
                     uploaded_file=form.cleaned_data["file"],
@@ -138,14 +137,9 @@ def document_view(request: HttpRequest, customer_id: int, document_id: int) -> F
 @require_http_methods(["POST"])
 @page("customers.edit")
 def document_delete(request: HttpRequest, customer_id: int, document_id: int) -> HttpResponse:
-    actor = _user(request)
-
-    def delete() -> CustomerDocument:
-        # Access first, outside the deletion's transaction, so that a refusal's audit entry is kept.
-        documents.document_access(actor=actor, customer_id=customer_id, document_id=document_id, purpose="delete")
-        return documents.document_delete(actor=actor, customer_id=customer_id, document_id=document_id)
-
-    document = _found(delete)
+    document = _found(
+        lambda: documents.document_delete(actor=_user(request), customer_id=customer_id, document_id=document_id)
+    )
     messages.success(request, _("%(document)s was deleted.") % {"document": document})
     return redirect("customer_privacy:documents", customer_id=customer_id)
 
@@ -233,8 +227,7 @@ def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("customers.privacy")
 def export(request: HttpRequest, customer_id: int) -> HttpResponse:
-    _found(lambda: pi_requests.customer_privacy_access(actor=_user(request), customer_id=customer_id))
-    customer = selectors.customer_get(customer_id)
+    customer = _found(lambda: pi_requests.customer_privacy_lookup(customer_id))
     file_format = request.GET.get("format", "json")
     if file_format not in pi_requests.EXPORT_FORMATS:
         return HttpResponse(_("Choose the JSON or Excel format."), status=400, content_type="text/plain; charset=utf-8")

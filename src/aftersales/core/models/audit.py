@@ -86,6 +86,7 @@ class AuditEntry(models.Model):
                 _("lock"),
                 choices={
                     "user_address": _("this user name from this address"),
+                    "user": _("this user name from every address"),
                     "address": _("every user name from this address"),
                 },
                 summary=True,

@@ -63,7 +63,8 @@ class ApiToken(models.Model):
 
 
 class LoginThrottle(models.Model):
-    """Sign-in attempts counted against one user name from one client address, or (``username`` empty,
+    """Sign-in attempts counted against one user name from one client address (an IPv6 address by its
+    /64), against a user name from every address (``client_ip`` ``NAME_WIDE``), or (``username`` empty,
     ``ADDRESS_WIDE``) against a client address whatever the names.
 
     ``failures`` counts the attempts taken in the window that began at ``window_started_at``: an attempt
@@ -73,6 +74,8 @@ class LoginThrottle(models.Model):
     """
 
     ADDRESS_WIDE = ""
+    # ``client_ip`` of the counter of a user name from every address.
+    NAME_WIDE = "*"
 
     username = models.CharField(max_length=150, blank=True)
     client_ip = models.CharField(max_length=45, blank=True)  # "" when the address is not known
@@ -80,6 +83,8 @@ class LoginThrottle(models.Model):
     window_started_at = models.DateTimeField()
     last_failure_at = models.DateTimeField(null=True)
     locked_until = models.DateTimeField(null=True)
+    # When a refusal by this counter was last audited: one audit entry per lock.
+    refusal_audited_at = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [

@@ -20,6 +20,7 @@ from django.test import Client, override_settings
 from aftersales.conftest import World
 from aftersales.core.audit import (
     GENESIS,
+    AuditChainError,
     BrokenLink,
     audit_append,
     audit_checkpoint_write,
@@ -141,6 +142,26 @@ def test_verify_catches_a_changed_entry_rechained_without_the_key(
     else:
         assert (broken.chain, broken.chain_seq, broken.entry_id, broken.reason) == (world.sh.pk, 4, victim.pk, problem)
     _verify_fails(f"chain {world.sh.pk}, sequence {broken.chain_seq}")
+
+
+def test_the_application_never_seals_a_chain_made_over_as_unsigned(world: World) -> None:
+    """Only the upgrade seals unsigned entries: a chain a forger made over as a trail of before (which
+    nothing checkpointed yet) is refused, not signed, by the next entry, and verify reports it."""
+    victim = _forge(world, 4)
+    _rechain(world.sh.pk, start=1, digest=_sha256, key_id="")
+    entries_before = AuditEntry.objects.count()
+
+    with pytest.raises(AuditChainError, match=f"Audit chain {world.sh.pk} ends in an unsigned entry"):
+        audit_append(action="update", store_id=world.sh.pk, object_type="core.bay", object_id="1")
+
+    assert AuditEntry.objects.count() == entries_before
+    assert AuditChainHead.objects.get(chain=world.sh.pk).last_key_id == ""
+    _checked, broken = audit_verify()
+    assert broken is not None and (broken.chain, broken.reason) == (
+        world.sh.pk,
+        "unkeyed entries not sealed by a signed entry",
+    )
+    assert (_chain(world.sh.pk)[3].pk, _chain(world.sh.pk)[3].object_repr) == (victim.pk, "forged")
 
 
 def test_a_chain_rewritten_with_the_key_disagrees_with_its_checkpoint(world: World) -> None:

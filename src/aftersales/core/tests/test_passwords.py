@@ -176,7 +176,7 @@ def test_a_wrong_current_password_counts_towards_the_lockout(world: World) -> No
         "current_password": ["Too many failed sign-in attempts. Try again in 15 minutes."]
     }
     assert User.objects.get(username="technician_sh").check_password(PASSWORD)
-    assert LoginThrottle.objects.get(username="technician_sh").failures == 5
+    assert LoginThrottle.objects.get(username="technician_sh", client_ip="127.0.0.1").failures == 5
 
 
 def test_the_full_name_is_among_the_similarity_validators_attributes() -> None:

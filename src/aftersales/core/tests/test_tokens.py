@@ -100,6 +100,53 @@ def test_never_expiring_tokens_need_their_permission(world: World) -> None:
     assert expires_at is not None and timedelta(days=29) < expires_at - timezone.now() <= timedelta(days=30)
 
 
+def test_longer_than_a_year_needs_the_never_expiring_permission_too(world: World) -> None:
+    """Ten years is as good as never."""
+    _token, auditor = token_create(user=world.user("auditor"), name="hq")
+    refused = Client().post(
+        "/api/v1/tokens",
+        {"name": "bi", "expires_in_days": 366},
+        content_type="application/json",
+        headers={**_bearer(auditor), **EN},
+    )
+    assert (refused.status_code, refused.json()["fields"]) == (
+        403,
+        {"expires_in_days": ["A token may last at most 365 days."]},
+    )
+    assert world.user("auditor").api_tokens.count() == 1
+    year = Client().post(
+        "/api/v1/tokens",
+        {"name": "bi", "expires_in_days": 365},
+        content_type="application/json",
+        headers=_bearer(auditor),
+    )
+    assert year.status_code == 201
+    _token, admin = token_create(user=world.user("admin"), name="it")
+    decade = Client().post(
+        "/api/v1/tokens",
+        {"name": "dms", "expires_in_days": 3650},
+        content_type="application/json",
+        headers=_bearer(admin),
+    )
+    assert decade.status_code == 201
+
+
+def test_tokens_of_before_expiry_get_the_default_lifetime(world: World) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    token, _raw = token_create(user=world.user("admin"), name="old", never_expires=True)
+    revoked, _raw = token_create(user=world.user("admin"), name="gone", never_expires=True)
+    ApiToken.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    migration = importlib.import_module("aftersales.core.migrations.0009_tokens_without_expiry_expire")
+    migration.expire_in_token_days(apps, None)
+    token.refresh_from_db()
+    assert token.expires_at is not None
+    assert timedelta(days=29) < token.expires_at - timezone.now() <= timedelta(days=30)
+    assert ApiToken.objects.get(pk=revoked.pk).expires_at is None
+
+
 def test_the_tokens_page_offers_never_only_with_the_permission(
     world: World, client_for: Callable[[User], Client]
 ) -> None:

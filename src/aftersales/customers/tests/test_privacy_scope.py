@@ -293,3 +293,60 @@ def test_a_stores_duplicate_report_keeps_to_its_own_customers(
     assert groups(world.user("manager", "sh")) == [("vin", ["蔡一", "蔡二"])]
     assert groups(world.user("manager", "sz")) == []
     assert groups(world.user("admin", "sh")) == [("vin", ["蔡一", "蔡二", "蔡三"])]
+
+
+@pytest.mark.parametrize("who", [("advisor", "sz"), ("manager", "sh"), ("admin", "sh")])
+def test_a_consent_is_not_withdrawn_by_editing_the_record(
+    who: tuple[str, str], world: World, client_for: Callable[[User], Client]
+) -> None:
+    """Withdrawing goes through the home store's personal-information requests, which also delete the
+    document copies: neither the API's PATCH nor the edit page withdraws one, from any store."""
+    subject = _subject(world, world.sh)
+    client = client_for(world.user(*who))
+    message = [
+        "A consent is withdrawn among the customer's personal-information requests, by the store that "
+        "registered the customer."
+    ]
+    before = _still(subject)
+
+    patched = client.patch(
+        f"/api/v1/customers/{subject.customer.pk}",
+        {"version": subject.customer.version, "data_consent": False, "marketing_consent": False},
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert (patched.status_code, patched.json()["fields"]) == (
+        422,
+        {"data_consent": message, "marketing_consent": message},
+    )
+    page = client.get(f"/customers/{subject.customer.pk}/edit/")
+    data = {
+        name: value
+        for name, value in page.context["form"].initial.items()
+        if value is not None and name not in {"data_consent", "owner", "mobiles", "tags"}
+    }
+    edited = client.post(f"/customers/{subject.customer.pk}/edit/", data, headers={"accept-language": "en"})
+    assert edited.status_code == 400
+    assert edited.context["form"].errors["data_consent"] == message
+    assert _still(subject) == before == (False, True, True, True)
+
+
+def test_a_copy_sent_through_the_api_is_taken_by_the_customers_store_when_the_sender_works_there(
+    world: World,
+) -> None:
+    """A token has no active store: the copy is not credited to the sender's first store by code."""
+    from aftersales.core.services import token_create
+
+    customer = services.customer_create(
+        actor=world.user("advisor", "sz"),
+        store=world.sz,
+        data={"name": "卫十", "data_consent": True, "data_consent_channel": "paper"},
+    )
+    for who, taker in ((("admin", "sh"), "SZ01"), (("advisor", "sz"), "SZ01"), (("advisor", "sh"), "SH01")):
+        _token, raw = token_create(user=world.user(*who), name="upload")
+        sent = Client().post(
+            f"/api/v1/customers/{customer.pk}/documents",
+            {"kind": "id_card", "file": SimpleUploadedFile("卫十.png", PNG)},
+            headers={"Authorization": f"Bearer {raw}"},
+        )
+        assert (sent.status_code, sent.json()["store"]) == (201, taker), who
