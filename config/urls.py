@@ -7,9 +7,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("customers/import/", include("aftersales.customers.urls_imports")),
-    path("customers/privacy/", include("aftersales.customers.urls_privacy")),
-    path("customers/quality/", include("aftersales.customers.urls_quality")),
     path("customers/", include("aftersales.customers.urls")),
     path("", include("aftersales.core.urls")),
 ]

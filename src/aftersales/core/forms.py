@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from aftersales.core import inputs
+from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.history import LABEL_SEPARATOR
 from aftersales.core.models import AuditEntry
 
@@ -50,6 +51,26 @@ class InputFormMixin:
                 if field.min_value is None:
                     field.min_value = inputs.BIGINT_MIN
                     field.validators.append(MinValueValidator(inputs.BIGINT_MIN))
+
+    # Service field names that a form calls differently ("model_id" → "model").
+    service_aliases: dict[str, str] = {}
+
+    def add_service_errors(self, error: ApplicationError) -> None:
+        """Show a service's refusal next to the fields it names, the rest above the form: the one way a
+        page puts an ApplicationError on its form."""
+        if not error.fields:
+            self.add_error(None, error.detail)  # type: ignore[attr-defined]
+            return
+        for key, messages in error.fields.items():
+            name, shown = self.service_field(key, messages)
+            target = name if name != NON_FIELD and name in self.fields else None
+            self.add_error(target, shown)  # type: ignore[attr-defined]
+
+    def service_field(self, key: str, messages: list[str]) -> tuple[str, list[str]]:
+        """The form field a service's error key belongs to, and its messages as the form shows them; an
+        item of a list field (``mobiles.1``) belongs to the field."""
+        name = self.service_aliases.get(key, key)
+        return (name if name in self.fields else name.split(".", 1)[0]), messages
 
     def error_summary(self) -> str:
         """The errors as one line, for a form that has no page of its own to show them on."""

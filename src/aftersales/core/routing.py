@@ -18,12 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
-from aftersales.core.access import NotAuthenticated, authorize
+from aftersales.core.access import NotAuthenticated, authorize, can
 from aftersales.core.errors import ApplicationError
 from aftersales.core.permissions import PERMISSIONS
 
 if typing.TYPE_CHECKING:
-    from aftersales.core.models import Store
+    from aftersales.core.models import Store, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -144,3 +144,13 @@ def operation(
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user of a request that a ``page`` or ``operation`` declaration let through."""
+    return typing.cast("User", request.user)
+
+
+def can_here(request: HttpRequest, permission: str) -> bool:
+    """Whether the request's user holds ``permission`` in the active store (the one the page checked)."""
+    return can(request.user, permission, store_id=active_store_id(request))

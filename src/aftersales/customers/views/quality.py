@@ -1,4 +1,4 @@
-"""Pages for archive quality: duplicates and merge, the review queue, archive KPIs."""
+"""Pages for archive quality: duplicates and merge, the review queue, archive KPIs, the archive rule."""
 
 from __future__ import annotations
 

@@ -2,51 +2,20 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from django import forms
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from aftersales.core import selectors as core_selectors
 from aftersales.core.access import can
 from aftersales.core.errors import NON_FIELD, ApplicationError
-from aftersales.core.forms import InputForm
-from aftersales.core.models import Store, User
-from aftersales.core.routing import active_store_id, page
+from aftersales.core.models import Store
+from aftersales.core.routing import active_store_id, page, request_user
 from aftersales.customers import excel
-from aftersales.customers.models import Customer, ImportJob
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-class ImportForm(InputForm):
-    file = forms.FileField(
-        label=gettext_lazy("Workbook"),
-        help_text=gettext_lazy("The filled template (.xlsx), at most 20 MB."),
-        max_length=200,
-    )
-    mode = forms.ChoiceField(
-        label=gettext_lazy("Rows with errors"),
-        choices=ImportJob.Mode.choices,
-        initial=ImportJob.Mode.VALID_ROWS,
-        widget=forms.RadioSelect,
-    )
-    dry_run = forms.BooleanField(label=gettext_lazy("Dry run: check the file, import nothing"), required=False)
-
-
-class ExportFilterForm(InputForm):
-    q = forms.CharField(label=gettext_lazy("Search"), max_length=50, required=False)
-    customer_class = forms.ChoiceField(
-        label=gettext_lazy("Customer class"), choices=[("", ""), *Customer.CustomerClass.choices], required=False
-    )
-    home_store = forms.IntegerField(label=gettext_lazy("Registering store"), min_value=1, required=False)
+from aftersales.customers.forms import ExportFilterForm, ImportForm
+from aftersales.customers.models import ImportJob
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
@@ -73,7 +42,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 job = excel.import_job_create(
-                    actor=_user(request),
+                    actor=request_user(request),
                     store=store,
                     upload=form.cleaned_data["file"],
                     mode=form.cleaned_data["mode"],
@@ -137,7 +106,7 @@ def customer_export(request: HttpRequest) -> HttpResponse | FileResponse:
         return render(request, "errors/error.html", {"status": 400, "message": form.error_summary()}, status=400)
     data = form.cleaned_data
     file, _rows = excel.customers_export(
-        actor=_user(request),
+        actor=request_user(request),
         store_id=active_store_id(request),
         personal=can(request.user, "customers.view_personal", store_id=active_store_id(request)),
         q=data["q"] or None,

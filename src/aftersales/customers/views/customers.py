@@ -1,4 +1,4 @@
-"""Pages of the customer archive: search and list, customer and vehicle records and their forms."""
+"""Pages of the customer archive: search and list, the customer record and its form, reveals, inline checks."""
 
 from __future__ import annotations
 
@@ -16,27 +16,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from aftersales.core.access import can, visible_store_ids
+from aftersales.core.access import visible_store_ids
 from aftersales.core.audit import audit_append
-from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.core.errors import ApplicationError
 from aftersales.core.history import HistoryNames
 from aftersales.core.models import StaffMembership, Store, User
-from aftersales.core.routing import active_store_id, page
-from aftersales.customers import identifiers, pi_requests, selectors, selectors_vehicles, services
+from aftersales.core.routing import active_store_id, can_here, page, request_user
+from aftersales.customers import identifiers, pi_requests, selectors, services
 from aftersales.customers.forms import (
     CustomerFilterForm,
     CustomerForm,
-    DriverEndForm,
-    DriverForm,
     IdentifierCheckForm,
-    MileageForm,
     RevealForm,
-    TransferForm,
-    VehicleForm,
 )
-from aftersales.customers.models import Customer, Vehicle, VehicleLink
+from aftersales.customers.models import Customer, Vehicle
+from aftersales.customers.views.base import edit_submit, timeline_kinds
 
 PAGE_SIZE = 50
+
+
 MATCH_LABELS = {
     "resident_id": gettext_lazy("Resident ID"),
     "number": gettext_lazy("Customer number"),
@@ -49,6 +47,8 @@ MATCH_LABELS = {
     "initials": gettext_lazy("Initials"),
     "pinyin": gettext_lazy("Pinyin"),
 }
+
+
 FAMILY_LABELS = {
     "resident_id": gettext_lazy("Resident ID"),
     "number": gettext_lazy("Customer number"),
@@ -57,22 +57,6 @@ FAMILY_LABELS = {
     "plate": gettext_lazy("Plate"),
     "name": gettext_lazy("Name"),
 }
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _can(request: HttpRequest, permission: str) -> bool:
-    """The right in the active store, the store the page decorator checked."""
-    return can(request.user, permission, store_id=active_store_id(request))
-
-
-def _personal(request: HttpRequest) -> bool:
-    return _can(request, "customers.view_personal")
-
-
-# --- list and search ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -158,30 +142,18 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "families": families if len(families) > 1 or family else [],
         "family": family,
         "query_all": query_all.urlencode() if query_all else "",
-        "can_edit": _can(request, "customers.edit"),
-        "can_export": _can(request, "customers.export"),
-        "can_merge": _can(request, "customers.merge"),
+        "can_edit": can_here(request, "customers.edit"),
+        "can_export": can_here(request, "customers.export"),
+        "can_merge": can_here(request, "customers.merge"),
     }
     template = "customers/list.html#customer-results" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
     return render(request, template, context, status=status)
 
 
-# --- customer record ----------------------------------------------------------------------------
-
-
-def _timeline_kinds(request: HttpRequest) -> tuple[str, set[str] | None] | None:
-    kind = request.GET.get("kind", "all")
-    if kind == "all":
-        return kind, None
-    if kind in selectors.TIMELINE_KINDS:
-        return kind, {kind}
-    return None
-
-
 @require_http_methods(["GET"])
 @page("customers.view")
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
-    chosen = _timeline_kinds(request)
+    chosen = timeline_kinds(request)
     if chosen is None:
         return HttpResponseBadRequest(_("Unknown timeline filter."))
     kind, kinds = chosen
@@ -193,7 +165,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         return render(request, "customers/detail.html#timeline", context)
     # Personal values show masked to everyone; a reader with the right reveals one with a click,
     # which is audited (customer_reveal). The change log and timeline stay masked on the page.
-    personal = _personal(request)
+    personal = can_here(request, "customers.view_personal")
     links = list(customer.vehicle_links.all())
     context.update(
         personal=selectors.customer_personal(customer, personal=False),
@@ -201,12 +173,12 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         current_links=[link for link in links if link.valid_to is None],
         past_links=[link for link in links if link.valid_to is not None],
         changes=selectors.change_log_history(selectors.change_log(customer), names=names),
-        can_edit=_can(request, "customers.edit"),
-        can_review=_can(request, "customers.review"),
+        can_edit=can_here(request, "customers.edit"),
+        can_review=can_here(request, "customers.review"),
         can_documents=personal,
-        can_privacy=pi_requests.customer_privacy_allowed(_user(request), customer),
-        can_merge=_can(request, "customers.merge"),
-        duplicates=selectors.duplicates_of(customer) if _can(request, "customers.merge") else [],
+        can_privacy=pi_requests.customer_privacy_allowed(request_user(request), customer),
+        can_merge=can_here(request, "customers.merge"),
+        duplicates=selectors.duplicates_of(customer) if can_here(request, "customers.merge") else [],
     )
     return render(request, "customers/detail.html", context)
 
@@ -236,50 +208,11 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
 @page("customers.review")
 def customer_review(request: HttpRequest, customer_id: int) -> HttpResponse:
     try:
-        services.customer_mark_reviewed(actor=_user(request), customer_id=customer_id)
+        services.customer_mark_reviewed(actor=request_user(request), customer_id=customer_id)
     except ApplicationError:
         raise Http404(_("Not found.")) from None
     messages.success(request, _("The archive is marked as reviewed."))
     return redirect("customers:detail", customer_id=customer_id)
-
-
-# --- customer form ------------------------------------------------------------------------------
-
-
-def _form_run(form: Any, run: Callable[[], Any]) -> tuple[bool, Any]:
-    """Run a service call for a valid form: (True, its result), or (False, None) with the service's
-    field errors put onto the form. A record that does not exist (any more) answers 404."""
-    try:
-        return True, run()
-    except ConflictError:
-        raise
-    except ApplicationError as error:
-        if error.status == 404:
-            raise Http404(error.detail) from None
-        form.add_service_errors(error)
-        return False, None
-
-
-def _edit_submit(
-    request: HttpRequest, form: Any, update: Callable[[int, dict[str, Any]], object]
-) -> tuple[int, str, bool]:
-    """Save an edit form through its service: (HTTP status, conflict message, saved).
-
-    A newer version saved by someone else is a 409 with the conflict message; field errors from the
-    service go onto the form; "Changes saved." is flashed on success.
-    """
-    if request.method != "POST":
-        return 200, "", False
-    if not form.is_valid():
-        return 400, "", False
-    try:
-        saved, _result = _form_run(form, lambda: update(form.cleaned_data["version"], form.service_data()))
-    except ConflictError as error:
-        return 409, error.detail, False
-    if not saved:
-        return 400, "", False
-    messages.success(request, _("Changes saved."))
-    return 200, "", True
 
 
 @require_http_methods(["GET", "POST"])
@@ -291,7 +224,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 customer = services.customer_create(
-                    actor=_user(request),
+                    actor=request_user(request),
                     store=Store.objects.get(pk=cast(int, active_store_id(request))),
                     data=form.service_data(),
                 )
@@ -311,7 +244,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
     if customer.anonymised_at is not None:
         messages.warning(request, _("This customer was anonymised on request; the record can no longer be edited."))
         return redirect("customers:detail", customer_id=customer.pk)
-    personal = selectors.customer_personal(customer, personal=_personal(request))
+    personal = selectors.customer_personal(customer, personal=can_here(request, "customers.view_personal"))
     if request.method == "GET" and not personal["masked"]:
         # The form shows the personal values in full to be edited: that is a reveal, and recorded.
         audit_append(
@@ -329,11 +262,11 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         resident_id_hint=customer.resident_id_hint,
         owners=_owners(request, also=customer.owner_id),
     )
-    status, conflict, saved = _edit_submit(
+    status, conflict, saved = edit_submit(
         request,
         form,
         lambda version, data: services.customer_update(
-            actor=_user(request), customer_id=customer.pk, version=version, data=data
+            actor=request_user(request), customer_id=customer.pk, version=version, data=data
         ),
     )
     if saved:
@@ -387,188 +320,3 @@ def identifier_check(request: HttpRequest, field: str) -> HttpResponse:
             errors = list(error.messages)
     context = {"field": field, "errors": errors, "ok": bool(value.strip()) and not errors}
     return render(request, "customers/partials.html#check", context, status=400 if errors else 200)
-
-
-# --- vehicles -----------------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@page("customers.edit")
-def vehicle_create(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer = selectors.customer_get(customer_id)
-    form = VehicleForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            saved, vehicle = _form_run(
-                form, lambda: services.vehicle_create(actor=_user(request), owner=customer, data=form.service_data())
-            )
-            if saved:
-                messages.success(request, _("Vehicle %(vin)s added.") % {"vin": vehicle.vin})
-                return redirect("customers:vehicle_detail", vehicle_id=vehicle.pk)
-        status = 400
-    return render(request, "customers/vehicle_form.html", {"form": form, "customer": customer}, status=status)
-
-
-def _vehicle_page(
-    request: HttpRequest,
-    vehicle_id: int,
-    *,
-    mileage_form: MileageForm | None = None,
-    transfer_form: TransferForm | None = None,
-    driver_form: DriverForm | None = None,
-    end_form: DriverEndForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    chosen = _timeline_kinds(request)
-    if chosen is None:
-        return HttpResponseBadRequest(_("Unknown timeline filter."))
-    kind, kinds = chosen
-    vehicle = selectors.vehicle_get(vehicle_id)
-    # The vehicle's timeline holds changes of the vehicle and of its owner and driver periods.
-    names = HistoryNames()  # the timeline and the change log name the same records: looked up once
-    timeline = selectors.vehicle_timeline(vehicle, kinds=kinds, names=names)
-    context: dict[str, Any] = {"vehicle": vehicle, "timeline": timeline, "kind": kind}
-    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
-        return render(request, "customers/vehicle_detail.html#timeline", context)
-    can_edit = _can(request, "customers.edit")
-    links = list(vehicle.links.all())
-
-    def end_form_for(link: VehicleLink) -> DriverEndForm | None:
-        if not can_edit or link.valid_to is not None:
-            return None
-        return end_form if end_form is not None and end_form.link_id == link.pk else DriverEndForm(link_id=link.pk)
-
-    context.update(
-        owners=[link for link in links if link.role == VehicleLink.Role.OWNER],
-        driver_rows=[(link, end_form_for(link)) for link in links if link.role == VehicleLink.Role.DRIVER],
-        readings=list(vehicle.mileage_readings.all()),
-        changes=selectors.change_log_history(selectors_vehicles.vehicle_change_log(vehicle), names=names),
-        mileage_form=mileage_form or MileageForm(),
-        transfer_form=transfer_form or TransferForm(),
-        driver_form=driver_form or DriverForm(),
-        can_edit=can_edit,
-    )
-    return render(request, "customers/vehicle_detail.html", context, status=status)
-
-
-@require_http_methods(["GET"])
-@page("customers.view")
-def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
-    return _vehicle_page(request, vehicle_id)
-
-
-@require_http_methods(["GET", "POST"])
-@page("customers.edit")
-def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
-    vehicle = selectors.vehicle_get(vehicle_id)
-    form = VehicleForm(
-        request.POST or None,
-        initial=VehicleForm.initial_for(vehicle),
-        editing=True,
-        selling_store_id=vehicle.selling_store_id,
-    )
-    status, conflict, saved = _edit_submit(
-        request,
-        form,
-        lambda version, data: services.vehicle_update(
-            actor=_user(request), vehicle_id=vehicle.pk, version=version, data=data
-        ),
-    )
-    if saved:
-        return redirect("customers:vehicle_detail", vehicle_id=vehicle.pk)
-    owner = next(
-        (link.customer for link in vehicle.links.all() if link.role == VehicleLink.Role.OWNER and not link.valid_to),
-        None,
-    )
-    context = {"form": form, "vehicle": vehicle, "customer": owner, "conflict": conflict}
-    return render(request, "customers/vehicle_form.html", context, status=status)
-
-
-@require_POST
-@page("customers.edit")
-def mileage_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
-    form = MileageForm(request.POST)
-    if (
-        form.is_valid()
-        and _form_run(
-            form,
-            lambda: services.mileage_record(
-                actor=_user(request),
-                vehicle_id=vehicle_id,
-                km=form.cleaned_data["km"],
-                read_on=form.cleaned_data["read_on"],
-                source=form.cleaned_data["source"],
-                reason=form.cleaned_data["reason"],
-            ),
-        )[0]
-    ):
-        messages.success(request, _("Mileage recorded."))
-        return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
-    return _vehicle_page(request, vehicle_id, mileage_form=form, status=400)
-
-
-@require_POST
-@page("customers.edit")
-def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
-    form = TransferForm(request.POST)
-    if form.is_valid():
-        new_owner = form.cleaned_data["customer_number"]
-        if _form_run(
-            form,
-            lambda: services.vehicle_transfer(
-                actor=_user(request), vehicle_id=vehicle_id, new_owner=new_owner, on=form.cleaned_data["on"]
-            ),
-        )[0]:
-            messages.success(request, _("The vehicle now belongs to %(customer)s.") % {"customer": new_owner})
-            return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
-    return _vehicle_page(request, vehicle_id, transfer_form=form, status=400)
-
-
-@require_POST
-@page("customers.edit")
-def vehicle_driver_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
-    form = DriverForm(request.POST)
-    if form.is_valid():
-        driver = form.cleaned_data["customer_number"]
-        if _form_run(
-            form,
-            lambda: services.vehicle_driver_add(
-                actor=_user(request),
-                vehicle_id=vehicle_id,
-                customer_id=driver.pk,
-                valid_from=form.cleaned_data["valid_from"],
-            ),
-        )[0]:
-            messages.success(request, _("%(customer)s now drives this vehicle.") % {"customer": driver})
-            return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
-    return _vehicle_page(request, vehicle_id, driver_form=form, status=400)
-
-
-@require_POST
-@page("customers.edit")
-def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int) -> HttpResponse:
-    if not VehicleLink.objects.filter(pk=link_id, vehicle_id=vehicle_id, role=VehicleLink.Role.DRIVER).exists():
-        raise Http404(_("Not found."))
-    form = DriverEndForm(request.POST, link_id=link_id)
-    if form.is_valid():
-        try:
-            link = services.vehicle_driver_end(
-                actor=_user(request), vehicle_id=vehicle_id, link_id=link_id, valid_to=form.cleaned_data["valid_to"]
-            )
-        except ConflictError as error:
-            # Someone else ended it first: the page shows the period as it now is.
-            messages.error(request, error.detail)
-            return _vehicle_page(request, vehicle_id, status=409)
-        except ApplicationError as error:
-            if error.status == 404:
-                raise Http404(_("Not found.")) from None
-            form.add_service_errors(error)
-        else:
-            messages.success(
-                request,
-                _("%(customer)s no longer drives this vehicle (last day %(date)s).")
-                % {"customer": link.customer, "date": link.valid_to.isoformat()},  # type: ignore[union-attr]
-            )
-            return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
-    return _vehicle_page(request, vehicle_id, end_form=form, status=400)

@@ -1,0 +1,161 @@
+"""Forms of the vehicle pages: the record, mileage, transfer, drivers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from aftersales.core.models import Store
+from aftersales.customers.forms.fields import ArchiveForm, CustomerNumberField, date_input
+from aftersales.customers.models import MileageReading, Vehicle, VehicleModel
+
+# Vehicle fields the form shows under the model's own names (model and selling store are chosen by id).
+VEHICLE_FORM_FIELDS = (
+    "vin",
+    "vin_check_override",
+    "vin_override_reason",
+    "plate",
+    "model_year",
+    "engine_no",
+    "colour",
+    "fuel_type",
+    "purchase_date",
+    "warranty_start",
+    "warranty_end",
+    "warranty_km_limit",
+)
+
+
+class VehicleForm(ArchiveForm):
+    vin = forms.CharField(
+        label=gettext_lazy("VIN"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    vin_check_override = forms.BooleanField(
+        label=gettext_lazy("This VIN has no valid check digit (e.g. an imported vehicle)"), required=False
+    )
+    vin_override_reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200, required=False)
+    plate = forms.CharField(label=gettext_lazy("Licence plate"), max_length=20, required=False)
+    model: forms.ModelChoiceField[VehicleModel] = forms.ModelChoiceField(
+        label=gettext_lazy("Model"),
+        queryset=VehicleModel.objects.select_related("brand").order_by("brand__code", "series", "name"),
+        required=False,
+    )
+    model_year = forms.IntegerField(label=gettext_lazy("Model year"), required=False, min_value=1900, max_value=2100)
+    engine_no = forms.CharField(label=gettext_lazy("Engine number"), max_length=30, required=False)
+    colour = forms.CharField(label=gettext_lazy("Colour"), max_length=30, required=False)
+    fuel_type = forms.ChoiceField(label=gettext_lazy("Fuel type"), choices=Vehicle.FuelType.choices, initial="petrol")
+    purchase_date = forms.DateField(label=gettext_lazy("Purchase date"), required=False, widget=date_input())
+    selling_store: forms.ModelChoiceField[Store] = forms.ModelChoiceField(
+        label=gettext_lazy("Selling store"),
+        queryset=Store.objects.filter(is_active=True).order_by("code"),
+        required=False,
+    )
+    warranty_start = forms.DateField(label=gettext_lazy("Warranty start"), required=False, widget=date_input())
+    warranty_end = forms.DateField(label=gettext_lazy("Warranty end"), required=False, widget=date_input())
+    warranty_km_limit = forms.IntegerField(
+        label=gettext_lazy("Warranty mileage limit (km)"), required=False, min_value=0, max_value=2_000_000
+    )
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    checked_fields = frozenset({"vin", "plate"})
+    service_aliases = {"model_id": "model", "selling_store_id": "selling_store"}
+
+    def __init__(self, *args: Any, editing: bool = False, selling_store_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        self.fields["version"].required = editing
+        if selling_store_id is not None:
+            # A vehicle sold by a store that has since closed keeps it selectable.
+            stores = Store.objects.filter(Q(is_active=True) | Q(pk=selling_store_id)).order_by("code")
+            self.fields["selling_store"].queryset = stores  # type: ignore[attr-defined]
+
+    @staticmethod
+    def initial_for(vehicle: Vehicle) -> dict[str, Any]:
+        """What the edit form starts with: the stored values and the version they are."""
+        initial = {name: getattr(vehicle, name) for name in VEHICLE_FORM_FIELDS}
+        initial.update(model=vehicle.model_id, selling_store=vehicle.selling_store_id, version=vehicle.version)
+        return initial
+
+    def service_data(self) -> dict[str, Any]:
+        """The fields to send to the service; when editing, only those the person changed."""
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        if self.editing:
+            changed = set(self.changed_data)
+            data = {name: value for name, value in data.items() if name in changed}
+        if "model" in data:
+            model = data.pop("model")
+            data["model_id"] = model.pk if model else None
+        if "selling_store" in data:
+            store = data.pop("selling_store")
+            data["selling_store_id"] = store.pk if store else None
+        return data
+
+
+class MileageForm(ArchiveForm):
+    km = forms.IntegerField(label=gettext_lazy("Mileage (km)"), min_value=0, max_value=2_000_000)
+    read_on = forms.DateField(label=gettext_lazy("Date"), widget=date_input())
+    source = forms.ChoiceField(
+        label=gettext_lazy("Source"),
+        choices=MileageReading.Source.choices,
+        initial=MileageReading.Source.RECEPTION,
+        required=False,
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for a lower reading"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Only needed when the reading is lower than the last one (e.g. a replaced instrument)."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"read_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["km"].widget.attrs["inputmode"] = "numeric"
+
+    def clean_source(self) -> str:
+        # The select always sends one; a request without it is a reading taken at reception.
+        return str(self.cleaned_data.get("source") or MileageReading.Source.RECEPTION)
+
+
+class TransferForm(ArchiveForm):
+    customer_number = CustomerNumberField(label=gettext_lazy("New owner's customer number"))
+    on = forms.DateField(label=gettext_lazy("Transfer date"), widget=date_input())
+
+    service_aliases = {"customer_id": "customer_number"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+
+class DriverForm(ArchiveForm):
+    """Add a driver: the customer is found by number, as for a transfer."""
+
+    customer_number = CustomerNumberField(label=gettext_lazy("Driver's customer number"))
+    valid_from = forms.DateField(label=gettext_lazy("Drives from"), widget=date_input())
+
+    service_aliases = {"customer_id": "customer_number"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"valid_from": timezone.localdate()})
+        kwargs.setdefault("auto_id", "id_driver_%s")
+        super().__init__(*args, **kwargs)
+
+
+class DriverEndForm(ArchiveForm):
+    """End one driver's period; the page shows one per current driver."""
+
+    valid_to = forms.DateField(label=gettext_lazy("Last day"), widget=date_input())
+
+    def __init__(self, *args: Any, link_id: int, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"valid_to": timezone.localdate()})
+        kwargs.setdefault("auto_id", f"id_end{link_id}_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["valid_to"].widget.attrs["class"] = "form-control form-control-sm w-auto"
+        self.link_id = link_id

@@ -1,0 +1,58 @@
+"""What the archive's pages share: running a form's service call, saving an edit form, the timeline filter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+
+from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.customers import selectors
+
+
+def form_run(form: Any, run: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run a service call for a valid form: (True, its result), or (False, None) with the service's
+    field errors put onto the form. A record that does not exist (any more) answers 404."""
+    try:
+        return True, run()
+    except ConflictError:
+        raise
+    except ApplicationError as error:
+        if error.status == 404:
+            raise Http404(error.detail) from None
+        form.add_service_errors(error)
+        return False, None
+
+
+def edit_submit(
+    request: HttpRequest, form: Any, update: Callable[[int, dict[str, Any]], object]
+) -> tuple[int, str, bool]:
+    """Save an edit form through its service: (HTTP status, conflict message, saved).
+
+    A newer version saved by someone else is a 409 with the conflict message; field errors from the
+    service go onto the form; "Changes saved." is flashed on success.
+    """
+    if request.method != "POST":
+        return 200, "", False
+    if not form.is_valid():
+        return 400, "", False
+    try:
+        saved, _result = form_run(form, lambda: update(form.cleaned_data["version"], form.service_data()))
+    except ConflictError as error:
+        return 409, error.detail, False
+    if not saved:
+        return 400, "", False
+    messages.success(request, _("Changes saved."))
+    return 200, "", True
+
+
+def timeline_kinds(request: HttpRequest) -> tuple[str, set[str] | None] | None:
+    kind = request.GET.get("kind", "all")
+    if kind == "all":
+        return kind, None
+    if kind in selectors.TIMELINE_KINDS:
+        return kind, {kind}
+    return None
