@@ -51,7 +51,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from aftersales.core.models import AuditEntry, Brand, DocumentSequence, Store, User
-from aftersales.customers import identifiers, privacy, quality, search, selectors, services
+from aftersales.customers import encryption, identifiers, search, selectors, services
 from aftersales.customers.demo import CATALOGUE as DEMO_CATALOGUE
 from aftersales.customers.models import (
     Customer,
@@ -62,6 +62,7 @@ from aftersales.customers.models import (
     VehicleLink,
     VehicleModel,
 )
+from aftersales.customers.selectors import search as search_ranking
 from bench.generate import GenerateResult, Table, deferred_indexes
 from bench.run import BenchContext, BenchFailure, Call, scenario
 
@@ -554,8 +555,8 @@ class ArchiveGenerator:
                 )
                 score = completeness_of.get(facts)
                 if score is None:
-                    score = completeness_of[facts] = quality.completeness(
-                        quality.ArchiveFacts(
+                    score = completeness_of[facts] = selectors.completeness(
+                        selectors.ArchiveFacts(
                             has_mobile=True,
                             has_address=facts[0],
                             has_identity=facts[1],
@@ -565,7 +566,7 @@ class ArchiveGenerator:
                             has_data_consent=facts[5],
                             has_vehicle=facts[6],
                         ),
-                        quality.DEFAULT_REQUIRED,
+                        selectors.DEFAULT_REQUIRED,
                     )[0]
                 row[cu["completeness"]] = score
                 customers.rows.append(tuple(row))
@@ -715,8 +716,8 @@ class ArchiveGenerator:
         hint = value[:4] + "*" * 10 + value[-4:]
         if serial % 10_000 == 3 and hint != identifiers.mask_resident_id(value):
             raise ValueError(f"Resident ID masking changed: {identifiers.mask_resident_id(value)!r} != {hint!r}.")
-        row[at["resident_id_cipher"]] = privacy.encrypt(value)
-        row[at["resident_id_digest"]] = privacy.digest(value)
+        row[at["resident_id_cipher"]] = encryption.encrypt(value)
+        row[at["resident_id_digest"]] = encryption.digest(value)
         row[at["resident_id_hint"]] = hint
 
     def uscc(self, region: Region, serial: int) -> str:
@@ -953,10 +954,10 @@ def _search_call(bench: BenchContext, name: str, family: str, samples: list[tupl
     tally = {"page1": 0, "ranked": 0, "broad": 0, "missing": 0, f"{family}_page1": 0}
     missing: list[str] = []
     for query in queries:
-        ranking = selectors._candidates(query)
+        ranking = search_ranking._candidates(query)
         candidates, more = ranking.candidates, ranking.more
         found = [("v", c.vehicle_id) if c.vehicle_id else ("c", c.customer_id) for c in candidates]
-        narrowed = selectors._candidates(query, family=family).candidates[:20]
+        narrowed = search_ranking._candidates(query, family=family).candidates[:20]
         if expected[query] in [("v", c.vehicle_id) if c.vehicle_id else ("c", c.customer_id) for c in narrowed]:
             tally[f"{family}_page1"] += 1
         if expected[query] in found:

@@ -162,7 +162,7 @@ def _import() -> JobResult:
     import tempfile
     from pathlib import Path
 
-    from aftersales.customers import excel
+    from aftersales.customers import excel, selectors
     from aftersales.customers.models import (
         Customer,
         CustomerPhone,
@@ -189,7 +189,7 @@ def _import() -> JobResult:
             [sys.executable, "-c", code, str(path), str(IMPORT_ROWS), run], check=True, env=dict(os.environ)
         )
         storage_name = f"bench-{secrets.token_hex(8)}.xlsx"
-        shutil.move(path, excel.imports_dir() / storage_name)
+        shutil.move(path, selectors.imports_dir() / storage_name)
     created = ImportJob.objects.create(
         store=store,
         created_by=member.user if member else None,

@@ -16,7 +16,7 @@ from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, pagin
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
-from aftersales.core.routing import acting_store, operation
+from aftersales.core.routing import acting_store, operation, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.models import Customer, Vehicle
 
@@ -691,10 +691,8 @@ class RuleOut(Schema):
 
 
 def _rule_out(store_id: int) -> dict[str, Any]:
-    from aftersales.customers import quality
-
-    required, days = quality.rule_for(store_id)
-    items = {code: str(label) for code, label in quality.REQUIRED_ITEMS.items()}
+    required, days = selectors.rule_for(store_id)
+    items = {code: str(label) for code, label in selectors.REQUIRED_ITEMS.items()}
     return {"store": store_id, "required_fields": list(required), "review_days": days, "items": items}
 
 
@@ -716,14 +714,11 @@ def archive_rule_get(request: HttpRequest, query: Query[RuleQuery]) -> dict[str,
 @router.put("/customers/archive-rule", response={200: RuleOut, **ERRORS})
 @operation("customers.review")
 def archive_rule_put(request: HttpRequest, payload: RuleIn) -> dict[str, Any]:
-    from django.db import transaction
-
-    from aftersales.customers import quality
-    from aftersales.customers.quality_jobs import completeness_recompute
-
     store_id = _visible_store(request, payload.store)
-    quality.archive_rule_save(
-        store_id=store_id, required_fields=payload.required_fields, review_days=payload.review_days
+    services.archive_rule_save(
+        actor=request_user(request),
+        store_id=store_id,
+        required_fields=payload.required_fields,
+        review_days=payload.review_days,
     )
-    transaction.on_commit(lambda: completeness_recompute(store_id))
     return _rule_out(store_id)

@@ -16,7 +16,7 @@ from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.models import User
 from aftersales.core.routing import acting_store, active_store_id, operation
-from aftersales.customers import excel
+from aftersales.customers import excel, selectors, services
 from aftersales.customers.models import ImportJob
 
 router = Router(tags=["import / export"])
@@ -37,7 +37,7 @@ def _session_store_id(request: HttpRequest) -> int | None:
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
     """A job of a store the user sees (else 404) and may import in (else 403)."""
-    return excel.import_job_access(actor=request.user, job_id=job_id)
+    return selectors.import_job_access(actor=request.user, job_id=job_id)
 
 
 def _download(file: Any, filename: str) -> FileResponse:
@@ -79,7 +79,7 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "finished_at": job.finished_at,
         "total_rows": job.total_rows,
         "processed_rows": job.processed_rows,
-        "progress": excel.job_progress(job),
+        "progress": selectors.job_progress(job),
         "created_customers": job.created_customers,
         "created_vehicles": job.created_vehicles,
         "error_rows": job.error_rows,
@@ -112,7 +112,7 @@ def import_upload(
 ) -> Status[dict[str, Any]]:
     """Upload a filled template (.xlsx, at most 20 MB) into your active store; the import runs in the
     background: poll the job for its progress."""
-    job = excel.import_job_create(
+    job = services.import_job_create(
         actor=_user(request),
         store=acting_store(request, permission="customers.import"),
         upload=file,
@@ -136,7 +136,7 @@ def import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
 @operation("customers.import")
 def import_errors(request: HttpRequest, job_id: int) -> FileResponse:
     job = _job(request, job_id)
-    return _download(excel.import_error_path(job).open("rb"), f"import-{job.pk}-errors.xlsx")
+    return _download(selectors.import_error_path(job).open("rb"), f"import-{job.pk}-errors.xlsx")
 
 
 class ExportQuery(InputSchema):

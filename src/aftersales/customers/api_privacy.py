@@ -17,7 +17,7 @@ from aftersales.core.apikit import InputSchema
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
 from aftersales.core.routing import acting_store, operation
-from aftersales.customers import documents, pi_requests
+from aftersales.customers import selectors, services
 from aftersales.customers.models import Customer, CustomerDocument, Vehicle
 
 router = Router(tags=["privacy"])
@@ -69,14 +69,14 @@ def _document_out(document: CustomerDocument, *, can_open: bool) -> dict[str, An
 @router.get("/customers/{id:customer_id}/documents", response={200: list[CustomerDocumentOut], **ERRORS})
 @operation("customers.view_personal")
 def customer_document_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
-    customer = pi_requests.customer_privacy_lookup(customer_id)
+    customer = selectors.customer_privacy_lookup(customer_id)
     copies = (
         CustomerDocument.objects.filter(customer=customer)
         .select_related("customer", "uploaded_by", "store")
         .order_by("pk")
     )
     user = _user(request)
-    return [_document_out(document, can_open=documents.document_allowed(user, document, "open")) for document in copies]
+    return [_document_out(document, can_open=selectors.document_allowed(user, document, "open")) for document in copies]
 
 
 class DocumentUploadIn(InputSchema):
@@ -90,7 +90,7 @@ def customer_document_upload(
     request: HttpRequest, customer_id: int, payload: Form[DocumentUploadIn], file: File[UploadedFile]
 ) -> Status[dict[str, Any]]:
     """Upload a JPEG, PNG or PDF copy (at most 10 MB); the customer's data-processing consent must be recorded."""
-    customer = pi_requests.customer_privacy_lookup(customer_id)
+    customer = selectors.customer_privacy_lookup(customer_id)
     kind, vehicle_id = payload.kind, payload.vehicle_id
     vehicle = None
     if vehicle_id is not None:
@@ -104,7 +104,7 @@ def customer_document_upload(
     taker = (
         home if can(user, "customers.edit", store_id=home.pk) else acting_store(request, permission="customers.edit")
     )
-    document = documents.document_upload(
+    document = services.document_upload(
         actor=user,
         store=taker,
         customer=customer,
@@ -129,16 +129,16 @@ def customer_document_upload(
 )
 @operation("customers.view_personal")
 def customer_document_download(request: HttpRequest, customer_id: int, document_id: int) -> FileResponse:
-    document = documents.document_access(
+    document = selectors.document_access(
         actor=_user(request), customer_id=customer_id, document_id=document_id, purpose="open"
     )
-    return documents.document_response(document, actor=_user(request))
+    return services.document_response(document, actor=_user(request))
 
 
 @router.delete("/customers/{id:customer_id}/documents/{id:document_id}", response={204: None, **ERRORS})
 @operation("customers.edit")
 def customer_document_delete(request: HttpRequest, customer_id: int, document_id: int) -> Status[None]:
-    documents.document_delete(actor=_user(request), customer_id=customer_id, document_id=document_id)
+    services.document_delete(actor=_user(request), customer_id=customer_id, document_id=document_id)
     return Status(204, None)
 
 
@@ -166,8 +166,8 @@ class PiExportQuery(InputSchema):
 )
 @operation("customers.privacy")
 def customer_pi_export(request: HttpRequest, customer_id: int, query: Query[PiExportQuery]) -> HttpResponse:
-    customer = pi_requests.customer_privacy_lookup(customer_id)
-    export = pi_requests.pi_export_file(actor=_user(request), customer=customer, file_format=query.format)
+    customer = selectors.customer_privacy_lookup(customer_id)
+    export = services.pi_export_file(actor=_user(request), customer=customer, file_format=query.format)
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
     response["Cache-Control"] = "private, no-store"
@@ -175,7 +175,7 @@ def customer_pi_export(request: HttpRequest, customer_id: int, query: Query[PiEx
 
 
 class CustomerAnonymiseIn(InputSchema):
-    reason: str = Field(min_length=1, max_length=pi_requests.REASON_MAX_LENGTH, json_schema_extra=inputs.MULTILINE)
+    reason: str = Field(min_length=1, max_length=selectors.REASON_MAX_LENGTH, json_schema_extra=inputs.MULTILINE)
 
 
 class CustomerAnonymisedOut(Schema):
@@ -190,7 +190,7 @@ class CustomerAnonymisedOut(Schema):
 def customer_anonymise(request: HttpRequest, customer_id: int, payload: CustomerAnonymiseIn) -> Customer:
     """Remove the person's personal data; refused (422) when already done or while a legal hold applies.
     Only the customer's home store (and group roles) may."""
-    return pi_requests.customer_anonymise(actor=_user(request), customer_id=customer_id, reason=payload.reason)
+    return services.customer_anonymise(actor=_user(request), customer_id=customer_id, reason=payload.reason)
 
 
 class CustomerConsentWithdrawIn(InputSchema):
@@ -212,7 +212,7 @@ def customer_consent_withdraw(
 ) -> dict[str, Any]:
     """Record the withdrawal of a consent; withdrawing data-processing consent deletes the document copies.
     Only the customer's home store (and group roles) may."""
-    customer = pi_requests.consent_withdraw(actor=_user(request), customer_id=customer_id, which=payload.which)
+    customer = services.consent_withdraw(actor=_user(request), customer_id=customer_id, which=payload.which)
     return {
         "marketing_consent": customer.marketing_consent,
         "marketing_consent_at": customer.marketing_consent_at,

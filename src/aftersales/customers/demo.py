@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aftersales.core.models import Brand, DocumentSequence, Store, User
-from aftersales.customers import identifiers, privacy, quality, search
+from aftersales.customers import encryption, identifiers, search, selectors
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,
@@ -169,8 +169,8 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
                 district=rng.choice(region["districts"]),
                 street=f"{rng.choice(STREETS)}{rng.randrange(1, 2000)}号",
                 uscc=_uscc(rng, str(region["id_area"])) if company else "",
-                resident_id_cipher=privacy.encrypt(resident_id),
-                resident_id_digest=privacy.digest(resident_id),
+                resident_id_cipher=encryption.encrypt(resident_id),
+                resident_id_digest=encryption.digest(resident_id),
                 resident_id_hint=identifiers.mask_resident_id(resident_id) if resident_id else "",
                 source=rng.choice(["sales", "sales", "walk_in", "referral", "online", "phone"]),
                 customer_class="fleet" if company else rng.choice(["regular"] * 6 + ["vip", "lapsed"]),
@@ -187,11 +187,11 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
             )
         )
     advisor = User.objects.filter(username=f"advisor_{store.code.lower()}").first()
-    required, _days = quality.rule_for(store.pk)
+    required, _days = selectors.rule_for(store.pk)
     for customer in customers:
         customer.owner = advisor
-        facts = quality.facts_of(customer, has_mobile=True, has_vehicle=True)
-        customer.completeness = quality.completeness(facts, required)[0]
+        facts = selectors.facts_of(customer, has_mobile=True, has_vehicle=True)
+        customer.completeness = selectors.completeness(facts, required)[0]
     Customer.objects.bulk_create(customers, batch_size=1000)
     customers = list(Customer.objects.filter(home_store=store).order_by("pk"))
     DocumentSequence.objects.update_or_create(store=store, doc_type="CUS", year=year, defaults={"last_value": count})

@@ -102,8 +102,8 @@ def _driver_link(world: World) -> dict[str, int]:
 
 
 def _document(world: World) -> dict[str, int]:
-    from aftersales.customers.documents import document_upload
     from aftersales.customers.models import Customer
+    from aftersales.customers.services import document_upload
 
     customer = Customer.objects.get(pk=_customer(world))
     upload = SimpleUploadedFile("id.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, content_type="image/png")
@@ -115,8 +115,8 @@ def _document(world: World) -> dict[str, int]:
 
 def _import_job(world: World) -> int:
     from aftersales.core.xlsx import XlsxWriter
-    from aftersales.customers.excel import imports_dir
     from aftersales.customers.models import ImportJob
+    from aftersales.customers.selectors import imports_dir
 
     name = f"matrix-{next(_serial)}-errors.xlsx"
     XlsxWriter(imports_dir() / name, title="errors").close()

@@ -7,8 +7,8 @@ run once per batch of rows instead of once per row), and the valid rows are writ
 transaction (``saving``) by the import job (``importing``).
 
 An upload is checked by its content and by opening it with the reader (package, workbook, first
-sheet, header row) before its job is queued (``uploads``); a sheet damaged further down fails the
-job with a message. The template (styles, notes, drop-down lists) is written with openpyxl
+sheet, header row) before its job is queued (``services.import_job_create``); a sheet damaged
+further down fails the job with a message. The template (styles, notes, drop-down lists) is written with openpyxl
 (``template``); error reports and exports (``exporting``), which can be large, with the streaming
 ``XlsxWriter``.
 """
@@ -18,22 +18,11 @@ from aftersales.customers.excel.columns import COLUMN_BY_KEY, COLUMNS, SHEET_TIT
 from aftersales.customers.excel.exporting import EXPORT_HEADERS, customers_export
 from aftersales.customers.excel.importing import ImportResult, import_run
 from aftersales.customers.excel.template import template_workbook
-from aftersales.customers.excel.uploads import (
-    MAX_UPLOAD_BYTES,
-    import_error_path,
-    import_job_access,
-    import_job_create,
-    import_jobs_recent,
-    imports_dir,
-    job_progress,
-    workbook_check,
-)
 
 __all__ = [
     "COLUMNS",
     "COLUMN_BY_KEY",
     "EXPORT_HEADERS",
-    "MAX_UPLOAD_BYTES",
     "SHEET_TITLE",
     "XLSX_CONTENT_TYPE",
     "Column",
@@ -42,13 +31,6 @@ __all__ = [
     "XlsxReader",
     "XlsxWriter",
     "customers_export",
-    "import_error_path",
-    "import_job_access",
-    "import_job_create",
-    "import_jobs_recent",
     "import_run",
-    "imports_dir",
-    "job_progress",
     "template_workbook",
-    "workbook_check",
 ]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from aftersales.core import inputs
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Brand
-from aftersales.customers import identifiers, privacy, services
+from aftersales.customers import encryption, identifiers, services
 from aftersales.customers.excel.columns import COLUMN_BY_KEY, COLUMNS, VEHICLE_KEYS, header_key
 from aftersales.customers.models import Customer, Vehicle, VehicleModel
 
@@ -279,8 +279,8 @@ class RowChecker:
             email=cleaned.get("email", ""),
             landline=cleaned.get("landline", ""),
             **texts,
-            resident_id_cipher=privacy.encrypt(resident_id),
-            resident_id_digest=privacy.digest(resident_id),
+            resident_id_cipher=encryption.encrypt(resident_id),
+            resident_id_digest=encryption.digest(resident_id),
             resident_id_hint=identifiers.mask_resident_id(resident_id) if resident_id else "",
             uscc=uscc,
             emergency_contact=cleaned.get("emergency_contact", ""),

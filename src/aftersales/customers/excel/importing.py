@@ -37,8 +37,8 @@ from aftersales.customers.excel.columns import (
 )
 from aftersales.customers.excel.names import NameKeys
 from aftersales.customers.excel.saving import rows_save
-from aftersales.customers.excel.uploads import imports_dir
 from aftersales.customers.models import Customer, ImportJob, Vehicle
+from aftersales.customers.selectors.imports import imports_dir
 
 logger = logging.getLogger(__name__)
 

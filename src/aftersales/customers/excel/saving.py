@@ -18,7 +18,7 @@ from django.db.models import F, Model
 from django.utils import timezone
 
 from aftersales.core.models import DocumentSequence, Store
-from aftersales.customers import quality, search
+from aftersales.customers import search, selectors
 from aftersales.customers.excel.checking import CustomerIn, Parked, VehicleIn
 from aftersales.customers.models import (
     Customer,
@@ -227,8 +227,8 @@ class _Saving:
         self.store_id, self.owner = job.store_id, job.created_by_id
         self.stamp = connection.ops.adapt_datetimefield_value(timezone.now())
         self.today = timezone.localdate()
-        self.required, _review_days = quality.rule_for(job.store_id)
-        self.scratch = Customer(owner_id=job.created_by_id)  # what quality.facts_of reads, filled row by row
+        self.required, _review_days = selectors.rule_for(job.store_id)
+        self.scratch = Customer(owner_id=job.created_by_id)  # what selectors.facts_of reads, filled row by row
         self.customer_keys = _CustomerKeys(name_keys)
         self.tables = {
             "customers": _Table(Customer, ("id", *_CUSTOMER_COLUMNS)),
@@ -293,8 +293,8 @@ class _Saving:
                 setattr(scratch, name, getattr(customer, name))
             scratch.emergency_phone, scratch.data_consent = customer.emergency_phone, customer.data_consent
             scratch.resident_id_digest = customer.resident_id_digest
-            score, _missing = quality.completeness(
-                quality.facts_of(scratch, has_mobile=True, has_vehicle=bool(self.has_vehicle[slot])), required
+            score, _missing = selectors.completeness(
+                selectors.facts_of(scratch, has_mobile=True, has_vehicle=bool(self.has_vehicle[slot])), required
             )
             marketing, data, channel = customer.marketing_consent, customer.data_consent, customer.consent_channel
             yield (

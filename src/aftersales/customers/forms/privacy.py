@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.forms import InputForm
-from aftersales.customers import pi_requests
+from aftersales.customers import selectors
 from aftersales.customers.models import (
     CustomerDocument,
     VehicleLink,
@@ -35,7 +35,7 @@ class DocumentUploadForm(InputForm):
 class AnonymiseForm(InputForm):
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
-        max_length=pi_requests.REASON_MAX_LENGTH,
+        max_length=selectors.REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("For example: the customer asked for deletion on 2026-03-01 (request no. …)."),
     )

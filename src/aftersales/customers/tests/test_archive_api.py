@@ -10,7 +10,7 @@ from aftersales.conftest import World
 from aftersales.core.audit import audit_personal_fill
 from aftersales.core.models import AuditEntry, User
 from aftersales.core.services import token_create
-from aftersales.customers import privacy, services
+from aftersales.customers import encryption, services
 from aftersales.customers.models import Customer, SearchKey, Vehicle, VehicleLink
 
 VIN = "1M8GDM9AXKP042788"
@@ -57,8 +57,8 @@ def test_create_customer_normalises_and_numbers(world: World, advisor: Client) -
     )
     customer = Customer.objects.get()
     assert RESIDENT_ID not in customer.resident_id_cipher
-    assert privacy.decrypt(customer.resident_id_cipher) == RESIDENT_ID
-    assert customer.resident_id_digest == privacy.digest(RESIDENT_ID)
+    assert encryption.decrypt(customer.resident_id_cipher) == RESIDENT_ID
+    assert customer.resident_id_digest == encryption.digest(RESIDENT_ID)
     assert customer.marketing_consent_channel == "paper" and customer.marketing_consent_at is not None
     created = AuditEntry.objects.get(object_type="customers.customer", action="create")
     assert "resident_id_cipher" not in created.changes

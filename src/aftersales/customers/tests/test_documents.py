@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import AuditEntry, User
-from aftersales.customers import documents, services
+from aftersales.customers import services
 from aftersales.customers.models import Customer, CustomerDocument
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"png-body" * 10
@@ -49,7 +49,7 @@ def make_customer(world: World, *, consent: bool = True, **data: Any) -> Custome
 def make_document(
     world: World, customer: Customer, content: bytes = PNG, name: str = "身份证 正面.png"
 ) -> CustomerDocument:
-    return documents.document_upload(
+    return services.document_upload(
         actor=world.user("advisor"),
         store=world.sh,
         customer=customer,
@@ -197,7 +197,7 @@ def test_the_service_counts_the_bytes_it_reads_not_the_declared_size(world: Worl
     lying = SimpleUploadedFile("x.jpg", JPEG + b"\x00" * (11 * MB), content_type="image/jpeg")
     lying.size = 100
     with pytest.raises(ApplicationError) as refused:
-        documents.document_upload(
+        services.document_upload(
             actor=world.user("advisor"), store=world.sh, customer=customer, kind="id_card", uploaded_file=lying
         )
     assert (refused.value.code, refused.value.fields) == (
@@ -318,7 +318,7 @@ def test_list_documents_without_n_plus_1(world: World, advisor: Client) -> None:
 
     one = count()
     second = make_document(world, customer, PDF, "驾驶证.pdf")
-    third = documents.document_upload(
+    third = services.document_upload(
         actor=world.user("crm"),
         store=world.sh,
         customer=customer,

@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, Brand, DocumentSequence, JobHeartbeat, Role, User
 from aftersales.core.services import heartbeat_record
-from aftersales.customers import excel, identifiers, privacy, quality, search, selectors, services
+from aftersales.customers import encryption, excel, identifiers, search, selectors, services
 from aftersales.customers.excel import importing, names
 from aftersales.customers.models import (
     Customer,
@@ -98,7 +98,7 @@ def catalogue(world: World) -> VehicleModel:
 
 
 def _stored() -> set[str]:
-    return {path.name for path in excel.imports_dir().iterdir()}
+    return {path.name for path in selectors.imports_dir().iterdir()}
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +107,7 @@ def stored_files() -> Iterator[Callable[[], set[str]]]:
     before = _stored()
     yield lambda: _stored() - before
     for name in _stored() - before:
-        (excel.imports_dir() / name).unlink(missing_ok=True)
+        (selectors.imports_dir() / name).unlink(missing_ok=True)
 
 
 def upload(
@@ -212,8 +212,8 @@ def test_valid_rows_are_imported_numbered_searchable_with_mileage(
     assert (wang.number, company.number) == (f"CUS-SH01-{YEAR}-000002", f"CUS-SH01-{YEAR}-000003")
     assert DocumentSequence.objects.get(store=world.sh, doc_type="CUS", year=YEAR).last_value == 3
     assert services.customer_create(actor=importer, store=world.sh, data={"name": "赵六"}).number.endswith("000004")
-    assert privacy.decrypt(wang.resident_id_cipher) == RESIDENT_ID
-    assert (wang.resident_id_digest, wang.resident_id_hint) == (privacy.digest(RESIDENT_ID), "1101**********002X")
+    assert encryption.decrypt(wang.resident_id_cipher) == RESIDENT_ID
+    assert (wang.resident_id_digest, wang.resident_id_hint) == (encryption.digest(RESIDENT_ID), "1101**********002X")
     initials, full = search.name_initials_and_pinyin("王建国")
     assert (wang.name_initials, wang.name_pinyin) == (" ".join(initials), full)
     assert (wang.name_initials.split()[0], full) == ("wjg", "wangjianguo")
@@ -221,8 +221,8 @@ def test_valid_rows_are_imported_numbered_searchable_with_mileage(
     assert (wang.data_consent, wang.data_consent_channel, wang.marketing_consent) == (True, "paper", False)
     assert wang.data_consent_at is not None and wang.version == 1
     assert (company.uscc, company.source, company.customer_class) == (uscc(1), "sales", "fleet")
-    assert wang.completeness == quality.customer_completeness(wang)[0] == 100
-    assert company.completeness == quality.customer_completeness(company)[0]
+    assert wang.completeness == selectors.customer_completeness(wang)[0] == 100
+    assert company.completeness == selectors.customer_completeness(company)[0]
     assert list(CustomerPhone.objects.filter(customer=wang).values_list("number", "is_primary")) == [
         ("13812340001", True)
     ]
@@ -305,7 +305,7 @@ def test_a_sheet_saved_by_excel_with_shared_strings_and_date_styles_is_read(
         '<numFmts><numFmt numFmtId="180" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/></numFmts>'
         '<cellXfs><xf numFmtId="0"/><xf numFmtId="180"/></cellXfs></styleSheet>',
     }
-    path = excel.imports_dir() / "excel-saved.xlsx"
+    path = selectors.imports_dir() / "excel-saved.xlsx"
     with zipfile.ZipFile(path, "w") as package:
         for name, xml in parts.items():
             package.writestr(name, xml)
@@ -710,7 +710,7 @@ def test_a_sheet_broken_after_the_upload_check_fails_the_job_with_a_message(
     assert response.status_code == 202
     job = ImportJob.objects.get()
     assert job.status == "queued" and response.json()["status"] == "queued"
-    (excel.imports_dir() / job.storage_name).write_bytes(_broken_sheet())
+    (selectors.imports_dir() / job.storage_name).write_bytes(_broken_sheet())
 
     finished = excel.import_run(job.pk)
 
@@ -721,7 +721,7 @@ def test_a_sheet_broken_after_the_upload_check_fails_the_job_with_a_message(
     )
     assert finished.finished_at is not None and not Customer.objects.exists()
     assert excel.import_run(job.pk) is None  # a job that is not queued is left alone
-    (excel.imports_dir() / job.storage_name).unlink()
+    (selectors.imports_dir() / job.storage_name).unlink()
 
 
 def test_a_job_delivered_twice_runs_once(

@@ -18,7 +18,7 @@ from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
 from aftersales.core.scope import scope_of
 from aftersales.core.tests.test_history import audit_rows
-from aftersales.customers import documents, pi_requests, selectors, services
+from aftersales.customers import selectors, services
 from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, Vehicle
 
@@ -201,7 +201,7 @@ def test_a_document_upload_reads_its_kind_file_type_size_and_checksum(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
     customer = _customer(world, "蒋三", "13800000003", data_consent=True, data_consent_channel="paper")
-    document = documents.document_upload(
+    document = services.document_upload(
         actor=world.user("advisor"),
         store=world.sh,
         customer=customer,
@@ -383,7 +383,7 @@ def test_the_record_pages_look_names_up_once_per_model(world: World, advisor: Cl
 def test_an_anonymisation_names_the_fields_it_cleared_once_each(world: World, advisor: Client) -> None:
     customer = _customer(world, "秦八", "13800000008", landline="021-61234567", street="世纪大道1号")
     with scope_of(world.user("manager")):
-        pi_requests.customer_anonymise(actor=world.user("manager"), customer_id=customer.pk, reason="本人申请删除")
+        services.customer_anonymise(actor=world.user("manager"), customer_id=customer.pk, reason="本人申请删除")
 
     rows = change_log(advisor.get(f"/customers/{customer.pk}/", headers=EN).content.decode())
 

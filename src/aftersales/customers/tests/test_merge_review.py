@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
-from aftersales.customers import privacy, selectors, services
+from aftersales.customers import encryption, selectors, services
 from aftersales.customers.models import Customer, CustomerAlias, CustomerPhone, SearchKey, Vehicle, VehicleLink
 
 VIN_A = "1M8GDM9AXKP042788"
@@ -52,7 +52,7 @@ def test_merge_moves_everything_and_keeps_an_alias(world: World, crm: Client) ->
     assert (body["name"], body["email"], body["resident_id"]) == ("张三丰", "a@example.com", "1101**********002X")
     assert body["mobiles"] == ["138****5678", "139****1111"]
     survivor.refresh_from_db()
-    assert survivor.resident_id_digest == privacy.digest(RESIDENT_ID)
+    assert survivor.resident_id_digest == encryption.digest(RESIDENT_ID)
     assert sorted(survivor.phones.values_list("number", flat=True)) == ["13812345678", "13900001111"]
     assert [v["vin"] for v in body["vehicles"]] == [VIN_A]
     merged.refresh_from_db()

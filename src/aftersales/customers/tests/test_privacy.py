@@ -21,7 +21,7 @@ from aftersales.conftest import World
 from aftersales.core.audit import ERASED, audit_personal_fill, audit_verify
 from aftersales.core.models import AuditEntry, User
 from aftersales.core.scope import scope_of
-from aftersales.customers import documents, identifiers, pi_requests, privacy, selectors, services
+from aftersales.customers import encryption, identifiers, selectors, services
 from aftersales.customers.models import (
     Customer,
     CustomerDocument,
@@ -46,16 +46,16 @@ def data_dir(settings: Any, tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def fresh_keys() -> Iterator[None]:
-    privacy.reset_key_cache()
+    encryption.reset_key_cache()
     yield
-    privacy.reset_key_cache()
+    encryption.reset_key_cache()
 
 
 @pytest.fixture
 def holds() -> Iterator[list[Callable[[Customer], str | None]]]:
-    registered = list(pi_requests.LEGAL_HOLDS)
-    yield pi_requests.LEGAL_HOLDS
-    pi_requests.LEGAL_HOLDS[:] = registered
+    registered = list(selectors.LEGAL_HOLDS)
+    yield selectors.LEGAL_HOLDS
+    selectors.LEGAL_HOLDS[:] = registered
 
 
 def full_customer(world: World, **extra: Any) -> Customer:
@@ -96,7 +96,7 @@ def _full_customer(world: World, advisor: User, **extra: Any) -> Customer:
     services.mileage_record(
         actor=advisor, vehicle_id=vehicle.pk, km=12000, read_on=date(2024, 6, 1), source="reception"
     )
-    documents.document_upload(
+    services.document_upload(
         actor=advisor,
         store=customer.home_store,
         customer=customer,
@@ -118,7 +118,7 @@ def test_export_holds_every_stored_field_with_the_resident_id_decrypted(world: W
     customer = full_customer(world)
     document = CustomerDocument.objects.get()
 
-    data = pi_requests.pi_export(customer)
+    data = selectors.pi_export(customer)
 
     assert set(data) == {
         "exported_at",
@@ -188,14 +188,14 @@ def test_export_includes_later_changes_and_only_the_mileage_of_the_ownership(wor
     with scope_of(world.user("crm")):
         services.customer_update(actor=world.user("crm"), customer_id=customer.pk, version=1, data={"email": ""})
 
-    data = pi_requests.pi_export(customer)
+    data = selectors.pi_export(customer)
 
     assert [(v["valid_to"], [m["km"] for m in v["mileage"]]) for v in data["vehicles"]] == [("2025-01-01", [12000])]
     assert [(e["action"], e["actor"], e["changes"].get("email")) for e in data["change_log"]] == [
         ("update", "crm_sh", ["zhang.san@example.com", ""]),
         ("create", "advisor_sh", [None, "zhang.san@example.com"]),
     ]
-    assert pi_requests.pi_export(buyer)["vehicles"][0]["mileage"] == [
+    assert selectors.pi_export(buyer)["vehicles"][0]["mileage"] == [
         {"km": 30000, "read_on": "2025-06-01", "source": "reception", "reason": ""}
     ]
 
@@ -296,9 +296,7 @@ def test_anonymise_clears_every_personal_field_and_search_no_longer_finds_the_cu
         "anonymised_at": response.json()["anonymised_at"],
     }
     assert customer.anonymised_at is not None
-    assert {field: getattr(customer, field) for field in pi_requests.PERSONAL_FIELDS} == dict(
-        pi_requests.PERSONAL_FIELDS
-    )
+    assert {field: getattr(customer, field) for field in selectors.PERSONAL_FIELDS} == dict(selectors.PERSONAL_FIELDS)
     assert (customer.name, customer.tags, customer.number) == (f"已匿名客户 {number}", [], number)
     assert (customer.marketing_consent, customer.data_consent) == (False, False)
     assert customer.marketing_consent_at == customer.data_consent_at == customer.anonymised_at
@@ -388,7 +386,7 @@ def test_anonymise_clears_the_credit_code_of_a_company(world: World, manager: Cl
         data={"kind": "company", "name": "上海某某物流有限公司", "uscc": "91350100M000100Y43"},
     )
     assert company.uscc == "91350100M000100Y43"
-    pi_requests.customer_anonymise(actor=world.user("manager"), customer_id=company.pk, reason="申请")
+    services.customer_anonymise(actor=world.user("manager"), customer_id=company.pk, reason="申请")
     company.refresh_from_db()
     assert (company.uscc, company.name) == ("", f"已匿名客户 {company.number}")
     assert selectors.archive_search("上海某某").count == 0
@@ -449,7 +447,7 @@ def test_records_merged_into_the_customer_are_anonymised_too(world: World) -> No
     )
     services.customer_merge(actor=world.user("crm"), survivor_id=customer.pk, merged_id=duplicate.pk, choices={})
 
-    pi_requests.customer_anonymise(actor=world.user("manager"), customer_id=customer.pk, reason="申请")
+    services.customer_anonymise(actor=world.user("manager"), customer_id=customer.pk, reason="申请")
 
     duplicate.refresh_from_db()
     assert (duplicate.name, duplicate.email, duplicate.anonymised_at is not None) == (
@@ -627,7 +625,7 @@ def test_export_page_downloads_json_and_excel(world: World, manager: Client) -> 
 def test_rotate_keys_re_encrypts_with_the_new_key(world: World) -> None:
     key_a, key_b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     with override_settings(DATA_KEYS=[key_a]):
-        privacy.reset_key_cache()
+        encryption.reset_key_cache()
         first = services.customer_create(
             actor=world.user("advisor"), store=world.sh, data={"name": "张三", "resident_id": RESIDENT_ID}
         )
@@ -638,7 +636,7 @@ def test_rotate_keys_re_encrypts_with_the_new_key(world: World) -> None:
         old = dict(Customer.objects.values_list("pk", "resident_id_cipher"))
 
     with override_settings(DATA_KEYS=[key_b, key_a]):
-        privacy.reset_key_cache()
+        encryption.reset_key_cache()
         out = io.StringIO()
         call_command("archive", "rotate-keys", "--batch-size", "1", stdout=out)
         assert out.getvalue().strip() == (
@@ -648,14 +646,14 @@ def test_rotate_keys_re_encrypts_with_the_new_key(world: World) -> None:
     ciphers = dict(Customer.objects.values_list("pk", "resident_id_cipher"))
     assert ciphers[first.pk] != old[first.pk] and ciphers[second.pk] != old[second.pk]
     with override_settings(DATA_KEYS=[key_b]):
-        privacy.reset_key_cache()
-        assert privacy.decrypt(ciphers[first.pk]) == RESIDENT_ID
-        assert privacy.decrypt(ciphers[second.pk]) == OTHER_RESIDENT_ID
+        encryption.reset_key_cache()
+        assert encryption.decrypt(ciphers[first.pk]) == RESIDENT_ID
+        assert encryption.decrypt(ciphers[second.pk]) == OTHER_RESIDENT_ID
         out = io.StringIO()
         call_command("archive", "rotate-keys", "--check", stdout=out)
         assert out.getvalue().strip() == "All 2 stored resident ID numbers decrypt with the configured keys."
     with override_settings(DATA_KEYS=[key_a]):
-        privacy.reset_key_cache()
+        encryption.reset_key_cache()
         with pytest.raises(CommandError) as failed:
             call_command("archive", "rotate-keys", "--check")
         assert str(failed.value) == (
@@ -672,25 +670,25 @@ def test_rotate_keys_recomputes_the_digests_under_a_new_hash_key(world: World) -
     with override_settings(HASH_KEY="a-new-hash-key-for-the-search-digests"):
         assert selectors.archive_search(RESIDENT_ID).count == 0  # the stored digest is the old key's
         call_command("archive", "rotate-keys", stdout=io.StringIO())
-        assert Customer.objects.get(pk=customer.pk).resident_id_digest == privacy.digest(RESIDENT_ID)
+        assert Customer.objects.get(pk=customer.pk).resident_id_digest == encryption.digest(RESIDENT_ID)
         assert [hit.customer.pk for hit in selectors.archive_search(RESIDENT_ID).hits] == [customer.pk]
 
 
 def test_rotate_keys_leaves_what_it_cannot_decrypt_and_says_so(world: World) -> None:
     key_a, key_b, key_c = (Fernet.generate_key().decode() for _ in range(3))
     with override_settings(DATA_KEYS=[key_a]):
-        privacy.reset_key_cache()
+        encryption.reset_key_cache()
         lost = services.customer_create(
             actor=world.user("advisor"), store=world.sh, data={"name": "张三", "resident_id": RESIDENT_ID}
         )
     with override_settings(DATA_KEYS=[key_b]):
-        privacy.reset_key_cache()
+        encryption.reset_key_cache()
         kept = services.customer_create(
             actor=world.user("advisor"), store=world.sh, data={"name": "李四", "resident_id": OTHER_RESIDENT_ID}
         )
     before = Customer.objects.get(pk=lost.pk).resident_id_cipher
     with override_settings(DATA_KEYS=[key_c, key_b]):
-        privacy.reset_key_cache()
+        encryption.reset_key_cache()
         with pytest.raises(CommandError) as failed:
             call_command("archive", "rotate-keys")
         assert str(failed.value).startswith(
@@ -698,5 +696,5 @@ def test_rotate_keys_leaves_what_it_cannot_decrypt_and_says_so(world: World) -> 
             f"1 of 2 stored resident ID numbers cannot be "
             f"decrypted with the configured keys (customers {lost.number})."
         )
-        assert privacy.decrypt(Customer.objects.get(pk=kept.pk).resident_id_cipher) == OTHER_RESIDENT_ID
+        assert encryption.decrypt(Customer.objects.get(pk=kept.pk).resident_id_cipher) == OTHER_RESIDENT_ID
     assert Customer.objects.get(pk=lost.pk).resident_id_cipher == before

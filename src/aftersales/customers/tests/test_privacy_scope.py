@@ -20,7 +20,7 @@ from django.test import Client
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, Role, Store, User
 from aftersales.core.permissions import ROLE_DEFAULTS
-from aftersales.customers import documents, services
+from aftersales.customers import services
 from aftersales.customers.models import Customer, CustomerDocument
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"png-body" * 10
@@ -46,7 +46,7 @@ def _subject(world: World, taken_at: Store) -> Subject:
             "marketing_consent_channel": "paper",
         },
     )
-    document = documents.document_upload(
+    document = services.document_upload(
         actor=world.user("advisor", "sz" if taken_at == world.sz else "sh"),
         store=taken_at,
         customer=customer,

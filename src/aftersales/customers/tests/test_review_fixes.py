@@ -16,6 +16,7 @@ from aftersales.customers.excel.saving import _Table
 from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, SearchKey, Vehicle, VehicleLink
 from aftersales.customers.search import MAX_KEY
+from aftersales.customers.selectors import search as search_ranking
 
 RESIDENT_ID = "11010519491231002X"
 
@@ -85,7 +86,7 @@ def test_the_export_page_masks_by_the_right_in_the_active_store(
 def test_a_filtered_search_is_filtered_inside_the_search(
     world: World, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(selectors, "SEARCH_LIMIT", 2)
+    monkeypatch.setattr(search_ranking, "SEARCH_LIMIT", 2)
     for index in range(3):
         _customer(world, f"赵{'一二三'[index]}", f"1380000000{index}")
     elsewhere = services.customer_create(

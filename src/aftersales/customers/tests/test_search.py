@@ -14,6 +14,7 @@ from aftersales.core.models import User
 from aftersales.customers import selectors, services
 from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, Vehicle
+from aftersales.customers.selectors import search as search_ranking
 
 DIGITS = "一二三四五六七八九十甲乙"
 
@@ -38,7 +39,7 @@ def _found(q: str, **filters: Any) -> list[tuple[str, int, str]]:
 def test_an_exact_plate_tail_is_not_crowded_out_by_mobile_endings(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(selectors, "SEARCH_LIMIT", 10)
+    monkeypatch.setattr(search_ranking, "SEARCH_LIMIT", 10)
     endings = [_customer(world, f"客户{DIGITS[index]}", f"13{index:05d}1234") for index in range(12)]
     owner = _customer(world, "车主", "13900000000")
     _vehicle(world, owner, 1, "沪A51234")
@@ -151,7 +152,7 @@ def test_the_list_page_narrows_a_search_to_one_family(world: World, client_for: 
 def test_the_list_page_says_when_the_search_is_too_broad(
     world: World, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(selectors, "SEARCH_LIMIT", 2)
+    monkeypatch.setattr(search_ranking, "SEARCH_LIMIT", 2)
     for index in range(3):
         _customer(world, f"吴{DIGITS[index]}", f"1380000000{index}")
     client = client_for(world.user("advisor"))

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import AuditEntry, User
-from aftersales.customers import quality, services
+from aftersales.customers import selectors, services
 from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, MileageReading, SearchKey, Vehicle, VehicleLink, VehicleModel
 
@@ -120,7 +120,7 @@ def test_add_driver_answers_the_link_and_audits_it(
         ]
     )
     driver.refresh_from_db()
-    assert driver.completeness == quality.customer_completeness(driver)[0]
+    assert driver.completeness == selectors.customer_completeness(driver)[0]
 
 
 def _merged(world: World) -> Customer:

@@ -22,7 +22,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.history import HistoryNames
 from aftersales.core.models import StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, can_here, page, request_user
-from aftersales.customers import identifiers, pi_requests, selectors, services
+from aftersales.customers import identifiers, selectors, services
 from aftersales.customers.forms import (
     CustomerFilterForm,
     CustomerForm,
@@ -30,6 +30,7 @@ from aftersales.customers.forms import (
     RevealForm,
 )
 from aftersales.customers.models import Customer, Vehicle
+from aftersales.customers.selectors import search as search_ranking
 from aftersales.customers.views.base import edit_submit, timeline_kinds
 
 PAGE_SIZE = 50
@@ -138,7 +139,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "searching": bool(form.is_bound and form.is_valid() and identifiers.compact(form.cleaned_data.get("q") or "")),
         "search_more": search_more,
-        "search_limit": selectors.SEARCH_LIMIT,
+        "search_limit": search_ranking.SEARCH_LIMIT,
         "families": families if len(families) > 1 or family else [],
         "family": family,
         "query_all": query_all.urlencode() if query_all else "",
@@ -176,7 +177,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         can_edit=can_here(request, "customers.edit"),
         can_review=can_here(request, "customers.review"),
         can_documents=personal,
-        can_privacy=pi_requests.customer_privacy_allowed(request_user(request), customer),
+        can_privacy=selectors.customer_privacy_allowed(request_user(request), customer),
         can_merge=can_here(request, "customers.merge"),
         duplicates=selectors.duplicates_of(customer) if can_here(request, "customers.merge") else [],
     )

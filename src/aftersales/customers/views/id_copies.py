@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from aftersales.core.access import can
 from aftersales.core.errors import ApplicationError
 from aftersales.core.routing import acting_store, active_store_id, page, request_user
-from aftersales.customers import documents, pi_requests, selectors
+from aftersales.customers import selectors, services
 from aftersales.customers.forms import DocumentUploadForm
 from aftersales.customers.models import Customer, CustomerDocument
 
@@ -35,8 +35,8 @@ def _documents_context(request: HttpRequest, customer: Customer, form: DocumentU
     rows = [
         (
             document,
-            documents.document_allowed(user, document, "open"),
-            documents.document_allowed(user, document, "delete"),
+            selectors.document_allowed(user, document, "open"),
+            selectors.document_allowed(user, document, "delete"),
         )
         for document in copies
     ]
@@ -45,8 +45,8 @@ def _documents_context(request: HttpRequest, customer: Customer, form: DocumentU
         "rows": rows,
         "form": form,
         "can_edit": can(user, "customers.edit", store_id=active_store_id(request)),
-        "can_privacy": pi_requests.customer_privacy_allowed(user, customer),
-        "max_mb": documents.MAX_DOCUMENT_BYTES // (1024 * 1024),
+        "can_privacy": selectors.customer_privacy_allowed(user, customer),
+        "max_mb": services.MAX_DOCUMENT_BYTES // (1024 * 1024),
     }
 
 
@@ -72,7 +72,7 @@ def documents_page(request: HttpRequest, customer_id: int) -> HttpResponse:
         if form.is_valid():
             vehicle_id = form.cleaned_data["vehicle_id"]
             try:
-                document = documents.document_upload(
+                document = services.document_upload(
                     actor=request_user(request),
                     store=store,
                     customer=customer,
@@ -96,18 +96,18 @@ def documents_page(request: HttpRequest, customer_id: int) -> HttpResponse:
 @page("customers.view_personal")
 def document_view(request: HttpRequest, customer_id: int, document_id: int) -> FileResponse:
     document = found(
-        lambda: documents.document_access(
+        lambda: selectors.document_access(
             actor=request_user(request), customer_id=customer_id, document_id=document_id, purpose="open"
         )
     )
-    return found(lambda: documents.document_response(document, actor=request_user(request)))  # its file may be gone
+    return found(lambda: services.document_response(document, actor=request_user(request)))  # its file may be gone
 
 
 @require_http_methods(["POST"])
 @page("customers.edit")
 def document_delete(request: HttpRequest, customer_id: int, document_id: int) -> HttpResponse:
     document = found(
-        lambda: documents.document_delete(actor=request_user(request), customer_id=customer_id, document_id=document_id)
+        lambda: services.document_delete(actor=request_user(request), customer_id=customer_id, document_id=document_id)
     )
     messages.success(request, _("%(document)s was deleted.") % {"document": document})
     return redirect("customer_privacy:documents", customer_id=customer_id)

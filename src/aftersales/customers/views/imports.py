@@ -13,14 +13,14 @@ from aftersales.core.access import can
 from aftersales.core.errors import NON_FIELD, ApplicationError
 from aftersales.core.models import Store
 from aftersales.core.routing import active_store_id, page, request_user
-from aftersales.customers import excel
+from aftersales.customers import excel, selectors, services
 from aftersales.customers.forms import ExportFilterForm, ImportForm
 from aftersales.customers.models import ImportJob
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
     """A job of a store the user sees (else 404) and may import in (else 403)."""
-    return excel.import_job_access(actor=request.user, job_id=job_id)
+    return selectors.import_job_access(actor=request.user, job_id=job_id)
 
 
 def _download(file: object, filename: str) -> FileResponse:
@@ -41,7 +41,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                job = excel.import_job_create(
+                job = services.import_job_create(
                     actor=request_user(request),
                     store=store,
                     upload=form.cleaned_data["file"],
@@ -58,8 +58,8 @@ def import_start(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "store": store,
-        "jobs": excel.import_jobs_recent(store_id=store.pk),
-        "max_mb": excel.MAX_UPLOAD_BYTES >> 20,
+        "jobs": selectors.import_jobs_recent(store_id=store.pk),
+        "max_mb": services.MAX_UPLOAD_BYTES >> 20,
         "queue_alive": core_selectors.queue_alive(),
     }
     return render(request, "customer_imports/start.html", context, status=status)
@@ -74,7 +74,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
         "job": job,
         # Asked only while the job waits: the page polls every second.
         "queue_alive": core_selectors.queue_alive() if queued else True,
-        "progress": excel.job_progress(job),
+        "progress": selectors.job_progress(job),
         "active": job.status in {ImportJob.Status.QUEUED, ImportJob.Status.RUNNING},
         "saving": job.status == ImportJob.Status.RUNNING and job.total_rows and job.processed_rows >= job.total_rows,
     }
@@ -86,7 +86,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @page("customers.import")
 def import_errors(request: HttpRequest, job_id: int) -> FileResponse:
     job = _job(request, job_id)
-    return _download(excel.import_error_path(job).open("rb"), f"import-{job.pk}-errors.xlsx")
+    return _download(selectors.import_error_path(job).open("rb"), f"import-{job.pk}-errors.xlsx")
 
 
 @require_http_methods(["GET"])

@@ -14,7 +14,7 @@ from aftersales.core.access import can
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import InputForm
 from aftersales.core.routing import page, request_user
-from aftersales.customers import pi_requests, selectors
+from aftersales.customers import selectors, services
 from aftersales.customers.forms import AnonymiseForm, ConsentWithdrawForm, PrivacyActionForm
 from aftersales.customers.models import Customer, CustomerDocument
 from aftersales.customers.views.id_copies import found
@@ -31,7 +31,7 @@ def _requests_context(
             ("marketing", _("Marketing"), customer.marketing_consent, customer.marketing_consent_at),
             ("data", _("Data processing"), customer.data_consent, customer.data_consent_at),
         ],
-        "holds": pi_requests.legal_holds(customer) if customer.anonymised_at is None else [],
+        "holds": selectors.legal_holds(customer) if customer.anonymised_at is None else [],
         "document_count": CustomerDocument.objects.filter(customer=customer).count(),
         "can_view_personal": can(request_user(request), "customers.view_personal"),
     }
@@ -40,7 +40,7 @@ def _requests_context(
 @require_http_methods(["GET", "POST"])
 @page("customers.privacy")
 def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
-    found(lambda: pi_requests.customer_privacy_access(actor=request_user(request), customer_id=customer_id))
+    found(lambda: selectors.customer_privacy_access(actor=request_user(request), customer_id=customer_id))
     customer = selectors.customer_get(customer_id)
     anonymise_form = AnonymiseForm()
     consent_form = ConsentWithdrawForm()
@@ -57,13 +57,13 @@ def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
         if bound.is_valid():
             try:
                 if action == "anonymise":
-                    pi_requests.customer_anonymise(
+                    services.customer_anonymise(
                         actor=request_user(request), customer_id=customer.pk, reason=bound.cleaned_data["reason"]
                     )
                     messages.success(request, _("The customer's personal data was removed."))
                 else:
                     which = bound.cleaned_data["which"]
-                    pi_requests.consent_withdraw(actor=request_user(request), customer_id=customer.pk, which=which)
+                    services.consent_withdraw(actor=request_user(request), customer_id=customer.pk, which=which)
                     messages.success(request, _("The withdrawal of consent was recorded."))
             except ApplicationError as error:
                 bound.add_service_errors(error)
@@ -78,11 +78,11 @@ def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("customers.privacy")
 def export(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer = found(lambda: pi_requests.customer_privacy_lookup(customer_id))
+    customer = found(lambda: selectors.customer_privacy_lookup(customer_id))
     file_format = request.GET.get("format", "json")
-    if file_format not in pi_requests.EXPORT_FORMATS:
+    if file_format not in selectors.EXPORT_FORMATS:
         return HttpResponse(_("Choose the JSON or Excel format."), status=400, content_type="text/plain; charset=utf-8")
-    export_file = pi_requests.pi_export_file(actor=request_user(request), customer=customer, file_format=file_format)
+    export_file = services.pi_export_file(actor=request_user(request), customer=customer, file_format=file_format)
     response = HttpResponse(export_file.content, content_type=export_file.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export_file.file_name}"'
     response["Cache-Control"] = "private, no-store"

@@ -128,10 +128,8 @@ def mark_reviewed(request: HttpRequest, customer_id: int) -> HttpResponse:
 @page("customers.review")
 def archive_rule(request: HttpRequest) -> HttpResponse:
     """The active store's required archive items and review interval."""
-    from aftersales.customers import quality
-
     store_id = active_store_id(request)
-    required, stored_days = quality.rule_for(store_id) if store_id else (quality.DEFAULT_REQUIRED, 90)
+    required, stored_days = selectors.rule_for(store_id) if store_id else (selectors.DEFAULT_REQUIRED, 90)
     days: int | str = stored_days
     errors: dict[str, list[str]] = {}
     status = 200
@@ -140,22 +138,20 @@ def archive_rule(request: HttpRequest) -> HttpResponse:
         try:
             if not form.is_valid():
                 raise ApplicationError(form.error_summary(), fields={k: list(v) for k, v in form.errors.items()})
-            quality.archive_rule_save(
+            services.archive_rule_save(
+                actor=cast(User, request.user),
                 store_id=store_id,
                 required_fields=form.cleaned_data["required_fields"],
                 review_days=form.cleaned_data["review_days"] or 0,
             )
         except ApplicationError as problem:
             errors, status = problem.fields, 400
-            required = tuple(code for code in request.POST.getlist("required_fields") if code in quality.REQUIRED_ITEMS)
+            required = tuple(
+                code for code in request.POST.getlist("required_fields") if code in selectors.REQUIRED_ITEMS
+            )
             days = request.POST.get("review_days", "")
         else:
-            from django.db import transaction
-
-            from aftersales.customers.quality_jobs import completeness_recompute
-
-            transaction.on_commit(lambda: completeness_recompute(store_id))
             return redirect("customer_quality:archive_rule")
-    items = [(code, label, code in required) for code, label in quality.REQUIRED_ITEMS.items()]
+    items = [(code, label, code in required) for code, label in selectors.REQUIRED_ITEMS.items()]
     context = {"items": items, "review_days": days, "errors": errors, "queue_alive": core_selectors.queue_alive()}
     return render(request, "customer_quality/archive_rule.html", context, status=status)

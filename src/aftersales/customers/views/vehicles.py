@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.history import HistoryNames
 from aftersales.core.routing import can_here, page, request_user
-from aftersales.customers import selectors, selectors_vehicles, services
+from aftersales.customers import selectors, services
 from aftersales.customers.forms import (
     DriverEndForm,
     DriverForm,
@@ -77,7 +77,7 @@ def _vehicle_page(
         owners=[link for link in links if link.role == VehicleLink.Role.OWNER],
         driver_rows=[(link, end_form_for(link)) for link in links if link.role == VehicleLink.Role.DRIVER],
         readings=list(vehicle.mileage_readings.all()),
-        changes=selectors.change_log_history(selectors_vehicles.vehicle_change_log(vehicle), names=names),
+        changes=selectors.change_log_history(selectors.vehicle_change_log(vehicle), names=names),
         mileage_form=mileage_form or MileageForm(),
         transfer_form=transfer_form or TransferForm(),
         driver_form=driver_form or DriverForm(),

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from aftersales.customers import privacy
+from aftersales.customers import encryption
 from aftersales.customers.models import Customer
 
 _SHOWN_FAILURES = 20
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         batch_size = int(options["batch_size"])
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        privacy.reset_key_cache()
+        encryption.reset_key_cache()
         if options["check"]:
             self._check(batch_size)
         else:
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         for customer in self._encrypted().iterator(chunk_size=batch_size):
             checked += 1
             try:
-                privacy.decrypt(customer.resident_id_cipher)
+                encryption.decrypt(customer.resident_id_cipher)
             except ImproperlyConfigured:
                 failed.append(customer.number)
         self._finish(
@@ -70,13 +70,13 @@ class Command(BaseCommand):
 
         for customer in self._encrypted().iterator(chunk_size=batch_size):
             try:
-                number = privacy.decrypt(customer.resident_id_cipher)
+                number = encryption.decrypt(customer.resident_id_cipher)
             except ImproperlyConfigured:
                 failed.append(customer.number)
                 continue
             # A new hash key takes effect here: exact search finds the ID by the new digest from now on.
-            customer.resident_id_cipher = privacy.encrypt(number)
-            customer.resident_id_digest = privacy.digest(number)
+            customer.resident_id_cipher = encryption.encrypt(number)
+            customer.resident_id_digest = encryption.digest(number)
             batch.append(customer)
             rotated += 1
             if len(batch) >= batch_size:

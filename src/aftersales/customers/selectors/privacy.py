@@ -1,4 +1,4 @@
-"""Personal-information requests: export everything about a person, withdraw consent, anonymise.
+"""Personal-information requests, the reads: everything held about a person, legal holds, who may act.
 
 Anonymisation is refused while a legal hold applies. Other areas register their holds in
 ``LEGAL_HOLDS`` (e.g. billing: invoices must be kept for the statutory period), each a function
@@ -10,33 +10,34 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import authorize_for, can_for
-from aftersales.core.audit import audit_append, audit_personal_erase, audit_personal_fill
-from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.audit import audit_personal_fill
+from aftersales.core.errors import ApplicationError
 from aftersales.core.models import AuditEntry, User
-from aftersales.customers import documents, privacy, quality
+from aftersales.customers import encryption
 from aftersales.customers.models import (
     Customer,
     CustomerDocument,
     CustomerPhone,
     MileageReading,
-    SearchKey,
     VehicleLink,
 )
 
 LEGAL_HOLDS: list[Callable[[Customer], str | None]] = []
 
+
 ANONYMISED_NAME = "已匿名客户 {number}"
+
+
 REASON_MAX_LENGTH = 500
+
 
 # Fields that identify or describe the person; anonymisation empties them.
 PERSONAL_FIELDS: dict[str, Any] = {
@@ -56,10 +57,9 @@ PERSONAL_FIELDS: dict[str, Any] = {
     "name_initials": "",
     "name_pinyin": "",
 }
+
+
 CONSENT_PURPOSES = ("marketing", "data")
-
-
-# --- export -------------------------------------------------------------------------------------
 
 
 def _when(value: datetime | date | None) -> str | None:
@@ -87,7 +87,7 @@ def _customer_fields(customer: Customer) -> dict[str, Any]:
             value = getattr(customer, model_field.attname)
             fields[name] = _when(value) if isinstance(value, date) else value
         if name == "resident_id_hint":
-            fields["resident_id"] = privacy.decrypt(customer.resident_id_cipher)
+            fields["resident_id"] = encryption.decrypt(customer.resident_id_cipher)
     return fields
 
 
@@ -262,13 +262,6 @@ def pi_export_xlsx(data: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-@dataclass(frozen=True)
-class ExportFile:
-    file_name: str
-    content_type: str
-    content: bytes
-
-
 EXPORT_FORMATS = ("json", "xlsx")
 
 
@@ -299,77 +292,6 @@ def _authorize(actor: User, customer: Customer) -> None:
     authorize_for(actor, "customers.privacy", store_ids=[customer.home_store_id])
 
 
-def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> ExportFile:
-    """Build a personal-information export in ``file_format`` (json or xlsx) and audit it."""
-    _authorize(actor, customer)
-    if file_format not in EXPORT_FORMATS:
-        raise ApplicationError(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(EXPORT_FORMATS)}, field="format", status=422
-        )
-    data = pi_export(customer)
-    if file_format == "json":
-        content = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
-        content_type = "application/json; charset=utf-8"
-    else:
-        content = pi_export_xlsx(data)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    audit_append(
-        action="export",
-        actor=actor,
-        store_id=customer.home_store_id,
-        object_type="customers.customer",
-        object_id=str(customer.pk),
-        object_repr=customer.number,
-        changes={"format": file_format, "kind": "personal_information"},
-    )
-    return ExportFile(f"personal-information-{customer.number}.{file_format}", content_type, content)
-
-
-# --- consent and anonymisation ------------------------------------------------------------------
-
-
-def _locked(customer_id: int) -> Customer:
-    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
-    if customer is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
-    return customer
-
-
-def consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
-    """Record that the customer withdrew marketing or data-processing consent (now).
-
-    Without data-processing consent no document copies may be kept: they are deleted with their files.
-    Only the customer's home store (and group roles) may: checked first, outside the transaction, so
-    that a refusal's audit entry is kept.
-    """
-    customer_privacy_access(actor=actor, customer_id=customer_id)
-    return _consent_withdraw(actor=actor, customer_id=customer_id, which=which)
-
-
-@transaction.atomic
-def _consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
-    if which not in CONSENT_PURPOSES:
-        raise ApplicationError(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(CONSENT_PURPOSES)}, field="which", status=422
-        )
-    customer = _locked(customer_id)
-    if not getattr(customer, f"{which}_consent"):
-        raise ApplicationError(
-            _("This customer has not given this consent, so there is nothing to withdraw."),
-            code="no_consent",
-            field="which",
-            status=422,
-        )
-    setattr(customer, f"{which}_consent", False)
-    setattr(customer, f"{which}_consent_at", timezone.now())
-    customer.version += 1
-    customer.save()
-    if which == "data":
-        documents.documents_purge(_documents_of(customer), actor=actor)
-    quality.completeness_refresh(customer)
-    return customer
-
-
 def _documents_of(customer: Customer) -> list[CustomerDocument]:
     return list(
         CustomerDocument.objects.select_for_update().select_related("customer").filter(customer=customer).order_by("pk")
@@ -391,106 +313,3 @@ def _merged_into(customer_id: int) -> list[int]:
         )
         found += frontier
     return found
-
-
-def customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Customer:
-    """Remove a person's personal data on request (see ``_customer_anonymise``). Only the customer's home
-    store (and group roles) may: checked first, outside the transaction, so that a refusal's audit
-    entry is kept."""
-    customer_privacy_access(actor=actor, customer_id=customer_id)
-    return _customer_anonymise(actor=actor, customer_id=customer_id, reason=reason)
-
-
-@transaction.atomic
-def _customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Customer:
-    """Remove a person's personal data on request, unless a legal hold applies.
-
-    Records merged into the customer are the same person and are anonymised with it. Vehicles keep
-    their history and their links (vehicle data is not personal). Rows are updated without the
-    usual field-by-field audit, which would copy the removed values into the append-only trail;
-    one "anonymise" entry per record names the fields cleared and the reason. The personal values
-    that earlier entries recorded are erased from beside the trail (the entries keep their digests,
-    so the hash chain still verifies).
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(_("Give the reason for the anonymisation."), field="reason", status=422)
-    if len(reason) > REASON_MAX_LENGTH:
-        raise ApplicationError(
-            _("Enter at most %(n)s characters.") % {"n": REASON_MAX_LENGTH}, field="reason", status=422
-        )
-    ids = [customer_id, *_merged_into(customer_id)]
-    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
-    customer = locked.get(customer_id)
-    if customer is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
-    if customer.anonymised_at is not None:
-        raise ApplicationError(
-            _("This customer was already anonymised on %(date)s.")
-            % {"date": timezone.localtime(customer.anonymised_at).strftime("%Y-%m-%d %H:%M")},
-            code="already_anonymised",
-            status=422,
-        )
-    holds = [hold for record in locked.values() for hold in legal_holds(record)]
-    if holds:
-        raise ApplicationError(
-            _("This customer cannot be anonymised: %(reasons)s") % {"reasons": "; ".join(holds)},
-            code="legal_hold",
-            fields={NON_FIELD: holds},
-            status=422,
-        )
-    now = timezone.now()
-    for record in locked.values():
-        if record.anonymised_at is None:
-            _anonymise_one(record, actor=actor, reason=reason, now=now, merged_record=record.pk != customer_id)
-    customer.refresh_from_db()
-    return customer
-
-
-def _anonymise_one(customer: Customer, *, actor: User, reason: str, now: datetime, merged_record: bool) -> None:
-    cleared = sorted(
-        [field for field, empty in PERSONAL_FIELDS.items() if getattr(customer, field) != empty]
-        + (["tags"] if customer.tags else [])
-    )
-    withdrawn = [purpose for purpose in CONSENT_PURPOSES if getattr(customer, f"{purpose}_consent")]
-    values: dict[str, Any] = {
-        **PERSONAL_FIELDS,
-        "name": ANONYMISED_NAME.format(number=customer.number),
-        "tags": [],
-        "marketing_consent": False,
-        "marketing_consent_at": now,
-        "marketing_consent_channel": "",
-        "data_consent": False,
-        "data_consent_at": now,
-        "data_consent_channel": "",
-        "anonymised_at": now,
-        "version": customer.version + 1,
-        "updated_at": now,
-    }
-    # A queryset update: Customer.save() would audit every removed value (see the docstring above).
-    Customer.objects.filter(pk=customer.pk).update(**values)
-    phones, _by_model = CustomerPhone.objects.filter(customer=customer).delete()
-    search_keys, _by_model = SearchKey.objects.filter(customer=customer).delete()
-    removed = documents.documents_purge(_documents_of(customer), actor=actor)
-    # Earlier audit entries keep only salted digests of the person's values; the values go here.
-    erased = audit_personal_erase([customer.audit_subject()])
-    customer.refresh_from_db()
-    quality.completeness_refresh(customer)
-    audit_append(
-        action="anonymise",
-        actor=actor,
-        store_id=customer.home_store_id,
-        object_type="customers.customer",
-        object_id=str(customer.pk),
-        object_repr=customer.number,
-        changes={
-            "reason": reason,
-            "cleared": ["name", *cleared],
-            "phones_deleted": phones,
-            "documents_deleted": removed,
-            "search_keys_deleted": search_keys,
-            "audit_values_erased": erased,
-            "consents_withdrawn": withdrawn,
-            "merged_record": merged_record,
-        },
-    )

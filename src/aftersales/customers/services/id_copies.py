@@ -1,4 +1,4 @@
-"""Identity and vehicle documents of a customer: upload (with consent), serve (audited), delete.
+"""Uploaded copies of identity and vehicle documents: upload (with consent), serve (audited), delete.
 
 Files are kept outside the web root under ``DATA_DIR/documents`` with random names; what a file is
 comes from its first bytes, never from the name or the content type the browser sent.
@@ -14,10 +14,8 @@ import secrets
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse
@@ -26,15 +24,25 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.core.access import authorize_for, can_for
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
-from aftersales.customers.models import Customer, CustomerDocument, Vehicle, VehicleLink
+from aftersales.customers.models import (
+    Customer,
+    CustomerDocument,
+    Vehicle,
+    VehicleLink,
+)
+from aftersales.customers.selectors.id_copies import document_access, document_path, documents_dir
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
 _CHUNK_BYTES = 64 * 1024
+
+
 _HEAD_BYTES = 16
+
 
 # (leading bytes, content type, the extensions a file of that type may keep)
 _ACCEPTED: tuple[tuple[bytes, str, tuple[str, ...]], ...] = (
@@ -42,6 +50,8 @@ _ACCEPTED: tuple[tuple[bytes, str, tuple[str, ...]], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png", (".png",)),
     (b"%PDF-", "application/pdf", (".pdf",)),
 )
+
+
 # What other common files start with, to tell the user what they actually sent.
 _KNOWN: tuple[tuple[bytes, Promise], ...] = (
     (b"MZ", gettext_lazy("a Windows program (EXE/DLL)")),
@@ -57,18 +67,8 @@ _KNOWN: tuple[tuple[bytes, Promise], ...] = (
     (b"<", gettext_lazy("HTML, XML or SVG text")),
 )
 
+
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w\s.()（）\-]", re.UNICODE)
-
-
-def documents_dir() -> Path:
-    return Path(settings.DATA_DIR) / "documents"
-
-
-def document_path(document: CustomerDocument) -> Path:
-    # storage_name is generated here (hex only), but never trust a stored value to stay in the folder.
-    if not re.fullmatch(r"[0-9a-f]{32,64}", document.storage_name):
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
-    return documents_dir() / document.storage_name
 
 
 def detect_content_type(head: bytes) -> str | None:
@@ -272,42 +272,6 @@ def document_upload(
         with contextlib.suppress(FileNotFoundError):
             (documents_dir() / stored.storage_name).unlink()
         raise
-    return document
-
-
-# Who may do what with a copy, by the stores it belongs to: its customer's home store always, the
-# store that took it for reading. Other stores see that it exists (kind, date, store), not its content.
-DOCUMENT_ACCESS: dict[str, tuple[str, bool]] = {
-    # purpose: (permission, the store that took it counts too)
-    "open": ("customers.view_personal", True),
-    "delete": ("customers.edit", False),
-}
-
-
-def document_stores(document: CustomerDocument, purpose: str) -> list[int]:
-    """The stores in which the ``purpose`` permission lets a user act on ``document``."""
-    _permission, taker_too = DOCUMENT_ACCESS[purpose]
-    home = document.customer.home_store_id
-    return [home, document.store_id] if taker_too and document.store_id != home else [home]
-
-
-def document_allowed(user: User, document: CustomerDocument, purpose: str) -> bool:
-    permission, _taker_too = DOCUMENT_ACCESS[purpose]
-    return can_for(user, permission, store_ids=document_stores(document, purpose))
-
-
-def document_access(*, actor: User, customer_id: int, document_id: int, purpose: str) -> CustomerDocument:
-    """The document of that customer (404 if none) that ``actor`` may ``open`` or ``delete``
-    (403, audited, if the permission is not held in one of the stores it belongs to)."""
-    document = (
-        CustomerDocument.objects.select_related("customer", "uploaded_by", "vehicle", "store")
-        .filter(pk=document_id, customer_id=customer_id)
-        .first()
-    )
-    if document is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
-    permission, _taker_too = DOCUMENT_ACCESS[purpose]
-    authorize_for(actor, permission, store_ids=document_stores(document, purpose))
     return document
 
 

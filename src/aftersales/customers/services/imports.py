@@ -1,4 +1,4 @@
-"""Uploads of import files: where they are kept, the checks before a job is queued, the job's lookups."""
+"""Import uploads: the checks before a job is queued, and the job."""
 
 from __future__ import annotations
 
@@ -6,34 +6,24 @@ import re
 import secrets
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.core.access import store_record_access
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
 from aftersales.core.xlsx import WorkbookError, XlsxReader
+from aftersales.customers import tasks
 from aftersales.customers.excel.columns import first_row, header_positions
-from aftersales.customers.models import ImportJob
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
+from aftersales.customers.models import (
+    ImportJob,
+)
+from aftersales.customers.selectors.imports import imports_dir
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-
-
-def imports_dir() -> Path:
-    """Where uploads and error reports are kept: under the data directory, outside the web root."""
-    folder = Path(settings.DATA_DIR) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 # What the first bytes of common files say, to tell the user what they sent instead of a workbook.
@@ -112,39 +102,6 @@ def import_job_create(*, actor: User, store: Store, upload: UploadedFile, mode: 
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    from aftersales.customers.tasks import customer_import_run
 
-    transaction.on_commit(lambda: customer_import_run(job.pk))
+    transaction.on_commit(lambda: tasks.customer_import_run(job.pk))
     return job
-
-
-def import_job_access(*, actor: User | AnonymousUser, job_id: int) -> ImportJob:
-    """The job if ``actor`` may import in its store; a job of a store they do not see is not found
-    (and audited, ``core.access.store_record_access``), one they see without the right is refused."""
-    jobs = ImportJob.objects.select_related("store", "created_by")
-    return store_record_access(actor=actor, permission="customers.import", records=jobs, record_id=job_id)
-
-
-def import_jobs_recent(*, store_id: int, limit: int = 20) -> QuerySet[ImportJob]:
-    return (
-        ImportJob.objects.filter(store_id=store_id).select_related("created_by").order_by("-created_at", "-pk")[:limit]
-    )
-
-
-def import_error_path(job: ImportJob) -> Path:
-    """The stored error report of a job; 404 when it has none."""
-    if not job.error_file:
-        raise Http404(_("Not found."))
-    path = imports_dir() / job.error_file
-    if not path.is_file():
-        raise Http404(_("Not found."))
-    return path
-
-
-def job_progress(job: ImportJob) -> int:
-    """Percent of rows checked (100 once the job is finished)."""
-    if job.status in {ImportJob.Status.DONE, ImportJob.Status.FAILED}:
-        return 100
-    if not job.total_rows:
-        return 0
-    return min(99, job.processed_rows * 100 // job.total_rows)

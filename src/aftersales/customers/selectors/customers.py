@@ -1,0 +1,106 @@
+"""Reads of customers and vehicles: lists, details, and personal values masked by role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from aftersales.customers import encryption, identifiers
+from aftersales.customers.models import (
+    Customer,
+    CustomerPhone,
+    MileageReading,
+    Vehicle,
+    VehicleLink,
+)
+from aftersales.customers.selectors.search import search_customer_ids
+
+
+def customer_list(
+    *, q: str | None = None, customer_class: str | None = None, home_store_id: int | None = None
+) -> QuerySet[Customer]:
+    customers = Customer.objects.filter(merged_into=None).select_related("home_store", "owner")
+    if q and identifiers.compact(q):  # invisible characters alone are no search
+        ids = search_customer_ids(q, customer_class=customer_class or None, home_store_id=home_store_id or None)
+        customers = customers.filter(pk__in=ids)
+    if customer_class:
+        customers = customers.filter(customer_class=customer_class)
+    if home_store_id:
+        customers = customers.filter(home_store_id=home_store_id)
+    return customers.prefetch_related(Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")))
+
+
+def customer_get(customer_id: int) -> Customer:
+    customer = (
+        Customer.objects.select_related("home_store", "owner")
+        .prefetch_related(
+            Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")),
+            Prefetch(
+                "vehicle_links",
+                queryset=VehicleLink.objects.select_related(
+                    "vehicle", "vehicle__model", "vehicle__model__brand"
+                ).order_by("valid_to", "-valid_from"),
+            ),
+        )
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise Http404(_("Not found."))
+    return customer
+
+
+def vehicle_get(vehicle_id: int) -> Vehicle:
+    vehicle = (
+        Vehicle.objects.select_related("model", "model__brand", "selling_store")
+        .prefetch_related(
+            Prefetch("links", queryset=VehicleLink.objects.select_related("customer").order_by("-valid_from")),
+            Prefetch("mileage_readings", queryset=MileageReading.objects.order_by("-read_on", "-pk")),
+        )
+        .filter(pk=vehicle_id)
+        .first()
+    )
+    if vehicle is None:
+        raise Http404(_("Not found."))
+    return vehicle
+
+
+def full_address(customer: Customer) -> str:
+    """Province, city, district and street; a municipality's city is not repeated (上海市上海市)."""
+    city = "" if customer.city == customer.province else customer.city
+    return "".join(part for part in (customer.province, city, customer.district, customer.street) if part)
+
+
+def customer_personal(customer: Customer, *, personal: bool) -> dict[str, Any]:
+    """The personal fields of a customer, masked unless ``personal`` (the view-personal right)."""
+    masks = Customer.personal_masks
+
+    def shown(name: str, value: str) -> str:
+        return value if personal or not value else masks[name](value)
+
+    resident_id = encryption.decrypt(customer.resident_id_cipher) if personal else customer.resident_id_hint
+    return {
+        "mobiles": [shown("mobiles", phone.number) for phone in customer.phones.all()],
+        "resident_id": resident_id,
+        "uscc": shown("uscc", customer.uscc),
+        "street": shown("street", customer.street),
+        "address": full_address(customer)
+        if personal
+        else identifiers.mask_address(customer.province, customer.city, customer.district, customer.street),
+        "emergency_phone": shown("emergency_phone", customer.emergency_phone),
+        "masked": not personal,
+    }
+
+
+def personal_value(customer: Customer, field_name: str) -> str:
+    """One personal field in full (for an audited reveal)."""
+    if field_name == "resident_id":
+        return encryption.decrypt(customer.resident_id_cipher)
+    if field_name == "mobiles":
+        return ", ".join(phone.number for phone in customer.phones.all())
+    if field_name == "address":
+        return full_address(customer)
+    return str(getattr(customer, field_name))

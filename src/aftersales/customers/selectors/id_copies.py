@@ -1,0 +1,63 @@
+"""Uploaded copies of identity and vehicle documents, the reads: where files are, who may see which."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from aftersales.core.access import authorize_for, can_for
+from aftersales.core.errors import ApplicationError
+from aftersales.core.models import User
+from aftersales.customers.models import (
+    CustomerDocument,
+)
+
+
+def documents_dir() -> Path:
+    return Path(settings.DATA_DIR) / "documents"
+
+
+def document_path(document: CustomerDocument) -> Path:
+    # storage_name is generated here (hex only), but never trust a stored value to stay in the folder.
+    if not re.fullmatch(r"[0-9a-f]{32,64}", document.storage_name):
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    return documents_dir() / document.storage_name
+
+
+# Who may do what with a copy, by the stores it belongs to: its customer's home store always, the
+# store that took it for reading. Other stores see that it exists (kind, date, store), not its content.
+DOCUMENT_ACCESS: dict[str, tuple[str, bool]] = {
+    # purpose: (permission, the store that took it counts too)
+    "open": ("customers.view_personal", True),
+    "delete": ("customers.edit", False),
+}
+
+
+def document_stores(document: CustomerDocument, purpose: str) -> list[int]:
+    """The stores in which the ``purpose`` permission lets a user act on ``document``."""
+    _permission, taker_too = DOCUMENT_ACCESS[purpose]
+    home = document.customer.home_store_id
+    return [home, document.store_id] if taker_too and document.store_id != home else [home]
+
+
+def document_allowed(user: User, document: CustomerDocument, purpose: str) -> bool:
+    permission, _taker_too = DOCUMENT_ACCESS[purpose]
+    return can_for(user, permission, store_ids=document_stores(document, purpose))
+
+
+def document_access(*, actor: User, customer_id: int, document_id: int, purpose: str) -> CustomerDocument:
+    """The document of that customer (404 if none) that ``actor`` may ``open`` or ``delete``
+    (403, audited, if the permission is not held in one of the stores it belongs to)."""
+    document = (
+        CustomerDocument.objects.select_related("customer", "uploaded_by", "vehicle", "store")
+        .filter(pk=document_id, customer_id=customer_id)
+        .first()
+    )
+    if document is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    permission, _taker_too = DOCUMENT_ACCESS[purpose]
+    authorize_for(actor, permission, store_ids=document_stores(document, purpose))
+    return document

@@ -1,0 +1,56 @@
+"""Import jobs, the reads: where uploads are kept, a job in the actor's scope, recent jobs, progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from aftersales.core.access import store_record_access
+from aftersales.core.models import User
+from aftersales.customers.models import (
+    ImportJob,
+)
+
+
+def imports_dir() -> Path:
+    """Where uploads and error reports are kept: under the data directory, outside the web root."""
+    folder = Path(settings.DATA_DIR) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def import_job_access(*, actor: User | AnonymousUser, job_id: int) -> ImportJob:
+    """The job if ``actor`` may import in its store; a job of a store they do not see is not found
+    (and audited, ``core.access.store_record_access``), one they see without the right is refused."""
+    jobs = ImportJob.objects.select_related("store", "created_by")
+    return store_record_access(actor=actor, permission="customers.import", records=jobs, record_id=job_id)
+
+
+def import_jobs_recent(*, store_id: int, limit: int = 20) -> QuerySet[ImportJob]:
+    return (
+        ImportJob.objects.filter(store_id=store_id).select_related("created_by").order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def import_error_path(job: ImportJob) -> Path:
+    """The stored error report of a job; 404 when it has none."""
+    if not job.error_file:
+        raise Http404(_("Not found."))
+    path = imports_dir() / job.error_file
+    if not path.is_file():
+        raise Http404(_("Not found."))
+    return path
+
+
+def job_progress(job: ImportJob) -> int:
+    """Percent of rows checked (100 once the job is finished)."""
+    if job.status in {ImportJob.Status.DONE, ImportJob.Status.FAILED}:
+        return 100
+    if not job.total_rows:
+        return 0
+    return min(99, job.processed_rows * 100 // job.total_rows)

@@ -1,0 +1,74 @@
+"""Every write of the archive: customers, vehicles, merge, quality, privacy, ID copies, imports.
+
+Keyword-only, ``<entity>_<action>(*, actor, ...)``, one transaction each. One module per feature;
+the public names are re-exported here."""
+
+from aftersales.customers.services.customers import (
+    customer_clean,
+    customer_create,
+    customer_mark_reviewed,
+    customer_search_keys_rebuild,
+    customer_update,
+)
+from aftersales.customers.services.id_copies import (
+    MAX_DOCUMENT_BYTES,
+    describe_content,
+    detect_content_type,
+    document_delete,
+    document_open,
+    document_response,
+    document_upload,
+    documents_purge,
+    sanitize_file_name,
+)
+from aftersales.customers.services.imports import MAX_UPLOAD_BYTES, import_job_create, workbook_check
+from aftersales.customers.services.merge import MERGEABLE_FIELDS, customer_merge
+from aftersales.customers.services.privacy import ExportFile, consent_withdraw, customer_anonymise, pi_export_file
+from aftersales.customers.services.quality import archive_rule_save, completeness_recompute_store, completeness_refresh
+from aftersales.customers.services.vehicles import (
+    mileage_record,
+    vehicle_clean,
+    vehicle_create,
+    vehicle_driver_add,
+    vehicle_driver_end,
+    vehicle_search_keys_rebuild,
+    vehicle_transfer,
+    vehicle_update,
+)
+
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "MERGEABLE_FIELDS",
+    "ExportFile",
+    "archive_rule_save",
+    "completeness_recompute_store",
+    "completeness_refresh",
+    "consent_withdraw",
+    "customer_anonymise",
+    "customer_clean",
+    "customer_create",
+    "customer_mark_reviewed",
+    "customer_merge",
+    "customer_search_keys_rebuild",
+    "customer_update",
+    "describe_content",
+    "detect_content_type",
+    "document_delete",
+    "document_open",
+    "document_response",
+    "document_upload",
+    "documents_purge",
+    "import_job_create",
+    "mileage_record",
+    "pi_export_file",
+    "sanitize_file_name",
+    "vehicle_clean",
+    "vehicle_create",
+    "vehicle_driver_add",
+    "vehicle_driver_end",
+    "vehicle_search_keys_rebuild",
+    "vehicle_transfer",
+    "vehicle_update",
+    "workbook_check",
+]

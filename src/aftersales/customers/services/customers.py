@@ -1,0 +1,311 @@
+"""Writes of customers: checked input, create, update, review, their mobiles and search keys."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core.audit import audit_append
+from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.core.models import Store, User
+from aftersales.core.services import number_next
+from aftersales.customers import encryption, identifiers, search
+from aftersales.customers.models import (
+    Customer,
+    CustomerPhone,
+    SearchKey,
+)
+from aftersales.customers.services.quality import completeness_refresh
+
+# Letters of any script, digits, spaces and the punctuation real names and company names use.
+_NAME_PUNCTUATION = set(" ·•.-&()（）")
+
+
+def _clean_name(value: str, *, kind: str) -> str:
+    name = re.sub(r"\s+", " ", identifiers.normalise(value)).strip()
+    if not name:
+        raise ValidationError(_("This field is required."))
+    if len(name) > 100:
+        raise ValidationError(_("Enter at most %(n)s characters.") % {"n": 100})
+    bad = sorted(
+        {
+            char
+            for char in name
+            if not (unicodedata.category(char)[0] in {"L", "N"} or char in _NAME_PUNCTUATION)
+            or (kind == Customer.Kind.INDIVIDUAL and unicodedata.category(char)[0] == "N")
+        }
+    )
+    if bad:
+        raise ValidationError(
+            _("The name contains characters that are not allowed: %(chars)s") % {"chars": " ".join(bad)}
+        )
+    return name
+
+
+def _collect(errors: dict[str, list[str]], field: str, error: ValidationError) -> None:
+    errors.setdefault(field, []).extend(str(message) for message in error.messages)
+
+
+_CHOICES = {
+    "kind": frozenset(Customer.Kind.values),
+    "source": frozenset(Customer.Source.values),
+    "customer_class": frozenset(Customer.CustomerClass.values),
+    "marketing_consent_channel": frozenset(Customer.ConsentChannel.values),
+    "data_consent_channel": frozenset(Customer.ConsentChannel.values),
+}
+
+
+_OPTIONAL_CHOICES = frozenset({"marketing_consent_channel", "data_consent_channel"})
+
+
+def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) -> dict[str, Any]:
+    """Normalise and validate customer fields; raise one ApplicationError listing every bad field."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = dict(data.items())
+    kind = data.get("kind") or (instance.kind if instance else Customer.Kind.INDIVIDUAL)
+    cleaned["kind"] = kind
+    if "name" in data or instance is None:
+        try:
+            cleaned["name"] = _clean_name(data.get("name") or "", kind=kind)
+        except ValidationError as error:
+            _collect(errors, "name", error)
+    if "mobiles" in data:
+        mobiles: list[str] = []
+        for index, raw in enumerate(data.get("mobiles") or []):
+            try:
+                mobile = identifiers.clean_mobile(raw)
+            except ValidationError as error:
+                _collect(errors, f"mobiles.{index}", error)
+                continue
+            if mobile in mobiles:
+                errors.setdefault(f"mobiles.{index}", []).append(_("This mobile number is listed twice."))
+            mobiles.append(mobile)
+        cleaned["mobiles"] = mobiles
+    for field, cleaner in (
+        ("email", identifiers.clean_email),
+        ("uscc", identifiers.clean_uscc),
+        ("resident_id", identifiers.clean_resident_id),
+    ):
+        value = (data.get(field) or "").strip()
+        if field in data and value:
+            try:
+                cleaned[field] = cleaner(value)
+            except ValidationError as error:
+                _collect(errors, field, error)
+        elif field in data:
+            cleaned[field] = ""
+    if data.get("emergency_phone"):
+        try:
+            cleaned["emergency_phone"] = identifiers.clean_mobile(data["emergency_phone"])
+        except ValidationError as error:
+            _collect(errors, "emergency_phone", error)
+    if data.get("landline"):
+        try:
+            cleaned["landline"] = identifiers.clean_landline(data["landline"])
+        except ValidationError as error:
+            _collect(errors, "landline", error)
+    if data.get("emergency_contact"):
+        try:
+            cleaned["emergency_contact"] = _clean_name(data["emergency_contact"], kind=Customer.Kind.INDIVIDUAL)
+        except ValidationError as error:
+            _collect(errors, "emergency_contact", error)
+    for field, choices in _CHOICES.items():
+        if field in data and data[field] not in choices and (data[field] or field not in _OPTIONAL_CHOICES):
+            errors.setdefault(field, []).append(_("Choose one of the listed values."))
+    if "tags" in data:
+        tags = data["tags"] if data["tags"] is not None else []
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            errors.setdefault("tags", []).append(_("Enter a list of tags."))
+        cleaned["tags"] = tags
+    if data.get("owner_id") is not None and not User.objects.filter(pk=data["owner_id"], is_active=True).exists():
+        errors.setdefault("owner_id", []).append(_("No such staff member."))
+    if kind == Customer.Kind.COMPANY and cleaned.get("resident_id"):
+        errors.setdefault("resident_id", []).append(_("A company has no resident ID; enter its credit code."))
+    if kind == Customer.Kind.INDIVIDUAL and cleaned.get("uscc"):
+        errors.setdefault("uscc", []).append(_("Only a company has a unified social credit code."))
+    for flag in ("marketing", "data"):
+        if data.get(f"{flag}_consent") and not data.get(f"{flag}_consent_channel"):
+            errors.setdefault(f"{flag}_consent_channel", []).append(_("Record how the consent was given."))
+        withdrawn = f"{flag}_consent" in data and not data[f"{flag}_consent"]
+        if instance is not None and withdrawn and getattr(instance, f"{flag}_consent"):
+            # A withdrawal is a personal-information request: the customer's home store handles it, and
+            # withdrawing data-processing consent deletes the document copies (pi_requests).
+            errors.setdefault(f"{flag}_consent", []).append(
+                _(
+                    "A consent is withdrawn among the customer's personal-information requests, "
+                    "by the store that registered the customer."
+                )
+            )
+    if cleaned.get("uscc"):
+        # ~Q(uscc="") repeats the unique index's condition, so that the lookup can use that partial index.
+        clash = Customer.objects.filter(~Q(uscc=""), uscc=cleaned["uscc"], merged_into=None)
+        if instance is not None:
+            clash = clash.exclude(pk=instance.pk)
+        if clash.exists():
+            errors.setdefault("uscc", []).append(
+                _("Customer %(number)s already has this credit code.") % {"number": clash.first().number}  # type: ignore[union-attr]
+            )
+    if errors:
+        raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=errors, status=422)
+    return cleaned
+
+
+_SIMPLE_FIELDS = (
+    "kind",
+    "name",
+    "landline",
+    "email",
+    "province",
+    "city",
+    "district",
+    "street",
+    "uscc",
+    "emergency_contact",
+    "emergency_phone",
+    "preferences",
+    "tags",
+    "source",
+    "customer_class",
+)
+
+
+def _apply(customer: Customer, cleaned: dict[str, Any], *, actor: User) -> None:
+    for field in _SIMPLE_FIELDS:
+        if field in cleaned:
+            setattr(customer, field, cleaned[field] if cleaned[field] is not None else "")
+    if "owner_id" in cleaned:
+        customer.owner_id = cleaned["owner_id"]
+    if "resident_id" in cleaned:
+        value = cleaned["resident_id"]
+        customer.resident_id_cipher = encryption.encrypt(value)
+        customer.resident_id_digest = encryption.digest(value)
+        customer.resident_id_hint = identifiers.mask_resident_id(value) if value else ""
+    now = timezone.now()
+    for flag in ("marketing", "data"):
+        if f"{flag}_consent" in cleaned:
+            given = bool(cleaned[f"{flag}_consent"])
+            channel = cleaned.get(f"{flag}_consent_channel") or ""
+            if given != getattr(customer, f"{flag}_consent"):
+                setattr(customer, f"{flag}_consent", given)
+                setattr(customer, f"{flag}_consent_at", now)
+                setattr(customer, f"{flag}_consent_channel", channel)
+            elif given and channel and channel != getattr(customer, f"{flag}_consent_channel"):
+                # The same consent re-recorded through another channel: a new consent record.
+                setattr(customer, f"{flag}_consent_at", now)
+                setattr(customer, f"{flag}_consent_channel", channel)
+    initials, full = search.name_initials_and_pinyin(customer.name)
+    customer.name_initials = " ".join(initials)
+    customer.name_pinyin = full
+
+
+def _mobiles(customer: Customer) -> list[str]:
+    """The customer's mobiles, primary first."""
+    return list(customer.phones.order_by("-is_primary", "pk").values_list("number", flat=True))
+
+
+def _audit_mobiles(customer: Customer, before: list[str], after: list[str], **extra: Any) -> None:
+    """One entry on the customer for a change of its mobiles (the first is the primary), erasable."""
+    if before == after and not extra:
+        return
+    audit_append(
+        action="update",
+        store_id=customer.home_store_id,
+        object_type="customers.customer",
+        object_id=str(customer.pk),
+        object_repr=customer.number,
+        changes={"mobiles": [before, after], **extra},
+        subject=customer.audit_subject(),
+        personal=frozenset({"mobiles"}),
+    )
+
+
+def _sync_phones(customer: Customer, mobiles: list[str]) -> None:
+    existing = {phone.number: phone for phone in customer.phones.all()}
+    for number, phone in existing.items():
+        if number not in mobiles:
+            phone.delete()
+    for number in mobiles:
+        if number not in existing:
+            CustomerPhone.objects.create(customer=customer, number=number, is_primary=False)
+    # The first number listed is the primary one.
+    CustomerPhone.objects.filter(customer=customer).exclude(number=mobiles[0] if mobiles else "").update(
+        is_primary=False
+    )
+    if mobiles:
+        CustomerPhone.objects.filter(customer=customer, number=mobiles[0]).update(is_primary=True)
+
+
+def customer_search_keys_rebuild(customer: Customer) -> None:
+    SearchKey.objects.filter(customer=customer).delete()
+    if customer.merged_into_id or customer.anonymised_at:
+        return
+    mobiles = list(customer.phones.values_list("number", flat=True))
+    keys = search.customer_keys(number=customer.number, name=customer.name, mobiles=mobiles)
+    keys += [("number", alias) for alias in customer.aliases.values_list("number", flat=True)]
+    SearchKey.objects.bulk_create(SearchKey(key=key, kind=kind, customer=customer) for kind, key in keys)
+
+
+@transaction.atomic
+def customer_create(*, actor: User, store: Store, data: dict[str, Any]) -> Customer:
+    """Register a customer at ``store``; the number comes from that store's sequence."""
+    cleaned = customer_clean(data)
+    customer = Customer(home_store=store, number=number_next(store=store, doc_type="CUS"), owner=actor)
+    # The archive owner (责任人) is whoever registers the customer unless someone else is named.
+    _apply(customer, cleaned, actor=actor)
+    if cleaned.get("owner_id") is None:
+        customer.owner = actor
+    customer.audit_mobiles = list(cleaned.get("mobiles", []))  # recorded in the creation entry
+    customer.save()
+    _sync_phones(customer, cleaned.get("mobiles", []))
+    customer_search_keys_rebuild(customer)
+    completeness_refresh(customer)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor: User, customer_id: int, version: int, data: dict[str, Any]) -> Customer:
+    """Change a customer. ``version`` is the one the editor loaded: a newer one means someone else
+    saved first, and the change is refused (409) instead of overwriting theirs."""
+    customer = Customer.objects.select_for_update().filter(pk=customer_id, merged_into=None).first()
+    if customer is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    if customer.anonymised_at is not None:
+        # Editing would bring personal data back into a record the person asked to have removed.
+        raise ApplicationError(
+            _("This customer was anonymised on request; the record can no longer be edited."),
+            code="anonymised",
+            status=409,
+        )
+    if customer.version != version:
+        raise ConflictError(
+            _("Someone else changed this customer after you opened it. Reload to see their changes."),
+            code="conflict",
+        )
+    cleaned = customer_clean(data, instance=customer)
+    _apply(customer, cleaned, actor=actor)
+    customer.version += 1
+    customer.save()
+    if "mobiles" in cleaned:
+        before = _mobiles(customer)
+        _sync_phones(customer, cleaned["mobiles"])
+        _audit_mobiles(customer, before, cleaned["mobiles"])
+    customer_search_keys_rebuild(customer)
+    completeness_refresh(customer)
+    return customer
+
+
+@transaction.atomic
+def customer_mark_reviewed(*, actor: User, customer_id: int) -> Customer:
+    customer = Customer.objects.select_for_update().filter(pk=customer_id, merged_into=None).first()
+    if customer is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    customer.reviewed_at = timezone.now()
+    customer.save()
+    return customer

@@ -1,0 +1,156 @@
+"""Merging two archives of one person: fields chosen per field, links, search keys, audit."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core.audit import audit_append
+from aftersales.core.errors import ApplicationError
+from aftersales.core.models import User
+from aftersales.customers import search
+from aftersales.customers.models import (
+    Customer,
+    CustomerPhone,
+    VehicleLink,
+)
+from aftersales.customers.services.customers import _audit_mobiles, _mobiles, customer_search_keys_rebuild
+from aftersales.customers.services.quality import completeness_refresh
+
+# Fields the merging user picks from either record ("survivor" keeps the surviving record's value).
+MERGEABLE_FIELDS = (
+    "name",
+    "kind",
+    "landline",
+    "email",
+    "province",
+    "city",
+    "district",
+    "street",
+    "uscc",
+    "resident_id",
+    "emergency_contact",
+    "emergency_phone",
+    "preferences",
+    "source",
+    "owner_id",
+    "customer_class",
+    "marketing_consent",
+    "data_consent",
+)
+
+
+def _links_settle_for_merge(survivor: Customer, merged: Customer) -> None:
+    """Before the merged record's vehicle links move to the survivor, end the open driver periods that
+    would make one person drive a vehicle twice, or drive the vehicle they own (audited link changes)."""
+    today = timezone.localdate()
+    open_links = VehicleLink.objects.filter(customer__in=[survivor, merged], valid_to=None).order_by("pk")
+    held: dict[int, dict[int, VehicleLink]] = {survivor.pk: {}, merged.pk: {}}
+    roles: dict[tuple[int, int], set[str]] = {}
+    for link in open_links:
+        roles.setdefault((link.customer_id, link.vehicle_id), set()).add(link.role)
+        if link.role == VehicleLink.Role.DRIVER:
+            held[link.customer_id][link.vehicle_id] = link
+    for vehicle_id, link in list(held[merged.pk].items()):
+        if roles.get((survivor.pk, vehicle_id)):  # the survivor already drives or owns it
+            link.valid_to = max(today, link.valid_from)
+            link.save()
+    for vehicle_id, link in list(held[survivor.pk].items()):
+        if VehicleLink.Role.OWNER in roles.get((merged.pk, vehicle_id), set()):  # it becomes the survivor's own
+            link.valid_to = max(today, link.valid_from)
+            link.save()
+
+
+@transaction.atomic
+def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: dict[str, str]) -> Customer:
+    """Merge ``merged_id`` into ``survivor_id``: the user's picked values, then mobiles, vehicles,
+    documents and history move to the survivor; the merged number stays findable as an alias.
+
+    Both rows are locked (in primary-key order) for the whole merge.
+    """
+    if survivor_id == merged_id:
+        raise ApplicationError(
+            _("A customer cannot be merged into itself."), code="invalid", field="merged_id", status=422
+        )
+    unknown = sorted(set(choices) - set(MERGEABLE_FIELDS))
+    bad_values = sorted(field for field, side in choices.items() if side not in {"survivor", "merged"})
+    if unknown or bad_values:
+        raise ApplicationError(
+            _("Some fields are not valid."),
+            fields={f"choices.{field}": [_("Unknown field.")] for field in unknown}
+            | {f"choices.{field}": [_("Choose survivor or merged.")] for field in bad_values},
+            status=422,
+        )
+    locked = {
+        c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor_id, merged_id]).order_by("pk")
+    }
+    survivor, merged = locked.get(survivor_id), locked.get(merged_id)
+    for field, customer in (("survivor_id", survivor), ("merged_id", merged)):
+        if customer is None or customer.merged_into_id or customer.anonymised_at:
+            raise ApplicationError(_("No such active customer."), code="invalid", field=field, status=422)
+    assert survivor is not None and merged is not None  # noqa: S101 - narrowed by the loop above
+    taken = [field for field, side in choices.items() if side == "merged"]
+    if "uscc" in taken and merged.uscc:
+        uscc = merged.uscc
+        merged.uscc = ""
+        merged.save()
+        survivor.uscc = uscc
+    for field in taken:
+        if field == "resident_id":
+            survivor.resident_id_cipher = merged.resident_id_cipher
+            survivor.resident_id_digest = merged.resident_id_digest
+            survivor.resident_id_hint = merged.resident_id_hint
+        elif field in {"marketing_consent", "data_consent"}:
+            # A consent goes with when and how it was given.
+            for part in ("", "_at", "_channel"):
+                setattr(survivor, field + part, getattr(merged, field + part))
+        elif field != "uscc":
+            setattr(survivor, field, getattr(merged, field))
+    survivor.tags = list(dict.fromkeys([*(survivor.tags or []), *(merged.tags or [])]))  # no tag is lost
+    clashes: dict[str, list[str]] = {}
+    if survivor.kind == Customer.Kind.INDIVIDUAL and survivor.uscc:
+        clashes["choices.uscc"] = [_("Only a company has a unified social credit code.")]
+    if survivor.kind == Customer.Kind.COMPANY and survivor.resident_id_cipher:
+        clashes["choices.resident_id"] = [_("A company has no resident ID; enter its credit code.")]
+    if clashes:
+        raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=clashes, status=422)
+    survivor_mobiles = _mobiles(survivor)
+    survivor_numbers = set(survivor_mobiles)
+    for phone in merged.phones.all():
+        if phone.number in survivor_numbers:
+            phone.delete()
+        else:
+            CustomerPhone.objects.filter(pk=phone.pk).update(customer=survivor, is_primary=False)
+    _links_settle_for_merge(survivor, merged)
+    moved_links = VehicleLink.objects.filter(customer=merged).update(customer=survivor)
+    moved_documents = merged.documents.update(customer=survivor)
+    from aftersales.customers.models import CustomerAlias
+
+    merged.aliases.update(customer=survivor)
+    CustomerAlias.objects.create(customer=survivor, number=merged.number, merged_by=actor)
+    merged.merged_into = survivor
+    merged.save()
+    customer_search_keys_rebuild(merged)
+    initials, full = search.name_initials_and_pinyin(survivor.name)
+    survivor.name_initials, survivor.name_pinyin = " ".join(initials), full
+    survivor.version += 1
+    survivor.save()
+    customer_search_keys_rebuild(survivor)
+    completeness_refresh(survivor)
+    _audit_mobiles(survivor, survivor_mobiles, _mobiles(survivor))
+    audit_append(
+        action="merge",
+        actor=actor,
+        store_id=survivor.home_store_id,
+        object_type="customers.customer",
+        object_id=str(survivor.pk),
+        object_repr=survivor.number,
+        changes={
+            "merged": merged.number,
+            "fields_taken": sorted(taken),
+            "vehicle_links": moved_links,
+            "documents": moved_documents,
+        },
+    )
+    return survivor
