@@ -13,8 +13,8 @@ from aftersales.core import selectors, services
 from aftersales.core.access import permissions_of
 from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, paginate
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import Store, User
-from aftersales.core.routing import operation
+from aftersales.core.models import Store
+from aftersales.core.routing import operation, request_user
 
 router = Router()
 
@@ -88,7 +88,7 @@ def auth_token_revoke(request: HttpRequest) -> Status[None]:
     token_id = getattr(request, "api_token_id", None)
     if token_id is None:
         raise ApplicationError(_("This call needs the token to revoke in the Authorization header."), code="no_token")
-    services.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+    services.token_revoke(user=request_user(request), token_id=token_id)
     return Status(204, None)
 
 
@@ -116,14 +116,14 @@ class TokenInfoOut(Schema):
 @router.get("/tokens", response={200: list[TokenInfoOut], **ERRORS}, tags=["auth"])
 @operation("tokens.manage")
 def token_list(request: HttpRequest) -> Any:
-    return request.user.api_tokens.order_by("-created_at", "-pk")  # type: ignore[union-attr]
+    return request_user(request).api_tokens.order_by("-created_at", "-pk")
 
 
 @router.post("/tokens", response={201: TokenOut, **ERRORS}, tags=["auth"])
 @operation("tokens.manage")
 def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     token, raw = services.token_create(
-        user=request.user,  # type: ignore[arg-type]
+        user=request_user(request),
         name=payload.name,
         expires_in_days=payload.expires_in_days,
         never_expires=payload.never_expires,
@@ -134,7 +134,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
 @router.delete("/tokens/{id:token_id}", response={204: None, **ERRORS}, tags=["auth"])
 @operation("tokens.manage")
 def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
-    services.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+    services.token_revoke(user=request_user(request), token_id=token_id)
     return Status(204, None)
 
 
@@ -163,7 +163,7 @@ class MeOut(Schema):
 @router.get("/me", response={200: MeOut, **ERRORS}, tags=["system"])
 @operation()
 def me(request: HttpRequest) -> dict[str, Any]:
-    user: User = request.user  # type: ignore[assignment]
+    user = request_user(request)
     from aftersales.core.access import visible_store_ids
 
     memberships = [

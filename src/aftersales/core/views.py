@@ -6,7 +6,7 @@ import csv
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -38,11 +38,7 @@ from aftersales.core.forms import (
 )
 from aftersales.core.history import audit_history
 from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
-from aftersales.core.routing import active_store_id, page
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
+from aftersales.core.routing import active_store_id, page, request_user
 
 
 def _landing_for(user: User, store_id: int | None) -> str:
@@ -93,7 +89,7 @@ def signed_in(request: HttpRequest, user: User) -> None:
 @require_http_methods(["GET", "POST"])
 @page()
 def password_change(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = PasswordChangeForm(request.POST or None, initial={"next": next_path(request.GET.get("next"))})
     status = 200
     if request.method == "POST":
@@ -128,7 +124,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @require_POST
 @page()
 def logout_view(request: HttpRequest) -> HttpResponse:
-    audit_append(action="logout", actor=_user(request), store_id=active_store_id(request))
+    audit_append(action="logout", actor=request_user(request), store_id=active_store_id(request))
     logout(request)
     return redirect("core:login")
 
@@ -150,7 +146,7 @@ def store_switch(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("today.view")
 def today(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     store_id = active_store_id(request)
     store = Store.objects.filter(pk=store_id).first() if store_id else None
     view = selectors.today_view(user=user, store=store, landing=_landing_for(user, store_id))
@@ -204,7 +200,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 def _audit_entries(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
-    user = _user(request)
+    user = request_user(request)
     visible = visible_store_ids(user)
     form = AuditFilterForm(request.GET or None, stores=Store.objects.order_by("code"))
     entries = None
@@ -253,7 +249,7 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         return render(request, "core/audit.html", {"form": form, "page_obj": None, "query": ""}, status=400)
     audit_append(
         action="export",
-        actor=_user(request),
+        actor=request_user(request),
         store_id=active_store_id(request),
         object_type="core.auditentry",
         changes={"filters": {k: v for k, v in request.GET.items() if k in form.fields}, "rows": entries.count()},
@@ -297,7 +293,7 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 @require_http_methods(["GET", "POST"])
 @page("tokens.manage")
 def token_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     never_allowed = can(user, "tokens.no_expiry")  # as token_create judges it
     form = TokenForm(request.POST or None, never_allowed=never_allowed)
     new_token = None
@@ -323,7 +319,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @page("tokens.manage")
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        services.token_revoke(user=_user(request), token_id=token_id)
+        services.token_revoke(user=request_user(request), token_id=token_id)
     except ApplicationError:
         raise Http404(_("Not found.")) from None
     return redirect("core:tokens")

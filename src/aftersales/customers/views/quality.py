@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -12,8 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import selectors as core_selectors
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import User
-from aftersales.core.routing import active_store_id, page
+from aftersales.core.routing import active_store_id, page, request_user
 from aftersales.core.scope import current_scope
 from aftersales.customers import selectors, services
 from aftersales.customers.forms import ArchiveRuleForm, MergeForm, ReviewQueueFilterForm
@@ -73,7 +72,7 @@ def merge(request: HttpRequest, survivor_id: int, merged_id: int) -> HttpRespons
         else:
             try:
                 result = services.customer_merge(
-                    actor=cast(User, request.user), survivor_id=survivor.pk, merged_id=merged.pk, choices=form.choices()
+                    actor=request_user(request), survivor_id=survivor.pk, merged_id=merged.pk, choices=form.choices()
                 )
             except ApplicationError as problem:
                 error = (
@@ -118,7 +117,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @page("customers.review")
 def mark_reviewed(request: HttpRequest, customer_id: int) -> HttpResponse:
     selectors.customer_get(customer_id)
-    services.customer_mark_reviewed(actor=cast(User, request.user), customer_id=customer_id)
+    services.customer_mark_reviewed(actor=request_user(request), customer_id=customer_id)
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponse(f'<span class="badge text-bg-success">{_("Reviewed")}</span>')
     return redirect("customer_quality:review_queue")
@@ -139,7 +138,7 @@ def archive_rule(request: HttpRequest) -> HttpResponse:
             if not form.is_valid():
                 raise ApplicationError(form.error_summary(), fields={k: list(v) for k, v in form.errors.items()})
             services.archive_rule_save(
-                actor=cast(User, request.user),
+                actor=request_user(request),
                 store_id=store_id,
                 required_fields=form.cleaned_data["required_fields"],
                 review_days=form.cleaned_data["review_days"] or 0,

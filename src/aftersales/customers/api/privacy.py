@@ -2,7 +2,7 @@
 anonymisation."""
 
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -15,20 +15,16 @@ from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import User
-from aftersales.core.routing import acting_store, operation
+from aftersales.core.routing import acting_store, operation, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.models import Customer, CustomerDocument, Vehicle
 
 router = Router(tags=["privacy"])
+OPENAPI_ID_PREFIX = "aftersales.customers.api_privacy"  # operation ids as published before the api/ package
 
 DocumentKind = Literal["id_card", "driving_licence", "vehicle_licence", "business_licence"]
 
 _FILE_TYPES = ("image/jpeg", "image/png", "application/pdf")
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 class CustomerDocumentOut(Schema):
@@ -75,7 +71,7 @@ def customer_document_list(request: HttpRequest, customer_id: int) -> list[dict[
         .select_related("customer", "uploaded_by", "store")
         .order_by("pk")
     )
-    user = _user(request)
+    user = request_user(request)
     return [_document_out(document, can_open=selectors.document_allowed(user, document, "open")) for document in copies]
 
 
@@ -97,7 +93,7 @@ def customer_document_upload(
         vehicle = Vehicle.objects.filter(pk=vehicle_id).first()
         if vehicle is None:
             raise ApplicationError(_("No such vehicle."), field="vehicle_id", status=422)
-    user = _user(request)
+    user = request_user(request)
     # The store that takes the copy (and may open it later): the customer's own when the uploader works
     # there; otherwise the uploader's (a token has no active store to say which).
     home = customer.home_store
@@ -130,15 +126,15 @@ def customer_document_upload(
 @operation("customers.view_personal")
 def customer_document_download(request: HttpRequest, customer_id: int, document_id: int) -> FileResponse:
     document = selectors.document_access(
-        actor=_user(request), customer_id=customer_id, document_id=document_id, purpose="open"
+        actor=request_user(request), customer_id=customer_id, document_id=document_id, purpose="open"
     )
-    return services.document_response(document, actor=_user(request))
+    return services.document_response(document, actor=request_user(request))
 
 
 @router.delete("/customers/{id:customer_id}/documents/{id:document_id}", response={204: None, **ERRORS})
 @operation("customers.edit")
 def customer_document_delete(request: HttpRequest, customer_id: int, document_id: int) -> Status[None]:
-    services.document_delete(actor=_user(request), customer_id=customer_id, document_id=document_id)
+    services.document_delete(actor=request_user(request), customer_id=customer_id, document_id=document_id)
     return Status(204, None)
 
 
@@ -167,7 +163,7 @@ class PiExportQuery(InputSchema):
 @operation("customers.privacy")
 def customer_pi_export(request: HttpRequest, customer_id: int, query: Query[PiExportQuery]) -> HttpResponse:
     customer = selectors.customer_privacy_lookup(customer_id)
-    export = services.pi_export_file(actor=_user(request), customer=customer, file_format=query.format)
+    export = services.pi_export_file(actor=request_user(request), customer=customer, file_format=query.format)
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
     response["Cache-Control"] = "private, no-store"
@@ -190,7 +186,7 @@ class CustomerAnonymisedOut(Schema):
 def customer_anonymise(request: HttpRequest, customer_id: int, payload: CustomerAnonymiseIn) -> Customer:
     """Remove the person's personal data; refused (422) when already done or while a legal hold applies.
     Only the customer's home store (and group roles) may."""
-    return services.customer_anonymise(actor=_user(request), customer_id=customer_id, reason=payload.reason)
+    return services.customer_anonymise(actor=request_user(request), customer_id=customer_id, reason=payload.reason)
 
 
 class CustomerConsentWithdrawIn(InputSchema):
@@ -212,7 +208,7 @@ def customer_consent_withdraw(
 ) -> dict[str, Any]:
     """Record the withdrawal of a consent; withdrawing data-processing consent deletes the document copies.
     Only the customer's home store (and group roles) may."""
-    customer = services.consent_withdraw(actor=_user(request), customer_id=customer_id, which=payload.which)
+    customer = services.consent_withdraw(actor=request_user(request), customer_id=customer_id, which=payload.which)
     return {
         "marketing_consent": customer.marketing_consent,
         "marketing_consent_at": customer.marketing_consent_at,

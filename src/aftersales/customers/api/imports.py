@@ -2,7 +2,7 @@
 reports and the export of the customer list."""
 
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -14,21 +14,17 @@ from ninja.responses import Status
 from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
-from aftersales.core.models import User
-from aftersales.core.routing import acting_store, active_store_id, operation
+from aftersales.core.routing import acting_store, active_store_id, operation, request_user
 from aftersales.customers import excel, selectors, services
 from aftersales.customers.models import ImportJob
 
 router = Router(tags=["import / export"])
+OPENAPI_ID_PREFIX = "aftersales.customers.api_imports"  # operation ids as published before the api/ package
 
 
 def _xlsx(description: str) -> dict[str, Any]:
     binary = {"schema": {"type": "string", "format": "binary"}}
     return {"responses": {200: {"description": description, "content": {excel.XLSX_CONTENT_TYPE: binary}}}}
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _session_store_id(request: HttpRequest) -> int | None:
@@ -113,7 +109,7 @@ def import_upload(
     """Upload a filled template (.xlsx, at most 20 MB) into your active store; the import runs in the
     background: poll the job for its progress."""
     job = services.import_job_create(
-        actor=_user(request),
+        actor=request_user(request),
         store=acting_store(request, permission="customers.import"),
         upload=file,
         mode=payload.mode,
@@ -155,7 +151,7 @@ class ExportQuery(InputSchema):
 @operation("customers.export")
 def customers_export(request: HttpRequest, query: Query[ExportQuery]) -> FileResponse:
     file, _rows = excel.customers_export(
-        actor=_user(request),
+        actor=request_user(request),
         store_id=_session_store_id(request),
         personal=can(request.user, "customers.view_personal", store_id=_session_store_id(request)),
         q=query.q,

@@ -1,0 +1,9 @@
+"""The archive's HTTP API: one router mounting one module per feature."""
+
+from ninja import Router
+
+from aftersales.customers.api import customers, imports, privacy, quality, vehicles
+
+router = Router()
+for feature in (customers, vehicles, quality, imports, privacy):
+    router.add_router("/", feature.router)
