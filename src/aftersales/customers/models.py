@@ -106,35 +106,49 @@ class Customer(AuditedModel):
             "completeness",
         }
     )
-    # Erasable in the audit trail: anonymisation removes them there too.
-    audit_personal = frozenset(
-        {
-            "name",
-            "landline",
-            "email",
-            "province",
-            "city",
-            "district",
-            "street",
-            "uscc",
-            "resident_id_hint",
-            "emergency_contact",
-            "emergency_phone",
-            "preferences",
-            "tags",
-            "mobiles",
-        }
-    )
-    # How each personal value reads masked: on the record page (customer_personal, for everyone until
-    # a reader with the right reveals one), in its change log and timeline, and in the API for readers
-    # without the view-personal right (core.audit.audit_masked). The address shows down to the
-    # district; the resident ID is stored as a masked hint beside its cipher.
-    personal_masks: ClassVar[dict[str, Callable[[str], str]]] = {
+    # The personal data of a customer, declared once: every key is a field (``mobiles``: the phones)
+    # that identifies or describes the person, with how it reads to someone without the right to see
+    # it in full (None: shown to every reader of the record). Everything else derives from this:
+    # the record page and the API answer (selectors.customer_personal, personal_value, the reveal
+    # choices), the change log and timeline (core.audit.audit_masked), the Excel export, the audit
+    # trail (erasable values, audit_personal), and anonymisation (every declared value emptied,
+    # with the values derived from them in personal_derived). The address also reads as a whole,
+    # down to the district (identifiers.mask_address); the resident ID is stored as a cipher and a
+    # masked hint beside it.
+    personal_fields: ClassVar[dict[str, Callable[[str], str] | None]] = {
+        "name": None,
         "mobiles": identifiers.mask_mobile,
-        "emergency_phone": identifiers.mask_mobile,
-        "uscc": identifiers.mask_uscc,
+        "landline": identifiers.mask_hidden,
+        "email": identifiers.mask_hidden,
+        "province": None,
+        "city": None,
+        "district": None,
         "street": identifiers.mask_hidden,
+        "uscc": identifiers.mask_uscc,
+        "resident_id_hint": None,
+        "emergency_contact": None,
+        "emergency_phone": identifiers.mask_mobile,
+        "preferences": None,
+        "tags": None,
     }
+    # Stored values computed from the personal ones: anonymisation empties them too.
+    personal_derived: ClassVar[tuple[str, ...]] = (
+        "resident_id_cipher",
+        "resident_id_digest",
+        "name_initials",
+        "name_pinyin",
+    )
+    personal_masks: ClassVar[dict[str, Callable[[str], str]]] = {
+        key: mask for key, mask in personal_fields.items() if mask is not None
+    }
+    # What a reader with the right may show in full, one at a time (audited): each masked value (the
+    # street as part of the whole address) and the resident ID.
+    revealable: ClassVar[tuple[str, ...]] = (
+        *(key for key in personal_masks if key != "street"),
+        "address",
+        "resident_id",
+    )
+    audit_personal = frozenset(personal_fields)
     # How the keys of the customer's entries read that are not fields (core.history). Written by the
     # services (mobiles, merge), the record page and the API (reveal), documents (a document opened),
     # pi_requests (personal-information export, anonymisation) and excel.exporting (list export).

@@ -24,6 +24,7 @@ from aftersales.conftest import World
 from aftersales.core.models import User
 from aftersales.core.routing import Access
 from aftersales.core.services import token_create
+from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
 from config.api import api
 
 
@@ -58,34 +59,11 @@ _serial = itertools.count(1)
 
 
 def _customer(world: World) -> int:
-    from aftersales.customers.services import customer_create
-
-    number = next(_serial)
-    return customer_create(
-        actor=world.user("advisor"),
-        store=world.sh,
-        data={
-            "name": "王五",
-            "mobiles": [f"137{number:08d}"],
-            "data_consent": True,
-            "data_consent_channel": "paper",
-        },
-    ).pk
-
-
-def _vin() -> str:
-    from aftersales.customers.identifiers import vin_check_digit
-
-    body = f"LSVAU2180N2{next(_serial):06d}"
-    return body[:8] + vin_check_digit(body) + body[9:]
+    return CustomerFactory(name="王五", data_consent=True, data_consent_channel="paper").pk
 
 
 def _vehicle(world: World) -> int:
-    from aftersales.customers.models import Customer
-    from aftersales.customers.services import vehicle_create
-
-    owner = Customer.objects.get(pk=_customer(world))
-    return vehicle_create(actor=world.user("advisor"), owner=owner, data={"vin": _vin()}).pk
+    return VehicleFactory(vin=valid_vin(next(_serial), prefix="LSVAU2180N2")).pk
 
 
 def _driver_link(world: World) -> dict[str, int]:
@@ -157,7 +135,9 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "customer_review": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customer_timeline": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customer_merge": lambda user, w: {"json": {"survivor_id": _customer(w), "merged_id": _customer(w)}},
-    "vehicle_create": lambda user, w: {"json": {"vin": _vin(), "owner_id": _customer(w)}},
+    "vehicle_create": lambda user, w: {
+        "json": {"vin": valid_vin(next(_serial), prefix="LSVAU2180N2"), "owner_id": _customer(w)}
+    },
     "vehicle_detail": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},
     "vehicle_update": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}, "json": {"version": 1, "colour": "白"}},
     "vehicle_history": lambda user, w: {"kwargs": {"vehicle_id": _vehicle(w)}},

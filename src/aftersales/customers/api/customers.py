@@ -11,7 +11,6 @@ from aftersales.core import inputs
 from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, paginate
-from aftersales.core.audit import audit_append
 from aftersales.core.routing import acting_store, operation, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.models import Customer
@@ -273,7 +272,7 @@ def customer_update(request: HttpRequest, customer_id: int, payload: CustomerUpd
 
 
 class RevealIn(InputSchema):
-    field: Literal["mobiles", "resident_id", "uscc", "address", "emergency_phone"]
+    field: Literal[Customer.revealable]  # type: ignore[valid-type]
 
 
 class RevealOut(Schema):
@@ -284,16 +283,8 @@ class RevealOut(Schema):
 @router.post("/customers/{id:customer_id}/reveal", response={200: RevealOut, **ERRORS})
 @operation("customers.view_personal")
 def customer_reveal(request: HttpRequest, customer_id: int, payload: RevealIn) -> dict[str, str]:
-    customer = selectors.customer_get(customer_id)
-    audit_append(
-        action="reveal",
-        store_id=customer.home_store_id,
-        object_type="customers.customer",
-        object_id=str(customer.pk),
-        object_repr=customer.number,
-        changes={"field": payload.field},
-    )
-    return {"field": payload.field, "value": selectors.personal_value(customer, payload.field)}
+    value = services.customer_reveal(actor=request_user(request), customer_id=customer_id, field=payload.field)
+    return {"field": payload.field, "value": value}
 
 
 @router.post("/customers/{id:customer_id}/review", response={200: CustomerOut, **ERRORS})

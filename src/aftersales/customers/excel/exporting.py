@@ -48,7 +48,7 @@ def _export_row(customer: Customer, *, personal: bool) -> list[Any]:
     channel = customer.data_consent_channel or customer.marketing_consent_channel
     return [
         customer.number, _label(KIND_CHOICES, customer.kind), customer.name,
-        mobiles[0] if mobiles else "", ", ".join(mobiles[1:]), customer.landline, customer.email,
+        mobiles[0] if mobiles else "", ", ".join(mobiles[1:]), shown["landline"], shown["email"],
         customer.province, customer.city, customer.district, shown["street"], shown["resident_id"], shown["uscc"],
         customer.emergency_contact, shown["emergency_phone"], _label(SOURCE_CHOICES, customer.source),
         _label(CLASS_CHOICES, customer.customer_class), "是" if customer.data_consent else "否",

@@ -2,7 +2,6 @@
 validate identifiers and rules."""
 
 from aftersales.customers.forms.customers import (
-    REVEALABLE,
     CustomerFilterForm,
     CustomerForm,
     IdentifierCheckForm,
@@ -30,7 +29,6 @@ __all__ = [
     "MAX_MOBILES",
     "MAX_TAGS",
     "MAX_TAG_LENGTH",
-    "REVEALABLE",
     "VEHICLE_FORM_FIELDS",
     "AnonymiseForm",
     "ArchiveForm",

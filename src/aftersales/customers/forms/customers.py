@@ -15,7 +15,6 @@ from aftersales.customers.forms.fields import MAX_MOBILES, ArchiveForm, LinesFie
 from aftersales.customers.models import Customer
 
 # Personal fields the record page shows masked, each with a button that reveals it (audited).
-REVEALABLE = ("mobiles", "resident_id", "uscc", "address", "emergency_phone")
 
 
 def _staff_label(user: User) -> str:
@@ -142,11 +141,9 @@ class CustomerForm(ArchiveForm):
     def initial_for(customer: Customer, personal: dict[str, Any]) -> dict[str, Any]:
         """What the edit form starts with: personal fields as the reader may see them (masked or not)."""
         initial = {name: getattr(customer, name) for name in CustomerForm.service_fields if hasattr(customer, name)}
+        initial.update({name: personal[name] for name in Customer.personal_masks})
         initial.update(
             mobiles=list(personal["mobiles"]),
-            uscc=personal["uscc"],
-            street=personal["street"],
-            emergency_phone=personal["emergency_phone"],
             resident_id="",  # stored encrypted; an empty input keeps it
             tags=list(customer.tags or []),
             version=customer.version,
@@ -221,4 +218,4 @@ class IdentifierCheckForm(InputForm):
 class RevealForm(InputForm):
     """Which personal field the record page's "show" button asks for."""
 
-    field = forms.ChoiceField(choices=[(name, name) for name in REVEALABLE])
+    field = forms.ChoiceField(choices=[(name, name) for name in Customer.revealable])

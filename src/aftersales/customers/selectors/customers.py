@@ -75,24 +75,22 @@ def full_address(customer: Customer) -> str:
 
 
 def customer_personal(customer: Customer, *, personal: bool) -> dict[str, Any]:
-    """The personal fields of a customer, masked unless ``personal`` (the view-personal right)."""
-    masks = Customer.personal_masks
-
-    def shown(name: str, value: str) -> str:
-        return value if personal or not value else masks[name](value)
-
+    """The masked personal values of a customer (``Customer.personal_masks``), in full when ``personal``
+    (the view-personal right), with the whole address and the resident ID."""
+    masked: dict[str, Any] = {}
+    for name, mask in Customer.personal_masks.items():
+        if name == "mobiles":
+            masked[name] = [phone.number if personal else mask(phone.number) for phone in customer.phones.all()]
+        else:
+            value = getattr(customer, name)
+            masked[name] = value if personal or not value else mask(value)
     resident_id = encryption.decrypt(customer.resident_id_cipher) if personal else customer.resident_id_hint
-    return {
-        "mobiles": [shown("mobiles", phone.number) for phone in customer.phones.all()],
-        "resident_id": resident_id,
-        "uscc": shown("uscc", customer.uscc),
-        "street": shown("street", customer.street),
-        "address": full_address(customer)
+    address = (
+        full_address(customer)
         if personal
-        else identifiers.mask_address(customer.province, customer.city, customer.district, customer.street),
-        "emergency_phone": shown("emergency_phone", customer.emergency_phone),
-        "masked": not personal,
-    }
+        else identifiers.mask_address(customer.province, customer.city, customer.district, customer.street)
+    )
+    return {**masked, "resident_id": resident_id, "address": address, "masked": not personal}
 
 
 def personal_value(customer: Customer, field_name: str) -> str:

@@ -39,23 +39,12 @@ ANONYMISED_NAME = "已匿名客户 {number}"
 REASON_MAX_LENGTH = 500
 
 
-# Fields that identify or describe the person; anonymisation empties them.
+# What anonymisation empties: the declared personal fields (Customer.personal_fields; the name is
+# replaced, the mobiles deleted) and the values derived from them.
 PERSONAL_FIELDS: dict[str, Any] = {
-    "landline": "",
-    "email": "",
-    "province": "",
-    "city": "",
-    "district": "",
-    "street": "",
-    "uscc": "",
-    "resident_id_cipher": "",
-    "resident_id_digest": "",
-    "resident_id_hint": "",
-    "emergency_contact": "",
-    "emergency_phone": "",
-    "preferences": "",
-    "name_initials": "",
-    "name_pinyin": "",
+    field.name: field.get_default()
+    for field in Customer._meta.concrete_fields
+    if field.name in {*Customer.personal_fields, *Customer.personal_derived} - {"name"}
 }
 
 

@@ -7,6 +7,7 @@ from aftersales.customers.services.customers import (
     customer_clean,
     customer_create,
     customer_mark_reviewed,
+    customer_reveal,
     customer_search_keys_rebuild,
     customer_update,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "customer_create",
     "customer_mark_reviewed",
     "customer_merge",
+    "customer_reveal",
     "customer_search_keys_rebuild",
     "customer_update",
     "describe_content",

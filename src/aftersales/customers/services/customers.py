@@ -22,6 +22,7 @@ from aftersales.customers.models import (
     CustomerPhone,
     SearchKey,
 )
+from aftersales.customers.selectors.customers import customer_get, personal_value
 from aftersales.customers.services.quality import completeness_refresh
 
 # Letters of any script, digits, spaces and the punctuation real names and company names use.
@@ -309,3 +310,19 @@ def customer_mark_reviewed(*, actor: User, customer_id: int) -> Customer:
     customer.reviewed_at = timezone.now()
     customer.save()
     return customer
+
+
+def customer_reveal(*, actor: User, customer_id: int, field: str) -> str:
+    """One personal value in full (``Customer.revealable``; ``all``: the edit form shows every one),
+    recorded in the trail as a reveal by ``actor``."""
+    customer = customer_get(customer_id)
+    audit_append(
+        action="reveal",
+        actor=actor,
+        store_id=customer.home_store_id,
+        object_type="customers.customer",
+        object_id=str(customer.pk),
+        object_repr=customer.number,
+        changes={"field": "all", "for": "edit"} if field == "all" else {"field": field},
+    )
+    return "" if field == "all" else personal_value(customer, field)

@@ -168,15 +168,11 @@ def _customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Custom
 
 
 def _anonymise_one(customer: Customer, *, actor: User, reason: str, now: datetime, merged_record: bool) -> None:
-    cleared = sorted(
-        [field for field, empty in PERSONAL_FIELDS.items() if getattr(customer, field) != empty]
-        + (["tags"] if customer.tags else [])
-    )
+    cleared = sorted(field for field, empty in PERSONAL_FIELDS.items() if getattr(customer, field) != empty)
     withdrawn = [purpose for purpose in CONSENT_PURPOSES if getattr(customer, f"{purpose}_consent")]
     values: dict[str, Any] = {
         **PERSONAL_FIELDS,
         "name": ANONYMISED_NAME.format(number=customer.number),
-        "tags": [],
         "marketing_consent": False,
         "marketing_consent_at": now,
         "marketing_consent_channel": "",

@@ -5,7 +5,6 @@ import html
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,12 +20,7 @@ from aftersales.core.tests.test_history import audit_rows
 from aftersales.customers import selectors, services
 from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, Vehicle
-
-
-def _customer(world: World, name: str, *mobiles: str, **data: Any) -> Customer:
-    return services.customer_create(
-        actor=world.user("advisor"), store=world.sh, data={"name": name, "mobiles": list(mobiles), **data}
-    )
+from aftersales.customers.tests.factories import CustomerFactory
 
 
 def _vehicle(world: World, owner: Customer) -> Vehicle:
@@ -40,7 +34,7 @@ def _titles(items: list[selectors.TimelineItem]) -> list[str]:
 
 
 def test_mobile_changes_are_one_entry_on_the_customer_masked_by_role(world: World) -> None:
-    customer = _customer(world, "褚一", "13800000001")
+    customer = CustomerFactory(name="褚一", mobiles=["13800000001"])
     services.customer_update(
         actor=world.user("advisor"),
         customer_id=customer.pk,
@@ -66,8 +60,8 @@ def test_mobile_changes_are_one_entry_on_the_customer_masked_by_role(world: Worl
 
 
 def test_owner_changes_show_on_both_customers_and_the_vehicle(world: World) -> None:
-    seller = _customer(world, "卫二", "13800000001")
-    buyer = _customer(world, "蒋三", "13800000002")
+    seller = CustomerFactory(name="卫二", mobiles=["13800000001"])
+    buyer = CustomerFactory(name="蒋三", mobiles=["13800000002"])
     vehicle = _vehicle(world, seller)
     services.vehicle_transfer(
         actor=world.user("advisor"), vehicle_id=vehicle.pk, new_owner=buyer, on=timezone.localdate()
@@ -93,8 +87,8 @@ def test_a_record_written_in_bulk_starts_its_history_at_its_creation(world: Worl
 
 
 def test_a_merge_records_the_mobiles_the_survivor_gains(world: World) -> None:
-    survivor = _customer(world, "韩五", "13800000001")
-    merged = _customer(world, "韩五", "13800000002", "13800000001")
+    survivor = CustomerFactory(name="韩五", mobiles=["13800000001"])
+    merged = CustomerFactory(name="韩五", mobiles=["13800000002", "13800000001"])
     services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=merged.pk, choices={})
 
     latest = selectors.change_log(survivor)
@@ -147,8 +141,8 @@ def advisor(world: World, client_for: Callable[[User], Client]) -> Client:
 def test_a_vehicle_change_and_a_driver_period_read_by_label_and_name(
     world: World, advisor: Client, client_for: Callable[[User], Client]
 ) -> None:
-    owner = _customer(world, "褚一", "13800000001")
-    driver = _customer(world, "卫二", "13800000002")
+    owner = CustomerFactory(name="褚一", mobiles=["13800000001"])
+    driver = CustomerFactory(name="卫二", mobiles=["13800000002"])
     with scope_of(world.user("advisor")):
         vehicle = _vehicle(world, owner)
         services.vehicle_update(
@@ -200,7 +194,7 @@ def test_a_vehicle_change_and_a_driver_period_read_by_label_and_name(
 def test_a_document_upload_reads_its_kind_file_type_size_and_checksum(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    customer = _customer(world, "蒋三", "13800000003", data_consent=True, data_consent_channel="paper")
+    customer = CustomerFactory(name="蒋三", mobiles=["13800000003"], data_consent=True, data_consent_channel="paper")
     document = services.document_upload(
         actor=world.user("advisor"),
         store=world.sh,
@@ -243,7 +237,7 @@ def test_a_document_upload_reads_its_kind_file_type_size_and_checksum(
 
 
 def test_a_reveal_names_the_field_revealed(world: World, advisor: Client, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world, "沈四", "13800000004")
+    customer = CustomerFactory(name="沈四", mobiles=["13800000004"])
     advisor.post(f"/customers/{customer.pk}/reveal/", {"field": "mobiles"})
     advisor.post(f"/customers/{customer.pk}/reveal/", {"field": "resident_id"})
     advisor.get(f"/customers/{customer.pk}/edit/")  # the form shows every personal value in full
@@ -275,7 +269,7 @@ def test_a_reveal_names_the_field_revealed(world: World, advisor: Client, client
 
 
 def test_a_consent_reads_yes_or_no_and_its_time_in_local_time(world: World, advisor: Client) -> None:
-    customer = _customer(world, "韩五", "13800000005")
+    customer = CustomerFactory(name="韩五", mobiles=["13800000005"])
     with scope_of(world.user("crm")):
         services.customer_update(
             actor=world.user("crm"),
@@ -307,8 +301,8 @@ def test_a_consent_reads_yes_or_no_and_its_time_in_local_time(world: World, advi
 
 
 def test_a_merge_reads_what_moved_and_which_values_were_taken(world: World, advisor: Client) -> None:
-    survivor = _customer(world, "韩五", "13800000001")
-    merged = _customer(world, "韩五", "13800000002")
+    survivor = CustomerFactory(name="韩五", mobiles=["13800000001"])
+    merged = CustomerFactory(name="韩五", mobiles=["13800000002"])
     with scope_of(world.user("crm")):
         services.customer_merge(
             actor=world.user("crm"),
@@ -328,7 +322,7 @@ def test_a_merge_reads_what_moved_and_which_values_were_taken(world: World, advi
 
 
 def test_the_timeline_api_carries_readable_lines_beside_the_recorded_detail(world: World, advisor: Client) -> None:
-    customer = _customer(world, "杨六", "13800000006")
+    customer = CustomerFactory(name="杨六", mobiles=["13800000006"])
     with scope_of(world.user("advisor")):
         services.customer_update(
             actor=world.user("advisor"), customer_id=customer.pk, version=1, data={"customer_class": "vip"}
@@ -353,7 +347,7 @@ def test_the_timeline_api_carries_readable_lines_beside_the_recorded_detail(worl
 
 
 def test_the_record_pages_look_names_up_once_per_model(world: World, advisor: Client) -> None:
-    owner = _customer(world, "朱七", "13800000007")
+    owner = CustomerFactory(name="朱七", mobiles=["13800000007"])
     with scope_of(world.user("advisor")):
         vehicle = _vehicle(world, owner)
     advisor.get(f"/customers/{owner.pk}/")  # the first page of a session picks the active store
@@ -381,7 +375,7 @@ def test_the_record_pages_look_names_up_once_per_model(world: World, advisor: Cl
 
 
 def test_an_anonymisation_names_the_fields_it_cleared_once_each(world: World, advisor: Client) -> None:
-    customer = _customer(world, "秦八", "13800000008", landline="021-61234567", street="世纪大道1号")
+    customer = CustomerFactory(name="秦八", mobiles=["13800000008"], landline="021-61234567", street="世纪大道1号")
     with scope_of(world.user("manager")):
         services.customer_anonymise(actor=world.user("manager"), customer_id=customer.pk, reason="本人申请删除")
 
@@ -407,7 +401,7 @@ def test_the_change_log_the_timeline_and_the_api_mask_the_same_fields_the_same_w
     world: World, advisor: Client
 ) -> None:
     """One declaration (Customer.personal_masks) for the record page, its change log and timeline, and the API."""
-    customer = _customer(world, "秦七", "13800000007")
+    customer = CustomerFactory(name="秦七", mobiles=["13800000007"])
     services.customer_update(
         actor=world.user("advisor"),
         customer_id=customer.pk,
@@ -415,7 +409,7 @@ def test_the_change_log_the_timeline_and_the_api_mask_the_same_fields_the_same_w
         data={"street": "世纪大道100号", "landline": "021-61234567", "emergency_phone": "13900000009"},
     )
     expected = [
-        ("Landline", "—", "021-61234567"),
+        ("Landline", "—", "****"),
         ("Street address", "—", "****"),
         ("Emergency phone", "—", "139****0009"),
     ]
@@ -426,8 +420,8 @@ def test_the_change_log_the_timeline_and_the_api_mask_the_same_fields_the_same_w
     assert [(line["label"], line["previous"], line["value"]) for line in item["lines"]] == expected
     assert item["detail"] == {
         "street": ["", "****"],
-        "landline": ["", "021-61234567"],
+        "landline": ["", "****"],
         "emergency_phone": ["", "139****0009"],
     }
     page = advisor.get(f"/customers/{customer.pk}/", headers=EN).context["personal"]
-    assert (page["street"], page["emergency_phone"]) == ("****", "139****0009")
+    assert (page["street"], page["emergency_phone"], page["landline"]) == ("****", "139****0009", "****")

@@ -10,15 +10,10 @@ from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import encryption, selectors, services
 from aftersales.customers.models import Customer, CustomerAlias, CustomerPhone, SearchKey, Vehicle, VehicleLink
+from aftersales.customers.tests.factories import CustomerFactory
 
 VIN_A = "1M8GDM9AXKP042788"
 RESIDENT_ID = "11010519491231002X"
-
-
-def _customer(world: World, **data: Any) -> Customer:
-    return services.customer_create(
-        actor=world.user("advisor"), store=world.sh, data={"name": "张三", "mobiles": ["13812345678"], **data}
-    )
 
 
 @pytest.fixture
@@ -27,9 +22,9 @@ def crm(world: World, client_for: Callable[[User], Client]) -> Client:
 
 
 def test_duplicates_are_detected_by_mobile_and_resident_id(world: World, crm: Client) -> None:
-    first = _customer(world, resident_id=RESIDENT_ID)
-    second = _customer(world, name="张叁", mobiles=["13900001111"], resident_id=RESIDENT_ID)
-    third = _customer(world, name="张三", mobiles=["13812345678"])
+    first = CustomerFactory(resident_id=RESIDENT_ID, name="张三", mobiles=["13812345678"])
+    second = CustomerFactory(name="张叁", mobiles=["13900001111"], resident_id=RESIDENT_ID)
+    third = CustomerFactory(name="张三", mobiles=["13812345678"])
     body = crm.get("/api/v1/customers/duplicates").json()
     assert sorted((g["reason"], g["value"], g["customer_ids"]) for g in body) == [
         ("mobile", "138****5678", [first.pk, third.pk]),
@@ -39,8 +34,8 @@ def test_duplicates_are_detected_by_mobile_and_resident_id(world: World, crm: Cl
 
 
 def test_merge_moves_everything_and_keeps_an_alias(world: World, crm: Client) -> None:
-    survivor = _customer(world, email="a@example.com")
-    merged = _customer(world, name="张三丰", mobiles=["13812345678", "13900001111"], resident_id=RESIDENT_ID)
+    survivor = CustomerFactory(email="a@example.com", name="张三", mobiles=["13812345678"])
+    merged = CustomerFactory(name="张三丰", mobiles=["13812345678", "13900001111"], resident_id=RESIDENT_ID)
     vehicle = services.vehicle_create(actor=world.user("advisor"), owner=merged, data={"vin": VIN_A})
     response = crm.post(
         "/api/v1/customers/merge",
@@ -49,9 +44,10 @@ def test_merge_moves_everything_and_keeps_an_alias(world: World, crm: Client) ->
     )
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert (body["name"], body["email"], body["resident_id"]) == ("张三丰", "a@example.com", "1101**********002X")
+    assert (body["name"], body["email"], body["resident_id"]) == ("张三丰", "****", "1101**********002X")
     assert body["mobiles"] == ["138****5678", "139****1111"]
     survivor.refresh_from_db()
+    assert survivor.email == "a@example.com"
     assert survivor.resident_id_digest == encryption.digest(RESIDENT_ID)
     assert sorted(survivor.phones.values_list("number", flat=True)) == ["13812345678", "13900001111"]
     assert [v["vin"] for v in body["vehicles"]] == [VIN_A]
@@ -75,9 +71,8 @@ def test_merge_moves_everything_and_keeps_an_alias(world: World, crm: Client) ->
 
 
 def test_merge_takes_consents_with_their_time_unites_tags_and_rechecks_the_kind(world: World, crm: Client) -> None:
-    survivor = _customer(world, tags=["老客户"])
-    merged = _customer(
-        world,
+    survivor = CustomerFactory(tags=["老客户"], name="张三", mobiles=["13812345678"])
+    merged = CustomerFactory(
         name="张三",
         mobiles=["13900002222"],
         tags=["等候区", "老客户"],
@@ -96,8 +91,8 @@ def test_merge_takes_consents_with_their_time_unites_tags_and_rechecks_the_kind(
     assert survivor.marketing_consent_at == merged.marketing_consent_at
     assert survivor.tags == ["老客户", "等候区"]
 
-    company = _customer(world, kind="company", name="上海某某物流有限公司", mobiles=[], uscc="91350100M000100Y43")
-    person = _customer(world, mobiles=["13900003333"])
+    company = CustomerFactory(kind="company", name="上海某某物流有限公司", mobiles=[], uscc="91350100M000100Y43")
+    person = CustomerFactory(mobiles=["13900003333"], name="张三")
     clash = crm.post(
         "/api/v1/customers/merge",
         {"survivor_id": person.pk, "merged_id": company.pk, "choices": {"uscc": "merged"}},
@@ -111,8 +106,8 @@ def test_merge_takes_consents_with_their_time_unites_tags_and_rechecks_the_kind(
 
 
 def test_merge_into_itself_and_of_a_merged_customer_is_refused(world: World, crm: Client) -> None:
-    one = _customer(world)
-    two = _customer(world, mobiles=["13900001111"])
+    one = CustomerFactory(name="张三", mobiles=["13812345678"])
+    two = CustomerFactory(mobiles=["13900001111"], name="张三")
     before = AuditEntry.objects.count()
     same = crm.post(
         "/api/v1/customers/merge",
@@ -149,8 +144,8 @@ def test_merge_into_itself_and_of_a_merged_customer_is_refused(world: World, crm
 
 
 def test_review_queue_and_mark_reviewed(world: World, crm: Client) -> None:
-    fresh = _customer(world)
-    stale = _customer(world, mobiles=["13900001111"])
+    fresh = CustomerFactory(name="张三", mobiles=["13812345678"])
+    stale = CustomerFactory(mobiles=["13900001111"], name="张三")
     Customer.objects.filter(pk=fresh.pk).update(reviewed_at=timezone.now(), completeness=100)
     Customer.objects.filter(pk=stale.pk).update(reviewed_at=timezone.now() - timedelta(days=120), completeness=100)
     queue = crm.get("/api/v1/customers/review-queue").json()
@@ -161,7 +156,7 @@ def test_review_queue_and_mark_reviewed(world: World, crm: Client) -> None:
 
 
 def test_completeness_follows_the_data(world: World) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(name="张三", mobiles=["13812345678"])
     # mobile + owner of the default six items: mobile, address, identity, owner, data consent, vehicle.
     assert customer.completeness == 33
     services.vehicle_create(actor=world.user("advisor"), owner=customer, data={"vin": VIN_A})
@@ -185,9 +180,9 @@ def test_completeness_follows_the_data(world: World) -> None:
 
 
 def test_kpis(world: World, crm: Client, client_for: Callable[[User], Client]) -> None:
-    complete = _customer(world)
-    _customer(world, mobiles=["13812345678"])
-    _customer(world, mobiles=["13700001111"])
+    complete = CustomerFactory(name="张三", mobiles=["13812345678"])
+    CustomerFactory(mobiles=["13812345678"], name="张三")
+    CustomerFactory(mobiles=["13700001111"], name="张三")
     Customer.objects.filter(pk=complete.pk).update(completeness=100, reviewed_at=timezone.now())
     kpis = client_for(world.user("manager")).get("/api/v1/customers/kpis").json()
     assert kpis == {
@@ -204,8 +199,8 @@ def test_kpis(world: World, crm: Client, client_for: Callable[[User], Client]) -
 
 
 def test_merge_page_side_by_side_and_submit(world: World, crm: Client) -> None:
-    survivor = _customer(world, email="keep@example.com")
-    merged = _customer(world, name="张三丰", mobiles=["13900001111"])
+    survivor = CustomerFactory(email="keep@example.com", name="张三", mobiles=["13812345678"])
+    merged = CustomerFactory(name="张三丰", mobiles=["13900001111"])
     page = crm.get(f"/customers/quality/merge/{survivor.pk}/{merged.pk}/", headers={"accept-language": "en"})
     html = page.content.decode()
     assert page.status_code == 200
@@ -219,8 +214,8 @@ def test_merge_page_side_by_side_and_submit(world: World, crm: Client) -> None:
 
 
 def test_duplicates_and_review_pages(world: World, crm: Client) -> None:
-    one = _customer(world)
-    two = _customer(world, name="李四")
+    one = CustomerFactory(name="张三", mobiles=["13812345678"])
+    two = CustomerFactory(name="李四", mobiles=["13812345678"])
     html = crm.get("/customers/quality/duplicates/").content.decode()
     assert one.number in html and two.number in html and "138****5678" in html
     queue = crm.get("/customers/quality/review/")
@@ -236,7 +231,11 @@ def test_review_queue_page_filters_by_interval_and_completeness(world: World, cr
 
     from django.utils import timezone
 
-    recent, old, thin = _customer(world), _customer(world, name="李四"), _customer(world, name="王五")
+    recent, old, thin = (
+        CustomerFactory(name="张三", mobiles=["13812345678"]),
+        CustomerFactory(name="李四", mobiles=["13812345678"]),
+        CustomerFactory(name="王五", mobiles=["13812345678"]),
+    )
     now = timezone.now()
     Customer.objects.filter(pk=recent.pk).update(reviewed_at=now - timedelta(days=10), completeness=100)
     Customer.objects.filter(pk=old.pk).update(reviewed_at=now - timedelta(days=40), completeness=100)
@@ -259,7 +258,7 @@ def test_review_queue_page_filters_by_interval_and_completeness(world: World, cr
 def test_store_rule_changes_completeness(
     world: World, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
 ) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(name="张三", mobiles=["13812345678"])
     assert customer.completeness == 33
     manager = client_for(world.user("manager"))
     bad = manager.post(
@@ -287,7 +286,7 @@ def test_store_rule_changes_completeness(
 def test_archive_rule_api(
     world: World, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
 ) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(name="张三", mobiles=["13812345678"])
     manager = client_for(world.user("manager"))
     got = manager.get("/api/v1/customers/archive-rule", {"store": world.sh.pk}).json()
     assert (got["required_fields"], got["review_days"]) == (
@@ -308,7 +307,7 @@ def test_archive_rule_api(
 
 
 def test_detail_page_of_a_customer_without_owner(world: World, crm: Client) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(name="张三", mobiles=["13812345678"])
     Customer.objects.filter(pk=customer.pk).update(owner=None)
     response = crm.get(f"/customers/{customer.pk}/")
     assert response.status_code == 200

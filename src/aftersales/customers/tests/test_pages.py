@@ -16,6 +16,7 @@ from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import services
 from aftersales.customers.models import Customer, MileageReading, Vehicle, VehicleLink, VehicleModel
+from aftersales.customers.tests.factories import CustomerFactory
 
 MOBILE = "13812345678"
 RESIDENT_ID = "11010519491231002X"
@@ -23,11 +24,6 @@ VIN = "1M8GDM9AXKP042788"
 PLATE = "沪A12345"
 EN = {"accept-language": "en"}
 HX = {"HX-Request": "true", "accept-language": "en"}
-
-
-def _customer(world: World, **data: Any) -> Customer:
-    fields = {"name": "王小明", "mobiles": [MOBILE], "resident_id": RESIDENT_ID, **data}
-    return services.customer_create(actor=world.user("advisor"), store=world.sh, data=fields)
 
 
 def _vehicle(world: World, owner: Customer, vin: str = VIN, plate: str = PLATE) -> Vehicle:
@@ -77,9 +73,9 @@ def _edit_form(customer: Customer, **overrides: Any) -> dict[str, Any]:
     ("q", "matched"), [("A123", "plate"), ("5678", "mobile4"), ("王小明", "name"), ("wxm", "initials")]
 )
 def test_search_finds_the_customer(world: World, client_for: Callable[[User], Client], q: str, matched: str) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     _vehicle(world, customer)
-    _customer(world, name="张伟", mobiles=["13900001111"], resident_id="")
+    CustomerFactory(name="张伟", mobiles=["13900001111"], resident_id="")
 
     response = client_for(world.user("advisor")).get("/customers/", {"q": q}, headers=EN)
 
@@ -95,7 +91,7 @@ def test_search_finds_the_customer(world: World, client_for: Callable[[User], Cl
 
 
 def test_search_as_htmx_answers_the_results_partial(world: World, client_for: Callable[[User], Client]) -> None:
-    _customer(world)
+    CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     response = client_for(world.user("advisor")).get("/customers/", {"q": "nobody"}, headers=HX)
     html = response.content.decode().strip()
     assert html.startswith('<div id="customer-results"')
@@ -104,8 +100,8 @@ def test_search_as_htmx_answers_the_results_partial(world: World, client_for: Ca
 
 
 def test_list_shows_newest_first_with_filters(world: World, client_for: Callable[[User], Client]) -> None:
-    first = _customer(world)
-    vip = _customer(world, name="赵六", mobiles=["13900002222"], resident_id="", customer_class="vip")
+    first = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
+    vip = CustomerFactory(name="赵六", mobiles=["13900002222"], resident_id="", customer_class="vip")
     other_store = services.customer_create(
         actor=world.user("advisor", "sz"), store=world.sz, data={"name": "钱七", "mobiles": ["13900003333"]}
     )
@@ -122,7 +118,7 @@ def test_list_shows_newest_first_with_filters(world: World, client_for: Callable
 
 
 def test_list_masks_mobiles_for_every_reader(world: World, client_for: Callable[[User], Client]) -> None:
-    _customer(world)
+    CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
 
     technician = client_for(world.user("technician")).get("/customers/")
     advisor = client_for(world.user("advisor")).get("/customers/")
@@ -139,7 +135,14 @@ def test_list_masks_mobiles_for_every_reader(world: World, client_for: Callable[
 
 
 def test_detail_masks_personal_data_by_role(world: World, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world, province="上海市", city="上海市", district="浦东新区", street="世纪大道100号")
+    customer = CustomerFactory(
+        province="上海市",
+        city="上海市",
+        district="浦东新区",
+        street="世纪大道100号",
+        mobiles=[MOBILE],
+        resident_id=RESIDENT_ID,
+    )
 
     technician = client_for(world.user("technician")).get(f"/customers/{customer.pk}/")
     advisor = client_for(world.user("advisor")).get(f"/customers/{customer.pk}/")
@@ -166,7 +169,7 @@ def test_detail_masks_personal_data_by_role(world: World, client_for: Callable[[
 
 
 def test_change_log_masks_personal_values_for_a_technician(world: World, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world, street="世纪大道100号")
+    customer = CustomerFactory(street="世纪大道100号", mobiles=[MOBILE], resident_id=RESIDENT_ID)
     services.customer_update(
         actor=world.user("advisor"),
         customer_id=customer.pk,
@@ -179,7 +182,7 @@ def test_change_log_masks_personal_values_for_a_technician(world: World, client_
     update = rows[0]
     assert update.entry.action == "update"
     assert [(line.label, line.previous, line.value) for line in update.lines] == [
-        ("Landline", "—", "021-61234567"),
+        ("Landline", "—", "****"),
         ("Street address", "****", "****"),
     ]
     created = rows[1]
@@ -196,7 +199,7 @@ def test_change_log_masks_personal_values_for_a_technician(world: World, client_
 
 
 def test_reveal_answers_the_value_and_writes_an_audit_entry(world: World, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     advisor = client_for(world.user("advisor"))
 
     response = advisor.post(f"/customers/{customer.pk}/reveal/", {"field": "resident_id"}, headers=HX)
@@ -222,7 +225,7 @@ def test_reveal_answers_the_value_and_writes_an_audit_entry(world: World, client
 
 
 def test_timeline_filter_answers_the_partial(world: World, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     vehicle = _vehicle(world, customer)
     services.mileage_record(
         actor=world.user("advisor"), vehicle_id=vehicle.pk, km=1200, read_on=timezone.localdate(), source="reception"
@@ -241,7 +244,7 @@ def test_timeline_filter_answers_the_partial(world: World, client_for: Callable[
 
 
 def test_mark_reviewed_needs_the_review_right(world: World, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
 
     refused = client_for(world.user("advisor")).post(f"/customers/{customer.pk}/review/")
     customer.refresh_from_db()
@@ -256,7 +259,7 @@ def test_mark_reviewed_needs_the_review_right(world: World, client_for: Callable
 
 def test_detail_query_count_does_not_grow_with_vehicles(world: World, client_for: Callable[[User], Client]) -> None:
     def queries_with(vehicles: int, serial: int) -> int:
-        customer = _customer(world, mobiles=[f"139{serial:08d}"], resident_id="")
+        customer = CustomerFactory(mobiles=[f"139{serial:08d}"], resident_id="")
         for n in range(vehicles):
             vehicle = _vehicle(world, customer, vin=_valid_vin(serial * 10 + n), plate=f"沪B{serial}{n:04d}")
             services.mileage_record(
@@ -327,7 +330,7 @@ def test_technician_cannot_open_the_new_customer_page(world: World, client_for: 
 
 
 def test_edit_customer(world: World, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     client = client_for(world.user("advisor"))
     page = client.get(f"/customers/{customer.pk}/edit/")
     assert page.context["form"]["resident_id"].value() == ""
@@ -345,7 +348,7 @@ def test_edit_customer(world: World, client_for: Callable[[User], Client]) -> No
 def test_edit_by_a_reader_without_personal_right_keeps_masked_values(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    customer = _customer(world, emergency_phone="13700001234")
+    customer = CustomerFactory(emergency_phone="13700001234", mobiles=[MOBILE], resident_id=RESIDENT_ID)
     client = client_for(world.user("frontdesk"))
     form = client.get(f"/customers/{customer.pk}/edit/").context["form"]
     assert (form["mobiles"].value(), form["emergency_phone"].value()) == ("138****5678", "137****1234")
@@ -364,7 +367,7 @@ def test_edit_by_a_reader_without_personal_right_keeps_masked_values(
 def test_edit_with_a_stale_version_is_a_conflict_and_changes_nothing(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     services.customer_update(
         actor=world.user("crm"), customer_id=customer.pk, version=1, data={"landline": "021-61234567"}
     )
@@ -383,7 +386,7 @@ def test_edit_with_a_stale_version_is_a_conflict_and_changes_nothing(
 
 
 def test_edit_with_an_invalid_email_is_refused(world: World, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     response = client_for(world.user("advisor")).post(
         f"/customers/{customer.pk}/edit/", _edit_form(customer, email="wang@example"), headers=EN
     )
@@ -434,7 +437,7 @@ def test_inline_validation_of_an_unknown_field_is_not_found(world: World, client
 
 
 def test_vehicle_create(world: World, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     model = VehicleModel.objects.create(brand=world.sh.brands.get(), series="帕萨特", name="330TSI 精英版")
 
     response = client_for(world.user("advisor")).post(
@@ -468,7 +471,7 @@ def test_vehicle_create(world: World, client_for: Callable[[User], Client]) -> N
 
 
 def test_vehicle_create_with_a_bad_vin_shows_the_error(world: World, client_for: Callable[[User], Client]) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     response = client_for(world.user("advisor")).post(
         f"/customers/{customer.pk}/vehicles/new/",
         {"vin": "1M8GDM9A1KP042788", "vin_check_override": "on", "fuel_type": "petrol"},
@@ -482,7 +485,7 @@ def test_vehicle_create_with_a_bad_vin_shows_the_error(world: World, client_for:
 
 
 def test_mileage_lower_without_reason_is_refused(world: World, client_for: Callable[[User], Client]) -> None:
-    vehicle = _vehicle(world, _customer(world))
+    vehicle = _vehicle(world, CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID))
     client = client_for(world.user("advisor"))
     today = timezone.localdate()
     assert (
@@ -508,9 +511,9 @@ def test_mileage_lower_without_reason_is_refused(world: World, client_for: Calla
 
 
 def test_vehicle_transfer(world: World, client_for: Callable[[User], Client]) -> None:
-    seller = _customer(world)
+    seller = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     vehicle = _vehicle(world, seller)
-    buyer = _customer(world, name="刘备", mobiles=["13900004444"], resident_id="")
+    buyer = CustomerFactory(name="刘备", mobiles=["13900004444"], resident_id="")
     client = client_for(world.user("advisor"))
     today = timezone.localdate()
 
@@ -564,7 +567,7 @@ def test_the_archive_owner_is_chosen_among_the_stores_staff(world: World, client
 def test_opening_the_edit_form_with_full_values_is_a_recorded_reveal(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    customer = _customer(world)
+    customer = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
     form = client_for(world.user("advisor")).get(f"/customers/{customer.pk}/edit/")
     assert form.context["form"].initial["mobiles"] == [MOBILE]
     entry = AuditEntry.objects.get(action="reveal")
@@ -581,9 +584,9 @@ def test_opening_the_edit_form_with_full_values_is_a_recorded_reveal(
 def test_a_vehicle_transfers_to_the_survivor_of_a_merged_number(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    seller = _customer(world)
-    survivor = _customer(world, name="赵六", mobiles=["13900002222"], resident_id="")
-    merged = _customer(world, name="赵六", mobiles=["13900003333"], resident_id="")
+    seller = CustomerFactory(mobiles=[MOBILE], resident_id=RESIDENT_ID)
+    survivor = CustomerFactory(name="赵六", mobiles=["13900002222"], resident_id="")
+    merged = CustomerFactory(name="赵六", mobiles=["13900003333"], resident_id="")
     services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=merged.pk, choices={})
     vehicle = _vehicle(world, seller)
     response = client_for(world.user("advisor")).post(

@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -17,14 +16,9 @@ from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, SearchKey, Vehicle, VehicleLink
 from aftersales.customers.search import MAX_KEY
 from aftersales.customers.selectors import search as search_ranking
+from aftersales.customers.tests.factories import CustomerFactory
 
 RESIDENT_ID = "11010519491231002X"
-
-
-def _customer(world: World, name: str, mobile: str, **data: Any) -> Customer:
-    return services.customer_create(
-        actor=world.user("advisor"), store=world.sh, data={"name": name, "mobiles": [mobile], **data}
-    )
 
 
 def _vehicle(world: World, owner: Customer, serial: int) -> Vehicle:
@@ -45,8 +39,11 @@ def _open(vehicle: Vehicle) -> list[tuple[int, str]]:
 
 
 def test_merging_two_drivers_of_one_vehicle_keeps_one_open_period(world: World) -> None:
-    owner = _customer(world, "车主", "13800000001")
-    survivor, merged = _customer(world, "张三", "13800000002"), _customer(world, "张三", "13800000003")
+    owner = CustomerFactory(name="车主", mobiles=["13800000001"])
+    survivor, merged = (
+        CustomerFactory(name="张三", mobiles=["13800000002"]),
+        CustomerFactory(name="张三", mobiles=["13800000003"]),
+    )
     vehicle = _vehicle(world, owner, 1)
     _drive(world, vehicle, survivor)
     ended = _drive(world, vehicle, merged)
@@ -59,7 +56,10 @@ def test_merging_two_drivers_of_one_vehicle_keeps_one_open_period(world: World) 
 
 
 def test_merging_an_owner_into_a_driver_of_that_vehicle_leaves_an_owner_only(world: World) -> None:
-    survivor, merged = _customer(world, "李四", "13800000002"), _customer(world, "李四", "13800000003")
+    survivor, merged = (
+        CustomerFactory(name="李四", mobiles=["13800000002"]),
+        CustomerFactory(name="李四", mobiles=["13800000003"]),
+    )
     vehicle = _vehicle(world, merged, 1)
     _drive(world, vehicle, survivor)
 
@@ -71,7 +71,7 @@ def test_merging_an_owner_into_a_driver_of_that_vehicle_leaves_an_owner_only(wor
 def test_the_export_page_masks_by_the_right_in_the_active_store(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    _customer(world, "王五", "13812345678", resident_id=RESIDENT_ID)
+    CustomerFactory(name="王五", resident_id=RESIDENT_ID, mobiles=["13812345678"])
     auditor = world.user("auditor")  # may export, may not see personal data, in Shanghai (active)
     StaffMembership.objects.create(user=auditor, store=world.sz, role=Role.objects.get(code="advisor"))
     client = client_for(auditor)
@@ -88,7 +88,7 @@ def test_a_filtered_search_is_filtered_inside_the_search(
 ) -> None:
     monkeypatch.setattr(search_ranking, "SEARCH_LIMIT", 2)
     for index in range(3):
-        _customer(world, f"赵{'一二三'[index]}", f"1380000000{index}")
+        CustomerFactory(name=f"赵{'一二三'[index]}", mobiles=[f"1380000000{index}"])
     elsewhere = services.customer_create(
         actor=world.user("advisor", "sz"), store=world.sz, data={"name": "赵四", "mobiles": ["13800000009"]}
     )
@@ -97,7 +97,7 @@ def test_a_filtered_search_is_filtered_inside_the_search(
 
 
 def test_a_clash_in_a_bulk_write_is_an_integrity_error_on_both_databases(world: World) -> None:
-    owner = _customer(world, "钱七", "13800000001")
+    owner = CustomerFactory(name="钱七", mobiles=["13800000001"])
     taken = _vehicle(world, owner, 1)
     table = _Table(Vehicle, ("vin", "plate", "version", "created_at", "updated_at"))
     now = timezone.now()

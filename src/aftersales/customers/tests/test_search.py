@@ -15,14 +15,9 @@ from aftersales.customers import selectors, services
 from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, Vehicle
 from aftersales.customers.selectors import search as search_ranking
+from aftersales.customers.tests.factories import CustomerFactory
 
 DIGITS = "一二三四五六七八九十甲乙"
-
-
-def _customer(world: World, name: str, mobile: str, **data: Any) -> Customer:
-    return services.customer_create(
-        actor=world.user("advisor"), store=world.sh, data={"name": name, "mobiles": [mobile], **data}
-    )
 
 
 def _vehicle(world: World, owner: Customer, serial: int, plate: str) -> Vehicle:
@@ -40,8 +35,8 @@ def test_an_exact_plate_tail_is_not_crowded_out_by_mobile_endings(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search_ranking, "SEARCH_LIMIT", 10)
-    endings = [_customer(world, f"客户{DIGITS[index]}", f"13{index:05d}1234") for index in range(12)]
-    owner = _customer(world, "车主", "13900000000")
+    endings = [CustomerFactory(name=f"客户{DIGITS[index]}", mobiles=[f"13{index:05d}1234"]) for index in range(12)]
+    owner = CustomerFactory(name="车主", mobiles=["13900000000"])
     _vehicle(world, owner, 1, "沪A51234")
 
     pages = selectors.SearchPages("1234")
@@ -50,8 +45,11 @@ def test_an_exact_plate_tail_is_not_crowded_out_by_mobile_endings(
 
 
 def test_exact_matches_rank_before_prefixes_and_pages_do_not_overlap(world: World) -> None:
-    zhang = [_customer(world, name, f"1380000000{index}") for index, name in enumerate(["张三丰", "张三", "张无忌"])]
-    _customer(world, "李四", "13800000009")
+    zhang = [
+        CustomerFactory(name=name, mobiles=[f"1380000000{index}"])
+        for index, name in enumerate(["张三丰", "张三", "张无忌"])
+    ]
+    CustomerFactory(name="李四", mobiles=["13800000009"])
 
     assert _found("张三") == [("name", zhang[1].pk, ""), ("name", zhang[0].pk, "")]
     # Within the prefix matches: by key in code-point order (三 U+4E09 < 无 U+65E0), then by age.
@@ -62,7 +60,7 @@ def test_exact_matches_rank_before_prefixes_and_pages_do_not_overlap(world: Worl
 
 
 def test_a_vehicle_found_by_several_plate_tails_is_one_hit(world: World) -> None:
-    owner = _customer(world, "王五", "13800000001")
+    owner = CustomerFactory(name="王五", mobiles=["13800000001"])
     _vehicle(world, owner, 1, "沪A11111")
     _vehicle(world, owner, 2, "沪B11112")
 
@@ -73,8 +71,8 @@ def test_a_vehicle_found_by_several_plate_tails_is_one_hit(world: World) -> None
 
 
 def test_a_plate_finds_the_current_owner_after_a_transfer(world: World) -> None:
-    seller = _customer(world, "赵六", "13800000001")
-    buyer = _customer(world, "钱七", "13800000002")
+    seller = CustomerFactory(name="赵六", mobiles=["13800000001"])
+    buyer = CustomerFactory(name="钱七", mobiles=["13800000002"])
     vehicle = _vehicle(world, seller, 1, "沪C88888")
     services.vehicle_transfer(
         actor=world.user("advisor"), vehicle_id=vehicle.pk, new_owner=buyer, on=timezone.localdate()
@@ -84,8 +82,8 @@ def test_a_plate_finds_the_current_owner_after_a_transfer(world: World) -> None:
 
 
 def test_filters_apply_to_customers_and_to_the_owners_of_vehicles(world: World) -> None:
-    vip = _customer(world, "孙八", "13800000001", customer_class="vip")
-    regular = _customer(world, "孙九", "13800000002")
+    vip = CustomerFactory(name="孙八", customer_class="vip", mobiles=["13800000001"])
+    regular = CustomerFactory(name="孙九", mobiles=["13800000002"])
     _vehicle(world, vip, 1, "沪D12345")
     _vehicle(world, regular, 2, "沪D12346")
     elsewhere = services.customer_create(
@@ -100,7 +98,7 @@ def test_filters_apply_to_customers_and_to_the_owners_of_vehicles(world: World) 
 
 
 def test_the_vehicles_api_searches_plates_and_vins_only(world: World, client_for: Callable[[User], Client]) -> None:
-    owner = _customer(world, "周一", "13812341234")
+    owner = CustomerFactory(name="周一", mobiles=["13812341234"])
     vehicle = _vehicle(world, owner, 1, "沪E01234")
     client = client_for(world.user("advisor"))
 
@@ -124,9 +122,9 @@ def test_the_vehicles_api_searches_plates_and_vins_only(world: World, client_for
 
 
 def test_the_list_page_narrows_a_search_to_one_family(world: World, client_for: Callable[[User], Client]) -> None:
-    owner = _customer(world, "郑二", "13812345678")
+    owner = CustomerFactory(name="郑二", mobiles=["13812345678"])
     _vehicle(world, owner, 1, "沪F05678")
-    other = _customer(world, "郑三", "13900005678")
+    other = CustomerFactory(name="郑三", mobiles=["13900005678"])
     client = client_for(world.user("advisor"))
 
     both = client.get("/customers/", {"q": "5678"}, headers={"accept-language": "en"})
@@ -154,7 +152,7 @@ def test_the_list_page_says_when_the_search_is_too_broad(
 ) -> None:
     monkeypatch.setattr(search_ranking, "SEARCH_LIMIT", 2)
     for index in range(3):
-        _customer(world, f"吴{DIGITS[index]}", f"1380000000{index}")
+        CustomerFactory(name=f"吴{DIGITS[index]}", mobiles=[f"1380000000{index}"])
     client = client_for(world.user("advisor"))
 
     broad = client.get("/customers/", {"q": "吴"}, headers={"accept-language": "en"})
@@ -167,7 +165,7 @@ def test_the_list_page_says_when_the_search_is_too_broad(
 
 @pytest.mark.parametrize("q", ["zs", "123456", "沪A1", "CUS-SH01"])
 def test_every_key_lookup_reads_the_kind_key_index_in_order(world: World, advisor_client: Client, q: str) -> None:
-    _customer(world, "张三", "13812345678")
+    CustomerFactory(name="张三", mobiles=["13812345678"])
     with CaptureQueriesContext(connection) as queries:
         assert advisor_client.get("/api/v1/customers/search", {"q": q}).status_code == 200
     lookups = [query["sql"] for query in queries if 'FROM "customers_searchkey"' in query["sql"]]
@@ -193,8 +191,8 @@ def advisor_client(world: World, client_for: Callable[[User], Client]) -> Client
 def test_a_resident_id_finds_its_customer_by_the_keyed_digest(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    customer = _customer(world, "冯一", "13800000001", resident_id="11010519491231002X")
-    _customer(world, "冯二", "13800000002")
+    customer = CustomerFactory(name="冯一", resident_id="11010519491231002X", mobiles=["13800000001"])
+    CustomerFactory(name="冯二", mobiles=["13800000002"])
 
     assert _found("１１０１０５１９４９１２３１００２x") == [("resident_id", customer.pk, "")]
     assert _found("11010519491231002X") == [("resident_id", customer.pk, "")]
@@ -228,12 +226,12 @@ WRITTEN_FORMS = [
 @pytest.fixture
 def written(world: World) -> dict[str, list[tuple[str, int, str]]]:
     """An owner with a mobile and a vehicle, a neighbour with similar ones; what each plain form finds."""
-    owner = _customer(world, "韩一", "13800138000")
-    ends_0086 = _customer(world, "韩三", "13700130086")
+    owner = CustomerFactory(name="韩一", mobiles=["13800138000"])
+    ends_0086 = CustomerFactory(name="韩三", mobiles=["13700130086"])
     vehicle = services.vehicle_create(
         actor=world.user("advisor"), owner=owner, data={"vin": SEARCH_VIN, "plate": "沪A12345"}
     )
-    neighbour = _customer(world, "韩二", "13900138000")
+    neighbour = CustomerFactory(name="韩二", mobiles=["13900138000"])
     _vehicle(world, neighbour, 2, "沪B12345")
     assert vehicle.plate == "沪A12345"
     return {
@@ -266,7 +264,7 @@ def test_four_digits_after_a_country_code_are_the_start_of_a_number(
     world: World, written: dict[str, list[tuple[str, int, str]]], advisor_client: Client
 ) -> None:
     """``+86 1380`` is typed from the start of a number: it does not look for numbers ending in 1380."""
-    _customer(world, "韩四", "13700131380")
+    CustomerFactory(name="韩四", mobiles=["13700131380"])
 
     def found(q: str) -> list[tuple[str, str]]:
         search = advisor_client.get("/api/v1/customers/search", {"q": q}).json()

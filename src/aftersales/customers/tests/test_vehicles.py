@@ -18,6 +18,7 @@ from aftersales.core.models import AuditEntry, User
 from aftersales.customers import selectors, services
 from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, MileageReading, SearchKey, Vehicle, VehicleLink, VehicleModel
+from aftersales.customers.tests.factories import CustomerFactory
 
 VIN = "1M8GDM9AXKP042788"
 BAD_CHECK_VIN = "1M8GDM9A1KP042788"
@@ -30,12 +31,6 @@ JSON = "application/json"
 def _valid_vin(serial: int) -> str:
     draft = f"LSVAA4180E2{serial:06d}"
     return draft[:8] + vin_check_digit(draft) + draft[9:]
-
-
-def _customer(world: World, name: str = "王小明", mobile: str = "13812345678") -> Customer:
-    return services.customer_create(
-        actor=world.user("advisor"), store=world.sh, data={"name": name, "mobiles": [mobile]}
-    )
 
 
 def _vehicle(world: World, owner: Customer, **data: Any) -> Vehicle:
@@ -56,12 +51,12 @@ def advisor(world: World, client_for: Callable[[User], Client]) -> Client:
 
 @pytest.fixture
 def owner(world: World) -> Customer:
-    return _customer(world)
+    return CustomerFactory(mobiles=["13812345678"])
 
 
 @pytest.fixture
 def driver(world: World) -> Customer:
-    return _customer(world, name="李四", mobile="13900001111")
+    return CustomerFactory(name="李四", mobiles=["13900001111"])
 
 
 @pytest.fixture
@@ -124,14 +119,14 @@ def test_add_driver_answers_the_link_and_audits_it(
 
 
 def _merged(world: World) -> Customer:
-    survivor = _customer(world, name="赵六", mobile="13700001111")
-    merged = _customer(world, name="赵陆", mobile="13700002222")
+    survivor = CustomerFactory(name="赵六", mobiles=["13700001111"])
+    merged = CustomerFactory(name="赵陆", mobiles=["13700002222"])
     services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=merged.pk, choices={})
     return merged
 
 
 def _anonymised(world: World) -> Customer:
-    customer = _customer(world, name="钱七", mobile="13700003333")
+    customer = CustomerFactory(name="钱七", mobiles=["13700003333"])
     Customer.objects.filter(pk=customer.pk).update(anonymised_at=timezone.now())
     return customer
 
@@ -215,7 +210,7 @@ def test_the_same_driver_cannot_drive_twice_at_once(world: World, driver: Custom
 
 
 def test_two_drivers_at_once_are_fine(world: World, driver: Customer, vehicle: Vehicle) -> None:
-    other = _customer(world, name="周八", mobile="13700004444")
+    other = CustomerFactory(name="周八", mobiles=["13700004444"])
     for customer in (driver, other):
         services.vehicle_driver_add(
             actor=world.user("advisor"), vehicle_id=vehicle.pk, customer_id=customer.pk, valid_from=date(2024, 1, 1)
@@ -926,7 +921,7 @@ def test_vehicle_page_query_count_does_not_grow_with_drivers_readings_and_change
     def queries_with(count: int, serial: int) -> int:
         vehicle = _vehicle(world, owner, vin=_valid_vin(serial), plate=f"沪C{serial:05d}")
         for n in range(count):
-            driver = _customer(world, name="司机", mobile=f"137{serial:04d}{n:04d}")
+            driver = CustomerFactory(name="司机", mobiles=[f"137{serial:04d}{n:04d}"])
             services.vehicle_driver_add(
                 actor=world.user("advisor"), vehicle_id=vehicle.pk, customer_id=driver.pk, valid_from=date(2024, 1, 1)
             )

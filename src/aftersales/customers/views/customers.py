@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core.access import visible_store_ids
-from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError
 from aftersales.core.history import HistoryNames
 from aftersales.core.models import StaffMembership, Store, User
@@ -192,16 +191,7 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest(form.error_summary())
     field_name = form.cleaned_data["field"]
-    customer = selectors.customer_get(customer_id)
-    audit_append(
-        action="reveal",
-        store_id=customer.home_store_id,
-        object_type="customers.customer",
-        object_id=str(customer.pk),
-        object_repr=customer.number,
-        changes={"field": field_name},
-    )
-    value = selectors.personal_value(customer, field_name)
+    value = services.customer_reveal(actor=request_user(request), customer_id=customer_id, field=field_name)
     return render(request, "customers/partials.html#revealed", {"field": field_name, "value": value})
 
 
@@ -248,14 +238,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
     personal = selectors.customer_personal(customer, personal=can_here(request, "customers.view_personal"))
     if request.method == "GET" and not personal["masked"]:
         # The form shows the personal values in full to be edited: that is a reveal, and recorded.
-        audit_append(
-            action="reveal",
-            store_id=customer.home_store_id,
-            object_type="customers.customer",
-            object_id=str(customer.pk),
-            object_repr=customer.number,
-            changes={"field": "all", "for": "edit"},
-        )
+        services.customer_reveal(actor=request_user(request), customer_id=customer.pk, field="all")
     form = CustomerForm(
         request.POST or None,
         initial=CustomerForm.initial_for(customer, personal),
