@@ -1,34 +1,34 @@
 """Fill an empty database with a large synthetic dealer group, fast, for benchmarks.
 
-Rows go in as batched multi-row inserts (``executemany``, 5,000 rows a batch) in one transaction,
-with primary keys assigned here, so model ``save()`` is bypassed and no audit entries are written
-for them. Instead, ``years`` of plausible history is synthesised directly: one audit entry per
-store and day, linked into valid chains signed with the audit signing key (``aftersales audit
-verify`` passes under the same ``AFTERSALES_AUDIT_KEYS``) with a chain head per store, so that later
-appends continue the chains.
+Rows go in with the loading technique of ``bench.loading`` (batches through the cursor, 5,000 rows a
+batch) in one transaction, with primary keys assigned here, so model ``save()`` is bypassed and no
+audit entries are written for them. Instead, ``years`` of plausible history is synthesised directly:
+one audit entry per store and day, linked into valid chains signed with the audit signing key
+(``aftersales audit verify`` passes under the same ``AFTERSALES_AUDIT_KEYS``) with a chain head per
+store, so that later appends continue the chains.
+
+The areas' data (the customer archive of ``--customers``/``--vehicles``, ...) comes from the
+generators that the area modules register with ``@generator`` (``bench.registry``): this module
+never names an area; each registered generator writes its rows after the group, in the same
+transaction, and settles after the commit.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
-from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from aftersales.core.audit import GENESIS, AuditKeyring, audit_keyring, entry_digest
@@ -47,10 +47,11 @@ from aftersales.core.models import (
     Store,
     User,
 )
+from bench.loading import GenerateResult, Table, deferred_indexes, fast_inserts
+from bench.registry import GENERATORS, GenerateOptions, discover_areas
 
 GROUP_CODE = "BENCH"
 GROUP_NAME = "基准测试汽车集团"
-BATCH_SIZE = 5000
 MAX_SCALE = 99999
 
 BRANDS: tuple[tuple[str, str, str], ...] = (
@@ -90,207 +91,6 @@ class GenerateRefused(Exception):
     """The target database is not empty; the generator only fills empty databases."""
 
 
-@dataclass
-class GenerateResult:
-    counts: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)  # extra summary lines (bench.archive)
-
-    @property
-    def rows(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
-
-
-@contextmanager
-def fast_inserts() -> Iterator[None]:
-    """On SQLite, skip syncing to disk during the load (one transaction; WAL); restore it afterwards."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA temp_store=MEMORY")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA synchronous=NORMAL")
-
-
-_PLAIN_TYPES = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "BigIntegerField",
-        "BooleanField",
-        "CharField",
-        "ForeignKey",
-        "IntegerField",
-        "OneToOneField",
-        "PositiveBigIntegerField",
-        "PositiveIntegerField",
-        "PositiveSmallIntegerField",
-        "SlugField",
-        "SmallIntegerField",
-        "TextField",
-    }
-)
-
-
-class Table:
-    """Rows of one model written in batches; primary keys are assigned here, not by the database.
-
-    Batches go in with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL).
-
-    Values are given by attribute name (``store_id``, not ``store``); fields left out take their
-    default. Values of types the driver cannot take as they are (dates, JSON, addresses) are adapted
-    with the field's own ``get_db_prep_save``; JSON objects and strings once per distinct value.
-    """
-
-    def __init__(self, model: type[models.Model], result: GenerateResult, label: str) -> None:
-        self.model = model
-        self.result = result
-        self.label = label
-        self.fields = {model_field.attname: model_field for model_field in model._meta.concrete_fields}
-        self.positions = {attname: position for position, attname in enumerate(self.fields)}
-        self.needs_adapting = {
-            attname: model_field.get_internal_type() not in _PLAIN_TYPES for attname, model_field in self.fields.items()
-        }
-        self.adapted: dict[str, dict[object, object]] = {}
-        self.defaults = [self.adapt(attname, model_field.get_default()) for attname, model_field in self.fields.items()]
-        self.rows: list[tuple[Any, ...]] = []
-        pk_field = model._meta.pk
-        if pk_field is None:
-            raise TypeError(f"{model.__name__} has no primary key.")
-        self.pk_position = self.positions[pk_field.attname]
-        last = model._default_manager.aggregate(last=models.Max(pk_field.attname))["last"]
-        self.next_pk = int(last or 0) + 1
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(model_field.column or model_field.attname) for model_field in self.fields.values())
-        marks = ", ".join(["%s"] * len(self.fields))
-        self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-        self.copy_sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-
-    def adapt(self, attname: str, value: object) -> object:
-        """Return ``value`` as the database driver takes it for the column of ``attname``."""
-        if value is None or not self.needs_adapting[attname]:
-            return value
-        model_field = self.fields[attname]
-        if not isinstance(value, dict | list | str):
-            return model_field.get_db_prep_save(value, connection)
-        cache = self.adapted.setdefault(attname, {})
-        key: object = id(value) if isinstance(value, dict | list) else value
-        if key not in cache:
-            if connection.vendor == "postgresql" and isinstance(model_field, models.JSONField):
-                # COPY takes JSON as text; serialised once here instead of by the driver on every row.
-                cache[key] = BaseDatabaseOperations.adapt_json_value(connection.ops, value, model_field.encoder)
-            else:
-                cache[key] = model_field.get_db_prep_save(value, connection)
-            cache[("keep", key)] = value  # keeps the object alive so that its id is not reused
-        return cache[key]
-
-    def datetime_adapter(self, attname: str) -> Callable[[datetime], object]:
-        """Return a fast adapter for aware UTC datetimes of ``attname``, checked against the field's own."""
-        sample = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
-        adapted = self.adapt(attname, sample)
-        if adapted is sample:
-            return _unchanged
-        if adapted == str(sample.replace(tzinfo=None)):
-            return _naive_text
-        return functools.partial(self.adapt, attname)
-
-    def template(self, **values: object) -> list[object]:
-        """Return a row with ``values`` and the defaults, adapted, in column order (primary key not set)."""
-        row = list(self.defaults)
-        for attname, value in values.items():
-            row[self.positions[attname]] = self.adapt(attname, value)
-        return row
-
-    def allocate(self) -> int:
-        """Return the next free primary key."""
-        self.next_pk += 1
-        return self.next_pk - 1
-
-    def add(self, **values: object) -> int:
-        """Queue one row and return its primary key (assigned when not given)."""
-        row = self.template(**values)
-        pk = row[self.pk_position]
-        if pk is None:
-            pk = row[self.pk_position] = self.allocate()
-        if not isinstance(pk, int):
-            raise TypeError(f"{self.model.__name__} rows need integer primary keys, not {pk!r}.")
-        self.append(row)
-        return pk
-
-    def append(self, row: list[object]) -> None:
-        """Queue one complete row in column order."""
-        self.rows.append(tuple(row))
-        if len(self.rows) >= BATCH_SIZE:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the queued rows."""
-        if not self.rows:
-            return
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # COPY: one stream instead of a round trip per row.
-                with cursor.cursor.copy(self.copy_sql) as copy:
-                    for row in self.rows:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(self.sql, self.rows)
-        self.result.counts[self.label] = self.result.counts.get(self.label, 0) + len(self.rows)
-        self.rows = []
-
-
-def _unchanged(value: datetime) -> object:
-    return value
-
-
-def _naive_text(value: datetime) -> object:
-    return str(value.replace(tzinfo=None))
-
-
-@contextmanager
-def deferred_indexes(model: type[models.Model]) -> Iterator[None]:
-    """Drop the plain indexes of ``model``'s table for a load and rebuild them from their own definitions.
-
-    Indexes that back a primary key or unique constraint stay. Runs inside the caller's transaction,
-    so a failed load leaves the schema as it was.
-    """
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
-                [table],
-            )
-        elif connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i "
-                "JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE i.indrelid = %s::regclass "
-                "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
-                [connection.ops.quote_name(table)],
-            )
-        indexes: list[tuple[str, str]] = (
-            list(cursor.fetchall()) if connection.vendor in {"sqlite", "postgresql"} else []
-        )
-        for name, _definition in indexes:
-            quoted = connection.ops.quote_name(name) if connection.vendor == "sqlite" else name
-            cursor.execute(f"DROP INDEX {quoted}")
-    yield
-    with connection.cursor() as cursor:
-        for _name, definition in indexes:
-            cursor.execute(definition)
-
-
 def _person_name(index: int) -> str:
     """Return a plausible Chinese full name for the ``index``-th person."""
     return SURNAMES[index % len(SURNAMES)] + GIVEN_NAMES[(index // len(SURNAMES)) % len(GIVEN_NAMES)]
@@ -313,7 +113,8 @@ def generate(
 ) -> GenerateResult:
     """Insert a dealer group of ``scale`` stores into the empty default database and report the counts.
 
-    With ``customers`` (and ``vehicles``), the customer archive of ``bench.archive`` goes in too.
+    With ``customers`` (and ``vehicles``), the customer archive goes in too: every area's registered
+    generator writes its rows after the group, in the same transaction, and settles after the commit.
     """
     if not 1 <= scale <= MAX_SCALE or users_per_store < 1 or years < 0:
         raise ValueError(f"scale must be 1 to {MAX_SCALE}, users_per_store at least 1, years at least 0.")
@@ -327,20 +128,20 @@ def generate(
     roles = list(Role.objects.order_by("pk"))
     if not roles:
         raise GenerateRefused("No roles found: the database is not migrated (migration 0002 installs them).")
+    discover_areas()
+    options = GenerateOptions(
+        scale=scale, users_per_store=users_per_store, years=years, customers=customers, vehicles=vehicles
+    )
     password = make_password(settings.DEMO_PASSWORD)
     result = GenerateResult()
     started = time.perf_counter()
     with fast_inserts(), transaction.atomic():
         generator = _Generator(result, users_per_store=users_per_store, roles=roles, password=password)
         generator.run(scale=scale, years=years)
-        if customers:
-            from bench.archive import archive_generate
-
-            result.notes += archive_generate(result, customers=customers, vehicles=vehicles)
-    if customers:
-        from bench.archive import archive_settle
-
-        result.notes += archive_settle()
+        for area in GENERATORS.values():
+            result.notes += area.fill(result, options)
+    for area in GENERATORS.values():
+        result.notes += area.settle(options)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -677,85 +478,3 @@ def summary_lines(result: GenerateResult) -> list[str]:
         f"  {counts}",
         *result.notes,
     ]
-
-
-# --- an Excel import file (bench run import) ---------------------------------------------------------
-
-
-def import_workbook(path: Path, *, rows: int, run: int) -> None:
-    """Write an import file of ``rows`` valid rows, each one customer with one vehicle, as a dealer fills it.
-
-    ``run`` (0-999) goes into every VIN, mobile and credit code, so that files of different runs
-    never clash with each other or with the archive that ``--customers`` generates.
-    """
-    import bisect
-    import itertools
-    import random
-
-    from aftersales.customers import excel, identifiers
-    from bench.archive import GIVEN_FIRST, GIVEN_SECOND, GIVEN_SINGLE, SURNAMES
-
-    if not 1 <= rows <= 999_999 or not 0 <= run <= 999:
-        raise ValueError("rows must be 1 to 999,999 and run 0 to 999.")
-    rng = random.Random(f"aftersales-bench-import-{run}")
-    surname_weights = list(itertools.accumulate(1 / (rank + 5) for rank in range(len(SURNAMES))))
-    districts = ("浦东新区", "徐汇区", "闵行区", "静安区", "杨浦区", "长宁区")
-    streets = ("世纪大道", "张杨路", "漕溪北路", "虹桥路", "南京西路", "四平路")
-    fuels = ("汽油", "汽油", "汽油", "混动", "插混", "纯电")
-    colours = ("珍珠白", "星空灰", "曜石黑", "极地银", "宝石蓝", "中国红")
-    vds_letters = "ABCDEFGHJKLMNPRSTUVWXYZ"  # a run's letters in VIN positions 4-8
-    vds = "".join(vds_letters[run // 23**power % 23] for power in range(5))
-    writer = excel.XlsxWriter(path, title=excel.SHEET_TITLE, shared_strings=True)  # as Excel saves it
-    writer.append([column.zh for column in excel.COLUMNS], style="header")
-    writer.append([column.en for column in excel.COLUMNS], style="note")
-    today = date.today()
-    for index in range(rows):
-        company = index % 10 == 9
-        surname = SURNAMES[bisect.bisect(surname_weights, rng.random() * surname_weights[-1])]
-        if company:
-            name = f"上海{rng.choice(streets)}{index}号汽车服务有限公司"
-        elif rng.random() < 0.25:
-            name = surname + rng.choice(GIVEN_SINGLE)
-        else:
-            name = surname + rng.choice(GIVEN_FIRST) + rng.choice(GIVEN_SECOND)
-        year = 2016 + index % 10
-        bought = date(year, 1 + index % 12, 1 + index % 28)
-        body = f"LSV{vds}0{'GHJKLMNPRS'[year - 2016]}A{index:06d}"
-        resident_id = ""
-        if not company and index % 2 == 0:
-            first = f"310115{date(1960, 1, 1) + timedelta(days=index % 15000):%Y%m%d}{index % 1000:03d}"
-            resident_id = first + identifiers.resident_id_check_char(first)
-        credit = f"91310115{run:03d}{index:06d}"
-        fuel = rng.choice(fuels)
-        plate_body = f"{index % 100000:05d}"
-        row = {
-            "kind": "公司" if company else "个人",
-            "name": name,
-            "mobile": f"1{3 + run % 7}{run:03d}{index:06d}",
-            "email": f"customer{index}@example.com" if index % 3 == 0 else None,
-            "province": "上海市",
-            "city": "上海市",
-            "district": rng.choice(districts),
-            "street": f"{rng.choice(streets)}{1 + index % 2000}号",
-            "resident_id": resident_id or None,
-            "uscc": credit + identifiers.uscc_check_char(credit) if company else None,
-            "emergency_contact": "张三" if index % 4 == 0 else None,
-            "emergency_phone": "13900001111" if index % 4 == 0 else None,
-            "source": rng.choice(("销售", "到店", "转介绍", "网络", "电话")),
-            "customer_class": "车队" if company else rng.choice(("普通", "普通", "普通", "VIP")),
-            "data_consent": "是",
-            "marketing_consent": "是" if index % 3 else "否",
-            "consent_channel": "纸质",
-            "vin": body[:8] + identifiers.vin_check_digit(body) + body[9:],
-            "plate": f"沪{'ABCDEFGHJKLMN'[index % 13]}{'D' if fuel in {'插混', '纯电'} else ''}{plate_body}",
-            "model_year": year,
-            "engine_no": f"E{index:07d}",
-            "colour": rng.choice(colours),
-            "fuel_type": fuel,
-            "purchase_date": bought,
-            "warranty_end": bought.replace(year=year + 3),
-            "mileage": 5000 + index % 150000,
-            "mileage_date": today - timedelta(days=1 + index % 300),
-        }
-        writer.append([row.get(column.key) for column in excel.COLUMNS])
-    writer.close()

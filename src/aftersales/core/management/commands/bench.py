@@ -24,6 +24,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
+from bench.generate import GenerateRefused, generate, summary_lines
+from bench.registry import SCENARIOS, BenchFailure
+from bench.run import run_scenarios, unknown_scenarios  # importing the runner registers every area's scenarios
 from config.env import database_from_url
 
 CHILD_MARK = "AFTERSALES_BENCH_CHILD_DB"
@@ -51,8 +54,6 @@ class Command(BaseCommand):
         generate.add_argument(
             "--vehicles", type=int, default=0, help="Vehicles of the archive, owned by those customers (default 0)."
         )
-        from bench.run import SCENARIOS
-
         run = actions.add_parser(
             "run",
             help="Time API scenarios on a generated database.",
@@ -111,8 +112,6 @@ class Command(BaseCommand):
             )
 
     def _generate(self, url: str, options: dict[str, Any]) -> None:
-        from bench.generate import GenerateRefused, generate, summary_lines
-
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(f"Database {_shown(url)} migrated in {time.perf_counter() - started:.2f} s.")
@@ -130,8 +129,6 @@ class Command(BaseCommand):
             self.stdout.write(line)
 
     def _run(self, url: str, options: dict[str, Any]) -> None:
-        from bench.run import SCENARIOS, BenchFailure, run_scenarios, unknown_scenarios
-
         names: list[str] = options["scenarios"] or list(SCENARIOS)
         missing = unknown_scenarios(names)
         if missing:

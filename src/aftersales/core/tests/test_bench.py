@@ -1,0 +1,197 @@
+"""The bench: areas register their scenarios, jobs and generators; the runner finds them without naming one."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+import bench
+from aftersales.core.management.commands import bench as bench_command
+from aftersales.core.services import roles_install_defaults
+from bench import generate, registry, run
+from bench.customers import scenarios as customer_scenarios
+
+BENCH_DIR = Path(bench.__file__).parent
+CORE_SCENARIOS = ["health", "me", "stores"]
+CUSTOMER_SCENARIOS = [
+    "search_plate",
+    "search_vin6",
+    "search_mobile4",
+    "search_name",
+    "search_initials",
+    "customer_detail",
+    "customer_timeline",
+]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module that the Python file at ``path`` imports, anywhere in it."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_the_runner_discovers_the_areas_without_naming_one() -> None:
+    # Given the runner, imported (which discovers the areas)
+    # Then every area's scenarios, jobs and generators are registered, core first
+    assert registry.discover_areas() == ["core", "customers"]
+    assert list(run.SCENARIOS) == CORE_SCENARIOS + CUSTOMER_SCENARIOS
+    assert list(run.JOBS) == ["import"]
+    assert list(registry.GENERATORS) == ["customers"]
+    assert run.unknown_scenarios(["search_plate", "import", "nothing"]) == ["nothing"]
+    # And neither the runner, the generator nor the command imports an area
+    infrastructure = [BENCH_DIR / f"{name}.py" for name in sorted(registry.INFRASTRUCTURE)]
+    for path in [*infrastructure, Path(bench_command.__file__)]:
+        areas = {name for name in imported_modules(path) if re.match(r"bench\.(core|customers|archive)\b", name)}
+        assert areas == set(), path
+    runner = (BENCH_DIR / "run.py").read_text(encoding="utf-8")
+    assert "customers" not in runner
+    assert "archive" not in runner
+
+
+def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
+    assert sorted(registry.INFRASTRUCTURE) == ["generate", "loading", "registry", "run"]
+    assert registry.area_names() == ["core", "customers"]
+
+
+def test_registering_a_name_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.scenario("health", "again")(lambda bench: lambda: bench.get("/"))
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.job("search_plate", "a job named like a scenario")(lambda: registry.JobResult([]))
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.generator("customers")(lambda result, options: [])
+    assert registry.SCENARIOS["health"].description.startswith("GET /api/v1/health")
+
+
+def test_no_bench_module_grows_past_600_lines() -> None:
+    sizes = {
+        str(path.relative_to(BENCH_DIR)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in BENCH_DIR.rglob("*.py")
+    }
+    assert "customers/archive.py" in sizes
+    assert {name: size for name, size in sizes.items() if size > 600} == {}
+
+
+def test_percentiles_interpolate_between_samples() -> None:
+    assert registry.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert registry.percentile([1.0, 2.0, 3.0, 4.0], 95) == pytest.approx(3.85)
+    result = registry.ScenarioResult("me", [4.0, 1.0, 3.0, 2.0], queries=4)
+    assert result.line() == "scenario=me p50_ms=2.50 p95_ms=3.85 max_ms=4.00 queries=4"
+
+
+def database_url() -> str:
+    """The URL of the test database, as ``bench --db`` takes it (so the command runs in this process)."""
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(database['NAME']).resolve()}"
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    return f"postgres://{database['USER']}@{database['HOST']}{port}/{database['NAME']}"
+
+
+def is_test_database() -> bool:
+    """Tell whether the default connection points at the test database (never at a real one)."""
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return bool(database["NAME"]) and database["NAME"] == database.get("TEST", {}).get("NAME")
+    return str(database["NAME"]).startswith("test_")
+
+
+@pytest.mark.django_db
+def test_the_runner_refuses_a_database_without_a_group_wide_user() -> None:
+    with pytest.raises(run.BenchFailure, match="No active user with a group-wide role"):
+        run.bench_user()
+
+
+@pytest.fixture
+def bench_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """The test database, outside any test transaction (as ``bench`` runs), emptied again afterwards.
+
+    ``bench generate`` commits, changes SQLite pragmas and vacuums on PostgreSQL, so it cannot run
+    inside a test's transaction; a transactional test's flush would take the roles of migration
+    0002 with it for the tests after it. Without a ``django_db`` mark this test runs after every
+    database test, and it flushes and puts the built-in roles back itself.
+    """
+    with django_db_blocker.unblock():
+        if not is_test_database():
+            # The test database is set up only when a selected test is marked for it (the one below is).
+            pytest.skip("No test database set up: run this with the other tests of the module.")
+        roles_install_defaults()
+        try:
+            yield database_url()
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
+            roles_install_defaults()
+
+
+def test_bench_generates_the_archive_and_runs_every_scenario(
+    bench_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a few samples per search scenario (the scenarios are the same, just quicker to set up)
+    monkeypatch.setattr(customer_scenarios, "SAMPLES", 20)
+    url = bench_database
+
+    # When a small group with an archive is generated through the command
+    out = StringIO()
+    call_command(
+        "bench", "generate", "--db", url, "--scale", "2", "--customers", "300", "--vehicles", "450", stdout=out
+    )
+
+    # Then the group, the archive and the detail customer went in, through the registered generator
+    lines = out.getvalue().splitlines()
+    assert re.fullmatch(r"Database .* migrated in [0-9.]+ s\.", lines[0])
+    assert re.fullmatch(r"Inserted [0-9,]+ rows in [0-9.]+ s \([0-9,]+ rows/s\)\.", lines[1])
+    counts = dict(item.rsplit(" ", 1) for item in lines[2].strip().split(", "))
+    assert counts["stores"] == "2"
+    assert counts["audit_entries"] == "730"
+    assert counts["customers"] == "300"
+    assert int(counts["vehicles"]) + int(counts["detail_vehicles"]) == 450
+    assert counts["detail_vehicles"] == "20"
+    assert re.fullmatch(
+        r"  detail customer CUS-S0001-\d{4}-000001 \(id \d+\): 20 vehicles, 500 timeline entries, "
+        r"written through the services",
+        lines[3],
+    )
+    assert lines[4].startswith("  archive: rows ")
+    if connection.vendor == "postgresql":
+        assert re.fullmatch(r"  archive tables vacuumed and analysed in [0-9.]+ s", lines[5])
+        assert len(lines) == 6
+    else:
+        assert len(lines) == 5
+
+    # When every scenario is run on it
+    out = StringIO()
+    call_command("bench", "run", "--db", url, "--iterations", "2", "--warmup", "1", stdout=out)
+
+    # Then there is one line per scenario, in the registered order, with the queries of one call
+    reports = [line for line in out.getvalue().splitlines() if line.startswith("scenario=")]
+    pattern = r"scenario=(\w+) p50_ms=[0-9.]+ p95_ms=[0-9.]+ max_ms=[0-9.]+ queries=(\d+)"
+    matches = [re.fullmatch(pattern, line) for line in reports]
+    assert all(matches), reports
+    queries = {match.group(1): int(match.group(2)) for match in matches if match}
+    assert list(queries) == CORE_SCENARIOS + CUSTOMER_SCENARIOS
+    assert {name: queries[name] for name in ("health", "me", "stores", "customer_detail")} == {
+        "health": 2,
+        "me": 4,
+        "stores": 6,
+        "customer_detail": 5,
+    }
+    assert all(count > 0 for count in queries.values())
+
+
+def test_generate_refuses_vehicles_without_customers() -> None:
+    with pytest.raises(ValueError, match="vehicles need customers"):
+        generate.generate(scale=1, customers=0, vehicles=5)
