@@ -19,11 +19,13 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
 from aftersales.core.access import NotAuthenticated, authorize, can
+from aftersales.core.current import current_scope
 from aftersales.core.errors import ApplicationError
+from aftersales.core.models import Store
 from aftersales.core.permissions import PERMISSIONS
 
 if typing.TYPE_CHECKING:
-    from aftersales.core.models import Store, User
+    from aftersales.core.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,8 +49,6 @@ def active_store_id(request: HttpRequest) -> int | None:
 def acting_store(request: HttpRequest, *, permission: str) -> Store:
     """The store a request creates records in, where ``permission`` must be held: the session's active
     store, else (an API token has no session) the user's first store by code."""
-    from aftersales.core.models import Store
-
     store_id = active_store_id(request)
     store = Store.objects.filter(pk=store_id, is_active=True).first() if store_id else None
     store = store or Store.objects.filter(is_active=True).order_by("code").first()
@@ -60,9 +60,6 @@ def acting_store(request: HttpRequest, *, permission: str) -> Store:
 
 def _ensure_active_store(request: HttpRequest) -> None:
     """Keep the session's active store one the user may see (memberships change)."""
-    from aftersales.core.models import Store
-    from aftersales.core.scope import current_scope
-
     scope = current_scope()
     visible = scope.store_ids if scope is not None else None
     store_id = active_store_id(request)
