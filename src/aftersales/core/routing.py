@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from ninja.params.models import Query as QuerySource
 from pydantic import BaseModel
 
 from aftersales.core.access import NotAuthenticated, authorize, can
@@ -96,14 +97,18 @@ def page(permission: str | None = None, *, public: bool = False, store_kwarg: st
 
 
 def _query_names(view: Callable[..., Any]) -> frozenset[str]:
-    """Names the operation accepts in its query string: its Query schemas' fields and scalar params."""
+    """Names the operation accepts in its query string: its Query schemas' fields and scalar params.
+
+    A parameter declared ``Query[Schema]`` is ``Annotated[Schema, <ninja Query param>]``: that
+    parameter source, not the schema's name, says that the schema's fields come from the query string.
+    """
     names: set[str] = set()
     for name, hint in typing.get_type_hints(view, include_extras=True).items():
         if name in {"request", "return"}:
             continue
         if typing.get_origin(hint) is Annotated:
             model, *metadata = typing.get_args(hint)
-            is_query = any("Query" in type(item).__name__ for item in metadata)
+            is_query = any(isinstance(item, QuerySource) for item in metadata)
             if is_query and isinstance(model, type) and issubclass(model, BaseModel):
                 names.update(field.alias or key for key, field in model.model_fields.items())
                 continue
