@@ -147,6 +147,16 @@ def _brief(link: Any) -> dict[str, Any]:
     }
 
 
+def customer_detail_out(customer_id: int, *, personal: bool) -> dict[str, Any]:
+    """The detail answer of one customer: its fields (personal ones in full only when ``personal``)
+    and its vehicles. The caller has checked access to the customer."""
+    customer = selectors.customer_get(customer_id)
+    return {
+        **customer_out(customer, personal=personal),
+        "vehicles": [_brief(link) for link in customer.vehicle_links.all()],
+    }
+
+
 class CustomerListQuery(ListQuery):
     q: str | None = Field(
         default=None, max_length=50, description="Plate, VIN, mobile, name, pinyin initials or number."
@@ -243,11 +253,7 @@ def customer_create(request: HttpRequest, payload: CustomerCreateIn) -> Status[d
 @router.get("/customers/{id:customer_id}", response={200: CustomerDetailOut, **ERRORS})
 @operation("customers.view")
 def customer_detail(request: HttpRequest, customer_id: int) -> dict[str, Any]:
-    customer = selectors.customer_get(customer_id)
-    return {
-        **customer_out(customer, personal=_personal(request)),
-        "vehicles": [_brief(link) for link in customer.vehicle_links.all()],
-    }
+    return customer_detail_out(customer_id, personal=_personal(request))
 
 
 @router.patch("/customers/{id:customer_id}", response={200: CustomerDetailOut, **WRITE_ERRORS})
@@ -256,7 +262,7 @@ def customer_update(request: HttpRequest, customer_id: int, payload: CustomerUpd
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
     services.customer_update(actor=request.user, customer_id=customer_id, version=version, data=data)  # type: ignore[arg-type]
-    return customer_detail.__wrapped__(request, customer_id)  # type: ignore[attr-defined]
+    return customer_detail_out(customer_id, personal=_personal(request))
 
 
 class RevealIn(InputSchema):
@@ -625,7 +631,7 @@ def customer_merge(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
         merged_id=payload.merged_id,
         choices=dict(payload.choices),
     )
-    return customer_detail.__wrapped__(request, survivor.pk)  # type: ignore[attr-defined]
+    return customer_detail_out(survivor.pk, personal=_personal(request))
 
 
 class ReviewQueueQuery(ListQuery):
