@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["aftersales", *(argv if argv is not None else sys.argv[1:])])
     return 0

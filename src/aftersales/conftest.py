@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 
@@ -25,8 +26,6 @@ PASSWORD = "Correct-Horse-Battery-9"
 def test_data_dir() -> Iterator[None]:
     """Remove the per-run data folder (uploaded documents, import files) after the session."""
     yield
-    from django.conf import settings
-
     if str(settings.DATA_DIR).startswith(tempfile.gettempdir()):
         shutil.rmtree(settings.DATA_DIR, ignore_errors=True)
     database: dict[str, Any] = settings.DATABASES["default"]
@@ -46,8 +45,6 @@ def no_leftover_scope() -> None:
 def no_leftover_checkpoints() -> Iterator[None]:
     """Each test starts without audit checkpoints: a file left by one would not match the next one's trail."""
     yield
-    from django.conf import settings
-
     Path(settings.AUDIT_CHECKPOINTS).unlink(missing_ok=True)
 
 

@@ -2,8 +2,9 @@
 
 Every page and API call asks ``authorize`` (directly or through the ``access`` decorators).
 A user may act in a store when they hold an active membership there, or a group-wide role;
-superusers may do everything. Records of stores a user may not see are reported as missing
-(404), so that their existence is not revealed; a visible record without the permission is 403.
+superusers may do everything (the queries are ``aftersales.core.grants``). Records of stores a user
+may not see are reported as missing (404), so that their existence is not revealed; a visible record
+without the permission is 403.
 
 Some records are seen group-wide but belong to particular stores (a customer to the store that
 registered it, a document copy also to the store that took it): an operation on them needs the
@@ -16,13 +17,16 @@ another store as ``not_found_in_scope`` (a record that exists nowhere writes not
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NoReturn, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from aftersales.core.audit import audit_append
+from aftersales.core.grants import is_acting_user, permissions_of, visible_store_ids
+from aftersales.core.models import Store
 from aftersales.core.permissions import PERMISSIONS
 from aftersales.core.scope import AccessScope, current_scope
 
@@ -31,6 +35,18 @@ if TYPE_CHECKING:
 
     from aftersales.core.models import User
 
+# The membership queries (core.grants) are named here too, for the areas that ask this module.
+__all__ = [
+    "NotAuthenticated",
+    "authorize",
+    "authorize_for",
+    "can",
+    "can_for",
+    "permissions_of",
+    "store_record_access",
+    "visible_store_ids",
+]
+
 M = TypeVar("M", bound=Model)
 
 
@@ -38,51 +54,17 @@ class NotAuthenticated(Exception):
     """No user: pages redirect to the login page, the API answers 401."""
 
 
-def _is_user(user: User | AnonymousUser | None) -> TypeGuard[User]:
-    return user is not None and user.is_authenticated and user.is_active
-
-
-def visible_store_ids(user: User | AnonymousUser | None) -> frozenset[int] | None:
-    """Store ids the user may see; None means every store (superusers and group-wide roles)."""
-    from aftersales.core.models import StaffMembership
-
-    if not _is_user(user):
-        return frozenset()
-    if user.is_superuser:
-        return None
-    memberships = StaffMembership.all_objects.filter(user_id=user.pk, is_active=True, store__is_active=True)
-    if memberships.filter(role__scope="group").exists():
-        return None
-    return frozenset(memberships.values_list("store_id", flat=True))
-
-
-def permissions_of(user: User | AnonymousUser | None, store_id: int | None) -> frozenset[str]:
-    """Permissions the user holds in ``store_id``, or in any store when ``store_id`` is None."""
-    from aftersales.core.models import StaffMembership
-
-    if not _is_user(user):
-        return frozenset()
-    if user.is_superuser:
-        return frozenset(PERMISSIONS)
-    memberships = StaffMembership.all_objects.filter(user_id=user.pk, is_active=True, store__is_active=True)
-    granted: set[str] = set()
-    for scope, permissions, member_store in memberships.values_list("role__scope", "role__permissions", "store_id"):
-        if store_id is None or scope == "group" or member_store == store_id:
-            granted.update(permissions or [])
-    return frozenset(granted & set(PERMISSIONS))
-
-
 def _scope_for(user: User | AnonymousUser | None) -> AccessScope:
     scope = current_scope()
     if scope is not None and scope.user is user:
         return scope
-    return AccessScope(user=user if _is_user(user) else None)
+    return AccessScope(user=user if is_acting_user(user) else None)
 
 
 def can(user: User | AnonymousUser | None, permission: str, *, store_id: int | None = None) -> bool:
     if permission not in PERMISSIONS:
         raise ValueError(f"Unknown permission {permission!r}")
-    if not _is_user(user):
+    if not is_acting_user(user):
         return False
     scope = _scope_for(user)
     if store_id is not None and scope.store_ids is not None and store_id not in scope.store_ids:
@@ -99,7 +81,7 @@ def authorize_for(user: User | AnonymousUser | None, permission: str, *, store_i
     """Allow an operation on a record the user may see but which belongs to ``store_ids``: the
     permission must be held in one of them. Raises NotAuthenticated or PermissionDenied (audited,
     naming the record's first store)."""
-    if not _is_user(user):
+    if not is_acting_user(user):
         raise NotAuthenticated
     store_ids = list(store_ids)
     if can_for(user, permission, store_ids=store_ids):
@@ -108,8 +90,6 @@ def authorize_for(user: User | AnonymousUser | None, permission: str, *, store_i
 
 
 def _refuse(user: User, permission: str, *, store_id: int | None) -> NoReturn:
-    from aftersales.core.audit import audit_append
-
     audit_append(action="permission_denied", actor=user, store_id=store_id, changes={"permission": permission})
     raise PermissionDenied(_("You do not have permission to do this."))
 
@@ -127,7 +107,7 @@ def authorize(
     of that store (``record``; without it the store itself): a store the user may not see answers
     404 before the permission is looked at, and the request is audited when that record exists.
     """
-    if not _is_user(user):
+    if not is_acting_user(user):
         raise NotAuthenticated
     if permission is not None and permission not in PERMISSIONS:
         raise ValueError(f"Unknown permission {permission!r}")
@@ -142,9 +122,6 @@ def authorize(
 def _audit_out_of_scope(user: User, permission: str | None, *, store_id: int, record: Model | None) -> None:
     """Record that ``user`` asked for ``record`` (default: the store ``store_id``) of a store outside
     their scope, in that store's chain. A store that does not exist is a plain miss: nothing is written."""
-    from aftersales.core.audit import audit_append
-    from aftersales.core.models import Store
-
     if record is None:
         record = Store.all_objects.filter(pk=store_id).first()
         if record is None:
@@ -171,7 +148,7 @@ def store_record_access(
     record of another store is then told apart from a missing one, both answer 404 and only the
     first is audited (``not_found_in_scope``). The record needs a ``store_id``.
     """
-    if not _is_user(actor):
+    if not is_acting_user(actor):
         raise NotAuthenticated
     record = records.filter(pk=record_id).first()
     if record is None:

@@ -10,10 +10,10 @@ from ninja.responses import Status
 
 import aftersales
 from aftersales.core import selectors, services
-from aftersales.core.access import permissions_of
 from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, paginate
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import Store
+from aftersales.core.grants import permissions_of, visible_store_ids
+from aftersales.core.models import Bay, Department, Store
 from aftersales.core.routing import operation, request_user
 
 router = Router()
@@ -164,8 +164,6 @@ class MeOut(Schema):
 @operation()
 def me(request: HttpRequest) -> dict[str, Any]:
     user = request_user(request)
-    from aftersales.core.access import visible_store_ids
-
     memberships = [
         {**vars(m), "permissions": sorted(permissions_of(user, m.store_id))} for m in selectors.user_memberships(user)
     ]
@@ -250,8 +248,6 @@ def store_list(request: HttpRequest, query: Query[StoreListQuery]) -> dict[str, 
 @router.get("/stores/{id:store_id}", response={200: StoreDetailOut, **ERRORS}, tags=["stores"])
 @operation("stores.view", store_kwarg="store_id")
 def store_detail(request: HttpRequest, store_id: int) -> dict[str, Any]:
-    from aftersales.core.models import Bay, Department
-
     store = selectors.store_get(store_id=store_id)
     return {
         **_store_out(store, [brand.code for brand in store.brands.all()]),

@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from aftersales.core.access import can
+from aftersales.core.models import Store
 from aftersales.core.navigation import MENU
 from aftersales.core.routing import active_store_id
 
@@ -14,8 +15,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from aftersales.core.models import Store
-
     store_id = active_store_id(request)
     stores = list(Store.objects.filter(is_active=True).order_by("code"))
     return {

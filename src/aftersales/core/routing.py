@@ -16,14 +16,17 @@ from typing import Annotated, Any, TypeVar
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from ninja.params.models import Query as QuerySource
 from pydantic import BaseModel
 
 from aftersales.core.access import NotAuthenticated, authorize, can
+from aftersales.core.current import current_scope
 from aftersales.core.errors import ApplicationError
+from aftersales.core.models import Store
 from aftersales.core.permissions import PERMISSIONS
 
 if typing.TYPE_CHECKING:
-    from aftersales.core.models import Store, User
+    from aftersales.core.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,8 +50,6 @@ def active_store_id(request: HttpRequest) -> int | None:
 def acting_store(request: HttpRequest, *, permission: str) -> Store:
     """The store a request creates records in, where ``permission`` must be held: the session's active
     store, else (an API token has no session) the user's first store by code."""
-    from aftersales.core.models import Store
-
     store_id = active_store_id(request)
     store = Store.objects.filter(pk=store_id, is_active=True).first() if store_id else None
     store = store or Store.objects.filter(is_active=True).order_by("code").first()
@@ -60,9 +61,6 @@ def acting_store(request: HttpRequest, *, permission: str) -> Store:
 
 def _ensure_active_store(request: HttpRequest) -> None:
     """Keep the session's active store one the user may see (memberships change)."""
-    from aftersales.core.models import Store
-    from aftersales.core.scope import current_scope
-
     scope = current_scope()
     visible = scope.store_ids if scope is not None else None
     store_id = active_store_id(request)
@@ -99,14 +97,18 @@ def page(permission: str | None = None, *, public: bool = False, store_kwarg: st
 
 
 def _query_names(view: Callable[..., Any]) -> frozenset[str]:
-    """Names the operation accepts in its query string: its Query schemas' fields and scalar params."""
+    """Names the operation accepts in its query string: its Query schemas' fields and scalar params.
+
+    A parameter declared ``Query[Schema]`` is ``Annotated[Schema, <ninja Query param>]``: that
+    parameter source, not the schema's name, says that the schema's fields come from the query string.
+    """
     names: set[str] = set()
     for name, hint in typing.get_type_hints(view, include_extras=True).items():
         if name in {"request", "return"}:
             continue
         if typing.get_origin(hint) is Annotated:
             model, *metadata = typing.get_args(hint)
-            is_query = any("Query" in type(item).__name__ for item in metadata)
+            is_query = any(isinstance(item, QuerySource) for item in metadata)
             if is_query and isinstance(model, type) and issubclass(model, BaseModel):
                 names.update(field.alias or key for key, field in model.model_fields.items())
                 continue

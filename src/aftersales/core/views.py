@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import selectors, services
-from aftersales.core.access import authorize, can, visible_store_ids
+from aftersales.core.access import authorize, can
 from aftersales.core.apikit import error_json
 from aftersales.core.audit import audit_append, audit_personal_hidden
 from aftersales.core.errors import NON_FIELD, ApplicationError
@@ -36,6 +36,7 @@ from aftersales.core.forms import (
     TokenForm,
     next_path,
 )
+from aftersales.core.grants import visible_store_ids
 from aftersales.core.history import audit_history
 from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, page, request_user

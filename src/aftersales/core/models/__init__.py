@@ -1,9 +1,9 @@
-from aftersales.core.models.audit import AuditChainHead, AuditEntry, AuditPersonalData
+"""The tables of the ``core`` app: stores, users and roles, platform tables, and (kept with the code
+that writes them, ``aftersales.core.audit``) the audit trail's."""
+
+from aftersales.core.audit.models import ANY_ACTION, AuditChainHead, AuditEntry, AuditKey, AuditKeys, AuditPersonalData
 from aftersales.core.models.base import (
-    ANY_ACTION,
     AuditedModel,
-    AuditKey,
-    AuditKeys,
     StoreOwnedModel,
     StoreScopedManager,
     StoreScopedQuerySet,

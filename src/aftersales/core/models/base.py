@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from django.db import models, transaction
-from django.utils.functional import Promise
 
-from aftersales.core.scope import current_scope
-
-# The key of ``audit_keys`` whose declarations hold for entries of every action.
-ANY_ACTION = "*"
-
-
-@dataclass(frozen=True)
-class AuditKey:
-    """How a key of an audit entry's changes reads to a person where the model's fields do not say it.
-
-    A model declares these in ``audit_keys`` for the keys its entries carry that are not fields (a
-    reveal's ``field``, an export's ``rows``) and for fields whose values read otherwise than their
-    type says (a size in bytes). ``aftersales.core.history`` reads them; see it for the rest.
-    """
-
-    label: str | Promise | None = None  # None: the verbose name of the field of that name
-    ref: str = ""  # the values are ids of this model ("app_label.model"), shown by the record's name
-    choices: Mapping[str, str | Promise] | None = None  # values shown by these labels
-    names: bool = False  # the values name keys or fields of the same model, shown by their labels
-    unit: str = ""  # "bytes": shown as a file size; "digest": shortened
-    summary: bool = False  # the value completes the action's name ("Personal data revealed: mobile numbers")
-
-
-AuditKeys = Mapping[str, Mapping[str, AuditKey]]
+from aftersales.core.audit import AuditKeys, audit_record_change
+from aftersales.core.current import current_scope
 
 
 class StoreScopedQuerySet(models.QuerySet[Any]):
@@ -59,7 +34,7 @@ class AuditedModel(models.Model):
     """
 
     audit_exclude: ClassVar[frozenset[str]] = frozenset()
-    # Fields holding personal data: in the trail they are erasable (see core.audit), per audit_subject().
+    # Fields holding personal data: in the trail they are erasable (see core.audit.chain), per audit_subject().
     audit_personal: ClassVar[frozenset[str]] = frozenset()
     # How the keys of this model's entries read, by action (ANY_ACTION: every action); see AuditKey.
     audit_keys: ClassVar[AuditKeys] = {}
@@ -68,8 +43,6 @@ class AuditedModel(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from aftersales.core.audit import audit_record_change
-
         creating = self._state.adding
         before = getattr(self, "_loaded_values", None)
         with transaction.atomic():
@@ -81,8 +54,6 @@ class AuditedModel(models.Model):
         self._loaded_values = {**(before or {}), **after}
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        from aftersales.core.audit import audit_record_change
-
         before = self.audit_values()
         pk = self.pk
         with transaction.atomic():

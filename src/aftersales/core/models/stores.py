@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from typing import Any, ClassVar
 
@@ -10,8 +11,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core.current import current_scope
 from aftersales.core.models.base import AuditedModel, StoreOwnedModel
-from aftersales.core.scope import current_scope
 
 
 def validate_time_zone(value: str) -> None:
@@ -104,8 +105,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def validate_business_hours(value: Any) -> dict[str, str]:
     """Check a business-hours mapping and return it normalised."""
-    import re
-
     if not isinstance(value, dict):
         raise ValidationError(_("Business hours must map weekdays to opening hours."))
     result: dict[str, str] = {}

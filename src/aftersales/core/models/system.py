@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.models.base import AuditKey, AuditKeys
+from aftersales.core.audit import AuditKey, AuditKeys
 
 
 class DocumentSequence(models.Model):

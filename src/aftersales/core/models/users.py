@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.models.base import ANY_ACTION, AuditedModel, AuditKey, AuditKeys, StoreOwnedModel
+from aftersales.core.audit import ANY_ACTION, AuditKey, AuditKeys, audit_append
+from aftersales.core.models.base import AuditedModel, StoreOwnedModel
+from aftersales.core.models.system import ApiToken
 from aftersales.core.permissions import PERMISSIONS
 
 
@@ -47,9 +49,6 @@ class User(AbstractUser, AuditedModel):
 
     def _api_tokens_revoke(self) -> None:
         """Revoke the user's live API tokens, each with an audit entry saying why."""
-        from aftersales.core.audit import audit_append
-        from aftersales.core.models.system import ApiToken
-
         now = timezone.now()
         for token in ApiToken.objects.select_for_update().filter(user_id=self.pk, revoked_at=None).order_by("pk"):
             token.revoked_at = now

@@ -22,6 +22,7 @@ def main() -> None:
     call_command("collectstatic", "--noinput", verbosity=0)
     call_command("migrate", "--noinput", verbosity=0)
 
+    # Models import only once django.setup() above has run (this script is its own entry point).
     from aftersales.core.models import DealerGroup, Role, StaffMembership, Store, User
 
     group = DealerGroup.objects.create(code="PROD", name="生产集团")

@@ -24,6 +24,11 @@ from aftersales.conftest import World
 from aftersales.core.models import User
 from aftersales.core.routing import Access
 from aftersales.core.services import token_create
+from aftersales.core.xlsx import XlsxWriter
+from aftersales.customers.excel import COLUMNS
+from aftersales.customers.models import Customer, ImportJob
+from aftersales.customers.selectors import imports_dir
+from aftersales.customers.services import document_upload, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
 from config.api import api
 
@@ -67,8 +72,6 @@ def _vehicle(world: World) -> int:
 
 
 def _driver_link(world: World) -> dict[str, int]:
-    from aftersales.customers.services import vehicle_driver_add
-
     vehicle_id = _vehicle(world)
     link = vehicle_driver_add(
         actor=world.user("advisor"),
@@ -80,9 +83,6 @@ def _driver_link(world: World) -> dict[str, int]:
 
 
 def _document(world: World) -> dict[str, int]:
-    from aftersales.customers.models import Customer
-    from aftersales.customers.services import document_upload
-
     customer = Customer.objects.get(pk=_customer(world))
     upload = SimpleUploadedFile("id.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, content_type="image/png")
     document = document_upload(
@@ -92,10 +92,6 @@ def _document(world: World) -> dict[str, int]:
 
 
 def _import_job(world: World) -> int:
-    from aftersales.core.xlsx import XlsxWriter
-    from aftersales.customers.models import ImportJob
-    from aftersales.customers.selectors import imports_dir
-
     name = f"matrix-{next(_serial)}-errors.xlsx"
     XlsxWriter(imports_dir() / name, title="errors").close()
     job = ImportJob.objects.create(
@@ -105,9 +101,6 @@ def _import_job(world: World) -> int:
 
 
 def _workbook_upload() -> Any:
-    from aftersales.core.xlsx import XlsxWriter
-    from aftersales.customers.excel import COLUMNS
-
     buffer = io.BytesIO()
     writer = XlsxWriter(buffer, title="客户及车辆")
     writer.append([column.zh for column in COLUMNS])
@@ -116,8 +109,6 @@ def _workbook_upload() -> Any:
 
 
 def _customer_number(world: World) -> str:
-    from aftersales.customers.models import Customer
-
     return Customer.objects.get(pk=_customer(world)).number
 
 

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from aftersales.conftest import World
-from aftersales.core.models import Role, User
+from aftersales.core.models import AuditEntry, Role, User
 from aftersales.core.permissions import ROLE_DEFAULTS
 from aftersales.core.tests.routes import Route, api_routes, page_routes, request_route
 
@@ -101,7 +101,6 @@ def test_admin_edits_a_role_and_it_takes_effect(world: World, client_for: Callab
     advisor = client_for(world.user("advisor"))
     assert advisor.get("/stores/").status_code == 403
     assert advisor.get("/audit/").status_code == 200
-    from aftersales.core.models import AuditEntry
 
     change = AuditEntry.objects.get(object_type="core.role", action="update")
     assert change.actor_username == "admin_sh"

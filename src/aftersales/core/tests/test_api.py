@@ -2,8 +2,10 @@ import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import OperationalError, connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +16,7 @@ from aftersales.conftest import PASSWORD, World
 from aftersales.core import selectors as core_selectors
 from aftersales.core.models import ApiToken, AuditEntry, JobHeartbeat, Store, User
 from aftersales.core.services import heartbeat_record, token_create
+from config.api import api
 
 
 def _bearer(raw: str) -> dict[str, str]:
@@ -285,11 +288,6 @@ def test_docs_page_uses_no_cdn(db: None) -> None:
 
 def test_openapi_matches_the_committed_snapshot(db: None) -> None:
     """docs/openapi.json is the published contract; regenerate it with AFTERSALES_UPDATE_OPENAPI=1."""
-    from pathlib import Path
-
-    from django.conf import settings
-
-    from config.api import api
 
     snapshot = Path(settings.BASE_DIR) / "docs" / "openapi.json"
     current = json.dumps(api.get_openapi_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"

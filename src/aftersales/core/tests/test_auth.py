@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone, translation
@@ -112,7 +113,6 @@ def test_session_expires_after_idle_time(world: World) -> None:
     assert settings.SESSION_SAVE_EVERY_REQUEST is True
     client = Client()
     _login(client, "advisor_sh", PASSWORD)
-    from django.contrib.sessions.models import Session
 
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get("/")

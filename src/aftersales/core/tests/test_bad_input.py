@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django import forms
@@ -25,8 +25,8 @@ from django.test.utils import ContextList
 from django.urls import get_resolver
 from django.urls.converters import IntConverter
 
-from aftersales.conftest import World
-from aftersales.core.models import User
+from aftersales.conftest import PASSWORD, World
+from aftersales.core.models import AuditEntry, User
 from aftersales.core.tests.routes import FOREIGN_PREFIXES, SAMPLES, api_routes, page_routes, route_path
 from config.api import api
 
@@ -272,8 +272,6 @@ def test_api_refuses_bad_input_and_writes_nothing(
 
 
 def _quote(value: Any) -> str:
-    from urllib.parse import quote
-
     return quote(str(value), safe="")
 
 
@@ -626,7 +624,6 @@ def test_the_audit_export_records_only_its_own_filters(world: World, actor: tupl
     response = client.get("/audit/export/", {"action": "login", "utm\x00": "\x00"})
     assert response.status_code == 200
     b"".join(response.streaming_content)
-    from aftersales.core.models import AuditEntry
 
     assert AuditEntry.objects.filter(action="export").get().changes["filters"] == {"action": "login"}
 
@@ -646,8 +643,6 @@ def test_a_search_of_invisible_characters_alone_is_no_search(world: World, actor
 
 @pytest.mark.parametrize("next_value", ["/customers/\x00", "/x\u202e", "/" + "x" * 2001, "https://evil.example/"])
 def test_a_sign_in_link_with_a_bad_next_signs_in_to_the_start_page(next_value: str, world: World) -> None:
-    from aftersales.conftest import PASSWORD
-
     client = Client()
     page = client.get("/login/", {"next": next_value})
     assert page.status_code == 200

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -65,8 +66,6 @@ def test_env_secrets_takes_long_keys_and_names_a_bad_one_by_position(monkeypatch
 
 
 def test_production_refuses_to_start_without_audit_keys() -> None:
-    from cryptography.fernet import Fernet
-
     environment = {
         **os.environ,
         "DJANGO_SECRET_KEY": "s" * 50,

@@ -7,10 +7,13 @@ from collections.abc import Iterator
 import pytest
 from django import forms
 from django.utils import translation
+from ninja import Field
+from pydantic import ValidationError
 
 from aftersales.core import inputs
 from aftersales.core.apikit import InputSchema
 from aftersales.core.forms import InputForm
+from aftersales.core.models import Store
 
 CONTROL = "This text contains a control character (%s) that cannot be stored; remove it."
 DIRECTION = "This text contains an invisible character that changes the reading direction (%s); remove it."
@@ -95,9 +98,6 @@ def test_values_are_checked_inside_lists_and_mappings() -> None:
 
 
 def test_an_api_schema_applies_the_rules_to_every_field_it_declares() -> None:
-    from ninja import Field
-    from pydantic import ValidationError
-
     class BodyIn(InputSchema):
         title: str = Field(max_length=20)
         note: str = Field(default="", max_length=200, json_schema_extra=inputs.MULTILINE)
@@ -127,8 +127,6 @@ class NoteForm(InputForm):
 
 
 def test_a_page_form_refuses_before_its_fields_parse(db: None) -> None:
-    from aftersales.core.models import Store
-
     NoteForm.base_fields["store"].queryset = Store.objects.all()  # type: ignore[attr-defined]
     form = NoteForm({"title": "a\u202eb", "note": "第一行\r\n第二行", "store": "1\x00", "count": str(2**63)})
     assert not form.is_valid()

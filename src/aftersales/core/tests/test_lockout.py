@@ -19,6 +19,7 @@ from django.utils import timezone
 from aftersales.conftest import PASSWORD, World
 from aftersales.core import services
 from aftersales.core.models import AuditEntry, LoginThrottle, User
+from config.env import env_networks
 
 EN = {"accept-language": "en"}
 
@@ -350,8 +351,6 @@ def test_the_lockout_counts_by_the_forwarded_address_behind_a_trusted_proxy(worl
 
 
 def test_trusted_proxies_must_be_addresses_or_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
-    from config.env import env_networks
-
     monkeypatch.setenv("AFTERSALES_TRUSTED_PROXIES", "10.0.0.1, 172.16.0.0/12,::1")
     assert env_networks("AFTERSALES_TRUSTED_PROXIES") == ["10.0.0.1", "172.16.0.0/12", "::1"]
     monkeypatch.setenv("AFTERSALES_TRUSTED_PROXIES", "10.0.0.1,proxy.local")

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from aftersales.conftest import World
+from aftersales.core.models import DealerGroup, Store
 from aftersales.core.services import number_next
 
 
@@ -39,8 +40,6 @@ def test_unknown_document_type_is_refused(world: World) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_get_no_duplicate_and_no_gap() -> None:
-    from aftersales.core.models import DealerGroup, Store
-
     store = Store.objects.create(group=DealerGroup.objects.create(code="G", name="G"), code="CC01", name="并发店")
     threads_count, per_thread = 8, 15
     issued: list[str] = []

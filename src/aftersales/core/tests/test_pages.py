@@ -1,10 +1,11 @@
 from collections.abc import Callable
 
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from aftersales.conftest import World
 from aftersales.core.models import Certificate, StaffProfile, User
 from aftersales.core.services import token_create
+from aftersales.core.views import error_500
 
 
 def _cards(response: object) -> dict[str, object]:
@@ -120,10 +121,6 @@ def test_static_files_are_vendored(db: None) -> None:
 
 
 def test_server_error_page_is_friendly_even_without_the_database(db: None) -> None:
-    from django.test import RequestFactory
-
-    from aftersales.core.views import error_500
-
     response = error_500(RequestFactory().get("/some/page/"))
     html = response.content.decode()
     assert response.status_code == 500

@@ -3,11 +3,13 @@ answered 401 on every method, and the tokens page for the roles that set up inte
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.test import Client, override_settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -132,10 +134,6 @@ def test_longer_than_a_year_needs_the_never_expiring_permission_too(world: World
 
 
 def test_tokens_of_before_expiry_get_the_default_lifetime(world: World) -> None:
-    import importlib
-
-    from django.apps import apps
-
     token, _raw = token_create(user=world.user("admin"), name="old", never_expires=True)
     revoked, _raw = token_create(user=world.user("admin"), name="gone", never_expires=True)
     ApiToken.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())

@@ -3,7 +3,7 @@
 from typing import Annotated, Any, Literal
 
 from django.db.models import F
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from aftersales.core.access import authorize
@@ -11,6 +11,7 @@ from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
 from aftersales.core.models import Store
 from aftersales.core.routing import operation, request_user
+from aftersales.core.scope import current_scope
 from aftersales.customers import selectors, services
 from aftersales.customers.api.customers import (
     WRITE_ERRORS,
@@ -26,8 +27,6 @@ OPENAPI_ID_PREFIX = "aftersales.customers.api"  # operation ids as published bef
 
 
 def _visible_store_ids() -> frozenset[int] | None:
-    from aftersales.core.scope import current_scope
-
     scope = current_scope()
     return scope.store_ids if scope is not None else None
 
@@ -137,8 +136,6 @@ def _rule_out(store_id: int) -> dict[str, Any]:
 
 
 def _visible_store(request: HttpRequest, store_id: int) -> int:
-    from django.http import Http404
-
     authorize(request.user, None, store_id=store_id)  # another store's: 404, audited
     if not Store.objects.filter(pk=store_id).exists():
         raise Http404

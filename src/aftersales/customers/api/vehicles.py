@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Any, Literal
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -14,7 +15,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.routing import operation, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.api.customers import WRITE_ERRORS, FuelType, TimelineOut, TimelineQuery, personal_for
-from aftersales.customers.models import Customer, Vehicle
+from aftersales.customers.models import Customer, MileageReading, Vehicle, VehicleLink, VehicleModel
 
 router = Router(tags=["archive"])
 OPENAPI_ID_PREFIX = "aftersales.customers.api"  # operation ids as published before the api/ package
@@ -117,10 +118,6 @@ class VehicleListQuery(ListQuery):
 @router.get("/vehicles", response={200: Page[VehicleOut], **ERRORS})
 @operation("customers.view")
 def vehicle_list(request: HttpRequest, query: Query[VehicleListQuery]) -> dict[str, Any]:
-    from django.db.models import Prefetch
-
-    from aftersales.customers.models import MileageReading, VehicleLink
-
     vehicles = Vehicle.objects.select_related("model", "model__brand").prefetch_related(
         Prefetch("links", queryset=VehicleLink.objects.select_related("customer").order_by("-valid_from")),
         Prefetch("mileage_readings", queryset=MileageReading.objects.order_by("-read_on", "-pk")),
@@ -270,8 +267,6 @@ class VehicleModelOut(Schema):
 @router.get("/vehicle-models", response={200: list[VehicleModelOut], **ERRORS})
 @operation("customers.view")
 def vehicle_model_list(request: HttpRequest) -> list[dict[str, Any]]:
-    from aftersales.customers.models import VehicleModel
-
     return [
         {"id": m.pk, "brand": m.brand.name, "series": m.series, "name": m.name, "fuel_type": m.fuel_type}
         for m in VehicleModel.objects.select_related("brand").order_by("brand__code", "series", "name")

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
 from aftersales.core.models import Brand
 from aftersales.core.xlsx import column_letter
 from aftersales.customers.excel.columns import COLUMNS, SHEET_TITLE
@@ -11,11 +16,6 @@ from aftersales.customers.excel.columns import COLUMNS, SHEET_TITLE
 
 def template_workbook() -> bytes:
     """The import template: Chinese headers, English headers below them, notes and drop-down lists."""
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
 
 from aftersales.core.access import authorize_for, can_for
 from aftersales.core.audit import audit_personal_fill
@@ -215,8 +216,6 @@ def _rows(records: list[dict[str, Any]]) -> list[list[Any]]:
 
 def pi_export_xlsx(data: dict[str, Any]) -> bytes:
     """The export as a workbook with one sheet per section."""
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheets: list[tuple[str, list[list[Any]]]] = [
         (

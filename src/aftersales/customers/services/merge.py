@@ -12,6 +12,7 @@ from aftersales.core.models import User
 from aftersales.customers import search
 from aftersales.customers.models import (
     Customer,
+    CustomerAlias,
     CustomerPhone,
     VehicleLink,
 )
@@ -125,7 +126,6 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
     _links_settle_for_merge(survivor, merged)
     moved_links = VehicleLink.objects.filter(customer=merged).update(customer=survivor)
     moved_documents = merged.documents.update(customer=survivor)
-    from aftersales.customers.models import CustomerAlias
 
     merged.aliases.update(customer=survivor)
     CustomerAlias.objects.create(customer=survivor, number=merged.number, merged_by=actor)

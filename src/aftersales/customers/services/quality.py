@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.audit import audit_append
@@ -35,7 +36,6 @@ def completeness_refresh(customer: Customer) -> int:
 def archive_rule_save(*, actor: User, store_id: int, required_fields: list[str], review_days: int) -> ArchiveRule:
     """Set a store's required archive items and review interval, audited; once committed, a background
     job recomputes the completeness of the store's archives by the new rule."""
-
     unknown = sorted(set(required_fields) - set(REQUIRED_ITEMS))
     errors: dict[str, list[str]] = {}
     if unknown:
@@ -73,8 +73,6 @@ def completeness_recompute_store(store_id: int, *, batch: int = 2000) -> int:
 
     Idempotent; a background job runs it after the store's rule changes. Returns the archives updated.
     """
-    from django.db.models import Exists, OuterRef
-
     required, _days = rule_for(store_id)
     last_pk = 0
     updated = 0

@@ -8,9 +8,10 @@ from django.test.utils import CaptureQueriesContext
 
 from aftersales.conftest import World
 from aftersales.core.audit import audit_personal_fill
-from aftersales.core.models import AuditEntry, User
+from aftersales.core.models import AuditEntry, Role, StaffMembership, User
 from aftersales.core.services import token_create
 from aftersales.customers import encryption, services
+from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, SearchKey, Vehicle, VehicleLink
 
 VIN = "1M8GDM9AXKP042788"
@@ -257,8 +258,6 @@ def test_customer_detail_query_count_is_constant(world: World, advisor: Client) 
     customer = Customer.objects.get()
 
     def add_vehicles(count: int) -> None:
-        from aftersales.customers.identifiers import vin_check_digit
-
         for _ in range(count):
             serial = Vehicle.objects.count() + 1
             body = f"LSVAU2180N2{serial:06d}"
@@ -318,8 +317,6 @@ def test_landline_owner_and_emergency_contact_are_checked(world: World, advisor:
 def test_api_masks_like_the_pages_for_a_session_and_by_any_store_for_a_token(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    from aftersales.core.models import Role, StaffMembership
-    from aftersales.core.services import token_create
 
     customer_id = _create(client_for(world.user("advisor"))).json()["id"]
     # Personal-data right in Suzhou only; a technician (no right) in Shanghai, the active store.

@@ -9,7 +9,15 @@ from django.utils import timezone
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import encryption, selectors, services
-from aftersales.customers.models import Customer, CustomerAlias, CustomerPhone, SearchKey, Vehicle, VehicleLink
+from aftersales.customers.models import (
+    ArchiveRule,
+    Customer,
+    CustomerAlias,
+    CustomerPhone,
+    SearchKey,
+    Vehicle,
+    VehicleLink,
+)
 from aftersales.customers.tests.factories import CustomerFactory
 
 VIN_A = "1M8GDM9AXKP042788"
@@ -227,10 +235,6 @@ def test_duplicates_and_review_pages(world: World, crm: Client) -> None:
 
 
 def test_review_queue_page_filters_by_interval_and_completeness(world: World, crm: Client) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     recent, old, thin = (
         CustomerFactory(name="张三", mobiles=["13812345678"]),
         CustomerFactory(name="李四", mobiles=["13812345678"]),
@@ -271,7 +275,6 @@ def test_store_rule_changes_completeness(
         "required_fields": ["Unknown items: shoe_size"],
         "review_days": ["Enter a number of days between 1 and 3650."],
     }
-    from aftersales.customers.models import ArchiveRule
 
     assert not ArchiveRule.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import services
+from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, MileageReading, Vehicle, VehicleLink, VehicleModel
 from aftersales.customers.tests.factories import CustomerFactory
 
@@ -32,7 +33,6 @@ def _vehicle(world: World, owner: Customer, vin: str = VIN, plate: str = PLATE) 
 
 def _valid_vin(serial: int) -> str:
     """A VIN with a correct check digit, different for every ``serial``."""
-    from aftersales.customers.identifiers import vin_check_digit
 
     draft = f"LSVAA4180E2{serial:06d}"
     return draft[:8] + vin_check_digit(draft) + draft[9:]

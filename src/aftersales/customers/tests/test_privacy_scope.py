@@ -20,7 +20,9 @@ from django.test import Client
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, Role, Store, User
 from aftersales.core.permissions import ROLE_DEFAULTS
+from aftersales.core.services import token_create
 from aftersales.customers import services
+from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, CustomerDocument
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"png-body" * 10
@@ -272,7 +274,6 @@ def test_a_stores_duplicate_report_keeps_to_its_own_customers(
     sh_one = services.customer_create(actor=world.user("advisor"), store=world.sh, data={"name": "蔡一"})
     sh_two = services.customer_create(actor=world.user("advisor"), store=world.sh, data={"name": "蔡二"})
     sz_one = services.customer_create(actor=world.user("advisor", "sz"), store=world.sz, data={"name": "蔡三"})
-    from aftersales.customers.identifiers import vin_check_digit
 
     body = "LSVAA4180E2000777"
     vehicle = services.vehicle_create(
@@ -335,7 +336,6 @@ def test_a_copy_sent_through_the_api_is_taken_by_the_customers_store_when_the_se
     world: World,
 ) -> None:
     """A token has no active store: the copy is not credited to the sender's first store by code."""
-    from aftersales.core.services import token_create
 
     customer = services.customer_create(
         actor=world.user("advisor", "sz"),

@@ -9,7 +9,12 @@ import threading
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.wsgi import get_wsgi_application
+from waitress import create_server
+
+from aftersales.core.checks import static_files_not_collected
 
 # How long the worker may take to finish the jobs it is running before it is interrupted.
 WORKER_STOP_GRACE_SECONDS = 30
@@ -88,12 +93,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from django.conf import settings
-        from waitress import create_server
-
-        from aftersales.core.checks import static_files_not_collected
-        from config.wsgi import application
-
         missing = static_files_not_collected()
         if missing:
             raise CommandError(
@@ -101,7 +100,7 @@ class Command(BaseCommand):
                 "would fail: run 'aftersales collectstatic --noinput' first."
             )
         server = create_server(
-            application,
+            get_wsgi_application(),  # what config.wsgi serves, built here rather than when this module loads
             host=options["host"],
             port=options["port"],
             threads=options["threads"],

@@ -1,15 +1,45 @@
-"""The append-only audit trail, chained by keyed hashes (see ``aftersales.core.audit``)."""
+"""The tables of the append-only audit trail, chained by keyed hashes (``aftersales.core.audit.chain``),
+and how the keys of an entry's changes read (``AuditKey``, declared by each audited model).
+
+They are tables of the ``core`` app (``aftersales.core.models`` lists them), kept here, below the
+models they audit: ``AuditedModel`` writes its changes here, so the trail cannot depend on it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.models.base import AuditKey, AuditKeys
 from aftersales.core.permissions import PERMISSIONS
+
+# The key of ``audit_keys`` whose declarations hold for entries of every action.
+ANY_ACTION = "*"
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    """How a key of an audit entry's changes reads to a person where the model's fields do not say it.
+
+    A model declares these in ``audit_keys`` for the keys its entries carry that are not fields (a
+    reveal's ``field``, an export's ``rows``) and for fields whose values read otherwise than their
+    type says (a size in bytes). ``aftersales.core.history`` reads them; see it for the rest.
+    """
+
+    label: str | Promise | None = None  # None: the verbose name of the field of that name
+    ref: str = ""  # the values are ids of this model ("app_label.model"), shown by the record's name
+    choices: Mapping[str, str | Promise] | None = None  # values shown by these labels
+    names: bool = False  # the values name keys or fields of the same model, shown by their labels
+    unit: str = ""  # "bytes": shown as a file size; "digest": shortened
+    summary: bool = False  # the value completes the action's name ("Personal data revealed: mobile numbers")
+
+
+AuditKeys = Mapping[str, Mapping[str, AuditKey]]
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEntry"]):

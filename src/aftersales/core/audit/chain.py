@@ -43,6 +43,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
@@ -51,8 +52,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from aftersales.core.models.audit import AuditChainHead, AuditEntry, AuditPersonalData
-from aftersales.core.scope import current_scope
+from aftersales.core.audit.models import AuditChainHead, AuditEntry, AuditPersonalData
+from aftersales.core.current import current_scope
 
 if TYPE_CHECKING:
     from aftersales.core.models import User
@@ -357,8 +358,6 @@ def audit_personal_fill(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
 def audit_masked(entry: AuditEntry) -> dict[str, Any]:
     """An entry's changes as a reader without the right to see personal data reads them: each key
     its model declares in ``personal_masks`` masked that way (an erased or empty value as it is)."""
-    from django.apps import apps
-
     changes: dict[str, Any] = entry.changes or {}
     try:
         masks = getattr(apps.get_model(entry.object_type), "personal_masks", {}) if entry.object_type else {}
