@@ -31,6 +31,7 @@ from aftersales.core.models import (
     User,
 )
 from aftersales.core.permissions import PERMISSIONS
+from aftersales.core.routing import request_user
 from aftersales.core.services import auth_attempt
 from aftersales.core.views import signed_in
 
@@ -114,6 +115,26 @@ class AdminOnly(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_admin(request)
+
+    # The admin is a view like any other: it names the signed-in user as the actor of every change
+    # it saves, so that the audit trail never has to guess it from the request.
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.save(actor=request_user(request))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        obj.delete(actor=request_user(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:  # one by one, so that each deletion is audited
+            obj.delete(actor=request_user(request))
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete(actor=request_user(request))
+        for obj in instances:
+            obj.save(actor=request_user(request))
+        formset.save_m2m()
 
 
 class RoleForm(InputModelForm):

@@ -354,7 +354,7 @@ def user_password_change(*, actor: User, request: HttpRequest | None, current_pa
         user = User.objects.select_for_update().get(pk=actor.pk)
         user.set_password(new_password)
         user.must_change_password = False
-        user.save()
+        user.save(actor=user)
         audit_append(
             action="password_changed",
             actor=user,

@@ -212,8 +212,6 @@ def audit_append(
     only the upgrade to keyed hashes seals unsigned entries.
     """
     scope = current_scope()
-    if actor is None and scope is not None and scope.user is not None and scope.user.is_authenticated:
-        actor = scope.user
     if client_ip is None and scope is not None:
         client_ip = scope.client_ip
     keyring = audit_keyring()
@@ -270,9 +268,14 @@ def audit_append(
 
 
 def audit_record_change(
-    *, instance: models.Model, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    *,
+    instance: models.Model,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    actor: User | None,
 ) -> AuditEntry | None:
-    """Record a create / update / delete of a business record with its changed fields."""
+    """Record a create / update / delete of a business record with its changed fields, by ``actor``."""
     before_plain = _plain(before or {})
     after_plain = _plain(after or {})
     keys = sorted(set(before_plain) | set(after_plain))
@@ -288,6 +291,7 @@ def audit_record_change(
     personal: frozenset[str] = getattr(instance, "audit_personal", frozenset())
     return audit_append(
         action=action,
+        actor=actor,
         store_id=store_id,
         object_type=f"{meta.app_label}.{meta.model_name}",
         object_id=str(instance.pk),

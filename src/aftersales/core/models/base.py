@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.db import models, transaction
 
 from aftersales.core.audit import AuditKeys, audit_record_change
 from aftersales.core.current import current_scope
+
+if TYPE_CHECKING:
+    from aftersales.core.models.users import User
 
 
 class StoreScopedQuerySet(models.QuerySet[Any]):
@@ -42,7 +45,10 @@ class AuditedModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def save(self, *args: Any, actor: User | None = None, **kwargs: Any) -> None:
+        """Save and record the change in the audit trail as done by ``actor`` (None: by the system, e.g. a
+        migration or the demo set-up). Services pass the actor they are given; nothing reads it from
+        the request."""
         creating = self._state.adding
         before = getattr(self, "_loaded_values", None)
         with transaction.atomic():
@@ -50,16 +56,18 @@ class AuditedModel(models.Model):
             after = self.audit_values()
             # Compare only audited fields: excluded ones (password hashes, ciphers) never reach the trail.
             before = {key: value for key, value in before.items() if key in after} if before is not None else None
-            audit_record_change(instance=self, action="create" if creating else "update", before=before, after=after)
+            audit_record_change(
+                instance=self, action="create" if creating else "update", before=before, after=after, actor=actor
+            )
         self._loaded_values = {**(before or {}), **after}
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, actor: User | None = None, **kwargs: Any) -> tuple[int, dict[str, int]]:
         before = self.audit_values()
         pk = self.pk
         with transaction.atomic():
             result = super().delete(*args, **kwargs)
             self.pk = pk
-            audit_record_change(instance=self, action="delete", before=before, after=None)
+            audit_record_change(instance=self, action="delete", before=before, after=None, actor=actor)
         return result
 
     @classmethod

@@ -40,14 +40,14 @@ class User(AbstractUser, AuditedModel):
     def __str__(self) -> str:
         return self.full_name or self.username
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def save(self, *args: Any, actor: User | None = None, **kwargs: Any) -> None:
         # Every way of deactivating a user ends here, so that none leaves a token to come back to life.
         with transaction.atomic():
-            super().save(*args, **kwargs)
+            super().save(*args, actor=actor, **kwargs)
             if not self.is_active:
-                self._api_tokens_revoke()
+                self._api_tokens_revoke(actor)
 
-    def _api_tokens_revoke(self) -> None:
+    def _api_tokens_revoke(self, actor: User | None) -> None:
         """Revoke the user's live API tokens, each with an audit entry saying why."""
         now = timezone.now()
         for token in ApiToken.objects.select_for_update().filter(user_id=self.pk, revoked_at=None).order_by("pk"):
@@ -55,6 +55,7 @@ class User(AbstractUser, AuditedModel):
             token.save(update_fields=["revoked_at"])
             audit_append(
                 action="token_revoked",
+                actor=actor,
                 object_type="core.apitoken",
                 object_id=str(token.pk),
                 object_repr=str(token),

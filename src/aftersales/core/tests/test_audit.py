@@ -23,18 +23,31 @@ from aftersales.customers.models import ImportJob
 def test_create_update_delete_write_entries_with_changes(world: World) -> None:
     manager = world.user("manager")
     with scope_of(manager, client_ip="10.1.2.3"):
-        bay = Bay.objects.create(store=world.sh, code="Z09", kind="alignment")
+        bay = Bay(store=world.sh, code="Z09", kind="alignment")
+        bay.save(actor=manager)
         bay.kind = "body"
         bay.is_active = False
-        bay.save()
-        bay.save()  # nothing changed: no entry
-        bay.delete()
+        bay.save(actor=manager)
+        bay.save(actor=manager)  # nothing changed: no entry
+        bay.delete(actor=manager)
     entries = list(AuditEntry.objects.filter(object_type="core.bay", object_id=str(bay.pk)).order_by("id"))
     assert [e.action for e in entries] == ["create", "update", "delete"]
     assert entries[1].changes == {"kind": ["alignment", "body"], "is_active": [True, False]}
     assert entries[0].changes["code"] == [None, "Z09"]
     assert entries[2].changes["code"] == ["Z09", None]
     assert {(e.actor_id, e.store_id, e.client_ip) for e in entries} == {(manager.pk, world.sh.pk, "10.1.2.3")}
+
+
+def test_the_actor_is_the_one_given_never_the_user_of_the_request_context(world: World) -> None:
+    """A change saved in a request's scope without an actor is the system's: the trail does not guess."""
+    with scope_of(world.user("manager"), client_ip="10.1.2.3"):
+        Bay(store=world.sh, code="Z08", kind="wash").save()
+        Bay(store=world.sh, code="Z07", kind="wash").save(actor=world.user("foreman"))
+    entries = AuditEntry.objects.filter(object_type="core.bay", action="create", client_ip="10.1.2.3").order_by("id")
+    assert [(e.changes["code"][1], e.actor_id, e.actor_username, e.client_ip) for e in entries] == [
+        ("Z08", None, "", "10.1.2.3"),
+        ("Z07", world.user("foreman").pk, "foreman_sh", "10.1.2.3"),
+    ]
 
 
 def test_entries_cannot_be_changed_or_deleted_through_the_orm(world: World) -> None:
@@ -74,8 +87,7 @@ def test_verify_finds_a_removed_row(world: World) -> None:
 
 
 def test_audit_page_searches_by_actor_store_and_date(world: World, client_for: Callable[[User], Client]) -> None:
-    with scope_of(world.user("manager")):
-        Bay.objects.create(store=world.sh, code="Z01", kind="wash")
+    Bay(store=world.sh, code="Z01", kind="wash").save(actor=world.user("manager"))
     client = client_for(world.user("auditor"))
     page = client.get("/audit/", {"actor": "manager_sh", "store": world.sh.pk})
     assert page.status_code == 200

@@ -31,7 +31,6 @@ from aftersales.core.audit import (
     entry_digest,
 )
 from aftersales.core.models import AuditChainHead, AuditEntry, Bay, User
-from aftersales.core.scope import scope_of
 from aftersales.schedule import audit_checkpoint
 
 TEST_KEY = settings.AUDIT_KEYS[0]
@@ -269,9 +268,8 @@ def test_a_new_signing_key_is_announced_in_each_chain_and_old_keys_keep_verifyin
     old_id, new_id = _id(TEST_KEY), _id(NEW_KEY)
     sh_before = _chain(world.sh.pk)[-1].chain_seq
     with override_settings(AUDIT_KEYS=[NEW_KEY, TEST_KEY]):
-        with scope_of(world.user("manager")):
-            Bay.objects.create(store=world.sh, code="Z02", kind="wash")
-            Bay.objects.create(store=world.sh, code="Z03", kind="wash")
+        Bay(store=world.sh, code="Z02", kind="wash").save(actor=world.user("manager"))
+        Bay(store=world.sh, code="Z03", kind="wash").save(actor=world.user("manager"))
         assert audit_verify() == (AuditEntry.objects.count(), None)
     added = _chain(world.sh.pk)[sh_before:]
     assert [(e.action, e.key_id, e.actor_username, e.changes) for e in added][:2] == [

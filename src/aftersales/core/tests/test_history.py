@@ -19,7 +19,6 @@ from aftersales.conftest import World
 from aftersales.core.audit import audit_append
 from aftersales.core.history import audit_history
 from aftersales.core.models import AuditedModel, AuditEntry, Bay, StaffMembership, User
-from aftersales.core.scope import scope_of
 
 EN = {"accept-language": "en"}
 
@@ -41,10 +40,10 @@ def audit_rows(page: str) -> list[tuple[str, str, str, list[str]]]:
 def test_a_bay_change_reads_with_labels_choices_yes_no_and_the_store_by_name(
     world: World, client_for: Callable[[User], Client]
 ) -> None:
-    with scope_of(world.user("manager")):
-        bay = Bay.objects.create(store=world.sh, code="Z01", kind="wash")
-        bay.kind, bay.is_active = "body", False
-        bay.save()
+    bay = Bay(store=world.sh, code="Z01", kind="wash")
+    bay.save(actor=world.user("manager"))
+    bay.kind, bay.is_active = "body", False
+    bay.save(actor=world.user("manager"))
     auditor = client_for(world.user("auditor"))
 
     chinese = audit_rows(auditor.get("/audit/", {"object_type": "core.bay", "object_id": bay.pk}).content.decode())
@@ -115,8 +114,7 @@ def test_a_refused_permission_and_the_trails_export_read_with_labels(
 
 
 def test_the_csv_export_keeps_the_recorded_values(world: World, client_for: Callable[[User], Client]) -> None:
-    with scope_of(world.user("manager")):
-        Bay.objects.create(store=world.sh, code="Z01", kind="wash")
+    Bay(store=world.sh, code="Z01", kind="wash").save(actor=world.user("manager"))
     response = client_for(world.user("auditor")).get(
         "/audit/export/", {"object_type": "core.bay", "actor": "manager_sh"}
     )
@@ -135,9 +133,8 @@ def test_the_audit_page_looks_names_up_with_one_query_per_model(
     auditor = client_for(world.user("auditor"))
 
     def queries(bays: int) -> int:
-        with scope_of(world.user("manager")):
-            for number in range(bays):
-                Bay.objects.create(store=world.sh, code=f"Q{number:02d}{bays}", kind="wash")
+        for number in range(bays):
+            Bay(store=world.sh, code=f"Q{number:02d}{bays}", kind="wash").save(actor=world.user("manager"))
         with CaptureQueriesContext(connection) as captured:
             assert auditor.get("/audit/", {"object_type": "core.bay"}).status_code == 200
         return len(captured)
@@ -150,9 +147,8 @@ def test_the_audit_page_looks_names_up_with_one_query_per_model(
 
 def test_memberships_name_the_user_role_and_store(world: World) -> None:
     membership = StaffMembership.all_objects.get(user=world.user("advisor"), store=world.sh)
-    with scope_of(world.user("admin")):
-        membership.role_id = StaffMembership.all_objects.get(user=world.user("crm"), store=world.sh).role_id
-        membership.save()
+    membership.role_id = StaffMembership.all_objects.get(user=world.user("crm"), store=world.sh).role_id
+    membership.save(actor=world.user("admin"))
     entry = AuditEntry.objects.get(object_type="core.staffmembership", object_id=str(membership.pk))
 
     [history] = audit_history([entry])

@@ -268,7 +268,7 @@ def customer_privacy_access(*, actor: User, customer_id: int) -> Customer:
     The request services call it before their transaction, so that a refusal's audit entry is kept.
     """
     customer = customer_privacy_lookup(customer_id)
-    _authorize(actor, customer)
+    privacy_authorize(actor, customer)
     return customer
 
 
@@ -276,11 +276,11 @@ def customer_privacy_allowed(actor: User, customer: Customer) -> bool:
     return can_for(actor, "customers.privacy", store_ids=[customer.home_store_id])
 
 
-def _authorize(actor: User, customer: Customer) -> None:
+def privacy_authorize(actor: User, customer: Customer) -> None:
     authorize_for(actor, "customers.privacy", store_ids=[customer.home_store_id])
 
 
-def _documents_of(customer: Customer) -> list[CustomerDocument]:
+def documents_of(customer: Customer) -> list[CustomerDocument]:
     return list(
         CustomerDocument.objects.select_for_update().select_related("customer").filter(customer=customer).order_by("pk")
     )
@@ -291,7 +291,7 @@ def legal_holds(customer: Customer) -> list[str]:
     return [reason for hold in LEGAL_HOLDS if (reason := hold(customer))]
 
 
-def _merged_into(customer_id: int) -> list[int]:
+def merged_into_chain(customer_id: int) -> list[int]:
     """Records merged into the customer, directly or through earlier merges: the same person."""
     found: list[int] = []
     frontier = [customer_id]

@@ -50,7 +50,7 @@ def _clean_name(value: str, *, kind: str) -> str:
     return name
 
 
-def _collect(errors: dict[str, list[str]], field: str, error: ValidationError) -> None:
+def error_collect(errors: dict[str, list[str]], field: str, error: ValidationError) -> None:
     errors.setdefault(field, []).extend(str(message) for message in error.messages)
 
 
@@ -76,14 +76,14 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
         try:
             cleaned["name"] = _clean_name(data.get("name") or "", kind=kind)
         except ValidationError as error:
-            _collect(errors, "name", error)
+            error_collect(errors, "name", error)
     if "mobiles" in data:
         mobiles: list[str] = []
         for index, raw in enumerate(data.get("mobiles") or []):
             try:
                 mobile = identifiers.clean_mobile(raw)
             except ValidationError as error:
-                _collect(errors, f"mobiles.{index}", error)
+                error_collect(errors, f"mobiles.{index}", error)
                 continue
             if mobile in mobiles:
                 errors.setdefault(f"mobiles.{index}", []).append(_("This mobile number is listed twice."))
@@ -99,24 +99,24 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
             try:
                 cleaned[field] = cleaner(value)
             except ValidationError as error:
-                _collect(errors, field, error)
+                error_collect(errors, field, error)
         elif field in data:
             cleaned[field] = ""
     if data.get("emergency_phone"):
         try:
             cleaned["emergency_phone"] = identifiers.clean_mobile(data["emergency_phone"])
         except ValidationError as error:
-            _collect(errors, "emergency_phone", error)
+            error_collect(errors, "emergency_phone", error)
     if data.get("landline"):
         try:
             cleaned["landline"] = identifiers.clean_landline(data["landline"])
         except ValidationError as error:
-            _collect(errors, "landline", error)
+            error_collect(errors, "landline", error)
     if data.get("emergency_contact"):
         try:
             cleaned["emergency_contact"] = _clean_name(data["emergency_contact"], kind=Customer.Kind.INDIVIDUAL)
         except ValidationError as error:
-            _collect(errors, "emergency_contact", error)
+            error_collect(errors, "emergency_contact", error)
     for field, choices in _CHOICES.items():
         if field in data and data[field] not in choices and (data[field] or field not in _OPTIONAL_CHOICES):
             errors.setdefault(field, []).append(_("Choose one of the listed values."))
@@ -177,7 +177,7 @@ _SIMPLE_FIELDS = (
 )
 
 
-def _apply(customer: Customer, cleaned: dict[str, Any], *, actor: User) -> None:
+def _apply(customer: Customer, cleaned: dict[str, Any]) -> None:
     for field in _SIMPLE_FIELDS:
         if field in cleaned:
             setattr(customer, field, cleaned[field] if cleaned[field] is not None else "")
@@ -206,17 +206,18 @@ def _apply(customer: Customer, cleaned: dict[str, Any], *, actor: User) -> None:
     customer.name_pinyin = full
 
 
-def _mobiles(customer: Customer) -> list[str]:
+def mobiles_of(customer: Customer) -> list[str]:
     """The customer's mobiles, primary first."""
     return list(customer.phones.order_by("-is_primary", "pk").values_list("number", flat=True))
 
 
-def _audit_mobiles(customer: Customer, before: list[str], after: list[str], **extra: Any) -> None:
+def mobiles_audit(customer: Customer, before: list[str], after: list[str], *, actor: User, **extra: Any) -> None:
     """One entry on the customer for a change of its mobiles (the first is the primary), erasable."""
     if before == after and not extra:
         return
     audit_append(
         action="update",
+        actor=actor,
         store_id=customer.home_store_id,
         object_type="customers.customer",
         object_id=str(customer.pk),
@@ -259,11 +260,11 @@ def customer_create(*, actor: User, store: Store, data: dict[str, Any]) -> Custo
     cleaned = customer_clean(data)
     customer = Customer(home_store=store, number=number_next(store=store, doc_type="CUS"), owner=actor)
     # The archive owner (责任人) is whoever registers the customer unless someone else is named.
-    _apply(customer, cleaned, actor=actor)
+    _apply(customer, cleaned)
     if cleaned.get("owner_id") is None:
         customer.owner = actor
     customer.audit_mobiles = list(cleaned.get("mobiles", []))  # recorded in the creation entry
-    customer.save()
+    customer.save(actor=actor)
     _sync_phones(customer, cleaned.get("mobiles", []))
     customer_search_keys_rebuild(customer)
     completeness_refresh(customer)
@@ -290,13 +291,13 @@ def customer_update(*, actor: User, customer_id: int, version: int, data: dict[s
             code="conflict",
         )
     cleaned = customer_clean(data, instance=customer)
-    _apply(customer, cleaned, actor=actor)
+    _apply(customer, cleaned)
     customer.version += 1
-    customer.save()
+    customer.save(actor=actor)
     if "mobiles" in cleaned:
-        before = _mobiles(customer)
+        before = mobiles_of(customer)
         _sync_phones(customer, cleaned["mobiles"])
-        _audit_mobiles(customer, before, cleaned["mobiles"])
+        mobiles_audit(customer, before, cleaned["mobiles"], actor=actor)
     customer_search_keys_rebuild(customer)
     completeness_refresh(customer)
     return customer
@@ -308,7 +309,7 @@ def customer_mark_reviewed(*, actor: User, customer_id: int) -> Customer:
     if customer is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
     customer.reviewed_at = timezone.now()
-    customer.save()
+    customer.save(actor=actor)
     return customer
 
 

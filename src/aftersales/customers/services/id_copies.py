@@ -275,11 +275,9 @@ def document_upload(
     return document
 
 
-def document_open(document: CustomerDocument, *, actor: User | None = None) -> BinaryIO:
-    """Open a stored document for reading; every opening is recorded as a reveal of personal data.
-
-    ``actor`` defaults to the user of the current request.
-    """
+def document_open(document: CustomerDocument, *, actor: User) -> BinaryIO:
+    """Open a stored document for reading; every opening is recorded as a reveal of personal data by
+    ``actor``."""
     try:
         handle = document_path(document).open("rb")
     except FileNotFoundError:
@@ -299,7 +297,7 @@ def document_open(document: CustomerDocument, *, actor: User | None = None) -> B
     return handle
 
 
-def document_response(document: CustomerDocument, *, actor: User | None = None) -> FileResponse:
+def document_response(document: CustomerDocument, *, actor: User) -> FileResponse:
     """The document as an inline download that browsers and proxies neither sniff nor keep."""
     response = FileResponse(
         document_open(document, actor=actor),

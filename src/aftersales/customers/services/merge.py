@@ -16,7 +16,7 @@ from aftersales.customers.models import (
     CustomerPhone,
     VehicleLink,
 )
-from aftersales.customers.services.customers import _audit_mobiles, _mobiles, customer_search_keys_rebuild
+from aftersales.customers.services.customers import customer_search_keys_rebuild, mobiles_audit, mobiles_of
 from aftersales.customers.services.quality import completeness_refresh
 
 # Fields the merging user picks from either record ("survivor" keeps the surviving record's value).
@@ -42,7 +42,7 @@ MERGEABLE_FIELDS = (
 )
 
 
-def _links_settle_for_merge(survivor: Customer, merged: Customer) -> None:
+def _links_settle_for_merge(survivor: Customer, merged: Customer, *, actor: User) -> None:
     """Before the merged record's vehicle links move to the survivor, end the open driver periods that
     would make one person drive a vehicle twice, or drive the vehicle they own (audited link changes)."""
     today = timezone.localdate()
@@ -56,11 +56,11 @@ def _links_settle_for_merge(survivor: Customer, merged: Customer) -> None:
     for vehicle_id, link in list(held[merged.pk].items()):
         if roles.get((survivor.pk, vehicle_id)):  # the survivor already drives or owns it
             link.valid_to = max(today, link.valid_from)
-            link.save()
+            link.save(actor=actor)
     for vehicle_id, link in list(held[survivor.pk].items()):
         if VehicleLink.Role.OWNER in roles.get((merged.pk, vehicle_id), set()):  # it becomes the survivor's own
             link.valid_to = max(today, link.valid_from)
-            link.save()
+            link.save(actor=actor)
 
 
 @transaction.atomic
@@ -95,7 +95,7 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
     if "uscc" in taken and merged.uscc:
         uscc = merged.uscc
         merged.uscc = ""
-        merged.save()
+        merged.save(actor=actor)
         survivor.uscc = uscc
     for field in taken:
         if field == "resident_id":
@@ -116,29 +116,29 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
         clashes["choices.resident_id"] = [_("A company has no resident ID; enter its credit code.")]
     if clashes:
         raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=clashes, status=422)
-    survivor_mobiles = _mobiles(survivor)
+    survivor_mobiles = mobiles_of(survivor)
     survivor_numbers = set(survivor_mobiles)
     for phone in merged.phones.all():
         if phone.number in survivor_numbers:
             phone.delete()
         else:
             CustomerPhone.objects.filter(pk=phone.pk).update(customer=survivor, is_primary=False)
-    _links_settle_for_merge(survivor, merged)
+    _links_settle_for_merge(survivor, merged, actor=actor)
     moved_links = VehicleLink.objects.filter(customer=merged).update(customer=survivor)
     moved_documents = merged.documents.update(customer=survivor)
 
     merged.aliases.update(customer=survivor)
     CustomerAlias.objects.create(customer=survivor, number=merged.number, merged_by=actor)
     merged.merged_into = survivor
-    merged.save()
+    merged.save(actor=actor)
     customer_search_keys_rebuild(merged)
     initials, full = search.name_initials_and_pinyin(survivor.name)
     survivor.name_initials, survivor.name_pinyin = " ".join(initials), full
     survivor.version += 1
-    survivor.save()
+    survivor.save(actor=actor)
     customer_search_keys_rebuild(survivor)
     completeness_refresh(survivor)
-    _audit_mobiles(survivor, survivor_mobiles, _mobiles(survivor))
+    mobiles_audit(survivor, survivor_mobiles, mobiles_of(survivor), actor=actor)
     audit_append(
         action="merge",
         actor=actor,

@@ -26,13 +26,13 @@ from aftersales.customers.selectors.privacy import (
     EXPORT_FORMATS,
     PERSONAL_FIELDS,
     REASON_MAX_LENGTH,
-    _authorize,
-    _documents_of,
-    _merged_into,
     customer_privacy_access,
+    documents_of,
     legal_holds,
+    merged_into_chain,
     pi_export,
     pi_export_xlsx,
+    privacy_authorize,
 )
 from aftersales.customers.services.id_copies import documents_purge
 from aftersales.customers.services.quality import completeness_refresh
@@ -47,7 +47,7 @@ class ExportFile:
 
 def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> ExportFile:
     """Build a personal-information export in ``file_format`` (json or xlsx) and audit it."""
-    _authorize(actor, customer)
+    privacy_authorize(actor, customer)
     if file_format not in EXPORT_FORMATS:
         raise ApplicationError(
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(EXPORT_FORMATS)}, field="format", status=422
@@ -106,9 +106,9 @@ def _consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
     setattr(customer, f"{which}_consent", False)
     setattr(customer, f"{which}_consent_at", timezone.now())
     customer.version += 1
-    customer.save()
+    customer.save(actor=actor)
     if which == "data":
-        documents_purge(_documents_of(customer), actor=actor)
+        documents_purge(documents_of(customer), actor=actor)
     completeness_refresh(customer)
     return customer
 
@@ -139,7 +139,7 @@ def _customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Custom
         raise ApplicationError(
             _("Enter at most %(n)s characters.") % {"n": REASON_MAX_LENGTH}, field="reason", status=422
         )
-    ids = [customer_id, *_merged_into(customer_id)]
+    ids = [customer_id, *merged_into_chain(customer_id)]
     locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     customer = locked.get(customer_id)
     if customer is None:
@@ -187,7 +187,7 @@ def _anonymise_one(customer: Customer, *, actor: User, reason: str, now: datetim
     Customer.objects.filter(pk=customer.pk).update(**values)
     phones, _by_model = CustomerPhone.objects.filter(customer=customer).delete()
     search_keys, _by_model = SearchKey.objects.filter(customer=customer).delete()
-    removed = documents_purge(_documents_of(customer), actor=actor)
+    removed = documents_purge(documents_of(customer), actor=actor)
     # Earlier audit entries keep only salted digests of the person's values; the values go here.
     erased = audit_personal_erase([customer.audit_subject()])
     customer.refresh_from_db()

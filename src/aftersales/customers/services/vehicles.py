@@ -23,7 +23,7 @@ from aftersales.customers.models import (
     VehicleLink,
     VehicleModel,
 )
-from aftersales.customers.services.customers import _collect
+from aftersales.customers.services.customers import error_collect
 from aftersales.customers.services.quality import completeness_refresh
 
 # What a null in a vehicle change means per field: optional fields are cleared to this value; the
@@ -92,7 +92,7 @@ def vehicle_clean(data: dict[str, Any], *, instance: Vehicle | None = None) -> d
                 _vehicle_value("vin", cleaned, instance) or "", allow_bad_check_digit=override
             )
         except ValidationError as error:
-            _collect(errors, "vin", error)
+            error_collect(errors, "vin", error)
         if override and not reason:
             errors.setdefault("vin_override_reason", []).append(
                 _("Give the reason why this VIN has no valid check digit (e.g. imported vehicle).")
@@ -109,7 +109,7 @@ def vehicle_clean(data: dict[str, Any], *, instance: Vehicle | None = None) -> d
         try:
             cleaned["plate"] = identifiers.clean_plate(cleaned["plate"])
         except ValidationError as error:
-            _collect(errors, "plate", error)
+            error_collect(errors, "plate", error)
     if {"warranty_start", "warranty_end"} & set(data):
         start = _vehicle_value("warranty_start", cleaned, instance)
         end = _vehicle_value("warranty_end", cleaned, instance)
@@ -165,19 +165,19 @@ def vehicle_create(*, actor: User, owner: Customer, data: dict[str, Any], owned_
             setattr(vehicle, field, cleaned[field])
     try:
         with transaction.atomic():
-            vehicle.save()
+            vehicle.save(actor=actor)
     except IntegrityError:
         raise ApplicationError(
             _("Some fields are not valid."),
             fields={"vin": [_("A vehicle with this VIN is already in the archive.")]},
             status=422,
         ) from None
-    VehicleLink.objects.create(
+    VehicleLink(
         vehicle=vehicle,
         customer=owner,
         role="owner",
         valid_from=owned_from or vehicle.purchase_date or timezone.localdate(),
-    )
+    ).save(actor=actor)
     vehicle_search_keys_rebuild(vehicle)
     completeness_refresh(owner)
     return vehicle
@@ -204,7 +204,7 @@ def vehicle_update(*, actor: User, vehicle_id: int, version: int, data: dict[str
     vehicle.version += 1
     try:
         with transaction.atomic():
-            vehicle.save()
+            vehicle.save(actor=actor)
     except IntegrityError:
         # Another vehicle took the corrected VIN between the check and the save.
         raise ApplicationError(
@@ -233,12 +233,13 @@ def vehicle_transfer(*, actor: User, vehicle_id: int, new_owner: Customer, on: d
         if on < current.valid_from:
             raise ApplicationError(_("The transfer date is before the current owner's start."), field="on", status=422)
         current.valid_to = on
-        current.save()
+        current.save(actor=actor)
     # A driver who becomes the owner drives it as its owner from then on.
     for driving in VehicleLink.objects.filter(vehicle=vehicle, customer=new_owner, role="driver", valid_to=None):
         driving.valid_to = max(on, driving.valid_from)
-        driving.save()
-    link = VehicleLink.objects.create(vehicle=vehicle, customer=new_owner, role="owner", valid_from=on)
+        driving.save(actor=actor)
+    link = VehicleLink(vehicle=vehicle, customer=new_owner, role="owner", valid_from=on)
+    link.save(actor=actor)
     completeness_refresh(new_owner)
     if current is not None:
         completeness_refresh(current.customer)
@@ -283,7 +284,7 @@ def vehicle_driver_add(*, actor: User, vehicle_id: int, customer_id: int, valid_
             status=422,
         )
     link = VehicleLink(vehicle=vehicle, customer=customer, role=VehicleLink.Role.DRIVER, valid_from=valid_from)
-    link.save()
+    link.save(actor=actor)
     completeness_refresh(customer)
     return link
 
@@ -317,7 +318,7 @@ def vehicle_driver_end(*, actor: User, vehicle_id: int, link_id: int, valid_to: 
             status=422,
         )
     link.valid_to = valid_to
-    link.save()
+    link.save(actor=actor)
     completeness_refresh(link.customer)
     return link
 
