@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeGuard
 
-from aftersales.core.models import StaffMembership
+from aftersales.core.models import StaffMembership, Store
 from aftersales.core.permissions import PERMISSIONS
 
 if TYPE_CHECKING:
@@ -47,3 +47,12 @@ def permissions_of(user: User | AnonymousUser | None, store_id: int | None) -> f
         if store_id is None or scope == "group" or member_store == store_id:
             granted.update(permissions or [])
     return frozenset(granted & set(PERMISSIONS))
+
+
+def default_store(visible: frozenset[int] | None) -> Store | None:
+    """The store a user works in until they choose another: the first active store by code among
+    ``visible`` (``visible_store_ids``; None: every store). The one rule for a session's first store,
+    for keeping a session's store one the user may still see, and for an API token, which has no
+    session."""
+    stores = Store.all_objects.filter(is_active=True).order_by("code")
+    return (stores.filter(pk__in=visible) if visible is not None else stores).first()

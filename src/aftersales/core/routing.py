@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja.params.models import Query as QuerySource
 from pydantic import BaseModel
@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from aftersales.core.access import NotAuthenticated, authorize, can
 from aftersales.core.current import current_scope
 from aftersales.core.errors import ApplicationError
+from aftersales.core.grants import default_store, visible_store_ids
 from aftersales.core.models import Store
 from aftersales.core.permissions import PERMISSIONS
 
@@ -52,7 +53,9 @@ def acting_store(request: HttpRequest, *, permission: str) -> Store:
     store, else (an API token has no session) the user's first store by code."""
     store_id = active_store_id(request)
     store = Store.objects.filter(pk=store_id, is_active=True).first() if store_id else None
-    store = store or Store.objects.filter(is_active=True).order_by("code").first()
+    if store is None:
+        scope = current_scope()
+        store = default_store(scope.store_ids if scope is not None else visible_store_ids(request.user))
     if store is None:
         raise ApplicationError(_("You are not a member of any store."), code="no_store", status=403)
     authorize(request.user, permission, store_id=store.pk)
@@ -66,13 +69,14 @@ def _ensure_active_store(request: HttpRequest) -> None:
     store_id = active_store_id(request)
     if store_id is not None and (visible is None or store_id in visible):
         return
-    stores = Store.all_objects.filter(is_active=True).order_by("code")
-    first = stores.filter(pk__in=visible).first() if visible is not None else stores.first()
+    first = default_store(visible)
     request.session["store_id"] = first.pk if first else None
 
 
 def page(permission: str | None = None, *, public: bool = False, store_kwarg: str | None = None) -> Callable[[F], F]:
-    """Declare and enforce who may open a page; anonymous users are sent to the login page."""
+    """Declare and enforce who may open a page; anonymous users are sent to the login page. A service's
+    "not found" (an ApplicationError with status 404: missing, or not in the actor's scope) is the
+    page's 404; every other refusal is the view's to show, never turned into a 404."""
     if permission is not None and permission not in PERMISSIONS:
         raise ValueError(f"Unknown permission {permission!r}")
 
@@ -87,7 +91,12 @@ def page(permission: str | None = None, *, public: bool = False, store_kwarg: st
                     authorize(request.user, permission, store_id=store_id)
                 except NotAuthenticated:
                     return redirect_to_login(request.get_full_path())
-            response: HttpResponse = view(request, *args, **kwargs)
+            try:
+                response: HttpResponse = view(request, *args, **kwargs)
+            except ApplicationError as error:
+                if error.status == 404:
+                    raise Http404(error.detail) from None
+                raise
             return response
 
         wrapped.access = Access(permission=permission, public=public, store_kwarg=store_kwarg)  # type: ignore[attr-defined]

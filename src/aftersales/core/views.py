@@ -26,7 +26,7 @@ from aftersales.core import selectors, services
 from aftersales.core.access import authorize, can
 from aftersales.core.apikit import error_json
 from aftersales.core.audit import audit_append, audit_personal_hidden
-from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import (
     AuditFilterForm,
     LoginForm,
@@ -36,7 +36,7 @@ from aftersales.core.forms import (
     TokenForm,
     next_path,
 )
-from aftersales.core.grants import visible_store_ids
+from aftersales.core.grants import default_store, visible_store_ids
 from aftersales.core.history import audit_history
 from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
 from aftersales.core.routing import active_store_id, page, request_user
@@ -68,7 +68,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     request=request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
                 )
             except ApplicationError as error:
-                form.add_error(None, error.detail)
+                form.add_service_errors(error)
             else:
                 login(request, user)
                 signed_in(request, user)
@@ -78,9 +78,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 def signed_in(request: HttpRequest, user: User) -> None:
     """What follows every sign-in to the pages (ours and the admin's): the first store, the audit entry."""
-    stores = Store.all_objects.filter(is_active=True).order_by("code")
-    visible = visible_store_ids(user)
-    first = stores.filter(pk__in=visible).first() if visible is not None else stores.first()
+    first = default_store(visible_store_ids(user))
     request.session["store_id"] = first.pk if first else None
     audit_append(
         action="login", actor=user, store_id=first.pk if first else None, client_ip=services.client_ip_of(request)
@@ -104,9 +102,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
                     new_password=form.cleaned_data["new_password"],
                 )
             except ApplicationError as error:
-                for name, problems in (error.fields or {NON_FIELD: [error.detail]}).items():
-                    for problem in problems:
-                        form.add_error(name if name in form.fields else None, problem)
+                form.add_service_errors(error)
                 status = 429 if error.code == "locked_out" else 400
             else:
                 # The other sessions of the user end with the old password; this one goes on.
@@ -319,10 +315,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @page("tokens.manage")
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    try:
-        services.token_revoke(user=request_user(request), token_id=token_id)
-    except ApplicationError:
-        raise Http404(_("Not found.")) from None
+    services.token_revoke(user=request_user(request), token_id=token_id)
     return redirect("core:tokens")
 
 

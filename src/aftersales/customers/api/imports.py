@@ -27,10 +27,6 @@ def _xlsx(description: str) -> dict[str, Any]:
     return {"responses": {200: {"description": description, "content": {excel.XLSX_CONTENT_TYPE: binary}}}}
 
 
-def _session_store_id(request: HttpRequest) -> int | None:
-    return active_store_id(request) if hasattr(request, "session") else None
-
-
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
     """A job of a store the user sees (else 404) and may import in (else 403)."""
     return selectors.import_job_access(actor=request.user, job_id=job_id)
@@ -152,8 +148,8 @@ class ExportQuery(InputSchema):
 def customers_export(request: HttpRequest, query: Query[ExportQuery]) -> FileResponse:
     file, _rows = excel.customers_export(
         actor=request_user(request),
-        store_id=_session_store_id(request),
-        personal=can(request.user, "customers.view_personal", store_id=_session_store_id(request)),
+        store_id=active_store_id(request),
+        personal=can(request.user, "customers.view_personal", store_id=active_store_id(request)),
         q=query.q,
         customer_class=query.customer_class,
         home_store_id=query.home_store,

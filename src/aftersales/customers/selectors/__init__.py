@@ -3,11 +3,13 @@
 Personal data is masked by role. One module per feature; the public names are re-exported here."""
 
 from aftersales.customers.selectors.customers import (
+    customer_access,
     customer_get,
     customer_list,
     customer_personal,
     full_address,
     personal_value,
+    vehicle_access,
     vehicle_get,
 )
 from aftersales.customers.selectors.id_copies import (
@@ -35,9 +37,12 @@ from aftersales.customers.selectors.privacy import (
     customer_privacy_access,
     customer_privacy_allowed,
     customer_privacy_lookup,
+    documents_of,
     legal_holds,
+    merged_into_chain,
     pi_export,
     pi_export_xlsx,
+    privacy_authorize,
 )
 from aftersales.customers.selectors.quality import (
     DEFAULT_REQUIRED,
@@ -101,6 +106,7 @@ __all__ = [
     "change_log",
     "change_log_history",
     "completeness",
+    "customer_access",
     "customer_completeness",
     "customer_get",
     "customer_list",
@@ -114,6 +120,7 @@ __all__ = [
     "document_path",
     "document_stores",
     "documents_dir",
+    "documents_of",
     "duplicate_groups",
     "duplicates_of",
     "facts_of",
@@ -124,13 +131,16 @@ __all__ = [
     "imports_dir",
     "job_progress",
     "legal_holds",
+    "merged_into_chain",
     "personal_value",
     "pi_export",
     "pi_export_xlsx",
+    "privacy_authorize",
     "review_queue",
     "rule_for",
     "search_customer_ids",
     "search_vehicle_ids",
+    "vehicle_access",
     "vehicle_change_log",
     "vehicle_get",
     "vehicle_timeline",

@@ -8,6 +8,9 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from aftersales.core.access import can
+from aftersales.core.errors import ApplicationError
+from aftersales.core.models import User
 from aftersales.customers import encryption, identifiers
 from aftersales.customers.models import (
     Customer,
@@ -31,6 +34,39 @@ def customer_list(
     if home_store_id:
         customers = customers.filter(home_store_id=home_store_id)
     return customers.prefetch_related(Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")))
+
+
+def _not_found() -> ApplicationError:
+    return ApplicationError(_("Not found."), code="not_found", status=404)
+
+
+def customer_access(
+    *, actor: User, customer_id: int, for_update: bool = False, include_merged: bool = False
+) -> Customer:
+    """The customer a service acts on for ``actor``, locked until commit when ``for_update``; otherwise
+    not found (404), whether it is missing, merged into another record (unless ``include_merged``)
+    or not in the archive ``actor`` may see. The one lookup every service of the archive starts from."""
+    customers = Customer.objects.filter(pk=customer_id)
+    if not include_merged:
+        customers = customers.filter(merged_into=None)
+    if for_update:
+        customers = customers.select_for_update()
+    customer = customers.first()
+    if customer is None or not can(actor, "customers.view"):
+        raise _not_found()
+    return customer
+
+
+def vehicle_access(*, actor: User, vehicle_id: int, for_update: bool = False) -> Vehicle:
+    """The vehicle a service acts on for ``actor``, locked until commit when ``for_update``; otherwise
+    not found (404), as ``customer_access``."""
+    vehicles = Vehicle.objects.filter(pk=vehicle_id)
+    if for_update:
+        vehicles = vehicles.select_for_update()
+    vehicle = vehicles.first()
+    if vehicle is None or not can(actor, "customers.view"):
+        raise _not_found()
+    return vehicle
 
 
 def customer_get(customer_id: int) -> Customer:

@@ -10,6 +10,9 @@ from aftersales.customers.services.customers import (
     customer_reveal,
     customer_search_keys_rebuild,
     customer_update,
+    error_collect,
+    mobiles_audit,
+    mobiles_of,
 )
 from aftersales.customers.services.id_copies import (
     MAX_DOCUMENT_BYTES,
@@ -61,8 +64,11 @@ __all__ = [
     "document_response",
     "document_upload",
     "documents_purge",
+    "error_collect",
     "import_job_create",
     "mileage_record",
+    "mobiles_audit",
+    "mobiles_of",
     "pi_export_file",
     "sanitize_file_name",
     "vehicle_clean",

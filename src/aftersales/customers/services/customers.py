@@ -22,7 +22,7 @@ from aftersales.customers.models import (
     CustomerPhone,
     SearchKey,
 )
-from aftersales.customers.selectors.customers import customer_get, personal_value
+from aftersales.customers.selectors.customers import customer_access, customer_get, personal_value
 from aftersales.customers.services.quality import completeness_refresh
 
 # Letters of any script, digits, spaces and the punctuation real names and company names use.
@@ -275,9 +275,7 @@ def customer_create(*, actor: User, store: Store, data: dict[str, Any]) -> Custo
 def customer_update(*, actor: User, customer_id: int, version: int, data: dict[str, Any]) -> Customer:
     """Change a customer. ``version`` is the one the editor loaded: a newer one means someone else
     saved first, and the change is refused (409) instead of overwriting theirs."""
-    customer = Customer.objects.select_for_update().filter(pk=customer_id, merged_into=None).first()
-    if customer is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    customer = customer_access(actor=actor, customer_id=customer_id, for_update=True)
     if customer.anonymised_at is not None:
         # Editing would bring personal data back into a record the person asked to have removed.
         raise ApplicationError(
@@ -305,9 +303,7 @@ def customer_update(*, actor: User, customer_id: int, version: int, data: dict[s
 
 @transaction.atomic
 def customer_mark_reviewed(*, actor: User, customer_id: int) -> Customer:
-    customer = Customer.objects.select_for_update().filter(pk=customer_id, merged_into=None).first()
-    if customer is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    customer = customer_access(actor=actor, customer_id=customer_id, for_update=True)
     customer.reviewed_at = timezone.now()
     customer.save(actor=actor)
     return customer

@@ -20,6 +20,7 @@ from aftersales.customers.models import (
     CustomerPhone,
     SearchKey,
 )
+from aftersales.customers.selectors.customers import customer_access
 from aftersales.customers.selectors.privacy import (
     ANONYMISED_NAME,
     CONSENT_PURPOSES,
@@ -71,13 +72,6 @@ def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> Expo
     return ExportFile(f"personal-information-{customer.number}.{file_format}", content_type, content)
 
 
-def _locked(customer_id: int) -> Customer:
-    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
-    if customer is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
-    return customer
-
-
 def consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
     """Record that the customer withdrew marketing or data-processing consent (now).
 
@@ -95,7 +89,7 @@ def _consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
         raise ApplicationError(
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(CONSENT_PURPOSES)}, field="which", status=422
         )
-    customer = _locked(customer_id)
+    customer = customer_access(actor=actor, customer_id=customer_id, for_update=True, include_merged=True)
     if not getattr(customer, f"{which}_consent"):
         raise ApplicationError(
             _("This customer has not given this consent, so there is nothing to withdraw."),

@@ -23,6 +23,7 @@ from aftersales.customers.models import (
     VehicleLink,
     VehicleModel,
 )
+from aftersales.customers.selectors.customers import vehicle_access
 from aftersales.customers.services.customers import error_collect
 from aftersales.customers.services.quality import completeness_refresh
 
@@ -190,9 +191,7 @@ def vehicle_update(*, actor: User, vehicle_id: int, version: int, data: dict[str
 
     Only the fields in ``data`` change; a null clears an optional field (see ``vehicle_clean``).
     """
-    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
-    if vehicle is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    vehicle = vehicle_access(actor=actor, vehicle_id=vehicle_id, for_update=True)
     if vehicle.version != version:
         raise ConflictError(
             _("Someone else changed this vehicle after you opened it. Reload to see their changes."), code="conflict"
@@ -219,9 +218,7 @@ def vehicle_update(*, actor: User, vehicle_id: int, version: int, data: dict[str
 @transaction.atomic
 def vehicle_transfer(*, actor: User, vehicle_id: int, new_owner: Customer, on: date) -> VehicleLink:
     """End the current ownership on ``on`` and start the new owner's; history is kept."""
-    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
-    if vehicle is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    vehicle = vehicle_access(actor=actor, vehicle_id=vehicle_id, for_update=True)
     if new_owner.merged_into_id or new_owner.anonymised_at:
         raise ApplicationError(_("No such active customer."), field="customer_id", status=422)
     if on > timezone.localdate():
@@ -252,9 +249,7 @@ def vehicle_driver_add(*, actor: User, vehicle_id: int, customer_id: int, valid_
 
     The vehicle row stays locked until commit, so two editors cannot add the same driver twice.
     """
-    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
-    if vehicle is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    vehicle = vehicle_access(actor=actor, vehicle_id=vehicle_id, for_update=True)
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None or customer.merged_into_id or customer.anonymised_at:
         raise ApplicationError(_("No such active customer."), field="customer_id", status=422)
@@ -295,13 +290,11 @@ def vehicle_driver_end(*, actor: User, vehicle_id: int, link_id: int, valid_to: 
 
     The vehicle row stays locked until commit, as for every change of its owners and drivers.
     """
-    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
+    vehicle = vehicle_access(actor=actor, vehicle_id=vehicle_id, for_update=True)
     link = (
         VehicleLink.objects.select_related("customer")
         .filter(pk=link_id, vehicle=vehicle, role=VehicleLink.Role.DRIVER)
         .first()
-        if vehicle is not None
-        else None
     )
     if link is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
@@ -328,9 +321,7 @@ def mileage_record(
     *, actor: User, vehicle_id: int, km: int, read_on: date, source: str, reason: str = ""
 ) -> MileageReading:
     """Add an odometer reading. A reading below the latest one needs a reason."""
-    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
-    if vehicle is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    vehicle = vehicle_access(actor=actor, vehicle_id=vehicle_id, for_update=True)
     if read_on > timezone.localdate():
         raise ApplicationError(_("The reading date cannot be in the future."), field="read_on", status=422)
     if source not in MileageReading.Source.values:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import ApplicationError, ConflictError
@@ -15,14 +15,14 @@ from aftersales.customers import selectors
 
 def form_run(form: Any, run: Callable[[], Any]) -> tuple[bool, Any]:
     """Run a service call for a valid form: (True, its result), or (False, None) with the service's
-    field errors put onto the form. A record that does not exist (any more) answers 404."""
+    field errors put onto the form. A record that does not exist (any more) is the page's 404."""
     try:
         return True, run()
     except ConflictError:
         raise
     except ApplicationError as error:
         if error.status == 404:
-            raise Http404(error.detail) from None
+            raise
         form.add_service_errors(error)
         return False, None
 

@@ -198,10 +198,7 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 @page("customers.review")
 def customer_review(request: HttpRequest, customer_id: int) -> HttpResponse:
-    try:
-        services.customer_mark_reviewed(actor=request_user(request), customer_id=customer_id)
-    except ApplicationError:
-        raise Http404(_("Not found.")) from None
+    services.customer_mark_reviewed(actor=request_user(request), customer_id=customer_id)
     messages.success(request, _("The archive is marked as reviewed."))
     return redirect("customers:detail", customer_id=customer_id)
 

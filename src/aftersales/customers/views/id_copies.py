@@ -5,11 +5,10 @@ The list with its upload form, opening one copy, deleting one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -20,8 +19,6 @@ from aftersales.core.routing import acting_store, active_store_id, page, request
 from aftersales.customers import selectors, services
 from aftersales.customers.forms import DocumentUploadForm
 from aftersales.customers.models import Customer, CustomerDocument
-
-T = TypeVar("T")
 
 
 def _documents_context(request: HttpRequest, customer: Customer, form: DocumentUploadForm) -> dict[str, Any]:
@@ -48,16 +45,6 @@ def _documents_context(request: HttpRequest, customer: Customer, form: DocumentU
         "can_privacy": selectors.customer_privacy_allowed(user, customer),
         "max_mb": services.MAX_DOCUMENT_BYTES // (1024 * 1024),
     }
-
-
-def found(call: Callable[[], T]) -> T:
-    """A service's answer; its "not found" as the page's 404."""
-    try:
-        return call()
-    except ApplicationError as error:
-        if error.status == 404:
-            raise Http404(error.detail) from None
-        raise
 
 
 @require_http_methods(["GET", "POST"])
@@ -95,19 +82,15 @@ def documents_page(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("customers.view_personal")
 def document_view(request: HttpRequest, customer_id: int, document_id: int) -> FileResponse:
-    document = found(
-        lambda: selectors.document_access(
-            actor=request_user(request), customer_id=customer_id, document_id=document_id, purpose="open"
-        )
+    document = selectors.document_access(
+        actor=request_user(request), customer_id=customer_id, document_id=document_id, purpose="open"
     )
-    return found(lambda: services.document_response(document, actor=request_user(request)))  # its file may be gone
+    return services.document_response(document, actor=request_user(request))  # its file may be gone
 
 
 @require_http_methods(["POST"])
 @page("customers.edit")
 def document_delete(request: HttpRequest, customer_id: int, document_id: int) -> HttpResponse:
-    document = found(
-        lambda: services.document_delete(actor=request_user(request), customer_id=customer_id, document_id=document_id)
-    )
+    document = services.document_delete(actor=request_user(request), customer_id=customer_id, document_id=document_id)
     messages.success(request, _("%(document)s was deleted.") % {"document": document})
     return redirect("customer_privacy:documents", customer_id=customer_id)

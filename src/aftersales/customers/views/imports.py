@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from aftersales.core import selectors as core_selectors
 from aftersales.core.access import can
-from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store
 from aftersales.core.routing import active_store_id, page, request_user
 from aftersales.customers import excel, selectors, services
@@ -49,9 +49,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
                     dry_run=form.cleaned_data["dry_run"],
                 )
             except ApplicationError as error:
-                for name, messages in error.fields.items():
-                    for message in messages:
-                        form.add_error(name if name in form.fields and name != NON_FIELD else None, message)
+                form.add_service_errors(error)
             else:
                 return redirect("customer_imports:job", job_id=job.pk)
         status = 400

@@ -17,7 +17,6 @@ from aftersales.core.routing import page, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.forms import AnonymiseForm, ConsentWithdrawForm, PrivacyActionForm
 from aftersales.customers.models import Customer, CustomerDocument
-from aftersales.customers.views.id_copies import found
 
 
 def _requests_context(
@@ -40,7 +39,7 @@ def _requests_context(
 @require_http_methods(["GET", "POST"])
 @page("customers.privacy")
 def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
-    found(lambda: selectors.customer_privacy_access(actor=request_user(request), customer_id=customer_id))
+    selectors.customer_privacy_access(actor=request_user(request), customer_id=customer_id)
     customer = selectors.customer_get(customer_id)
     anonymise_form = AnonymiseForm()
     consent_form = ConsentWithdrawForm()
@@ -78,7 +77,7 @@ def requests_page(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("customers.privacy")
 def export(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer = found(lambda: selectors.customer_privacy_lookup(customer_id))
+    customer = selectors.customer_privacy_lookup(customer_id)
     file_format = request.GET.get("format", "json")
     if file_format not in selectors.EXPORT_FORMATS:
         return HttpResponse(_("Choose the JSON or Excel format."), status=400, content_type="text/plain; charset=utf-8")

@@ -75,9 +75,8 @@ def merge(request: HttpRequest, survivor_id: int, merged_id: int) -> HttpRespons
                     actor=request_user(request), survivor_id=survivor.pk, merged_id=merged.pk, choices=form.choices()
                 )
             except ApplicationError as problem:
-                error = (
-                    " ".join(message for messages in problem.fields.values() for message in messages) or problem.detail
-                )
+                form.add_service_errors(problem)
+                error = form.error_summary()
             else:
                 return redirect("customers:detail", customer_id=result.pk)
     context = {
@@ -134,23 +133,22 @@ def archive_rule(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and store_id:
         form = ArchiveRuleForm(request.POST)
-        try:
-            if not form.is_valid():
-                raise ApplicationError(form.error_summary(), fields={k: list(v) for k, v in form.errors.items()})
-            services.archive_rule_save(
-                actor=request_user(request),
-                store_id=store_id,
-                required_fields=form.cleaned_data["required_fields"],
-                review_days=form.cleaned_data["review_days"] or 0,
-            )
-        except ApplicationError as problem:
-            errors, status = problem.fields, 400
-            required = tuple(
-                code for code in request.POST.getlist("required_fields") if code in selectors.REQUIRED_ITEMS
-            )
-            days = request.POST.get("review_days", "")
-        else:
-            return redirect("customer_quality:archive_rule")
+        if form.is_valid():
+            try:
+                services.archive_rule_save(
+                    actor=request_user(request),
+                    store_id=store_id,
+                    required_fields=form.cleaned_data["required_fields"],
+                    review_days=form.cleaned_data["review_days"] or 0,
+                )
+            except ApplicationError as problem:
+                form.add_service_errors(problem)
+            else:
+                return redirect("customer_quality:archive_rule")
+        errors, status = form.errors, 400
+        posted = request.POST.getlist("required_fields")
+        required = tuple(code for code in posted if code in selectors.REQUIRED_ITEMS)
+        days = request.POST.get("review_days", "")
     items = [(code, label, code in required) for code, label in selectors.REQUIRED_ITEMS.items()]
     context = {"items": items, "review_days": days, "errors": errors, "queue_alive": core_selectors.queue_alive()}
     return render(request, "customer_quality/archive_rule.html", context, status=status)

@@ -199,7 +199,7 @@ def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int) -> H
             return _vehicle_page(request, vehicle_id, status=409)
         except ApplicationError as error:
             if error.status == 404:
-                raise Http404(_("Not found.")) from None
+                raise
             form.add_service_errors(error)
         else:
             messages.success(
