@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Case, DateTimeField, F, PositiveIntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.http import HttpRequest
@@ -27,23 +27,12 @@ from django.utils.translation import ngettext
 from aftersales.core.access import can
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, LockedOutError
-from aftersales.core.models import ApiToken, DocumentSequence, JobHeartbeat, LoginThrottle, Role, Store, User
+from aftersales.core.models import ApiToken, JobHeartbeat, LoginThrottle, Role, User
 from aftersales.core.permissions import ROLE_DEFAULTS
 
 TOKEN_PREFIX = "as_"  # noqa: S105 - a public marker, not a secret
 # The longest a token may last without the right to make tokens that never expire (tokens.no_expiry).
 TOKEN_MAX_DAYS = 365
-
-# Document types that receive numbers, e.g. RO-SH01-2026-000123.
-DOCUMENT_TYPES: dict[str, str] = {
-    "RO": "repair order",
-    "APT": "appointment",
-    "INV": "invoice",
-    "CMP": "complaint",
-    "PO": "purchase order",
-    "CUS": "customer",
-    "VEH": "vehicle",
-}
 
 
 # --- the client's address ----------------------------------------------------------------------------
@@ -470,27 +459,6 @@ def token_authenticate(raw: str, *, client_ip: str | None = None) -> ApiToken | 
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=client_ip)
         token.last_used_at, token.last_used_ip = now, client_ip
     return token
-
-
-def number_next(*, store: Store, doc_type: str, on: datetime | None = None) -> str:
-    """Issue the next gap-free number for a store, document type and year, e.g. RO-SH01-2026-000123.
-
-    Must run inside the caller's transaction that saves the document, so that a rolled-back save
-    gives its number back. Concurrent callers queue on the sequence row's lock.
-    """
-    if doc_type not in DOCUMENT_TYPES:
-        raise ValueError(f"Unknown document type {doc_type!r}")
-    year = (on or timezone.now()).astimezone(store.zone).year
-    sequence = DocumentSequence.objects.filter(store=store, doc_type=doc_type, year=year)
-    with transaction.atomic():
-        if not sequence.update(last_value=F("last_value") + 1):
-            try:
-                with transaction.atomic():
-                    DocumentSequence.objects.create(store=store, doc_type=doc_type, year=year, last_value=1)
-            except IntegrityError:
-                sequence.update(last_value=F("last_value") + 1)
-        value = sequence.values_list("last_value", flat=True).get()
-    return f"{doc_type}-{store.code}-{year}-{value:06d}"
 
 
 def roles_install_defaults() -> list[Role]:

@@ -11,6 +11,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from aftersales.core.demo import DEMO_EXTENSIONS
         from aftersales.core.navigation import MENU, MenuItem
+        from aftersales.core.numbering import document_type_register
         from aftersales.core.permissions import register
         from aftersales.core.selectors import TODAY_EXTENSIONS
         from aftersales.customers.demo import archive_demo_install
@@ -18,6 +19,8 @@ class CustomersConfig(AppConfig):
         from aftersales.customers.permissions import GRANTS, PERMISSIONS
 
         register(PERMISSIONS, GRANTS)
+        # Customer numbers need no gap-freeness: an import reserves a block of them at once.
+        document_type_register("CUS", label=_("customer"), gap_free=False)
         DEMO_EXTENSIONS.append(archive_demo_install)
         TODAY_EXTENSIONS.append(archive_cards)
         MENU[1:1] = [

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from aftersales.core.models import Brand, DocumentSequence, Store, User
+from aftersales.core.models import Brand, Store, User
+from aftersales.core.numbering import numbers_reserve
 from aftersales.customers import encryption, identifiers, search, selectors
 from aftersales.customers.models import (
     Customer,
@@ -144,7 +145,7 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
     region = STORE_REGION[store.code]
     brands = [code for code in store.brands.values_list("code", flat=True) if code in catalogue] or list(catalogue)
     today = timezone.localdate()
-    year = today.year
+    prefix, first = numbers_reserve(store=store, doc_type="CUS", count=count)
     now = timezone.now()
     customers: list[Customer] = []
     for index in range(1, count + 1):
@@ -159,7 +160,7 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
         consent = index % 4 != 0
         customers.append(
             Customer(
-                number=f"CUS-{store.code}-{year}-{index:06d}",
+                number=f"{prefix}{first + index - 1:06d}",
                 kind="company" if company else "individual",
                 name=name,
                 name_initials=" ".join(initials),
@@ -194,7 +195,6 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
         customer.completeness = selectors.completeness(facts, required)[0]
     Customer.objects.bulk_create(customers, batch_size=1000)
     customers = list(Customer.objects.filter(home_store=store).order_by("pk"))
-    DocumentSequence.objects.update_or_create(store=store, doc_type="CUS", year=year, defaults={"last_value": count})
     phones: list[CustomerPhone] = []
     keys: list[SearchKey] = []
     vehicles: list[Vehicle] = []
@@ -211,7 +211,7 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
         for _car in range(3 if customer.kind == "company" else (2 if rng.random() < 0.2 else 1)):
             brand = rng.choice(brands)
             model = rng.choice(catalogue[brand])
-            model_year = rng.randrange(2018, min(2026, year) + 1)
+            model_year = rng.randrange(2018, min(2026, today.year) + 1)
             purchase = date(model_year, rng.randrange(1, 13), rng.randrange(1, 28))
             vehicles.append(
                 Vehicle(

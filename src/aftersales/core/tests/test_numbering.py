@@ -1,4 +1,5 @@
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -6,7 +7,29 @@ from django.db import connection, connections, transaction
 
 from aftersales.conftest import World
 from aftersales.core.models import DealerGroup, Store
-from aftersales.core.services import number_next
+from aftersales.core.numbering import DOCUMENT_TYPES, document_type_register, number_next
+
+
+@pytest.fixture(autouse=True)
+def document_types() -> Iterator[None]:
+    """Types as the areas of repair orders, invoices and appointments will register them."""
+    registered = [
+        document_type_register("RO", label="repair order", gap_free=True),
+        document_type_register("INV", label="invoice request", gap_free=True),
+        document_type_register("APT", label="appointment", gap_free=False),
+    ]
+    yield
+    for document_type in registered:
+        del DOCUMENT_TYPES[document_type.prefix]
+
+
+def test_areas_register_their_types_once() -> None:
+    assert DOCUMENT_TYPES["CUS"].gap_free is False  # the archive's, registered when the app is ready
+    with pytest.raises(ValueError, match="Document type 'RO' is registered already"):
+        document_type_register("RO", label="repair order", gap_free=True)
+    with pytest.raises(ValueError, match="2-10 capital letters, not 'ro-1'"):
+        document_type_register("ro-1", label="repair order", gap_free=True)
+    assert sorted(DOCUMENT_TYPES) == ["APT", "CUS", "INV", "RO"]
 
 
 def test_numbers_run_per_store_type_and_year(world: World) -> None:
@@ -36,6 +59,16 @@ def test_rolled_back_document_gives_its_number_back(world: World) -> None:
 def test_unknown_document_type_is_refused(world: World) -> None:
     with pytest.raises(ValueError, match="Unknown document type"):
         number_next(store=world.sh, doc_type="XX")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gap_free_number_is_refused_outside_the_transaction_of_its_document() -> None:
+    store = Store.objects.create(group=DealerGroup.objects.create(code="G", name="G"), code="GF01", name="店")
+    with pytest.raises(RuntimeError, match="A RO number is gap-free: take it in the transaction"):
+        number_next(store=store, doc_type="RO")
+    assert number_next(store=store, doc_type="APT", on=datetime(2026, 6, 1, tzinfo=UTC)) == "APT-GF01-2026-000001"
+    with transaction.atomic():
+        assert number_next(store=store, doc_type="RO", on=datetime(2026, 6, 1, tzinfo=UTC)) == "RO-GF01-2026-000001"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,17 +7,16 @@ counts, and the job row itself records who imported which file when.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Model
+from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
-from aftersales.core.models import DocumentSequence, Store
+from aftersales.core.numbering import numbers_reserve
 from aftersales.customers import search, selectors
 from aftersales.customers.excel.checking import CustomerIn, Parked, VehicleIn
 from aftersales.customers.models import (
@@ -158,22 +157,6 @@ class _CustomerKeys:
         return keys
 
 
-def _numbers_reserve(store: Store, count: int) -> tuple[str, int]:
-    """Take ``count`` customer numbers of the store's sequence at once; return the prefix and the first.
-
-    The numbers are those ``core.services.number_next`` would issue one by one. The sequence row stays
-    locked until the caller's transaction ends, so the block is never handed out twice.
-    """
-    year = timezone.now().astimezone(store.zone).year
-    sequences = DocumentSequence.objects.filter(store=store, doc_type="CUS", year=year)
-    if not sequences.exists():
-        with contextlib.suppress(IntegrityError), transaction.atomic():
-            DocumentSequence.objects.create(store=store, doc_type="CUS", year=year, last_value=0)
-    sequence = sequences.select_for_update().get()
-    sequences.update(last_value=F("last_value") + count)
-    return f"CUS-{store.code}-{year}-", sequence.last_value + 1
-
-
 def rows_save(
     job: ImportJob,
     *,
@@ -191,7 +174,7 @@ def rows_save(
     inside the transaction that finishes the job.
     """
     # The numbers first: that update takes SQLite's write lock, which _ids_reserve relies on.
-    prefix, first = _numbers_reserve(job.store, customers)
+    prefix, first = numbers_reserve(store=job.store, doc_type="CUS", count=customers)
     saving = _Saving(
         job,
         numbers=(prefix, first),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import Store, User
-from aftersales.core.services import number_next
+from aftersales.core.numbering import number_next
 from aftersales.customers import encryption, identifiers, search
 from aftersales.customers.models import (
     Customer,
