@@ -295,7 +295,9 @@ def customer_review(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 
 
 class TimelineQuery(InputSchema):
-    kind: list[Literal["archive", "mileage"]] | None = Field(default=None, max_length=2)
+    kind: list[Literal[selectors.timeline_kinds()]] | None = Field(  # type: ignore[valid-type]
+        default=None, max_length=len(selectors.timeline_kinds())
+    )
 
 
 class TimelineLineOut(Schema):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aftersales.core.audit import audit_masked, audit_personal_fill
 from aftersales.core.history import RECORD_ACTIONS, HistoryEntry, HistoryLine, HistoryNames, audit_history
@@ -27,13 +29,16 @@ from aftersales.customers.models import (
 @dataclass
 class TimelineItem:
     at: datetime
-    kind: str  # "archive" (record changes), "mileage"; later areas add visits, repair orders, ...
+    kind: str  # the source's kind: "archive" (record changes), "mileage"; later areas add theirs
     title: str
     detail: dict[str, Any] = field(default_factory=dict)  # as stored (personal values masked by role)
     actor: str = ""  # user name
     actor_name: str = ""  # the person's name (their user name when they have none)
     action: str = ""  # of an archive item: the audit action (create, update, reveal, ...)
     lines: list[HistoryLine] = field(default_factory=list)  # the detail as people read it
+    day_only: bool = False  # dated by day (a reading), shown without a time
+    note: str = ""  # one line under the title, as people read it
+    icon: str = ""  # its source's icon (set by the timeline)
 
     @property
     def record_change(self) -> bool:
@@ -41,7 +46,43 @@ class TimelineItem:
         return self.action in RECORD_ACTIONS
 
 
-TIMELINE_KINDS = ("archive", "mileage")
+@dataclass(frozen=True)
+class TimelineQuery:
+    """What a source is asked for: the items of one customer (with the vehicles they hold or held and
+    the records merged into them) or of one vehicle, newest first, at most ``limit``."""
+
+    customer: Customer | None
+    vehicle: Vehicle | None
+    vehicle_ids: list[int]
+    merged_ids: list[str]
+    limit: int
+    personal: bool
+    names: HistoryNames | None
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """One kind of thing on the archive's timelines. An area registers its sources in its
+    ``AppConfig.ready`` with ``timeline_source_register``; the archive never imports a later area."""
+
+    kind: str
+    label: Promise | str  # the page's filter button
+    icon: str  # a Bootstrap icon name
+    items: Callable[[TimelineQuery], list[TimelineItem]]
+
+
+TIMELINE_SOURCES: dict[str, TimelineSource] = {}
+
+
+def timeline_source_register(source: TimelineSource) -> TimelineSource:
+    if source.kind in TIMELINE_SOURCES or source.kind == "all":
+        raise ValueError(f"Timeline source {source.kind!r} is registered already")
+    TIMELINE_SOURCES[source.kind] = source
+    return source
+
+
+def timeline_kinds() -> tuple[str, ...]:
+    return tuple(TIMELINE_SOURCES)
 
 
 def _day(day: date) -> datetime:
@@ -68,6 +109,98 @@ def _archive_items(entries: Iterable[AuditEntry], *, personal: bool, names: Hist
     ]
 
 
+def _archive_source(query: TimelineQuery) -> list[TimelineItem]:
+    """Changes of the records: the customer (and those merged into it), its vehicles, owner and
+    driver periods and document copies; or the vehicle and its periods."""
+    if query.vehicle is not None:
+        period_ids = [str(pk) for pk in VehicleLink.objects.filter(vehicle=query.vehicle).values_list("pk", flat=True)]
+        entries = AuditEntry.objects.filter(
+            Q(object_type="customers.vehicle", object_id=str(query.vehicle.pk))
+            | Q(object_type="customers.vehiclelink", object_id__in=period_ids)
+        ).order_by("-created_at", "-id")[: query.limit]
+        return _archive_items(entries, personal=query.personal, names=query.names)
+    customer = query.customer
+    if customer is None:
+        return []
+    merged = query.merged_ids
+    link_ids = VehicleLink.objects.filter(customer__in=[customer.pk, *merged]).values_list("pk", flat=True)
+    document_ids = CustomerDocument.objects.filter(customer=customer).values_list("pk", flat=True)
+    found = list(
+        AuditEntry.objects.filter(
+            Q(object_type="customers.customer", object_id__in=[str(customer.pk), *merged])
+            | Q(object_type="customers.vehicle", object_id__in=[str(v) for v in query.vehicle_ids])
+            | Q(object_type="customers.vehiclelink", object_id__in=[str(pk) for pk in link_ids])
+            | Q(object_type="customers.customerdocument", object_id__in=[str(pk) for pk in document_ids])
+        ).order_by("-created_at", "-id")[: query.limit]
+    )
+    items = _archive_items(found, personal=query.personal, names=query.names)
+    created = any(e.action == "create" and e.object_id == str(customer.pk) for e in found)
+    if not created and len(found) < query.limit:
+        # Records written in bulk (an Excel import) have no entry of their own: the history starts here.
+        items.append(
+            TimelineItem(
+                at=customer.created_at,
+                kind="archive",
+                title=f"{capfirst(Customer._meta.verbose_name)} · {AuditEntry.Action.CREATE.label}",
+                action=AuditEntry.Action.CREATE,
+            )
+        )
+    return items
+
+
+def _mileage_sources() -> dict[str, str]:
+    """Reading sources by their labels in the reader's language, once per timeline (a reading's
+    get_source_display() hashes every lazy label on each call)."""
+    return {value: str(label) for value, label in MileageReading.Source.choices}
+
+
+def _mileage_source(query: TimelineQuery) -> list[TimelineItem]:
+    """Odometer readings of the vehicle, or of the customer's vehicles (named by plate)."""
+    sources = _mileage_sources()
+    if query.vehicle is not None:
+        return [
+            TimelineItem(
+                at=_day(reading.read_on),
+                kind="mileage",
+                title=_("Mileage %(km)s km") % {"km": reading.km},
+                detail={"source": sources.get(reading.source, reading.source), "reason": reading.reason},
+                note=" · ".join(filter(None, (sources.get(reading.source, reading.source), reading.reason))),
+                day_only=True,
+            )
+            for reading in query.vehicle.mileage_readings.all()[: query.limit]
+        ]
+    readings = MileageReading.objects.filter(vehicle_id__in=query.vehicle_ids).select_related("vehicle", "recorded_by")
+    return [
+        TimelineItem(
+            at=_day(reading.read_on),
+            kind="mileage",
+            title=_("Mileage %(km)s km (%(plate)s)")
+            % {"km": reading.km, "plate": reading.vehicle.plate or reading.vehicle.vin},
+            detail={"source": sources.get(reading.source, reading.source), "reason": reading.reason},
+            note=" · ".join(filter(None, (sources.get(reading.source, reading.source), reading.reason))),
+            actor=reading.recorded_by.username if reading.recorded_by else "",
+            actor_name=str(reading.recorded_by) if reading.recorded_by else "",
+            day_only=True,
+        )
+        for reading in readings.order_by("-read_on", "-pk")[: query.limit]
+    ]
+
+
+timeline_source_register(TimelineSource("archive", gettext_lazy("Record changes"), "pencil-square", _archive_source))
+timeline_source_register(TimelineSource("mileage", gettext_lazy("Mileage"), "speedometer2", _mileage_source))
+
+
+def _timeline(query: TimelineQuery, kinds: set[str] | None) -> list[TimelineItem]:
+    items: list[TimelineItem] = []
+    for kind, source in TIMELINE_SOURCES.items():
+        if kinds is None or kind in kinds:
+            for item in source.items(query):
+                item.icon = source.icon
+                items.append(item)
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[: query.limit]
+
+
 def customer_timeline(
     customer: Customer,
     *,
@@ -76,58 +209,19 @@ def customer_timeline(
     personal: bool = False,
     names: HistoryNames | None = None,
 ) -> list[TimelineItem]:
-    """Everything that touched a customer and their vehicles, newest first (personal values masked
-    unless ``personal``). ``names`` shares the look-ups of record names with the page's other history."""
-    kinds = kinds or set(TIMELINE_KINDS)
-    vehicle_ids = list(VehicleLink.objects.filter(customer=customer).values_list("vehicle_id", flat=True))
-    merged = [str(pk) for pk in Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
-    items: list[TimelineItem] = []
-    if "archive" in kinds:
-        link_ids = VehicleLink.objects.filter(customer__in=[customer.pk, *merged]).values_list("pk", flat=True)
-        document_ids = CustomerDocument.objects.filter(customer=customer).values_list("pk", flat=True)
-        entries = list(
-            AuditEntry.objects.filter(
-                Q(object_type="customers.customer", object_id__in=[str(customer.pk), *merged])
-                | Q(object_type="customers.vehicle", object_id__in=[str(v) for v in vehicle_ids])
-                | Q(object_type="customers.vehiclelink", object_id__in=[str(pk) for pk in link_ids])
-                | Q(object_type="customers.customerdocument", object_id__in=[str(pk) for pk in document_ids])
-            ).order_by("-created_at", "-id")[:limit]
-        )
-        items += _archive_items(entries, personal=personal, names=names)
-        created = any(e.action == "create" and e.object_id == str(customer.pk) for e in entries)
-        if not created and len(entries) < limit:
-            # Records written in bulk (an Excel import) have no entry of their own: the history starts here.
-            items.append(
-                TimelineItem(
-                    at=customer.created_at,
-                    kind="archive",
-                    title=f"{capfirst(Customer._meta.verbose_name)} · {AuditEntry.Action.CREATE.label}",
-                    action=AuditEntry.Action.CREATE,
-                )
-            )
-    if "mileage" in kinds:
-        readings = MileageReading.objects.filter(vehicle_id__in=vehicle_ids).select_related("vehicle", "recorded_by")
-        sources = _mileage_sources()
-        items += [
-            TimelineItem(
-                at=_day(reading.read_on),
-                kind="mileage",
-                title=_("Mileage %(km)s km (%(plate)s)")
-                % {"km": reading.km, "plate": reading.vehicle.plate or reading.vehicle.vin},
-                detail={"source": sources.get(reading.source, reading.source), "reason": reading.reason},
-                actor=reading.recorded_by.username if reading.recorded_by else "",
-                actor_name=str(reading.recorded_by) if reading.recorded_by else "",
-            )
-            for reading in readings.order_by("-read_on", "-pk")[:limit]
-        ]
-    items.sort(key=lambda item: item.at, reverse=True)
-    return items[:limit]
-
-
-def _mileage_sources() -> dict[str, str]:
-    """Reading sources by their labels in the reader's language, once per timeline (a reading's
-    get_source_display() hashes every lazy label on each call)."""
-    return {value: str(label) for value, label in MileageReading.Source.choices}
+    """Everything that touched a customer and their vehicles, from every registered source, newest
+    first (personal values masked unless ``personal``). ``names`` shares the look-ups of record names
+    with the page's other history."""
+    query = TimelineQuery(
+        customer=customer,
+        vehicle=None,
+        vehicle_ids=list(VehicleLink.objects.filter(customer=customer).values_list("vehicle_id", flat=True)),
+        merged_ids=[str(pk) for pk in Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)],
+        limit=limit,
+        personal=personal,
+        names=names,
+    )
+    return _timeline(query, kinds)
 
 
 def vehicle_timeline(
@@ -138,28 +232,17 @@ def vehicle_timeline(
     personal: bool = False,
     names: HistoryNames | None = None,
 ) -> list[TimelineItem]:
-    kinds = kinds or set(TIMELINE_KINDS)
-    items: list[TimelineItem] = []
-    if "archive" in kinds:
-        link_ids = [str(pk) for pk in VehicleLink.objects.filter(vehicle=vehicle).values_list("pk", flat=True)]
-        entries = AuditEntry.objects.filter(
-            Q(object_type="customers.vehicle", object_id=str(vehicle.pk))
-            | Q(object_type="customers.vehiclelink", object_id__in=link_ids)
-        ).order_by("-created_at", "-id")[:limit]
-        items += _archive_items(entries, personal=personal, names=names)
-    if "mileage" in kinds:
-        sources = _mileage_sources()
-        for reading in vehicle.mileage_readings.all()[:limit]:
-            items.append(
-                TimelineItem(
-                    at=_day(reading.read_on),
-                    kind="mileage",
-                    title=_("Mileage %(km)s km") % {"km": reading.km},
-                    detail={"source": sources.get(reading.source, reading.source), "reason": reading.reason},
-                )
-            )
-    items.sort(key=lambda item: item.at, reverse=True)
-    return items[:limit]
+    """Everything that touched a vehicle, from every registered source, newest first."""
+    query = TimelineQuery(
+        customer=None,
+        vehicle=vehicle,
+        vehicle_ids=[vehicle.pk],
+        merged_ids=[],
+        limit=limit,
+        personal=personal,
+        names=names,
+    )
+    return _timeline(query, kinds)
 
 
 def change_log(customer: Customer, limit: int = 200) -> list[AuditEntry]:

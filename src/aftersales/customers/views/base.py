@@ -50,9 +50,10 @@ def edit_submit(
 
 
 def timeline_kinds(request: HttpRequest) -> tuple[str, set[str] | None] | None:
+    """The timeline filter the page asks for (``?kind=``): all, or one registered source; None: unknown."""
     kind = request.GET.get("kind", "all")
     if kind == "all":
         return kind, None
-    if kind in selectors.TIMELINE_KINDS:
+    if kind in selectors.TIMELINE_SOURCES:
         return kind, {kind}
     return None

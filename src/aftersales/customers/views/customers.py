@@ -160,7 +160,12 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = selectors.customer_get(customer_id)
     names = HistoryNames()  # the timeline and the change log name the same records: looked up once
     timeline = selectors.customer_timeline(customer, kinds=kinds, names=names)
-    context: dict[str, Any] = {"customer": customer, "timeline": timeline, "kind": kind}
+    context: dict[str, Any] = {
+        "customer": customer,
+        "timeline": timeline,
+        "kind": kind,
+        "timeline_sources": selectors.TIMELINE_SOURCES.values(),
+    }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "customers/detail.html#timeline", context)
     # Personal values show masked to everyone; a reader with the right reveals one with a click,

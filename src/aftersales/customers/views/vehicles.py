@@ -62,7 +62,12 @@ def _vehicle_page(
     # The vehicle's timeline holds changes of the vehicle and of its owner and driver periods.
     names = HistoryNames()  # the timeline and the change log name the same records: looked up once
     timeline = selectors.vehicle_timeline(vehicle, kinds=kinds, names=names)
-    context: dict[str, Any] = {"vehicle": vehicle, "timeline": timeline, "kind": kind}
+    context: dict[str, Any] = {
+        "vehicle": vehicle,
+        "timeline": timeline,
+        "kind": kind,
+        "timeline_sources": selectors.TIMELINE_SOURCES.values(),
+    }
     if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
         return render(request, "customers/vehicle_detail.html#timeline", context)
     can_edit = can_here(request, "customers.edit")
