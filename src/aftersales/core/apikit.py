@@ -3,6 +3,7 @@ filtering and ordering."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, ValidationInfo, field_validator
 
 from aftersales.core import inputs
-from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.errors import NON_FIELD, ApplicationError, choose_one_of
 
 T = TypeVar("T")
 
@@ -104,7 +105,8 @@ def _message_for(error: dict[str, Any]) -> str:
     if kind == "less_than":
         return _("Enter a value less than %(n)s.") % {"n": ctx.get("lt")}
     if kind in {"literal_error", "enum"}:
-        return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
+        # pydantic lists them in English ("'a', 'b' or 'c'"): named again in the reader's language.
+        return choose_one_of(re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", ""))))
     if kind == "value_error" and ctx.get("error") is not None:
         # Our own validators raise ValueError with a translated message.
         return str(ctx["error"])

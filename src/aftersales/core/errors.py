@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.utils.functional import Promise
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
 
 NON_FIELD = "__all__"
 
@@ -37,3 +41,13 @@ class ConflictError(ApplicationError):
 
 class LockedOutError(ApplicationError):
     status = 429
+
+
+def choices_text(choices: Iterable[object]) -> str:
+    """The allowed values of a field as a refusal names them, in the reader's language: ``a, b or c``."""
+    return get_text_list([str(choice) for choice in choices], _("or"))
+
+
+def choose_one_of(choices: Iterable[object]) -> str:
+    """The one message for a value that is not one of ``choices``."""
+    return _("Choose one of: %(choices)s.") % {"choices": choices_text(choices)}

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.audit import audit_append
-from aftersales.core.errors import ApplicationError
+from aftersales.core.errors import ApplicationError, choose_one_of
 from aftersales.core.models import Store, User
 from aftersales.customers.models import (
     Customer,
@@ -234,7 +234,7 @@ def document_upload(
         raise ApplicationError(_("No such active customer."), code="not_found", status=404)
     if kind not in CustomerDocument.Kind.values:
         raise ApplicationError(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(CustomerDocument.Kind.values)},
+            choose_one_of(CustomerDocument.Kind.values),
             field="kind",
             status=422,
         )

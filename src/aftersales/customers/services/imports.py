@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.core.errors import ApplicationError
+from aftersales.core.errors import ApplicationError, choose_one_of
 from aftersales.core.models import Store, User
 from aftersales.core.xlsx import WorkbookError, XlsxReader
 from aftersales.customers import tasks
@@ -64,9 +64,7 @@ def import_job_create(*, actor: User, store: Store, upload: UploadedFile, mode: 
     is not an .xlsx workbook by its content, or its first sheet lacks the template's header.
     """
     if mode not in ImportJob.Mode.values:
-        raise ApplicationError(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(ImportJob.Mode.values)}, field="mode", status=422
-        )
+        raise ApplicationError(choose_one_of(ImportJob.Mode.values), field="mode", status=422)
     if (upload.size or 0) > MAX_UPLOAD_BYTES:
         raise _file_error(_("The file is larger than %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES >> 20})
     upload.seek(0)

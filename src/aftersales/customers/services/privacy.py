@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.core.audit import audit_append, audit_personal_erase
-from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.errors import NON_FIELD, ApplicationError, choose_one_of
 from aftersales.core.models import User
 from aftersales.customers.models import (
     Customer,
@@ -50,9 +50,7 @@ def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> Expo
     """Build a personal-information export in ``file_format`` (json or xlsx) and audit it."""
     privacy_authorize(actor, customer)
     if file_format not in EXPORT_FORMATS:
-        raise ApplicationError(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(EXPORT_FORMATS)}, field="format", status=422
-        )
+        raise ApplicationError(choose_one_of(EXPORT_FORMATS), field="format", status=422)
     data = pi_export(customer)
     if file_format == "json":
         content = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
@@ -86,9 +84,7 @@ def consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
 @transaction.atomic
 def _consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
     if which not in CONSENT_PURPOSES:
-        raise ApplicationError(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(CONSENT_PURPOSES)}, field="which", status=422
-        )
+        raise ApplicationError(choose_one_of(CONSENT_PURPOSES), field="which", status=422)
     customer = customer_access(actor=actor, customer_id=customer_id, for_update=True, include_merged=True)
     if not getattr(customer, f"{which}_consent"):
         raise ApplicationError(

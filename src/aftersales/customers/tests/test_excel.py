@@ -9,16 +9,18 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from aftersales.conftest import World
-from aftersales.core.models import AuditEntry, Brand, DocumentSequence, JobHeartbeat, Role, User
+from aftersales.core.models import AuditEntry, Brand, DocumentSequence, JobHeartbeat, Role, StaffMembership, User
 from aftersales.core.services import heartbeat_record
 from aftersales.customers import encryption, excel, identifiers, search, selectors, services
 from aftersales.customers.excel import importing, names
+from aftersales.customers.excel.saving import _Table
+from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,
@@ -30,6 +32,7 @@ from aftersales.customers.models import (
     VehicleModel,
 )
 from aftersales.customers.tasks import customer_import_run
+from aftersales.customers.tests.factories import CustomerFactory
 
 RESIDENT_ID = "11010519491231002X"
 YEAR = timezone.localdate().year
@@ -1062,3 +1065,33 @@ def test_an_import_uses_the_helpers_keys_and_works_without_it(
         mobiles = list(customer.phones.values_list("number", flat=True))
         expected = search.customer_keys(number=customer.number, name=customer.name, mobiles=mobiles)
         assert sorted(SearchKey.objects.filter(customer=customer).values_list("kind", "key")) == sorted(expected)
+
+
+def _vehicle(world: World, owner: Customer, serial: int) -> Vehicle:
+    draft = f"LSVAA4180E2{serial:06d}"
+    vin = draft[:8] + vin_check_digit(draft) + draft[9:]
+    return services.vehicle_create(actor=world.user("advisor"), owner=owner, data={"vin": vin})
+
+
+def test_the_export_page_masks_by_the_right_in_the_active_store(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    CustomerFactory(name="王五", resident_id=RESIDENT_ID, mobiles=["13812345678"])
+    auditor = world.user("auditor")  # may export, may not see personal data, in Shanghai (active)
+    StaffMembership.objects.create(user=auditor, store=world.sz, role=Role.objects.get(code="advisor"))
+    client = client_for(auditor)
+    client.get("/customers/")
+    response = client.get("/customers/import/export/", {"q": RESIDENT_ID})
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.changes == {"filters": {"q": "1101**********002X"}, "rows": 1, "masked": True}
+    assert RESIDENT_ID not in str(entry.changes)
+
+
+def test_a_clash_in_a_bulk_write_is_an_integrity_error_on_both_databases(world: World) -> None:
+    owner = CustomerFactory(name="钱七", mobiles=["13800000001"])
+    taken = _vehicle(world, owner, 1)
+    table = _Table(Vehicle, ("vin", "plate", "version", "created_at", "updated_at"))
+    now = timezone.now()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        table.write([(taken.vin, "", 1, now, now)])

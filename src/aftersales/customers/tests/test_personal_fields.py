@@ -156,7 +156,9 @@ def test_every_masked_value_can_be_revealed_one_at_a_time_and_each_reveal_is_rec
         headers={"accept-language": "en"},
     )
     assert refused.status_code == 422
-    assert list(refused.json()["fields"]) == ["field"]
+    assert refused.json()["fields"] == {
+        "field": ["Choose one of: mobiles, landline, email, uscc, emergency_phone, address or resident_id."]
+    }
     assert AuditEntry.objects.filter(action="reveal").count() == len(Customer.revealable)
 
 

@@ -13,7 +13,8 @@ from aftersales.conftest import World
 from aftersales.core.models import User
 from aftersales.customers import selectors, services
 from aftersales.customers.identifiers import vin_check_digit
-from aftersales.customers.models import Customer, Vehicle
+from aftersales.customers.models import Customer, SearchKey, Vehicle
+from aftersales.customers.search import MAX_KEY
 from aftersales.customers.selectors import search as search_ranking
 from aftersales.customers.tests.factories import CustomerFactory
 
@@ -118,7 +119,10 @@ def test_the_vehicles_api_searches_plates_and_vins_only(world: World, client_for
     assert [(item["matched"], item["customer"]["id"]) for item in mobiles["items"]] == [("mobile4", owner.pk)]
     assert (mobiles["count"], mobiles["families"]) == (1, body["families"])
     wrong = client.get("/api/v1/customers/search", {"q": "1234", "family": "email"}, headers={"accept-language": "en"})
-    assert wrong.status_code == 422 and list(wrong.json()["fields"]) == ["family"]
+    assert (wrong.status_code, wrong.json()["fields"]) == (
+        422,
+        {"family": ["Choose one of: resident_id, number, vin, mobile, plate or name."]},
+    )
 
 
 def test_the_list_page_narrows_a_search_to_one_family(world: World, client_for: Callable[[User], Client]) -> None:
@@ -272,3 +276,41 @@ def test_four_digits_after_a_country_code_are_the_start_of_a_number(
 
     assert found("+86 1380") == [("mobile", "韩一")]
     assert found("1380") == [("mobile4", "韩四"), ("mobile", "韩一")]
+
+
+def test_a_filtered_search_is_filtered_inside_the_search(
+    world: World, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_ranking, "SEARCH_LIMIT", 2)
+    for index in range(3):
+        CustomerFactory(name=f"赵{'一二三'[index]}", mobiles=[f"1380000000{index}"])
+    elsewhere = services.customer_create(
+        actor=world.user("advisor", "sz"), store=world.sz, data={"name": "赵四", "mobiles": ["13800000009"]}
+    )
+    body = client_for(world.user("admin")).get("/api/v1/customers", {"q": "赵", "home_store": world.sz.pk}).json()
+    assert [item["id"] for item in body["items"]] == [elsewhere.pk]
+
+
+def test_a_long_company_name_is_saved_and_found_by_the_start_of_its_pinyin(world: World) -> None:
+    name = "上海" + "某某" * 15 + "汽车销售服务有限公司"  # 42 characters, pinyin far over 100 letters
+    company = services.customer_create(
+        actor=world.user("advisor"), store=world.sh, data={"kind": "company", "name": name}
+    )
+    assert [hit.customer.pk for hit in selectors.archive_search("shanghaimoumou").hits] == [company.pk]
+
+
+def test_search_keys_order_by_code_point_on_both_databases(world: World) -> None:
+    # The ranking depends on it; on PostgreSQL it needs the C collation of migration 0003, whatever the
+    # database's default collation is (this server's default, C.UTF-8, would order the same without it).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT collation_name FROM information_schema.columns "
+                "WHERE table_name = 'customers_searchkey' AND column_name = 'key'"
+            )
+            assert cursor.fetchone() == ("C",)
+    keys = ["张", "a", "Z", "_1", "A12345", "a1"]
+    SearchKey.objects.bulk_create(SearchKey(key=key, kind="name") for key in keys)
+    assert list(SearchKey.objects.filter(key__in=keys).order_by("key").values_list("key", flat=True)) == sorted(keys)
+    between = SearchKey.objects.filter(key__gt="Z", key__lt="a" + MAX_KEY).order_by("key")
+    assert list(between.values_list("key", flat=True)) == [key for key in sorted(keys) if "Z" < key < "a" + MAX_KEY]

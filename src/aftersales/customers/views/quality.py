@@ -28,7 +28,9 @@ def _visible() -> frozenset[int] | None:
 @page("customers.merge")
 def duplicates(request: HttpRequest) -> HttpResponse:
     groups = selectors.duplicate_groups(store_ids=_visible())
-    customers = Customer.objects.in_bulk([pk for group in groups for pk in group.customer_ids])
+    customers = Customer.objects.select_related("home_store").in_bulk(
+        [pk for group in groups for pk in group.customer_ids]
+    )
     rows = [(group, [customers[pk] for pk in group.customer_ids if pk in customers]) for group in groups]
     return render(request, "customer_quality/duplicates.html", {"rows": rows})
 

@@ -1,5 +1,5 @@
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -9,6 +9,7 @@ from django.utils import timezone
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import encryption, selectors, services
+from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import (
     ArchiveRule,
     Customer,
@@ -315,3 +316,50 @@ def test_detail_page_of_a_customer_without_owner(world: World, crm: Client) -> N
     response = crm.get(f"/customers/{customer.pk}/")
     assert response.status_code == 200
     assert customer.number in response.content.decode()
+
+
+def _vehicle(world: World, owner: Customer, serial: int) -> Vehicle:
+    draft = f"LSVAA4180E2{serial:06d}"
+    vin = draft[:8] + vin_check_digit(draft) + draft[9:]
+    return services.vehicle_create(actor=world.user("advisor"), owner=owner, data={"vin": vin})
+
+
+def _drive(world: World, vehicle: Vehicle, customer: Customer) -> VehicleLink:
+    return services.vehicle_driver_add(
+        actor=world.user("advisor"), vehicle_id=vehicle.pk, customer_id=customer.pk, valid_from=date(2024, 1, 1)
+    )
+
+
+def _open(vehicle: Vehicle) -> list[tuple[int, str]]:
+    links = VehicleLink.objects.filter(vehicle=vehicle, valid_to=None).order_by("role", "pk")
+    return list(links.values_list("customer_id", "role"))
+
+
+def test_merging_two_drivers_of_one_vehicle_keeps_one_open_period(world: World) -> None:
+    owner = CustomerFactory(name="车主", mobiles=["13800000001"])
+    survivor, merged = (
+        CustomerFactory(name="张三", mobiles=["13800000002"]),
+        CustomerFactory(name="张三", mobiles=["13800000003"]),
+    )
+    vehicle = _vehicle(world, owner, 1)
+    _drive(world, vehicle, survivor)
+    ended = _drive(world, vehicle, merged)
+
+    services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=merged.pk, choices={})
+
+    assert _open(vehicle) == [(survivor.pk, "driver"), (owner.pk, "owner")]
+    ended.refresh_from_db()
+    assert (ended.customer_id, ended.valid_to) == (survivor.pk, timezone.localdate())
+
+
+def test_merging_an_owner_into_a_driver_of_that_vehicle_leaves_an_owner_only(world: World) -> None:
+    survivor, merged = (
+        CustomerFactory(name="李四", mobiles=["13800000002"]),
+        CustomerFactory(name="李四", mobiles=["13800000003"]),
+    )
+    vehicle = _vehicle(world, merged, 1)
+    _drive(world, vehicle, survivor)
+
+    services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=merged.pk, choices={})
+
+    assert _open(vehicle) == [(survivor.pk, "owner")]
