@@ -17,7 +17,7 @@ from aftersales.core.apikit import InputSchema
 from aftersales.core.errors import ApplicationError
 from aftersales.core.routing import acting_store, operation, request_user
 from aftersales.customers import selectors, services
-from aftersales.customers.models import Customer, CustomerDocument, Vehicle
+from aftersales.customers.models import Customer, CustomerDocument
 
 router = Router(tags=["privacy"])
 OPENAPI_ID_PREFIX = "aftersales.customers.api_privacy"  # operation ids as published before the api/ package
@@ -66,11 +66,7 @@ def _document_out(document: CustomerDocument, *, can_open: bool) -> dict[str, An
 @operation("customers.view_personal")
 def customer_document_list(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
     customer = selectors.customer_privacy_lookup(customer_id)
-    copies = (
-        CustomerDocument.objects.filter(customer=customer)
-        .select_related("customer", "uploaded_by", "store")
-        .order_by("pk")
-    )
+    copies = selectors.id_copies_of(customer)
     user = request_user(request)
     return [_document_out(document, can_open=selectors.document_allowed(user, document, "open")) for document in copies]
 
@@ -90,7 +86,7 @@ def customer_document_upload(
     kind, vehicle_id = payload.kind, payload.vehicle_id
     vehicle = None
     if vehicle_id is not None:
-        vehicle = Vehicle.objects.filter(pk=vehicle_id).first()
+        vehicle = selectors.vehicle_find(vehicle_id)
         if vehicle is None:
             raise ApplicationError(_("No such vehicle."), field="vehicle_id", status=422)
     user = request_user(request)
@@ -214,5 +210,5 @@ def customer_consent_withdraw(
         "marketing_consent_at": customer.marketing_consent_at,
         "data_consent": customer.data_consent,
         "data_consent_at": customer.data_consent_at,
-        "documents": CustomerDocument.objects.filter(customer=customer).count(),
+        "documents": selectors.id_copy_count(customer),
     }

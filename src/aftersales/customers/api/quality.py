@@ -3,13 +3,13 @@
 from typing import Annotated, Any, Literal
 
 from django.db.models import F
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from aftersales.core import selectors as core_selectors
 from aftersales.core.access import authorize
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
-from aftersales.core.models import Store
 from aftersales.core.routing import operation, request_user
 from aftersales.core.scope import current_scope
 from aftersales.customers import selectors, services
@@ -137,9 +137,7 @@ def _rule_out(store_id: int) -> dict[str, Any]:
 
 def _visible_store(request: HttpRequest, store_id: int) -> int:
     authorize(request.user, None, store_id=store_id)  # another store's: 404, audited
-    if not Store.objects.filter(pk=store_id).exists():
-        raise Http404
-    return store_id
+    return core_selectors.store_get(store_id=store_id).pk
 
 
 @router.get("/customers/archive-rule", response={200: RuleOut, **ERRORS})

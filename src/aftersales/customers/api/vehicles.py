@@ -3,7 +3,6 @@
 from datetime import date
 from typing import Any, Literal
 
-from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -15,7 +14,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.routing import operation, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.api.customers import WRITE_ERRORS, FuelType, TimelineOut, TimelineQuery, personal_for
-from aftersales.customers.models import Customer, MileageReading, Vehicle, VehicleLink, VehicleModel
+from aftersales.customers.models import Vehicle
 
 router = Router(tags=["archive"])
 OPENAPI_ID_PREFIX = "aftersales.customers.api"  # operation ids as published before the api/ package
@@ -118,12 +117,7 @@ class VehicleListQuery(ListQuery):
 @router.get("/vehicles", response={200: Page[VehicleOut], **ERRORS})
 @operation("customers.view")
 def vehicle_list(request: HttpRequest, query: Query[VehicleListQuery]) -> dict[str, Any]:
-    vehicles = Vehicle.objects.select_related("model", "model__brand").prefetch_related(
-        Prefetch("links", queryset=VehicleLink.objects.select_related("customer").order_by("-valid_from")),
-        Prefetch("mileage_readings", queryset=MileageReading.objects.order_by("-read_on", "-pk")),
-    )
-    if query.q:
-        vehicles = vehicles.filter(pk__in=selectors.search_vehicle_ids(query.q))
+    vehicles = selectors.vehicle_list(query.q)
     page = paginate(vehicles, query, ordering_fields=("plate", "vin", "created_at"), default_ordering=("-created_at",))
     page["items"] = [vehicle_out(vehicle) for vehicle in page["items"]]
     return page
@@ -133,7 +127,7 @@ def vehicle_list(request: HttpRequest, query: Query[VehicleListQuery]) -> dict[s
 @operation("customers.edit")
 def vehicle_create(request: HttpRequest, payload: VehicleCreateIn) -> Status[dict[str, Any]]:
     data = payload.model_dump(exclude_unset=True)
-    owner = Customer.objects.filter(pk=data.pop("owner_id"), merged_into=None).first()
+    owner = selectors.customer_active(data.pop("owner_id"))
     if owner is None:
         raise ApplicationError(_("No such customer."), field="owner_id", status=422)
     vehicle = services.vehicle_create(actor=request_user(request), owner=owner, data=data)
@@ -191,7 +185,7 @@ class TransferIn(InputSchema):
 @operation("customers.edit")
 def vehicle_transfer(request: HttpRequest, vehicle_id: int, payload: TransferIn) -> dict[str, Any]:
     selectors.vehicle_get(vehicle_id)
-    owner = Customer.objects.filter(pk=payload.customer_id, merged_into=None).first()
+    owner = selectors.customer_active(payload.customer_id)
     if owner is None:
         raise ApplicationError(_("No such customer."), field="customer_id", status=422)
     services.vehicle_transfer(actor=request_user(request), vehicle_id=vehicle_id, new_owner=owner, on=payload.on)
@@ -269,5 +263,5 @@ class VehicleModelOut(Schema):
 def vehicle_model_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [
         {"id": m.pk, "brand": m.brand.name, "series": m.series, "name": m.name, "fuel_type": m.fuel_type}
-        for m in VehicleModel.objects.select_related("brand").order_by("brand__code", "series", "name")
+        for m in selectors.vehicle_models()
     ]

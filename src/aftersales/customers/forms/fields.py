@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from aftersales.core.forms import InputForm
+from aftersales.customers import selectors
 from aftersales.customers.models import Customer
 
 MAX_MOBILES = 5
@@ -174,9 +175,7 @@ class CustomerNumberField(forms.CharField):
 
     def clean(self, value: Any) -> Customer:
         number = str(super().clean(value)).strip().upper()
-        found = Customer.objects.filter(number=number, merged_into=None).first()
-        if found is None:
-            found = Customer.objects.filter(aliases__number=number, merged_into=None).first()
+        found = selectors.customer_by_number(number)
         if found is None:
             raise forms.ValidationError(_("No customer has this number."), code="unknown")
         return found

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import can
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import User
+from aftersales.core.models import StaffMembership, User
 from aftersales.customers import encryption, identifiers
 from aftersales.customers.models import (
     Customer,
@@ -18,8 +18,9 @@ from aftersales.customers.models import (
     MileageReading,
     Vehicle,
     VehicleLink,
+    VehicleModel,
 )
-from aftersales.customers.selectors.search import search_customer_ids
+from aftersales.customers.selectors.search import search_customer_ids, search_vehicle_ids
 
 
 def customer_list(
@@ -138,3 +139,52 @@ def personal_value(customer: Customer, field_name: str) -> str:
     if field_name == "address":
         return full_address(customer)
     return str(getattr(customer, field_name))
+
+
+def customer_by_number(number: str) -> Customer | None:
+    """The active customer with this number, or whose merged record had it (an alias)."""
+    found = Customer.objects.filter(number=number, merged_into=None).first()
+    if found is None:
+        found = Customer.objects.filter(aliases__number=number, merged_into=None).first()
+    return found
+
+
+def customer_active(customer_id: int) -> Customer | None:
+    """An active (not merged) customer named in a request's body, or None (the field's error)."""
+    return Customer.objects.filter(pk=customer_id, merged_into=None).first()
+
+
+def vehicle_list(q: str | None = None) -> QuerySet[Vehicle]:
+    """Vehicles with what a list shows (model, owner and driver periods, readings); ``q``: plate or VIN."""
+    vehicles = Vehicle.objects.select_related("model", "model__brand").prefetch_related(
+        Prefetch("links", queryset=VehicleLink.objects.select_related("customer").order_by("-valid_from")),
+        Prefetch("mileage_readings", queryset=MileageReading.objects.order_by("-read_on", "-pk")),
+    )
+    if q:
+        vehicles = vehicles.filter(pk__in=search_vehicle_ids(q))
+    return vehicles
+
+
+def vehicle_models() -> QuerySet[VehicleModel]:
+    return VehicleModel.objects.select_related("brand").order_by("brand__code", "series", "name")
+
+
+def driver_period_get(*, vehicle_id: int, link_id: int) -> VehicleLink:
+    link = VehicleLink.objects.filter(pk=link_id, vehicle_id=vehicle_id, role=VehicleLink.Role.DRIVER).first()
+    if link is None:
+        raise Http404(_("Not found."))
+    return link
+
+
+def archive_owners(store_ids: frozenset[int] | None, *, also: int | None = None) -> QuerySet[User]:
+    """Staff who can own an archive: active members of ``store_ids`` (None: every store), and ``also``."""
+    members = StaffMembership.all_objects.filter(is_active=True, user__is_active=True)
+    if store_ids is not None:
+        members = members.filter(store_id__in=store_ids)
+    chosen = Q(pk__in=members.values("user_id")) | (Q(pk=also) if also else Q(pk__in=[]))
+    return User.objects.filter(chosen).order_by("username")
+
+
+def vehicle_find(vehicle_id: int) -> Vehicle | None:
+    """A vehicle named in a request's body, or None (the field's error)."""
+    return Vehicle.objects.filter(pk=vehicle_id).first()

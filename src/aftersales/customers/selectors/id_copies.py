@@ -12,6 +12,7 @@ from aftersales.core.access import authorize_for, can_for
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
 from aftersales.customers.models import (
+    Customer,
     CustomerDocument,
 )
 
@@ -61,3 +62,16 @@ def document_access(*, actor: User, customer_id: int, document_id: int, purpose:
     permission, _taker_too = DOCUMENT_ACCESS[purpose]
     authorize_for(actor, permission, store_ids=document_stores(document, purpose))
     return document
+
+
+def id_copies_of(customer: Customer) -> list[CustomerDocument]:
+    """The customer's ID copies, oldest first, with what their list shows (uploader, vehicle, store)."""
+    return list(
+        CustomerDocument.objects.filter(customer=customer)
+        .select_related("customer", "uploaded_by", "vehicle", "store")
+        .order_by("pk")
+    )
+
+
+def id_copy_count(customer: Customer) -> int:
+    return CustomerDocument.objects.filter(customer=customer).count()

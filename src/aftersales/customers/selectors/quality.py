@@ -219,3 +219,12 @@ def customer_completeness(customer: Customer) -> tuple[int, list[str]]:
         has_vehicle=VehicleLink.objects.filter(customer=customer, valid_to=None).exists(),
     )
     return completeness(facts, required)
+
+
+def duplicate_rows(*, store_ids: frozenset[int] | None) -> list[tuple[DuplicateGroup, list[Customer]]]:
+    """The duplicates report: each group with its customers (and their stores), as the page lists them."""
+    groups = duplicate_groups(store_ids=store_ids)
+    customers = Customer.objects.select_related("home_store").in_bulk(
+        [pk for group in groups for pk in group.customer_ids]
+    )
+    return [(group, [customers[pk] for pk in group.customer_ids if pk in customers]) for group in groups]

@@ -9,17 +9,18 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from aftersales.core import selectors as core_selectors
 from aftersales.core.access import visible_store_ids
 from aftersales.core.errors import ApplicationError
 from aftersales.core.history import HistoryNames
-from aftersales.core.models import StaffMembership, Store, User
+from aftersales.core.models import User
 from aftersales.core.routing import active_store_id, can_here, page, request_user
 from aftersales.customers import identifiers, selectors, services
 from aftersales.customers.forms import (
@@ -70,18 +71,13 @@ class Row:
 
 def _owners(request: HttpRequest, also: int | None = None) -> QuerySet[User]:
     """Staff who can own an archive: active members of the stores the user sees (and the current owner)."""
-    stores = visible_store_ids(request.user)
-    members = StaffMembership.all_objects.filter(is_active=True, user__is_active=True)
-    if stores is not None:
-        members = members.filter(store_id__in=stores)
-    chosen = Q(pk__in=members.values("user_id")) | (Q(pk=also) if also else Q(pk__in=[]))
-    return User.objects.filter(chosen).order_by("username")
+    return selectors.archive_owners(visible_store_ids(request.user), also=also)
 
 
 @require_http_methods(["GET"])
 @page("customers.view")
 def customer_list(request: HttpRequest) -> HttpResponse:
-    form = CustomerFilterForm(request.GET or None, stores=Store.objects.filter(is_active=True).order_by("code"))
+    form = CustomerFilterForm(request.GET or None, stores=core_selectors.store_list(is_active=True).order_by("code"))
     page_obj: Page[Any] | None = None
     rows: list[Row] = []
     status = 200
@@ -218,7 +214,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             try:
                 customer = services.customer_create(
                     actor=request_user(request),
-                    store=Store.objects.get(pk=cast(int, active_store_id(request))),
+                    store=core_selectors.store_get(store_id=cast(int, active_store_id(request))),
                     data=form.service_data(),
                 )
             except ApplicationError as error:

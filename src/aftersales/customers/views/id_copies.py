@@ -18,16 +18,12 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.routing import acting_store, active_store_id, page, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.forms import DocumentUploadForm
-from aftersales.customers.models import Customer, CustomerDocument
+from aftersales.customers.models import Customer
 
 
 def _documents_context(request: HttpRequest, customer: Customer, form: DocumentUploadForm) -> dict[str, Any]:
     user = request_user(request)
-    copies = list(
-        CustomerDocument.objects.filter(customer=customer)
-        .select_related("customer", "uploaded_by", "vehicle", "store")
-        .order_by("pk")
-    )
+    copies = selectors.id_copies_of(customer)
     # Every store sees that a copy exists; only the stores it belongs to open (or delete) it.
     rows = [
         (

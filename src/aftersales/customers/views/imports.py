@@ -11,7 +11,6 @@ from django.views.decorators.http import require_http_methods
 from aftersales.core import selectors as core_selectors
 from aftersales.core.access import can
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import Store
 from aftersales.core.routing import active_store_id, page, request_user
 from aftersales.customers import excel, selectors, services
 from aftersales.customers.forms import ExportFilterForm, ImportForm
@@ -33,9 +32,9 @@ def _download(file: object, filename: str) -> FileResponse:
 @page("customers.import")
 def import_start(request: HttpRequest) -> HttpResponse:
     store_id = active_store_id(request)
-    store = Store.objects.filter(pk=store_id).first() if store_id is not None else None
-    if store is None:
+    if store_id is None:
         raise Http404(_("Not found."))
+    store = core_selectors.store_get(store_id=store_id)
     form = ImportForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":

@@ -16,7 +16,7 @@ from aftersales.core.forms import InputForm
 from aftersales.core.routing import page, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.forms import AnonymiseForm, ConsentWithdrawForm, PrivacyActionForm
-from aftersales.customers.models import Customer, CustomerDocument
+from aftersales.customers.models import Customer
 
 
 def _requests_context(
@@ -31,7 +31,7 @@ def _requests_context(
             ("data", _("Data processing"), customer.data_consent, customer.data_consent_at),
         ],
         "holds": selectors.legal_holds(customer) if customer.anonymised_at is None else [],
-        "document_count": CustomerDocument.objects.filter(customer=customer).count(),
+        "document_count": selectors.id_copy_count(customer),
         "can_view_personal": can(request_user(request), "customers.view_personal"),
     }
 

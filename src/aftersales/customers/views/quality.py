@@ -27,11 +27,7 @@ def _visible() -> frozenset[int] | None:
 @require_http_methods(["GET"])
 @page("customers.merge")
 def duplicates(request: HttpRequest) -> HttpResponse:
-    groups = selectors.duplicate_groups(store_ids=_visible())
-    customers = Customer.objects.select_related("home_store").in_bulk(
-        [pk for group in groups for pk in group.customer_ids]
-    )
-    rows = [(group, [customers[pk] for pk in group.customer_ids if pk in customers]) for group in groups]
+    rows = selectors.duplicate_rows(store_ids=_visible())
     return render(request, "customer_quality/duplicates.html", {"rows": rows})
 
 

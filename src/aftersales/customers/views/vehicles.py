@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -187,8 +187,7 @@ def vehicle_driver_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 @require_POST
 @page("customers.edit")
 def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int) -> HttpResponse:
-    if not VehicleLink.objects.filter(pk=link_id, vehicle_id=vehicle_id, role=VehicleLink.Role.DRIVER).exists():
-        raise Http404(_("Not found."))
+    selectors.driver_period_get(vehicle_id=vehicle_id, link_id=link_id)
     form = DriverEndForm(request.POST, link_id=link_id)
     if form.is_valid():
         try:
