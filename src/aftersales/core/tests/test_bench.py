@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import setup_databases, teardown_databases
 
 import bench
 from aftersales.core.management.commands import bench as bench_command
@@ -126,15 +127,20 @@ def bench_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[st
     database test, and it flushes and puts the built-in roles back itself.
     """
     with django_db_blocker.unblock():
+        created = None
         if not is_test_database():
-            # The test database is set up only when a selected test is marked for it (the one below is).
-            pytest.skip("No test database set up: run this with the other tests of the module.")
+            # pytest-django sets the test database up only when a selected test is marked for it: run
+            # alone, this test sets it up (and removes it) itself, never touching a real database.
+            created = setup_databases(verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set())
+        assert is_test_database(), connection.settings_dict["NAME"]
         roles_install_defaults()
         try:
             yield database_url()
         finally:
             call_command("flush", interactive=False, verbosity=0)
             roles_install_defaults()
+            if created is not None:
+                teardown_databases(created, verbosity=0)
 
 
 def test_bench_generates_the_archive_and_runs_every_scenario(
