@@ -10,7 +10,7 @@ dropped for the load and rebuilt from their own definitions). It writes:
   realistic Chinese names (surnames weighted by frequency, so that names repeat as they do), their
   pinyin initials and full pinyin from ``search.name_initials_and_pinyin`` (memoised by name: about
   a quarter of a millisecond a call), mobiles, addresses of the store's city, consents, review dates,
-  completeness as ``quality`` computes it; one in ten individuals with a valid resident ID (encrypted,
+  completeness as ``selectors.completeness`` computes it; one in ten individuals with a valid resident ID (encrypted,
   digested and masked as the services do); one in fifty a company with a unique credit code;
 - vehicles with unique, valid VINs (ISO 3779 check digit, the brand's WMI) and unique, valid plates
   of the store's city (new-energy plates for battery and plug-in vehicles, ordinary ones otherwise,

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 
-from aftersales.core.models import Bay, Brand, DealerGroup, Department, Role, StaffMembership, Store, User
+from aftersales.core.models import Role, StaffMembership, Store, User
 from aftersales.core.permissions import ROLE_DEFAULTS
 from aftersales.core.scope import set_scope
+from aftersales.core.tests.factories import BrandFactory, DealerGroupFactory, StoreFactory
 
 PASSWORD = "Correct-Horse-Battery-9"
 
@@ -58,22 +59,12 @@ class World:
         return self.users[f"{role}_{store}"]
 
 
-def make_store(code: str, name: str, group: DealerGroup) -> Store:
-    store = Store.objects.create(group=group, code=code, name=name, address="测试路1号", phone="021-12345678")
-    Department.objects.create(store=store, code="WS", name="维修车间", kind="workshop")
-    Bay.objects.create(store=store, code="A01", kind="general_lift")
-    Bay.objects.create(store=store, code="A02", kind="general_lift")
-    Bay.objects.create(store=store, code="E01", kind="ev_hv")
-    Bay.objects.create(store=store, code="W01", kind="wash", is_active=False)
-    return store
-
-
 @pytest.fixture
 def world(db: None) -> World:
-    group = DealerGroup.objects.create(code="TEST", name="测试集团")
-    brand = Brand.objects.create(code="VW", name="大众", name_en="Volkswagen")
-    sh = make_store("SH01", "上海店", group)
-    sz = make_store("SZ01", "苏州店", group)
+    group = DealerGroupFactory.create()
+    brand = BrandFactory.create()
+    sh = StoreFactory.create(group=group, code="SH01", name="上海店")
+    sz = StoreFactory.create(group=group, code="SZ01", name="苏州店")
     sh.brands.set([brand])
     world = World(sh=sh, sz=sz)
     roles = {role.code: role for role in Role.objects.all()}

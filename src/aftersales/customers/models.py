@@ -150,8 +150,8 @@ class Customer(AuditedModel):
     )
     audit_personal = frozenset(personal_fields)
     # How the keys of the customer's entries read that are not fields (core.history). Written by the
-    # services (mobiles, merge), the record page and the API (reveal), documents (a document opened),
-    # pi_requests (personal-information export, anonymisation) and excel.exporting (list export).
+    # services (mobiles, merge, reveal), services.id_copies (an ID copy opened),
+    # services.privacy (personal-information export, anonymisation) and excel.exporting (list export).
     audit_keys: ClassVar[AuditKeys] = {
         ANY_ACTION: {
             "mobiles": AuditKey(_("mobile numbers")),

@@ -137,7 +137,7 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
         withdrawn = f"{flag}_consent" in data and not data[f"{flag}_consent"]
         if instance is not None and withdrawn and getattr(instance, f"{flag}_consent"):
             # A withdrawal is a personal-information request: the customer's home store handles it, and
-            # withdrawing data-processing consent deletes the document copies (pi_requests).
+            # withdrawing data-processing consent deletes the ID copies (services.privacy).
             errors.setdefault(f"{flag}_consent", []).append(
                 _(
                     "A consent is withdrawn among the customer's personal-information requests, "

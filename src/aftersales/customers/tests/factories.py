@@ -31,7 +31,7 @@ def _shanghai() -> Store:
     return Store.objects.get(code="SH01")
 
 
-class CustomerFactory(factory.Factory):  # type: ignore[misc]
+class CustomerFactory(factory.Factory[Customer]):
     """``CustomerFactory(name="张三", mobiles=["13812345678"], resident_id=...)``."""
 
     class Meta:
@@ -47,7 +47,7 @@ class CustomerFactory(factory.Factory):  # type: ignore[misc]
         return services.customer_create(actor=actor, store=store, data=data)
 
 
-class VehicleFactory(factory.Factory):  # type: ignore[misc]
+class VehicleFactory(factory.Factory[Vehicle]):
     """``VehicleFactory(owner=customer, plate="沪A12345")``; a new owner when none is given."""
 
     class Meta:

@@ -1,0 +1,62 @@
+"""Factories of the platform's records: dealer groups, brands, stores (with the departments and bays a
+store starts with) and users. The archive's are in ``aftersales.customers.tests.factories``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from factory.django import DjangoModelFactory
+
+from aftersales.core.models import Bay, Brand, DealerGroup, Department, Store, User
+
+
+class DealerGroupFactory(DjangoModelFactory[DealerGroup]):
+    class Meta:
+        model = DealerGroup
+        django_get_or_create = ("code",)
+
+    code = "TEST"
+    name = "测试集团"
+
+
+class BrandFactory(DjangoModelFactory[Brand]):
+    class Meta:
+        model = Brand
+        django_get_or_create = ("code",)
+
+    code = "VW"
+    name = "大众"
+    name_en = "Volkswagen"
+
+
+class StoreFactory(DjangoModelFactory[Store]):
+    """A store with a workshop, two general lifts, an EV bay and an inactive wash bay."""
+
+    class Meta:
+        model = Store
+        skip_postgeneration_save = True
+
+    group = factory.SubFactory(DealerGroupFactory)
+    code = factory.Sequence(lambda n: f"T{n:03d}")
+    name = factory.LazyAttribute(lambda store: f"{store.code}店")
+    address = "测试路1号"
+    phone = "021-12345678"
+
+    @factory.post_generation
+    def layout(store: Store, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if not create:
+            return
+        Department.objects.create(store=store, code="WS", name="维修车间", kind="workshop")
+        Bay.objects.create(store=store, code="A01", kind="general_lift")
+        Bay.objects.create(store=store, code="A02", kind="general_lift")
+        Bay.objects.create(store=store, code="E01", kind="ev_hv")
+        Bay.objects.create(store=store, code="W01", kind="wash", is_active=False)
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    full_name = factory.LazyAttribute(lambda user: user.username)
