@@ -17,7 +17,9 @@ from django.test.utils import setup_databases, teardown_databases
 import bench
 from aftersales.core.management.commands import bench as bench_command
 from aftersales.core.services import roles_install_defaults
+from aftersales.core.xlsx import XlsxReader
 from bench import generate, registry, run
+from bench.customers import import_job, values
 from bench.customers import scenarios as customer_scenarios
 
 BENCH_DIR = Path(bench.__file__).parent
@@ -201,3 +203,15 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
 def test_generate_refuses_vehicles_without_customers() -> None:
     with pytest.raises(ValueError, match="vehicles need customers"):
         generate.generate(scale=1, customers=0, vehicles=5)
+
+
+def test_an_import_files_credit_codes_never_meet_the_archives(tmp_path: Path) -> None:
+    """The archive's credit codes use each region's area code; the import files use one it never does."""
+    assert import_job.IMPORT_CREDIT_AREA not in {region.id_area for region in values.REGIONS.values()}
+    path = tmp_path / "run0.xlsx"
+    import_job.import_workbook(path, rows=200, run=0)
+    with XlsxReader(path.open("rb")) as reader:
+        rows = [row for _number, row in reader.rows()]
+    codes = [cell for row in rows[2:] for cell in row if isinstance(cell, str) and cell.startswith("91")]
+    assert len(codes) >= 2
+    assert all(code.startswith("91310230000") and len(code) == 18 for code in codes)
