@@ -303,7 +303,15 @@ def customer_update(*, actor: User, customer_id: int, version: int, data: dict[s
 
 @transaction.atomic
 def customer_mark_reviewed(*, actor: User, customer_id: int) -> Customer:
-    customer = customer_access(actor=actor, customer_id=customer_id, for_update=True)
+    """Record that ``actor`` reviewed the archive now. A record merged into another is not reviewed:
+    its survivor is (409, naming it)."""
+    customer = customer_access(actor=actor, customer_id=customer_id, for_update=True, include_merged=True)
+    if customer.merged_into_id is not None:
+        survivor = Customer.objects.only("number").get(pk=customer.merged_into_id)
+        raise ConflictError(
+            _("This record was merged into customer %(number)s: review that one.") % {"number": survivor.number},
+            code="merged",
+        )
     customer.reviewed_at = timezone.now()
     customer.save(actor=actor)
     return customer

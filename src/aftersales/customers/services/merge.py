@@ -63,6 +63,22 @@ def _links_settle_for_merge(survivor: Customer, merged: Customer, *, actor: User
             link.save(actor=actor)
 
 
+def _fills(survivor: Customer, merged: Customer, field: str) -> bool:
+    """Whether the merged record has a value for ``field`` where the survivor has none (and taking it
+    would not give the survivor an identifier its kind cannot have)."""
+    if field == "resident_id":
+        return bool(merged.resident_id_cipher) and not survivor.resident_id_cipher and survivor.kind == "individual"
+    if field == "uscc":
+        return bool(merged.uscc) and not survivor.uscc and survivor.kind == Customer.Kind.COMPANY
+    if field in {"marketing_consent", "data_consent"}:
+        return getattr(merged, f"{field}_at") is not None and getattr(survivor, f"{field}_at") is None
+    if field in {"kind", "source", "customer_class", "name"}:
+        return False  # always set: the survivor's stands unless the user picks the other
+    if field == "owner_id":
+        return merged.owner_id is not None and survivor.owner_id is None
+    return bool(getattr(merged, field)) and not getattr(survivor, field)
+
+
 @transaction.atomic
 def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: dict[str, str]) -> Customer:
     """Merge ``merged_id`` into ``survivor_id``: the user's picked values, then mobiles, vehicles,
@@ -92,6 +108,9 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
             raise ApplicationError(_("No such active customer."), code="invalid", field=field, status=422)
     assert survivor is not None and merged is not None  # noqa: S101 - narrowed by the loop above
     taken = [field for field, side in choices.items() if side == "merged"]
+    # No value of the merged record is dropped: a field the user left to the survivor, where the
+    # survivor has none and the merged record has one, takes the merged record's.
+    taken += [field for field in MERGEABLE_FIELDS if field not in choices and _fills(survivor, merged, field)]
     if "uscc" in taken and merged.uscc:
         uscc = merged.uscc
         merged.uscc = ""

@@ -363,3 +363,79 @@ def test_merging_an_owner_into_a_driver_of_that_vehicle_leaves_an_owner_only(wor
     services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=merged.pk, choices={})
 
     assert _open(vehicle) == [(survivor.pk, "owner")]
+
+
+def test_a_merge_keeps_every_value_the_survivor_lacks(world: World, crm: Client) -> None:
+    survivor = CustomerFactory(name="褚一", mobiles=["13811110001"])
+    merged = CustomerFactory(
+        name="褚一",
+        mobiles=["13811110002"],
+        landline="021-61234567",
+        email="chu@example.com",
+        province="上海市",
+        city="上海市",
+        district="浦东新区",
+        street="世纪大道100号",
+        resident_id=RESIDENT_ID,
+        emergency_contact="褚二",
+        preferences="周末到店",
+        data_consent=True,
+        data_consent_channel="paper",
+    )
+
+    response = crm.post(
+        "/api/v1/customers/merge",
+        {"survivor_id": survivor.pk, "merged_id": merged.pk, "choices": {}},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.json()
+    survivor.refresh_from_db()
+    kept = {
+        field: getattr(survivor, field)
+        for field in ("landline", "email", "province", "city", "district", "street", "emergency_contact", "preferences")
+    }
+    assert kept == {
+        "landline": "021-61234567",
+        "email": "chu@example.com",
+        "province": "上海市",
+        "city": "上海市",
+        "district": "浦东新区",
+        "street": "世纪大道100号",
+        "emergency_contact": "褚二",
+        "preferences": "周末到店",
+    }
+    assert (survivor.resident_id_digest, survivor.data_consent, survivor.data_consent_channel) == (
+        encryption.digest(RESIDENT_ID),
+        True,
+        "paper",
+    )
+    entry = AuditEntry.objects.get(action="merge")
+    assert entry.changes["fields_taken"] == [
+        "city",
+        "data_consent",
+        "district",
+        "email",
+        "emergency_contact",
+        "landline",
+        "preferences",
+        "province",
+        "resident_id",
+        "street",
+    ]
+
+
+def test_a_merged_record_is_not_marked_reviewed_and_says_where_it_went(
+    world: World, crm: Client, client_for: Callable[[User], Client]
+) -> None:
+    survivor, merged = CustomerFactory(name="卫一"), CustomerFactory(name="卫二")
+    services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=merged.pk, choices={})
+    message = f"This record was merged into customer {survivor.number}: review that one."
+
+    api = crm.post(f"/api/v1/customers/{merged.pk}/review", headers={"accept-language": "en"})
+    page = crm.post(f"/customers/{merged.pk}/review/", headers={"accept-language": "en"}, follow=True)
+
+    assert (api.status_code, api.json()["code"], api.json()["detail"]) == (409, "merged", message)
+    assert [str(m) for m in page.context["messages"]] == [message]
+    merged.refresh_from_db()
+    assert merged.reviewed_at is None

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import selectors as core_selectors
 from aftersales.core.access import visible_store_ids
-from aftersales.core.errors import ApplicationError
+from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.history import HistoryNames
 from aftersales.core.models import User
 from aftersales.core.routing import active_store_id, can_here, page, request_user
@@ -199,8 +199,12 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 @page("customers.review")
 def customer_review(request: HttpRequest, customer_id: int) -> HttpResponse:
-    services.customer_mark_reviewed(actor=request_user(request), customer_id=customer_id)
-    messages.success(request, _("The archive is marked as reviewed."))
+    try:
+        services.customer_mark_reviewed(actor=request_user(request), customer_id=customer_id)
+    except ConflictError as refused:  # merged into another record
+        messages.error(request, refused.detail)
+    else:
+        messages.success(request, _("The archive is marked as reviewed."))
     return redirect("customers:detail", customer_id=customer_id)
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import selectors as core_selectors
-from aftersales.core.errors import ApplicationError
+from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.routing import active_store_id, page, request_user
 from aftersales.core.scope import current_scope
 from aftersales.customers import selectors, services
@@ -113,10 +115,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @page("customers.review")
 def mark_reviewed(request: HttpRequest, customer_id: int) -> HttpResponse:
-    selectors.customer_get(customer_id)
-    services.customer_mark_reviewed(actor=request_user(request), customer_id=customer_id)
-    if request.htmx:  # type: ignore[attr-defined]
-        return HttpResponse(f'<span class="badge text-bg-success">{_("Reviewed")}</span>')
+    try:
+        services.customer_mark_reviewed(actor=request_user(request), customer_id=customer_id)
+    except ConflictError as refused:  # merged into another record
+        if request.htmx:  # type: ignore[attr-defined]
+            return HttpResponse(format_html('<span class="badge text-bg-warning">{}</span>', refused.detail))
+        messages.error(request, refused.detail)
+    else:
+        if request.htmx:  # type: ignore[attr-defined]
+            return HttpResponse(f'<span class="badge text-bg-success">{_("Reviewed")}</span>')
     return redirect("customer_quality:review_queue")
 
 
