@@ -57,3 +57,9 @@ def timeline_kinds(request: HttpRequest) -> tuple[str, set[str] | None] | None:
     if kind in selectors.TIMELINE_SOURCES:
         return kind, {kind}
     return None
+
+
+def timeline_part(kind: str, timeline: list[Any]) -> dict[str, Any]:
+    """The timeline part of a record page's context: its items, the filter chosen and a filter
+    button per registered source."""
+    return {"timeline": timeline, "kind": kind, "timeline_sources": selectors.TIMELINE_SOURCES.values()}

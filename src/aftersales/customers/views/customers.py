@@ -31,7 +31,7 @@ from aftersales.customers.forms import (
 )
 from aftersales.customers.models import Customer, Vehicle
 from aftersales.customers.selectors import search as search_ranking
-from aftersales.customers.views.base import edit_submit, timeline_kinds
+from aftersales.customers.views.base import edit_submit, timeline_kinds, timeline_part
 
 PAGE_SIZE = 50
 
@@ -156,12 +156,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = selectors.customer_get(customer_id)
     names = HistoryNames()  # the timeline and the change log name the same records: looked up once
     timeline = selectors.customer_timeline(customer, kinds=kinds, names=names)
-    context: dict[str, Any] = {
-        "customer": customer,
-        "timeline": timeline,
-        "kind": kind,
-        "timeline_sources": selectors.TIMELINE_SOURCES.values(),
-    }
+    context: dict[str, Any] = {"customer": customer, **timeline_part(kind, timeline)}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "customers/detail.html#timeline", context)
     # Personal values show masked to everyone; a reader with the right reveals one with a click,

@@ -22,7 +22,7 @@ from aftersales.customers.forms import (
     VehicleForm,
 )
 from aftersales.customers.models import VehicleLink
-from aftersales.customers.views.base import edit_submit, form_run, timeline_kinds
+from aftersales.customers.views.base import edit_submit, form_run, timeline_kinds, timeline_part
 
 
 @require_http_methods(["GET", "POST"])
@@ -62,12 +62,7 @@ def _vehicle_page(
     # The vehicle's timeline holds changes of the vehicle and of its owner and driver periods.
     names = HistoryNames()  # the timeline and the change log name the same records: looked up once
     timeline = selectors.vehicle_timeline(vehicle, kinds=kinds, names=names)
-    context: dict[str, Any] = {
-        "vehicle": vehicle,
-        "timeline": timeline,
-        "kind": kind,
-        "timeline_sources": selectors.TIMELINE_SOURCES.values(),
-    }
+    context: dict[str, Any] = {"vehicle": vehicle, **timeline_part(kind, timeline)}
     if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
         return render(request, "customers/vehicle_detail.html#timeline", context)
     can_edit = can_here(request, "customers.edit")
