@@ -118,7 +118,8 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(ApplicationError)
 def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return _respond(request, exc.status, exc.code, exc.detail, exc.fields)
+    body = error_body(exc.code, exc.detail, exc.fields) | exc.extra
+    return api.create_response(request, body, status=exc.status)
 
 
 @api.exception_handler(AuthenticationError)

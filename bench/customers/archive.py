@@ -50,6 +50,7 @@ from aftersales.customers.models import (
     Customer,
     CustomerPhone,
     MileageReading,
+    PlateRegistration,
     SearchKey,
     Vehicle,
     VehicleLink,
@@ -79,6 +80,7 @@ from bench.loading import (
 from bench.registry import GenerateOptions, generator
 
 DETAIL_STORE = "S0001"
+FORMER_PLATE_SHARE = 0.05  # vehicles that held another plate before their current one
 DETAIL_VEHICLES = 20
 DETAIL_CUSTOMER_CHANGES = 40
 DETAIL_VEHICLE_CHANGES = 10
@@ -197,12 +199,14 @@ class ArchiveGenerator(ArchiveValues):
         phones = Table(CustomerPhone, self.result, "customer_phones")
         vehicles = Table(Vehicle, self.result, "vehicles")
         links = Table(VehicleLink, self.result, "vehicle_links")
+        plates = Table(PlateRegistration, self.result, "plate_registrations")
         keys = Table(SearchKey, self.result, "search_keys")
         sequences = Table(DocumentSequence, self.result, "document_sequences")
         moment = customers.datetime_adapter("created_at")
         vehicle_moment = vehicles.datetime_adapter("created_at")
         day = date_adapter(vehicles, "purchase_date")
         link_day = date_adapter(links, "valid_from")
+        plate_day = date_adapter(plates, "valid_from")
         tag_options = [
             customers.adapt("tags", tags) for tags in ([], [], [], [], ["prefers WeChat"], ["waits in lounge"])
         ]
@@ -210,7 +214,24 @@ class ArchiveGenerator(ArchiveValues):
         key_template = keys.template()
         phone_template = phones.template()
         link_template = links.template(role=VehicleLink.Role.OWNER.value)
-        vehicle_template = vehicles.template(version=1, warranty_km_limit=100_000)
+        pl = plates.positions
+        plate_template = plates.template(end_reason="", end_note="")
+        # No brand policy in the bench: the periods are the law's minimum (services.warranty_terms).
+        vehicle_template = vehicles.template(
+            version=1, use_type=Vehicle.UseType.HOUSEHOLD.value, warranty_km_limit=60_000, sanbao_km_limit=50_000
+        )
+
+        def add_plate(vehicle_id: int, plate: str, start: date, end: date | None) -> None:
+            row = plate_template.copy()
+            row[pl["id"]] = plates.allocate()
+            row[pl["vehicle_id"]] = vehicle_id
+            row[pl["plate"]] = plate
+            row[pl["valid_from"]] = plate_day(start)
+            row[pl["valid_to"]] = plate_day(end) if end is not None else None
+            if end is not None:
+                row[pl["end_reason"]] = PlateRegistration.EndReason.REPLACED.value
+            plates.rows.append(tuple(row))
+
         completeness_of: dict[tuple[bool, ...], int] = {}
 
         def add_keys(pairs: list[tuple[str, str]], customer_id: int | None, vehicle_id: int | None) -> None:
@@ -374,11 +395,13 @@ class ArchiveGenerator(ArchiveValues):
                     vehicle[ve["colour"]] = COLOURS[int(random_() * len(COLOURS))]
                     vehicle[ve["fuel_type"]] = fuel
                     vehicle[ve["purchase_date"]] = day(purchase)
+                    vehicle[ve["delivery_date"]] = day(purchase)
                     vehicle[ve["selling_store_id"]] = (
                         store.pk if random_() < 0.9 else stores[int(random_() * len(stores))].pk
                     )
                     vehicle[ve["warranty_start"]] = day(purchase)
-                    vehicle[ve["warranty_end"]] = day(_years_later(purchase, 3))
+                    vehicle[ve["warranty_end"]] = day(_years_later(purchase, 3) - timedelta(days=1))
+                    vehicle[ve["sanbao_end"]] = day(_years_later(purchase, 2) - timedelta(days=1))
                     vehicle_created = vehicle_moment(max(created, _noon(purchase, self.zone)))
                     vehicle[ve["created_at"]] = vehicle_created
                     vehicle[ve["updated_at"]] = vehicle_created
@@ -389,10 +412,19 @@ class ArchiveGenerator(ArchiveValues):
                     link[li["customer_id"]] = customer_id
                     link[li["valid_from"]] = link_day(purchase)
                     links.rows.append(tuple(link))
-                    add_keys(search.vehicle_keys(vin=vin, plate=plate), None, vehicle_id)
+                    # One vehicle in twenty had another plate before (plate history: searchable as former).
+                    former: list[str] = []
+                    if plate and random_() < FORMER_PLATE_SHARE and purchase < self.today - timedelta(days=2):
+                        changed = purchase + timedelta(days=1 + int(random_() * ((self.today - purchase).days - 1)))
+                        former.append(self.plate(region, fuel in NEV_FUELS))
+                        add_plate(vehicle_id, former[0], purchase, changed)
+                        add_plate(vehicle_id, plate, changed, None)
+                    elif plate:
+                        add_plate(vehicle_id, plate, purchase, None)
+                    add_keys(search.vehicle_keys(vin=vin, plate=plate, former_plates=former), None, vehicle_id)
             for year, last in sorted(numbers_in_year.items()):
                 sequences.add(store_id=store.pk, doc_type="CUS", year=year, last_value=last)
-        flush_in_order(customers, phones, vehicles, links, keys, sequences)
+        flush_in_order(customers, phones, vehicles, links, plates, keys, sequences)
         if self.vehicles < DETAIL_VEHICLES:
             return None
         models = itertools.islice(itertools.cycle(stores[0].models), DETAIL_VEHICLES)
@@ -439,10 +471,9 @@ class ArchiveGenerator(ArchiveValues):
                     "fuel_type": fuel,
                     "colour": COLOURS[0],
                     "purchase_date": purchase,
+                    "delivery_date": purchase,
+                    "use_type": Vehicle.UseType.HOUSEHOLD.value,
                     "selling_store_id": store.pk,
-                    "warranty_start": purchase,
-                    "warranty_end": _years_later(purchase, 3),
-                    "warranty_km_limit": 100_000,
                 },
             )
             vehicle_ids.append(vehicle.pk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.text import get_text_list
@@ -12,7 +13,8 @@ NON_FIELD = "__all__"
 
 
 class ApplicationError(Exception):
-    """A refused request: ``fields`` maps field names to messages; ``code`` is machine-readable."""
+    """A refused request: ``fields`` maps field names to messages; ``code`` is machine-readable;
+    ``extra`` adds members to the JSON body (e.g. the records a duplicate warning names)."""
 
     status = 400
 
@@ -24,10 +26,12 @@ class ApplicationError(Exception):
         field: str | None = None,
         fields: dict[str, list[str]] | None = None,
         status: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(str(detail))
         self.detail = str(detail)
         self.code = code
+        self.extra: dict[str, Any] = dict(extra or {})
         self.fields: dict[str, list[str]] = dict(fields or {})
         if field is not None:
             self.fields.setdefault(field, []).append(self.detail)

@@ -22,11 +22,14 @@ from aftersales.customers.models import (
     Customer,
     CustomerPhone,
     MileageReading,
+    PlateRegistration,
     SearchKey,
     Vehicle,
     VehicleLink,
     VehicleModel,
+    WarrantyPolicy,
 )
+from aftersales.customers.services.vehicles import warranty_derive
 
 CATALOGUE = {
     "VW": (
@@ -99,6 +102,12 @@ def catalogue_install() -> dict[str, list[VehicleModel]]:
             VehicleModel.objects.get_or_create(brand=brand, series=series, name=name, defaults={"fuel_type": fuel})[0]
             for series, name, fuel in entries
         ]
+        # A brand policy above the legal minimum (3 years / 100,000 km warranty, 2 years / 50,000 km 三包).
+        WarrantyPolicy.objects.get_or_create(
+            brand=brand,
+            valid_from=date(2015, 1, 1),
+            defaults={"warranty_years": 3, "warranty_km": 100_000, "sanbao_years": 2, "sanbao_km": 50_000},
+        )
     return models
 
 
@@ -222,13 +231,13 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
                     engine_no=f"{rng.choice('ABCDEFGH')}{rng.randrange(10**7):07d}",
                     colour=rng.choice(COLOURS),
                     fuel_type=model.fuel_type,
+                    use_type="commercial" if customer.kind == "company" else "household",
                     purchase_date=purchase,
+                    delivery_date=purchase + timedelta(days=rng.choice((0, 0, 0, 3, 12))),
                     selling_store=store,
-                    warranty_start=purchase,
-                    warranty_end=purchase.replace(year=purchase.year + 3),
-                    warranty_km_limit=100000,
                 )
             )
+            warranty_derive(vehicles[-1])
             owners.append(customer)
     CustomerPhone.objects.bulk_create(phones, batch_size=2000)
     seen_plates: set[str] = set()
@@ -240,8 +249,10 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
     saved = {v.vin: v for v in Vehicle.objects.filter(selling_store=store)}
     links: list[VehicleLink] = []
     readings: list[MileageReading] = []
+    plates: list[PlateRegistration] = []
     for vehicle, owner in zip(vehicles, owners, strict=True):
         stored = saved[vehicle.vin]
+        plates.append(PlateRegistration(vehicle=stored, plate=stored.plate, valid_from=vehicle.delivery_date or today))
         links.append(
             VehicleLink(vehicle=stored, customer=owner, role="owner", valid_from=vehicle.purchase_date or today)
         )
@@ -257,6 +268,7 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
             if day <= today:
                 readings.append(MileageReading(vehicle=stored, km=km, read_on=day, source="repair_order"))
     VehicleLink.objects.bulk_create(links, batch_size=2000)
+    PlateRegistration.objects.bulk_create(plates, batch_size=2000)
     MileageReading.objects.bulk_create(readings, batch_size=2000)
     SearchKey.objects.bulk_create(keys, batch_size=5000)
     MileageReading.objects.filter(vehicle__selling_store=store).update(

@@ -157,6 +157,7 @@ class Customer(AuditedModel):
             "mobiles": AuditKey(_("mobile numbers")),
             "resident_id": AuditKey(_("resident ID")),
             "address": AuditKey(_("address")),
+            "duplicates_confirmed": AuditKey(_("created although these customers share a mobile")),
         },
         "reveal": {
             "field": AuditKey(_("field"), names=True, choices={"all": _("all personal data")}, summary=True),
@@ -217,13 +218,18 @@ class Customer(AuditedModel):
         return self.number
 
     audit_mobiles: list[str] | None = None
+    audit_duplicates: list[str] | None = None
 
     def audit_values(self) -> dict[str, Any]:
         values = super().audit_values()
-        # Set by the create service: the mobiles go into the creation entry (changes later get their own).
+        # Set by the create service: the mobiles go into the creation entry (changes later get their own),
+        # and the customers sharing a mobile whom the clerk saw before creating this one anyway.
         if self.audit_mobiles is not None:
             values["mobiles"] = self.audit_mobiles
             self.audit_mobiles = None
+        if self.audit_duplicates is not None:
+            values["duplicates_confirmed"] = self.audit_duplicates
+            self.audit_duplicates = None
         return values
 
 
@@ -276,6 +282,11 @@ class Vehicle(AuditedModel):
         PHEV = "phev", _("Plug-in hybrid")
         BEV = "bev", _("Battery electric")
 
+    class UseType(models.TextChoices):
+        # 三包 covers household vehicles only (家用汽车产品修理、更换、退货责任规定 2021 第二条).
+        HOUSEHOLD = "household", _("Household")
+        COMMERCIAL = "commercial", _("Commercial")
+
     vin = models.CharField(_("VIN"), max_length=17, unique=True)
     vin_check_override = models.BooleanField(_("VIN check digit not used"), default=False)
     vin_override_reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -287,13 +298,28 @@ class Vehicle(AuditedModel):
     engine_no = models.CharField(_("engine number"), max_length=30, blank=True)
     colour = models.CharField(_("colour"), max_length=30, blank=True)
     fuel_type = models.CharField(_("fuel type"), max_length=10, choices=FuelType.choices, default=FuelType.PETROL)
-    purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
+    use_type = models.CharField(_("use"), max_length=12, choices=UseType.choices, blank=True)
+    # The date on the purchase invoice (购车发票) and the date the car was handed over: the statutory
+    # periods run from the invoice date, or from delivery where that differs (三包规定 2021 第十七条).
+    purchase_date = models.DateField(_("purchase-invoice date"), null=True, blank=True)
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
     selling_store = models.ForeignKey(
         "core.Store", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("selling store")
+    )
+    # Derived by services.vehicles.warranty_derive from the dates and the brand's policy; never typed.
+    warranty_policy = models.ForeignKey(
+        "WarrantyPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("warranty policy"),
     )
     warranty_start = models.DateField(_("warranty start"), null=True, blank=True)
     warranty_end = models.DateField(_("warranty end"), null=True, blank=True)
     warranty_km_limit = models.PositiveIntegerField(_("warranty mileage limit (km)"), null=True, blank=True)
+    sanbao_end = models.DateField(_("三包 period end"), null=True, blank=True)
+    sanbao_km_limit = models.PositiveIntegerField(_("三包 mileage limit (km)"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     version = models.PositiveIntegerField(default=1)
@@ -303,12 +329,95 @@ class Vehicle(AuditedModel):
     class Meta:
         verbose_name = _("vehicle")
         verbose_name_plural = _("vehicles")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(use_type__in=["", "household", "commercial"]), name="vehicle_use_type_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.plate or '—'} {self.vin}"
 
     def audit_store_id(self) -> int | None:
         return self.selling_store_id
+
+
+class WarrantyPolicy(models.Model):
+    """A brand's warranty terms for vehicles sold in a period: the basic warranty (包修期) and the 三包 period.
+
+    Neither may be shorter than the law's minimum (家用汽车产品修理、更换、退货责任规定, 2021, 第十七条:
+    "包修期不低于3年或者行驶里程60000公里，以先到者为准；三包有效期不低于2年或者行驶里程50000公里，
+    以先到者为准"). The policy a vehicle follows is the one of its brand valid on its warranty start.
+    """
+
+    LEGAL_WARRANTY_YEARS = 3
+    LEGAL_WARRANTY_KM = 60_000
+    LEGAL_SANBAO_YEARS = 2
+    LEGAL_SANBAO_KM = 50_000
+
+    brand = models.ForeignKey(
+        "core.Brand", on_delete=models.PROTECT, related_name="warranty_policies", verbose_name=_("brand")
+    )
+    warranty_years = models.PositiveSmallIntegerField(_("warranty (years)"))
+    warranty_km = models.PositiveIntegerField(_("warranty (km)"))
+    sanbao_years = models.PositiveSmallIntegerField(_("三包 period (years)"))
+    sanbao_km = models.PositiveIntegerField(_("三包 period (km)"))
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("warranty policy")
+        verbose_name_plural = _("warranty policies")
+        ordering = ["brand", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "valid_from"], name="warranty_policy_brand_from"),
+            models.CheckConstraint(
+                condition=Q(warranty_years__gte=3, warranty_km__gte=60_000, sanbao_years__gte=2, sanbao_km__gte=50_000),
+                name="warranty_policy_legal_minimum",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.valid_from}: {self.warranty_years}y/{self.warranty_km}km"
+
+
+class PlateRegistration(AuditedModel):
+    """Which vehicle held a plate from when to when: the source of truth for plates (Vehicle.plate is the
+    current one, kept for display and search). A plate is on one vehicle at a time; a plate that moves
+    (to the owner's next car, a 沪牌 transfer) is ended on the old vehicle with a date and a reason."""
+
+    class EndReason(models.TextChoices):
+        REPLACED = "replaced", _("Replaced by a new plate")
+        MOVED = "moved", _("Plate moved to another vehicle")
+        TRANSFERRED = "transferred", _("Plate transferred (e.g. 沪牌 transfer)")
+        DEREGISTERED = "deregistered", _("Vehicle deregistered or scrapped")
+        CORRECTED = "corrected", _("Entered in error")
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="plates")
+    plate = models.CharField(_("licence plate"), max_length=10)
+    valid_from = models.DateField(_("from"))
+    valid_to = models.DateField(_("to"), null=True, blank=True)
+    end_reason = models.CharField(_("reason it ended"), max_length=12, choices=EndReason.choices, blank=True)
+    end_note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("plate registration")
+        verbose_name_plural = _("plate registrations")
+        constraints = [
+            models.UniqueConstraint(fields=["plate"], condition=Q(valid_to=None), name="plate_on_one_vehicle"),
+            models.UniqueConstraint(fields=["vehicle"], condition=Q(valid_to=None), name="vehicle_one_current_plate"),
+        ]
+        indexes = [models.Index(fields=["vehicle", "valid_from"], name="plate_vehicle_from")]
+
+    def __str__(self) -> str:
+        return f"{self.plate} {self.vehicle_id} {self.valid_from}–{self.valid_to or ''}"
+
+    def audit_store_id(self) -> int | None:
+        return self.vehicle.selling_store_id
+
+    def audit_repr(self) -> str:
+        return f"{self.plate} · {self.vehicle.vin}"
 
 
 class MileageReading(models.Model):
@@ -392,6 +501,7 @@ class SearchKey(models.Model):
         VIN = "vin"
         VIN_LAST6 = "vin6"
         PLATE = "plate"
+        FORMER_PLATE = "oldplate"
 
     key = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -11,6 +11,7 @@ PERMISSIONS = {
     "customers.import": _("Import customers and vehicles from Excel"),
     "customers.export": _("Export the customer list to Excel"),
     "customers.privacy": _("Handle personal-information requests (export, anonymise)"),
+    "customers.warranty": _("Set the brands' warranty policies"),
 }
 
 GRANTS: dict[str, tuple[str, ...]] = {
@@ -23,6 +24,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
         "customers.import",
         "customers.export",
         "customers.privacy",
+        "customers.warranty",
     ),
     "advisor": ("customers.view", "customers.edit", "customers.view_personal"),
     "crm": (

@@ -68,7 +68,12 @@ def customer_keys(*, number: str, name: str, mobiles: Iterable[str]) -> list[tup
     return keys
 
 
-def vehicle_keys(*, vin: str, plate: str) -> list[tuple[str, str]]:
+def vehicle_keys(*, vin: str, plate: str, former_plates: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """The VIN, its last six, the current plate's tails, and the tails of the plates it held before
+    (kind ``oldplate``: the search shows them as "former plate")."""
     keys = [("vin", vin), ("vin6", vin[-6:])]
     keys += [("plate", key) for key in plate_keys(plate)]
+    for former in dict.fromkeys(former_plates):
+        if former and former != plate:
+            keys += [("oldplate", key) for key in plate_keys(former)]
     return keys

@@ -17,3 +17,9 @@ def customer_import_run(job_id: int) -> None:
 def completeness_recompute(store_id: int) -> int:
     """Recompute a store's archive completeness after its rule changed (scheduled by ``archive_rule_save``)."""
     return services.completeness_recompute_store(store_id)
+
+
+@db_task()
+def warranty_rederive_brand(brand_id: int) -> int:
+    """Derive the warranty of a brand's vehicles again after its policies changed (idempotent)."""
+    return services.warranty_rederive(brand_id)

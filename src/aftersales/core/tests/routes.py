@@ -149,6 +149,16 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         "kwargs": _driver_link(w),
         "json": {"valid_to": timezone.localdate().isoformat()},
     },
+    "warranty_policy_create": lambda user, w: {
+        "json": {
+            "brand_id": w.sh.brands.get().pk,
+            "warranty_years": 3,
+            "warranty_km": 100_000,
+            "sanbao_years": 2,
+            "sanbao_km": 50_000,
+            "valid_from": f"2020-01-{next(_serial) % 28 + 1:02d}",
+        }
+    },
     "archive_rule_get": lambda user, w: {"query": {"store": w.sh.pk}},
     "archive_rule_put": lambda user, w: {"json": {"store": w.sh.pk, "required_fields": ["mobile"], "review_days": 30}},
     "customer_document_list": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},

@@ -67,6 +67,36 @@ class CustomerFields(InputSchema):
 class CustomerCreateIn(CustomerFields):
     name: str = Field(max_length=100)
     mobiles: list[Annotated[str, Field(max_length=30)]] = Field(default_factory=list, max_length=5)
+    confirm_duplicates: bool = Field(
+        default=False,
+        description="Create even though another customer has one of these mobiles (else 409 with the matches).",
+    )
+
+
+class MergedIntoOut(Schema):
+    id: int
+    number: str
+
+
+class MergedOut(ErrorOut):
+    """410 ``merged``: the record was merged into another; ``merged_into`` is the one to use."""
+
+    merged_into: MergedIntoOut
+
+
+class DuplicateMatchOut(Schema):
+    id: int
+    number: str
+    name: str
+    kind: str
+    mobile: str = Field(description="The shared mobile, masked.")
+
+
+class DuplicatesConflictOut(ErrorOut):
+    """409 ``possible_duplicates``: customers who already have one of the mobiles; resend with
+    ``confirm_duplicates: true`` to create anyway. Other conflicts have no ``matches``."""
+
+    matches: list[DuplicateMatchOut] = Field(default_factory=list)
 
 
 class CustomerUpdateIn(CustomerFields):
@@ -234,35 +264,41 @@ def customer_search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str
     }
 
 
-@router.post("/customers", response={201: CustomerDetailOut, **WRITE_ERRORS})
+@router.post("/customers", response={201: CustomerDetailOut, **ERRORS, 409: DuplicatesConflictOut})
 @operation("customers.edit")
 def customer_create(request: HttpRequest, payload: CustomerCreateIn) -> Status[dict[str, Any]]:
     user = request_user(request)
+    data = payload.model_dump(exclude_unset=True)
+    confirm = bool(data.pop("confirm_duplicates", False))
     customer = services.customer_create(
         actor=user,
         store=acting_store(request, permission="customers.edit"),
-        data=payload.model_dump(exclude_unset=True),
+        data=data,
+        confirm_duplicates=confirm,
     )
     customer = selectors.customer_get(customer.pk)
     return Status(201, {**customer_out(customer, personal=personal_for(request)), "vehicles": []})
 
 
-@router.get("/customers/{id:customer_id}", response={200: CustomerDetailOut, **ERRORS})
+@router.get("/customers/{id:customer_id}", response={200: CustomerDetailOut, **ERRORS, 410: MergedOut})
 @operation("customers.view")
 def customer_detail(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     return customer_detail_out(request, customer_id)
 
 
 def customer_detail_out(request: HttpRequest, customer_id: int) -> dict[str, Any]:
-    """The answer of ``GET /customers/{id}``, which the writes that change a customer answer too."""
+    """The answer of ``GET /customers/{id}``, which the writes that change a customer answer too.
+    A merged record answers 410 ``merged`` with ``merged_into`` (id, number), not its stale data."""
     customer = selectors.customer_get(customer_id)
+    if customer.merged_into_id is not None:
+        raise selectors.merged_error(customer)
     return {
         **customer_out(customer, personal=personal_for(request)),
         "vehicles": [_brief(link) for link in customer.vehicle_links.all()],
     }
 
 
-@router.patch("/customers/{id:customer_id}", response={200: CustomerDetailOut, **WRITE_ERRORS})
+@router.patch("/customers/{id:customer_id}", response={200: CustomerDetailOut, **WRITE_ERRORS, 410: MergedOut})
 @operation("customers.edit")
 def customer_update(request: HttpRequest, customer_id: int, payload: CustomerUpdateIn) -> dict[str, Any]:
     data = payload.model_dump(exclude_unset=True)

@@ -27,11 +27,19 @@ class VehicleFields(InputSchema):
     engine_no: str | None = Field(default=None, max_length=30)
     colour: str | None = Field(default=None, max_length=30)
     fuel_type: FuelType | None = None
-    purchase_date: date | None = None
+    use_type: Literal["household", "commercial"] | None = Field(
+        default=None, description="三包 covers household vehicles only."
+    )
+    purchase_date: date | None = Field(default=None, description="The date on the purchase invoice.")
+    delivery_date: date | None = Field(default=None, description="The date the vehicle was handed over.")
     selling_store_id: int | None = None
-    warranty_start: date | None = None
-    warranty_end: date | None = None
-    warranty_km_limit: int | None = Field(default=None, ge=0, le=2_000_000)
+    plate_release_on: date | None = Field(
+        default=None,
+        description="When the plate is held by another vehicle: the day it ended there (with plate_release_reason).",
+    )
+    plate_release_reason: Literal["moved", "transferred", "corrected"] | None = Field(
+        default=None, description="Why the plate left the other vehicle: moved to this one, transferred, or an error."
+    )
 
 
 class VehicleCreateIn(VehicleFields):
@@ -61,6 +69,13 @@ class LinkOut(Schema):
     valid_to: date | None
 
 
+class PlateOut(Schema):
+    plate: str
+    valid_from: date
+    valid_to: date | None
+    end_reason: str
+
+
 class MileageOut(Schema):
     km: int
     read_on: date
@@ -80,13 +95,19 @@ class VehicleOut(Schema):
     engine_no: str
     colour: str
     fuel_type: str
+    use_type: str
     purchase_date: date | None
+    delivery_date: date | None
     selling_store_id: int | None
-    warranty_start: date | None
+    warranty_policy_id: int | None = Field(description="The brand policy applied; null: the legal minimum.")
+    warranty_start: date | None = Field(description="Derived: the delivery date, else the invoice date.")
     warranty_end: date | None
     warranty_km_limit: int | None
+    sanbao_end: date | None
+    sanbao_km_limit: int | None
     version: int
     owners: list[LinkOut]
+    plates: list[PlateOut] = Field(description="The plate history, newest first.")
     latest_mileage: MileageOut | None
 
 
@@ -105,6 +126,7 @@ def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
         }
         for link in vehicle.links.all()
     ]
+    data["plates"] = list(vehicle.plates.all())
     readings = list(vehicle.mileage_readings.all()[:1])
     data["latest_mileage"] = readings[0] if readings else None
     return data
@@ -151,6 +173,7 @@ def vehicle_update(request: HttpRequest, vehicle_id: int, payload: VehicleUpdate
 
 class HistoryOut(Schema):
     owners: list[LinkOut]
+    plates: list[PlateOut]
     mileage: list[MileageOut]
 
 
@@ -158,7 +181,8 @@ class HistoryOut(Schema):
 @operation("customers.view")
 def vehicle_history(request: HttpRequest, vehicle_id: int) -> dict[str, Any]:
     vehicle = selectors.vehicle_get(vehicle_id)
-    return {"owners": vehicle_out(vehicle)["owners"], "mileage": list(vehicle.mileage_readings.all())}
+    out = vehicle_out(vehicle)
+    return {"owners": out["owners"], "plates": out["plates"], "mileage": list(vehicle.mileage_readings.all())}
 
 
 class MileageIn(InputSchema):
@@ -250,18 +274,84 @@ def vehicle_timeline(request: HttpRequest, vehicle_id: int, query: Query[Timelin
     return [vars(item) for item in items]
 
 
+class VehicleModelQuery(ListQuery):
+    brand_id: int | None = None
+    series: str | None = Field(default=None, max_length=50)
+
+
 class VehicleModelOut(Schema):
     id: int
+    brand_id: int
     brand: str
     series: str
     name: str
     fuel_type: str
 
 
-@router.get("/vehicle-models", response={200: list[VehicleModelOut], **ERRORS})
+@router.get("/vehicle-models", response={200: Page[VehicleModelOut], **ERRORS})
 @operation("customers.view")
-def vehicle_model_list(request: HttpRequest) -> list[dict[str, Any]]:
-    return [
-        {"id": m.pk, "brand": m.brand.name, "series": m.series, "name": m.name, "fuel_type": m.fuel_type}
-        for m in selectors.vehicle_models()
+def vehicle_model_list(request: HttpRequest, query: Query[VehicleModelQuery]) -> dict[str, Any]:
+    models = selectors.vehicle_models(brand_id=query.brand_id, series=query.series)
+    page = paginate(
+        models, query, ordering_fields=("series", "name"), default_ordering=("brand__code", "series", "name")
+    )
+    page["items"] = [
+        {
+            "id": m.pk,
+            "brand_id": m.brand_id,
+            "brand": m.brand.name,
+            "series": m.series,
+            "name": m.name,
+            "fuel_type": m.fuel_type,
+        }
+        for m in page["items"]
     ]
+    return page
+
+
+class WarrantyPolicyIn(InputSchema):
+    brand_id: int
+    warranty_years: int = Field(ge=0, le=99)
+    warranty_km: int = Field(ge=0, le=2_000_000)
+    sanbao_years: int = Field(ge=0, le=99)
+    sanbao_km: int = Field(ge=0, le=2_000_000)
+    valid_from: date
+    valid_to: date | None = None
+
+
+class WarrantyPolicyOut(Schema):
+    id: int
+    brand_id: int
+    brand: str
+    warranty_years: int
+    warranty_km: int
+    sanbao_years: int
+    sanbao_km: int
+    valid_from: date
+    valid_to: date | None
+
+
+def _policy_out(policy: Any) -> dict[str, Any]:
+    return {field: getattr(policy, field) for field in WarrantyPolicyOut.model_fields if field != "brand"} | {
+        "brand": policy.brand.name
+    }
+
+
+class WarrantyPolicyQuery(ListQuery):
+    brand_id: int | None = None
+
+
+@router.get("/warranty-policies", response={200: Page[WarrantyPolicyOut], **ERRORS})
+@operation("customers.view")
+def warranty_policy_list(request: HttpRequest, query: Query[WarrantyPolicyQuery]) -> dict[str, Any]:
+    policies = selectors.warranty_policies(brand_id=query.brand_id)
+    page = paginate(policies, query, ordering_fields=("valid_from",), default_ordering=("brand__code", "-valid_from"))
+    page["items"] = [_policy_out(policy) for policy in page["items"]]
+    return page
+
+
+@router.post("/warranty-policies", response={201: WarrantyPolicyOut, **WRITE_ERRORS})
+@operation("customers.warranty")
+def warranty_policy_create(request: HttpRequest, payload: WarrantyPolicyIn) -> Status[dict[str, Any]]:
+    policy = services.warranty_policy_create(actor=request_user(request), data=payload.model_dump())
+    return Status(201, _policy_out(policy))

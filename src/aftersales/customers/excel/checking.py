@@ -60,8 +60,9 @@ class VehicleIn(NamedTuple):
     engine_no: str
     colour: str
     fuel_type: str
+    use_type: str
     purchase_date: date | None
-    warranty_end: date | None
+    delivery_date: date | None
     km: int | None
     read_on: date | None
 
@@ -74,8 +75,9 @@ class Row:
     customer: CustomerIn | None = None
     vehicle: VehicleIn | None = None
     key: tuple[str, str] | None = None  # the customer: name and primary mobile
-    vin: str = ""  # the cleaned VIN and credit code, also of a row that is not valid otherwise
+    vin: str = ""  # the cleaned VIN, credit code and plate, also of a row that is not valid otherwise
     uscc: str = ""
+    plate: str = ""
     texts: dict[str, str] = field(default_factory=dict)  # each column's value as text
 
     def fail(self, column: str, message: str) -> None:
@@ -317,9 +319,18 @@ class RowChecker:
         if year is not None and not 1950 <= year <= self.today.year + 1:
             row.fail("model_year", _("Enter a model year between 1950 and next year."))
         fuel = self.choice(row, "fuel_type", model_fuel or Vehicle.FuelType.PETROL.value)
-        purchase, warranty_end = self.day(row, "purchase_date"), self.day(row, "warranty_end")
-        if purchase and warranty_end and warranty_end < purchase:
-            row.fail("warranty_end", _("The warranty cannot end before it starts."))
+        use = self.choice(row, "use_type", "")
+        purchase, delivery = self.day(row, "purchase_date"), self.day(row, "delivery_date")
+        for key, day in (("purchase_date", purchase), ("delivery_date", delivery)):
+            if day is not None and day > self.today:
+                row.fail(key, _("The date cannot be in the future."))
+        if purchase and delivery and purchase - delivery > services.DELIVERY_BEFORE_INVOICE_MAX:
+            row.fail(
+                "delivery_date",
+                _("The delivery date is more than a year before the invoice date (%(date)s); check both dates.")
+                % {"date": purchase.isoformat()},
+            )
+        row.plate = plate if "plate" not in row.errors else ""
         km = self.whole(row, "mileage", low=0, high=MILEAGE_MAX_KM)
         read_on = self.day(row, "mileage_date")
         if read_on is not None and km is None and "mileage" not in row.errors:
@@ -339,8 +350,9 @@ class RowChecker:
             engine_no=engine_no,
             colour=colour,
             fuel_type=fuel,
+            use_type=use,
             purchase_date=purchase,
-            warranty_end=warranty_end,
+            delivery_date=delivery,
             km=km,
             read_on=(read_on or self.today) if km is not None else None,
         )

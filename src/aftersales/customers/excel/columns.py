@@ -37,6 +37,7 @@ SOURCE_CHOICES = (("sales", "销售"), ("walk_in", "到店"), ("referral", "转�
 CLASS_CHOICES = (("vip", "VIP"), ("regular", "普通"), ("fleet", "车队"), ("lapsed", "流失"))
 CHANNEL_CHOICES = (("paper", "纸质"), ("app", "App"), ("phone", "电话"), ("counter", "柜台"))
 FUEL_CHOICES = (("petrol", "汽油"), ("diesel", "柴油"), ("hybrid", "混动"), ("phev", "插混"), ("bev", "纯电"))
+USE_CHOICES = (("household", "家用"), ("commercial", "营运"))
 
 COLUMNS: tuple[Column, ...] = (
     Column("kind", "客户类型", "Customer kind", "个人 / 公司; empty: 个人", KIND_CHOICES, width=10),
@@ -73,8 +74,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("engine_no", "发动机号", "Engine no.", max_length=30, text=True),
     Column("colour", "颜色", "Colour", max_length=30, width=10),
     Column("fuel_type", "燃料类型", "Fuel type", "empty: the model's, else 汽油", FUEL_CHOICES, width=10),
-    Column("purchase_date", "购车日期", "Purchase date", "YYYY-MM-DD", is_date=True, width=12),
-    Column("warranty_end", "质保到期日", "Warranty end", "YYYY-MM-DD", is_date=True, width=12),
+    Column("use_type", "使用性质", "Use", "家用 / 营运; empty: not recorded", USE_CHOICES, width=10),
+    Column("purchase_date", "购车发票日期", "Purchase-invoice date", "YYYY-MM-DD", is_date=True, width=12),
+    Column(
+        "delivery_date", "交车日期", "Delivery date", "YYYY-MM-DD; the warranty runs from it", is_date=True, width=12
+    ),
     Column("mileage", "里程(km)", "Mileage (km)", "Whole kilometres.", width=10),
     Column("mileage_date", "里程日期", "Mileage date", "YYYY-MM-DD; empty: the import date", is_date=True, width=12),
 )
@@ -90,7 +94,11 @@ def header_key(value: object) -> str:
     return "".join(str(value or "").split()).lower()
 
 
-_HEADER_LOOKUP = {header_key(label): column.key for column in COLUMNS for label in (column.zh, column.en)}
+# Names a column had in earlier templates: their files still import.
+_FORMER_HEADERS = {"购车日期": "purchase_date", "Purchase date": "purchase_date"}
+_HEADER_LOOKUP = {header_key(label): column.key for column in COLUMNS for label in (column.zh, column.en)} | {
+    header_key(label): key for label, key in _FORMER_HEADERS.items()
+}
 
 
 def first_row(rows: Iterator[tuple[int, list[Any]]]) -> list[Any]:

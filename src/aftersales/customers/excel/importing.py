@@ -37,7 +37,7 @@ from aftersales.customers.excel.columns import (
 )
 from aftersales.customers.excel.names import NameKeys
 from aftersales.customers.excel.saving import rows_save
-from aftersales.customers.models import Customer, ImportJob, Vehicle
+from aftersales.customers.models import Customer, ImportJob, PlateRegistration, Vehicle
 from aftersales.customers.selectors.imports import imports_dir
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class _Checking:
         self.result = ImportResult()
         self.spill = _Spill()
         self.vin_rows: dict[str, int] = {}
+        self.plate_rows: dict[str, int] = {}
         self.uscc_rows: dict[str, tuple[int, tuple[str, str] | None]] = {}
         self.groups: dict[tuple[str, str], int] = {}
         self.has_vehicle = bytearray()  # per customer slot
@@ -126,6 +127,12 @@ class _Checking:
         in_archive = set(Vehicle.objects.filter(vin__in=vins).values_list("vin", flat=True)) if vins else set()
         usccs = {row.uscc for row in batch if row.uscc}
         taken = dict(_holding_credit_codes(usccs).values_list("uscc", "number")) if usccs else {}
+        plates = {row.plate for row in batch if row.plate}
+        held = (
+            dict(PlateRegistration.objects.filter(plate__in=plates, valid_to=None).values_list("plate", "vehicle__vin"))
+            if plates
+            else {}
+        )
         parked: list[Parked] = []
         for row in batch:
             self.result.rows += 1
@@ -135,6 +142,20 @@ class _Checking:
                 row.fail("vin", _("This VIN is already in row %(row)d of this file.") % {"row": self.vin_rows[row.vin]})
             if row.vin:
                 self.vin_rows.setdefault(row.vin, row.number)
+            if row.plate in held:
+                # Moving a plate needs a date and a reason: done on the vehicle's page, not by an import.
+                row.fail(
+                    "plate",
+                    _("The plate is on the vehicle %(vin)s in the archive; end it there first.")
+                    % {"vin": held[row.plate]},
+                )
+            elif row.plate in self.plate_rows:
+                row.fail(
+                    "plate",
+                    _("This plate is already in row %(row)d of this file.") % {"row": self.plate_rows[row.plate]},
+                )
+            if row.plate:
+                self.plate_rows.setdefault(row.plate, row.number)
             if row.uscc in taken:
                 row.fail("uscc", _("Customer %(number)s already has this credit code.") % {"number": taken[row.uscc]})
             elif row.uscc in self.uscc_rows and self.uscc_rows[row.uscc][1] != row.key:
@@ -179,7 +200,7 @@ class _Checking:
 
     def forget(self) -> None:
         """Let go of what only the checking needed (saving needs the spill and ``has_vehicle``)."""
-        self.vin_rows, self.uscc_rows, self.groups = {}, {}, {}
+        self.vin_rows, self.plate_rows, self.uscc_rows, self.groups = {}, {}, {}, {}
 
     def close(self, *, keep_report: bool) -> None:
         self.names.close()

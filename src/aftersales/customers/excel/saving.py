@@ -17,16 +17,19 @@ from django.db.models import Model
 from django.utils import timezone
 
 from aftersales.core.numbering import numbers_reserve
-from aftersales.customers import search, selectors
+from aftersales.customers import search, selectors, services
 from aftersales.customers.excel.checking import CustomerIn, Parked, VehicleIn
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,
     ImportJob,
     MileageReading,
+    PlateRegistration,
     SearchKey,
     Vehicle,
     VehicleLink,
+    VehicleModel,
+    WarrantyPolicy,
 )
 
 SAVE_ROWS = 10_000  # parked rows written per round of statements (one per table)
@@ -114,7 +117,8 @@ _CUSTOMER_COLUMNS = (
 )  # fmt: skip
 _VEHICLE_COLUMNS = (
     "vin", "vin_check_override", "vin_override_reason", "plate", "model_id", "model_year", "engine_no", "colour",
-    "fuel_type", "purchase_date", "warranty_start", "warranty_end", "created_at", "updated_at", "version",
+    "fuel_type", "use_type", "purchase_date", "delivery_date", "warranty_policy_id", "warranty_start",
+    "warranty_end", "warranty_km_limit", "sanbao_end", "sanbao_km_limit", "created_at", "updated_at", "version",
 )  # fmt: skip
 _READING_COLUMNS = ("vehicle_id", "km", "read_on", "source", "reason", "recorded_by_id", "created_at")
 
@@ -213,11 +217,19 @@ class _Saving:
         self.required, _review_days = selectors.rule_for(job.store_id)
         self.scratch = Customer(owner_id=job.created_by_id)  # what selectors.facts_of reads, filled row by row
         self.customer_keys = _CustomerKeys(name_keys)
+        # The warranty is derived as services.warranty_derive does, with the policies read once.
+        self.brand_of = dict(VehicleModel.objects.values_list("pk", "brand_id"))
+        self.policies: dict[int, list[WarrantyPolicy]] = {}
+        for policy in WarrantyPolicy.objects.order_by("-valid_from"):
+            self.policies.setdefault(policy.brand_id, []).append(policy)
         self.tables = {
             "customers": _Table(Customer, ("id", *_CUSTOMER_COLUMNS)),
             "phones": _Table(CustomerPhone, ("customer_id", "number", "is_primary")),
             "vehicles": _Table(Vehicle, ("id", *_VEHICLE_COLUMNS)),
             "links": _Table(VehicleLink, ("vehicle_id", "customer_id", "role", "valid_from", "valid_to")),
+            "plates": _Table(
+                PlateRegistration, ("vehicle_id", "plate", "valid_from", "valid_to", "end_reason", "end_note")
+            ),
             "readings": _Table(MileageReading, _READING_COLUMNS),
             "keys": _Table(SearchKey, ("key", "kind", "customer_id", "vehicle_id")),
         }
@@ -241,6 +253,11 @@ class _Saving:
         role, on_day, today = VehicleLink.Role.OWNER.value, connection.ops.adapt_datefield_value, self.today
         self.tables["links"].write(
             (vehicle_id, owner_id, role, on_day(v.purchase_date or today), None) for vehicle_id, owner_id, v in owned
+        )
+        self.tables["plates"].write(
+            (vehicle_id, v.plate, on_day(v.delivery_date or v.purchase_date or today), None, "", "")
+            for vehicle_id, _owner_id, v in owned
+            if v.plate
         )
         source, owner, stamp = MileageReading.Source.IMPORT.value, self.owner, self.stamp
         self.tables["readings"].write(
@@ -289,14 +306,28 @@ class _Saving:
                 data, stamp if data else None, channel if data else "", store_id, score, stamp, stamp, 1,
             )  # fmt: skip
 
+    def _policy(self, model_id: int | None, start: date) -> WarrantyPolicy | None:
+        """The brand's policy valid on ``start`` (services.warranty_policy_for, from memory)."""
+        brand_id = self.brand_of.get(model_id) if model_id else None
+        for policy in self.policies.get(brand_id, []) if brand_id else []:
+            if policy.valid_from <= start and (policy.valid_to is None or policy.valid_to >= start):
+                return policy
+        return None
+
     def _vehicle_rows(self, owned: list[_NewVehicle]) -> Iterator[tuple[Any, ...]]:
         on_day: Callable[[date | None], Any] = connection.ops.adapt_datefield_value
         stamp = self.stamp
         for vehicle_id, _owner_id, v in owned:
+            start = v.delivery_date or v.purchase_date
+            policy = self._policy(v.model_id, start) if start else None
+            end, km, sanbao_end, sanbao_km = (
+                services.warranty_terms(start, policy) if start else (None, None, None, None)
+            )
             yield (
                 vehicle_id, v.vin, v.vin_check_override, v.vin_override_reason, v.plate, v.model_id, v.model_year,
-                v.engine_no, v.colour, v.fuel_type, on_day(v.purchase_date),
-                on_day(v.purchase_date if v.warranty_end else None), on_day(v.warranty_end), stamp, stamp, 1,
+                v.engine_no, v.colour, v.fuel_type, v.use_type, on_day(v.purchase_date), on_day(v.delivery_date),
+                policy.pk if policy else None, on_day(start), on_day(end), km, on_day(sanbao_end), sanbao_km,
+                stamp, stamp, 1,
             )  # fmt: skip
 
 

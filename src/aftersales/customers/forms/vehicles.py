@@ -9,9 +9,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from aftersales.core.models import Store
+from aftersales.core.models import Brand, Store
 from aftersales.customers.forms.fields import ArchiveForm, CustomerNumberField, date_input
 from aftersales.customers.models import MileageReading, Vehicle, VehicleModel
+from aftersales.customers.services.vehicles import PLATE_RELEASE_REASONS
 
 # Vehicle fields the form shows under the model's own names (model and selling store are chosen by id).
 VEHICLE_FORM_FIELDS = (
@@ -23,11 +24,18 @@ VEHICLE_FORM_FIELDS = (
     "engine_no",
     "colour",
     "fuel_type",
+    "use_type",
     "purchase_date",
-    "warranty_start",
-    "warranty_end",
-    "warranty_km_limit",
+    "delivery_date",
 )
+
+
+def _whole(value: Any) -> int | None:
+    """A chosen id as sent (any text: the form's own check reports a bad one)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class VehicleForm(ArchiveForm):
@@ -39,6 +47,19 @@ class VehicleForm(ArchiveForm):
     )
     vin_override_reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200, required=False)
     plate = forms.CharField(label=gettext_lazy("Licence plate"), max_length=20, required=False)
+    plate_release_on = forms.DateField(
+        label=gettext_lazy("Day the plate left the other vehicle"), required=False, widget=date_input()
+    )
+    plate_release_reason = forms.ChoiceField(
+        label=gettext_lazy("Why it left"),
+        choices=[("", "—"), *((r.value, r.label) for r in PLATE_RELEASE_REASONS)],
+        required=False,
+    )
+    # Brand and series narrow the model list (the page reloads the next list when one is chosen).
+    brand: forms.ModelChoiceField[Brand] = forms.ModelChoiceField(
+        label=gettext_lazy("Brand"), queryset=Brand.objects.order_by("code"), required=False
+    )
+    series = forms.ChoiceField(label=gettext_lazy("Series"), choices=[("", "—")], required=False)
     model: forms.ModelChoiceField[VehicleModel] = forms.ModelChoiceField(
         label=gettext_lazy("Model"),
         queryset=VehicleModel.objects.select_related("brand").order_by("brand__code", "series", "name"),
@@ -47,17 +68,23 @@ class VehicleForm(ArchiveForm):
     model_year = forms.IntegerField(label=gettext_lazy("Model year"), required=False, min_value=1900, max_value=2100)
     engine_no = forms.CharField(label=gettext_lazy("Engine number"), max_length=30, required=False)
     colour = forms.CharField(label=gettext_lazy("Colour"), max_length=30, required=False)
-    fuel_type = forms.ChoiceField(label=gettext_lazy("Fuel type"), choices=Vehicle.FuelType.choices, initial="petrol")
-    purchase_date = forms.DateField(label=gettext_lazy("Purchase date"), required=False, widget=date_input())
+    fuel_type = forms.ChoiceField(
+        label=gettext_lazy("Fuel type"),
+        choices=[("", gettext_lazy("— as the model —")), *Vehicle.FuelType.choices],
+        required=False,
+    )
+    use_type = forms.ChoiceField(
+        label=gettext_lazy("Use"),
+        choices=[("", "—"), *Vehicle.UseType.choices],
+        required=False,
+        help_text=gettext_lazy("三包 covers household vehicles only."),
+    )
+    purchase_date = forms.DateField(label=gettext_lazy("Purchase-invoice date"), required=False, widget=date_input())
+    delivery_date = forms.DateField(label=gettext_lazy("Delivery date"), required=False, widget=date_input())
     selling_store: forms.ModelChoiceField[Store] = forms.ModelChoiceField(
         label=gettext_lazy("Selling store"),
         queryset=Store.objects.filter(is_active=True).order_by("code"),
         required=False,
-    )
-    warranty_start = forms.DateField(label=gettext_lazy("Warranty start"), required=False, widget=date_input())
-    warranty_end = forms.DateField(label=gettext_lazy("Warranty end"), required=False, widget=date_input())
-    warranty_km_limit = forms.IntegerField(
-        label=gettext_lazy("Warranty mileage limit (km)"), required=False, min_value=0, max_value=2_000_000
     )
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
@@ -69,22 +96,49 @@ class VehicleForm(ArchiveForm):
         super().__init__(*args, **kwargs)
         self.editing = editing
         self.fields["version"].required = editing
+        self._narrow_models()
         if selling_store_id is not None:
             # A vehicle sold by a store that has since closed keeps it selectable.
             stores = Store.objects.filter(Q(is_active=True) | Q(pk=selling_store_id)).order_by("code")
             self.fields["selling_store"].queryset = stores  # type: ignore[attr-defined]
+
+    def _narrow_models(self) -> None:
+        """The series of the chosen brand, and the models of the chosen brand and series."""
+        brand_id, model_id = _whole(self["brand"].value()), _whole(self["model"].value())
+        series = self["series"].value()
+        if not isinstance(series, str) or "\x00" in series:
+            series = ""
+        if not brand_id and model_id:
+            model = VehicleModel.objects.filter(pk=model_id).first()
+            if model is not None:
+                brand_id, series = model.brand_id, model.series
+                self.initial.update(brand=brand_id, series=series)
+        if not brand_id:
+            return
+        models = VehicleModel.objects.filter(brand_id=brand_id)
+        names = list(models.order_by("series").values_list("series", flat=True).distinct())
+        self.fields["series"].choices = [("", "—"), *((name, name) for name in names)]  # type: ignore[attr-defined]
+        if series:
+            models = models.filter(series=series)
+        self.fields["model"].queryset = models.select_related("brand").order_by("series", "name")  # type: ignore[attr-defined]
 
     @staticmethod
     def initial_for(vehicle: Vehicle) -> dict[str, Any]:
         """What the edit form starts with: the stored values and the version they are."""
         initial = {name: getattr(vehicle, name) for name in VEHICLE_FORM_FIELDS}
         initial.update(model=vehicle.model_id, selling_store=vehicle.selling_store_id, version=vehicle.version)
+        if vehicle.model is not None:
+            initial.update(brand=vehicle.model.brand_id, series=vehicle.model.series)
         return initial
 
     def service_data(self) -> dict[str, Any]:
         """The fields to send to the service; when editing, only those the person changed."""
         data = dict(self.cleaned_data)
-        data.pop("version", None)
+        for name in ("version", "brand", "series"):
+            data.pop(name, None)
+        for name in ("fuel_type", "plate_release_reason", "plate_release_on"):
+            if not data.get(name):
+                data.pop(name, None)  # empty: taken from the model, or no plate moved
         if self.editing:
             changed = set(self.changed_data)
             data = {name: value for name, value in data.items() if name in changed}

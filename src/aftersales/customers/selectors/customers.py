@@ -16,9 +16,11 @@ from aftersales.customers.models import (
     Customer,
     CustomerPhone,
     MileageReading,
+    PlateRegistration,
     Vehicle,
     VehicleLink,
     VehicleModel,
+    WarrantyPolicy,
 )
 from aftersales.customers.selectors.search import search_customer_ids, search_vehicle_ids
 
@@ -41,20 +43,42 @@ def _not_found() -> ApplicationError:
     return ApplicationError(_("Not found."), code="not_found", status=404)
 
 
+def customer_survivor(customer: Customer) -> Customer:
+    """The active record a merged customer lives on in (following merges of merges)."""
+    seen = {customer.pk}
+    while customer.merged_into_id is not None and customer.merged_into_id not in seen:
+        seen.add(customer.merged_into_id)
+        customer = Customer.objects.only("pk", "number", "merged_into").get(pk=customer.merged_into_id)
+    return customer
+
+
+def merged_error(customer: Customer, *, status: int = 410) -> ApplicationError:
+    """What a call on a merged record answers instead of its stale data: the record it was merged
+    into (``merged_into``: id and number), to use from now on."""
+    survivor = customer_survivor(customer)
+    return ApplicationError(
+        _("This record was merged into customer %(number)s; use that one.") % {"number": survivor.number},
+        code="merged",
+        status=status,
+        extra={"merged_into": {"id": survivor.pk, "number": survivor.number}},
+    )
+
+
 def customer_access(
     *, actor: User, customer_id: int, for_update: bool = False, include_merged: bool = False
 ) -> Customer:
     """The customer a service acts on for ``actor``, locked until commit when ``for_update``; otherwise
-    not found (404), whether it is missing, merged into another record (unless ``include_merged``)
-    or not in the archive ``actor`` may see. The one lookup every service of the archive starts from."""
+    not found (404), whether it is missing or not in the archive ``actor`` may see; a record merged
+    into another answers 410 naming that one (``merged_error``) unless ``include_merged``. The one
+    lookup every service of the archive starts from."""
     customers = Customer.objects.filter(pk=customer_id)
-    if not include_merged:
-        customers = customers.filter(merged_into=None)
     if for_update:
         customers = customers.select_for_update()
     customer = customers.first()
     if customer is None or not can(actor, "customers.view"):
         raise _not_found()
+    if customer.merged_into_id is not None and not include_merged:
+        raise merged_error(customer)
     return customer
 
 
@@ -92,10 +116,11 @@ def customer_get(customer_id: int) -> Customer:
 
 def vehicle_get(vehicle_id: int) -> Vehicle:
     vehicle = (
-        Vehicle.objects.select_related("model", "model__brand", "selling_store")
+        Vehicle.objects.select_related("model", "model__brand", "selling_store", "warranty_policy__brand")
         .prefetch_related(
             Prefetch("links", queryset=VehicleLink.objects.select_related("customer").order_by("-valid_from")),
             Prefetch("mileage_readings", queryset=MileageReading.objects.order_by("-read_on", "-pk")),
+            Prefetch("plates", queryset=PlateRegistration.objects.order_by("-valid_from", "-pk")),
         )
         .filter(pk=vehicle_id)
         .first()
@@ -159,14 +184,26 @@ def vehicle_list(q: str | None = None) -> QuerySet[Vehicle]:
     vehicles = Vehicle.objects.select_related("model", "model__brand").prefetch_related(
         Prefetch("links", queryset=VehicleLink.objects.select_related("customer").order_by("-valid_from")),
         Prefetch("mileage_readings", queryset=MileageReading.objects.order_by("-read_on", "-pk")),
+        Prefetch("plates", queryset=PlateRegistration.objects.order_by("-valid_from", "-pk")),
     )
     if q:
         vehicles = vehicles.filter(pk__in=search_vehicle_ids(q))
     return vehicles
 
 
-def vehicle_models() -> QuerySet[VehicleModel]:
-    return VehicleModel.objects.select_related("brand").order_by("brand__code", "series", "name")
+def vehicle_models(*, brand_id: int | None = None, series: str | None = None) -> QuerySet[VehicleModel]:
+    """The model catalogue, by brand and series (the choices of brand → series → model)."""
+    models = VehicleModel.objects.select_related("brand").order_by("brand__code", "series", "name")
+    if brand_id is not None:
+        models = models.filter(brand_id=brand_id)
+    if series:
+        models = models.filter(series=series)
+    return models
+
+
+def warranty_policies(*, brand_id: int | None = None) -> QuerySet[WarrantyPolicy]:
+    policies = WarrantyPolicy.objects.select_related("brand").order_by("brand__code", "-valid_from")
+    return policies.filter(brand_id=brand_id) if brand_id is not None else policies
 
 
 def driver_period_get(*, vehicle_id: int, link_id: int) -> VehicleLink:

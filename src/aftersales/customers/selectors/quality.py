@@ -23,13 +23,15 @@ from aftersales.customers.models import (
 
 @dataclass
 class DuplicateGroup:
-    reason: str  # "mobile", "resident_id", "uscc", "vin"
+    reason: str  # "mobile", "resident_id", "uscc", "vin", "plate"
     value: str  # masked where personal
     customer_ids: list[int]
 
 
 def duplicate_groups(*, store_ids: frozenset[int] | None = None, limit: int = 200) -> list[DuplicateGroup]:
-    """Likely duplicates: the same mobile, resident ID, credit code or current vehicle on two active customers."""
+    """Likely duplicates: the same mobile, resident ID, credit code or current vehicle on two active customers,
+    and one current plate shown on several vehicles (records from before the plate history, or two records
+    of one car): the owners of those vehicles."""
     active = Customer.objects.filter(merged_into=None, anonymised_at=None)
     if store_ids is not None:
         active = active.filter(home_store_id__in=store_ids)
@@ -75,6 +77,21 @@ def duplicate_groups(*, store_ids: frozenset[int] | None = None, limit: int = 20
         by_vehicle.setdefault(vehicle_id, []).append(customer_id)
     vins = dict(Vehicle.objects.filter(pk__in=by_vehicle).values_list("pk", "vin"))
     groups += [DuplicateGroup("vin", vins[v], sorted(set(ids))) for v, ids in by_vehicle.items()]
+    shared_plates = (
+        Vehicle.objects.exclude(plate="")
+        .values("plate")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .order_by("plate")
+        .values_list("plate", flat=True)[:limit]
+    )
+    by_plate: dict[str, list[int]] = {}
+    owners = VehicleLink.objects.filter(
+        vehicle__plate__in=list(shared_plates), role=VehicleLink.Role.OWNER, valid_to=None, customer__in=active
+    )
+    for plate, customer_id in owners.values_list("vehicle__plate", "customer_id"):
+        by_plate.setdefault(plate, []).append(customer_id)
+    groups += [DuplicateGroup("plate", plate, sorted(set(ids))) for plate, ids in by_plate.items()]
     return groups[:limit]
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import BigIntegerField, CharField, F, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Cast
 
 from aftersales.customers import encryption, identifiers
 from aftersales.customers.models import (
@@ -30,6 +32,7 @@ KIND_RANK = {
     "vin": 1,
     "mobile": 2,
     "plate": 3,
+    "oldplate": 4,  # a plate the vehicle held before (shown as "former plate")
     "vin6": 4,
     "mobile4": 5,
     "name": 6,
@@ -47,7 +50,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "number": ("number",),
     "vin": ("vin", "vin6"),
     "mobile": ("mobile", "mobile4"),
-    "plate": ("plate",),
+    "plate": ("plate", "oldplate"),
     "name": ("name", "initials", "pinyin"),
 }
 
@@ -66,6 +69,7 @@ class _Candidate:
     vehicle_id: int | None
     kind: str
     exact: bool
+    owner_id: int | None = None  # a vehicle's current owner, read with the key
 
 
 def _lookups(q: str) -> list[tuple[str, str, bool]]:
@@ -96,6 +100,7 @@ def _lookups(q: str) -> list[tuple[str, str, bool]]:
         "vin": (vin, True) if latin else None,
         "mobile": (mobile, True) if digits else None,
         "plate": (plate, True) if plate else None,
+        "oldplate": (plate, True) if plate else None,
         "vin6": (vin, False) if latin and len(vin) == 6 else None,
         # The last four digits as typed: after a country code (+86 1380) they are a number's start.
         "mobile4": (text, False) if text.isascii() and text.isdigit() and len(text) == 4 else None,
@@ -132,48 +137,100 @@ class _Ranking:
     families: dict[str, tuple[int, bool]]  # per family that matched: hits (at most SEARCH_LIMIT), more than that
 
 
-def _by_resident_id(
-    number: str, *, customer_class: str | None, home_store_id: int | None
-) -> tuple[list[_Candidate], bool]:
-    """Customers with this resident ID: an exact match on its keyed digest (the number is stored encrypted)."""
-    customers = Customer.objects.filter(resident_id_digest=encryption.digest(number), merged_into=None)
-    if customer_class is not None:
-        customers = customers.filter(customer_class=customer_class)
-    if home_store_id is not None:
-        customers = customers.filter(home_store_id=home_store_id)
-    ids = list(customers.order_by("pk").values_list("pk", flat=True)[: SEARCH_LIMIT + 1])
-    hits = [_Candidate(pk, None, "resident_id", True) for pk in ids[:SEARCH_LIMIT]]
-    return hits, len(ids) > SEARCH_LIMIT
+# A lookup: (kind, key, exact). One ranked query reads every lookup's first rows (services of the
+# (kind, key) index) at once; a lookup whose rows run out before enough distinct hits are in hand
+# (one vehicle found by two tails of its plate) reads on in chunks, which is rare.
+_Lookup = tuple[str, str, bool]
+_Row = tuple[str, int, int | None, int | None, int | None]  # key, row id, customer, vehicle, owner
+
+
+def _lookup_rows(
+    lookup: _Lookup, *, customer_class: str | None, home_store_id: int | None
+) -> QuerySet[Any, tuple[Any, ...]]:
+    """The rows of one lookup in rank order, as ``_Row`` tuples."""
+    kind, key, exact = lookup
+    # A typed null: PostgreSQL types a bare NULL of a subquery as text, which UNION ALL cannot match.
+    none = Cast(Value(None), output_field=BigIntegerField())
+    if kind == "resident_id":
+        # The number is stored encrypted: an exact match on its keyed digest.
+        customers = Customer.objects.filter(resident_id_digest=encryption.digest(key), merged_into=None)
+        if customer_class is not None:
+            customers = customers.filter(customer_class=customer_class)
+        if home_store_id is not None:
+            customers = customers.filter(home_store_id=home_store_id)
+        return (
+            customers.order_by("pk")
+            .annotate(row_key=Value("", output_field=CharField()), row_id=F("pk"), c=F("pk"), v=none, o=none)
+            .values_list("row_key", "row_id", "c", "v", "o")
+        )
+    keys = SearchKey.objects.filter(kind=kind)
+    keys = keys.filter(key=key) if exact else keys.filter(key__gt=key, key__lt=key + MAX_KEY)
+    keys = _restricted(keys, kind, customer_class=customer_class, home_store_id=home_store_id)
+    if kind in CUSTOMER_KINDS:
+        owner: Any = none
+    else:
+        owner = Subquery(
+            VehicleLink.objects.filter(vehicle_id=OuterRef("vehicle_id"), role=VehicleLink.Role.OWNER, valid_to=None)
+            .order_by()
+            .values("customer_id")[:1],
+            output_field=BigIntegerField(),
+        )
+    return (
+        keys.order_by("key", "id")
+        .annotate(row_key=F("key"), row_id=F("id"), o=owner)
+        .values_list("row_key", "row_id", "customer_id", "vehicle_id", "o")
+    )
+
+
+def _read_lookups(lookups: list[_Lookup], *, customer_class: str | None, home_store_id: int | None) -> list[list[_Row]]:
+    """The first SEARCH_LIMIT + 1 rows of every lookup, in one query (UNION ALL of index range reads)."""
+    if not lookups:
+        return []
+    parts: list[str] = []
+    params: list[Any] = []
+    for index, lookup in enumerate(lookups):
+        query = _lookup_rows(lookup, customer_class=customer_class, home_store_id=home_store_id)
+        sql, part_params = query[: SEARCH_LIMIT + 1].query.sql_with_params()
+        parts.append(f"SELECT {index} AS lookup, q{index}.* FROM ({sql}) q{index}")  # noqa: S608 - our SQL
+        params += part_params
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        fetched = cursor.fetchall()
+    per_lookup: list[list[_Row]] = [[] for _lookup in lookups]
+    for index, *row in fetched:
+        per_lookup[index].append(tuple(row))
+    for found in per_lookup:
+        found.sort(key=lambda row: (row[0], row[1]))  # the order of the index: UNION ALL keeps none
+    return per_lookup
 
 
 def _family(
-    lookups: list[tuple[str, str, bool]], *, customer_class: str | None, home_store_id: int | None
+    lookups: list[_Lookup],
+    first_rows: list[list[_Row]],
+    *,
+    customer_class: str | None,
+    home_store_id: int | None,
 ) -> tuple[list[_Candidate], bool]:
-    """The hits of one family's lookups: exact matches first, then prefixes; at most SEARCH_LIMIT, and
-    whether more matched. Each lookup is one range read on the (kind, key) index, in index order and
-    stopped as soon as enough hits are in hand, so a broad query costs no more than a narrow one."""
-    found: dict[tuple[str, int], _Candidate] = {}
-    for exact in (True, False):
-        for kind, key, prefix_allowed in lookups:
-            if not exact and not prefix_allowed:
-                continue
-            keys = SearchKey.objects.filter(kind=kind)
-            keys = keys.filter(key=key) if exact else keys.filter(key__gt=key, key__lt=key + MAX_KEY)
-            keys = _restricted(keys, kind, customer_class=customer_class, home_store_id=home_store_id)
-            rows = keys.order_by("key", "id").values_list("customer_id", "vehicle_id")
-            start = 0
-            while len(found) <= SEARCH_LIMIT:
-                wanted = SEARCH_LIMIT + 1 - len(found)
-                chunk = list(rows[start : start + wanted])
-                for customer_id, vehicle_id in chunk:
-                    identity = ("v", vehicle_id) if vehicle_id else ("c", customer_id)
-                    if identity not in found:
-                        found[identity] = _Candidate(customer_id, vehicle_id, kind, exact)
-                if len(chunk) < wanted:
-                    break
-                start += wanted
+    """The hits of one family's lookups (exact ones first, as given): at most SEARCH_LIMIT, and whether
+    more matched. A customer, or a vehicle, found twice counts once."""
+    found: dict[tuple[str, int | None], _Candidate] = {}
+    for lookup, first in zip(lookups, first_rows, strict=True):
+        kind, _key, exact = lookup
+        rows, read, asked = first, len(first), SEARCH_LIMIT + 1
+        while True:
+            for _row_key, _row_id, customer_id, vehicle_id, owner_id in rows:
+                identity = ("v", vehicle_id) if vehicle_id else ("c", customer_id)
+                if identity not in found:
+                    found[identity] = _Candidate(customer_id, vehicle_id, kind, exact, owner_id)
             if len(found) > SEARCH_LIMIT:
                 return list(found.values())[:SEARCH_LIMIT], True
+            if len(rows) < asked:
+                break  # the lookup has no more rows
+            # Fewer distinct hits than rows (one vehicle under two tails of its plate): read on.
+            asked = SEARCH_LIMIT + 1 - len(found)
+            query = _lookup_rows(lookup, customer_class=customer_class, home_store_id=home_store_id)
+            rows = list(query[read : read + asked])
+            read += len(rows)
     return list(found.values()), False
 
 
@@ -194,21 +251,32 @@ def _candidates(
     """
     if not identifiers.compact(q):
         return _Ranking([], False, {})
-    lookups = [entry for entry in _lookups(q) if not vehicles_only or entry[0] not in CUSTOMER_KINDS]
+    wanted = [entry for entry in _lookups(q) if not vehicles_only or entry[0] not in CUSTOMER_KINDS]
+    # Per family: its exact lookups, then its prefix lookups (in KIND_RANK order within each).
+    plan: list[tuple[str, list[_Lookup]]] = []
+    for name, kinds in FAMILIES.items():
+        own = [entry for entry in wanted if entry[0] in kinds]
+        if own:
+            exact = [(kind, key, True) for kind, key, _prefix in own]
+            prefix = [(kind, key, False) for kind, key, prefix_allowed in own if prefix_allowed]
+            plan.append((name, exact + prefix))
+    every = [lookup for _name, lookups in plan for lookup in lookups]
+    rows = _read_lookups(every, customer_class=customer_class, home_store_id=home_store_id)
     families: dict[str, tuple[int, bool]] = {}
     ranked: list[tuple[bool, int, int, _Candidate]] = []
-    for name, kinds in FAMILIES.items():
-        own = [entry for entry in lookups if entry[0] in kinds]
-        if not own:
-            continue
-        if name == "resident_id":
-            hits, more = _by_resident_id(own[0][1], customer_class=customer_class, home_store_id=home_store_id)
-        else:
-            hits, more = _family(own, customer_class=customer_class, home_store_id=home_store_id)
+    position = 0
+    for name, lookups in plan:
+        hits, more = _family(
+            lookups,
+            rows[position : position + len(lookups)],
+            customer_class=customer_class,
+            home_store_id=home_store_id,
+        )
+        position += len(lookups)
         if hits:
             families[name] = (len(hits), more)
         if family is None or family == name:
-            ranked += [(not hit.exact, KIND_RANK[hit.kind], position, hit) for position, hit in enumerate(hits)]
+            ranked += [(not hit.exact, KIND_RANK[hit.kind], order, hit) for order, hit in enumerate(hits)]
     ranked.sort(key=lambda entry: entry[:3])
     merged: dict[tuple[str, int | None], _Candidate] = {}
     for _inexact, _rank, _position, hit in ranked:
@@ -220,20 +288,11 @@ def _candidates(
     return _Ranking(candidates[:SEARCH_LIMIT], more, families)
 
 
-def _owners(vehicle_ids: Iterable[int]) -> dict[int, int]:
-    """Current owner of each vehicle."""
-    return dict(
-        VehicleLink.objects.filter(
-            vehicle_id__in=list(vehicle_ids), role=VehicleLink.Role.OWNER, valid_to=None
-        ).values_list("vehicle_id", "customer_id")
-    )
-
-
 def _hits(candidates: list[_Candidate]) -> list[SearchHit]:
-    """Load one page of candidates: its customers (with phones and store) and vehicles, nothing more."""
+    """Load one page of candidates: its customers (with phones and store) and vehicles, nothing more
+    (a vehicle's owner came with the ranking)."""
     vehicle_ids = [c.vehicle_id for c in candidates if c.vehicle_id]
-    owners = _owners(vehicle_ids) if vehicle_ids else {}
-    customer_ids = {c.customer_id for c in candidates if c.customer_id} | set(owners.values())
+    customer_ids = {c.owner_id if c.vehicle_id else c.customer_id for c in candidates} - {None}
     customers = (
         Customer.objects.select_related("home_store")
         .prefetch_related(Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")))
@@ -246,7 +305,7 @@ def _hits(candidates: list[_Candidate]) -> list[SearchHit]:
     hits = []
     for candidate in candidates:
         vehicle = vehicles.get(candidate.vehicle_id) if candidate.vehicle_id else None
-        owner_id = owners.get(candidate.vehicle_id) if candidate.vehicle_id else candidate.customer_id
+        owner_id = candidate.owner_id if candidate.vehicle_id else candidate.customer_id
         customer = customers.get(owner_id) if owner_id else None
         if customer is not None and (vehicle is not None or candidate.vehicle_id is None):
             hits.append(SearchHit(customer, candidate.kind, vehicle, candidate.exact))
@@ -316,10 +375,9 @@ def search_customer_ids(q: str, *, customer_class: str | None = None, home_store
     """Customers matching ``q`` (vehicles count for their current owner), best first (at most SEARCH_LIMIT),
     the class and store filters applied inside the search (not to its first SEARCH_LIMIT hits)."""
     candidates = _candidates(q, customer_class=customer_class, home_store_id=home_store_id).candidates
-    owners = _owners(c.vehicle_id for c in candidates if c.vehicle_id)
     ordered: dict[int, None] = {}
     for candidate in candidates:
-        owner = owners.get(candidate.vehicle_id) if candidate.vehicle_id else candidate.customer_id
+        owner = candidate.owner_id if candidate.vehicle_id else candidate.customer_id
         if owner is not None:
             ordered.setdefault(owner)
     return list(ordered)

@@ -30,6 +30,8 @@ from aftersales.customers.services.merge import MERGEABLE_FIELDS, customer_merge
 from aftersales.customers.services.privacy import ExportFile, consent_withdraw, customer_anonymise, pi_export_file
 from aftersales.customers.services.quality import archive_rule_save, completeness_recompute_store, completeness_refresh
 from aftersales.customers.services.vehicles import (
+    DELIVERY_BEFORE_INVOICE_MAX,
+    PLATE_RELEASE_REASONS,
     mileage_record,
     vehicle_clean,
     vehicle_create,
@@ -38,12 +40,20 @@ from aftersales.customers.services.vehicles import (
     vehicle_search_keys_rebuild,
     vehicle_transfer,
     vehicle_update,
+    warranty_derive,
+    warranty_policy_create,
+    warranty_policy_for,
+    warranty_rederive,
+    warranty_terms,
+    years_later,
 )
 
 __all__ = [
+    "DELIVERY_BEFORE_INVOICE_MAX",
     "MAX_DOCUMENT_BYTES",
     "MAX_UPLOAD_BYTES",
     "MERGEABLE_FIELDS",
+    "PLATE_RELEASE_REASONS",
     "ExportFile",
     "archive_rule_save",
     "completeness_recompute_store",
@@ -78,5 +88,11 @@ __all__ = [
     "vehicle_search_keys_rebuild",
     "vehicle_transfer",
     "vehicle_update",
+    "warranty_derive",
+    "warranty_policy_create",
+    "warranty_policy_for",
+    "warranty_rederive",
+    "warranty_terms",
     "workbook_check",
+    "years_later",
 ]

@@ -22,11 +22,11 @@ from aftersales.customers.models import (
     CustomerPhone,
     SearchKey,
 )
-from aftersales.customers.selectors.customers import customer_access, customer_get, personal_value
+from aftersales.customers.selectors.customers import customer_access, customer_get, customer_survivor, personal_value
 from aftersales.customers.services.quality import completeness_refresh
 
 # Letters of any script, digits, spaces and the punctuation real names and company names use.
-_NAME_PUNCTUATION = set(" ·•.-&()（）")
+_NAME_PUNCTUATION = set(" ·•.-‐'’&()（）")
 
 
 def _clean_name(value: str, *, kind: str) -> str:
@@ -153,9 +153,46 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
             errors.setdefault("uscc", []).append(
                 _("Customer %(number)s already has this credit code.") % {"number": clash.first().number}  # type: ignore[union-attr]
             )
+    if cleaned.get("resident_id"):
+        # One person, one archive: a resident ID already on an active customer blocks a second record.
+        holder = Customer.objects.filter(
+            resident_id_digest=encryption.digest(cleaned["resident_id"]), merged_into=None, anonymised_at=None
+        )
+        if instance is not None:
+            holder = holder.exclude(pk=instance.pk)
+        number = holder.values_list("number", flat=True).first()
+        if number is not None:
+            errors.setdefault("resident_id", []).append(
+                _("Customer %(number)s already has this resident ID.") % {"number": number}
+            )
     if errors:
         raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=errors, status=422)
     return cleaned
+
+
+def mobile_matches(mobiles: list[str]) -> list[dict[str, Any]]:
+    """Active customers who already have one of these mobiles (families and fleets share numbers, so
+    this only warns): id, number, name, kind and the shared mobile (masked)."""
+    if not mobiles:
+        return []
+    phones = (
+        CustomerPhone.objects.filter(number__in=mobiles, customer__merged_into=None, customer__anonymised_at=None)
+        .select_related("customer")
+        .order_by("customer__number")
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for phone in phones[:20]:
+        found.setdefault(
+            phone.customer_id,
+            {
+                "id": phone.customer_id,
+                "number": phone.customer.number,
+                "name": phone.customer.name,
+                "kind": phone.customer.kind,
+                "mobile": identifiers.mask_mobile(phone.number),
+            },
+        )
+    return list(found.values())
 
 
 _SIMPLE_FIELDS = (
@@ -255,10 +292,28 @@ def customer_search_keys_rebuild(customer: Customer) -> None:
 
 
 @transaction.atomic
-def customer_create(*, actor: User, store: Store, data: dict[str, Any]) -> Customer:
-    """Register a customer at ``store``; the number comes from that store's sequence."""
+def customer_create(*, actor: User, store: Store, data: dict[str, Any], confirm_duplicates: bool = False) -> Customer:
+    """Register a customer at ``store``; the number comes from that store's sequence.
+
+    A mobile another active customer has is a warning, not a refusal: without ``confirm_duplicates``
+    the call answers 409 ``possible_duplicates`` naming them (``matches``), so that the clerk opens the
+    existing record; confirmed, the customer is created and the creation entry records whom the clerk
+    saw (``duplicates_confirmed``).
+    """
     cleaned = customer_clean(data)
+    matches = mobile_matches(cleaned.get("mobiles", []))
+    if matches and not confirm_duplicates:
+        raise ConflictError(
+            _(
+                "A customer with this mobile number is already in the archive: "
+                "open that record, or create a new one anyway."
+            ),
+            code="possible_duplicates",
+            extra={"matches": matches},
+        )
     customer = Customer(home_store=store, number=number_next(store=store, doc_type="CUS"), owner=actor)
+    if matches:
+        customer.audit_duplicates = [match["number"] for match in matches]
     # The archive owner (责任人) is whoever registers the customer unless someone else is named.
     _apply(customer, cleaned)
     if cleaned.get("owner_id") is None:
@@ -307,10 +362,11 @@ def customer_mark_reviewed(*, actor: User, customer_id: int) -> Customer:
     its survivor is (409, naming it)."""
     customer = customer_access(actor=actor, customer_id=customer_id, for_update=True, include_merged=True)
     if customer.merged_into_id is not None:
-        survivor = Customer.objects.only("number").get(pk=customer.merged_into_id)
+        survivor = customer_survivor(customer)
         raise ConflictError(
             _("This record was merged into customer %(number)s: review that one.") % {"number": survivor.number},
             code="merged",
+            extra={"merged_into": {"id": survivor.pk, "number": survivor.number}},
         )
     customer.reviewed_at = timezone.now()
     customer.save(actor=actor)

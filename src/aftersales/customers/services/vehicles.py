@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,10 +19,12 @@ from aftersales.customers import identifiers, search
 from aftersales.customers.models import (
     Customer,
     MileageReading,
+    PlateRegistration,
     SearchKey,
     Vehicle,
     VehicleLink,
     VehicleModel,
+    WarrantyPolicy,
 )
 from aftersales.customers.selectors.customers import vehicle_access
 from aftersales.customers.services.customers import error_collect
@@ -36,12 +39,30 @@ _VEHICLE_CLEARED: dict[str, Any] = {
     "engine_no": "",
     "colour": "",
     "vin_override_reason": "",
+    "use_type": "",
     "purchase_date": None,
+    "delivery_date": None,
     "selling_store_id": None,
-    "warranty_start": None,
-    "warranty_end": None,
-    "warranty_km_limit": None,
 }
+
+# A plate held by another vehicle is taken from it only with these reasons (PlateRegistration.EndReason).
+PLATE_RELEASE_REASONS = (
+    PlateRegistration.EndReason.MOVED,
+    PlateRegistration.EndReason.TRANSFERRED,
+    PlateRegistration.EndReason.CORRECTED,
+)
+
+# The delivery may precede the invoice (a car handed over before it is invoiced), but not by this much.
+DELIVERY_BEFORE_INVOICE_MAX = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class PlateRelease:
+    """Ending a plate on the vehicle that holds it, so that another vehicle can take it."""
+
+    registration: PlateRegistration
+    on: date
+    reason: str
 
 
 _VIN_FIELDS = frozenset({"vin", "vin_check_override", "vin_override_reason"})
@@ -67,6 +88,164 @@ def _vin_taken_message(vin: str) -> str:
         "A vehicle with this VIN is already in the archive, owned by customer %(number)s; "
         "record a transfer instead of adding it again."
     ) % {"number": owner}
+
+
+def _plate_check(
+    cleaned: dict[str, Any], data: dict[str, Any], instance: Vehicle | None, errors: dict[str, list[str]]
+) -> None:
+    """A plate another vehicle holds is taken only by ending it there, with a date and a reason
+    (``plate_release_on``, ``plate_release_reason``); ``cleaned["plate_release"]`` says how."""
+    plate = cleaned["plate"]
+    held_by = PlateRegistration.objects.select_related("vehicle").filter(plate=plate, valid_to=None)
+    if instance is not None:
+        held_by = held_by.exclude(vehicle_id=instance.pk)
+    held = held_by.first()
+    if held is None:
+        return
+    on, reason = data.get("plate_release_on"), data.get("plate_release_reason") or ""
+    if not on and not reason:
+        owner = (
+            VehicleLink.objects.filter(vehicle_id=held.vehicle_id, role=VehicleLink.Role.OWNER, valid_to=None)
+            .values_list("customer__number", flat=True)
+            .first()
+        )
+        errors.setdefault("plate", []).append(
+            _(
+                "The plate %(plate)s is on the vehicle %(vin)s (customer %(owner)s) since %(since)s. To move it "
+                "here, give the date and the reason it ended there."
+            )
+            % {"plate": plate, "vin": held.vehicle.vin, "owner": owner or "—", "since": held.valid_from.isoformat()}
+        )
+        return
+    if reason not in PLATE_RELEASE_REASONS:
+        errors.setdefault("plate_release_reason", []).append(
+            _("Choose one of: %(choices)s.")
+            % {"choices": ", ".join(str(PlateRegistration.EndReason(r).label) for r in PLATE_RELEASE_REASONS)}
+        )
+    if not isinstance(on, date):
+        errors.setdefault("plate_release_on", []).append(_("Give the date the plate left the other vehicle."))
+        return
+    if on > timezone.localdate():
+        errors.setdefault("plate_release_on", []).append(_("The date cannot be in the future."))
+    elif on < held.valid_from:
+        errors.setdefault("plate_release_on", []).append(
+            _("The other vehicle has held the plate since %(date)s; the date cannot be before that.")
+            % {"date": held.valid_from.isoformat()}
+        )
+    cleaned["plate_release"] = PlateRelease(held, on, reason)
+
+
+def _facts_check(
+    cleaned: dict[str, Any], data: dict[str, Any], instance: Vehicle | None, errors: dict[str, list[str]]
+) -> None:
+    """Use type, and the invoice and delivery dates the statutory periods run from."""
+    if cleaned.get("use_type") and cleaned["use_type"] not in Vehicle.UseType.values:
+        errors.setdefault("use_type", []).append(_("Choose one of the listed values."))
+    today = timezone.localdate()
+    for field in ("purchase_date", "delivery_date"):
+        if isinstance(cleaned.get(field), date) and cleaned[field] > today:
+            errors.setdefault(field, []).append(_("The date cannot be in the future."))
+    if {"purchase_date", "delivery_date"} & set(data):
+        invoiced = _vehicle_value("purchase_date", cleaned, instance)
+        delivered = _vehicle_value("delivery_date", cleaned, instance)
+        if invoiced and delivered and invoiced - delivered > DELIVERY_BEFORE_INVOICE_MAX:
+            errors.setdefault("delivery_date", []).append(
+                _("The delivery date is more than a year before the invoice date (%(date)s); check both dates.")
+                % {"date": invoiced.isoformat()}
+            )
+
+
+def years_later(day: date, years: int) -> date:
+    """The same calendar day ``years`` later (28 February for 29 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def warranty_policy_for(brand_id: int | None, on: date) -> WarrantyPolicy | None:
+    """The brand's policy valid on ``on`` (the latest that started by then and has not ended)."""
+    if brand_id is None:
+        return None
+    return (
+        WarrantyPolicy.objects.filter(brand_id=brand_id, valid_from__lte=on)
+        .filter(Q(valid_to=None) | Q(valid_to__gte=on))
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def warranty_derive(vehicle: Vehicle) -> None:
+    """Set the warranty and 三包 periods from the dates and the brand's policy (not saved).
+
+    Both run from the purchase-invoice date, or from the delivery date where that differs
+    (家用汽车产品修理、更换、退货责任规定, 2021, 第十七条: "包修期和三包有效期自销售者开具购车发票之日起计算；
+    开具购车发票日期与交付家用汽车产品日期不一致的，自交付之日起计算"). Without a brand policy the
+    law's minimum applies. A period of N years ends the day before the Nth anniversary.
+    """
+    start = vehicle.delivery_date or vehicle.purchase_date
+    if start is None:
+        vehicle.warranty_policy = None
+        vehicle.warranty_start = vehicle.warranty_end = vehicle.sanbao_end = None
+        vehicle.warranty_km_limit = vehicle.sanbao_km_limit = None
+        return
+    brand_id = vehicle.model.brand_id if vehicle.model_id and vehicle.model else None
+    policy = warranty_policy_for(brand_id, start)
+    vehicle.warranty_policy = policy
+    vehicle.warranty_start = start
+    (vehicle.warranty_end, vehicle.warranty_km_limit, vehicle.sanbao_end, vehicle.sanbao_km_limit) = warranty_terms(
+        start, policy
+    )
+
+
+def warranty_terms(start: date, policy: WarrantyPolicy | None) -> tuple[date, int, date, int]:
+    """Warranty end and mileage, 三包 end and mileage from ``start`` under ``policy`` (None: the law's minimum)."""
+    if policy is None:
+        years, km = WarrantyPolicy.LEGAL_WARRANTY_YEARS, WarrantyPolicy.LEGAL_WARRANTY_KM
+        sanbao_years, sanbao_km = WarrantyPolicy.LEGAL_SANBAO_YEARS, WarrantyPolicy.LEGAL_SANBAO_KM
+    else:
+        years, km, sanbao_years, sanbao_km = (
+            policy.warranty_years,
+            policy.warranty_km,
+            policy.sanbao_years,
+            policy.sanbao_km,
+        )
+    day = timedelta(days=1)
+    return years_later(start, years) - day, km, years_later(start, sanbao_years) - day, sanbao_km
+
+
+def _plate_apply(actor: User, vehicle: Vehicle, plate: str, *, on: date, release: PlateRelease | None) -> None:
+    """Make ``plate`` the vehicle's current one in its history (ending its former plate on ``on``) after
+    ending it on the vehicle that held it; both vehicles' search keys follow (the caller saves ``vehicle``)."""
+    current = PlateRegistration.objects.select_related("vehicle").filter(vehicle=vehicle, valid_to=None).first()
+    if current is not None and current.plate == plate:
+        return
+    if release is not None:
+        held = release.registration
+        held.valid_to, held.end_reason = release.on, release.reason
+        held.save(actor=actor)
+        other = held.vehicle
+        if other.plate == held.plate:
+            other.plate = ""
+            other.version += 1
+            other.save(actor=actor)
+        vehicle_search_keys_rebuild(other)
+        on = max(on, release.on)
+    if current is not None:
+        current.valid_to = max(on, current.valid_from)
+        current.end_reason = PlateRegistration.EndReason.REPLACED if plate else PlateRegistration.EndReason.DEREGISTERED
+        current.save(actor=actor)
+        on = max(on, current.valid_to)
+    if plate:
+        PlateRegistration(vehicle=vehicle, plate=plate, valid_from=on).save(actor=actor)
+
+
+def _plate_taken() -> ApplicationError:
+    return ApplicationError(
+        _("Some fields are not valid."),
+        fields={"plate": [_("Another vehicle took this plate a moment ago; reload and try again.")]},
+        status=422,
+    )
 
 
 def vehicle_clean(data: dict[str, Any], *, instance: Vehicle | None = None) -> dict[str, Any]:
@@ -111,13 +290,17 @@ def vehicle_clean(data: dict[str, Any], *, instance: Vehicle | None = None) -> d
             cleaned["plate"] = identifiers.clean_plate(cleaned["plate"])
         except ValidationError as error:
             error_collect(errors, "plate", error)
-    if {"warranty_start", "warranty_end"} & set(data):
-        start = _vehicle_value("warranty_start", cleaned, instance)
-        end = _vehicle_value("warranty_end", cleaned, instance)
-        if start and end and end < start:
-            errors.setdefault("warranty_end", []).append(_("The warranty cannot end before it starts."))
-    if cleaned.get("model_id") and not VehicleModel.objects.filter(pk=cleaned["model_id"]).exists():
-        errors.setdefault("model_id", []).append(_("No such vehicle model."))
+    cleaned.pop("plate_release_on", None)
+    cleaned.pop("plate_release_reason", None)
+    if cleaned.get("plate") and "plate" not in errors:
+        _plate_check(cleaned, data, instance, errors)
+    _facts_check(cleaned, data, instance, errors)
+    if cleaned.get("model_id"):
+        model = VehicleModel.objects.filter(pk=cleaned["model_id"]).first()
+        if model is None:
+            errors.setdefault("model_id", []).append(_("No such vehicle model."))
+        elif "fuel_type" not in data and model.fuel_type in Vehicle.FuelType.values:
+            cleaned["fuel_type"] = model.fuel_type  # the model's, unless the person chose one
     if cleaned.get("selling_store_id") and not Store.all_objects.filter(pk=cleaned["selling_store_id"]).exists():
         errors.setdefault("selling_store_id", []).append(_("No such store."))
     year = cleaned.get("model_year")
@@ -138,19 +321,20 @@ _VEHICLE_FIELDS = (
     "engine_no",
     "colour",
     "fuel_type",
+    "use_type",
     "purchase_date",
+    "delivery_date",
     "selling_store_id",
-    "warranty_start",
-    "warranty_end",
-    "warranty_km_limit",
 )
 
 
 def vehicle_search_keys_rebuild(vehicle: Vehicle) -> None:
+    """The vehicle's search keys from its VIN, current plate and former plates (its plate history)."""
+    former = PlateRegistration.objects.filter(vehicle=vehicle).exclude(valid_to=None).values_list("plate", flat=True)
     SearchKey.objects.filter(vehicle=vehicle).delete()
     SearchKey.objects.bulk_create(
         SearchKey(key=key, kind=kind, vehicle=vehicle)
-        for kind, key in search.vehicle_keys(vin=vehicle.vin, plate=vehicle.plate)
+        for kind, key in search.vehicle_keys(vin=vehicle.vin, plate=vehicle.plate, former_plates=former)
     )
 
 
@@ -164,6 +348,7 @@ def vehicle_create(*, actor: User, owner: Customer, data: dict[str, Any], owned_
     for field in _VEHICLE_FIELDS:
         if field in cleaned and cleaned[field] is not None:
             setattr(vehicle, field, cleaned[field])
+    warranty_derive(vehicle)
     try:
         with transaction.atomic():
             vehicle.save(actor=actor)
@@ -173,6 +358,18 @@ def vehicle_create(*, actor: User, owner: Customer, data: dict[str, Any], owned_
             fields={"vin": [_("A vehicle with this VIN is already in the archive.")]},
             status=422,
         ) from None
+    if vehicle.plate:
+        try:
+            with transaction.atomic():
+                _plate_apply(
+                    actor,
+                    vehicle,
+                    vehicle.plate,
+                    on=vehicle.delivery_date or vehicle.purchase_date or timezone.localdate(),
+                    release=cleaned.get("plate_release"),
+                )
+        except IntegrityError:
+            raise _plate_taken() from None
     VehicleLink(
         vehicle=vehicle,
         customer=owner,
@@ -197,10 +394,22 @@ def vehicle_update(*, actor: User, vehicle_id: int, version: int, data: dict[str
             _("Someone else changed this vehicle after you opened it. Reload to see their changes."), code="conflict"
         )
     cleaned = vehicle_clean(data, instance=vehicle)
+    former_plate = vehicle.plate
     for field in _VEHICLE_FIELDS:
         if field in cleaned:
             setattr(vehicle, field, cleaned[field])
+    if {"purchase_date", "delivery_date", "model_id"} & set(cleaned):
+        warranty_derive(vehicle)
     vehicle.version += 1
+    if vehicle.plate != former_plate or cleaned.get("plate_release"):
+        release = cleaned.get("plate_release")
+        try:
+            with transaction.atomic():
+                _plate_apply(
+                    actor, vehicle, vehicle.plate, on=release.on if release else timezone.localdate(), release=release
+                )
+        except IntegrityError:
+            raise _plate_taken() from None
     try:
         with transaction.atomic():
             vehicle.save(actor=actor)
@@ -213,6 +422,121 @@ def vehicle_update(*, actor: User, vehicle_id: int, version: int, data: dict[str
         ) from None
     vehicle_search_keys_rebuild(vehicle)
     return vehicle
+
+
+@transaction.atomic
+def warranty_policy_create(*, actor: User, data: dict[str, Any]) -> WarrantyPolicy:
+    """Record a brand's warranty policy from ``valid_from``; the brand's policy before it ends the day
+    before, and the vehicles whose warranty starts in its period are derived again."""
+    from aftersales.core.models import Brand
+
+    errors: dict[str, list[str]] = {}
+    brand_id = data.get("brand_id")
+    brand = Brand.objects.filter(pk=brand_id).first() if isinstance(brand_id, int) else None
+    if brand is None:
+        errors.setdefault("brand_id", []).append(_("No such brand."))
+    minimum = {
+        "warranty_years": WarrantyPolicy.LEGAL_WARRANTY_YEARS,
+        "warranty_km": WarrantyPolicy.LEGAL_WARRANTY_KM,
+        "sanbao_years": WarrantyPolicy.LEGAL_SANBAO_YEARS,
+        "sanbao_km": WarrantyPolicy.LEGAL_SANBAO_KM,
+    }
+    for field, least in minimum.items():
+        value = data.get(field)
+        if not isinstance(value, int) or isinstance(value, bool):
+            errors.setdefault(field, []).append(_("This field is required."))
+        elif value < least:
+            # 家用汽车产品修理、更换、退货责任规定, 2021, 第十七条 (see WarrantyPolicy).
+            errors.setdefault(field, []).append(
+                _("The law requires at least %(least)s (家用汽车产品修理、更换、退货责任规定, 第十七条).")
+                % {"least": least}
+            )
+    valid_from, valid_to = data.get("valid_from"), data.get("valid_to")
+    if not isinstance(valid_from, date):
+        errors.setdefault("valid_from", []).append(_("This field is required."))
+    elif isinstance(valid_to, date) and valid_to < valid_from:
+        errors.setdefault("valid_to", []).append(_("The end cannot be before the start."))
+    elif brand is not None and WarrantyPolicy.objects.filter(brand=brand, valid_from=valid_from).exists():
+        errors.setdefault("valid_from", []).append(_("This brand already has a policy from this date."))
+    if errors or brand is None or not isinstance(valid_from, date):
+        raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=errors, status=422)
+    before = (
+        WarrantyPolicy.objects.select_for_update()
+        .filter(brand=brand, valid_from__lt=valid_from)
+        .filter(Q(valid_to=None) | Q(valid_to__gte=valid_from))
+        .order_by("-valid_from")
+        .first()
+    )
+    if before is not None:
+        before.valid_to = valid_from - timedelta(days=1)
+        before.save(update_fields=["valid_to"])
+    policy = WarrantyPolicy.objects.create(
+        brand=brand,
+        valid_from=valid_from,
+        valid_to=valid_to if isinstance(valid_to, date) else None,
+        **{field: data[field] for field in minimum},
+    )
+    audit_append(
+        action="create",
+        actor=actor,
+        store_id=None,
+        object_type="customers.warrantypolicy",
+        object_id=str(policy.pk),
+        object_repr=str(policy),
+        changes={field: [None, data[field]] for field in minimum}
+        | {"valid_from": [None, valid_from.isoformat()], "brand_id": [None, brand.pk]},
+    )
+    transaction.on_commit(lambda: _rederive_later(brand.pk))
+    return policy
+
+
+def _rederive_later(brand_id: int) -> None:
+    from aftersales.customers.tasks import warranty_rederive_brand
+
+    warranty_rederive_brand(brand_id)
+
+
+def _derived_values(vehicle: Vehicle) -> tuple[Any, ...]:
+    return (
+        vehicle.warranty_policy_id,
+        vehicle.warranty_start,
+        vehicle.warranty_end,
+        vehicle.warranty_km_limit,
+        vehicle.sanbao_end,
+        vehicle.sanbao_km_limit,
+    )
+
+
+def warranty_rederive(brand_id: int) -> int:
+    """Derive the warranty of every dated vehicle of the brand again (after its policies changed);
+    saves only the vehicles whose figures change, without a new version (nothing a user typed)."""
+    derived = (
+        "warranty_policy",
+        "warranty_start",
+        "warranty_end",
+        "warranty_km_limit",
+        "sanbao_end",
+        "sanbao_km_limit",
+    )
+    changed = 0
+    vehicles = (
+        Vehicle.objects.select_related("model")
+        .filter(model__brand_id=brand_id)
+        .exclude(purchase_date=None, delivery_date=None)
+        .order_by("pk")
+    )
+    batch: list[Vehicle] = []
+    for vehicle in vehicles.iterator(chunk_size=2000):
+        before = _derived_values(vehicle)
+        warranty_derive(vehicle)
+        if _derived_values(vehicle) != before:
+            batch.append(vehicle)
+        if len(batch) >= 2000:
+            changed += Vehicle.objects.bulk_update(batch, derived)
+            batch = []
+    if batch:
+        changed += Vehicle.objects.bulk_update(batch, derived)
+    return changed
 
 
 @transaction.atomic

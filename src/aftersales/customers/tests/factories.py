@@ -12,7 +12,7 @@ from typing import Any
 import factory
 
 from aftersales.core.models import Store, User
-from aftersales.customers import services
+from aftersales.customers import encryption, identifiers, services
 from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, Vehicle
 
@@ -44,7 +44,8 @@ class CustomerFactory(factory.Factory[Customer]):
 
     @classmethod
     def _create(cls, model_class: type[Customer], *, actor: User, store: Store, **data: Any) -> Customer:
-        return services.customer_create(actor=actor, store=store, data=data)
+        # Set-up data: customers sharing a mobile are made on purpose (the warning has tests of its own).
+        return services.customer_create(actor=actor, store=store, data=data, confirm_duplicates=True)
 
 
 class VehicleFactory(factory.Factory[Vehicle]):
@@ -60,3 +61,13 @@ class VehicleFactory(factory.Factory[Vehicle]):
     @classmethod
     def _create(cls, model_class: type[Vehicle], *, actor: User, owner: Customer, **data: Any) -> Vehicle:
         return services.vehicle_create(actor=actor, owner=owner, data=data)
+
+
+def resident_id_recorded_before_checks(customer: Customer, number: str) -> None:
+    """Give ``customer`` a resident ID as a record from before the duplicate check (an old DMS's data)
+    would hold it, even when another customer has the same one: the duplicates report's case."""
+    Customer.objects.filter(pk=customer.pk).update(
+        resident_id_cipher=encryption.encrypt(number),
+        resident_id_digest=encryption.digest(number),
+        resident_id_hint=identifiers.mask_resident_id(number),
+    )

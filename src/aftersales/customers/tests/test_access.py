@@ -22,20 +22,37 @@ def test_a_customer_is_found_for_an_actor_of_the_archive_and_locked_on_request(w
     assert (found.pk, found.name) == (customer.pk, "吴十")
 
 
-@pytest.mark.parametrize("who", ["outsider", "missing", "merged"])
-def test_not_found_whether_missing_merged_or_not_the_actors_and_nothing_changes(world: World, who: str) -> None:
+@pytest.mark.parametrize("who", ["outsider", "missing"])
+def test_not_found_whether_missing_or_not_the_actors_and_nothing_changes(world: World, who: str) -> None:
     customer = CustomerFactory(name="吴十")
-    survivor = CustomerFactory(name="吴十一")
     actor = world.users["outsider"] if who == "outsider" else world.user("advisor")
     customer_id = customer.pk + 1000 if who == "missing" else customer.pk
-    if who == "merged":
-        services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=customer.pk, choices={})
     entries = AuditEntry.objects.count()
 
     with pytest.raises(ApplicationError) as refused:
         services.customer_update(actor=actor, customer_id=customer_id, version=1, data={"city": "苏州市"})
 
     assert (refused.value.status, refused.value.code, str(refused.value.detail)) == (404, "not_found", "未找到。")
+    assert AuditEntry.objects.count() == entries
+    assert Customer.objects.get(pk=customer.pk).city == ""
+
+
+def test_a_merged_record_answers_410_naming_its_survivor_and_nothing_changes(world: World) -> None:
+    customer, survivor = CustomerFactory(name="吴十"), CustomerFactory(name="吴十一")
+    services.customer_merge(actor=world.user("crm"), survivor_id=survivor.pk, merged_id=customer.pk, choices={})
+    entries = AuditEntry.objects.count()
+
+    with pytest.raises(ApplicationError) as refused:
+        services.customer_update(
+            actor=world.user("advisor"), customer_id=customer.pk, version=1, data={"city": "苏州市"}
+        )
+
+    assert (refused.value.status, refused.value.code, refused.value.extra) == (
+        410,
+        "merged",
+        {"merged_into": {"id": survivor.pk, "number": survivor.number}},
+    )
+    assert str(refused.value.detail) == f"此记录已合并到客户 {survivor.number}，请使用该记录。"
     assert AuditEntry.objects.count() == entries
     assert Customer.objects.get(pk=customer.pk).city == ""
 

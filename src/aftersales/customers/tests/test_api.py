@@ -84,7 +84,7 @@ def test_create_customer_normalises_and_numbers(world: World, advisor: Client) -
         ),
         (
             {"name": "Robert'); DROP TABLE customers;--"},
-            {"name": ["The name contains characters that are not allowed: ' ;"]},
+            {"name": ["The name contains characters that are not allowed: ;"]},
         ),
         ({"name": "张三😀"}, {"name": ["The name contains characters that are not allowed: 😀"]}),
         ({"email": "not-an-email"}, {"email": ["An email address must contain “@”, as in name@example.com."]}),

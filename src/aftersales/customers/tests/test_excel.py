@@ -151,8 +151,8 @@ def test_template_downloads_with_chinese_and_english_headers(
         rows = list(book.active.iter_rows(values_only=True))
         assert rows[0][:4] == ("客户类型", "客户名称", "手机号", "备用手机号")
         assert rows[1][:4] == ("Customer kind", "Name", "Mobile", "Second mobile")
-        assert rows[0][-4:] == ("购车日期", "质保到期日", "里程(km)", "里程日期")
-        assert len(rows[0]) == len(excel.COLUMNS) == 34
+        assert rows[0][-5:] == ("使用性质", "购车发票日期", "交车日期", "里程(km)", "里程日期")
+        assert len(rows[0]) == len(excel.COLUMNS) == 35
         assert len(rows) == 2
 
 
@@ -184,8 +184,9 @@ def test_valid_rows_are_imported_numbered_searchable_with_mileage(
             series="帕萨特",
             model="330TSI 精英版",
             model_year=2021,
+            use_type="家用",
             purchase_date=date(2021, 3, 1),
-            warranty_end=date(2024, 3, 1),
+            delivery_date=date(2021, 3, 5),
             mileage=12345,
             mileage_date=date(2025, 1, 2),
         ),
@@ -232,11 +233,21 @@ def test_valid_rows_are_imported_numbered_searchable_with_mileage(
 
     first, third = Vehicle.objects.get(vin=vin(1)), Vehicle.objects.get(vin=vin(3))
     assert (first.model, first.model_year, first.fuel_type, first.plate) == (catalogue, 2021, "petrol", "沪A00001")
-    assert (first.purchase_date, first.warranty_start, first.warranty_end) == (
+    # The periods run from the delivery (it differs from the invoice), at the law's minimum (no brand policy).
+    assert (first.use_type, first.purchase_date, first.delivery_date, first.warranty_policy) == (
+        "household",
         date(2021, 3, 1),
-        date(2021, 3, 1),
-        date(2024, 3, 1),
+        date(2021, 3, 5),
+        None,
     )
+    assert (first.warranty_start, first.warranty_end, first.warranty_km_limit) == (
+        date(2021, 3, 5),
+        date(2024, 3, 4),
+        60_000,
+    )
+    assert (first.sanbao_end, first.sanbao_km_limit) == (date(2023, 3, 4), 50_000)
+    assert list(first.plates.values_list("plate", "valid_from", "valid_to")) == [("沪A00001", date(2021, 3, 5), None)]
+    assert list(third.plates.values_list("plate", "valid_from")) == [("沪AD12345", timezone.localdate())]
     assert (third.fuel_type, third.plate, third.model) == ("bev", "沪AD12345", None)
     owners = VehicleLink.objects.filter(role="owner", valid_to=None)
     assert set(owners.filter(customer=wang).values_list("vehicle__vin", flat=True)) == {vin(1), vin(3)}

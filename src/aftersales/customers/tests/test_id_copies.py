@@ -43,7 +43,7 @@ def make_customer(world: World, *, consent: bool = True, **data: Any) -> Custome
     fields: dict[str, Any] = {"name": "张三", "mobiles": ["13812345678"], **data}
     if consent:
         fields |= {"data_consent": True, "data_consent_channel": "paper"}
-    return services.customer_create(actor=world.user("advisor"), store=world.sh, data=fields)
+    return services.customer_create(actor=world.user("advisor"), store=world.sh, data=fields, confirm_duplicates=True)
 
 
 def make_document(

@@ -17,24 +17,25 @@ from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory
 
 # path, who asks, how (a browser session or an API token), and the queries it costs:
 # pages: session, user, access and menu (about 8) and their content; API: token and user (3) and content.
+# The duplicate groups (on the review page's KPIs and the duplicates report) read shared plates too (one).
 LISTS = {
     "list page": ("/customers/", "advisor", "session", 14),
     "list API": ("/api/v1/customers", "advisor", "token", 5),
-    "review queue page": ("/customers/quality/review/", "crm", "session", 20),
+    "review queue page": ("/customers/quality/review/", "crm", "session", 21),
     "review queue API": ("/api/v1/customers/review-queue", "crm", "token", 8),
-    "duplicates page": ("/customers/quality/duplicates/", "crm", "session", 16),
-    "duplicates API": ("/api/v1/customers/duplicates", "crm", "token", 9),
+    "duplicates page": ("/customers/quality/duplicates/", "crm", "session", 17),
+    "duplicates API": ("/api/v1/customers/duplicates", "crm", "token", 10),
 }
 
 
 NAMES = "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸"
 
 
-def _archive(rows: int) -> None:
-    """``rows`` customers sharing a mobile two by two (duplicates), each with a vehicle."""
+def _archive(rows: int, *, first: int = 0) -> None:
+    """``rows`` customers sharing a mobile two by two (duplicates), each with a vehicle of its own plate."""
     for index in range(rows):
         customer = CustomerFactory(name="冯" + NAMES[index], mobiles=[f"1390000{index // 2:04d}"], city="上海市")
-        VehicleFactory(owner=customer, plate=f"沪B{index:04d}A")
+        VehicleFactory(owner=customer, plate=f"沪B{first + index:04d}A")
 
 
 @pytest.mark.parametrize("name", list(LISTS))
@@ -58,7 +59,7 @@ def test_a_list_costs_the_same_queries_whatever_its_length(
     _archive(3)
     queries()  # a token's first use of the minute records it; a session's first page picks its store
     few, few_bytes = queries()
-    _archive(9)
+    _archive(9, first=3)
     many, many_bytes = queries()
     assert many_bytes > few_bytes  # the longer list was really listed
     assert (few, many) == (expected, expected)

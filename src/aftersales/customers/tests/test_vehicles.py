@@ -451,11 +451,8 @@ def test_end_driver_on_the_vehicle_page(world: World, advisor: Client, driver: C
 @pytest.mark.parametrize(
     ("field", "stored", "cleared"),
     [
-        ("purchase_date", "2022-03-01", None),
         ("model_year", 2022, None),
-        ("warranty_start", "2022-03-01", None),
-        ("warranty_end", "2025-03-01", None),
-        ("warranty_km_limit", 100000, None),
+        ("use_type", "commercial", ""),
         ("model_id", "model", None),
         ("selling_store_id", "store", None),
         ("plate", PLATE, ""),
@@ -520,25 +517,32 @@ def test_patch_null_of_a_required_field_is_refused(
 
 
 def test_patch_checks_fields_against_the_stored_values(world: World, advisor: Client, vehicle: Vehicle) -> None:
-    assert _patch(advisor, vehicle, {"version": 1, "warranty_start": "2022-03-01"}).status_code == 200
+    # Stored: invoiced 2022-03-01. A delivery more than a year before that is refused, as are the rest.
+    early = _patch(advisor, vehicle, {"version": 1, "delivery_date": "2021-02-28"})
+    no_store = _patch(advisor, vehicle, {"version": 1, "selling_store_id": 999999})
+    no_model = _patch(advisor, vehicle, {"version": 1, "model_id": 999999})
+    old_year = _patch(advisor, vehicle, {"version": 1, "model_year": 1900})
+    future = _patch(advisor, vehicle, {"version": 1, "purchase_date": "2099-01-01"})
 
-    early_end = _patch(advisor, vehicle, {"version": 2, "warranty_end": "2022-02-28"})
-    no_store = _patch(advisor, vehicle, {"version": 2, "selling_store_id": 999999})
-    no_model = _patch(advisor, vehicle, {"version": 2, "model_id": 999999})
-    old_year = _patch(advisor, vehicle, {"version": 2, "model_year": 1900})
-
-    assert early_end.json()["fields"] == {"warranty_end": ["The warranty cannot end before it starts."]}
+    assert early.json()["fields"] == {
+        "delivery_date": [
+            "The delivery date is more than a year before the invoice date (2022-03-01); check both dates."
+        ]
+    }
     assert no_store.json()["fields"] == {"selling_store_id": ["No such store."]}
     assert no_model.json()["fields"] == {"model_id": ["No such vehicle model."]}
     assert old_year.json()["fields"] == {"model_year": ["Enter a model year between 1950 and next year."]}
+    assert future.json()["fields"] == {"purchase_date": ["The date cannot be in the future."]}
     vehicle.refresh_from_db()
-    assert (vehicle.warranty_end, vehicle.selling_store_id, vehicle.model_id, vehicle.model_year, vehicle.version) == (
+    assert (vehicle.delivery_date, vehicle.selling_store_id, vehicle.model_id, vehicle.model_year, vehicle.version) == (
         None,
         None,
         None,
         None,
-        2,
+        1,
     )
+    # A delivery up to a year before the invoice is accepted (handed over, invoiced later).
+    assert _patch(advisor, vehicle, {"version": 1, "delivery_date": "2021-03-01"}).status_code == 200
 
 
 # --- correcting the VIN --------------------------------------------------------------------------
@@ -621,11 +625,10 @@ def _edit_form(vehicle: Vehicle, **overrides: Any) -> dict[str, Any]:
         "engine_no": vehicle.engine_no,
         "colour": vehicle.colour,
         "fuel_type": vehicle.fuel_type,
+        "use_type": vehicle.use_type,
         "purchase_date": vehicle.purchase_date.isoformat() if vehicle.purchase_date else "",
+        "delivery_date": vehicle.delivery_date.isoformat() if vehicle.delivery_date else "",
         "selling_store": vehicle.selling_store_id or "",
-        "warranty_start": "",
-        "warranty_end": "",
-        "warranty_km_limit": vehicle.warranty_km_limit or "",
         "version": vehicle.version,
     }
     if vehicle.vin_check_override:
@@ -684,19 +687,21 @@ def test_the_edit_page_is_prefilled(world: World, advisor: Client, owner: Custom
 def test_edit_page_saves_the_changed_fields(world: World, advisor: Client, vehicle: Vehicle) -> None:
     response = advisor.post(
         f"/customers/vehicles/{vehicle.pk}/edit/",
-        _edit_form(vehicle, colour="黑", purchase_date="", fuel_type="hybrid", warranty_km_limit=60000),
+        _edit_form(vehicle, colour="黑", purchase_date="", fuel_type="hybrid", use_type="household"),
         headers=EN,
     )
 
     assert response["Location"] == f"/customers/vehicles/{vehicle.pk}/"
     vehicle.refresh_from_db()
-    assert (vehicle.colour, vehicle.purchase_date, vehicle.fuel_type, vehicle.warranty_km_limit, vehicle.version) == (
+    assert (vehicle.colour, vehicle.purchase_date, vehicle.fuel_type, vehicle.use_type, vehicle.version) == (
         "黑",
         None,
         "hybrid",
-        60000,
+        "household",
         2,
     )
+    # Without a date the derived periods are gone too, and the change log says so.
+    assert (vehicle.warranty_start, vehicle.warranty_end, vehicle.sanbao_end) == (None, None, None)
     entry = AuditEntry.objects.filter(object_type="customers.vehicle", action="update").get()
     assert (entry.actor_username, entry.changes) == (
         "advisor_sh",
@@ -704,7 +709,12 @@ def test_edit_page_saves_the_changed_fields(world: World, advisor: Client, vehic
             "colour": ["", "黑"],
             "purchase_date": ["2022-03-01", None],
             "fuel_type": ["petrol", "hybrid"],
-            "warranty_km_limit": [None, 60000],
+            "use_type": ["", "household"],
+            "warranty_start": ["2022-03-01", None],
+            "warranty_end": ["2025-02-28", None],
+            "warranty_km_limit": [60000, None],
+            "sanbao_end": ["2024-02-29", None],
+            "sanbao_km_limit": [50000, None],
         },
     )
 
@@ -744,8 +754,12 @@ def test_edit_page_with_a_stale_version_is_a_conflict_and_changes_nothing(
         ({"vin": "taken"}, {"vin": ["…"]}),  # the message names the owner: see below
         ({"vin": ""}, {"vin": ["This field is required."]}),
         (
-            {"warranty_start": "2024-01-01", "warranty_end": "2023-01-01"},
-            {"warranty_end": ["The warranty cannot end before it starts."]},
+            {"purchase_date": "2024-01-01", "delivery_date": "2022-12-31"},
+            {
+                "delivery_date": [
+                    "The delivery date is more than a year before the invoice date (2024-01-01); check both dates."
+                ]
+            },
         ),
     ],
 )

@@ -44,6 +44,7 @@ MATCH_LABELS = {
     "mobile": gettext_lazy("Mobile"),
     "mobile4": gettext_lazy("Mobile"),
     "plate": gettext_lazy("Plate"),
+    "oldplate": gettext_lazy("Former plate"),
     "name": gettext_lazy("Name"),
     "initials": gettext_lazy("Initials"),
     "pinyin": gettext_lazy("Pinyin"),
@@ -208,6 +209,7 @@ def customer_review(request: HttpRequest, customer_id: int) -> HttpResponse:
 def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, owners=_owners(request))
     status = 200
+    duplicates: list[dict[str, Any]] = []
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -215,14 +217,22 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                     actor=request_user(request),
                     store=core_selectors.store_get(store_id=cast(int, active_store_id(request))),
                     data=form.service_data(),
+                    confirm_duplicates=request.POST.get("confirm_duplicates") == "1",
                 )
+            except ConflictError as error:
+                # A shared mobile: the page lists who has it, to open, or to create anyway (recorded).
+                duplicates = error.extra.get("matches", [])
+                status = 409
             except ApplicationError as error:
                 form.add_service_errors(error)
+                status = 400
             else:
                 messages.success(request, _("Customer %(number)s created.") % {"number": customer.number})
                 return redirect("customers:detail", customer_id=customer.pk)
-        status = 400
-    return render(request, "customers/customer_form.html", {"form": form, "customer": None}, status=status)
+        else:
+            status = 400
+    context = {"form": form, "customer": None, "duplicates": duplicates}
+    return render(request, "customers/customer_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

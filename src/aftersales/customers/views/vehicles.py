@@ -77,6 +77,7 @@ def _vehicle_page(
         owners=[link for link in links if link.role == VehicleLink.Role.OWNER],
         driver_rows=[(link, end_form_for(link)) for link in links if link.role == VehicleLink.Role.DRIVER],
         readings=list(vehicle.mileage_readings.all()),
+        plates=list(vehicle.plates.all()),
         changes=selectors.change_log_history(selectors.vehicle_change_log(vehicle), names=names),
         mileage_form=mileage_form or MileageForm(),
         transfer_form=transfer_form or TransferForm(),
@@ -84,6 +85,14 @@ def _vehicle_page(
         can_edit=can_edit,
     )
     return render(request, "customers/vehicle_detail.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+@page("customers.edit")
+def vehicle_model_choice(request: HttpRequest) -> HttpResponse:
+    """The series and model lists for the brand and series chosen so far (the form's cascading choice)."""
+    form = VehicleForm(initial={key: request.GET.get(key) for key in ("brand", "series", "model")})
+    return render(request, "customers/vehicle_form.html#model-choice", {"form": form})
 
 
 @require_http_methods(["GET"])
