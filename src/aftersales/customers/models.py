@@ -34,6 +34,10 @@ class Customer(AuditedModel):
         FLEET = "fleet", _("Fleet")
         LAPSED = "lapsed", _("Lapsed")
 
+    class Gender(models.TextChoices):
+        MALE = "male", _("Male")
+        FEMALE = "female", _("Female")
+
     class ConsentChannel(models.TextChoices):
         PAPER = "paper", _("Signed form")
         APP = "app", _("App / self-service")
@@ -45,6 +49,9 @@ class Customer(AuditedModel):
     name = models.CharField(_("name"), max_length=100)
     name_initials = models.CharField(_("name initials"), max_length=100, blank=True, editable=False)
     name_pinyin = models.CharField(_("name in pinyin"), max_length=300, blank=True, editable=False)
+    gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    wechat_id = models.CharField(_("WeChat ID"), max_length=40, blank=True)
     landline = models.CharField(_("landline"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     province = models.CharField(_("province"), max_length=20, blank=True)
@@ -120,12 +127,15 @@ class Customer(AuditedModel):
         "mobiles": identifiers.mask_mobile,
         "landline": identifiers.mask_hidden,
         "email": identifiers.mask_hidden,
+        "wechat_id": identifiers.mask_hidden,
         "province": None,
         "city": None,
         "district": None,
         "street": identifiers.mask_hidden,
         "uscc": identifiers.mask_uscc,
         "resident_id_hint": None,
+        "gender": None,
+        "birthday": identifiers.mask_hidden,
         "emergency_contact": None,
         "emergency_phone": identifiers.mask_mobile,
         "preferences": None,
@@ -598,6 +608,13 @@ class ImportJob(models.Model):
         VALID_ROWS = "valid_rows", _("Import the valid rows")
         ALL_OR_NOTHING = "all_or_nothing", _("All or nothing")
 
+    class OnMatch(models.TextChoices):
+        # A row whose customer is already in the archive (same resident ID or credit code, or the
+        # same name and mobile): left out and reported, its empty fields filled, or a new record made.
+        SKIP = "skip", _("Skip it (reported)")
+        UPDATE = "update", _("Fill its empty fields")
+        CREATE = "create", _("Create a new customer anyway")
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
@@ -610,12 +627,15 @@ class ImportJob(models.Model):
     file_name = models.CharField(max_length=200)
     storage_name = models.CharField(max_length=200)
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.VALID_ROWS)
+    on_match = models.CharField(max_length=10, choices=OnMatch.choices, default=OnMatch.SKIP)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_customers = models.PositiveIntegerField(default=0)
     created_vehicles = models.PositiveIntegerField(default=0)
+    matched_rows = models.PositiveIntegerField(default=0)
+    updated_customers = models.PositiveIntegerField(default=0)
     error_rows = models.PositiveIntegerField(default=0)
     error_file = models.CharField(max_length=200, blank=True)
     message = models.TextField(blank=True)

@@ -40,6 +40,11 @@ FuelType = Literal["petrol", "diesel", "hybrid", "phev", "bev"]
 class CustomerFields(InputSchema):
     kind: CustomerKind | None = None
     name: str | None = Field(default=None, max_length=100)
+    gender: Literal["male", "female", ""] | None = Field(
+        default=None, description="Taken from the resident ID when one is given and this is not."
+    )
+    birthday: date | None = Field(default=None, description="Taken from the resident ID when one is given.")
+    wechat_id: str | None = Field(default=None, max_length=40)
     mobiles: list[Annotated[str, Field(max_length=30)]] | None = Field(
         default=None, max_length=5, description="The first is the primary number."
     )
@@ -113,6 +118,9 @@ class CustomerOut(Schema):
     number: str
     kind: str
     name: str
+    gender: str
+    birthday: str | None = Field(description="YYYY-MM-DD, or **** when personal fields are masked for your role.")
+    wechat_id: str
     mobiles: list[str]
     landline: str
     email: str

@@ -48,6 +48,8 @@ class CustomerIn(NamedTuple):
     data_consent: bool
     marketing_consent: bool
     consent_channel: str
+    gender: str  # from the resident ID, as the services take it
+    birthday: date | None
 
 
 class VehicleIn(NamedTuple):
@@ -274,6 +276,8 @@ class RowChecker:
         if row.errors:
             return None
         resident_id = cleaned.get("resident_id", "")
+        born = identifiers.birth_date_from_resident_id(resident_id) if resident_id else None
+        gender = ("male" if int(resident_id[16]) % 2 else "female") if resident_id else ""
         return CustomerIn(
             kind=kind,
             name=cleaned["name"],
@@ -292,6 +296,8 @@ class RowChecker:
             data_consent=data_consent,
             marketing_consent=marketing_consent,
             consent_channel=channel,
+            gender=gender,
+            birthday=born,
         )
 
     def _vehicle(self, row: Row) -> VehicleIn | None:

@@ -113,7 +113,7 @@ _CUSTOMER_COLUMNS = (
     "street", "uscc", "resident_id_cipher", "resident_id_digest", "resident_id_hint", "emergency_contact",
     "emergency_phone", "preferences", "tags", "source", "owner_id", "customer_class", "marketing_consent",
     "marketing_consent_at", "marketing_consent_channel", "data_consent", "data_consent_at", "data_consent_channel",
-    "home_store_id", "completeness", "created_at", "updated_at", "version",
+    "home_store_id", "completeness", "created_at", "updated_at", "version", "gender", "birthday", "wechat_id",
 )  # fmt: skip
 _VEHICLE_COLUMNS = (
     "vin", "vin_check_override", "vin_override_reason", "plate", "model_id", "model_year", "engine_no", "colour",
@@ -281,6 +281,7 @@ class _Saving:
     ) -> Iterator[tuple[Any, ...]]:
         """The customers' rows; their search keys are added to ``keys`` on the way."""
         prefix, first, stamp, owner, store_id = self.prefix, self.first, self.stamp, self.owner, self.store_id
+        on_day: Callable[[date | None], Any] = connection.ops.adapt_datefield_value
         scratch, required = self.scratch, self.required
         for customer_id, slot, customer in new:
             number = f"{prefix}{first + slot:06d}"
@@ -304,6 +305,7 @@ class _Saving:
                 customer.emergency_contact, customer.emergency_phone, "", "[]", customer.source, owner,
                 customer.customer_class, marketing, stamp if marketing else None, channel if marketing else "",
                 data, stamp if data else None, channel if data else "", store_id, score, stamp, stamp, 1,
+                customer.gender, on_day(customer.birthday), "",
             )  # fmt: skip
 
     def _policy(self, model_id: int | None, start: date) -> WarrantyPolicy | None:

@@ -26,6 +26,16 @@ class CustomerForm(ArchiveForm):
         label=gettext_lazy("Kind"), choices=Customer.Kind.choices, initial=Customer.Kind.INDIVIDUAL
     )
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    gender = forms.ChoiceField(
+        label=gettext_lazy("Gender"), choices=[("", "—"), *Customer.Gender.choices], required=False
+    )
+    birthday = forms.DateField(
+        label=gettext_lazy("Birthday"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=gettext_lazy("Taken from the resident ID when one is entered."),
+    )
+    wechat_id = forms.CharField(label=gettext_lazy("WeChat ID"), max_length=40, required=False)
     mobiles = LinesField(
         label=gettext_lazy("Mobile numbers"),
         required=False,
@@ -94,6 +104,9 @@ class CustomerForm(ArchiveForm):
     service_fields = (
         "kind",
         "name",
+        "gender",
+        "birthday",
+        "wechat_id",
         "mobiles",
         "landline",
         "email",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -145,6 +146,8 @@ def customer_personal(customer: Customer, *, personal: bool) -> dict[str, Any]:
             masked[name] = [phone.number if personal else mask(phone.number) for phone in customer.phones.all()]
         else:
             value = getattr(customer, name)
+            if isinstance(value, date):
+                value = value.isoformat()
             masked[name] = value if personal or not value else mask(value)
     resident_id = encryption.decrypt(customer.resident_id_cipher) if personal else customer.resident_id_hint
     address = (
@@ -163,7 +166,10 @@ def personal_value(customer: Customer, field_name: str) -> str:
         return ", ".join(phone.number for phone in customer.phones.all())
     if field_name == "address":
         return full_address(customer)
-    return str(getattr(customer, field_name))
+    value = getattr(customer, field_name)
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def customer_by_number(number: str) -> Customer | None:

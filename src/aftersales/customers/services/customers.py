@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -153,6 +154,7 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
             errors.setdefault("uscc", []).append(
                 _("Customer %(number)s already has this credit code.") % {"number": clash.first().number}  # type: ignore[union-attr]
             )
+    _personal_facts(cleaned, data, errors)
     if cleaned.get("resident_id"):
         # One person, one archive: a resident ID already on an active customer blocks a second record.
         holder = Customer.objects.filter(
@@ -168,6 +170,47 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
     if errors:
         raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=errors, status=422)
     return cleaned
+
+
+# A WeChat ID: 6 to 20 letters, digits, underscores or hyphens, starting with a letter.
+_WECHAT_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{5,19}")
+
+
+def _personal_facts(cleaned: dict[str, Any], data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """Gender, birthday and WeChat ID; the birthday and gender a resident ID gives (GB 11643: the birth
+    date in digits 7 to 14, the gender in the parity of digit 17) fill those left empty and must agree."""
+    if data.get("gender") and data["gender"] not in Customer.Gender.values:
+        errors.setdefault("gender", []).append(_("Choose one of the listed values."))
+    if "birthday" in data and data["birthday"] is not None:
+        birthday = data["birthday"]
+        if not isinstance(birthday, date):
+            errors.setdefault("birthday", []).append(_("Enter a valid date."))
+        elif birthday > timezone.localdate() or birthday.year < 1900:
+            errors.setdefault("birthday", []).append(_("Enter a birthday between 1900 and today."))
+    if "wechat_id" in data:
+        wechat = (data.get("wechat_id") or "").strip()
+        if wechat and not _WECHAT_ID.fullmatch(wechat):
+            errors.setdefault("wechat_id", []).append(
+                _("A WeChat ID has 6 to 20 letters, digits, underscores or hyphens and starts with a letter.")
+            )
+        cleaned["wechat_id"] = wechat
+    number = cleaned.get("resident_id")
+    if not number or "resident_id" in errors:
+        return
+    born = identifiers.birth_date_from_resident_id(number)
+    gender = Customer.Gender.MALE if int(number[16]) % 2 else Customer.Gender.FEMALE
+    if isinstance(data.get("birthday"), date) and data["birthday"] != born:
+        errors.setdefault("birthday", []).append(
+            _("The resident ID gives the birthday %(date)s.") % {"date": born.isoformat()}
+        )
+    elif not data.get("birthday"):
+        cleaned["birthday"] = born
+    if data.get("gender") and data["gender"] != gender:
+        errors.setdefault("gender", []).append(
+            _("The resident ID gives the gender %(gender)s.") % {"gender": Customer.Gender(gender).label}
+        )
+    elif not data.get("gender"):
+        cleaned["gender"] = gender
 
 
 def mobile_matches(mobiles: list[str]) -> list[dict[str, Any]]:
@@ -198,6 +241,8 @@ def mobile_matches(mobiles: list[str]) -> list[dict[str, Any]]:
 _SIMPLE_FIELDS = (
     "kind",
     "name",
+    "gender",
+    "wechat_id",
     "landline",
     "email",
     "province",
@@ -218,6 +263,8 @@ def _apply(customer: Customer, cleaned: dict[str, Any]) -> None:
     for field in _SIMPLE_FIELDS:
         if field in cleaned:
             setattr(customer, field, cleaned[field] if cleaned[field] is not None else "")
+    if "birthday" in cleaned:
+        customer.birthday = cleaned["birthday"]
     if "owner_id" in cleaned:
         customer.owner_id = cleaned["owner_id"]
     if "resident_id" in cleaned:

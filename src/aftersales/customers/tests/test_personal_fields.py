@@ -72,9 +72,28 @@ def _full_values() -> list[str]:
 
 
 def test_the_declaration_covers_the_masked_fields_the_trail_and_the_reveal() -> None:
-    assert set(Customer.personal_masks) == {"mobiles", "landline", "email", "street", "uscc", "emergency_phone"}
+    assert set(Customer.personal_masks) == {
+        "mobiles",
+        "landline",
+        "email",
+        "wechat_id",
+        "street",
+        "uscc",
+        "birthday",
+        "emergency_phone",
+    }
     assert Customer.audit_personal == frozenset(Customer.personal_fields)
-    assert Customer.revealable == ("mobiles", "landline", "email", "uscc", "emergency_phone", "address", "resident_id")
+    assert Customer.revealable == (
+        "mobiles",
+        "landline",
+        "email",
+        "wechat_id",
+        "uscc",
+        "birthday",
+        "emergency_phone",
+        "address",
+        "resident_id",
+    )
 
 
 def test_a_technician_sees_every_declared_value_masked_on_the_page_its_change_log_and_timeline(
@@ -140,7 +159,9 @@ def test_every_masked_value_can_be_revealed_one_at_a_time_and_each_reveal_is_rec
         "mobiles": AFTER["mobiles"],
         "landline": AFTER["landline"],
         "email": AFTER["email"],
+        "wechat_id": "",
         "uscc": "",
+        "birthday": "1949-12-31",  # from the resident ID
         "emergency_phone": AFTER["emergency_phone"],
         "address": "上海市浦东新区张杨路1号",
         "resident_id": RESIDENT_ID,
@@ -157,7 +178,9 @@ def test_every_masked_value_can_be_revealed_one_at_a_time_and_each_reveal_is_rec
     )
     assert refused.status_code == 422
     assert refused.json()["fields"] == {
-        "field": ["Choose one of: mobiles, landline, email, uscc, emergency_phone, address or resident_id."]
+        "field": [
+            "Choose one of: mobiles, landline, email, wechat_id, uscc, birthday, emergency_phone, address or resident_id."
+        ]
     }
     assert AuditEntry.objects.filter(action="reveal").count() == len(Customer.revealable)
 
@@ -187,5 +210,5 @@ def test_anonymisation_empties_every_declared_field_and_the_values_derived_from_
         for name in (*Customer.personal_fields, *Customer.personal_derived)
         if name not in {"name", "mobiles"}
     }
-    assert left == {name: [] if name == "tags" else "" for name in left}
+    assert left == {name: [] if name == "tags" else None if name == "birthday" else "" for name in left}
     assert not customer.phones.exists()

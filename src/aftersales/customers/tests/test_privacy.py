@@ -323,11 +323,13 @@ def test_anonymise_clears_every_personal_field_and_search_no_longer_finds_the_cu
         "reason": "客户书面申请删除 2026-03-01",
         "cleared": [
             "name",
+            "birthday",
             "city",
             "district",
             "email",
             "emergency_contact",
             "emergency_phone",
+            "gender",
             "landline",
             "name_initials",
             "name_pinyin",
