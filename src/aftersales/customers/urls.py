@@ -11,6 +11,8 @@ from aftersales.customers.views import customers, id_copies, imports, privacy, q
 archive = [
     path("", customers.customer_list, name="list"),
     path("new/", customers.customer_create, name="create"),
+    path("form/mobile-input/", customers.mobile_input, name="mobile_input"),
+    path("form/address-choice/", customers.address_choice, name="address_choice"),
     path("validate/<str:field>/", customers.identifier_check, name="validate"),
     path("<id:customer_id>/", customers.customer_detail, name="detail"),
     path("<id:customer_id>/edit/", customers.customer_edit, name="edit"),

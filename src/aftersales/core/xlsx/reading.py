@@ -233,7 +233,7 @@ def _shared_strings(stream: IO[bytes]) -> list[str]:
 
 def _tree_rows(opening: bytes, block: bytes, closing: bytes) -> Iterator[tuple[int | None, list[_Cell]]]:
     """Read a block of rows with the XML parser: any valid sheet XML."""
-    value_tag, inline_tag = f"{_MAIN}v", f"{_MAIN}is"
+    value_tag, inline_tag, formula_tag = f"{_MAIN}v", f"{_MAIN}is", f"{_MAIN}f"
     for row in _parsed(opening, block, closing):
         cells: list[_Cell] = []
         for cell in row:
@@ -243,6 +243,11 @@ def _tree_rows(opening: bytes, block: bytes, closing: bytes) -> Iterator[tuple[i
                 raw = _rich_text(inline) if inline is not None else None
             else:
                 raw = cell.findtext(value_tag)
+            formula = cell.findtext(formula_tag)
+            if formula and not raw:
+                # A formula the program that wrote the file did not work out (openpyxl, scripts): its
+                # text, so that a check can name it and an error report shows what the user wrote.
+                kind, raw = "str", "=" + formula
             cells.append(((cell.get("r") or "").rstrip(_DIGITS), kind, cell.get("s"), raw))
         yield (int(row.get("r") or 0) or None), cells
 

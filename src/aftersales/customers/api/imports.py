@@ -42,6 +42,7 @@ class ImportJobOut(Schema):
     id: int
     status: Literal["queued", "running", "done", "failed"]
     mode: Literal["valid_rows", "all_or_nothing"]
+    on_match: Literal["skip", "update", "create"]
     dry_run: bool
     file_name: str
     store: str
@@ -53,6 +54,8 @@ class ImportJobOut(Schema):
     progress: int = Field(description="Percent of the rows checked; 100 when the job has finished.")
     created_customers: int = Field(description="Customers imported (a dry run: customers that would be).")
     created_vehicles: int = Field(description="Vehicles imported (a dry run: vehicles that would be).")
+    matched_rows: int = Field(description="Rows whose customer was already in the archive.")
+    updated_customers: int = Field(description="Customers in the archive whose empty fields rows filled.")
     error_rows: int
     errors_url: str | None = Field(description="The error report (.xlsx) when rows had errors.")
     message: str
@@ -63,6 +66,7 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "id": job.pk,
         "status": job.status,
         "mode": job.mode,
+        "on_match": job.on_match,
         "dry_run": job.dry_run,
         "file_name": job.file_name,
         "store": job.store.code,
@@ -74,6 +78,8 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "progress": selectors.job_progress(job),
         "created_customers": job.created_customers,
         "created_vehicles": job.created_vehicles,
+        "matched_rows": job.matched_rows,
+        "updated_customers": job.updated_customers,
         "error_rows": job.error_rows,
         "errors_url": reverse("api:import_errors", kwargs={"job_id": job.pk}) if job.error_file else None,
         "message": job.message,
@@ -94,6 +100,12 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 class ImportUploadIn(InputSchema):
     mode: Literal["valid_rows", "all_or_nothing"] = "valid_rows"
+    on_match: Literal["skip", "update", "create"] = Field(
+        default="skip",
+        description="A row whose customer is already in the archive (same resident ID, credit code, or name "
+        "and mobile): skip it (reported), fill that customer's empty fields (a different value is reported), "
+        "or create a new customer (not for a resident ID or credit code, which are one person's).",
+    )
     dry_run: bool = False
 
 
@@ -109,6 +121,7 @@ def import_upload(
         store=acting_store(request, permission="customers.import"),
         upload=file,
         mode=payload.mode,
+        on_match=payload.on_match,
         dry_run=payload.dry_run,
     )
     return Status(202, job_out(job))

@@ -224,6 +224,17 @@ class RowChecker:
                 if problem := inputs.text_problem(text):
                     row.fail(key, problem)
             return
+        # A formula whose result the file does not hold (core.xlsx reads it as its text, "=…"): the
+        # error report keeps it as text, and the user enters the value itself.
+        formulas = [key for key, text in texts.items() if text.startswith("=")]
+        for key in formulas:
+            row.fail(
+                key,
+                _("This cell holds a formula (%(formula)s), not a value; enter the value itself.")
+                % {"formula": texts[key][:60]},
+            )
+        if formulas:
+            return
         customer = self._customer(row)
         vehicle = self._vehicle(row) if any(texts.get(key) for key in VEHICLE_KEYS) else None
         if not row.errors and customer is not None:
@@ -255,7 +266,8 @@ class RowChecker:
                     "data_consent_channel": channel,
                     "marketing_consent": marketing_consent,
                     "marketing_consent_channel": channel,
-                }
+                },
+                archive_checks=False,
             )
         except ApplicationError as error:
             for field, messages in error.fields.items():

@@ -11,8 +11,8 @@ import logging
 import pickle
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 
 from aftersales.core.audit import audit_append
 from aftersales.core.xlsx import WorkbookError, XlsxReader, XlsxWriter
-from aftersales.customers.excel.checking import Parked, Row, RowChecker
+from aftersales.customers import services
+from aftersales.customers.excel.checking import Parked, Row, RowChecker, VehicleIn
 from aftersales.customers.excel.columns import (
     COLUMN_BY_KEY,
     COLUMNS,
@@ -37,7 +38,7 @@ from aftersales.customers.excel.columns import (
 )
 from aftersales.customers.excel.names import NameKeys
 from aftersales.customers.excel.saving import rows_save
-from aftersales.customers.models import Customer, ImportJob, PlateRegistration, Vehicle
+from aftersales.customers.models import Customer, CustomerPhone, ImportJob, PlateRegistration, Vehicle
 from aftersales.customers.selectors.imports import imports_dir
 
 logger = logging.getLogger(__name__)
@@ -77,13 +78,43 @@ class ImportResult:
     customers: int = 0
     vehicles: int = 0
     error_file: str = ""
+    matched_rows: int = 0  # rows whose customer is already in the archive
+    updated_customers: int = 0  # of those, customers whose empty fields the rows filled
+    added_vehicles: int = 0  # vehicles of matched rows, added to the customer in the archive
+
+
+# What a matched row may fill on the customer in the archive (empty there): CustomerIn fields.
+_FILLABLE = (
+    "email",
+    "landline",
+    "province",
+    "city",
+    "district",
+    "street",
+    "emergency_contact",
+    "emergency_phone",
+    "uscc",
+)
+_RESIDENT_ID_FIELDS = ("resident_id_cipher", "resident_id_digest", "resident_id_hint", "gender", "birthday")
+
+
+@dataclass
+class _Update:
+    """What a matched row brings to a customer in the archive (``on_match`` = update)."""
+
+    customer_id: int
+    fills: dict[str, Any] = field(default_factory=dict)
+    mobiles: tuple[str, ...] = ()
+    vehicles: list[VehicleIn] = field(default_factory=list)
 
 
 class _Checking:
     """The first pass: every row checked, duplicates found, bad rows reported, valid rows parked."""
 
-    def __init__(self, book: XlsxReader) -> None:
+    def __init__(self, book: XlsxReader, *, on_match: str = ImportJob.OnMatch.SKIP) -> None:
         self.book = book
+        self.on_match = on_match
+        self.updates: dict[int, _Update] = {}  # by customer id, in the order first matched
         self.result = ImportResult()
         self.spill = _Spill()
         self.vin_rows: dict[str, int] = {}
@@ -133,9 +164,13 @@ class _Checking:
             if plates
             else {}
         )
+        matches = self._matches(batch)
         parked: list[Parked] = []
         for row in batch:
             self.result.rows += 1
+            match = matches.get(row.number)
+            if match is not None and self._matched(row, match, in_archive):
+                continue
             if row.vin in in_archive:
                 row.fail("vin", _("A vehicle with this VIN is already in the archive."))
             elif row.vin in self.vin_rows:
@@ -179,6 +214,96 @@ class _Checking:
             parked.append((slot, customer, row.vehicle))
         self.spill.write(parked)
         self.names.send()
+
+    def _matches(self, batch: list[Row]) -> dict[int, tuple[Customer, str]]:
+        """Rows whose customer is already in the archive, with that customer and how it was found:
+        the same resident ID, the same credit code, or the same name with the row's first mobile."""
+        rows = [row for row in batch if row.customer is not None and row.key is not None]
+        if not rows:
+            return {}
+        active = Customer.objects.filter(merged_into=None, anonymised_at=None)
+        digests = {row.customer.resident_id_digest for row in rows if row.customer and row.customer.resident_id_digest}
+        codes = {row.customer.uscc for row in rows if row.customer and row.customer.uscc}
+        mobiles = {row.key[1] for row in rows if row.key}
+        found: dict[str, dict[Any, int]] = {"resident_id": {}, "uscc": {}, "mobile": {}}
+        if digests:
+            found["resident_id"] = dict(
+                active.filter(resident_id_digest__in=digests).values_list("resident_id_digest", "pk")
+            )
+        if codes:
+            found["uscc"] = dict(active.filter(uscc__in=codes).exclude(uscc="").values_list("uscc", "pk"))
+        phones = CustomerPhone.objects.filter(number__in=mobiles, customer__in=active)
+        for number, name, pk in phones.values_list("number", "customer__name", "customer_id"):
+            found["mobile"].setdefault((name, number), pk)
+        by_row: dict[int, tuple[int, str]] = {}
+        for row in rows:
+            assert row.customer is not None and row.key is not None  # noqa: S101 - filtered above
+            for how, value in (
+                ("resident_id", row.customer.resident_id_digest),
+                ("uscc", row.customer.uscc),
+                ("mobile", row.key),
+            ):
+                if value and value in found[how]:
+                    by_row[row.number] = (found[how][value], how)
+                    break
+        customers = Customer.objects.prefetch_related("phones").in_bulk({pk for pk, _how in by_row.values()})
+        return {number: (customers[pk], how) for number, (pk, how) in by_row.items() if pk in customers}
+
+    def _matched(self, row: Row, match: tuple[Customer, str], in_archive: set[str]) -> bool:
+        """Handle a row whose customer is in the archive as the job's ``on_match`` says; False: import
+        the row as a new customer (``create``, when only the name and mobile matched)."""
+        customer, how = match
+        if self.on_match == ImportJob.OnMatch.CREATE:
+            if how == "mobile":
+                return False
+            field_name = "resident_id" if how == "resident_id" else "uscc"
+            message = (
+                _("Customer %(number)s already has this resident ID.")
+                if how == "resident_id"
+                else _("Customer %(number)s already has this credit code.")
+            )
+            row.fail(field_name, message % {"number": customer.number})
+            self._report(row)
+            return True
+        self.result.matched_rows += 1
+        if self.on_match == ImportJob.OnMatch.SKIP:
+            row.fail(
+                "name",
+                _("Customer %(number)s is already in the archive; the row was skipped.") % {"number": customer.number},
+            )
+            self._report(row)
+            return True
+        update = self.updates.setdefault(customer.pk, _Update(customer.pk))
+        incoming = row.customer
+        assert incoming is not None  # noqa: S101 - a matched row has its customer
+        for name in _FILLABLE:
+            new, old = getattr(incoming, name), getattr(customer, name)
+            if not new or new == old:
+                continue
+            if old or (name in update.fills and update.fills[name] != new):
+                shown = update.fills.get(name, old)
+                row.fail(name, _("The archive has “%(value)s”; it was kept.") % {"value": shown})
+            else:
+                update.fills[name] = new
+        if incoming.resident_id_digest and not customer.resident_id_digest and "resident_id_digest" not in update.fills:
+            update.fills.update({name: getattr(incoming, name) for name in _RESIDENT_ID_FIELDS})
+        elif incoming.resident_id_digest and incoming.resident_id_digest != customer.resident_id_digest:
+            row.fail("resident_id", _("The archive has another resident ID; it was kept."))
+        if not customer.phones.all() and not update.mobiles:
+            update.mobiles = incoming.mobiles
+        vehicle = row.vehicle
+        if vehicle is not None and row.vin not in in_archive and row.vin not in self.vin_rows:
+            update.vehicles.append(vehicle)
+            self.result.added_vehicles += 1
+        elif vehicle is not None and row.vin in self.vin_rows:
+            row.fail("vin", _("This VIN is already in row %(row)d of this file.") % {"row": self.vin_rows[row.vin]})
+        elif vehicle is not None and not customer.vehicle_links.filter(vehicle__vin=row.vin, valid_to=None).exists():
+            row.fail("vin", _("A vehicle with this VIN is already in the archive."))
+        if row.vin:
+            self.vin_rows.setdefault(row.vin, row.number)
+        if row.errors:
+            self._report(row)
+        return True
 
     def _report(self, row: Row) -> None:
         """Add the row to the error report: its values as read, then "column: message; …" and its number."""
@@ -262,7 +387,7 @@ def _import(job: ImportJob) -> None:
     if not source.is_file():
         raise WorkbookError(_("The uploaded file is no longer stored; upload it again."))
     book = XlsxReader(source)
-    checking = _Checking(book)
+    checking = _Checking(book, on_match=job.on_match)
     estimate = max(0, (book.dimension_rows() or 0) - 1)
     done = False
 
@@ -277,10 +402,10 @@ def _import(job: ImportJob) -> None:
         book.close()  # and with it the sheet's shared strings: saving needs neither
         result = checking.result
         refused = job.mode == ImportJob.Mode.ALL_OR_NOTHING and result.error_rows > 0
-        saving = not job.dry_run and not refused and result.customers > 0
+        saving = not job.dry_run and not refused and (result.customers > 0 or bool(checking.updates))
         try:
             with transaction.atomic():
-                if saving:
+                if saving and result.customers > 0:
                     rows_save(
                         job,
                         batches=checking.spill.batches(),
@@ -289,6 +414,8 @@ def _import(job: ImportJob) -> None:
                         has_vehicle=checking.has_vehicle,
                         name_keys=checking.names.collect(),
                     )
+                if saving:
+                    _updates_apply(job, checking.updates.values(), result)
                 _finish(job, result, saved=saving)
         except IntegrityError:
             raise WorkbookError(
@@ -302,6 +429,44 @@ def _import(job: ImportJob) -> None:
     source.unlink(missing_ok=True)
 
 
+def _updates_apply(job: ImportJob, updates: Iterable[_Update], result: ImportResult) -> None:
+    """Fill the empty fields of the customers matched rows found in the archive, and add their new
+    vehicles, through the services (each change audited as the importing user's)."""
+    actor = job.created_by
+    if actor is None:
+        return
+    for update in updates:
+        customer = Customer.objects.select_for_update().get(pk=update.customer_id)
+        if update.fills:
+            for name, value in update.fills.items():
+                setattr(customer, name, value)
+            customer.version += 1
+            customer.save(actor=actor)
+        if update.mobiles:
+            before = services.mobiles_of(customer)
+            for position, number in enumerate(update.mobiles):
+                CustomerPhone.objects.create(customer=customer, number=number, is_primary=position == 0)
+            services.mobiles_audit(customer, before, list(update.mobiles), actor=actor)
+        if update.fills or update.mobiles:
+            result.updated_customers += 1
+            services.customer_search_keys_rebuild(customer)
+        for vehicle in update.vehicles:
+            data = {
+                name: getattr(vehicle, name)
+                for name in (
+                    "vin", "vin_check_override", "vin_override_reason", "plate", "model_id", "model_year",
+                    "engine_no", "colour", "fuel_type", "use_type", "purchase_date", "delivery_date",
+                )
+                if getattr(vehicle, name) not in (None, "")
+            }  # fmt: skip
+            added = services.vehicle_create(actor=actor, owner=customer, data=data)
+            if vehicle.km is not None and vehicle.read_on is not None:
+                services.mileage_record(
+                    actor=actor, vehicle_id=added.pk, km=vehicle.km, read_on=vehicle.read_on, source="import"
+                )
+        services.completeness_refresh(customer)
+
+
 def _finish(job: ImportJob, result: ImportResult, *, saved: bool) -> None:
     """Mark the job done with its counts and message, and write the import's one audit entry."""
     counts = {"customers": result.customers, "vehicles": result.vehicles, "errors": result.error_rows}
@@ -313,6 +478,15 @@ def _finish(job: ImportJob, result: ImportResult, *, saved: bool) -> None:
         message = _("Nothing was imported: %(errors)d rows have errors (all or nothing).")
     else:
         message = _("Imported %(customers)d customers and %(vehicles)d vehicles; %(errors)d rows with errors skipped.")
+    if result.matched_rows:
+        counts |= {"matched": result.matched_rows, "updated": result.updated_customers, "added": result.added_vehicles}
+        if job.on_match == ImportJob.OnMatch.SKIP:
+            message += " " + _("%(matched)d rows were customers already in the archive: skipped (in the error report).")
+        elif saved:
+            message += " " + _(
+                "%(matched)d rows were customers already in the archive: %(updated)d of them got empty fields "
+                "filled and %(added)d vehicles were added to them."
+            )
     shown = saved or job.dry_run
     audit_append(
         action="create",
@@ -334,6 +508,8 @@ def _finish(job: ImportJob, result: ImportResult, *, saved: bool) -> None:
         processed_rows=result.rows,
         created_customers=result.customers if shown else 0,
         created_vehicles=result.vehicles if shown else 0,
+        matched_rows=result.matched_rows,
+        updated_customers=result.updated_customers if saved else 0,
         error_rows=result.error_rows,
         error_file=result.error_file,
         message=message % counts,

@@ -9,9 +9,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aftersales.core import regions
 from aftersales.core.forms import InputForm
 from aftersales.core.models import Store, User
-from aftersales.customers.forms.fields import MAX_MOBILES, ArchiveForm, LinesField, TagsField
+from aftersales.customers.forms.fields import MAX_MOBILES, ArchiveForm, LinesField, MobilesWidget, TagsField
 from aftersales.customers.models import Customer
 
 # Personal fields the record page shows masked, each with a button that reveals it (audited).
@@ -41,14 +42,15 @@ class CustomerForm(ArchiveForm):
         required=False,
         max_lines=MAX_MOBILES,
         max_line_length=30,
-        widget=forms.Textarea(attrs={"rows": 2, "inputmode": "tel", "autocomplete": "off"}),
-        help_text=gettext_lazy("One number per line; the first is the primary number."),
+        widget=MobilesWidget,
+        help_text=gettext_lazy("The first is the primary number (required for an individual)."),
     )
     landline = forms.CharField(label=gettext_lazy("Landline"), max_length=30, required=False)
     email = forms.CharField(label=gettext_lazy("E-mail"), max_length=254, required=False)
-    province = forms.CharField(label=gettext_lazy("Province"), max_length=20, required=False)
-    city = forms.CharField(label=gettext_lazy("City"), max_length=30, required=False)
-    district = forms.CharField(label=gettext_lazy("District"), max_length=30, required=False)
+    # Chosen from the bundled GB/T 2260 table (core.regions); the page reloads the next list on a change.
+    province = forms.CharField(label=gettext_lazy("Province"), max_length=20, required=False, widget=forms.Select)
+    city = forms.CharField(label=gettext_lazy("City"), max_length=30, required=False, widget=forms.Select)
+    district = forms.CharField(label=gettext_lazy("District"), max_length=30, required=False, widget=forms.Select)
     street = forms.CharField(label=gettext_lazy("Street address"), max_length=200, required=False)
     uscc = forms.CharField(
         label=gettext_lazy("Unified social credit code"),
@@ -143,12 +145,45 @@ class CustomerForm(ArchiveForm):
         self.fields["owner"].label_from_instance = _staff_label  # type: ignore[attr-defined]
         self.editing = editing
         self.fields["version"].required = editing
+        self.regions_narrow()
         if editing:
             self.fields["resident_id"].help_text = (
                 _("Stored: %(hint)s. Leave empty to keep it.") % {"hint": resident_id_hint}
                 if resident_id_hint
                 else _("Leave empty if unknown.")
             )
+
+    def regions_narrow(self) -> None:
+        """The choices of province, city and district: the table's, narrowed by the level above; a
+        stored value the table does not have (older records) stays selectable."""
+
+        def choices(names: list[str], current: Any) -> list[tuple[str, str]]:
+            listed = [("", "—"), *((name, name) for name in names)]
+            if isinstance(current, str) and current and current not in names:
+                listed.append((current, current))
+            return listed
+
+        province, city = self["province"].value() or "", self["city"].value() or ""
+        province, city = str(province), str(city)
+        self.fields["province"].widget.choices = choices([region.name for region in regions.provinces()], province)
+        self.fields["city"].widget.choices = choices(
+            [region.name for region in regions.cities(province)] if province else [], city
+        )
+        self.fields["district"].widget.choices = choices(
+            [region.name for region in regions.districts(province, city)] if province and city else [],
+            self["district"].value(),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # A person is reached by mobile: the form asks for the first one (the API leaves it optional).
+        if (
+            cleaned.get("kind") == Customer.Kind.INDIVIDUAL
+            and not cleaned.get("mobiles")
+            and "mobiles" not in self.errors
+        ) and (not self.editing or "mobiles" in self.changed_data):
+            self.add_error("mobiles", _("Enter the customer's mobile number."))
+        return cleaned
 
     @staticmethod
     def initial_for(customer: Customer, personal: dict[str, Any]) -> dict[str, Any]:
@@ -224,8 +259,6 @@ class IdentifierCheckForm(InputForm):
 
     def __init__(self, data: Any, *, field: str) -> None:
         super().__init__({"value": data.get(field, "")})
-        if field == "mobiles":  # one number per line
-            self.fields["value"].widget = forms.Textarea()
 
 
 class RevealForm(InputForm):

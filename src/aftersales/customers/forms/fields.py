@@ -24,6 +24,25 @@ MAX_TAGS = 20
 _TAG_SEPARATORS = re.compile(r"[,，、;；]")
 
 
+class MobilesWidget(forms.Widget):
+    """One text input per mobile (all named alike, the first the primary), and a button that adds one."""
+
+    template_name = "customers/widgets/mobiles.html"
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        getlist = getattr(data, "getlist", None)
+        values = getlist(name) if getlist is not None else data.get(name)
+        if isinstance(values, str):
+            values = [values]
+        return [value for value in values or [] if value.strip()]
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        values = list(value) if isinstance(value, (list, tuple)) else str(value or "").splitlines()
+        context["widget"]["values"] = [*values, ""] if values else [""]
+        return context
+
+
 class LinesField(forms.Field):
     """A textarea read as a list of non-empty lines (one mobile number per line)."""
 

@@ -21,6 +21,14 @@ class ImportForm(InputForm):
         initial=ImportJob.Mode.VALID_ROWS,
         widget=forms.RadioSelect,
     )
+    on_match = forms.ChoiceField(
+        label=gettext_lazy("Customers already in the archive"),
+        choices=ImportJob.OnMatch.choices,
+        initial=ImportJob.OnMatch.SKIP,
+        widget=forms.RadioSelect,
+        required=False,  # not chosen: skipped (reported)
+        help_text=gettext_lazy("Found by resident ID, credit code, or the same name and mobile."),
+    )
     dry_run = forms.BooleanField(label=gettext_lazy("Dry run: check the file, import nothing"), required=False)
 
 

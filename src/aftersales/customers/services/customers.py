@@ -12,7 +12,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from aftersales.core import regions
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import Store, User
@@ -67,8 +69,14 @@ _CHOICES = {
 _OPTIONAL_CHOICES = frozenset({"marketing_consent_channel", "data_consent_channel"})
 
 
-def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) -> dict[str, Any]:
-    """Normalise and validate customer fields; raise one ApplicationError listing every bad field."""
+def customer_clean(
+    data: dict[str, Any], *, instance: Customer | None = None, archive_checks: bool = True
+) -> dict[str, Any]:
+    """Normalise and validate customer fields; raise one ApplicationError listing every bad field.
+
+    ``archive_checks=False`` leaves out the look-up of a resident ID already in the archive: the
+    import finds every row's customer in the archive in one query per batch, and handles it as the
+    job's ``on_match`` says."""
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = dict(data.items())
     kind = data.get("kind") or (instance.kind if instance else Customer.Kind.INDIVIDUAL)
@@ -155,7 +163,8 @@ def customer_clean(data: dict[str, Any], *, instance: Customer | None = None) ->
                 _("Customer %(number)s already has this credit code.") % {"number": clash.first().number}  # type: ignore[union-attr]
             )
     _personal_facts(cleaned, data, errors)
-    if cleaned.get("resident_id"):
+    _address_check(cleaned, data, instance, errors)
+    if cleaned.get("resident_id") and archive_checks:
         # One person, one archive: a resident ID already on an active customer blocks a second record.
         holder = Customer.objects.filter(
             resident_id_digest=encryption.digest(cleaned["resident_id"]), merged_into=None, anonymised_at=None
@@ -211,6 +220,33 @@ def _personal_facts(cleaned: dict[str, Any], data: dict[str, Any], errors: dict[
         )
     elif not data.get("gender"):
         cleaned["gender"] = gender
+
+
+_ADDRESS_ERRORS = {
+    regions.UNKNOWN_PROVINCE: ("province", gettext_lazy("Choose a province from the list.")),
+    regions.UNKNOWN_CITY: ("city", gettext_lazy("Choose a city of this province from the list.")),
+    regions.UNKNOWN_DISTRICT: ("district", gettext_lazy("Choose a district of this city from the list.")),
+}
+
+
+def _address_check(
+    cleaned: dict[str, Any], data: dict[str, Any], instance: Customer | None, errors: dict[str, list[str]]
+) -> None:
+    """Province, city and district as the GB/T 2260 table names them (core.regions), each of the one
+    above; checked when any of them changes (a record from before the table keeps its text)."""
+    levels = ("province", "city", "district")
+    if not set(levels) & set(data):
+        return
+    values = []
+    for level in levels:
+        value = (data[level] or "").strip() if level in data else getattr(instance, level, "") if instance else ""
+        if level in data:
+            cleaned[level] = value
+        values.append(value)
+    problem = regions.check(*values)
+    if problem is not None:
+        field_name, message = _ADDRESS_ERRORS[problem]
+        errors.setdefault(field_name, []).append(str(message))
 
 
 def mobile_matches(mobiles: list[str]) -> list[dict[str, Any]]:

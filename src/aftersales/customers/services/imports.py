@@ -57,7 +57,15 @@ def workbook_check(path: Path) -> dict[str, int]:
         return header_positions(first_row(book.rows()))
 
 
-def import_job_create(*, actor: User, store: Store, upload: UploadedFile, mode: str, dry_run: bool) -> ImportJob:
+def import_job_create(
+    *,
+    actor: User,
+    store: Store,
+    upload: UploadedFile,
+    mode: str,
+    dry_run: bool,
+    on_match: str = ImportJob.OnMatch.SKIP,
+) -> ImportJob:
     """Check and store an uploaded workbook and queue its import job (after the transaction commits).
 
     The file is refused (ApplicationError on ``file``, nothing stored) when it is larger than 20 MB,
@@ -65,6 +73,8 @@ def import_job_create(*, actor: User, store: Store, upload: UploadedFile, mode: 
     """
     if mode not in ImportJob.Mode.values:
         raise ApplicationError(choose_one_of(ImportJob.Mode.values), field="mode", status=422)
+    if on_match not in ImportJob.OnMatch.values:
+        raise ApplicationError(choose_one_of(ImportJob.OnMatch.values), field="on_match", status=422)
     if (upload.size or 0) > MAX_UPLOAD_BYTES:
         raise _file_error(_("The file is larger than %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES >> 20})
     upload.seek(0)
@@ -95,6 +105,7 @@ def import_job_create(*, actor: User, store: Store, upload: UploadedFile, mode: 
             file_name=_safe_name(upload.name or ""),
             storage_name=storage_name,
             mode=mode,
+            on_match=on_match,
             dry_run=dry_run,
         )
     except BaseException:

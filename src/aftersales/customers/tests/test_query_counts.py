@@ -34,7 +34,9 @@ NAMES = "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸"
 def _archive(rows: int, *, first: int = 0) -> None:
     """``rows`` customers sharing a mobile two by two (duplicates), each with a vehicle of its own plate."""
     for index in range(rows):
-        customer = CustomerFactory(name="冯" + NAMES[index], mobiles=[f"1390000{index // 2:04d}"], city="上海市")
+        customer = CustomerFactory(
+            name="冯" + NAMES[index], mobiles=[f"1390000{index // 2:04d}"], province="上海市", city="上海市"
+        )
         VehicleFactory(owner=customer, plate=f"沪B{first + index:04d}A")
 
 

@@ -49,7 +49,10 @@ def test_each_service_audits_its_actor_outside_a_request(world: World) -> None:
         (
             "customer_update",
             lambda: services.customer_update(
-                actor=advisor, customer_id=customer.pk, version=1, data={"mobiles": ["13811114444"], "city": "上海市"}
+                actor=advisor,
+                customer_id=customer.pk,
+                version=1,
+                data={"mobiles": ["13811114444"], "province": "上海市", "city": "上海市"},
             ),
             by(advisor, ("update", "customers.customer"), ("update", "customers.customer")),
         ),

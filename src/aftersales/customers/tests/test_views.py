@@ -42,7 +42,7 @@ def _form(**overrides: Any) -> dict[str, Any]:
     data = {
         "kind": "individual",
         "name": "李四",
-        "mobiles": "13912345678\r\n13800001111",
+        "mobiles": ["13912345678", "13800001111"],  # one input per number
         "source": "walk_in",
         "customer_class": "regular",
         "tags": "老客户，洗车",
@@ -55,7 +55,7 @@ def _edit_form(customer: Customer, **overrides: Any) -> dict[str, Any]:
     data = {
         "kind": customer.kind,
         "name": customer.name,
-        "mobiles": "\r\n".join(p.number for p in customer.phones.order_by("-is_primary", "pk")),
+        "mobiles": [p.number for p in customer.phones.order_by("-is_primary", "pk")],
         "source": customer.source,
         "customer_class": customer.customer_class,
         "tags": ", ".join(customer.tags),
@@ -303,7 +303,7 @@ def test_create_with_bad_mobile_and_resident_id_shows_errors_and_creates_nothing
     world: World, client_for: Callable[[User], Client]
 ) -> None:
     response = client_for(world.user("advisor")).post(
-        "/customers/new/", _form(mobiles="13912345678\r\n1381234", resident_id="110105194912310021"), headers=EN
+        "/customers/new/", _form(mobiles=["13912345678", "1381234"], resident_id="110105194912310021"), headers=EN
     )
 
     assert response.status_code == 400
@@ -336,7 +336,7 @@ def test_edit_customer(world: World, client_for: Callable[[User], Client]) -> No
     assert page.context["form"]["resident_id"].value() == ""
 
     response = client.post(
-        f"/customers/{customer.pk}/edit/", _edit_form(customer, name="王晓明", mobiles="13900009999\r\n13812345678")
+        f"/customers/{customer.pk}/edit/", _edit_form(customer, name="王晓明", mobiles=["13900009999", "13812345678"])
     )
 
     assert response["Location"] == f"/customers/{customer.pk}/"
@@ -403,7 +403,11 @@ def test_edit_with_an_invalid_email_is_refused(world: World, client_for: Callabl
         ("vin", {"vin": "1M8GDM9A1KP042788", "vin_check_override": "on"}, "✓"),
         ("resident_id", {"resident_id": "110105194912310021"}, "The check digit of this resident ID number is wrong."),
         ("resident_id", {"resident_id": RESIDENT_ID}, "✓"),
-        ("mobiles", {"mobiles": "13812345678\n12345"}, "12345: A mobile number must have 11 digits; this one has 5."),
+        (
+            "mobiles",
+            {"mobiles": ["13812345678", "12345"]},
+            "12345: A mobile number must have 11 digits; this one has 5.",
+        ),
         ("email", {"email": ""}, ""),
         (
             "landline",

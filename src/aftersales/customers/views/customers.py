@@ -297,17 +297,36 @@ def identifier_check(request: HttpRequest, field: str) -> HttpResponse:
     """Check one identifier input while the form is filled in; writes nothing."""
     if field != "mobiles" and field not in _CHECKS:
         raise Http404(_("Not found."))
-    form = IdentifierCheckForm(request.POST, field=field)
-    value = request.POST.get(field, "")
+    # The mobiles: one input per number, checked together (each on its own line of the check).
+    values = request.POST.getlist(field) if field == "mobiles" else [request.POST.get(field, "")]
+    value = "\n".join(values)
     errors: list[str] = []
-    if not form.is_valid():
-        errors = list(form.errors["value"])
-    elif field == "mobiles":
+    for one in values:
+        form = IdentifierCheckForm({field: one}, field=field)
+        if not form.is_valid():
+            errors += list(form.errors["value"])
+    if not errors and field == "mobiles":
         errors = _check_lines(value)
-    elif value.strip():
+    elif not errors and value.strip():
         try:
             _CHECKS[field](value, request)
         except ValidationError as error:
             errors = list(error.messages)
     context = {"field": field, "errors": errors, "ok": bool(value.strip()) and not errors}
     return render(request, "customers/partials.html#check", context, status=400 if errors else 200)
+
+
+@require_http_methods(["GET"])
+@page("customers.edit")
+def mobile_input(request: HttpRequest) -> HttpResponse:
+    """One more mobile input for the customer form ("add another number")."""
+    return render(request, "customers/widgets/mobile_input.html", {"position": 2, "widget": {"name": "mobiles"}})
+
+
+@require_http_methods(["GET"])
+@page("customers.edit")
+def address_choice(request: HttpRequest) -> HttpResponse:
+    """The city and district lists for the province and city chosen so far (the form's cascading choice)."""
+    chosen = {key: request.GET.get(key, "")[:30] for key in ("province", "city", "district")}
+    form = CustomerForm(initial=chosen)
+    return render(request, "customers/customer_form.html#address-choice", {"form": form})

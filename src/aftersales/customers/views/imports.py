@@ -45,6 +45,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
                     store=store,
                     upload=form.cleaned_data["file"],
                     mode=form.cleaned_data["mode"],
+                    on_match=form.cleaned_data["on_match"] or ImportJob.OnMatch.SKIP,
                     dry_run=form.cleaned_data["dry_run"],
                 )
             except ApplicationError as error:
