@@ -169,21 +169,37 @@ def _mileage_source(query: TimelineQuery) -> list[TimelineItem]:
             )
             for reading in query.vehicle.mileage_readings.all()[: query.limit]
         ]
-    readings = MileageReading.objects.filter(vehicle_id__in=query.vehicle_ids).select_related("vehicle", "recorded_by")
-    return [
-        TimelineItem(
-            at=_day(reading.read_on),
-            kind="mileage",
-            title=_("Mileage %(km)s km (%(plate)s)")
-            % {"km": reading.km, "plate": reading.vehicle.plate or reading.vehicle.vin},
-            detail={"source": sources.get(reading.source, reading.source), "reason": reading.reason},
-            note=" · ".join(filter(None, (sources.get(reading.source, reading.source), reading.reason))),
-            actor=reading.recorded_by.username if reading.recorded_by else "",
-            actor_name=str(reading.recorded_by) if reading.recorded_by else "",
-            day_only=True,
+    # Plain values, not model instances: a customer's readings run into the hundreds.
+    readings = (
+        MileageReading.objects.filter(vehicle_id__in=query.vehicle_ids)
+        .order_by("-read_on", "-pk")
+        .values_list(
+            "read_on",
+            "km",
+            "source",
+            "reason",
+            "vehicle__plate",
+            "vehicle__vin",
+            "recorded_by__username",
+            "recorded_by__full_name",
+        )[: query.limit]
+    )
+    items = []
+    for read_on, km, source, reason, plate, vin, username, full_name in readings:
+        label = sources.get(source, source)
+        items.append(
+            TimelineItem(
+                at=_day(read_on),
+                kind="mileage",
+                title=_("Mileage %(km)s km (%(plate)s)") % {"km": km, "plate": plate or vin},
+                detail={"source": label, "reason": reason},
+                note=" · ".join(filter(None, (label, reason))),
+                actor=username or "",
+                actor_name=(full_name or username) if username else "",
+                day_only=True,
+            )
         )
-        for reading in readings.order_by("-read_on", "-pk")[: query.limit]
-    ]
+    return items
 
 
 timeline_source_register(TimelineSource("archive", gettext_lazy("Record changes"), "pencil-square", _archive_source))

@@ -13,7 +13,8 @@ from django.test import Client
 from aftersales.conftest import World
 from aftersales.core.models import User
 from aftersales.customers import services
-from aftersales.customers.models import Customer
+from aftersales.customers.models import Customer, VehicleModel
+from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory
 
 EN = {"accept-language": "en"}
 JSON = "application/json"
@@ -146,3 +147,26 @@ def test_birthday_and_gender_come_from_the_resident_id_and_must_agree(world: Wor
     shown = technician.get(f"/api/v1/customers/{body['id']}").json()
     assert (shown["birthday"], shown["wechat_id"], shown["gender"]) == ("****", "****", "female")
     assert services.customer_clean({"name": "张三", "birthday": date(1990, 5, 1)})["birthday"] == date(1990, 5, 1)
+
+
+def test_the_list_shows_plate_and_model_and_numbered_pages(world: World, advisor: Client) -> None:
+    brand = world.sh.brands.get()
+    model = VehicleModel.objects.create(brand=brand, series="帕萨特", name="330TSI", fuel_type="petrol")
+    owner = CustomerFactory(name="王五", mobiles=["13800000001"])
+    VehicleFactory(owner=owner, plate="沪A11111", model_id=model.pk)
+    VehicleFactory(owner=owner, plate="沪A22222")
+    for index in range(120):
+        CustomerFactory(name="李" + "一二三四五六七八九十"[index % 10], mobiles=[f"1390000{index:04d}"])
+
+    first = advisor.get("/customers/", headers=EN)
+    last = advisor.get("/customers/?page=3", headers=EN)
+
+    first_html, last_html = first.content.decode(), last.content.decode()
+    assert [row.vehicles for row in first.context["rows"] if row.vehicles] == []  # the newest have none
+    assert 'data-testid="page-2"' in first_html and 'data-testid="page-3"' in first_html
+    assert '<span class="page-link" data-testid="page-current">3</span>' in last_html
+    wang = next(row for row in last.context["rows"] if row.customer == owner)
+    assert [vehicle.plate for vehicle in (wang.vehicles or [])] == ["沪A22222", "沪A11111"]
+    assert '沪A22222</a> <span class="badge text-bg-light border" title="More vehicles">+1</span>' in last_html
+    searched = advisor.get("/customers/?q=A11111", headers=EN).content.decode()
+    assert f'data-testid="row-model">{brand.name} 帕萨特 330TSI</td>' in searched

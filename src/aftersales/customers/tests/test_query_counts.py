@@ -19,7 +19,7 @@ from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory
 # pages: session, user, access and menu (about 8) and their content; API: token and user (3) and content.
 # The duplicate groups (on the review page's KPIs and the duplicates report) read shared plates too (one).
 LISTS = {
-    "list page": ("/customers/", "advisor", "session", 14),
+    "list page": ("/customers/", "advisor", "session", 15),  # with the plate and model columns
     "list API": ("/api/v1/customers", "advisor", "token", 5),
     "review queue page": ("/customers/quality/review/", "crm", "session", 21),
     "review queue API": ("/api/v1/customers/review-queue", "crm", "token", 8),

@@ -29,7 +29,7 @@ from aftersales.customers.forms import (
     IdentifierCheckForm,
     RevealForm,
 )
-from aftersales.customers.models import Customer, Vehicle
+from aftersales.customers.models import Customer, Vehicle, VehicleLink
 from aftersales.customers.selectors import search as search_ranking
 from aftersales.customers.views.base import edit_submit, timeline_kinds, timeline_part
 
@@ -68,6 +68,24 @@ class Row:
     matched: str = ""
     matched_kind: str = ""
     vehicle: Vehicle | None = None
+    vehicles: list[Vehicle] | None = None  # the customer's current vehicles (the plate and model columns)
+
+
+def _vehicles_shown(rows: list[Row]) -> None:
+    """Each row's vehicles for the plate and model columns: the one the search found, else the ones the
+    customer owns now (one query for the page)."""
+    wanted = [row.customer.pk for row in rows if row.vehicle is None]
+    owned: dict[int, list[Vehicle]] = {}
+    if wanted:
+        links = (
+            VehicleLink.objects.filter(customer_id__in=wanted, role=VehicleLink.Role.OWNER, valid_to=None)
+            .select_related("vehicle__model__brand")
+            .order_by("-valid_from", "-pk")
+        )
+        for link in links:
+            owned.setdefault(link.customer_id, []).append(link.vehicle)
+    for row in rows:
+        row.vehicles = [row.vehicle] if row.vehicle is not None else owned.get(row.customer.pk, [])
 
 
 def _owners(request: HttpRequest, also: int | None = None) -> QuerySet[User]:
@@ -126,11 +144,17 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             ).order_by("-created_at", "-pk")
             page_obj = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
             rows = [Row(c, selectors.customer_personal(c, personal=False)) for c in page_obj.object_list]
+    _vehicles_shown(rows)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
         "page_obj": page_obj,
+        "page_range": (
+            list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1))
+            if page_obj is not None and page_obj.has_other_pages()
+            else []
+        ),
         "rows": rows,
         "query": query.urlencode(),
         "searching": bool(form.is_bound and form.is_valid() and identifiers.compact(form.cleaned_data.get("q") or "")),
