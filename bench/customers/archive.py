@@ -143,7 +143,18 @@ class ArchiveGenerator(ArchiveValues):
             detail = self.bulk(stores)
             written = time.perf_counter()
         indexed = time.perf_counter()
-        reset_sequences([VehicleModel, Customer, CustomerPhone, Vehicle, VehicleLink, SearchKey, DocumentSequence])
+        reset_sequences(
+            [
+                VehicleModel,
+                Customer,
+                CustomerPhone,
+                Vehicle,
+                VehicleLink,
+                PlateRegistration,
+                SearchKey,
+                DocumentSequence,
+            ]
+        )
         if detail is not None:
             notes.append(self.detail_customer(detail, stores[0]))
         notes.append(

@@ -12,6 +12,7 @@ archive = [
     path("", customers.customer_list, name="list"),
     path("new/", customers.customer_create, name="create"),
     path("form/mobile-input/", customers.mobile_input, name="mobile_input"),
+    path("form/pick/", customers.customer_pick, name="pick"),
     path("form/address-choice/", customers.address_choice, name="address_choice"),
     path("validate/<str:field>/", customers.identifier_check, name="validate"),
     path("<id:customer_id>/", customers.customer_detail, name="detail"),

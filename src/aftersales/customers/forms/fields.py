@@ -8,8 +8,9 @@ from typing import Any
 
 from django import forms
 from django.forms import BoundField
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aftersales.core.forms import InputForm
 from aftersales.customers import selectors
@@ -186,15 +187,30 @@ class ArchiveForm(InputForm):
 
 
 class CustomerNumberField(forms.CharField):
-    """A customer typed by number; cleans to the active customer, found under a merged (alias) number too."""
+    """A customer found with the archive search (name, mobile, plate or number: the page lists the
+    matches to pick from) or typed by number; cleans to the active customer, found under a merged
+    (alias) number too."""
+
+    picks_customer = True
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=30, **kwargs)
-        self.widget.attrs["placeholder"] = "CUS-SH01-2026-000001"
+        self.widget.attrs.update(
+            {
+                "placeholder": gettext_lazy("Name, mobile, plate or customer number"),
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("customers:pick"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "next .customer-picks",
+                "hx-swap": "innerHTML",
+            }
+        )
 
     def clean(self, value: Any) -> Customer:
         number = str(super().clean(value)).strip().upper()
         found = selectors.customer_by_number(number)
         if found is None:
-            raise forms.ValidationError(_("No customer has this number."), code="unknown")
+            raise forms.ValidationError(
+                _("Pick the customer from the matches shown, or enter a customer number."), code="unknown"
+            )
         return found

@@ -178,7 +178,7 @@ class MileageForm(ArchiveForm):
 
 
 class TransferForm(ArchiveForm):
-    customer_number = CustomerNumberField(label=gettext_lazy("New owner's customer number"))
+    customer_number = CustomerNumberField(label=gettext_lazy("New owner"))
     on = forms.DateField(label=gettext_lazy("Transfer date"), widget=date_input())
 
     service_aliases = {"customer_id": "customer_number"}
@@ -189,9 +189,9 @@ class TransferForm(ArchiveForm):
 
 
 class DriverForm(ArchiveForm):
-    """Add a driver: the customer is found by number, as for a transfer."""
+    """Add a driver: the customer is found with the archive search (or by number), as for a transfer."""
 
-    customer_number = CustomerNumberField(label=gettext_lazy("Driver's customer number"))
+    customer_number = CustomerNumberField(label=gettext_lazy("Driver"))
     valid_from = forms.DateField(label=gettext_lazy("Drives from"), widget=date_input())
 
     service_aliases = {"customer_id": "customer_number"}

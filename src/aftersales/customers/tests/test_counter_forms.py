@@ -170,3 +170,26 @@ def test_the_list_shows_plate_and_model_and_numbered_pages(world: World, advisor
     assert '沪A22222</a> <span class="badge text-bg-light border" title="More vehicles">+1</span>' in last_html
     searched = advisor.get("/customers/?q=A11111", headers=EN).content.decode()
     assert f'data-testid="row-model">{brand.name} 帕萨特 330TSI</td>' in searched
+
+
+def test_driver_and_new_owner_are_found_with_the_archive_search(world: World, advisor: Client) -> None:
+    vehicle = VehicleFactory(plate="沪A11111")
+    driver = CustomerFactory(name="钱多多", mobiles=["13955550000"])
+    page = advisor.get(f"/customers/vehicles/{vehicle.pk}/", headers=EN).content.decode()
+    assert 'hx-get="/customers/form/pick/"' in page and 'data-testid="picks-customer_number"' in page
+
+    by_name = advisor.get("/customers/form/pick/", {"customer_number": "钱多多"}, headers=EN).content.decode()
+    by_mobile = advisor.get("/customers/form/pick/", {"customer_number": "1395555"}, headers=EN).content.decode()
+    nothing = advisor.get("/customers/form/pick/", {"customer_number": "无此人"}, headers=EN).content.decode()
+
+    assert f'data-number="{driver.number}"' in by_name and f'data-number="{driver.number}"' in by_mobile
+    assert "138****" not in by_name and "139****0000" in by_name  # the mobile masked, as in every list
+    assert 'data-testid="no-picks"' in nothing
+    # The picked number goes in the input; the page adds the driver as before.
+    added = advisor.post(
+        f"/customers/vehicles/{vehicle.pk}/drivers/",
+        {"customer_number": driver.number, "valid_from": "2025-01-01"},
+        headers=EN,
+    )
+    assert added.status_code == 302
+    assert vehicle.links.filter(customer=driver, role="driver").count() == 1

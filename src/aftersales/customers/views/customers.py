@@ -354,3 +354,26 @@ def address_choice(request: HttpRequest) -> HttpResponse:
     chosen = {key: request.GET.get(key, "")[:30] for key in ("province", "city", "district")}
     form = CustomerForm(initial=chosen)
     return render(request, "customers/customer_form.html#address-choice", {"form": form})
+
+
+PICKS = 8
+
+
+@require_http_methods(["GET"])
+@page("customers.edit")
+def customer_pick(request: HttpRequest) -> HttpResponse:
+    """The customers matching what is typed into a customer input (driver, new owner): the archive
+    search's best few, each a button that puts its number into the input."""
+    typed = next((value for key, value in request.GET.items() if value.strip()), "")[:50]
+    hits = selectors.archive_search(typed, limit=PICKS).hits if identifiers.compact(typed) else []
+    picks = [
+        {
+            "number": hit.customer.number,
+            "name": hit.customer.name,
+            "mobile": selectors.customer_personal(hit.customer, personal=False)["mobiles"][:1],
+            "plate": hit.vehicle.plate if hit.vehicle else "",
+            "matched": MATCH_LABELS.get(hit.matched, hit.matched),
+        }
+        for hit in hits
+    ]
+    return render(request, "customers/partials.html#picks", {"picks": picks, "typed": typed})
