@@ -364,7 +364,7 @@ PICKS = 8
 def customer_pick(request: HttpRequest) -> HttpResponse:
     """The customers matching what is typed into a customer input (driver, new owner): the archive
     search's best few, each a button that puts its number into the input."""
-    typed = next((value for key, value in request.GET.items() if value.strip()), "")[:50]
+    typed = next((value for value in request.GET.values() if isinstance(value, str) and value.strip()), "")[:50]
     hits = selectors.archive_search(typed, limit=PICKS).hits if identifiers.compact(typed) else []
     picks = [
         {
