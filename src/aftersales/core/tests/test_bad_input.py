@@ -443,7 +443,8 @@ def _form_errors(response: Any) -> set[str] | None:
     bound = [form for form in bound if form.is_bound]
     if not bound:
         return None
-    return {name for form in bound for name in form.errors}
+    # Errors under the names the inputs have (a form with a prefix names them "prefix-field").
+    return {name if name == "__all__" else form.add_prefix(name) for form in bound for name in form.errors}
 
 
 def test_every_text_input_of_the_pages_has_a_length_limit(world: World, actor: tuple[User, Client]) -> None:

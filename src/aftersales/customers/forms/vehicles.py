@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.models import Brand, Store
@@ -213,3 +214,41 @@ class DriverEndForm(ArchiveForm):
         super().__init__(*args, **kwargs)
         self.fields["valid_to"].widget.attrs["class"] = "form-control form-control-sm w-auto"
         self.link_id = link_id
+
+
+class FirstVehicleForm(VehicleForm):
+    """The customer's first vehicle, entered on the new-customer page (optional: left empty, none)."""
+
+    shown = ("vin", "plate", "model", "model_year", "colour", "use_type", "purchase_date", "delivery_date")
+    checked_fields = frozenset()  # the inline checks read unprefixed names: checked on saving instead
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "vehicle")
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in self.shown:
+                del self.fields[name]
+        self.fields["vin"].required = False
+        # One list of every model (brand series name): the vehicle's own form chooses step by step.
+        self.fields["model"].queryset = VehicleModel.objects.select_related("brand").order_by(  # type: ignore[attr-defined]
+            "brand__code", "series", "name"
+        )
+
+    def _narrow_models(self) -> None:
+        return None
+
+    def entered(self) -> bool:
+        """Whether the person started a vehicle (any of its inputs has a value)."""
+        return any(self.data.get(self.add_prefix(name), "").strip() for name in self.shown if self.is_bound)
+
+    def clean_vin(self) -> str:
+        vin = str(self.cleaned_data.get("vin") or "")
+        if self.entered() and not vin.strip():
+            raise forms.ValidationError(_("Enter the VIN, or leave the vehicle empty."), code="required")
+        return vin
+
+    def service_data(self) -> dict[str, Any]:
+        data = {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+        if "model" in data:
+            data["model_id"] = data.pop("model").pk
+        return data

@@ -193,3 +193,49 @@ def test_driver_and_new_owner_are_found_with_the_archive_search(world: World, ad
     )
     assert added.status_code == 302
     assert vehicle.links.filter(customer=driver, role="driver").count() == 1
+
+
+def test_the_first_vehicle_is_added_on_the_customer_page_both_or_neither(world: World, advisor: Client) -> None:
+    from aftersales.customers.models import Vehicle
+    from aftersales.customers.tests.factories import valid_vin
+
+    brand = world.sh.brands.get()
+    model = VehicleModel.objects.create(brand=brand, series="ID.4", name="Pro", fuel_type="bev")
+    page = advisor.get("/customers/new/", headers=EN).content.decode()
+    assert 'data-testid="first-vehicle"' in page and 'name="vehicle-vin"' in page
+
+    refused = advisor.post(
+        "/customers/new/",
+        _form(name="周一", **{"vehicle-plate": "沪AD12345", "vehicle-model": model.pk}),
+        headers=EN,
+    )
+    bad_vin = advisor.post("/customers/new/", _form(name="周一", **{"vehicle-vin": "1M8GDM9A1KP042788"}), headers=EN)
+    assert refused.status_code == 400
+    assert refused.context["vehicle_form"].errors["vin"] == ["Enter the VIN, or leave the vehicle empty."]
+    assert bad_vin.status_code == 400
+    assert bad_vin.context["vehicle_form"].errors["vin"] == ["The check digit (9th character) of this VIN is wrong."]
+    assert not Customer.objects.filter(name="周一").exists()  # neither the customer nor the vehicle
+
+    created = advisor.post(
+        "/customers/new/",
+        _form(
+            name="周一",
+            **{
+                "vehicle-vin": valid_vin(4242),
+                "vehicle-plate": "沪AD12345",
+                "vehicle-model": model.pk,
+                "vehicle-use_type": "household",
+                "vehicle-purchase_date": "2025-05-01",
+            },
+        ),
+        headers=EN,
+    )
+    assert created.status_code == 302
+    vehicle = Vehicle.objects.get(vin=valid_vin(4242))
+    owner = vehicle.links.get(role="owner", valid_to=None).customer
+    assert (owner.name, vehicle.plate, vehicle.fuel_type, vehicle.warranty_end) == (
+        "周一",
+        "沪AD12345",
+        "bev",
+        date(2028, 4, 30),
+    )

@@ -363,7 +363,11 @@ def test_add_driver_on_the_vehicle_page(advisor: Client, driver: Customer, vehic
 @pytest.mark.parametrize(
     ("number", "valid_from", "errors"),
     [
-        ("CUS-NOBODY", "2024-05-01", {"customer_number": ["Pick the customer from the matches shown, or enter a customer number."]}),
+        (
+            "CUS-NOBODY",
+            "2024-05-01",
+            {"customer_number": ["Pick the customer from the matches shown, or enter a customer number."]},
+        ),
         (
             "owner",
             "2024-05-01",

@@ -525,7 +525,9 @@ def test_vehicle_transfer(world: World, client_for: Callable[[User], Client]) ->
         f"/customers/vehicles/{vehicle.pk}/transfer/", {"customer_number": "CUS-X", "on": today}, headers=EN
     )
     assert unknown.status_code == 400
-    assert unknown.context["transfer_form"].errors["customer_number"] == ["Pick the customer from the matches shown, or enter a customer number."]
+    assert unknown.context["transfer_form"].errors["customer_number"] == [
+        "Pick the customer from the matches shown, or enter a customer number."
+    ]
 
     response = client.post(
         f"/customers/vehicles/{vehicle.pk}/transfer/", {"customer_number": buyer.number.lower(), "on": today}

@@ -9,6 +9,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -26,6 +27,7 @@ from aftersales.customers import identifiers, selectors, services
 from aftersales.customers.forms import (
     CustomerFilterForm,
     CustomerForm,
+    FirstVehicleForm,
     IdentifierCheckForm,
     RevealForm,
 )
@@ -232,21 +234,21 @@ def customer_review(request: HttpRequest, customer_id: int) -> HttpResponse:
 @page("customers.edit")
 def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, owners=_owners(request))
+    vehicle_form = FirstVehicleForm(request.POST or None)
     status = 200
     duplicates: list[dict[str, Any]] = []
     if request.method == "POST":
-        if form.is_valid():
+        with_vehicle = vehicle_form.entered()
+        if form.is_valid() and (not with_vehicle or vehicle_form.is_valid()):
             try:
-                customer = services.customer_create(
-                    actor=request_user(request),
-                    store=core_selectors.store_get(store_id=cast(int, active_store_id(request))),
-                    data=form.service_data(),
-                    confirm_duplicates=request.POST.get("confirm_duplicates") == "1",
-                )
+                customer = _create_with_vehicle(request, form, vehicle_form if with_vehicle else None)
             except ConflictError as error:
                 # A shared mobile: the page lists who has it, to open, or to create anyway (recorded).
                 duplicates = error.extra.get("matches", [])
                 status = 409
+            except _VehicleRefused as refused:
+                vehicle_form.add_service_errors(refused.error)
+                status = 400
             except ApplicationError as error:
                 form.add_service_errors(error)
                 status = 400
@@ -255,8 +257,32 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                 return redirect("customers:detail", customer_id=customer.pk)
         else:
             status = 400
-    context = {"form": form, "customer": None, "duplicates": duplicates}
+    context = {"form": form, "vehicle_form": vehicle_form, "customer": None, "duplicates": duplicates}
     return render(request, "customers/customer_form.html", context, status=status)
+
+
+class _VehicleRefused(Exception):
+    def __init__(self, error: ApplicationError) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+
+@transaction.atomic
+def _create_with_vehicle(request: HttpRequest, form: CustomerForm, vehicle_form: FirstVehicleForm | None) -> Customer:
+    """The customer and, when one was entered, the first vehicle: both or neither."""
+    actor = request_user(request)
+    customer = services.customer_create(
+        actor=actor,
+        store=core_selectors.store_get(store_id=cast(int, active_store_id(request))),
+        data=form.service_data(),
+        confirm_duplicates=request.POST.get("confirm_duplicates") == "1",
+    )
+    if vehicle_form is not None:
+        try:
+            services.vehicle_create(actor=actor, owner=customer, data=vehicle_form.service_data())
+        except ApplicationError as error:
+            raise _VehicleRefused(error) from None
+    return customer
 
 
 @require_http_methods(["GET", "POST"])
@@ -357,6 +383,7 @@ def address_choice(request: HttpRequest) -> HttpResponse:
 
 
 PICKS = 8
+PICK_TEXT_MAX = 30  # the customer input's maxlength (CustomerNumberField)
 
 
 @require_http_methods(["GET"])
@@ -364,7 +391,12 @@ PICKS = 8
 def customer_pick(request: HttpRequest) -> HttpResponse:
     """The customers matching what is typed into a customer input (driver, new owner): the archive
     search's best few, each a button that puts its number into the input."""
-    typed = next((value for value in request.GET.values() if isinstance(value, str) and value.strip()), "")[:50]
+    raw = next((value for value in request.GET.values() if isinstance(value, str) and value), "")
+    form = IdentifierCheckForm({"value": raw}, field="value")
+    if not form.is_valid() or len(raw) > PICK_TEXT_MAX:
+        problems = list(form.errors.get("value", [])) or [_("Enter at most %(n)s characters.") % {"n": PICK_TEXT_MAX}]
+        return render(request, "customers/partials.html#picks", {"picks": [], "problems": problems}, status=400)
+    typed = raw
     hits = selectors.archive_search(typed, limit=PICKS).hits if identifiers.compact(typed) else []
     picks = [
         {
