@@ -16,6 +16,7 @@ from aftersales.customers.models import (
     CustomerPhone,
     VehicleLink,
 )
+from aftersales.customers.selectors.customers import merged_error
 from aftersales.customers.services.customers import customer_search_keys_rebuild, mobiles_audit, mobiles_of
 from aftersales.customers.services.quality import completeness_refresh
 
@@ -104,7 +105,10 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
     }
     survivor, merged = locked.get(survivor_id), locked.get(merged_id)
     for field, customer in (("survivor_id", survivor), ("merged_id", merged)):
-        if customer is None or customer.merged_into_id or customer.anonymised_at:
+        if customer is not None and customer.merged_into_id:
+            # A merge run twice (a double click, a retried request): it names where the record went.
+            raise merged_error(customer, status=409)
+        if customer is None or customer.anonymised_at:
             raise ApplicationError(_("No such active customer."), code="invalid", field=field, status=422)
     assert survivor is not None and merged is not None  # noqa: S101 - narrowed by the loop above
     taken = [field for field, side in choices.items() if side == "merged"]

@@ -169,3 +169,31 @@ def test_a_merged_record_answers_410_naming_its_survivor_through_merges_of_merge
     first.refresh_from_db()
     assert (first.preferences, first.reviewed_at) == ("", None)
     assert client.get(f"/api/v1/customers/{third.pk}").status_code == 200
+
+
+def test_a_merge_run_twice_names_where_the_record_went_and_changes_nothing(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    survivor, merged = CustomerFactory(name="张三"), CustomerFactory(name="张三丰")
+    crm = client_for(world.user("crm"))
+    body = {"survivor_id": survivor.pk, "merged_id": merged.pk, "choices": {}}
+    assert crm.post("/api/v1/customers/merge", body, content_type=JSON, headers=EN).status_code == 200
+    entries = AuditEntry.objects.count()
+
+    again = crm.post("/api/v1/customers/merge", body, content_type=JSON, headers=EN)
+
+    assert (again.status_code, again.json()["code"], again.json()["merged_into"]) == (
+        409,
+        "merged",
+        {"id": survivor.pk, "number": survivor.number},
+    )
+    assert AuditEntry.objects.count() == entries
+
+
+@pytest.mark.parametrize("name", ["O'Brien", "Jean-Luc Picard", "欧阳·娜娜", "D’Arcy"])
+def test_names_with_apostrophes_hyphens_and_middle_dots_are_accepted(world: World, advisor: Client, name: str) -> None:
+    response = advisor.post(
+        "/api/v1/customers", {"name": name, "mobiles": ["13700000000"]}, content_type=JSON, headers=EN
+    )
+    assert response.status_code == 201, response.json()
+    assert Customer.objects.get(pk=response.json()["id"]).name == name

@@ -148,7 +148,12 @@ def test_merge_into_itself_and_of_a_merged_customer_is_refused(world: World, crm
         content_type="application/json",
         headers={"accept-language": "en"},
     )
-    assert (again.status_code, again.json()["fields"]) == (422, {"survivor_id": ["No such active customer."]})
+    # The survivor named is itself merged now: the answer names the record it went into.
+    assert (again.status_code, again.json()["code"], again.json()["merged_into"]) == (
+        409,
+        "merged",
+        {"id": one.pk, "number": one.number},
+    )
     assert AuditEntry.objects.filter(action="merge").count() == 1
     assert AuditEntry.objects.count() > before
 
