@@ -27,4 +27,5 @@ class CustomersConfig(AppConfig):
             MenuItem("customers:list", _("Customers"), "bi-person-vcard", "customers.view"),
             MenuItem("customer_imports:start", _("Import"), "bi-file-earmark-arrow-up", "customers.import"),
             MenuItem("customer_quality:review_queue", _("Archive review"), "bi-clipboard-check", "customers.review"),
+            MenuItem("customers:warranty_policies", _("Warranty policies"), "bi-shield-check", "customers.warranty"),
         ]

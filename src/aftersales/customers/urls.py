@@ -21,6 +21,7 @@ archive = [
     path("<id:customer_id>/review/", customers.customer_review, name="review"),
     path("<id:customer_id>/vehicles/new/", vehicles.vehicle_create, name="vehicle_create"),
     path("vehicles/model-choice/", vehicles.vehicle_model_choice, name="vehicle_model_choice"),
+    path("warranty-policies/", vehicles.warranty_policies, name="warranty_policies"),
     path("vehicles/<id:vehicle_id>/", vehicles.vehicle_detail, name="vehicle_detail"),
     path("vehicles/<id:vehicle_id>/edit/", vehicles.vehicle_edit, name="vehicle_edit"),
     path("vehicles/<id:vehicle_id>/drivers/", vehicles.vehicle_driver_add, name="driver_add"),

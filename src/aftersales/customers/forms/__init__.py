@@ -24,6 +24,7 @@ from aftersales.customers.forms.vehicles import (
     MileageForm,
     TransferForm,
     VehicleForm,
+    WarrantyPolicyForm,
 )
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "ReviewQueueFilterForm",
     "TransferForm",
     "VehicleForm",
+    "WarrantyPolicyForm",
 ]

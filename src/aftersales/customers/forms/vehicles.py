@@ -252,3 +252,30 @@ class FirstVehicleForm(VehicleForm):
         if "model" in data:
             data["model_id"] = data.pop("model").pk
         return data
+
+
+class WarrantyPolicyForm(ArchiveForm):
+    """A brand's warranty policy from a date (services.warranty_policy_create checks the legal minimum)."""
+
+    brand: forms.ModelChoiceField[Brand] = forms.ModelChoiceField(
+        label=gettext_lazy("Brand"), queryset=Brand.objects.order_by("code")
+    )
+    warranty_years = forms.IntegerField(label=gettext_lazy("Warranty (years)"), min_value=0, max_value=99)
+    warranty_km = forms.IntegerField(label=gettext_lazy("Warranty (km)"), min_value=0, max_value=2_000_000)
+    sanbao_years = forms.IntegerField(label=gettext_lazy("三包 period (years)"), min_value=0, max_value=99)
+    sanbao_km = forms.IntegerField(label=gettext_lazy("三包 period (km)"), min_value=0, max_value=2_000_000)
+    valid_from = forms.DateField(label=gettext_lazy("Valid from"), widget=date_input())
+    valid_to = forms.DateField(label=gettext_lazy("Valid to"), required=False, widget=date_input())
+
+    service_aliases = {"brand_id": "brand"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {"warranty_years": 3, "warranty_km": 60_000, "sanbao_years": 2, "sanbao_km": 50_000}
+        )
+        super().__init__(*args, **kwargs)
+
+    def service_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["brand_id"] = data.pop("brand").pk
+        return data

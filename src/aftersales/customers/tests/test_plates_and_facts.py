@@ -372,3 +372,35 @@ def test_a_delivery_long_before_the_invoice_is_refused(world: World, advisor: Cl
     assert Vehicle.objects.count() == before
     assert date(2024, 6, 1) - date(2023, 5, 31) > timedelta(days=365)
     assert services.years_later(date(2024, 2, 29), 1) == date(2025, 2, 28)
+
+
+def test_the_warranty_policy_page_lists_and_sets_policies_for_managers_only(
+    world: World, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    brand = world.sh.brands.get()
+    manager = client_for(world.user("manager"))
+    form = {
+        "brand": brand.pk,
+        "warranty_years": 3,
+        "warranty_km": 100000,
+        "sanbao_years": 2,
+        "sanbao_km": 50000,
+        "valid_from": "2024-01-01",
+    }
+
+    low = manager.post("/customers/warranty-policies/", {**form, "warranty_km": 50000}, headers=EN)
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = manager.post("/customers/warranty-policies/", form, headers=EN)
+    page = manager.get("/customers/warranty-policies/", headers=EN).content.decode()
+    advisor = client_for(world.user("advisor"))
+
+    assert low.status_code == 400
+    assert low.context["form"].errors["warranty_km"] == [
+        "The law requires at least 60000 (家用汽车产品修理、更换、退货责任规定, 第十七条)."
+    ]
+    assert saved.status_code == 302
+    assert "3 years / 100000 km" in page and 'data-testid="policy-form"' in page
+    shown = advisor.get("/customers/warranty-policies/", headers=EN)
+    assert shown.status_code == 200 and 'data-testid="policy-form"' not in shown.content.decode()
+    assert advisor.post("/customers/warranty-policies/", form, headers=EN).status_code == 400
+    assert WarrantyPolicy.objects.count() == 1

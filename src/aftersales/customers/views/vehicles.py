@@ -20,6 +20,7 @@ from aftersales.customers.forms import (
     MileageForm,
     TransferForm,
     VehicleForm,
+    WarrantyPolicyForm,
 )
 from aftersales.customers.models import VehicleLink
 from aftersales.customers.views.base import edit_submit, form_run, timeline_kinds, timeline_part
@@ -217,3 +218,29 @@ def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int) -> H
             )
             return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
     return _vehicle_page(request, vehicle_id, end_form=form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@page("customers.view")
+def warranty_policies(request: HttpRequest) -> HttpResponse:
+    """The brands' warranty policies (包修期 and 三包 period) and, for a manager, a new one."""
+    can_set = can_here(request, "customers.warranty")
+    form = WarrantyPolicyForm(request.POST or None) if can_set else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            return HttpResponseBadRequest(_("You may not set warranty policies."))
+        if form.is_valid():
+            saved, policy = form_run(
+                form, lambda: services.warranty_policy_create(actor=request_user(request), data=form.service_data())
+            )
+            if saved:
+                messages.success(
+                    request,
+                    _("The policy of %(brand)s from %(date)s is saved; the brand's vehicles are worked out again.")
+                    % {"brand": policy.brand.name, "date": policy.valid_from.isoformat()},
+                )
+                return redirect("customers:warranty_policies")
+        status = 400
+    context = {"policies": list(selectors.warranty_policies()), "form": form}
+    return render(request, "customers/warranty_policies.html", context, status=status)
