@@ -61,6 +61,9 @@ class HistoryEntry:
 # --- what an entry's keys are -------------------------------------------------------------------------
 
 
+_PLAIN_KEY = AuditKey()  # a key declared nowhere: no label, choices or reference of its own
+
+
 @dataclass(frozen=True)
 class _Kind:
     """The keys of one object type's entries of one action."""
@@ -72,7 +75,7 @@ class _Kind:
     order: Mapping[str, int]
 
     def key(self, name: str) -> AuditKey:
-        return self.keys.get(name) or AuditKey()
+        return self.keys.get(name) or _PLAIN_KEY
 
     def label(self, name: str, *, capital: bool = True) -> str:
         """The key's declared label, else its field's verbose name; a foreign key named after what it
@@ -209,6 +212,8 @@ class _Reader:
         self.labels: dict[tuple[int, str, bool], str] = {}
         self.label_separator, self.list_separator = str(LABEL_SEPARATOR), str(LIST_SEPARATOR)
         self.yes, self.no = _("yes"), _("no")
+        self.subjects: dict[str, str] = {}
+        self.references: dict[tuple[int, str], type[Model] | None] = {}
 
     def label(self, kind: _Kind, name: str, *, capital: bool = True) -> str:
         # Kinds are cached for the life of the process, so their ids are stable keys.
@@ -247,7 +252,11 @@ class _Reader:
             return str(filesizeformat(value))
         if key.unit == "digest" and isinstance(value, str) and len(value) > 12:
             return f"{value[:12]}…"
-        referenced = kind.reference(name)
+        reference_key = (id(kind), name)
+        if reference_key in self.references:
+            referenced = self.references[reference_key]
+        else:
+            referenced = self.references[reference_key] = kind.reference(name)
         if referenced is not None and _pk(referenced, value) is not None:
             return self.names.name(referenced, value) or f"#{value}"  # a record deleted since
         if isinstance(value, bool):
@@ -286,8 +295,11 @@ class _Reader:
         action = self.actions.get(entry.action, entry.action)
         if summary:
             action = f"{action}{self.label_separator}{self.list_separator.join(summary)}"
-        model = kind.model if entry.object_type else None
-        subject = capfirst(str(model._meta.verbose_name)) if model is not None else entry.object_type
+        subject = self.subjects.get(entry.object_type)
+        if subject is None:
+            model = kind.model if entry.object_type else None
+            subject = capfirst(str(model._meta.verbose_name)) if model is not None else entry.object_type
+            self.subjects[entry.object_type] = subject
         actor = self.names.name(get_user_model(), entry.actor_id) if entry.actor_id else None
         return HistoryEntry(entry, actor or entry.actor_username, subject, action, lines)
 

@@ -53,6 +53,7 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "customers:list",
         "customer_imports:start",
         "customer_quality:review_queue",
+        "customers:warranty_policies",
         "core:stores",
         "core:staff",
         "core:audit",

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import BaseModel, ConfigDict
 
 from aftersales.core import inputs
 from aftersales.core.access import can
@@ -344,13 +345,19 @@ class TimelineQuery(InputSchema):
     )
 
 
-class TimelineLineOut(Schema):
+class TimelineLineOut(BaseModel):
+    # Plain pydantic models: a timeline answers hundreds of items, which pydantic validates natively,
+    # without the attribute wrapper a ninja Schema puts around each.
+    model_config = ConfigDict(from_attributes=True)
+
     label: str
     value: str
     previous: str | None = Field(description="The value before, for a changed field of a record.")
 
 
-class TimelineOut(Schema):
+class TimelineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     at: datetime
     kind: str
     title: str
