@@ -35,6 +35,7 @@ from aftersales.customers.models import (
     CustomerPhone,
     ImportJob,
     MileageReading,
+    PlateRegistration,
     SearchKey,
     Vehicle,
     VehicleLink,
@@ -81,7 +82,15 @@ def _import() -> JobResult:
         file_name="bench-import.xlsx",
         storage_name=storage_name,
     )
-    tables: tuple[type[Model], ...] = (SearchKey, MileageReading, VehicleLink, CustomerPhone, Vehicle, Customer)
+    tables: tuple[type[Model], ...] = (
+        SearchKey,
+        MileageReading,
+        VehicleLink,
+        PlateRegistration,
+        CustomerPhone,
+        Vehicle,
+        Customer,
+    )
     last_ids: dict[type[Model], int] = {
         model: model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0 for model in tables
     }
