@@ -232,7 +232,11 @@ class _Checking:
             )
         if codes:
             found["uscc"] = dict(active.filter(uscc__in=codes).exclude(uscc="").values_list("uscc", "pk"))
-        phones = CustomerPhone.objects.filter(number__in=mobiles, customer__in=active)
+        # A join on the customer, not "customer in (active customers)": that subquery would read the
+        # whole archive once per batch.
+        phones = CustomerPhone.objects.filter(
+            number__in=mobiles, customer__merged_into=None, customer__anonymised_at=None
+        )
         for number, name, pk in phones.values_list("number", "customer__name", "customer_id"):
             found["mobile"].setdefault((name, number), pk)
         by_row: dict[int, tuple[int, str]] = {}
