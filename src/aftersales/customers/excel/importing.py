@@ -221,24 +221,30 @@ class _Checking:
         rows = [row for row in batch if row.customer is not None and row.key is not None]
         if not rows:
             return {}
-        active = Customer.objects.filter(merged_into=None, anonymised_at=None)
         digests = {row.customer.resident_id_digest for row in rows if row.customer and row.customer.resident_id_digest}
         codes = {row.customer.uscc for row in rows if row.customer and row.customer.uscc}
         mobiles = {row.key[1] for row in rows if row.key}
         found: dict[str, dict[Any, int]] = {"resident_id": {}, "uscc": {}, "mobile": {}}
+        # Each read on its own column's index; whether the customer is active is checked here (a
+        # condition on merged_into in the query may lead SQLite to read that index: every customer).
         if digests:
-            found["resident_id"] = dict(
-                active.filter(resident_id_digest__in=digests).values_list("resident_id_digest", "pk")
-            )
+            for digest, pk, merged, anonymised in Customer.objects.filter(resident_id_digest__in=digests).values_list(
+                "resident_id_digest", "pk", "merged_into_id", "anonymised_at"
+            ):
+                if merged is None and anonymised is None:
+                    found["resident_id"].setdefault(digest, pk)
         if codes:
-            found["uscc"] = dict(active.filter(uscc__in=codes).exclude(uscc="").values_list("uscc", "pk"))
-        # A join on the customer, not "customer in (active customers)": that subquery would read the
-        # whole archive once per batch.
-        phones = CustomerPhone.objects.filter(
-            number__in=mobiles, customer__merged_into=None, customer__anonymised_at=None
+            for code, pk, merged, anonymised in _holding_credit_codes(codes).values_list(
+                "uscc", "pk", "merged_into_id", "anonymised_at"
+            ):
+                if merged is None and anonymised is None:
+                    found["uscc"].setdefault(code, pk)
+        phones = CustomerPhone.objects.filter(number__in=mobiles).values_list(
+            "number", "customer__name", "customer_id", "customer__merged_into_id", "customer__anonymised_at"
         )
-        for number, name, pk in phones.values_list("number", "customer__name", "customer_id"):
-            found["mobile"].setdefault((name, number), pk)
+        for number, name, customer_id, merged_into, anonymised_at in phones:
+            if customer_id is not None and merged_into is None and anonymised_at is None:
+                found["mobile"].setdefault((name, number), customer_id)
         by_row: dict[int, tuple[int, str]] = {}
         for row in rows:
             assert row.customer is not None and row.key is not None  # noqa: S101 - filtered above
