@@ -119,6 +119,7 @@ class _Checking:
         self.spill = _Spill()
         self.vin_rows: dict[str, int] = {}
         self.plate_rows: dict[str, int] = {}
+        self.resident_rows: dict[str, tuple[int, tuple[str, str] | None]] = {}
         self.uscc_rows: dict[str, tuple[int, tuple[str, str] | None]] = {}
         self.groups: dict[tuple[str, str], int] = {}
         self.has_vehicle = bytearray()  # per customer slot
@@ -198,6 +199,14 @@ class _Checking:
                 row.fail("uscc", _("This credit code is already in row %(row)d of this file.") % {"row": earlier})
             if row.uscc:
                 self.uscc_rows.setdefault(row.uscc, (row.number, row.key))
+            digest = row.customer.resident_id_digest if row.customer is not None else ""
+            if digest and digest in self.resident_rows and self.resident_rows[digest][1] != row.key:
+                earlier = self.resident_rows[digest][0]
+                row.fail(
+                    "resident_id", _("This resident ID is already in row %(row)d of this file.") % {"row": earlier}
+                )
+            if digest:
+                self.resident_rows.setdefault(digest, (row.number, row.key))
             if row.errors or row.key is None:
                 self._report(row)
                 continue
@@ -336,6 +345,7 @@ class _Checking:
     def forget(self) -> None:
         """Let go of what only the checking needed (saving needs the spill and ``has_vehicle``)."""
         self.vin_rows, self.plate_rows, self.uscc_rows, self.groups = {}, {}, {}, {}
+        self.resident_rows = {}
 
     def close(self, *, keep_report: bool) -> None:
         self.names.close()

@@ -150,3 +150,17 @@ def test_a_formula_cell_is_refused_and_keeps_its_text_in_the_error_report(
         'Name: This cell holds a formula (=CONCATENATE("王","五")), not a value; enter the value itself.',
         3,
     )
+
+
+def test_a_resident_id_twice_in_one_file_for_two_people_is_refused_the_second_time(
+    world: World, importer: User, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(importer)
+    rows = [person(1, name="王建国", resident_id=RESIDENT_ID), person(2, name="李四", resident_id=RESIDENT_ID)]
+
+    job = _imported(client, workbook(rows), django_capture_on_commit_callbacks)
+
+    assert (job["created_customers"], job["error_rows"]) == (1, 1)
+    assert _errors(client, ImportJob.objects.get()) == [
+        (4, "Resident ID: This resident ID is already in row 3 of this file.")
+    ]
