@@ -29,7 +29,7 @@ from aftersales.customers.models import (
     VehicleModel,
     WarrantyPolicy,
 )
-from aftersales.customers.services.vehicles import warranty_derive
+from aftersales.customers.services.warranty import warranty_derive
 
 CATALOGUE = {
     "VW": (

@@ -1,4 +1,4 @@
-"""Every write of the archive: customers, vehicles, merge, quality, privacy, ID copies, imports.
+"""Every write of the archive: customers, vehicles, warranty, merge, quality, privacy, ID copies, imports.
 
 Keyword-only, ``<entity>_<action>(*, actor, ...)``, one transaction each. One module per feature;
 the public names are re-exported here."""
@@ -40,6 +40,8 @@ from aftersales.customers.services.vehicles import (
     vehicle_search_keys_rebuild,
     vehicle_transfer,
     vehicle_update,
+)
+from aftersales.customers.services.warranty import (
     warranty_derive,
     warranty_policy_create,
     warranty_policy_for,

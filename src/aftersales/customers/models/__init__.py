@@ -1,0 +1,28 @@
+"""The group-wide customer and vehicle archive (客户档案)."""
+
+from aftersales.customers.models.archive import ArchiveRule, CustomerDocument, ImportJob, SearchKey
+from aftersales.customers.models.customers import Customer, CustomerAlias, CustomerPhone
+from aftersales.customers.models.vehicles import (
+    MileageReading,
+    PlateRegistration,
+    Vehicle,
+    VehicleLink,
+    VehicleModel,
+    WarrantyPolicy,
+)
+
+__all__ = [
+    "ArchiveRule",
+    "Customer",
+    "CustomerAlias",
+    "CustomerDocument",
+    "CustomerPhone",
+    "ImportJob",
+    "MileageReading",
+    "PlateRegistration",
+    "SearchKey",
+    "Vehicle",
+    "VehicleLink",
+    "VehicleModel",
+    "WarrantyPolicy",
+]
