@@ -56,6 +56,7 @@ class HistoryEntry:
     subject: str  # what kind of record the entry is about ("Vehicle"), empty when none
     action: str  # the action, completed by a summary ("Personal data revealed: mobile numbers")
     lines: list[HistoryLine] = field(default_factory=list)
+    changes: Mapping[str, Any] = field(default_factory=dict)  # as the reader may see them (``shown``)
 
 
 # --- what an entry's keys are -------------------------------------------------------------------------
@@ -214,6 +215,46 @@ class _Reader:
         self.yes, self.no = _("yes"), _("no")
         self.subjects: dict[str, str] = {}
         self.references: dict[tuple[int, str], type[Model] | None] = {}
+        self.user_model = get_user_model()
+
+    def _reference(self, kind: _Kind, name: str) -> type[Model] | None:
+        reference_key = (id(kind), name)
+        if reference_key in self.references:
+            return self.references[reference_key]
+        referenced = self.references[reference_key] = kind.reference(name)
+        return referenced
+
+    def gather(self, entry: AuditEntry, changes: Mapping[str, Any]) -> None:
+        """Note the records ``entry`` names and who acted, for ``HistoryNames.fetch``: the values
+        ``_one`` reads as references, and nothing else of what ``entry()`` works out."""
+        kind = _kind(entry.object_type, entry.action)
+        for name, change in changes.items():
+            if name not in kind.hidden:
+                self._gather_value(kind, name, change)
+        if entry.actor_id:
+            self.names.name(self.user_model, entry.actor_id)
+
+    def _gather_value(self, kind: _Kind, name: str, value: Any) -> None:
+        if value is None or value == "" or value == [] or value == {}:
+            return
+        if isinstance(value, list):
+            for part in value:
+                self._gather_value(kind, name, part)
+            return
+        if isinstance(value, dict):
+            for sub, part in value.items():
+                self._gather_value(kind, str(sub), part)
+            return
+        key = kind.key(name)
+        if (key.choices is not None and str(value) in key.choices) or key.names:
+            return
+        if (key.unit == "bytes" and isinstance(value, int)) or (
+            key.unit == "digest" and isinstance(value, str) and len(value) > 12
+        ):
+            return
+        referenced = self._reference(kind, name)
+        if referenced is not None:
+            self.names.name(referenced, value)
 
     def label(self, kind: _Kind, name: str, *, capital: bool = True) -> str:
         # Kinds are cached for the life of the process, so their ids are stable keys.
@@ -252,11 +293,7 @@ class _Reader:
             return str(filesizeformat(value))
         if key.unit == "digest" and isinstance(value, str) and len(value) > 12:
             return f"{value[:12]}…"
-        reference_key = (id(kind), name)
-        if reference_key in self.references:
-            referenced = self.references[reference_key]
-        else:
-            referenced = self.references[reference_key] = kind.reference(name)
+        referenced = self._reference(kind, name)
         if referenced is not None and _pk(referenced, value) is not None:
             return self.names.name(referenced, value) or f"#{value}"  # a record deleted since
         if isinstance(value, bool):
@@ -300,8 +337,8 @@ class _Reader:
             model = kind.model if entry.object_type else None
             subject = capfirst(str(model._meta.verbose_name)) if model is not None else entry.object_type
             self.subjects[entry.object_type] = subject
-        actor = self.names.name(get_user_model(), entry.actor_id) if entry.actor_id else None
-        return HistoryEntry(entry, actor or entry.actor_username, subject, action, lines)
+        actor = self.names.name(self.user_model, entry.actor_id) if entry.actor_id else None
+        return HistoryEntry(entry, actor or entry.actor_username, subject, action, lines, changes)
 
 
 def audit_history(
@@ -320,7 +357,7 @@ def audit_history(
     reader = _Reader(names or HistoryNames())
     reader.names.gathering = True
     for entry, entry_changes in zip(entries, changes, strict=True):
-        reader.entry(entry, entry_changes)
+        reader.gather(entry, entry_changes)
     reader.names.gathering = False
     reader.names.fetch()
     return [reader.entry(entry, entry_changes) for entry, entry_changes in zip(entries, changes, strict=True)]

@@ -311,6 +311,17 @@ def _is_marker(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {PERSONAL_MARKER}
 
 
+def _has_marker(changes: dict[str, Any] | None) -> bool:
+    """Some value of ``changes``, or a part of a list value, is a marker (where ``_set_aside`` puts them)."""
+    for value in (changes or {}).values():
+        if isinstance(value, list):
+            if any(_is_marker(part) for part in value):
+                return True
+        elif _is_marker(value):
+            return True
+    return False
+
+
 def _set_aside(entry: AuditEntry, subject: str, personal: frozenset[str]) -> AuditPersonalData | None:
     """Replace the personal values of ``entry.changes`` by markers; return the row that keeps them."""
     if not subject or not personal:
@@ -353,7 +364,7 @@ def audit_personal_fill(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
     Only the in-memory objects change (entries are append-only and never saved again).
     """
     entries = list(entries)
-    marked = [entry.pk for entry in entries if PERSONAL_MARKER in json.dumps(entry.changes)]
+    marked = [entry.pk for entry in entries if _has_marker(entry.changes)]
     kept = AuditPersonalData.objects.in_bulk(marked) if marked else {}
     for entry in entries:
         if entry.pk in marked:

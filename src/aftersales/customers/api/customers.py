@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import BaseModel, ConfigDict
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from aftersales.core import inputs
 from aftersales.core.access import can
 from aftersales.core.api import ERRORS
-from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, paginate
+from aftersales.core.apikit import ApiDateTime, ErrorOut, InputSchema, ListQuery, Page, answer_list, paginate
 from aftersales.core.routing import acting_store, operation, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.models import Customer
@@ -358,7 +358,7 @@ class TimelineLineOut(BaseModel):
 class TimelineOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    at: datetime
+    at: ApiDateTime
     kind: str
     title: str
     detail: dict[str, Any] = Field(description="As recorded: field or key → value, or [before, after].")
@@ -372,7 +372,7 @@ class TimelineOut(BaseModel):
 
 @router.get("/customers/{id:customer_id}/timeline", response={200: list[TimelineOut], **ERRORS})
 @operation("customers.view")
-def customer_timeline(request: HttpRequest, customer_id: int, query: Query[TimelineQuery]) -> list[Any]:
-    customer = selectors.customer_get(customer_id)
+def customer_timeline(request: HttpRequest, customer_id: int, query: Query[TimelineQuery]) -> HttpResponse:
+    customer = selectors.customer_row(customer_id)
     items = selectors.customer_timeline(customer, kinds=set(query.kind or []) or None, personal=personal_for(request))
-    return [vars(item) for item in items]
+    return answer_list(TimelineOut, items)

@@ -3,13 +3,13 @@
 from datetime import date
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from aftersales.core.api import ERRORS
-from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
+from aftersales.core.apikit import InputSchema, ListQuery, Page, answer_list, paginate
 from aftersales.core.errors import ApplicationError
 from aftersales.core.routing import operation, request_user
 from aftersales.customers import selectors, services
@@ -268,10 +268,10 @@ def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int, payl
 
 @router.get("/vehicles/{id:vehicle_id}/timeline", response={200: list[TimelineOut], **ERRORS})
 @operation("customers.view")
-def vehicle_timeline(request: HttpRequest, vehicle_id: int, query: Query[TimelineQuery]) -> list[Any]:
+def vehicle_timeline(request: HttpRequest, vehicle_id: int, query: Query[TimelineQuery]) -> HttpResponse:
     vehicle = selectors.vehicle_get(vehicle_id)
     items = selectors.vehicle_timeline(vehicle, kinds=set(query.kind or []) or None, personal=personal_for(request))
-    return [vars(item) for item in items]
+    return answer_list(TimelineOut, items)
 
 
 class VehicleModelQuery(ListQuery):

@@ -115,6 +115,14 @@ def customer_get(customer_id: int) -> Customer:
     return customer
 
 
+def customer_row(customer_id: int) -> Customer:
+    """The customer alone (merged ones too), for an answer that needs nothing it refers to; 404 when none."""
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404(_("Not found."))
+    return customer
+
+
 def vehicle_get(vehicle_id: int) -> Vehicle:
     vehicle = (
         Vehicle.objects.select_related("model", "model__brand", "selling_store", "warranty_policy__brand")

@@ -69,7 +69,6 @@ class _Candidate:
     vehicle_id: int | None
     kind: str
     exact: bool
-    owner_id: int | None = None  # a vehicle's current owner, read with the key
 
 
 def _lookups(q: str) -> list[tuple[str, str, bool]]:
@@ -139,9 +138,11 @@ class _Ranking:
 
 # A lookup: (kind, key, exact). One ranked query reads every lookup's first rows (services of the
 # (kind, key) index) at once; a lookup whose rows run out before enough distinct hits are in hand
-# (one vehicle found by two tails of its plate) reads on in chunks, which is rare.
+# (one vehicle found by two tails of its plate) reads on in chunks, which is rare. A vehicle's owner
+# is not read with its key: only the page shown needs it (reading it for every one of hundreds of
+# ranked vehicles cost more than the ranking).
 _Lookup = tuple[str, str, bool]
-_Row = tuple[str, int, int | None, int | None, int | None]  # key, row id, customer, vehicle, owner
+_Row = tuple[str, int, int | None, int | None]  # key, row id, customer, vehicle
 
 
 def _lookup_rows(
@@ -160,25 +161,16 @@ def _lookup_rows(
             customers = customers.filter(home_store_id=home_store_id)
         return (
             customers.order_by("pk")
-            .annotate(row_key=Value("", output_field=CharField()), row_id=F("pk"), c=F("pk"), v=none, o=none)
-            .values_list("row_key", "row_id", "c", "v", "o")
+            .annotate(row_key=Value("", output_field=CharField()), row_id=F("pk"), c=F("pk"), v=none)
+            .values_list("row_key", "row_id", "c", "v")
         )
     keys = SearchKey.objects.filter(kind=kind)
     keys = keys.filter(key=key) if exact else keys.filter(key__gt=key, key__lt=key + MAX_KEY)
     keys = _restricted(keys, kind, customer_class=customer_class, home_store_id=home_store_id)
-    if kind in CUSTOMER_KINDS:
-        owner: Any = none
-    else:
-        owner = Subquery(
-            VehicleLink.objects.filter(vehicle_id=OuterRef("vehicle_id"), role=VehicleLink.Role.OWNER, valid_to=None)
-            .order_by()
-            .values("customer_id")[:1],
-            output_field=BigIntegerField(),
-        )
     return (
         keys.order_by("key", "customer_id", "vehicle_id")
-        .annotate(row_key=F("key"), row_id=F("id"), o=owner)
-        .values_list("row_key", "row_id", "customer_id", "vehicle_id", "o")
+        .annotate(row_key=F("key"), row_id=F("id"))
+        .values_list("row_key", "row_id", "customer_id", "vehicle_id")
     )
 
 
@@ -191,25 +183,18 @@ def _plain_sql(lookup: _Lookup) -> tuple[str, list[Any]]:
     if kind == "resident_id":
         customers = quote(Customer._meta.db_table)
         return (
-            f"SELECT '', c.id, c.id, {null}, {null} FROM {customers} c "  # noqa: S608 - names from the models
+            f"SELECT '', c.id, c.id, {null} FROM {customers} c "  # noqa: S608 - names from the models
             "WHERE c.resident_id_digest = %s AND c.merged_into_id IS NULL ORDER BY c.id LIMIT %s",
             [encryption.digest(key), SEARCH_LIMIT + 1],
         )
-    keys, links, column = quote(SearchKey._meta.db_table), quote(VehicleLink._meta.db_table), quote("key")
-    owner = (
-        null
-        if kind in CUSTOMER_KINDS
-        else f"(SELECT l.customer_id FROM {links} l WHERE l.vehicle_id = k.vehicle_id AND l.role = %s "  # noqa: S608
-        "AND l.valid_to IS NULL LIMIT 1)"
-    )
+    keys, column = quote(SearchKey._meta.db_table), quote("key")
     where = f"k.{column} = %s" if exact else f"k.{column} > %s AND k.{column} < %s"
     sql = (
-        f"SELECT k.{column}, k.id, k.customer_id, k.vehicle_id, {owner} FROM {keys} k "  # noqa: S608 - as above
+        f"SELECT k.{column}, k.id, k.customer_id, k.vehicle_id FROM {keys} k "  # noqa: S608 - as above
         f"WHERE k.kind = %s AND {where} ORDER BY k.{column}, k.customer_id, k.vehicle_id LIMIT %s"
     )
-    owner_params = [] if kind in CUSTOMER_KINDS else [VehicleLink.Role.OWNER.value]
     bounds = [key] if exact else [key, key + MAX_KEY]
-    return sql, [*owner_params, kind, *bounds, SEARCH_LIMIT + 1]
+    return sql, [kind, *bounds, SEARCH_LIMIT + 1]
 
 
 def _read_lookups(lookups: list[_Lookup], *, customer_class: str | None, home_store_id: int | None) -> list[list[_Row]]:
@@ -254,10 +239,10 @@ def _family(
         kind, _key, exact = lookup
         rows, read, asked = first, len(first), SEARCH_LIMIT + 1
         while True:
-            for _row_key, _row_id, customer_id, vehicle_id, owner_id in rows:
+            for _row_key, _row_id, customer_id, vehicle_id in rows:
                 identity = ("v", vehicle_id) if vehicle_id else ("c", customer_id)
                 if identity not in found:
-                    found[identity] = _Candidate(customer_id, vehicle_id, kind, exact, owner_id)
+                    found[identity] = _Candidate(customer_id, vehicle_id, kind, exact)
             if len(found) > SEARCH_LIMIT:
                 return list(found.values())[:SEARCH_LIMIT], True
             if len(rows) < asked:
@@ -324,11 +309,29 @@ def _candidates(
     return _Ranking(candidates[:SEARCH_LIMIT], more, families)
 
 
+def _owner() -> Subquery:
+    """A vehicle's current owner, as a subquery of a vehicles query."""
+    return Subquery(
+        VehicleLink.objects.filter(vehicle_id=OuterRef("pk"), role=VehicleLink.Role.OWNER, valid_to=None)
+        .order_by()
+        .values("customer_id")[:1],
+        output_field=BigIntegerField(),
+    )
+
+
+def _owners(vehicle_ids: list[int]) -> dict[int, int]:
+    """The current owner of each of the vehicles that has one."""
+    links = VehicleLink.objects.filter(vehicle_id__in=vehicle_ids, role=VehicleLink.Role.OWNER, valid_to=None)
+    return dict(links.values_list("vehicle_id", "customer_id"))
+
+
 def _hits(candidates: list[_Candidate]) -> list[SearchHit]:
-    """Load one page of candidates: its customers (with phones and store) and vehicles, nothing more
-    (a vehicle's owner came with the ranking)."""
+    """Load one page of candidates: its vehicles with their current owners, and the customers (with
+    phones and store), nothing more."""
     vehicle_ids = [c.vehicle_id for c in candidates if c.vehicle_id]
-    customer_ids = {c.owner_id if c.vehicle_id else c.customer_id for c in candidates} - {None}
+    vehicles = Vehicle.objects.annotate(current_owner_id=_owner()).in_bulk(vehicle_ids) if vehicle_ids else {}
+    owners = {pk: vehicle.current_owner_id for pk, vehicle in vehicles.items()}
+    customer_ids = {owners.get(c.vehicle_id) if c.vehicle_id else c.customer_id for c in candidates} - {None}
     customers = (
         Customer.objects.select_related("home_store")
         .prefetch_related(Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")))
@@ -337,11 +340,10 @@ def _hits(candidates: list[_Candidate]) -> list[SearchHit]:
         if customer_ids
         else {}
     )
-    vehicles = Vehicle.objects.in_bulk(vehicle_ids) if vehicle_ids else {}
     hits = []
     for candidate in candidates:
         vehicle = vehicles.get(candidate.vehicle_id) if candidate.vehicle_id else None
-        owner_id = candidate.owner_id if candidate.vehicle_id else candidate.customer_id
+        owner_id = owners.get(candidate.vehicle_id) if candidate.vehicle_id else candidate.customer_id
         customer = customers.get(owner_id) if owner_id else None
         if customer is not None and (vehicle is not None or candidate.vehicle_id is None):
             hits.append(SearchHit(customer, candidate.kind, vehicle, candidate.exact))
@@ -411,9 +413,10 @@ def search_customer_ids(q: str, *, customer_class: str | None = None, home_store
     """Customers matching ``q`` (vehicles count for their current owner), best first (at most SEARCH_LIMIT),
     the class and store filters applied inside the search (not to its first SEARCH_LIMIT hits)."""
     candidates = _candidates(q, customer_class=customer_class, home_store_id=home_store_id).candidates
+    owners = _owners([c.vehicle_id for c in candidates if c.vehicle_id])
     ordered: dict[int, None] = {}
     for candidate in candidates:
-        owner = candidate.owner_id if candidate.vehicle_id else candidate.customer_id
+        owner = owners.get(candidate.vehicle_id) if candidate.vehicle_id else candidate.customer_id
         if owner is not None:
             ordered.setdefault(owner)
     return list(ordered)

@@ -90,6 +90,10 @@ def _day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(12)))
 
 
+# What a timeline reads of an audit entry (the chain's own columns are not needed to show it).
+_ENTRY_FIELDS = ("created_at", "actor_id", "actor_username", "action", "object_type", "object_id", "changes")
+
+
 def _archive_items(entries: Iterable[AuditEntry], *, personal: bool, names: HistoryNames | None) -> list[TimelineItem]:
     def shown(entry: AuditEntry) -> dict[str, Any]:
         return entry.changes or {} if personal else audit_masked(entry)
@@ -99,7 +103,7 @@ def _archive_items(entries: Iterable[AuditEntry], *, personal: bool, names: Hist
             at=history.entry.created_at,
             kind="archive",
             title=f"{history.subject} · {history.action}",
-            detail=shown(history.entry),
+            detail=dict(history.changes),
             actor=history.entry.actor_username,
             actor_name=history.actor,
             action=history.entry.action,
@@ -114,10 +118,14 @@ def _archive_source(query: TimelineQuery) -> list[TimelineItem]:
     driver periods and document copies; or the vehicle and its periods."""
     if query.vehicle is not None:
         period_ids = [str(pk) for pk in VehicleLink.objects.filter(vehicle=query.vehicle).values_list("pk", flat=True)]
-        entries = AuditEntry.objects.filter(
-            Q(object_type="customers.vehicle", object_id=str(query.vehicle.pk))
-            | Q(object_type="customers.vehiclelink", object_id__in=period_ids)
-        ).order_by("-created_at", "-id")[: query.limit]
+        entries = (
+            AuditEntry.objects.filter(
+                Q(object_type="customers.vehicle", object_id=str(query.vehicle.pk))
+                | Q(object_type="customers.vehiclelink", object_id__in=period_ids)
+            )
+            .only(*_ENTRY_FIELDS)
+            .order_by("-created_at", "-id")[: query.limit]
+        )
         return _archive_items(entries, personal=query.personal, names=query.names)
     customer = query.customer
     if customer is None:
@@ -131,7 +139,9 @@ def _archive_source(query: TimelineQuery) -> list[TimelineItem]:
             | Q(object_type="customers.vehicle", object_id__in=[str(v) for v in query.vehicle_ids])
             | Q(object_type="customers.vehiclelink", object_id__in=[str(pk) for pk in link_ids])
             | Q(object_type="customers.customerdocument", object_id__in=[str(pk) for pk in document_ids])
-        ).order_by("-created_at", "-id")[: query.limit]
+        )
+        .only(*_ENTRY_FIELDS)
+        .order_by("-created_at", "-id")[: query.limit]
     )
     items = _archive_items(found, personal=query.personal, names=query.names)
     created = any(e.action == "create" and e.object_id == str(customer.pk) for e in found)
@@ -185,13 +195,14 @@ def _mileage_source(query: TimelineQuery) -> list[TimelineItem]:
         )[: query.limit]
     )
     items = []
+    title = _("Mileage %(km)s km (%(plate)s)")
     for read_on, km, source, reason, plate, vin, username, full_name in readings:
         label = sources.get(source, source)
         items.append(
             TimelineItem(
                 at=_day(read_on),
                 kind="mileage",
-                title=_("Mileage %(km)s km (%(plate)s)") % {"km": km, "plate": plate or vin},
+                title=title % {"km": km, "plate": plate or vin},
                 detail={"source": label, "reason": reason},
                 note=" · ".join(filter(None, (label, reason))),
                 actor=username or "",
