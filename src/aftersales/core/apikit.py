@@ -214,4 +214,6 @@ def answer_list(schema: type[BaseModel], items: Iterable[Any]) -> HttpResponse:
     writes its times as ``ApiDateTime``. A value pydantic cannot write goes through Django's encoder."""
     adapter = _list_adapter(schema)
     checked = adapter.validate_python(list(items), from_attributes=True)
-    return HttpResponse(adapter.dump_json(checked, fallback=_ENCODER.default), content_type="application/json")
+    return HttpResponse(
+        adapter.dump_json(checked, fallback=_ENCODER.default), content_type="application/json; charset=utf-8"
+    )

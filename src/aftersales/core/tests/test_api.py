@@ -2,7 +2,10 @@ import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -10,10 +13,15 @@ from django.db import OperationalError, connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from ninja.responses import Response as NinjaResponse
 from openapi_spec_validator import validate
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 
 from aftersales.conftest import PASSWORD, World
 from aftersales.core import selectors as core_selectors
+from aftersales.core.apikit import ApiDateTime, answer_list
 from aftersales.core.models import ApiToken, AuditEntry, JobHeartbeat, Store, User
 from aftersales.core.services import heartbeat_record, token_create
 from config.api import api
@@ -305,3 +313,35 @@ def test_query_counts_are_pinned(world: World) -> None:
         with CaptureQueriesContext(connection) as captured:
             assert client.get(path, headers=_bearer(raw)).status_code == 200
         assert len(captured) == queries, (path, [q["sql"] for q in captured])
+
+
+class _Point(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: ApiDateTime
+    detail: dict[str, Any]
+
+
+def test_answer_list_writes_what_ninja_writes() -> None:
+    """A long list answered by pydantic's core reads exactly as ninja's own answer of the same data:
+    times to the millisecond with Z for UTC, lazy translations (Chinese by default) and decimals as
+    Django writes them."""
+    moment = datetime(2026, 11, 26, 8, 30, 15, 123456, tzinfo=UTC)
+    items = [
+        SimpleNamespace(at=moment, detail={"label": gettext_lazy("yes"), "amount": Decimal("12.50")}),
+        {"at": moment.replace(microsecond=0), "detail": {}},
+    ]
+    answer = answer_list(_Point, items)
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "application/json; charset=utf-8"
+    assert json.loads(answer.content) == [
+        {"at": "2026-11-26T08:30:15.123Z", "detail": {"label": "是", "amount": "12.50"}},
+        {"at": "2026-11-26T08:30:15Z", "detail": {}},
+    ]
+    ninja_written = json.loads(NinjaResponse([vars(items[0]), items[1]]).content)
+    assert json.loads(answer.content) == ninja_written
+
+
+def test_answer_list_refuses_an_item_its_schema_refuses() -> None:
+    with pytest.raises(PydanticValidationError):
+        answer_list(_Point, [{"at": "not a time", "detail": {}}])
