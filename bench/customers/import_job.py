@@ -28,8 +28,9 @@ from django.db import connection
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 
+from aftersales.core import identifiers
 from aftersales.core.models import StaffMembership, Store
-from aftersales.customers import excel, identifiers, selectors
+from aftersales.customers import excel, selectors
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,

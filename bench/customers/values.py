@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from aftersales.customers import encryption, identifiers
+from aftersales.core import identifiers
+from aftersales.customers import encryption
 from aftersales.customers.demo import CATALOGUE as DEMO_CATALOGUE
 
 

@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.test import Client
+from django.utils import translation
 
 from aftersales.core.models import Role, StaffMembership, Store, User
 from aftersales.core.permissions import ROLE_DEFAULTS
@@ -35,6 +36,14 @@ def test_data_dir() -> Iterator[None]:
         # SQLite leaves its write-ahead log beside the test database it drops.
         for suffix in ("-wal", "-shm"):
             Path(test_name + suffix).unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Every test starts in the product's default language: a request handled by an earlier test may
+    have left another one active in this thread."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)

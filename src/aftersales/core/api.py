@@ -1,9 +1,10 @@
-"""Platform API: health, the signed-in user, stores, API tokens."""
+"""Platform API: health, the signed-in user, stores and their calendars, companies, API tokens."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
@@ -13,8 +14,8 @@ from aftersales.core import selectors, services
 from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, paginate
 from aftersales.core.errors import ApplicationError
 from aftersales.core.grants import permissions_of, visible_store_ids
-from aftersales.core.models import Bay, Department, Store
-from aftersales.core.routing import operation, request_user
+from aftersales.core.models import Bay, Department, LegalEntity, Store
+from aftersales.core.routing import acting_store, operation, request_user
 
 router = Router()
 
@@ -198,6 +199,8 @@ class StoreOut(Schema):
     is_active: bool
     brands: list[str]
     business_hours: dict[str, str]
+    holiday_hours: str = Field(description='Hours on public holidays ("HH:MM-HH:MM"); empty: closed.')
+    legal_entity_id: int | None = Field(description="The company the store belongs to.")
 
 
 class DepartmentOut(Schema):
@@ -232,6 +235,8 @@ def _store_out(store: Store, brands: list[str]) -> dict[str, Any]:
         "is_active": store.is_active,
         "brands": brands,
         "business_hours": store.business_hours,
+        "holiday_hours": store.holiday_hours,
+        "legal_entity_id": store.legal_entity_id,
     }
 
 
@@ -254,3 +259,163 @@ def store_detail(request: HttpRequest, store_id: int) -> dict[str, Any]:
         "departments": list(Department.objects.filter(store=store).order_by("code")),
         "bays": list(Bay.objects.filter(store=store).order_by("code")),
     }
+
+
+class StoreDayOut(Schema):
+    day: date
+    kind: Literal["workday", "weekend", "holiday", "makeup"] = Field(
+        description="workday (Monday to Friday), weekend, holiday (public holiday), makeup (a weekend day "
+        "worked instead of a holiday, 调休上班)."
+    )
+    holiday: str = Field(description="The holiday a public holiday or make-up working day belongs to.")
+    working_day: bool = Field(description="A working day in law (workday or makeup).")
+    opens: datetime | None = Field(description="When the store opens, in its time zone; null: closed.")
+    closes: datetime | None
+
+
+class StoreDaysQuery(InputSchema):
+    start: date | None = Field(default=None, description="First day (default: today in the store's zone).")
+    days: int = Field(default=14, ge=1, le=selectors.STORE_DAYS_MAX)
+
+
+@router.get("/stores/{id:store_id}/days", response={200: list[StoreDayOut], **ERRORS}, tags=["stores"])
+@operation("stores.view", store_kwarg="store_id")
+def store_days(request: HttpRequest, store_id: int, query: Query[StoreDaysQuery]) -> list[Any]:
+    """The store's calendar: each day's kind, holiday and opening hours (the store calendar every rule uses)."""
+    store = selectors.store_get(store_id=store_id)
+    start = query.start or timezone.now().astimezone(store.zone).date()
+    return [vars(day) for day in selectors.store_days(store, start, query.days)]
+
+
+# --- companies (legal entities) ----------------------------------------------------------------
+
+
+class LegalEntityOut(Schema):
+    id: int
+    name: str
+    uscc: str = Field(description="Unified social credit code (GB 32100-2015).")
+    taxpayer_type: Literal["general", "small_scale"]
+    address: str
+    phone: str
+    bank_name: str
+    bank_account: str = Field(description="In full for a holder of companies.bank, else masked (****1234).")
+    repair_filing_no: str = Field(description="Repair business filing number (机动车维修经营备案).")
+    health_record_code: str = Field(description="Enterprise code of the vehicle maintenance health archive.")
+    is_active: bool
+    store_ids: list[int]
+
+
+class LegalEntityIn(InputSchema):
+    name: str = Field(max_length=100)
+    uscc: str = Field(max_length=30)
+    taxpayer_type: Literal["general", "small_scale"]
+    address: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=30)
+    bank_name: str = Field(default="", max_length=100)
+    bank_account: str = Field(default="", max_length=40)
+    repair_filing_no: str = Field(default="", max_length=50)
+    health_record_code: str = Field(default="", max_length=50)
+    store_ids: list[int] = Field(default_factory=list, max_length=1000, description="Its stores, of the group.")
+
+
+class LegalEntityPatch(InputSchema):
+    name: str | None = Field(default=None, max_length=100)
+    uscc: str | None = Field(default=None, max_length=30)
+    taxpayer_type: Literal["general", "small_scale"] | None = None
+    address: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=30)
+    bank_name: str | None = Field(default=None, max_length=100)
+    bank_account: str | None = Field(default=None, max_length=40)
+    repair_filing_no: str | None = Field(default=None, max_length=50)
+    health_record_code: str | None = Field(default=None, max_length=50)
+    is_active: bool | None = None
+    store_ids: list[int] | None = Field(default=None, max_length=1000)
+
+
+class LegalEntityListQuery(ListQuery):
+    q: str | None = Field(default=None, max_length=50, description="Part of the name or the credit code.")
+
+
+def _legal_entity_out(entity: LegalEntity, request: HttpRequest) -> dict[str, Any]:
+    return {
+        "id": entity.pk,
+        "name": entity.name,
+        "uscc": entity.uscc,
+        "taxpayer_type": entity.taxpayer_type,
+        "address": entity.address,
+        "phone": entity.phone,
+        "bank_name": entity.bank_name,
+        "bank_account": selectors.legal_entity_bank_account(entity, request_user(request)),
+        "repair_filing_no": entity.repair_filing_no,
+        "health_record_code": entity.health_record_code,
+        "is_active": entity.is_active,
+        "store_ids": sorted(store.pk for store in entity.stores.all()),
+    }
+
+
+@router.get("/legal-entities", response={200: Page[LegalEntityOut], **ERRORS}, tags=["companies"])
+@operation("stores.view")
+def legal_entity_list(request: HttpRequest, query: Query[LegalEntityListQuery]) -> dict[str, Any]:
+    entities = selectors.legal_entity_list(q=query.q)
+    page = paginate(entities, query, ordering_fields=("name", "uscc"), default_ordering=("name",))
+    page["items"] = [_legal_entity_out(entity, request) for entity in page["items"]]
+    return page
+
+
+@router.post("/legal-entities", response={201: LegalEntityOut, **ERRORS}, tags=["companies"])
+@operation("companies.manage")
+def legal_entity_create(request: HttpRequest, payload: LegalEntityIn) -> Status[dict[str, Any]]:
+    group = acting_store(request, permission="companies.manage").group
+    entity = services.legal_entity_create(actor=request_user(request), group=group, data=payload.model_dump())
+    return Status(201, _legal_entity_out(selectors.legal_entity_get(entity.pk), request))
+
+
+@router.get("/legal-entities/{id:entity_id}", response={200: LegalEntityOut, **ERRORS}, tags=["companies"])
+@operation("stores.view")
+def legal_entity_detail(request: HttpRequest, entity_id: int) -> dict[str, Any]:
+    return _legal_entity_out(selectors.legal_entity_get(entity_id), request)
+
+
+@router.patch("/legal-entities/{id:entity_id}", response={200: LegalEntityOut, **ERRORS}, tags=["companies"])
+@operation("companies.manage")
+def legal_entity_update(request: HttpRequest, entity_id: int, payload: LegalEntityPatch) -> dict[str, Any]:
+    data = payload.model_dump(exclude_unset=True)
+    null = sorted(name for name, value in data.items() if value is None)
+    if null:
+        raise ApplicationError(
+            _("Some fields are not valid."),
+            code="invalid",
+            fields={name: [_("This field cannot be empty.")] for name in null},
+            status=422,
+        )
+    services.legal_entity_update(actor=request_user(request), entity_id=entity_id, data=data)
+    return _legal_entity_out(selectors.legal_entity_get(entity_id), request)
+
+
+# --- the holiday calendar ----------------------------------------------------------------------
+
+
+class CalendarDayIO(Schema):
+    day: date
+    kind: Literal["holiday", "workday"] = Field(
+        description="holiday (public holiday) or workday (a weekend day worked instead, 调休上班)."
+    )
+    name: str = Field(max_length=50, description="The holiday, e.g. 春节.")
+
+
+class CalendarYearIn(InputSchema):
+    days: list[CalendarDayIO] = Field(max_length=120, description="The whole year's table; replaces it.")
+
+
+@router.get("/calendar/{year:year}", response={200: list[CalendarDayIO], **ERRORS}, tags=["stores"])
+@operation("stores.view")
+def calendar_year(request: HttpRequest, year: int) -> list[Any]:
+    """The national public holidays and make-up working days of a year, which every store calendar reads."""
+    return selectors.calendar_days(year)
+
+
+@router.put("/calendar/{year:year}", response={200: list[CalendarDayIO], **ERRORS}, tags=["stores"])
+@operation("calendar.manage")
+def calendar_year_put(request: HttpRequest, year: int, payload: CalendarYearIn) -> list[Any]:
+    days = [entry.model_dump() for entry in payload.days]
+    return services.calendar_year_save(actor=request_user(request), year=year, days=days)

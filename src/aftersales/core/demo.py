@@ -15,12 +15,14 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from aftersales.core import identifiers
 from aftersales.core.models import (
     Bay,
     Brand,
     Certificate,
     DealerGroup,
     Department,
+    LegalEntity,
     Role,
     StaffMembership,
     StaffProfile,
@@ -48,6 +50,30 @@ STORES: list[dict[str, Any]] = [
         "brands": ["VW", "BYD"],
     },
 ]
+
+# The two demo stores are two companies of the group (as stores of a dealer group usually are).
+COMPANIES: dict[str, dict[str, Any]] = {
+    "SH01": {
+        "name": "上海华东浦东汽车销售服务有限公司",
+        "uscc17": "91310115MA1H7Q3R5",
+        "address": "上海市浦东新区金桥路1288号",
+        "phone": "021-58881234",
+        "bank_name": "招商银行上海金桥支行",
+        "bank_account": "121908765410001",
+        "repair_filing_no": "310115-2019-0123",
+        "health_record_code": "3101150123",
+    },
+    "SZ01": {
+        "name": "苏州华东园区汽车服务有限公司",
+        "uscc17": "91320594MA1W2N8K6",
+        "address": "江苏省苏州市工业园区星湖街328号",
+        "phone": "0512-62885678",
+        "bank_name": "中国工商银行苏州工业园区支行",
+        "bank_account": "1102020509000876543",
+        "repair_filing_no": "320594-2020-0456",
+        "health_record_code": "3205940456",
+    },
+}
 
 HOURS = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat"), "08:30-18:00") | {"sun": "09:00-17:00"}
 
@@ -167,6 +193,17 @@ def demo_install() -> DemoSummary:
         created += new
         if new:
             store.brands.set([brands[code] for code in spec["brands"]])
+        company = dict(COMPANIES[store.code])
+        uscc = company.pop("uscc17")
+        entity, new = LegalEntity.objects.get_or_create(
+            uscc=uscc + identifiers.uscc_check_char(uscc),
+            defaults={"group": group, "taxpayer_type": LegalEntity.TaxpayerType.GENERAL, **company},
+        )
+        created += new
+        if store.legal_entity_id is None:
+            store.legal_entity = entity
+            store.holiday_hours = "09:00-16:00"
+            store.save(update_fields=["legal_entity", "holiday_hours"])
         departments = {}
         for code, name, kind in DEPARTMENTS:
             departments[code], new = Department.all_objects.get_or_create(

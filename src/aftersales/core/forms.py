@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.forms import BoundField
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from aftersales.core import inputs
-from aftersales.core.errors import NON_FIELD, ApplicationError
+from aftersales.core.errors import NON_FIELD, ApplicationError, ConflictError
 from aftersales.core.history import LABEL_SEPARATOR
-from aftersales.core.models import AuditEntry
+from aftersales.core.models import AuditEntry, CalendarDay, LegalEntity, Store
 
 
 def _raw_problem(field: forms.Field, data: Any) -> str | None:
@@ -100,6 +103,34 @@ class InputFormMixin:
 
 class InputForm(InputFormMixin, forms.Form):
     """Base of every page form (see ``InputFormMixin``)."""
+
+
+class StyledBoundField(BoundField):
+    """Marks an input with errors ``is-invalid`` so Bootstrap shows it red."""
+
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: forms.Widget | None = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            base = (widget or self.field.widget).attrs.get("class", "")
+            attrs["class"] = f"{attrs.get('class', base)} is-invalid".strip()
+        return attrs
+
+
+class StyledForm(InputForm):
+    """A page's form in Bootstrap's look: every widget its class, an input with errors marked red."""
+
+    bound_field_class = StyledBoundField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            elif not isinstance(widget, forms.HiddenInput):
+                widget.attrs.setdefault("class", "form-control")
 
 
 class InputModelForm(InputFormMixin, forms.ModelForm):
@@ -221,3 +252,101 @@ class PasswordChangeForm(InputForm):
         if new and again and new != again:
             self.add_error("new_password_again", _("The two new passwords differ."))
         return data
+
+
+def form_run(form: Any, run: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run a service call for a valid form: (True, its result), or (False, None) with the service's
+    field errors put onto the form. A record that does not exist (any more) is the page's 404."""
+    try:
+        return True, run()
+    except ConflictError:
+        raise
+    except ApplicationError as error:
+        if error.status == 404:
+            raise
+        form.add_service_errors(error)
+        return False, None
+
+
+class LegalEntityForm(StyledForm):
+    """A company of the group; the service checks the credit code, the account and the stores."""
+
+    name = forms.CharField(label=_("Company name"), max_length=100)
+    uscc = forms.CharField(label=_("Unified social credit code"), max_length=30)
+    taxpayer_type = forms.ChoiceField(label=_("Taxpayer type"), choices=LegalEntity.TaxpayerType.choices)
+    address = forms.CharField(label=_("Registered address"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
+    bank_account = forms.CharField(label=_("Bank account"), max_length=40, required=False)
+    repair_filing_no = forms.CharField(label=_("Repair business filing number"), max_length=50, required=False)
+    health_record_code = forms.CharField(label=_("Health-record enterprise code"), max_length=50, required=False)
+    store_ids = forms.TypedMultipleChoiceField(
+        label=_("Its stores"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, stores: list[Store], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = typing.cast(forms.TypedMultipleChoiceField, self.fields["store_ids"])
+        field.choices = [
+            (store.pk, f"{store}" + (f" ({store.legal_entity})" if store.legal_entity_id else "")) for store in stores
+        ]
+
+    def service_data(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class CalendarYearForm(StyledForm):
+    """A year's table as rows of date, kind and holiday (``day_0``, ``kind_0``, ``name_0``, ...): the
+    year's days and a few empty rows to add more. ``rows`` says how many rows were sent."""
+
+    ROWS_MAX = 130
+    EMPTY_ROWS = 6
+
+    rows = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=ROWS_MAX)
+
+    def __init__(self, *args: Any, count: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.count = count
+        for row in range(count):
+            self.fields[f"day_{row}"] = forms.DateField(
+                label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            )
+            self.fields[f"kind_{row}"] = forms.ChoiceField(
+                label=_("Kind"), choices=[("", "—"), *CalendarDay.Kind.choices], required=False
+            )
+            self.fields[f"name_{row}"] = forms.CharField(label=_("Holiday"), max_length=50, required=False)
+        for name, field in self.fields.items():
+            if name != "rows":
+                small = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control-sm"
+                field.widget.attrs["class"] = small if "form-select" in small else "form-control form-control-sm"
+
+    @staticmethod
+    def sent_count(data: Any) -> int:
+        """The number of rows a POST says it has, within bounds (a wrong one is the ``rows`` field's error)."""
+        text = str(data.get("rows", ""))
+        return int(text) if text.isdigit() and int(text) <= CalendarYearForm.ROWS_MAX else 0
+
+    def table(self) -> list[tuple[Any, Any, Any]]:
+        return [(self[f"day_{row}"], self[f"kind_{row}"], self[f"name_{row}"]) for row in range(self.count)]
+
+    def filled_rows(self) -> list[int]:
+        """The rows with a date, a kind or a name, in order."""
+        return [
+            row
+            for row in range(self.count)
+            if any(self.cleaned_data.get(f"{name}_{row}") for name in ("day", "kind", "name"))
+        ]
+
+    def days(self) -> list[dict[str, Any]]:
+        return [
+            {name: self.cleaned_data.get(f"{name}_{row}") for name in ("day", "kind", "name")}
+            for row in self.filled_rows()
+        ]
+
+    def service_field(self, key: str, messages: list[str]) -> tuple[str, list[str]]:
+        """``days.3.day`` (the fourth filled row) is that row's date input."""
+        parts = key.split(".")
+        filled = self.filled_rows()
+        if len(parts) == 3 and parts[0] == "days" and parts[1].isdigit() and int(parts[1]) < len(filled):
+            return f"{parts[2]}_{filled[int(parts[1])]}", messages
+        return super().service_field(key, messages)

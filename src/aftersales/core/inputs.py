@@ -101,5 +101,18 @@ class IdConverter:
         return str(int(value))
 
 
+class YearConverter:
+    """``<year:name>`` in a URL: a calendar year of four digits; any other is a 404."""
+
+    regex = "[0-9]{4}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return f"{int(value):04d}"
+
+
 def register_url_converters() -> None:
     register_converter(IdConverter, "id")
+    register_converter(YearConverter, "year")

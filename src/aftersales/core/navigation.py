@@ -19,6 +19,8 @@ class MenuItem:
 MENU: list[MenuItem] = [
     MenuItem("core:today", _("Today"), "bi-house", "today.view"),
     MenuItem("core:stores", _("Stores"), "bi-shop", "stores.view"),
+    MenuItem("core:companies", _("Companies"), "bi-building", "companies.manage"),
+    MenuItem("core:calendar", _("Holiday calendar"), "bi-calendar3", "calendar.manage"),
     MenuItem("core:staff", _("Staff"), "bi-people", "staff.view"),
     MenuItem("core:audit", _("Audit trail"), "bi-journal-check", "audit.view"),
     MenuItem("core:tokens", _("API tokens"), "bi-key", "tokens.manage"),

@@ -22,6 +22,9 @@ PERMISSIONS: dict[str, Promise] = {
     "tokens.manage": _("Create and revoke one's own API tokens for integrations (the API tokens page)"),
     "tokens.no_expiry": _("Create API tokens that never expire"),
     "admin.access": _("Use system administration (users, roles, stores)"),
+    "companies.manage": _("Record the group's companies (legal entities) and which stores belong to each"),
+    "companies.bank": _("See companies' bank accounts in full"),
+    "calendar.manage": _("Edit the yearly holiday calendar (public holidays and make-up working days)"),
 }
 
 
@@ -52,7 +55,7 @@ ROLE_DEFAULTS: list[RoleDefault] = [
     RoleDefault("qc", "质检员", "QC inspector", "store", "qc", _EVERYONE),
     RoleDefault("parts", "配件员", "Parts clerk", "store", "parts", _EVERYONE),
     RoleDefault("purchaser", "采购员", "Purchaser", "store", "parts", _EVERYONE),
-    RoleDefault("finance", "财务", "Finance", "store", "finance", _EVERYONE),
+    RoleDefault("finance", "财务", "Finance", "store", "finance", (*_EVERYONE, "companies.bank")),
     RoleDefault(
         "auditor",
         "总部审计",

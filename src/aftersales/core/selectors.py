@@ -15,13 +15,17 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from aftersales.core import identifiers
 from aftersales.core.access import can
+from aftersales.core.calendar import DayKind, store_calendar
 from aftersales.core.models import (
     ApiToken,
     AuditEntry,
     Bay,
+    CalendarDay,
     Certificate,
     JobHeartbeat,
+    LegalEntity,
     LoginThrottle,
     Role,
     StaffMembership,
@@ -45,10 +49,74 @@ def store_list(*, q: str | None = None, brand: str | None = None, is_active: boo
 
 def store_get(*, store_id: int) -> Store:
     """One visible store with its brands; a store the actor may not see is not found."""
-    store = Store.objects.select_related("group").prefetch_related("brands").filter(pk=store_id).first()
+    store = Store.objects.select_related("group", "legal_entity").prefetch_related("brands").filter(pk=store_id).first()
     if store is None:
         raise Http404(_("Not found."))
     return store
+
+
+# --- companies and the calendar --------------------------------------------------------------
+
+
+def legal_entity_list(*, q: str | None = None) -> QuerySet[LegalEntity]:
+    """The group's companies, with their stores; ``q``: part of the name or the credit code."""
+    entities = LegalEntity.objects.prefetch_related("stores")
+    if q:
+        entities = entities.filter(Q(name__icontains=q) | Q(uscc__icontains=q.upper()))
+    return entities
+
+
+def legal_entity_get(entity_id: int) -> LegalEntity:
+    entity = LegalEntity.objects.prefetch_related("stores").filter(pk=entity_id).first()
+    if entity is None:
+        raise Http404(_("Not found."))
+    return entity
+
+
+def legal_entity_bank_account(entity: LegalEntity, user: User) -> str:
+    """The company's bank account as ``user`` may read it: in full with "companies.bank", else masked."""
+    if not entity.bank_account or can(user, "companies.bank"):
+        return entity.bank_account
+    return identifiers.mask_bank_account(entity.bank_account)
+
+
+def calendar_days(year: int) -> list[CalendarDay]:
+    """The year's public holidays and make-up working days, by date."""
+    return list(CalendarDay.objects.filter(day__year=year).order_by("day"))
+
+
+@dataclass(frozen=True)
+class StoreDay:
+    day: date
+    kind: DayKind
+    holiday: str  # the holiday's name on a public holiday or make-up working day
+    working_day: bool  # a working day in law
+    opens: datetime | None  # in the store's zone; None: closed
+    closes: datetime | None
+
+
+# The longest run of days the store-days answer and page show at once.
+STORE_DAYS_MAX = 92
+
+
+def store_days(store: Store, start: date, days: int) -> list[StoreDay]:
+    """The store's calendar for ``days`` days from ``start``: kind of day, holiday, opening hours."""
+    calendar = store_calendar(store)
+    result = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        hours = calendar.hours(day)
+        result.append(
+            StoreDay(
+                day=day,
+                kind=calendar.day_kind(day),
+                holiday=calendar.holiday_name(day),
+                working_day=calendar.is_working_day(day),
+                opens=hours[0] if hours else None,
+                closes=hours[1] if hours else None,
+            )
+        )
+    return result
 
 
 def store_brand_codes(stores: list[Store]) -> dict[int, list[str]]:
@@ -193,8 +261,10 @@ TODAY_EXTENSIONS: list[Callable[[User, Store | None, str], list[Card]]] = []
 
 
 def _start_of_day(store: Store | None) -> datetime:
-    zone = store.zone if store else timezone.get_current_timezone()
-    return timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    if store is not None:
+        calendar = store_calendar(store)
+        return calendar.day_start(calendar.local_date(timezone.now()))
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def today_view(*, user: User, store: Store | None, landing: str) -> TodayView:

@@ -1,4 +1,5 @@
-"""Pages of the platform: sign-in, password, today, stores, staff, audit trail, API tokens, error pages."""
+"""Pages of the platform: sign-in, password, today, stores, companies, the holiday calendar, staff, audit
+trail, API tokens, error pages."""
 
 from __future__ import annotations
 
@@ -25,21 +26,24 @@ from django.views.decorators.http import require_http_methods, require_POST
 from aftersales.core import selectors, services
 from aftersales.core.access import authorize, can
 from aftersales.core.apikit import error_json
-from aftersales.core.audit import audit_append, audit_personal_hidden
+from aftersales.core.audit import audit_append, audit_trail_shown
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import (
     AuditFilterForm,
+    CalendarYearForm,
+    LegalEntityForm,
     LoginForm,
     PasswordChangeForm,
     StoreFilterForm,
     StoreSwitchForm,
     TokenForm,
+    form_run,
     next_path,
 )
 from aftersales.core.grants import default_store, visible_store_ids
 from aftersales.core.history import audit_history
 from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
-from aftersales.core.routing import active_store_id, page, request_user
+from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
 
 
 def _landing_for(user: User, store_id: int | None) -> str:
@@ -179,8 +183,100 @@ def store_detail(request: HttpRequest, store_id: int) -> HttpResponse:
         "store": store,
         "departments": Department.objects.filter(store=store).order_by("code"),
         "bays": Bay.objects.filter(store=store).order_by("code"),
+        "days": selectors.store_days(store, timezone.now().astimezone(store.zone).date(), 14),
     }
     return render(request, "core/store_detail.html", context)
+
+
+# --- companies ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+@page("stores.view")
+def company_list(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    entities = [(entity, selectors.legal_entity_bank_account(entity, user)) for entity in selectors.legal_entity_list()]
+    without = Store.objects.filter(legal_entity=None, is_active=True).order_by("code")
+    return render(
+        request,
+        "core/companies.html",
+        {"entities": entities, "without": without, "can_manage": can_here(request, "companies.manage")},
+    )
+
+
+def _company_form_page(request: HttpRequest, entity: Any) -> HttpResponse:
+    group = acting_store(request, permission="companies.manage").group
+    stores = list(Store.all_objects.filter(group=group).select_related("legal_entity").order_by("code"))
+    initial = {}
+    if entity is not None:
+        initial = {name: getattr(entity, name) for name in LegalEntityForm.base_fields if name != "store_ids"}
+        initial["store_ids"] = [store.pk for store in stores if store.legal_entity_id == entity.pk]
+    form = LegalEntityForm(request.POST or None, initial=initial, stores=stores)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            actor = request_user(request)
+            data = form.service_data()
+            saved, result = form_run(
+                form,
+                (lambda: services.legal_entity_create(actor=actor, group=group, data=data))
+                if entity is None
+                else (lambda: services.legal_entity_update(actor=actor, entity_id=entity.pk, data=data)),
+            )
+            if saved:
+                messages.success(request, _("%(name)s is saved.") % {"name": result.name})
+                return redirect("core:companies")
+        status = 400
+    return render(request, "core/company_form.html", {"form": form, "entity": entity}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@page("companies.manage")
+def company_create(request: HttpRequest) -> HttpResponse:
+    return _company_form_page(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+@page("companies.manage")
+def company_edit(request: HttpRequest, entity_id: int) -> HttpResponse:
+    return _company_form_page(request, selectors.legal_entity_get(entity_id))
+
+
+# --- the holiday calendar ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@page("stores.view")
+def calendar_year(request: HttpRequest, year: int | None = None) -> HttpResponse:
+    """A year's public holidays and make-up working days; the table to edit them, for who may."""
+    store_id = active_store_id(request)
+    store = Store.objects.filter(pk=store_id).first() if store_id else None
+    year = year or (timezone.now().astimezone(store.zone).year if store else timezone.localdate().year)
+    if not services.YEAR_MIN <= year <= services.YEAR_MAX:
+        raise Http404(_("Not found."))
+    days = selectors.calendar_days(year)
+    form = None
+    status = 200
+    if can_here(request, "calendar.manage"):
+        if request.method == "POST":
+            form = CalendarYearForm(request.POST, count=CalendarYearForm.sent_count(request.POST))
+            if form.is_valid():
+                actor, rows = request_user(request), form.days()
+                saved, _result = form_run(form, lambda: services.calendar_year_save(actor=actor, year=year, days=rows))
+                if saved:
+                    messages.success(request, _("The calendar of %(year)d is saved.") % {"year": year})
+                    return redirect("core:calendar_year", year=year)
+            status = 400
+        else:
+            count = len(days) + CalendarYearForm.EMPTY_ROWS
+            initial: dict[str, Any] = {"rows": count}
+            for row, entry in enumerate(days):
+                initial |= {f"day_{row}": entry.day, f"kind_{row}": entry.kind, f"name_{row}": entry.name}
+            form = CalendarYearForm(initial=initial, count=count)
+    elif request.method == "POST":
+        return HttpResponse(_("You may not edit the calendar."), status=403)
+    context = {"year": year, "days": days, "form": form, "store": store}
+    return render(request, "core/calendar.html", context, status=status)
 
 
 @require_http_methods(["GET"])
@@ -225,7 +321,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     rows = []
     if page_obj is not None:
         # Personal values stay off the trail-wide page: they show on the person's own record, by role.
-        rows = audit_history(page_obj.object_list, shown=lambda entry: audit_personal_hidden(entry.changes))
+        rows = audit_history(page_obj.object_list, shown=audit_trail_shown)
     query = request.GET.copy()
     query.pop("page", None)
     template = "core/audit.html#audit-results" if request.htmx else "core/audit.html"  # type: ignore[attr-defined]
@@ -277,7 +373,7 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
                     entry.object_id,
                     entry.object_repr,
                     # As recorded, for reading by machine and in any language; the page shows them labelled.
-                    json.dumps(audit_personal_hidden(entry.changes), ensure_ascii=False, sort_keys=True),
+                    json.dumps(audit_trail_shown(entry), ensure_ascii=False, sort_keys=True),
                     entry.client_ip or "",
                 ]
             )

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from aftersales.core import identifiers
 from aftersales.core.models import Brand, Store, User
 from aftersales.core.numbering import numbers_reserve
-from aftersales.customers import encryption, identifiers, search, selectors
+from aftersales.customers import encryption, search, selectors
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,

@@ -21,6 +21,7 @@ from aftersales.core.audit.chain import (
     audit_personal_fill,
     audit_personal_hidden,
     audit_record_change,
+    audit_trail_shown,
     entry_content,
     entry_digest,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "audit_personal_fill",
     "audit_personal_hidden",
     "audit_record_change",
+    "audit_trail_shown",
     "audit_verify",
     "checkpoint_line",
     "checkpoint_log_read",

@@ -372,23 +372,37 @@ def audit_personal_fill(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
     return entries
 
 
-def audit_masked(entry: AuditEntry) -> dict[str, Any]:
-    """An entry's changes as a reader without the right to see personal data reads them: each key
-    its model declares in ``personal_masks`` masked that way (an erased or empty value as it is)."""
-    changes: dict[str, Any] = entry.changes or {}
+def _masks(object_type: str) -> dict[str, Any]:
     try:
-        masks = getattr(apps.get_model(entry.object_type), "personal_masks", {}) if entry.object_type else {}
+        return getattr(apps.get_model(object_type), "personal_masks", {}) if object_type else {}
     except (LookupError, ValueError):
-        masks = {}
+        return {}
+
+
+def _masked(changes: dict[str, Any], masks: dict[str, Any]) -> dict[str, Any]:
+    kept = {ERASED, str(PERSONAL_HIDDEN)}
 
     def masked(mask: Any, value: Any) -> Any:
-        if value is None or value == "" or value == ERASED:
+        if value is None or value == "" or (isinstance(value, str) and value in kept):
             return value
         if isinstance(value, list):
             return [masked(mask, part) for part in value]
         return mask(str(value))
 
     return {key: masked(masks[key], value) if key in masks else value for key, value in changes.items()}
+
+
+def audit_masked(entry: AuditEntry) -> dict[str, Any]:
+    """An entry's changes as a reader without the right to see personal data reads them: each key
+    its model declares in ``personal_masks`` masked that way (an erased or empty value as it is)."""
+    return _masked(entry.changes or {}, _masks(entry.object_type))
+
+
+def audit_trail_shown(entry: AuditEntry) -> dict[str, Any]:
+    """An entry as the trail-wide page and its export show it: personal values hidden (they show on the
+    person's own record, by role), and the values its model masks (``personal_masks``, e.g. a
+    company's bank account) masked."""
+    return _masked(audit_personal_hidden(entry.changes or {}), _masks(entry.object_type))
 
 
 def audit_personal_hidden(changes: dict[str, Any]) -> dict[str, Any]:

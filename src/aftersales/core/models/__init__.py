@@ -8,7 +8,8 @@ from aftersales.core.models.base import (
     StoreScopedManager,
     StoreScopedQuerySet,
 )
-from aftersales.core.models.stores import Bay, Brand, DealerGroup, Department, Store
+from aftersales.core.models.calendar import CalendarDay
+from aftersales.core.models.stores import Bay, Brand, DealerGroup, Department, LegalEntity, Store
 from aftersales.core.models.system import ApiToken, DocumentSequence, JobHeartbeat, LoginThrottle
 from aftersales.core.models.users import Certificate, Role, StaffMembership, StaffProfile, User
 
@@ -23,11 +24,13 @@ __all__ = [
     "AuditedModel",
     "Bay",
     "Brand",
+    "CalendarDay",
     "Certificate",
     "DealerGroup",
     "Department",
     "DocumentSequence",
     "JobHeartbeat",
+    "LegalEntity",
     "LoginThrottle",
     "Role",
     "StaffMembership",

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core import identifiers
 from aftersales.core.current import current_scope
 from aftersales.core.models.base import AuditedModel, StoreOwnedModel
 
@@ -32,6 +33,44 @@ class DealerGroup(AuditedModel):
     class Meta:
         verbose_name = _("dealer group")
         verbose_name_plural = _("dealer groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LegalEntity(AuditedModel):
+    """A company of the group (法人主体): the stores of a group are often separate companies, and
+    documents, invoices, tax, uploads to the authorities and transfers between stores read it."""
+
+    class TaxpayerType(models.TextChoices):
+        GENERAL = "general", _("General taxpayer")
+        SMALL_SCALE = "small_scale", _("Small-scale taxpayer")
+
+    group = models.ForeignKey(
+        DealerGroup, on_delete=models.PROTECT, related_name="legal_entities", verbose_name=_("group")
+    )
+    name = models.CharField(_("company name"), max_length=100)
+    # GB 32100-2015, checked by identifiers.clean_uscc.
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    taxpayer_type = models.CharField(_("taxpayer type"), max_length=20, choices=TaxpayerType.choices)
+    address = models.CharField(_("registered address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=100, blank=True)
+    bank_account = models.CharField(_("bank account"), max_length=32, blank=True)
+    # 机动车维修管理规定 (2023 修正) 第九条: a repair business files with the county transport authority
+    # (备案) before it opens; its documents show the filing number.
+    repair_filing_no = models.CharField(_("repair business filing number"), max_length=50, blank=True)
+    # The enterprise code of the national vehicle maintenance electronic health archive (JT/T 1132).
+    health_record_code = models.CharField(_("health-record enterprise code"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    # Masked for a reader without "companies.bank" on every page and answer, and in the history.
+    personal_masks: ClassVar[dict[str, Any]] = {"bank_account": identifiers.mask_bank_account}
+
+    class Meta:
+        verbose_name = _("legal entity")
+        verbose_name_plural = _("legal entities")
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -78,7 +117,22 @@ class Store(AuditedModel):
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
     )
+    holiday_hours = models.CharField(
+        _("hours on public holidays"),
+        max_length=11,
+        blank=True,
+        help_text=_('"HH:MM-HH:MM", e.g. 09:00-17:00; empty: closed on public holidays.'),
+    )
     is_active = models.BooleanField(_("active"), default=True)
+    # Empty only for a store recorded before legal entities were: its documents then carry no company.
+    legal_entity = models.ForeignKey(
+        LegalEntity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stores",
+        verbose_name=_("legal entity"),
+    )
 
     objects: ClassVar[VisibleStoreManager] = VisibleStoreManager()
     all_objects: ClassVar[models.Manager[Store]] = models.Manager()

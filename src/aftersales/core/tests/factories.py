@@ -8,7 +8,8 @@ from typing import Any
 import factory
 from factory.django import DjangoModelFactory
 
-from aftersales.core.models import Bay, Brand, DealerGroup, Department, Store, User
+from aftersales.core.identifiers import uscc_check_char
+from aftersales.core.models import Bay, Brand, DealerGroup, Department, LegalEntity, Store, User
 
 
 class DealerGroupFactory(DjangoModelFactory[DealerGroup]):
@@ -28,6 +29,22 @@ class BrandFactory(DjangoModelFactory[Brand]):
     code = "VW"
     name = "大众"
     name_en = "Volkswagen"
+
+
+def valid_uscc(serial: int, area: str = "310115") -> str:
+    """A unified social credit code with a right check character, different for each ``serial``."""
+    first_17 = f"91{area}{serial:09d}"
+    return first_17 + uscc_check_char(first_17)
+
+
+class LegalEntityFactory(DjangoModelFactory[LegalEntity]):
+    class Meta:
+        model = LegalEntity
+
+    group = factory.SubFactory(DealerGroupFactory)
+    name = factory.Sequence(lambda n: f"测试汽车服务有限公司{n}")
+    uscc = factory.Sequence(lambda n: valid_uscc(n + 1))
+    taxpayer_type = LegalEntity.TaxpayerType.GENERAL
 
 
 class StoreFactory(DjangoModelFactory[Store]):

@@ -24,6 +24,7 @@ from aftersales.conftest import World
 from aftersales.core.models import User
 from aftersales.core.routing import Access
 from aftersales.core.services import token_create
+from aftersales.core.tests.factories import LegalEntityFactory, valid_uscc
 from aftersales.core.xlsx import XlsxWriter
 from aftersales.customers.excel import COLUMNS
 from aftersales.customers.models import Customer, ImportJob
@@ -228,6 +229,8 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         "kwargs": {"token_id": token_create(user=user, name="t")[0].pk},
     },
     "core:store_detail": lambda user, w: {"kwargs": {"store_id": w.sh.pk}},
+    "core:company_edit": lambda user, w: {"kwargs": {"entity_id": LegalEntityFactory(group=w.sh.group).pk}},
+    "core:calendar_year": lambda user, w: {"kwargs": {"year": 2026}},
     "auth_token_create": lambda user, w: {"json": {"username": user.username, "password": "Correct-Horse-Battery-9"}},
     "auth_token_revoke": lambda user, w: {
         "headers": {"Authorization": "Bearer " + token_create(user=user, name="t")[1]}
@@ -235,6 +238,24 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "token_create": lambda user, w: {"json": {"name": "matrix"}},
     "token_revoke": lambda user, w: {"kwargs": {"token_id": token_create(user=user, name="t")[0].pk}},
     "store_detail": lambda user, w: {"kwargs": {"store_id": w.sh.pk}},
+    "store_days": lambda user, w: {"kwargs": {"store_id": w.sh.pk}, "query": {"start": "2026-02-14", "days": 3}},
+    "legal_entity_create": lambda user, w: {
+        "json": {
+            "name": "矩阵汽车服务有限公司",
+            "uscc": valid_uscc(900_000 + next(_serial)),
+            "taxpayer_type": "general",
+        }
+    },
+    "legal_entity_detail": lambda user, w: {"kwargs": {"entity_id": LegalEntityFactory(group=w.sh.group).pk}},
+    "legal_entity_update": lambda user, w: {
+        "kwargs": {"entity_id": LegalEntityFactory(group=w.sh.group).pk},
+        "json": {"phone": "021-58881234"},
+    },
+    "calendar_year": lambda user, w: {"kwargs": {"year": 2026}},
+    "calendar_year_put": lambda user, w: {
+        "kwargs": {"year": 2030},
+        "json": {"days": [{"day": "2030-01-01", "kind": "holiday", "name": "元旦"}]},
+    },
 }
 
 

@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.core import inputs
+from aftersales.core import identifiers, inputs
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Brand
-from aftersales.customers import encryption, identifiers, services
+from aftersales.customers import encryption, services
 from aftersales.customers.excel.columns import COLUMN_BY_KEY, COLUMNS, VEHICLE_KEYS, header_key
 from aftersales.customers.models import Customer, Vehicle, VehicleModel
 

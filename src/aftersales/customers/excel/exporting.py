@@ -9,10 +9,11 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core import identifiers
 from aftersales.core.audit import audit_append
 from aftersales.core.models import User
 from aftersales.core.xlsx import XlsxWriter
-from aftersales.customers import identifiers, selectors
+from aftersales.customers import selectors
 from aftersales.customers.excel.columns import (
     CHANNEL_CHOICES,
     CLASS_CHOICES,

@@ -7,12 +7,11 @@ import re
 from typing import Any
 
 from django import forms
-from django.forms import BoundField
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.core.forms import InputForm
+from aftersales.core.forms import StyledForm
 from aftersales.customers import selectors
 from aftersales.customers.models import Customer
 
@@ -131,25 +130,13 @@ class TagsField(forms.CharField):
         return self.to_python(initial or "") != self.to_python(data or "")
 
 
-class StyledBoundField(BoundField):
-    """Marks an input with errors ``is-invalid`` so Bootstrap shows it red."""
-
-    def build_widget_attrs(self, attrs: dict[str, Any], widget: forms.Widget | None = None) -> dict[str, Any]:
-        attrs = super().build_widget_attrs(attrs, widget)
-        if self.errors:
-            base = (widget or self.field.widget).attrs.get("class", "")
-            attrs["class"] = f"{attrs.get('class', base)} is-invalid".strip()
-        return attrs
-
-
 def date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ArchiveForm(InputForm):
+class ArchiveForm(StyledForm):
     """Bootstrap classes on every widget; identifier inputs checked on change; service errors shown."""
 
-    bound_field_class = StyledBoundField
     # Inputs checked one by one while the form is filled in (customers:validate).
     checked_fields: frozenset[str] = frozenset()
 
@@ -157,12 +144,6 @@ class ArchiveForm(InputForm):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select")
-            elif not isinstance(widget, forms.HiddenInput):
-                widget.attrs.setdefault("class", "form-control")
             if name in self.checked_fields:
                 widget.attrs.update(
                     {

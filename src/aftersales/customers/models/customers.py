@@ -10,8 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core import identifiers
 from aftersales.core.models import ANY_ACTION, AuditedModel, AuditKey, AuditKeys
-from aftersales.customers import identifiers
 
 
 class Customer(AuditedModel):

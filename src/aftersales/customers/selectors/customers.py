@@ -9,10 +9,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from aftersales.core import identifiers
 from aftersales.core.access import can
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import StaffMembership, User
-from aftersales.customers import encryption, identifiers
+from aftersales.customers import encryption
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
-from aftersales.customers import identifiers
+from aftersales.core import identifiers
 from aftersales.customers.models import (
     ArchiveRule,
     Customer,

@@ -11,7 +11,8 @@ from django.db import connection
 from django.db.models import BigIntegerField, CharField, F, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 
-from aftersales.customers import encryption, identifiers
+from aftersales.core import identifiers
+from aftersales.customers import encryption
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,

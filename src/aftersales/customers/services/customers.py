@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.core import regions
+from aftersales.core import identifiers, regions
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import Store, User
 from aftersales.core.numbering import number_next
-from aftersales.customers import encryption, identifiers, search
+from aftersales.customers import encryption, search
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,

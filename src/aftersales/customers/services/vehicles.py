@@ -12,10 +12,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core import identifiers
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import Store, User
-from aftersales.customers import identifiers, search
+from aftersales.customers import search
 from aftersales.customers.models import (
     Customer,
     MileageReading,

@@ -11,9 +11,10 @@ from typing import Any
 
 import factory
 
+from aftersales.core import identifiers
+from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import Store, User
-from aftersales.customers import encryption, identifiers, services
-from aftersales.customers.identifiers import vin_check_digit
+from aftersales.customers import encryption, services
 from aftersales.customers.models import Customer, Vehicle
 
 

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 
 from aftersales.conftest import World
 from aftersales.core.audit import audit_personal_fill
+from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import AuditEntry, Role, StaffMembership, User
 from aftersales.core.services import token_create
 from aftersales.customers import encryption, services
-from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, SearchKey, Vehicle, VehicleLink
 
 VIN = "1M8GDM9AXKP042788"

@@ -15,12 +15,13 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from aftersales.conftest import World
+from aftersales.core import identifiers
+from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import AuditEntry, Brand, DocumentSequence, JobHeartbeat, Role, StaffMembership, User
 from aftersales.core.services import heartbeat_record
-from aftersales.customers import encryption, excel, identifiers, search, selectors, services
+from aftersales.customers import encryption, excel, search, selectors, services
 from aftersales.customers.excel import importing, names
 from aftersales.customers.excel.saving import _Table
-from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
@@ -196,7 +197,7 @@ def test_the_service_counts_the_bytes_it_reads_not_the_declared_size(world: Worl
     customer = make_customer(world)
     lying = SimpleUploadedFile("x.jpg", JPEG + b"\x00" * (11 * MB), content_type="image/jpeg")
     lying.size = 100
-    with pytest.raises(ApplicationError) as refused:
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:
         services.document_upload(
             actor=world.user("advisor"), store=world.sh, customer=customer, kind="id_card", uploaded_file=lying
         )

@@ -18,10 +18,11 @@ from django.test import Client, override_settings
 from openpyxl import load_workbook
 
 from aftersales.conftest import World
+from aftersales.core import identifiers
 from aftersales.core.audit import ERASED, audit_personal_fill, audit_verify
 from aftersales.core.models import AuditEntry, User
 from aftersales.core.scope import scope_of
-from aftersales.customers import encryption, identifiers, selectors, services
+from aftersales.customers import encryption, selectors, services
 from aftersales.customers.models import (
     Customer,
     CustomerDocument,

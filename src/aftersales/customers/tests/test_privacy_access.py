@@ -18,11 +18,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from aftersales.conftest import World
+from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import AuditEntry, Role, Store, User
 from aftersales.core.permissions import ROLE_DEFAULTS
 from aftersales.core.services import token_create
 from aftersales.customers import services
-from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, CustomerDocument
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"png-body" * 10

@@ -7,9 +7,9 @@ from django.test import Client
 from django.utils import timezone
 
 from aftersales.conftest import World
+from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import encryption, selectors, services
-from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import (
     ArchiveRule,
     Customer,

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aftersales.conftest import World
+from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import User
 from aftersales.customers import selectors, services
-from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, SearchKey, Vehicle
 from aftersales.customers.search import MAX_KEY
 from aftersales.customers.selectors import search as search_ranking

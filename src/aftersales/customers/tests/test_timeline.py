@@ -14,11 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from aftersales.conftest import World
+from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import AuditEntry, User
 from aftersales.core.scope import scope_of
 from aftersales.core.tests.test_history import audit_rows
 from aftersales.customers import selectors, services
-from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, Vehicle
 from aftersales.customers.tests.factories import CustomerFactory
 

@@ -14,9 +14,9 @@ from django.utils import timezone, translation
 
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
+from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import selectors, services
-from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, MileageReading, SearchKey, Vehicle, VehicleLink, VehicleModel
 from aftersales.customers.tests.factories import CustomerFactory
 

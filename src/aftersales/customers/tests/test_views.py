@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aftersales.conftest import World
+from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import AuditEntry, User
 from aftersales.customers import services
-from aftersales.customers.identifiers import vin_check_digit
 from aftersales.customers.models import Customer, MileageReading, Vehicle, VehicleLink, VehicleModel
 from aftersales.customers.tests.factories import CustomerFactory
 

@@ -9,22 +9,9 @@ from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.core.errors import ConflictError
+from aftersales.core.forms import form_run
 from aftersales.customers import selectors
-
-
-def form_run(form: Any, run: Callable[[], Any]) -> tuple[bool, Any]:
-    """Run a service call for a valid form: (True, its result), or (False, None) with the service's
-    field errors put onto the form. A record that does not exist (any more) is the page's 404."""
-    try:
-        return True, run()
-    except ConflictError:
-        raise
-    except ApplicationError as error:
-        if error.status == 404:
-            raise
-        form.add_service_errors(error)
-        return False, None
 
 
 def edit_submit(

@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from aftersales.core import identifiers
 from aftersales.core import selectors as core_selectors
 from aftersales.core.access import visible_store_ids
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.history import HistoryNames
 from aftersales.core.models import User
 from aftersales.core.routing import active_store_id, can_here, page, request_user
-from aftersales.customers import identifiers, selectors, services
+from aftersales.customers import selectors, services
 from aftersales.customers.forms import (
     CustomerFilterForm,
     CustomerForm,

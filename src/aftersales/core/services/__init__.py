@@ -1,4 +1,5 @@
-"""Writes of the platform: sign-in and its lockout, passwords, API tokens, document numbers, roles, job heartbeats."""
+"""Writes of the platform: sign-in and its lockout, passwords, API tokens, document numbers, roles, job
+heartbeats; the companies and the holiday calendar in modules of their own, named here too."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, LockedOutError
 from aftersales.core.models import ApiToken, JobHeartbeat, LoginThrottle, Role, User
 from aftersales.core.permissions import ROLE_DEFAULTS
+from aftersales.core.services.calendar import YEAR_MAX as YEAR_MAX
+from aftersales.core.services.calendar import YEAR_MIN as YEAR_MIN
+from aftersales.core.services.calendar import calendar_year_clean as calendar_year_clean
+from aftersales.core.services.calendar import calendar_year_save as calendar_year_save
+from aftersales.core.services.companies import legal_entity_clean as legal_entity_clean
+from aftersales.core.services.companies import legal_entity_create as legal_entity_create
+from aftersales.core.services.companies import legal_entity_update as legal_entity_update
 
 TOKEN_PREFIX = "as_"  # noqa: S105 - a public marker, not a secret
 # The longest a token may last without the right to make tokens that never expire (tokens.no_expiry).

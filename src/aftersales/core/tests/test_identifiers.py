@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from aftersales.customers import identifiers
-from aftersales.customers.identifiers import (
+from aftersales.core import identifiers
+from aftersales.core.identifiers import (
     birth_date_from_resident_id,
     clean_email,
     clean_mobile,

@@ -1,4 +1,4 @@
-"""Normalise, validate and mask Chinese customer and vehicle identifiers.
+"""Normalise, validate and mask Chinese identifiers of people, companies and vehicles.
 
 Every ``clean_*`` function returns the normalised value or raises ``ValidationError`` with a specific,
 translatable message and a stable ``code``. Each first compacts the value with its ``compact_*``
@@ -507,6 +507,26 @@ def mask_resident_id(value: str) -> str:
 def mask_uscc(value: str) -> str:
     """Hide all but the first four and last four characters of a unified social credit code."""
     return _mask(_cleaned_or_compact(clean_uscc, value), 4, 4)
+
+
+def clean_bank_account(value: str) -> str:
+    """Validate a bank account number (8 to 32 digits; spaces and hyphens as written are dropped)."""
+    account = _compact(value, "-")
+    if not account:
+        raise _error(_("Enter a bank account number."), "required")
+    if not (account.isascii() and account.isdigit()):
+        raise _error(_("A bank account number may contain only digits."), "invalid_character")
+    if not 8 <= len(account) <= 32:
+        raise _error(
+            _("A bank account number has 8 to 32 digits; this one has %(count)d."), "invalid_length", count=len(account)
+        )
+    return account
+
+
+def mask_bank_account(value: str) -> str:
+    """Hide all but the last four digits of a bank account number."""
+    account = re.sub(r"[\s\-]", "", value)
+    return "****" + account[-4:] if len(account) > 4 else "****"
 
 
 def mask_address(province: str, city: str, district: str, street: str) -> str:
