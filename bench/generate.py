@@ -263,7 +263,7 @@ class _Generator:
                     store_id=store.pk,
                     user_id=user_id,
                     role_id=role.pk,
-                    department_id=store.department_ids[ROLE_DEPARTMENT.get(role.code, "MGT")],
+                    department_id=store.department_ids.get(ROLE_DEPARTMENT.get(role.code, "MGT") or ""),
                 )
                 employee_no = f"{store.code}-{slot + 1:03d}"
                 profile_id = profiles.add(

@@ -100,7 +100,7 @@ BAYS = [
     ("E01", "新能源高压工位", "ev_hv"),
 ]
 
-ROLE_DEPARTMENT = {
+ROLE_DEPARTMENT: dict[str, str | None] = {
     "admin": "MGT",
     "manager": "MGT",
     "advisor": "SVC",
@@ -113,6 +113,14 @@ ROLE_DEPARTMENT = {
     "purchaser": "PRT",
     "finance": "FIN",
     "auditor": "MGT",
+    "service_manager": "MGT",
+    "cashier": "FIN",
+    "warranty": "SVC",
+    "insurance": "SVC",
+    "expert": "WS",
+    "washer": "WS",
+    "rescue": "WS",
+    "sales": None,  # the sales department is not the after-sales one
 }
 
 NAMES = {
@@ -129,6 +137,14 @@ NAMES = {
         "郑国华",
         "冯雪梅",
         "何俊杰",
+        "杨振华",
+        "黄丽娟",
+        "曹志远",
+        "许文静",
+        "邓卫东",
+        "彭小军",
+        "曾德明",
+        "萧雨桐",
     ],
     "SZ01": [
         "徐立新",
@@ -143,6 +159,14 @@ NAMES = {
         "谢天明",
         "韩梅",
         "唐振宇",
+        "蒋国庆",
+        "沈佳琪",
+        "钱永康",
+        "姚丽萍",
+        "卢建军",
+        "汪海波",
+        "范志刚",
+        "金晓燕",
     ],
 }
 
@@ -228,7 +252,10 @@ def demo_install() -> DemoSummary:
             _membership, new = StaffMembership.all_objects.get_or_create(
                 user=user,
                 store=store,
-                defaults={"role": roles[default.code], "department": departments[ROLE_DEPARTMENT[default.code]]},
+                defaults={
+                    "role": roles[default.code],
+                    "department": departments.get(ROLE_DEPARTMENT[default.code] or ""),
+                },
             )
             created += new
             if default.code in {"technician", "foreman", "qc"}:

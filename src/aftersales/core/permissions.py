@@ -64,6 +64,23 @@ ROLE_DEFAULTS: list[RoleDefault] = [
         "auditor",
         (*_EVERYONE, "staff.view", "audit.view", "tokens.manage"),
     ),
+    # The service department's other roles (SPEC PLT-9; seeds 001 §2.1, 003 §5). The after-sales manager
+    # (售后经理) is the department's usual approver; later areas give each its operations.
+    RoleDefault(
+        "service_manager",
+        "售后经理",
+        "After-sales manager",
+        "store",
+        "manager",
+        (*_EVERYONE, "staff.view", "audit.view"),
+    ),
+    RoleDefault("cashier", "收银员", "Cashier", "store", "finance", _EVERYONE),
+    RoleDefault("warranty", "索赔员", "Warranty clerk", "store", "advisor", _EVERYONE),
+    RoleDefault("insurance", "保险专员", "Insurance specialist", "store", "advisor", _EVERYONE),
+    RoleDefault("expert", "技术专家", "Technical expert", "store", "foreman", (*_EVERYONE, "staff.view")),
+    RoleDefault("washer", "洗车工", "Washer", "store", "technician", _EVERYONE),
+    RoleDefault("rescue", "救援司机", "Rescue driver", "store", "technician", _EVERYONE),
+    RoleDefault("sales", "销售顾问", "Sales consultant", "store", "frontdesk", _EVERYONE),
 ]
 
 

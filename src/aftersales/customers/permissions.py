@@ -43,4 +43,21 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "parts": ("customers.view",),
     "finance": ("customers.view", "customers.view_personal"),
     "auditor": ("customers.view", "customers.review", "customers.export"),
+    "service_manager": (
+        "customers.view",
+        "customers.edit",
+        "customers.view_personal",
+        "customers.review",
+        "customers.merge",
+        "customers.export",
+        "customers.warranty",
+    ),
+    "cashier": ("customers.view", "customers.view_personal"),
+    "warranty": ("customers.view", "customers.view_personal"),
+    "insurance": ("customers.view", "customers.edit", "customers.view_personal"),
+    "expert": ("customers.view",),
+    "washer": ("customers.view",),
+    "rescue": ("customers.view", "customers.view_personal"),
+    # Reads the archive with personal data masked (seed 003 §5: sales sees what it sold, not the file).
+    "sales": ("customers.view",),
 }

@@ -3,9 +3,10 @@ from io import StringIO
 from django.core.management import call_command
 from django.test import Client, override_settings
 
+from aftersales.core import identifiers
 from aftersales.core.demo import demo_install
 from aftersales.core.management.commands.worker import Heartbeat
-from aftersales.core.models import AuditEntry, Bay, JobHeartbeat, Role, StaffMembership, Store, User
+from aftersales.core.models import AuditEntry, Bay, JobHeartbeat, LegalEntity, Role, StaffMembership, Store, User
 from aftersales.core.permissions import ROLE_DEFAULTS
 
 DEMO_PASSWORD = "Demo-Password-2026"
@@ -18,7 +19,13 @@ def test_demo_builds_the_group_and_is_idempotent(db: None) -> None:
     text = out.getvalue()
     assert "advisor_sh01" in text and f"Password for every demo user: {DEMO_PASSWORD}" in text
     counts = (Store.objects.count(), Bay.objects.count(), User.objects.count(), StaffMembership.objects.count())
-    assert counts == (2, 22, 25, 25)
+    # The admin, and one user for each of the 20 roles in each store.
+    assert counts == (2, 22, 41, 41)
+    # The two stores are two companies, each with a valid credit code.
+    companies = dict(Store.objects.values_list("code", "legal_entity__name"))
+    assert companies == {"SH01": "上海华东浦东汽车销售服务有限公司", "SZ01": "苏州华东园区汽车服务有限公司"}
+    for uscc in LegalEntity.objects.values_list("uscc", flat=True):
+        assert identifiers.clean_uscc(uscc) == uscc
     audit_rows = AuditEntry.objects.count()
     second = demo_install()
     assert second.created == 0

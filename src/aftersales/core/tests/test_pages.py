@@ -19,7 +19,7 @@ def test_foreman_today_counts_come_from_the_data(world: World, client_for: Calla
     cards = _cards(client_for(world.user("foreman")).get("/"))
     assert cards["bays_active"] == 3
     assert cards["bays_inactive"] == 1
-    assert cards["staff"] == 12
+    assert cards["staff"] == 20
     assert cards["technicians"] == 1
     assert cards["ev_certified"] == 1
     # The foreman sets up no integrations: no card of API tokens.
@@ -30,7 +30,7 @@ def test_advisor_today_has_own_cards_only(world: World, client_for: Callable[[Us
     token_create(user=world.user("advisor"), name="x")
     response = client_for(world.user("advisor")).get("/")
     assert response.status_code == 200
-    assert _cards(response) == {"bays_active": 3, "staff": 12, "customers_today": 0}
+    assert _cards(response) == {"bays_active": 3, "staff": 20, "customers_today": 0}
     charts = {c["key"]: c for c in response.context["charts"]}
     assert charts["bays_by_type"]["values"] == [1, 2]
 

@@ -350,3 +350,31 @@ def test_a_copy_sent_through_the_api_is_taken_by_the_customers_store_when_the_se
             headers={"Authorization": f"Bearer {raw}"},
         )
         assert (sent.status_code, sent.json()["store"]) == (201, taker), who
+
+
+def test_the_sales_consultant_reads_the_archive_masked_and_changes_nothing(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    customer = services.customer_create(
+        actor=world.user("advisor"),
+        store=world.sh,
+        data={"name": "卫九", "mobiles": ["13812345678"], "data_consent": True, "data_consent_channel": "paper"},
+    )
+    sales, advisor = client_for(world.user("sales")), client_for(world.user("advisor"))
+    assert sales.get(f"/api/v1/customers/{customer.pk}").json()["mobiles"] == ["138****5678"]
+    revealed = advisor.post(
+        f"/api/v1/customers/{customer.pk}/reveal", {"field": "mobiles"}, content_type="application/json"
+    )
+    assert (revealed.status_code, revealed.json()["value"]) == (200, "13812345678")
+    refused = sales.patch(
+        f"/api/v1/customers/{customer.pk}", {"version": 1, "name": "卫十"}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    assert (
+        sales.post(
+            f"/api/v1/customers/{customer.pk}/reveal", {"field": "mobiles"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    customer.refresh_from_db()
+    assert customer.name == "卫九"
