@@ -1,4 +1,4 @@
-"""The customer archive's scenarios: searching it, and the detail customer's page and timeline.
+"""The customer archive's scenarios: searching it, and the detail customer's page, timeline and archive card.
 
 They need a database generated with ``--customers`` and ``--vehicles`` (``bench.customers.archive``).
 """
@@ -8,11 +8,13 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 from typing import Any
 from urllib.parse import quote
 
 from django.db import models
 from django.db.models import Max, Min
+from django.test import Client
 
 from aftersales.customers.models import Customer, CustomerPhone, Vehicle
 from aftersales.customers.selectors import search as search_ranking
@@ -145,3 +147,21 @@ def _customer_timeline(bench: BenchContext) -> Call:
         listed = len(items) if isinstance(items, list) else None
         raise BenchFailure(f"customer_timeline: {listed} entries, expected {DETAIL_TIMELINE}.")
     return lambda: bench.get(path)
+
+
+@scenario(
+    "pdf_archive_card",
+    "GET /customers/{id}/archive-card.pdf: the detail customer's archive card (20 vehicles, 500 history "
+    "entries, several A4 pages) through its page URL, signed in",
+)
+def _pdf_archive_card(bench: BenchContext) -> Call:
+    page = Client()
+    page.force_login(bench.user)
+    path = f"/customers/{detail_customer_id()}/archive-card.pdf"
+    response = page.get(path)
+    if response.status_code != 200 or response["Content-Type"] != "application/pdf":
+        raise BenchFailure(f"pdf_archive_card: {response.status_code} {response['Content-Type']}.")
+    pages = len(re.findall(rb"/Type\s*/Page\b", response.content))
+    if not response.content.startswith(b"%PDF-") or pages < 2:
+        raise BenchFailure(f"pdf_archive_card: not the card's PDF ({len(response.content)} bytes, {pages} pages).")
+    return lambda: page.get(path)  # type: ignore[return-value]

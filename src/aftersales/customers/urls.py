@@ -17,6 +17,7 @@ archive = [
     path("validate/<str:field>/", customers.identifier_check, name="validate"),
     path("<id:customer_id>/", customers.customer_detail, name="detail"),
     path("<id:customer_id>/edit/", customers.customer_edit, name="edit"),
+    path("<id:customer_id>/archive-card.pdf", customers.customer_archive_card, name="archive_card"),
     path("<id:customer_id>/reveal/", customers.customer_reveal, name="reveal"),
     path("<id:customer_id>/review/", customers.customer_review, name="review"),
     path("<id:customer_id>/vehicles/new/", vehicles.vehicle_create, name="vehicle_create"),

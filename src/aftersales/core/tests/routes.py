@@ -126,6 +126,7 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "customer_reveal": lambda user, w: {"kwargs": {"customer_id": _customer(w)}, "json": {"field": "mobiles"}},
     "customer_review": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customer_timeline": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customer_archive_card": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customer_merge": lambda user, w: {"json": {"survivor_id": _customer(w), "merged_id": _customer(w)}},
     "vehicle_create": lambda user, w: {
         "json": {"vin": valid_vin(next(_serial), prefix="LSVAU2180N2"), "owner_id": _customer(w)}
@@ -180,6 +181,7 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     # archive pages
     "customers:detail": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customers:edit": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customers:archive_card": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customers:reveal": lambda user, w: {
         "method": "POST",
         "kwargs": {"customer_id": _customer(w)},

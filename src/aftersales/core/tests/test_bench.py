@@ -32,6 +32,7 @@ CUSTOMER_SCENARIOS = [
     "search_initials",
     "customer_detail",
     "customer_timeline",
+    "pdf_archive_card",
 ]
 
 

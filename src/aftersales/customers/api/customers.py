@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import BaseModel, ConfigDict
@@ -13,7 +14,7 @@ from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import ApiDateTime, ErrorOut, InputSchema, ListQuery, Page, answer_list, paginate
 from aftersales.core.routing import acting_store, operation, request_user
-from aftersales.customers import selectors, services
+from aftersales.customers import documents, selectors, services
 from aftersales.customers.models import Customer
 
 router = Router(tags=["archive"])
@@ -368,6 +369,30 @@ class TimelineOut(BaseModel):
     lines: list[TimelineLineOut] = Field(
         description="The detail as people read it, in the request's language: labels, and values by name."
     )
+
+
+@router.get(
+    "/customers/{id:customer_id}/archive-card",
+    response={200: None, **ERRORS},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The customer archive card (客户档案卡) as a PDF: the record with personal data masked, "
+                "its vehicles and history, with the letterhead of the caller's store. Audited as an export.",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+@operation("customers.view")
+def customer_archive_card(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = selectors.customer_get(customer_id)
+    store = acting_store(request, permission="customers.view")
+    link = request.build_absolute_uri(reverse("customers:detail", args=[customer.pk]))
+    pdf = documents.archive_card_pdf(actor=request_user(request), customer=customer, store=store, link=link)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{customer.number}.pdf"'
+    return response
 
 
 @router.get("/customers/{id:customer_id}/timeline", response={200: list[TimelineOut], **ERRORS})

@@ -135,7 +135,7 @@ def customer_document_delete(request: HttpRequest, customer_id: int, document_id
 
 
 class PiExportQuery(InputSchema):
-    format: Literal["json", "xlsx"] = "json"
+    format: Literal["json", "xlsx", "pdf"] = "json"
 
 
 @router.get(
@@ -144,13 +144,14 @@ class PiExportQuery(InputSchema):
     openapi_extra={
         "responses": {
             200: {
-                "description": "Everything stored about the person: JSON, or an Excel workbook with a sheet per "
-                "section. Audited.",
+                "description": "Everything stored about the person: JSON, an Excel workbook with a sheet per "
+                "section, or a printed PDF with a table per section. Audited.",
                 "content": {
                     "application/json": {"schema": {"type": "object"}},
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
                         "schema": {"type": "string", "format": "binary"}
                     },
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
                 },
             }
         }

@@ -185,8 +185,14 @@ class Customer(AuditedModel):
             "q": AuditKey(_("search text")),
             "rows": AuditKey(_("rows")),
             "masked": AuditKey(_("personal data masked")),
-            "format": AuditKey(_("file format"), choices={"json": "JSON", "xlsx": "Excel"}),
-            "kind": AuditKey(_("content"), choices={"personal_information": _("all personal information held")}),
+            "format": AuditKey(_("file format"), choices={"json": "JSON", "xlsx": "Excel", "pdf": "PDF"}),
+            "kind": AuditKey(
+                _("content"),
+                choices={
+                    "personal_information": _("all personal information held"),
+                    "archive_card": _("the archive card, printed"),
+                },
+            ),
         },
         "anonymise": {
             "reason": AuditKey(_("reason")),

@@ -54,6 +54,7 @@ from aftersales.customers.selectors.privacy import (
     legal_holds,
     merged_into_chain,
     pi_export,
+    pi_export_sections,
     pi_export_xlsx,
     privacy_authorize,
 )
@@ -164,6 +165,7 @@ __all__ = [
     "merged_into_chain",
     "personal_value",
     "pi_export",
+    "pi_export_sections",
     "pi_export_xlsx",
     "privacy_authorize",
     "review_queue",

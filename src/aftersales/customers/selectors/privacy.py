@@ -214,10 +214,10 @@ def _rows(records: list[dict[str, Any]]) -> list[list[Any]]:
     return [header, *([record.get(key) for key in header] for record in records)]
 
 
-def pi_export_xlsx(data: dict[str, Any]) -> bytes:
-    """The export as a workbook with one sheet per section."""
-    workbook = Workbook()
-    sheets: list[tuple[str, list[list[Any]]]] = [
+def pi_export_sections(data: dict[str, Any]) -> list[tuple[str, list[list[Any]]]]:
+    """The export's sections, each a title and rows (the first its header): the workbook's sheets and
+    the printed export's tables."""
+    return [
         (
             _("Customer"),
             [[_("Field"), _("Value")], *([key, value] for key, value in data["customer"].items())],
@@ -235,8 +235,13 @@ def pi_export_xlsx(data: dict[str, Any]) -> bytes:
         (_("Consents"), _rows(data["consents"])),
         (_("Change log"), _rows(data["change_log"])),
     ]
+
+
+def pi_export_xlsx(data: dict[str, Any]) -> bytes:
+    """The export as a workbook with one sheet per section."""
+    workbook = Workbook()
     workbook.remove(workbook.active)
-    for title, rows in sheets:
+    for title, rows in pi_export_sections(data):
         sheet = workbook.create_sheet(title=title[:31])
         for row in rows:
             sheet.append([_cell(value) for value in row])
@@ -250,7 +255,7 @@ def pi_export_xlsx(data: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-EXPORT_FORMATS = ("json", "xlsx")
+EXPORT_FORMATS = ("json", "xlsx", "pdf")
 
 
 def customer_privacy_lookup(customer_id: int) -> Customer:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from aftersales.core.audit import audit_append, audit_personal_erase
 from aftersales.core.errors import NON_FIELD, ApplicationError, choose_one_of
 from aftersales.core.models import User
+from aftersales.customers import documents
 from aftersales.customers.models import (
     Customer,
     CustomerPhone,
@@ -47,7 +48,7 @@ class ExportFile:
 
 
 def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> ExportFile:
-    """Build a personal-information export in ``file_format`` (json or xlsx) and audit it."""
+    """Build a personal-information export in ``file_format`` (json, xlsx or pdf) and audit it."""
     privacy_authorize(actor, customer)
     if file_format not in EXPORT_FORMATS:
         raise ApplicationError(choose_one_of(EXPORT_FORMATS), field="format", status=422)
@@ -55,6 +56,9 @@ def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> Expo
     if file_format == "json":
         content = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
         content_type = "application/json; charset=utf-8"
+    elif file_format == "pdf":
+        content = documents.pi_export_pdf(data, customer=customer, printed_by=actor.full_name or actor.username)
+        content_type = "application/pdf"
     else:
         content = pi_export_xlsx(data)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

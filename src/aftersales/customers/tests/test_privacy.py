@@ -263,7 +263,10 @@ def test_export_needs_the_privacy_right(world: World, client_for: Callable[[User
         assert client.get(f"/customers/privacy/{customer.pk}/export/").status_code == 403
     assert client_for(world.user("manager")).get("/api/v1/customers/999999/pi-export").status_code == 404
     unknown = client_for(world.user("manager")).get(f"/api/v1/customers/{customer.pk}/pi-export", {"format": "csv"})
-    assert (unknown.status_code, unknown.json()["fields"]) == (422, {"format": ["请从以下选项中选择：json 或 xlsx。"]})
+    assert (unknown.status_code, unknown.json()["fields"]) == (
+        422,
+        {"format": ["请从以下选项中选择：json，xlsx 或 pdf。"]},
+    )
     assert not AuditEntry.objects.filter(action="export").exists()
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,9 +23,9 @@ from aftersales.core import selectors as core_selectors
 from aftersales.core.access import visible_store_ids
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.history import HistoryNames
-from aftersales.core.models import User
+from aftersales.core.models import Store, User
 from aftersales.core.routing import active_store_id, can_here, page, request_user
-from aftersales.customers import selectors, services
+from aftersales.customers import documents, selectors, services
 from aftersales.customers.forms import (
     CustomerFilterForm,
     CustomerForm,
@@ -172,6 +173,20 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     }
     template = "customers/list.html#customer-results" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
     return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET"])
+@page("customers.view")
+def customer_archive_card(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The customer's archive card as a PDF, with the letterhead of the store the reader works in."""
+    customer = selectors.customer_get(customer_id)
+    store_id = active_store_id(request)
+    store = Store.objects.select_related("legal_entity").filter(pk=store_id).first() if store_id else None
+    link = request.build_absolute_uri(reverse("customers:detail", args=[customer.pk]))
+    pdf = documents.archive_card_pdf(actor=request_user(request), customer=customer, store=store, link=link)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{customer.number}.pdf"'
+    return response
 
 
 @require_http_methods(["GET"])

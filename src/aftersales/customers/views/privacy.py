@@ -80,7 +80,9 @@ def export(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = selectors.customer_privacy_lookup(customer_id)
     file_format = request.GET.get("format", "json")
     if file_format not in selectors.EXPORT_FORMATS:
-        return HttpResponse(_("Choose the JSON or Excel format."), status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            _("Choose the JSON, Excel or PDF format."), status=400, content_type="text/plain; charset=utf-8"
+        )
     export_file = services.pi_export_file(actor=request_user(request), customer=customer, file_format=file_format)
     response = HttpResponse(export_file.content, content_type=export_file.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export_file.file_name}"'
