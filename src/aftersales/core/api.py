@@ -4,7 +4,6 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
@@ -12,6 +11,7 @@ from ninja.responses import Status
 import aftersales
 from aftersales.core import selectors, services
 from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, paginate
+from aftersales.core.calendar import store_today
 from aftersales.core.errors import ApplicationError
 from aftersales.core.grants import permissions_of, visible_store_ids
 from aftersales.core.models import Bay, Department, LegalEntity, Store
@@ -283,7 +283,7 @@ class StoreDaysQuery(InputSchema):
 def store_days(request: HttpRequest, store_id: int, query: Query[StoreDaysQuery]) -> list[Any]:
     """The store's calendar: each day's kind, holiday and opening hours (the store calendar every rule uses)."""
     store = selectors.store_get(store_id=store_id)
-    start = query.start or timezone.now().astimezone(store.zone).date()
+    start = query.start or store_today(store)
     return [vars(day) for day in selectors.store_days(store, start, query.days)]
 
 

@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from aftersales.core.models import CalendarDay, Store
 from aftersales.core.models.stores import WEEKDAYS
 
@@ -162,6 +164,16 @@ class StoreCalendar:
                 return max(hours[0], moment)
             day += timedelta(days=1)
         return None
+
+
+def store_today(store: Store) -> date:
+    """The store's date now, in its own zone."""
+    return timezone.now().astimezone(store.zone).date()
+
+
+def store_day_start(store: Store) -> datetime:
+    """When the store's today began (midnight in its zone): where its "today" counts start."""
+    return datetime.combine(store_today(store), time(0), tzinfo=store.zone)
 
 
 def store_calendar(store: Store) -> StoreCalendar:

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from aftersales.core.calendar import store_calendar
 from aftersales.core.models import DocumentSequence, Store
 
 _PREFIX = re.compile(r"[A-Z]{2,10}")
@@ -56,7 +57,7 @@ def number_next(*, store: Store, doc_type: str, on: datetime | None = None) -> s
         raise ValueError(f"Unknown document type {doc_type!r}")
     if registered.gap_free and not connection.in_atomic_block:
         raise RuntimeError(f"A {doc_type} number is gap-free: take it in the transaction that saves the document")
-    year = (on or timezone.now()).astimezone(store.zone).year
+    year = store_calendar(store).local_date(on or timezone.now()).year
     sequence = DocumentSequence.objects.filter(store=store, doc_type=doc_type, year=year)
     with transaction.atomic():
         if not sequence.update(last_value=F("last_value") + 1):
@@ -76,7 +77,7 @@ def numbers_reserve(*, store: Store, doc_type: str, count: int, on: datetime | N
     handed out twice."""
     if doc_type not in DOCUMENT_TYPES:
         raise ValueError(f"Unknown document type {doc_type!r}")
-    year = (on or timezone.now()).astimezone(store.zone).year
+    year = store_calendar(store).local_date(on or timezone.now()).year
     sequences = DocumentSequence.objects.filter(store=store, doc_type=doc_type, year=year)
     if not sequences.exists():
         with contextlib.suppress(IntegrityError), transaction.atomic():

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.core import identifiers
 from aftersales.core.access import can
-from aftersales.core.calendar import DayKind, store_calendar
+from aftersales.core.calendar import DayKind, store_calendar, store_day_start
 from aftersales.core.models import (
     ApiToken,
     AuditEntry,
@@ -262,8 +262,7 @@ TODAY_EXTENSIONS: list[Callable[[User, Store | None, str], list[Card]]] = []
 
 def _start_of_day(store: Store | None) -> datetime:
     if store is not None:
-        calendar = store_calendar(store)
-        return calendar.day_start(calendar.local_date(timezone.now()))
+        return store_day_start(store)
     return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
 
 

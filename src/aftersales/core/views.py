@@ -27,6 +27,7 @@ from aftersales.core import selectors, services
 from aftersales.core.access import authorize, can
 from aftersales.core.apikit import error_json
 from aftersales.core.audit import audit_append, audit_trail_shown
+from aftersales.core.calendar import store_today
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import (
     AuditFilterForm,
@@ -183,7 +184,7 @@ def store_detail(request: HttpRequest, store_id: int) -> HttpResponse:
         "store": store,
         "departments": Department.objects.filter(store=store).order_by("code"),
         "bays": Bay.objects.filter(store=store).order_by("code"),
-        "days": selectors.store_days(store, timezone.now().astimezone(store.zone).date(), 14),
+        "days": selectors.store_days(store, store_today(store), 14),
     }
     return render(request, "core/store_detail.html", context)
 
@@ -251,7 +252,7 @@ def calendar_year(request: HttpRequest, year: int | None = None) -> HttpResponse
     """A year's public holidays and make-up working days; the table to edit them, for who may."""
     store_id = active_store_id(request)
     store = Store.objects.filter(pk=store_id).first() if store_id else None
-    year = year or (timezone.now().astimezone(store.zone).year if store else timezone.localdate().year)
+    year = year or (store_today(store).year if store else timezone.localdate().year)
     if not services.YEAR_MIN <= year <= services.YEAR_MAX:
         raise Http404(_("Not found."))
     days = selectors.calendar_days(year)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import can
+from aftersales.core.calendar import store_day_start
 from aftersales.core.models import Store, User
 from aftersales.core.selectors import Card
 from aftersales.customers import selectors
@@ -17,7 +17,7 @@ def archive_cards(user: User, store: Store | None, landing: str) -> list[Card]:
         return []
     cards: list[Card] = []
     if landing in {"advisor", "frontdesk", "crm"}:
-        start = timezone.now().astimezone(store.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = store_day_start(store)
         registered = Customer.objects.filter(home_store=store, created_at__gte=start).count()
         cards.append(Card("customers_today", _("Customers registered today"), registered, "bi-person-plus"))
     if can(user, "customers.review", store_id=store.pk) and landing in {"manager", "crm", "auditor"}:
