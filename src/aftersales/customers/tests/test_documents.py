@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
 from aftersales.core.tests.factories import LegalEntityFactory
+from aftersales.customers import services
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory
 
 
@@ -75,3 +78,23 @@ def test_the_personal_information_export_prints_every_section(
     assert (page.status_code, page["Content-Type"]) == (200, "application/pdf")
     exports = AuditEntry.objects.filter(object_id=str(customer.pk), action="export").values_list("changes", flat=True)
     assert list(exports) == [{"format": "pdf", "kind": "personal_information"}] * 2
+
+
+def test_the_archive_cards_queries_do_not_grow_with_the_record(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(world.user("advisor"))
+    small = CustomerFactory(name="甲")
+    VehicleFactory(owner=small)
+    large = CustomerFactory(name="乙")
+    for _serial in range(4):
+        vehicle = VehicleFactory(owner=large)
+        services.vehicle_update(actor=world.user("advisor"), vehicle_id=vehicle.pk, version=1, data={"colour": "白"})
+
+    def queries(customer_id: int) -> int:
+        client.get(f"/customers/{customer_id}/archive-card.pdf")  # the session settles on the first
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/customers/{customer_id}/archive-card.pdf").status_code == 200
+        return len(captured.captured_queries)
+
+    assert queries(large.pk) == queries(small.pk)
