@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from aftersales.core.audit import GENESIS, AuditKeyring, audit_keyring, entry_digest
 from aftersales.core.demo import BAYS, DEPARTMENTS, HOURS, ROLE_DEPARTMENT
+from aftersales.core.identifiers import uscc_check_char
 from aftersales.core.models import (
     AuditChainHead,
     AuditEntry,
@@ -41,6 +42,7 @@ from aftersales.core.models import (
     Certificate,
     DealerGroup,
     Department,
+    LegalEntity,
     Role,
     StaffMembership,
     StaffProfile,
@@ -204,13 +206,27 @@ class _Generator:
     def stores(self, scale: int, group_id: int, brand_ids: list[int]) -> list[_StoreRow]:
         """Write the stores and the brands each serves."""
         table = self.table(Store, "stores")
+        entities = self.table(LegalEntity, "legal_entities")
         links = self.table(Store.brands.through, "store_brands")
         stores = []
         for index in range(1, scale + 1):
             city, district, area_code = CITIES[index % len(CITIES)]
             code = f"S{index:04d}"
+            # Each store its own company, as the stores of a dealer group usually are.
+            first_17 = f"91{area_code[-3:].rjust(3, '0')}000{index:09d}"[:17]
+            entity_id = entities.add(
+                group_id=group_id,
+                name=f"{city}{index}号汽车销售服务有限公司",
+                uscc=first_17 + uscc_check_char(first_17),
+                taxpayer_type=LegalEntity.TaxpayerType.GENERAL.value,
+                address=f"{district}汽车城路{index}号",
+                phone=f"{area_code}-{60000000 + index:08d}",
+                repair_filing_no=f"{index:06d}-2020-{index % 10000:04d}",
+                is_active=True,
+            )
             pk = table.add(
                 group_id=group_id,
+                legal_entity_id=entity_id,
                 code=code,
                 name=f"{city}{index}号4S店",
                 address=f"{district}汽车城路{index}号",
@@ -221,6 +237,7 @@ class _Generator:
             if index % 3:
                 served.append(brand_ids[(index + 5) % len(brand_ids)])
             stores.append(_StoreRow(index=index, pk=pk, code=code, brand_ids=served))
+        entities.flush()
         table.flush()
         for store in stores:
             for brand_id in store.brand_ids:
@@ -364,7 +381,14 @@ class _Generator:
 
     def reset_sequences(self) -> None:
         """Move the database's id sequences past the ids assigned here (PostgreSQL)."""
-        models_written: list[type[models.Model]] = [DealerGroup, Brand, Store, Store.brands.through, Department]
+        models_written: list[type[models.Model]] = [
+            DealerGroup,
+            Brand,
+            LegalEntity,
+            Store,
+            Store.brands.through,
+            Department,
+        ]
         models_written += [Bay, User, StaffMembership, StaffProfile, Certificate, AuditEntry]
         statements = connection.ops.sequence_reset_sql(no_style(), models_written)
         with connection.cursor() as cursor:
