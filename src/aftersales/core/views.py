@@ -208,16 +208,27 @@ def company_list(request: HttpRequest) -> HttpResponse:
 def _company_form_page(request: HttpRequest, entity: Any) -> HttpResponse:
     group = acting_store(request, permission="companies.manage").group
     stores = list(Store.all_objects.filter(group=group).select_related("legal_entity").order_by("code"))
+    # Who may record companies without seeing bank accounts in full does not get the account in the
+    # form: an empty field keeps the recorded one.
+    keeps_account = entity is not None and not can_here(request, "companies.bank")
     initial = {}
     if entity is not None:
         initial = {name: getattr(entity, name) for name in LegalEntityForm.base_fields if name != "store_ids"}
         initial["store_ids"] = [store.pk for store in stores if store.legal_entity_id == entity.pk]
+        if keeps_account:
+            initial["bank_account"] = ""
     form = LegalEntityForm(request.POST or None, initial=initial, stores=stores)
+    if keeps_account and entity.bank_account:
+        form.fields["bank_account"].help_text = _("Recorded: %(account)s. Leave empty to keep it.") % {
+            "account": selectors.legal_entity_bank_account(entity, request_user(request))
+        }
     status = 200
     if request.method == "POST":
         if form.is_valid():
             actor = request_user(request)
             data = form.service_data()
+            if keeps_account and not data["bank_account"]:
+                del data["bank_account"]
             saved, result = form_run(
                 form,
                 (lambda: services.legal_entity_create(actor=actor, group=group, data=data))

@@ -11,7 +11,7 @@ from django.test import Client
 from aftersales.conftest import World
 from aftersales.core import services
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import AuditEntry, LegalEntity, Store, User
+from aftersales.core.models import AuditEntry, LegalEntity, Role, Store, User
 from aftersales.core.tests.factories import LegalEntityFactory, valid_uscc
 
 USCC = valid_uscc(4242)
@@ -184,3 +184,20 @@ def test_the_audit_trail_masks_the_bank_account(world: World, client_for: Callab
     export = b"".join(manager.get("/audit/export/", {"object_type": "core.legalentity"}).streaming_content).decode()
     assert "****1111" in export
     assert "6214830100001111" not in export
+
+
+def test_the_edit_form_keeps_the_account_from_who_may_not_see_it(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    entity = services.legal_entity_create(actor=world.user("admin"), group=world.sh.group, data=_data())
+    role = Role.objects.get(code="manager")
+    role.permissions = [*role.permissions, "companies.manage"]
+    role.save()
+    manager = client_for(world.user("manager"))
+    form = manager.get(f"/companies/{entity.pk}/").context["form"]
+    assert form.initial["bank_account"] == ""
+    assert str(form.fields["bank_account"].help_text) == "已登记：****6789。留空则保留。"
+    data = _data(name="上海测试汽车服务有限公司二", bank_account="", store_ids=[])
+    assert manager.post(f"/companies/{entity.pk}/", data).status_code == 302
+    entity.refresh_from_db()
+    assert (entity.name, entity.bank_account) == ("上海测试汽车服务有限公司二", "6214830123456789")
