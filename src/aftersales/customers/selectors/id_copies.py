@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import authorize_for, can_for
 from aftersales.core.errors import ApplicationError
+from aftersales.core.media import LocalStorage, local_storage
 from aftersales.core.models import User
 from aftersales.customers.models import (
     Customer,
@@ -17,15 +16,20 @@ from aftersales.customers.models import (
 )
 
 
+def documents_storage() -> LocalStorage:
+    """Where the copies' files are kept (the media service's local disk)."""
+    return local_storage("documents")
+
+
 def documents_dir() -> Path:
-    return Path(settings.DATA_DIR) / "documents"
+    return documents_storage().directory
 
 
 def document_path(document: CustomerDocument) -> Path:
-    # storage_name is generated here (hex only), but never trust a stored value to stay in the folder.
-    if not re.fullmatch(r"[0-9a-f]{32,64}", document.storage_name):
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
-    return documents_dir() / document.storage_name
+    try:
+        return documents_storage().path(document.storage_name)
+    except FileNotFoundError:
+        raise ApplicationError(_("Not found."), code="not_found", status=404) from None
 
 
 # Who may do what with a copy, by the stores it belongs to: its customer's home store always, the

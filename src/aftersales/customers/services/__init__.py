@@ -3,6 +3,7 @@
 Keyword-only, ``<entity>_<action>(*, actor, ...)``, one transaction each. One module per feature;
 the public names are re-exported here."""
 
+from aftersales.core.media import describe_content, detect_content_type, sanitize_file_name
 from aftersales.customers.services.customers import (
     customer_clean,
     customer_create,
@@ -16,14 +17,11 @@ from aftersales.customers.services.customers import (
 )
 from aftersales.customers.services.id_copies import (
     MAX_DOCUMENT_BYTES,
-    describe_content,
-    detect_content_type,
     document_delete,
     document_open,
     document_response,
     document_upload,
     documents_purge,
-    sanitize_file_name,
 )
 from aftersales.customers.services.imports import MAX_UPLOAD_BYTES, import_job_create, workbook_check
 from aftersales.customers.services.merge import MERGEABLE_FIELDS, customer_merge

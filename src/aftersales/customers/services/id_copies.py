@@ -1,31 +1,29 @@
 """Uploaded copies of identity and vehicle documents: upload (with consent), serve (audited), delete.
 
-Files are kept outside the web root under ``DATA_DIR/documents`` with random names; what a file is
-comes from its first bytes, never from the name or the content type the browser sent.
+Files are kept by the media service (``core.media``) in the documents' storage, outside the web root
+under ``DATA_DIR/documents`` with random names; what a file is comes from its first bytes, never from
+the name or the content type the browser sent.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-import re
-import secrets
-import tempfile
-import unicodedata
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, choose_one_of
+from aftersales.core.media import (
+    Stored,
+    describe_content,
+    detect_content_type,
+    sanitize_file_name,
+    store_upload,
+)
 from aftersales.core.models import Store, User
 from aftersales.customers.models import (
     Customer,
@@ -33,89 +31,9 @@ from aftersales.customers.models import (
     Vehicle,
     VehicleLink,
 )
-from aftersales.customers.selectors.id_copies import document_access, document_path, documents_dir
+from aftersales.customers.selectors.id_copies import document_access, documents_storage
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-
-
-_CHUNK_BYTES = 64 * 1024
-
-
-_HEAD_BYTES = 16
-
-
-# (leading bytes, content type, the extensions a file of that type may keep)
-_ACCEPTED: tuple[tuple[bytes, str, tuple[str, ...]], ...] = (
-    (b"\xff\xd8\xff", "image/jpeg", (".jpg", ".jpeg")),
-    (b"\x89PNG\r\n\x1a\n", "image/png", (".png",)),
-    (b"%PDF-", "application/pdf", (".pdf",)),
-)
-
-
-# What other common files start with, to tell the user what they actually sent.
-_KNOWN: tuple[tuple[bytes, Promise], ...] = (
-    (b"MZ", gettext_lazy("a Windows program (EXE/DLL)")),
-    (b"\x7fELF", gettext_lazy("a Linux program (ELF)")),
-    (b"PK\x03\x04", gettext_lazy("a ZIP archive or an Office document")),
-    (b"GIF8", gettext_lazy("a GIF image")),
-    (b"BM", gettext_lazy("a BMP image")),
-    (b"II*\x00", gettext_lazy("a TIFF image")),
-    (b"MM\x00*", gettext_lazy("a TIFF image")),
-    (b"Rar!", gettext_lazy("a RAR archive")),
-    (b"7z\xbc\xaf", gettext_lazy("a 7-Zip archive")),
-    (b"\xd0\xcf\x11\xe0", gettext_lazy("an old Office document")),
-    (b"<", gettext_lazy("HTML, XML or SVG text")),
-)
-
-
-_UNSAFE_NAME_CHARS = re.compile(r"[^\w\s.()（）\-]", re.UNICODE)
-
-
-def detect_content_type(head: bytes) -> str | None:
-    """The content type of an accepted document from its first bytes, or None."""
-    for signature, content_type, _extensions in _ACCEPTED:
-        if head.startswith(signature):
-            return content_type
-    return None
-
-
-def describe_content(head: bytes) -> str:
-    """What a file that is not an accepted document appears to be, for the error message."""
-    if not head:
-        return _("an empty file")
-    if head[4:8] == b"ftyp":
-        return _("a HEIC photo or a video (convert it to JPEG)")
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return _("a WebP image")
-    for signature, description in _KNOWN:
-        if head.startswith(signature):
-            return str(description)
-    return _("unrecognised data starting with %(bytes)s") % {"bytes": head[:8].hex(" ").upper()}
-
-
-def sanitize_file_name(name: str, *, content_type: str) -> str:
-    """A file name fit for display and for Content-Disposition; the extension matches the content."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = unicodedata.normalize("NFC", base)
-    base = "".join(char for char in base if unicodedata.category(char)[0] != "C")
-    base = _UNSAFE_NAME_CHARS.sub("_", base)
-    base = re.sub(r"\s+", " ", base).strip(" .")
-    stem, dot, extension = base.rpartition(".")
-    if not dot:
-        stem, extension = base, ""
-    allowed = next(extensions for _sig, kind, extensions in _ACCEPTED if kind == content_type)
-    # A name ending in another type's extension gets the right one: the content decides.
-    suffix = f".{extension.lower()}" if f".{extension.lower()}" in allowed else allowed[0]
-    stem = stem.strip(" .") or "document"
-    return stem[: 150 - len(suffix)] + suffix
-
-
-@dataclass(frozen=True)
-class _Stored:
-    storage_name: str
-    content_type: str
-    size: int
-    sha256: str
 
 
 def _megabytes(size: int) -> str:
@@ -132,36 +50,15 @@ def _too_large(size: int) -> ApplicationError:
     )
 
 
-def _store(uploaded_file: UploadedFile) -> _Stored:
-    """Copy the upload in chunks to a randomly named file, checking size and type on the way."""
-    directory = documents_dir()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    content_type: str | None = None
-    descriptor, temp_name = tempfile.mkstemp(dir=directory, prefix=".upload-")
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            for chunk in uploaded_file.chunks(_CHUNK_BYTES):
-                size += len(chunk)
-                if size > MAX_DOCUMENT_BYTES:
-                    raise _too_large(max(size, uploaded_file.size or 0))
-                if content_type is None and len(head) < _HEAD_BYTES:
-                    head += chunk[: _HEAD_BYTES - len(head)]
-                    if len(head) == _HEAD_BYTES:
-                        content_type = _checked_type(head)
-                digest.update(chunk)
-                out.write(chunk)
-        if content_type is None:
-            content_type = _checked_type(head)
-        storage_name = secrets.token_hex(20)
-        os.replace(temp_name, directory / storage_name)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-    return _Stored(storage_name=storage_name, content_type=content_type, size=size, sha256=digest.hexdigest())
+def _store(uploaded_file: UploadedFile) -> Stored:
+    """Keep the upload in the documents' storage, checking size and type as it is read."""
+    return store_upload(
+        uploaded_file,
+        storage=documents_storage(),
+        max_bytes=MAX_DOCUMENT_BYTES,
+        too_large=_too_large,
+        checked_type=_checked_type,
+    )
 
 
 def _checked_type(head: bytes) -> str:
@@ -178,13 +75,8 @@ def _checked_type(head: bytes) -> str:
 
 def _unlink_later(storage_name: str) -> None:
     """Remove a stored file once the deletion of its row is committed (a rollback keeps both)."""
-    path = documents_dir() / storage_name
-
-    def unlink() -> None:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-    transaction.on_commit(unlink)
+    storage = documents_storage()
+    transaction.on_commit(lambda: storage.delete(storage_name))
 
 
 def _document_audit(document: CustomerDocument, *, action: str, actor: User | None, store_id: int | None) -> None:
@@ -269,8 +161,7 @@ def document_upload(
         )
         _document_audit(document, action="create", actor=actor, store_id=locked.home_store_id)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            (documents_dir() / stored.storage_name).unlink()
+        documents_storage().delete(stored.storage_name)
         raise
     return document
 
@@ -279,7 +170,7 @@ def document_open(document: CustomerDocument, *, actor: User) -> BinaryIO:
     """Open a stored document for reading; every opening is recorded as a reveal of personal data by
     ``actor``."""
     try:
-        handle = document_path(document).open("rb")
+        handle = documents_storage().open(document.storage_name)
     except FileNotFoundError:
         raise ApplicationError(
             _("The stored file of this document is missing."), code="not_found", status=404
