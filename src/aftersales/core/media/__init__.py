@@ -1,9 +1,11 @@
 """Uploaded files for every area: what a file is (from its first bytes, never its name or the type the
-browser sent), a safe name to show, and its bytes counted and kept in a ``Storage`` as they arrive."""
+browser sent), a safe name to show, and its bytes counted and kept in a ``Storage`` as they arrive;
+photos made safe to keep and show (pixel limit, upright, without EXIF, with a thumbnail)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -13,7 +15,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from PIL import Image, ImageOps
 
+from aftersales.core.errors import ApplicationError
 from aftersales.core.media.storage import LocalStorage, Storage, local_storage
 
 _CHUNK_BYTES = 64 * 1024
@@ -133,12 +137,114 @@ def store_upload(
 
 __all__ = [
     "ACCEPTED",
+    "PHOTO_MAX_BYTES",
+    "PHOTO_MAX_PIXELS",
+    "THUMBNAIL_EDGE",
     "LocalStorage",
+    "Photo",
     "Storage",
     "Stored",
     "describe_content",
     "detect_content_type",
     "local_storage",
+    "photo_store",
     "sanitize_file_name",
     "store_upload",
 ]
+
+
+# --- photos -------------------------------------------------------------------------------------
+
+PHOTO_MAX_BYTES = 20 * 1024 * 1024
+# A phone's largest photos are about 100 megapixels; a file that claims far more is a decompression
+# bomb (a few kilobytes that unpack to gigabytes) and is refused from its header, before decoding.
+PHOTO_MAX_PIXELS = 120_000_000
+THUMBNAIL_EDGE = 320
+# Every image the app decodes gets that limit (Pillow refuses beyond twice it when it opens one).
+Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS
+_PHOTO_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+@dataclass(frozen=True)
+class Photo:
+    image: Stored  # the photo as kept: upright, without EXIF or other metadata
+    width: int
+    height: int
+    thumbnail: Stored  # a JPEG at most THUMBNAIL_EDGE pixels on its longer side
+
+
+def _photo_too_large(size: int) -> ApplicationError:
+    return ApplicationError(
+        _("The photo is %(size)s MB; a photo may be at most %(limit)d MB.")
+        % {"size": f"{size / (1024 * 1024):.1f}", "limit": PHOTO_MAX_BYTES // (1024 * 1024)},
+        code="too_large",
+        field="file",
+        status=422,
+    )
+
+
+def _photo_type(head: bytes) -> str:
+    content_type = detect_content_type(head)
+    if content_type not in _PHOTO_TYPES:
+        raise ApplicationError(
+            _("This is not a JPEG or PNG photo: its content is %(found)s.")
+            % {"found": _("a PDF document") if content_type else describe_content(head)},
+            code="file_type",
+            field="file",
+            status=422,
+        )
+    return content_type
+
+
+def _encoded(image: Image.Image, image_format: str) -> bytes:
+    buffer = io.BytesIO()
+    if image_format == "JPEG":
+        image.convert("RGB").save(buffer, "JPEG", quality=90, optimize=True)
+    else:
+        image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def photo_store(uploaded_file: UploadedFile, *, storage: Storage) -> Photo:
+    """Keep a photo from a phone or tablet camera: a JPEG or PNG of at most PHOTO_MAX_BYTES and
+    PHOTO_MAX_PIXELS, turned upright by its EXIF orientation and written again without EXIF (which
+    holds where it was taken) or other metadata, with a thumbnail. The upload as sent is not kept."""
+    raw = store_upload(
+        uploaded_file,
+        storage=storage,
+        max_bytes=PHOTO_MAX_BYTES,
+        too_large=_photo_too_large,
+        checked_type=_photo_type,
+    )
+    try:
+        with storage.open(raw.storage_name) as handle:
+            try:
+                image = Image.open(handle)  # reads the header only; beyond twice the limit it refuses
+                if image.width * image.height > PHOTO_MAX_PIXELS:
+                    raise Image.DecompressionBombError(f"{image.width} x {image.height}")
+                image.load()
+            except Image.DecompressionBombError as error:
+                raise ApplicationError(
+                    _("The photo has more than %(limit)d megapixels; take it at a lower resolution.")
+                    % {"limit": PHOTO_MAX_PIXELS // 1_000_000},
+                    code="too_many_pixels",
+                    field="file",
+                    status=422,
+                ) from error
+            except (OSError, SyntaxError, ValueError) as error:
+                raise ApplicationError(
+                    _("This photo cannot be read: the file is damaged or incomplete."),
+                    code="file_damaged",
+                    field="file",
+                    status=422,
+                ) from error
+            upright = ImageOps.exif_transpose(image)
+            cleaned = _encoded(upright, _PHOTO_TYPES[raw.content_type])
+            thumbnail = upright.copy()
+            thumbnail.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+            small = _encoded(thumbnail, "JPEG")
+    finally:
+        storage.delete(raw.storage_name)
+    kept = Stored(storage.write([cleaned]), raw.content_type, len(cleaned), hashlib.sha256(cleaned).hexdigest())
+    thumb = Stored(storage.write([small]), "image/jpeg", len(small), hashlib.sha256(small).hexdigest())
+    return Photo(kept, upright.width, upright.height, thumb)
