@@ -92,6 +92,11 @@ def sanitize_file_name(name: str, *, content_type: str) -> str:
     return stem[: 150 - len(suffix)] + suffix
 
 
+def megabytes(size: int) -> str:
+    """A size in MB as refusals show it (one decimal)."""
+    return f"{size / (1024 * 1024):.1f}"
+
+
 @dataclass(frozen=True)
 class Stored:
     storage_name: str
@@ -147,6 +152,7 @@ __all__ = [
     "describe_content",
     "detect_content_type",
     "local_storage",
+    "megabytes",
     "photo_store",
     "sanitize_file_name",
     "store_upload",
@@ -176,7 +182,7 @@ class Photo:
 def _photo_too_large(size: int) -> ApplicationError:
     return ApplicationError(
         _("The photo is %(size)s MB; a photo may be at most %(limit)d MB.")
-        % {"size": f"{size / (1024 * 1024):.1f}", "limit": PHOTO_MAX_BYTES // (1024 * 1024)},
+        % {"size": megabytes(size), "limit": PHOTO_MAX_BYTES // (1024 * 1024)},
         code="too_large",
         field="file",
         status=422,

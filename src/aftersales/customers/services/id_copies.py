@@ -21,6 +21,7 @@ from aftersales.core.media import (
     Stored,
     describe_content,
     detect_content_type,
+    megabytes,
     sanitize_file_name,
     store_upload,
 )
@@ -36,14 +37,10 @@ from aftersales.customers.selectors.id_copies import document_access, documents_
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}"
-
-
 def _too_large(size: int) -> ApplicationError:
     return ApplicationError(
         _("The file is %(size)s MB; a document may be at most %(limit)d MB.")
-        % {"size": _megabytes(size), "limit": MAX_DOCUMENT_BYTES // (1024 * 1024)},
+        % {"size": megabytes(size), "limit": MAX_DOCUMENT_BYTES // (1024 * 1024)},
         code="too_large",
         field="file",
         status=422,

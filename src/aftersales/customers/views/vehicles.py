@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.core.forms import form_run
 from aftersales.core.history import HistoryNames
 from aftersales.core.routing import can_here, page, request_user
 from aftersales.customers import selectors, services
@@ -23,7 +24,7 @@ from aftersales.customers.forms import (
     WarrantyPolicyForm,
 )
 from aftersales.customers.models import VehicleLink
-from aftersales.customers.views.base import edit_submit, form_run, timeline_kinds, timeline_part
+from aftersales.customers.views.base import edit_submit, timeline_kinds, timeline_part
 
 
 @require_http_methods(["GET", "POST"])
