@@ -1,9 +1,9 @@
-"""Platform API: health, the signed-in user, stores and their calendars, companies, API tokens."""
+"""Platform API: health, the signed-in user, stores and their calendars, companies, API tokens, kept files."""
 
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
@@ -14,6 +14,7 @@ from aftersales.core.apikit import ErrorOut, InputSchema, ListQuery, Page, pagin
 from aftersales.core.calendar import store_today
 from aftersales.core.errors import ApplicationError
 from aftersales.core.grants import permissions_of, visible_store_ids
+from aftersales.core.media import media_access, media_response
 from aftersales.core.models import Bay, Department, LegalEntity, Store
 from aftersales.core.routing import acting_store, operation, request_user
 
@@ -419,3 +420,47 @@ def calendar_year(request: HttpRequest, year: int) -> list[Any]:
 def calendar_year_put(request: HttpRequest, year: int, payload: CalendarYearIn) -> list[Any]:
     days = [entry.model_dump() for entry in payload.days]
     return services.calendar_year_save(actor=request_user(request), year=year, days=days)
+
+
+# --- kept files -----------------------------------------------------------------------------------
+
+_MEDIA_TYPES = ("image/jpeg", "image/png", "application/pdf")
+
+
+@router.get(
+    "/media/{id:media_id}",
+    response={200: None, **ERRORS},
+    tags=["media"],
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The kept file (a photo or a copy of a paper), shown inline, if the rule of the "
+                "record that owns it lets you see it; the owner may record the viewing (an ID copy: a reveal).",
+                "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in _MEDIA_TYPES},
+            }
+        }
+    },
+)
+@operation()
+def media_file(request: HttpRequest, media_id: int) -> FileResponse:
+    actor = request_user(request)
+    return media_response(media_access(actor=actor, media_id=media_id), actor=actor)
+
+
+@router.get(
+    "/media/{id:media_id}/thumbnail",
+    response={200: None, **ERRORS},
+    tags=["media"],
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "A photo's thumbnail: a JPEG at most 320 pixels on its longer side (404 for a PDF).",
+                "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+@operation()
+def media_thumbnail(request: HttpRequest, media_id: int) -> FileResponse:
+    actor = request_user(request)
+    return media_response(media_access(actor=actor, media_id=media_id), actor=actor, thumbnail=True)

@@ -1,5 +1,5 @@
 """Pages of the platform: sign-in, password, today, stores, companies, the holiday calendar, staff, audit
-trail, API tokens, error pages."""
+trail, API tokens, kept files, error pages."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -43,6 +43,7 @@ from aftersales.core.forms import (
 )
 from aftersales.core.grants import default_store, visible_store_ids
 from aftersales.core.history import audit_history
+from aftersales.core.media import media_access, media_response
 from aftersales.core.models import Bay, Department, Role, StaffMembership, Store, User
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
 
@@ -485,3 +486,21 @@ def error_500(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     message = _("The form expired or its security token is missing. Reload the page and try again.")
     return error_response(request, 403, "csrf_failed", message)
+
+
+# --- kept files -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+@page()
+def media_file(request: HttpRequest, media_id: int) -> FileResponse:
+    """Any kept file (a photo, a copy of a paper), if its owner's rule lets the user see it."""
+    actor = request_user(request)
+    return media_response(media_access(actor=actor, media_id=media_id), actor=actor)
+
+
+@require_http_methods(["GET"])
+@page()
+def media_thumbnail(request: HttpRequest, media_id: int) -> FileResponse:
+    actor = request_user(request)
+    return media_response(media_access(actor=actor, media_id=media_id), actor=actor, thumbnail=True)

@@ -10,15 +10,22 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from aftersales.core.demo import DEMO_EXTENSIONS
+        from aftersales.core.media import MediaOwner, media_owner_register
         from aftersales.core.navigation import MENU, MenuItem
         from aftersales.core.numbering import document_type_register
         from aftersales.core.permissions import register
         from aftersales.core.selectors import TODAY_EXTENSIONS
         from aftersales.customers.demo import archive_demo_install
         from aftersales.customers.landing import archive_cards
+        from aftersales.customers.models import CustomerDocument
         from aftersales.customers.permissions import GRANTS, PERMISSIONS
+        from aftersales.customers.selectors.id_copies import document_media_authorize
+        from aftersales.customers.services.id_copies import document_opened
 
         register(PERMISSIONS, GRANTS)
+        media_owner_register(
+            CustomerDocument.OWNER_TYPE, MediaOwner(authorize=document_media_authorize, opened=document_opened)
+        )
         # Customer numbers need no gap-freeness: an import reserves a block of them at once.
         document_type_register("CUS", label=_("customer"), gap_free=False)
         DEMO_EXTENSIONS.append(archive_demo_install)

@@ -153,7 +153,7 @@ __all__ = [
     "detect_content_type",
     "local_storage",
     "megabytes",
-    "photo_store",
+    "photo_clean",
     "sanitize_file_name",
     "store_upload",
 ]
@@ -179,29 +179,6 @@ class Photo:
     thumbnail: Stored  # a JPEG at most THUMBNAIL_EDGE pixels on its longer side
 
 
-def _photo_too_large(size: int) -> ApplicationError:
-    return ApplicationError(
-        _("The photo is %(size)s MB; a photo may be at most %(limit)d MB.")
-        % {"size": megabytes(size), "limit": PHOTO_MAX_BYTES // (1024 * 1024)},
-        code="too_large",
-        field="file",
-        status=422,
-    )
-
-
-def _photo_type(head: bytes) -> str:
-    content_type = detect_content_type(head)
-    if content_type not in _PHOTO_TYPES:
-        raise ApplicationError(
-            _("This is not a JPEG or PNG photo: its content is %(found)s.")
-            % {"found": _("a PDF document") if content_type else describe_content(head)},
-            code="file_type",
-            field="file",
-            status=422,
-        )
-    return content_type
-
-
 def _encoded(image: Image.Image, image_format: str) -> bytes:
     buffer = io.BytesIO()
     if image_format == "JPEG":
@@ -211,17 +188,11 @@ def _encoded(image: Image.Image, image_format: str) -> bytes:
     return buffer.getvalue()
 
 
-def photo_store(uploaded_file: UploadedFile, *, storage: Storage) -> Photo:
-    """Keep a photo from a phone or tablet camera: a JPEG or PNG of at most PHOTO_MAX_BYTES and
-    PHOTO_MAX_PIXELS, turned upright by its EXIF orientation and written again without EXIF (which
-    holds where it was taken) or other metadata, with a thumbnail. The upload as sent is not kept."""
-    raw = store_upload(
-        uploaded_file,
-        storage=storage,
-        max_bytes=PHOTO_MAX_BYTES,
-        too_large=_photo_too_large,
-        checked_type=_photo_type,
-    )
+def photo_clean(raw: Stored, *, storage: Storage) -> Photo:
+    """Make a photo from a phone or tablet camera safe to keep: the JPEG or PNG kept as ``raw`` (its type and
+    size already checked) refused beyond PHOTO_MAX_PIXELS from its header, before decoding, turned upright by
+    its EXIF orientation and written again without EXIF (which holds where it was taken) or other metadata,
+    with a thumbnail. ``raw`` itself is removed, whether or not the photo could be read."""
     try:
         with storage.open(raw.storage_name) as handle:
             try:
@@ -254,3 +225,37 @@ def photo_store(uploaded_file: UploadedFile, *, storage: Storage) -> Photo:
     kept = Stored(storage.write([cleaned]), raw.content_type, len(cleaned), hashlib.sha256(cleaned).hexdigest())
     thumb = Stored(storage.write([small]), "image/jpeg", len(small), hashlib.sha256(small).hexdigest())
     return Photo(kept, upright.width, upright.height, thumb)
+
+
+# The records (imported last: they use the helpers above).
+from aftersales.core.media.files import (  # noqa: E402
+    PAPER_MAX_BYTES,
+    PAPERS,
+    PHOTOS,
+    Accept,
+    MediaOwner,
+    media_access,
+    media_attach,
+    media_delete,
+    media_owner_register,
+    media_response,
+    media_storage,
+    media_upload,
+    photo_store,
+)
+
+__all__ += [
+    "PAPERS",
+    "PAPER_MAX_BYTES",
+    "PHOTOS",
+    "Accept",
+    "MediaOwner",
+    "media_access",
+    "media_attach",
+    "media_delete",
+    "media_owner_register",
+    "media_response",
+    "media_storage",
+    "media_upload",
+    "photo_store",
+]

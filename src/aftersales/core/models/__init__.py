@@ -9,6 +9,7 @@ from aftersales.core.models.base import (
     StoreScopedQuerySet,
 )
 from aftersales.core.models.calendar import CalendarDay
+from aftersales.core.models.media import MediaFile
 from aftersales.core.models.stores import Bay, Brand, DealerGroup, Department, LegalEntity, Store
 from aftersales.core.models.system import ApiToken, DocumentSequence, JobHeartbeat, LoginThrottle
 from aftersales.core.models.users import Certificate, Role, StaffMembership, StaffProfile, User
@@ -32,6 +33,7 @@ __all__ = [
     "JobHeartbeat",
     "LegalEntity",
     "LoginThrottle",
+    "MediaFile",
     "Role",
     "StaffMembership",
     "StaffProfile",

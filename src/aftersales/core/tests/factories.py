@@ -3,10 +3,12 @@ store starts with) and users. The archive's are in ``aftersales.customers.tests.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import factory
 from factory.django import DjangoModelFactory
+from PIL import Image
 
 from aftersales.core.identifiers import uscc_check_char
 from aftersales.core.models import Bay, Brand, DealerGroup, Department, LegalEntity, Store, User
@@ -77,3 +79,11 @@ class UserFactory(DjangoModelFactory[User]):
 
     username = factory.Sequence(lambda n: f"user{n}")
     full_name = factory.LazyAttribute(lambda user: user.username)
+
+
+def image_bytes(image_format: str = "PNG", *, width: int = 48, height: int = 32, colour: str = "#3a6ea5") -> bytes:
+    """A real, small JPEG or PNG image, as a phone or scanner would send (the media service decodes it). A PNG
+    comes as the media service writes one (optimised, no metadata), so that keeping it changes no byte."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, image_format, optimize=True)
+    return buffer.getvalue()

@@ -21,10 +21,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from aftersales.conftest import World
+from aftersales.core.media import PHOTOS, MediaOwner, media_attach, media_owner_register, media_upload
 from aftersales.core.models import User
 from aftersales.core.routing import Access
 from aftersales.core.services import token_create
-from aftersales.core.tests.factories import LegalEntityFactory, valid_uscc
+from aftersales.core.tests.factories import LegalEntityFactory, image_bytes, valid_uscc
 from aftersales.core.xlsx import XlsxWriter
 from aftersales.customers.excel import COLUMNS
 from aftersales.customers.models import Customer, ImportJob
@@ -85,11 +86,23 @@ def _driver_link(world: World) -> dict[str, int]:
 
 def _document(world: World) -> dict[str, int]:
     customer = Customer.objects.get(pk=_customer(world))
-    upload = SimpleUploadedFile("id.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, content_type="image/png")
+    upload = SimpleUploadedFile("id.png", image_bytes("PNG"), content_type="image/png")
     document = document_upload(
         actor=world.user("advisor"), store=world.sh, customer=customer, kind="id_card", uploaded_file=upload
     )
     return {"customer_id": customer.pk, "document_id": document.pk}
+
+
+def _media(world: World) -> dict[str, int]:
+    """A kept photo whose owner lets every signed-in user see it: the matrix checks the route's own
+    access (signed in); each owner's rule is tested with its owner (e.g. the archive's ID copies)."""
+    media_owner_register("matrix.sample", MediaOwner(authorize=lambda actor, media: None))
+    upload = SimpleUploadedFile("m.png", image_bytes("PNG"))
+    with media_upload(
+        upload, accept=PHOTOS, owner_type="matrix.sample", area="matrix", store=world.sh, actor=None
+    ) as media:
+        media_attach(media, next(_serial))
+    return {"media_id": media.pk}
 
 
 def _import_job(world: World) -> int:
@@ -166,7 +179,7 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "customer_document_list": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customer_document_upload": lambda user, w: {
         "kwargs": {"customer_id": _customer(w)},
-        "data": {"kind": "id_card", "file": SimpleUploadedFile("id.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)},
+        "data": {"kind": "id_card", "file": SimpleUploadedFile("id.png", image_bytes("PNG"))},
     },
     "customer_document_download": lambda user, w: {"kwargs": _document(w)},
     "customer_document_delete": lambda user, w: {"kwargs": _document(w)},
@@ -233,6 +246,10 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "core:store_detail": lambda user, w: {"kwargs": {"store_id": w.sh.pk}},
     "core:company_edit": lambda user, w: {"kwargs": {"entity_id": LegalEntityFactory(group=w.sh.group).pk}},
     "core:calendar_year": lambda user, w: {"kwargs": {"year": 2026}},
+    "core:media": lambda user, w: {"kwargs": _media(w)},
+    "core:media_thumbnail": lambda user, w: {"kwargs": _media(w)},
+    "media_file": lambda user, w: {"kwargs": _media(w)},
+    "media_thumbnail": lambda user, w: {"kwargs": _media(w)},
     "auth_token_create": lambda user, w: {"json": {"username": user.username, "password": "Correct-Horse-Battery-9"}},
     "auth_token_revoke": lambda user, w: {
         "headers": {"Authorization": "Bearer " + token_create(user=user, name="t")[1]}

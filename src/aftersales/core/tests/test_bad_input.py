@@ -27,6 +27,7 @@ from django.urls.converters import IntConverter
 
 from aftersales.conftest import PASSWORD, World
 from aftersales.core.models import AuditEntry, User
+from aftersales.core.tests.factories import image_bytes
 from aftersales.core.tests.routes import FOREIGN_PREFIXES, SAMPLES, api_routes, page_routes, route_path
 from config.api import api
 
@@ -70,7 +71,7 @@ def actor(world: World, settings: Any) -> tuple[User, Client]:
 
 
 def _upload(name_part: str) -> SimpleUploadedFile:
-    return SimpleUploadedFile(f"id{name_part}.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    return SimpleUploadedFile(f"id{name_part}.png", image_bytes("PNG"))
 
 
 def _verdict(label: str, probe: Probe, status: int, written: int) -> str | None:

@@ -38,6 +38,13 @@ class CustomerDocumentOut(Schema):
     content_type: str
     size: int
     sha256: str = Field(description="Empty when you may not open it.")
+    media_id: int | None = Field(
+        description="The kept file, served at /api/v1/media/{media_id} (and /thumbnail for a photo); "
+        "null when you may not open it."
+    )
+    width: int | None = Field(description="A photo's size in pixels, as kept (upright); null for a PDF.")
+    height: int | None
+    has_thumbnail: bool
     vehicle_id: int | None
     store: str = Field(description="Code of the store that took the copy.")
     consent_at: datetime
@@ -50,10 +57,14 @@ def _document_out(document: CustomerDocument, *, can_open: bool) -> dict[str, An
         "id": document.pk,
         "kind": document.kind,
         "can_open": can_open,
-        "file_name": document.file_name if can_open else "",
-        "content_type": document.content_type,
-        "size": document.size,
-        "sha256": document.sha256 if can_open else "",
+        "file_name": document.media.file_name if can_open else "",
+        "content_type": document.media.content_type,
+        "size": document.media.size,
+        "sha256": document.media.sha256 if can_open else "",
+        "media_id": document.media_id if can_open else None,
+        "width": document.media.width,
+        "height": document.media.height,
+        "has_thumbnail": document.media.thumbnail_name is not None,
         "vehicle_id": document.vehicle_id,
         "store": document.store.code,
         "consent_at": document.consent_at,

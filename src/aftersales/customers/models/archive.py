@@ -48,8 +48,12 @@ class SearchKey(models.Model):
 class CustomerDocument(models.Model):
     """A copy of an identity or vehicle document, kept only with recorded data-processing consent.
 
-    Files live outside the web root (``DATA_DIR/documents``) and are served only by an authorised view.
+    Its file is a ``MediaFile`` of the media service (``DATA_DIR/documents``, outside the web root, a photo
+    without EXIF), served only through the authorised view with the rule ``selectors.id_copies`` registers.
     """
+
+    OWNER_TYPE = "customers.customerdocument"
+    STORAGE_AREA = "documents"
 
     class Kind(models.TextChoices):
         ID_CARD = "id_card", _("ID card")
@@ -60,11 +64,7 @@ class CustomerDocument(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="documents")
     vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    file_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(_("file type"), max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256 checksum"), max_length=64)
-    storage_name = models.CharField(max_length=200, unique=True)
+    media = models.OneToOneField("core.MediaFile", on_delete=models.PROTECT, related_name="+", verbose_name=_("file"))
     consent_at = models.DateTimeField(_("consent recorded"))
     # The store that took the copy: besides the customer's home store, the only one that may open it.
     store = models.ForeignKey(
@@ -73,14 +73,21 @@ class CustomerDocument(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
-    audit_keys: ClassVar[AuditKeys] = {ANY_ACTION: {"size": AuditKey(unit="bytes"), "sha256": AuditKey(unit="digest")}}
+    # Its entries carry what the file was (the media file's facts), read with the media file's labels.
+    audit_keys: ClassVar[AuditKeys] = {
+        ANY_ACTION: {
+            "content_type": AuditKey(label=_("file type")),
+            "size": AuditKey(label=_("size"), unit="bytes"),
+            "sha256": AuditKey(label=_("SHA-256 checksum"), unit="digest"),
+        }
+    }
 
     class Meta:
         verbose_name = _("customer document")
         verbose_name_plural = _("customer documents")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.file_name}"
+        return f"{self.get_kind_display()} {self.media.file_name}"
 
     def audit_repr(self) -> str:
         """How the trail names the document: the file name often holds the person's name, so not that."""

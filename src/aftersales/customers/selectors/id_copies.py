@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import authorize_for, can_for
 from aftersales.core.errors import ApplicationError
-from aftersales.core.media import LocalStorage, local_storage
-from aftersales.core.models import User
+from aftersales.core.media import Storage, media_storage
+from aftersales.core.models import MediaFile, User
 from aftersales.customers.models import (
     Customer,
     CustomerDocument,
 )
 
 
-def documents_storage() -> LocalStorage:
-    """Where the copies' files are kept (the media service's local disk)."""
-    return local_storage("documents")
-
-
-def documents_dir() -> Path:
-    return documents_storage().directory
-
-
-def document_path(document: CustomerDocument) -> Path:
-    try:
-        return documents_storage().path(document.storage_name)
-    except FileNotFoundError:
-        raise ApplicationError(_("Not found."), code="not_found", status=404) from None
+def documents_storage() -> Storage:
+    """Where the copies' files are kept (the media service's storage of the documents' area)."""
+    return media_storage(CustomerDocument.STORAGE_AREA)
 
 
 # Who may do what with a copy, by the stores it belongs to: its customer's home store always, the
@@ -57,7 +44,7 @@ def document_access(*, actor: User, customer_id: int, document_id: int, purpose:
     """The document of that customer (404 if none) that ``actor`` may ``open`` or ``delete``
     (403, audited, if the permission is not held in one of the stores it belongs to)."""
     document = (
-        CustomerDocument.objects.select_related("customer", "uploaded_by", "vehicle", "store")
+        CustomerDocument.objects.select_related("customer", "uploaded_by", "vehicle", "store", "media")
         .filter(pk=document_id, customer_id=customer_id)
         .first()
     )
@@ -68,11 +55,19 @@ def document_access(*, actor: User, customer_id: int, document_id: int, purpose:
     return document
 
 
+def document_media_authorize(actor: User, media: MediaFile) -> None:
+    """The media service's rule for a copy's file: whoever may open the copy (``DOCUMENT_ACCESS``)."""
+    document = CustomerDocument.objects.filter(media=media).values_list("pk", "customer_id").first()
+    if document is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    document_access(actor=actor, customer_id=document[1], document_id=document[0], purpose="open")
+
+
 def id_copies_of(customer: Customer) -> list[CustomerDocument]:
     """The customer's ID copies, oldest first, with what their list shows (uploader, vehicle, store)."""
     return list(
         CustomerDocument.objects.filter(customer=customer)
-        .select_related("customer", "uploaded_by", "vehicle", "store")
+        .select_related("customer", "uploaded_by", "vehicle", "store", "media")
         .order_by("pk")
     )
 

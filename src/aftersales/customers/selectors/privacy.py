@@ -183,17 +183,17 @@ def pi_export(customer: Customer) -> dict[str, Any]:
             {
                 "id": document.pk,
                 "kind": document.kind,
-                "file_name": document.file_name,
-                "content_type": document.content_type,
-                "size": document.size,
-                "sha256": document.sha256,
+                "file_name": document.media.file_name,
+                "content_type": document.media.content_type,
+                "size": document.media.size,
+                "sha256": document.media.sha256,
                 "vehicle_vin": document.vehicle.vin if document.vehicle else None,
                 "consent_at": _when(document.consent_at),
                 "uploaded_at": _when(document.uploaded_at),
                 "uploaded_by": document.uploaded_by.username if document.uploaded_by else None,
             }
             for document in CustomerDocument.objects.filter(customer=customer)
-            .select_related("vehicle", "uploaded_by")
+            .select_related("vehicle", "uploaded_by", "media")
             .order_by("pk")
         ],
         "consents": _consents(customer, change_log),
@@ -287,7 +287,10 @@ def privacy_authorize(actor: User, customer: Customer) -> None:
 
 def documents_of(customer: Customer) -> list[CustomerDocument]:
     return list(
-        CustomerDocument.objects.select_for_update().select_related("customer").filter(customer=customer).order_by("pk")
+        CustomerDocument.objects.select_for_update()
+        .select_related("customer", "media")
+        .filter(customer=customer)
+        .order_by("pk")
     )
 
 

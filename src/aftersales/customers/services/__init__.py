@@ -18,7 +18,7 @@ from aftersales.customers.services.customers import (
 from aftersales.customers.services.id_copies import (
     MAX_DOCUMENT_BYTES,
     document_delete,
-    document_open,
+    document_opened,
     document_response,
     document_upload,
     documents_purge,
@@ -70,7 +70,7 @@ __all__ = [
     "describe_content",
     "detect_content_type",
     "document_delete",
-    "document_open",
+    "document_opened",
     "document_response",
     "document_upload",
     "documents_purge",

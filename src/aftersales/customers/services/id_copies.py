@@ -1,13 +1,12 @@
 """Uploaded copies of identity and vehicle documents: upload (with consent), serve (audited), delete.
 
-Files are kept by the media service (``core.media``) in the documents' storage, outside the web root
-under ``DATA_DIR/documents`` with random names; what a file is comes from its first bytes, never from
-the name or the content type the browser sent.
+Each file is kept by the media service (``core.media``) as a ``MediaFile`` of the document, in the
+documents' storage area outside the web root under a generated name; what a file is comes from its first
+bytes, never from the name or the content type the browser sent, and a photo loses its EXIF (where it was
+taken) and gets a thumbnail.
 """
 
 from __future__ import annotations
-
-from typing import BinaryIO
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -17,63 +16,17 @@ from django.utils.translation import gettext as _
 
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, choose_one_of
-from aftersales.core.media import (
-    Stored,
-    describe_content,
-    detect_content_type,
-    megabytes,
-    sanitize_file_name,
-    store_upload,
-)
-from aftersales.core.models import Store, User
+from aftersales.core.media import PAPER_MAX_BYTES, PAPERS, media_attach, media_delete, media_response, media_upload
+from aftersales.core.models import MediaFile, Store, User
 from aftersales.customers.models import (
     Customer,
     CustomerDocument,
     Vehicle,
     VehicleLink,
 )
-from aftersales.customers.selectors.id_copies import document_access, documents_storage
+from aftersales.customers.selectors.id_copies import document_access
 
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-
-
-def _too_large(size: int) -> ApplicationError:
-    return ApplicationError(
-        _("The file is %(size)s MB; a document may be at most %(limit)d MB.")
-        % {"size": megabytes(size), "limit": MAX_DOCUMENT_BYTES // (1024 * 1024)},
-        code="too_large",
-        field="file",
-        status=422,
-    )
-
-
-def _store(uploaded_file: UploadedFile) -> Stored:
-    """Keep the upload in the documents' storage, checking size and type as it is read."""
-    return store_upload(
-        uploaded_file,
-        storage=documents_storage(),
-        max_bytes=MAX_DOCUMENT_BYTES,
-        too_large=_too_large,
-        checked_type=_checked_type,
-    )
-
-
-def _checked_type(head: bytes) -> str:
-    content_type = detect_content_type(head)
-    if content_type is None:
-        raise ApplicationError(
-            _("This is not a JPEG, PNG or PDF file: its content is %(found)s.") % {"found": describe_content(head)},
-            code="file_type",
-            field="file",
-            status=422,
-        )
-    return content_type
-
-
-def _unlink_later(storage_name: str) -> None:
-    """Remove a stored file once the deletion of its row is committed (a rollback keeps both)."""
-    storage = documents_storage()
-    transaction.on_commit(lambda: storage.delete(storage_name))
+MAX_DOCUMENT_BYTES = PAPER_MAX_BYTES
 
 
 def _document_audit(document: CustomerDocument, *, action: str, actor: User | None, store_id: int | None) -> None:
@@ -83,9 +36,9 @@ def _document_audit(document: CustomerDocument, *, action: str, actor: User | No
         "customer_id": document.customer_id,
         "vehicle_id": document.vehicle_id,
         "kind": document.kind,
-        "content_type": document.content_type,
-        "size": document.size,
-        "sha256": document.sha256,
+        "content_type": document.media.content_type,
+        "size": document.media.size,
+        "sha256": document.media.sha256,
     }
     audit_append(
         action=action,
@@ -138,40 +91,32 @@ def document_upload(
         raise ApplicationError(
             _("This vehicle is not currently linked to the customer."), field="vehicle_id", status=422
         )
-    declared = uploaded_file.size or 0
-    if declared > MAX_DOCUMENT_BYTES:
-        raise _too_large(declared)
-    stored = _store(uploaded_file)
-    try:
+    with media_upload(
+        uploaded_file,
+        accept=PAPERS,
+        owner_type=CustomerDocument.OWNER_TYPE,
+        area=CustomerDocument.STORAGE_AREA,
+        store=store,
+        actor=actor,
+    ) as media:
         document = CustomerDocument.objects.create(
             customer=locked,
             vehicle=vehicle,
             kind=kind,
-            file_name=sanitize_file_name(uploaded_file.name or "", content_type=stored.content_type),
-            content_type=stored.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            storage_name=stored.storage_name,
+            media=media,
             consent_at=locked.data_consent_at or timezone.now(),
             store=store,
             uploaded_by=actor,
         )
+        media_attach(media, document.pk)
         _document_audit(document, action="create", actor=actor, store_id=locked.home_store_id)
-    except BaseException:
-        documents_storage().delete(stored.storage_name)
-        raise
     return document
 
 
-def document_open(document: CustomerDocument, *, actor: User) -> BinaryIO:
-    """Open a stored document for reading; every opening is recorded as a reveal of personal data by
-    ``actor``."""
-    try:
-        handle = documents_storage().open(document.storage_name)
-    except FileNotFoundError:
-        raise ApplicationError(
-            _("The stored file of this document is missing."), code="not_found", status=404
-        ) from None
+def document_opened(actor: User, media: MediaFile) -> None:
+    """Record that ``actor`` saw a copy (its file or thumbnail): a reveal of the customer's personal data.
+    The media service calls it for every file of a document it serves."""
+    document = CustomerDocument.objects.select_related("customer").get(media=media)
     customer = document.customer
     audit_append(
         action="reveal",
@@ -182,20 +127,11 @@ def document_open(document: CustomerDocument, *, actor: User) -> BinaryIO:
         object_repr=customer.number,
         changes={"document": document.pk},
     )
-    return handle
 
 
-def document_response(document: CustomerDocument, *, actor: User) -> FileResponse:
-    """The document as an inline download that browsers and proxies neither sniff nor keep."""
-    response = FileResponse(
-        document_open(document, actor=actor),
-        as_attachment=False,
-        filename=document.file_name,
-        content_type=document.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+def document_response(document: CustomerDocument, *, actor: User, thumbnail: bool = False) -> FileResponse:
+    """The copy (or its thumbnail) as the media service serves every kept file, recorded as a reveal."""
+    return media_response(document.media, actor=actor, thumbnail=thumbnail)
 
 
 def document_delete(*, actor: User, customer_id: int, document_id: int) -> CustomerDocument:
@@ -210,7 +146,7 @@ def document_delete(*, actor: User, customer_id: int, document_id: int) -> Custo
 def _document_delete(*, actor: User, customer_id: int, document_id: int) -> CustomerDocument:
     document = (
         CustomerDocument.objects.select_for_update()
-        .select_related("customer")
+        .select_related("customer", "media")
         .filter(pk=document_id, customer_id=customer_id)
         .first()
     )
@@ -221,12 +157,13 @@ def _document_delete(*, actor: User, customer_id: int, document_id: int) -> Cust
 
 
 def documents_purge(documents: list[CustomerDocument], *, actor: User | None) -> int:
-    """Delete documents (rows now, files on commit), one audit entry each. Call inside a transaction."""
+    """Delete documents (rows now, files on commit), one audit entry each. Call inside a transaction, with
+    ``media`` and ``customer`` selected."""
     for document in documents:
         store_id = document.customer.home_store_id
-        _unlink_later(document.storage_name)
         pk = document.pk
         document.delete()
         document.pk = pk
+        media_delete(document.media)
         _document_audit(document, action="delete", actor=actor, store_id=store_id)
     return len(documents)

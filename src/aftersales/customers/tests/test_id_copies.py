@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -14,15 +15,17 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from PIL import Image
 
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import AuditEntry, User
+from aftersales.core.tests.factories import image_bytes
 from aftersales.customers import services
 from aftersales.customers.models import Customer, CustomerDocument
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"png-body" * 10
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"jpeg-body" * 10
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 PDF = b"%PDF-1.7\n" + b"pdf-body " * 10
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
 MB = 1024 * 1024
@@ -90,6 +93,10 @@ def test_upload_with_consent_is_stored_outside_the_web_root_and_audited(
         "content_type": "image/png",
         "size": len(PNG),
         "sha256": hashlib.sha256(PNG).hexdigest(),
+        "media_id": document.media_id,
+        "width": 48,
+        "height": 32,
+        "has_thumbnail": True,
         "vehicle_id": None,
         "store": "SH01",
         "consent_at": body["consent_at"],
@@ -97,9 +104,17 @@ def test_upload_with_consent_is_stored_outside_the_web_root_and_audited(
         "uploaded_by": "advisor_sh",
     }
     assert document.consent_at == customer.data_consent_at
-    assert re.fullmatch(r"[0-9a-f]{40}", document.storage_name)
-    assert stored_files(data_dir) == [document.storage_name]
-    assert (data_dir / "documents" / document.storage_name).read_bytes() == PNG
+    media = document.media
+    assert (media.owner_type, media.owner_id, media.store_id, media.area) == (
+        "customers.customerdocument",
+        document.pk,
+        world.sh.pk,
+        "documents",
+    )
+    assert re.fullmatch(r"[0-9a-f]{40}", media.storage_name)
+    assert stored_files(data_dir) == sorted([media.storage_name, media.thumbnail_name])
+    # A clean PNG is kept byte for byte (written again losslessly, without metadata).
+    assert (data_dir / "documents" / media.storage_name).read_bytes() == PNG
     entry = AuditEntry.objects.get(object_type="customers.customerdocument")
     assert (entry.action, entry.actor_username, entry.store_id, entry.object_id) == (
         "create",
@@ -112,7 +127,7 @@ def test_upload_with_consent_is_stored_outside_the_web_root_and_audited(
         "kind": [None, "id_card"],
         "content_type": [None, "image/png"],
         "size": [None, len(PNG)],
-        "sha256": [None, document.sha256],
+        "sha256": [None, document.media.sha256],
     }
 
 
@@ -303,7 +318,7 @@ def test_a_document_is_only_found_under_its_own_customer(world: World, advisor: 
 def test_a_missing_file_answers_404_and_reveals_nothing(world: World, advisor: Client, data_dir: Path) -> None:
     customer = make_customer(world)
     document = make_document(world, customer)
-    (data_dir / "documents" / document.storage_name).unlink()
+    (data_dir / "documents" / document.media.storage_name).unlink()
     assert advisor.get(f"/api/v1/customers/{customer.pk}/documents/{document.pk}").status_code == 404
     assert advisor.get(f"/customers/privacy/{customer.pk}/documents/{document.pk}/").status_code == 404
     assert not AuditEntry.objects.filter(action="reveal").exists()
@@ -354,7 +369,7 @@ def test_delete_removes_the_row_and_after_commit_the_file(
         "kind": ["id_card", None],
         "content_type": ["image/png", None],
         "size": [len(PNG), None],
-        "sha256": [document.sha256, None],
+        "sha256": [document.media.sha256, None],
     }
 
 
@@ -365,7 +380,7 @@ def test_technician_cannot_delete(world: World, client_for: Callable[[User], Cli
     assert client.delete(f"/api/v1/customers/{customer.pk}/documents/{document.pk}").status_code == 403
     assert client.post(f"/customers/privacy/{customer.pk}/documents/{document.pk}/delete/").status_code == 403
     assert CustomerDocument.objects.count() == 1
-    assert stored_files(data_dir) == [document.storage_name]
+    assert stored_files(data_dir) == sorted([document.media.storage_name, document.media.thumbnail_name])
 
 
 def test_upload_to_a_linked_vehicle_only(world: World, advisor: Client) -> None:
@@ -407,11 +422,11 @@ def test_documents_page_lists_and_uploads(world: World, advisor: Client, data_di
     )
 
     assert (response.status_code, response["Location"]) == (302, page_url(customer))
-    assert list(CustomerDocument.objects.order_by("pk").values_list("kind", "file_name")) == [
+    assert list(CustomerDocument.objects.order_by("pk").values_list("kind", "media__file_name")) == [
         ("id_card", "身份证 正面.png"),
         ("driving_licence", "驾驶证.jpg"),
     ]
-    assert len(stored_files(data_dir)) == 2
+    assert len(stored_files(data_dir)) == 4  # two photos, each with its thumbnail
 
 
 @pytest.mark.parametrize(
@@ -431,7 +446,9 @@ def test_documents_page_shows_the_refusal_next_to_the_file_field(
     )
     assert response.status_code == 400
     assert response.context["form"].errors == {"file": [message]}
-    assert f'<div class="invalid-feedback" data-testid="error-file">{message}</div>' in response.content.decode()
+    assert (
+        f'<div class="invalid-feedback d-block" data-testid="error-file">{message}</div>' in response.content.decode()
+    )
     assert not CustomerDocument.objects.exists()
     assert stored_files(data_dir) == []
 
@@ -464,3 +481,53 @@ def test_document_page_serves_and_delete_page_deletes(
     assert (response.status_code, response["Location"]) == (302, page_url(customer))
     assert not CustomerDocument.objects.exists()
     assert stored_files(data_dir) == []
+
+
+def _phone_photo() -> bytes:
+    """A photo of an ID card as a phone takes it: turned (EXIF orientation 6), with the phone's make and
+    where it was taken (GPS) in its EXIF."""
+    image = Image.new("RGB", (800, 500), (40, 90, 160))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(0x8825)[2] = (31.0, 14.0, 0.0)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_a_copy_taken_with_the_camera_is_kept_upright_without_its_location_and_shown_by_thumbnail(
+    world: World, advisor: Client, client_for: Callable[[User], Client], data_dir: Path
+) -> None:
+    customer = make_customer(world)
+    page = advisor.get(page_url(customer)).content.decode()
+    # The upload form offers the back camera as well as a file chooser, under the same field name.
+    assert 'name="file" id="id_file_camera" accept="image/jpeg,image/png" capture="environment"' in page
+
+    response = advisor.post(
+        page_url(customer), {"kind": "id_card", "file": SimpleUploadedFile("image.jpg", _phone_photo())}
+    )
+
+    assert response.status_code == 302
+    document = CustomerDocument.objects.select_related("media").get()
+    media = document.media
+    kept = (data_dir / "documents" / media.storage_name).read_bytes()
+    assert b"PhoneMaker" not in kept and dict(Image.open(io.BytesIO(kept)).getexif()) == {}
+    assert (media.width, media.height, media.size) == (500, 800, len(kept))
+    page = advisor.get(page_url(customer)).content.decode()
+    assert f'<img src="/media/{media.pk}/thumbnail/"' in page and "500 × 800" in page
+
+    thumbnail = advisor.get(f"/media/{media.pk}/thumbnail/")
+    assert Image.open(io.BytesIO(b"".join(thumbnail.streaming_content))).size == (200, 320)  # type: ignore[attr-defined]
+    full = advisor.get(f"/api/v1/media/{media.pk}")
+    assert b"".join(full.streaming_content) == kept  # type: ignore[attr-defined]
+    # Every look at the copy, thumbnail included, is a reveal of the customer's personal data.
+    assert list(AuditEntry.objects.filter(action="reveal").values_list("actor_username", "changes")) == [
+        ("advisor_sh", {"document": document.pk}),
+        ("advisor_sh", {"document": document.pk}),
+    ]
+    # Those who may not open the copy get nothing through the media view either.
+    assert client_for(world.user("technician")).get(f"/media/{media.pk}/thumbnail/").status_code == 403
+    assert client_for(world.user("advisor", "sz")).get(f"/api/v1/media/{media.pk}").status_code == 403
+    assert AuditEntry.objects.filter(action="reveal").count() == 2
+    assert AuditEntry.objects.filter(action="permission_denied").count() == 2

@@ -22,6 +22,7 @@ from aftersales.core import identifiers
 from aftersales.core.audit import ERASED, audit_personal_fill, audit_verify
 from aftersales.core.models import AuditEntry, User
 from aftersales.core.scope import scope_of
+from aftersales.core.tests.factories import image_bytes
 from aftersales.customers import encryption, selectors, services
 from aftersales.customers.models import (
     Customer,
@@ -35,7 +36,7 @@ from aftersales.customers.models import (
 RESIDENT_ID = "11010519491231002X"
 OTHER_RESIDENT_ID = "11010519900101123" + identifiers.resident_id_check_char("11010519900101123")
 VIN = "1M8GDM9AXKP042788"
-PNG = b"\x89PNG\r\n\x1a\n" + b"png-body" * 10
+PNG = image_bytes("PNG")
 EN = {"accept-language": "en"}
 
 
@@ -435,7 +436,9 @@ def test_a_legal_hold_blocks_anonymisation_with_its_reason(
     }
     assert Customer.objects.values().get(pk=customer.pk) == before
     assert CustomerPhone.objects.filter(customer=customer).count() == 2
-    assert CustomerDocument.objects.count() == 1 and len(list((data_dir / "documents").iterdir())) == 1
+    assert (
+        CustomerDocument.objects.count() == 1 and len(list((data_dir / "documents").iterdir())) == 2
+    )  # photo, thumbnail
     assert AuditEntry.objects.count() == entries
     # A customer the hold does not concern can be anonymised.
     allowed = manager.post(

@@ -22,10 +22,11 @@ from aftersales.core.identifiers import vin_check_digit
 from aftersales.core.models import AuditEntry, Role, Store, User
 from aftersales.core.permissions import ROLE_DEFAULTS
 from aftersales.core.services import token_create
+from aftersales.core.tests.factories import image_bytes
 from aftersales.customers import services
 from aftersales.customers.models import Customer, CustomerDocument
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"png-body" * 10
+PNG = image_bytes("PNG")
 ROLES = [default.code for default in ROLE_DEFAULTS]
 
 

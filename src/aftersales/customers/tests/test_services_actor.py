@@ -12,10 +12,11 @@ from django.utils import timezone
 from aftersales.conftest import World
 from aftersales.core.current import current_scope
 from aftersales.core.models import AuditEntry, User
+from aftersales.core.tests.factories import image_bytes
 from aftersales.customers import excel, services
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"jpeg-body" * 10
+JPEG = image_bytes("JPEG")
 
 
 def _actors_of(call: Callable[[], Any]) -> tuple[Any, list[tuple[str, str, int | None, str]]]:
