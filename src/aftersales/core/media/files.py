@@ -53,9 +53,8 @@ class Accept:
 
     def checked_type(self, head: bytes) -> str:
         content_type = detect_content_type(head)
-        if content_type not in self.content_types:
+        if content_type is None or content_type not in self.content_types:
             raise self.wrong_type(head)
-        assert content_type is not None  # it is one of content_types
         return content_type
 
 
