@@ -182,7 +182,14 @@ class HistoryNames:
         """One query per model; names the records' own ``audit_repr`` gives (no personal data)."""
         for model, pks in self._wanted.items():
             records = model._base_manager.select_related().filter(pk__in=sorted(pks, key=str))
-            self._found[model].update((record.pk, _record_name(record)) for record in records)
+            # A model may keep some of its records' names from the current actor (audit_hidden: their
+            # pks, audit_hidden_name: what is shown instead), e.g. another company's customers.
+            hidden_of = getattr(model, "audit_hidden", None)
+            hidden = hidden_of(pks) if hidden_of is not None else frozenset()
+            self._found[model].update(
+                (record.pk, str(model.audit_hidden_name) if record.pk in hidden else _record_name(record))  # type: ignore[attr-defined]
+                for record in records
+            )
             self._looked_up[model] |= pks
         self._wanted.clear()
 

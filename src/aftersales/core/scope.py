@@ -31,6 +31,8 @@ class AccessScope:
     _store_ids: frozenset[int] | None = field(default=None, init=False)
     _resolved: bool = field(default=False, init=False)
     _permissions: dict[int | None, frozenset[str]] = field(default_factory=dict, init=False)
+    # What areas derive from the scope once per request (e.g. the archive's visibility rule), by key.
+    memo: dict[str, object] = field(default_factory=dict, init=False)
 
     @property
     def store_ids(self) -> frozenset[int] | None:

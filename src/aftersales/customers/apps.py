@@ -17,12 +17,14 @@ class CustomersConfig(AppConfig):
         from aftersales.core.selectors import TODAY_EXTENSIONS
         from aftersales.customers.demo import archive_demo_install
         from aftersales.customers.landing import archive_cards
-        from aftersales.customers.models import CustomerDocument
+        from aftersales.customers.models import CustomerDocument, CustomerManager
         from aftersales.customers.permissions import GRANTS, PERMISSIONS
         from aftersales.customers.selectors.id_copies import document_media_authorize
         from aftersales.customers.services.id_copies import document_opened
+        from aftersales.customers.visibility import current_rule
 
         register(PERMISSIONS, GRANTS)
+        CustomerManager.rule = staticmethod(current_rule)  # PIPL Art. 23: see customers.visibility
         media_owner_register(
             CustomerDocument.OWNER_TYPE, MediaOwner(authorize=document_media_authorize, opened=document_opened)
         )

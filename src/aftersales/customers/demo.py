@@ -191,6 +191,10 @@ def _fill_store(store: Store, catalogue: dict[str, list[VehicleModel]], count: i
                 data_consent=True,
                 data_consent_at=created_at,
                 data_consent_channel="paper",
+                # The two demo stores are two companies: about a third agreed to sharing within the group.
+                sharing_consent=index % 3 == 0,
+                sharing_consent_at=created_at if index % 3 == 0 else None,
+                sharing_consent_channel="paper" if index % 3 == 0 else "",
                 preferences=rng.choice(["", "", "偏好微信联系", "在休息室等候", "需要代步车", "仅工作日到店"]),
                 tags=rng.choice([[], [], ["prefers WeChat"], ["waits in lounge"]]),
                 home_store=store,

@@ -24,14 +24,13 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import ApplicationError
-from aftersales.core.media import (
+from aftersales.core.media.storage import Storage, local_storage
+from aftersales.core.media.uploads import (
     PHOTO_MAX_BYTES,
     Photo,
-    Storage,
     Stored,
     describe_content,
     detect_content_type,
-    local_storage,
     megabytes,
     photo_clean,
     sanitize_file_name,

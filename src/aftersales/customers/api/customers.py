@@ -69,6 +69,13 @@ class CustomerFields(InputSchema):
     marketing_consent_channel: ConsentChannel | None = None
     data_consent: bool | None = None
     data_consent_channel: ConsentChannel | None = None
+    sharing_consent: bool | None = Field(
+        default=None,
+        description="The customer's separate consent (PIPL Art. 23) to the archive being shared with the "
+        "group's other companies; without it their stores see the customer only when serving a visit "
+        "booked with them.",
+    )
+    sharing_consent_channel: ConsentChannel | None = None
 
 
 class CustomerCreateIn(CustomerFields):
@@ -144,6 +151,8 @@ class CustomerOut(Schema):
     marketing_consent_at: datetime | None
     data_consent: bool
     data_consent_at: datetime | None
+    sharing_consent: bool
+    sharing_consent_at: datetime | None
     home_store: str
     reviewed_at: datetime | None
     created_at: datetime

@@ -198,7 +198,7 @@ def customer_anonymise(request: HttpRequest, customer_id: int, payload: Customer
 
 
 class CustomerConsentWithdrawIn(InputSchema):
-    which: Literal["marketing", "data"]
+    which: Literal["marketing", "data", "sharing"]
 
 
 class CustomerConsentOut(Schema):
@@ -206,6 +206,8 @@ class CustomerConsentOut(Schema):
     marketing_consent_at: datetime | None
     data_consent: bool
     data_consent_at: datetime | None
+    sharing_consent: bool
+    sharing_consent_at: datetime | None
     documents: int = Field(description="Document copies still kept (none without data-processing consent).")
 
 
@@ -214,7 +216,8 @@ class CustomerConsentOut(Schema):
 def customer_consent_withdraw(
     request: HttpRequest, customer_id: int, payload: CustomerConsentWithdrawIn
 ) -> dict[str, Any]:
-    """Record the withdrawal of a consent; withdrawing data-processing consent deletes the document copies.
+    """Record the withdrawal of a consent; withdrawing data-processing consent deletes the document copies,
+    withdrawing the consent to sharing hides the customer from the group's other companies from then on.
     Only the customer's home store (and group roles) may."""
     customer = services.consent_withdraw(actor=request_user(request), customer_id=customer_id, which=payload.which)
     return {
@@ -222,5 +225,7 @@ def customer_consent_withdraw(
         "marketing_consent_at": customer.marketing_consent_at,
         "data_consent": customer.data_consent,
         "data_consent_at": customer.data_consent_at,
+        "sharing_consent": customer.sharing_consent,
+        "sharing_consent_at": customer.sharing_consent_at,
         "documents": selectors.id_copy_count(customer),
     }

@@ -15,6 +15,7 @@ from aftersales.core.routing import operation, request_user
 from aftersales.customers import selectors, services
 from aftersales.customers.api.customers import WRITE_ERRORS, FuelType, TimelineOut, TimelineQuery, personal_for
 from aftersales.customers.models import Vehicle
+from aftersales.customers.visibility import customers_hidden
 
 router = Router(tags=["archive"])
 OPENAPI_ID_PREFIX = "aftersales.customers.api"  # operation ids as published before the api/ package
@@ -61,7 +62,10 @@ class VehicleUpdateIn(VehicleFields):
 
 class LinkOut(Schema):
     id: int
-    customer_id: int
+    customer_id: int | None = Field(
+        description="null, as the number and name are empty, for a customer registered by another company of "
+        "the group who has not agreed to sharing (PIPL Art. 23)."
+    )
     customer_number: str
     customer_name: str
     role: str
@@ -114,18 +118,9 @@ class VehicleOut(Schema):
 def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
     data = {field: getattr(vehicle, field) for field in VehicleOut.model_fields if hasattr(vehicle, field)}
     data["model"] = str(vehicle.model) if vehicle.model else ""
-    data["owners"] = [
-        {
-            "id": link.pk,
-            "customer_id": link.customer_id,
-            "customer_number": link.customer.number,
-            "customer_name": link.customer.name,
-            "role": link.role,
-            "valid_from": link.valid_from,
-            "valid_to": link.valid_to,
-        }
-        for link in vehicle.links.all()
-    ]
+    links = list(vehicle.links.all())
+    hidden = customers_hidden(link.customer_id for link in links)
+    data["owners"] = [_link_out(link, hidden=hidden) for link in links]
     data["plates"] = list(vehicle.plates.all())
     readings = list(vehicle.mileage_readings.all()[:1])
     data["latest_mileage"] = readings[0] if readings else None
@@ -229,13 +224,14 @@ class VehicleLinkOut(LinkOut):
     vehicle_id: int
 
 
-def _link_out(link: Any) -> dict[str, Any]:
+def _link_out(link: Any, *, hidden: frozenset[int] = frozenset()) -> dict[str, Any]:
+    shown = link.customer_id not in hidden
     return {
         "id": link.pk,
         "vehicle_id": link.vehicle_id,
-        "customer_id": link.customer_id,
-        "customer_number": link.customer.number,
-        "customer_name": link.customer.name,
+        "customer_id": link.customer_id if shown else None,
+        "customer_number": link.customer.number if shown else "",
+        "customer_name": link.customer.name if shown else "",
         "role": link.role,
         "valid_from": link.valid_from,
         "valid_to": link.valid_to,

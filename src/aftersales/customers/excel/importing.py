@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aftersales.core.audit import audit_append
+from aftersales.core.grants import visible_store_ids
 from aftersales.core.xlsx import WorkbookError, XlsxReader, XlsxWriter
 from aftersales.customers import services
 from aftersales.customers.excel.checking import Parked, Row, RowChecker, VehicleIn
@@ -40,6 +41,7 @@ from aftersales.customers.excel.names import NameKeys
 from aftersales.customers.excel.saving import rows_save
 from aftersales.customers.models import Customer, CustomerPhone, ImportJob, PlateRegistration, Vehicle
 from aftersales.customers.selectors.imports import imports_dir
+from aftersales.customers.visibility import ArchiveVisibility, archive_visibility
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +113,18 @@ class _Update:
 class _Checking:
     """The first pass: every row checked, duplicates found, bad rows reported, valid rows parked."""
 
-    def __init__(self, book: XlsxReader, *, on_match: str = ImportJob.OnMatch.SKIP) -> None:
+    def __init__(
+        self,
+        book: XlsxReader,
+        *,
+        on_match: str = ImportJob.OnMatch.SKIP,
+        visibility: ArchiveVisibility | None = None,
+    ) -> None:
         self.book = book
         self.on_match = on_match
+        # The importer's view of the archive: a customer registered by another company of the group
+        # without consent to sharing is neither named nor given the file's data (PIPL Art. 23).
+        self.visibility = visibility
         self.updates: dict[int, _Update] = {}  # by customer id, in the order first matched
         self.result = ImportResult()
         self.spill = _Spill()
@@ -237,9 +248,9 @@ class _Checking:
         # Each read on its own column's index; whether the customer is active is checked here (a
         # condition on merged_into in the query may lead SQLite to read that index: every customer).
         if digests:
-            for digest, pk, merged, anonymised in Customer.objects.filter(resident_id_digest__in=digests).values_list(
-                "resident_id_digest", "pk", "merged_into_id", "anonymised_at"
-            ):
+            for digest, pk, merged, anonymised in Customer.all_objects.filter(
+                resident_id_digest__in=digests
+            ).values_list("resident_id_digest", "pk", "merged_into_id", "anonymised_at"):
                 if merged is None and anonymised is None:
                     found["resident_id"].setdefault(digest, pk)
         if codes:
@@ -265,16 +276,27 @@ class _Checking:
                 if value and value in found[how]:
                     by_row[row.number] = (found[how][value], how)
                     break
-        customers = Customer.objects.prefetch_related("phones").in_bulk({pk for pk, _how in by_row.values()})
+        customers = Customer.all_objects.prefetch_related("phones").in_bulk({pk for pk, _how in by_row.values()})
         return {number: (customers[pk], how) for number, (pk, how) in by_row.items() if pk in customers}
 
     def _matched(self, row: Row, match: tuple[Customer, str], in_archive: set[str]) -> bool:
         """Handle a row whose customer is in the archive as the job's ``on_match`` says; False: import
         the row as a new customer (``create``, when only the name and mobile matched)."""
         customer, how = match
+        if self.on_match == ImportJob.OnMatch.CREATE and how == "mobile":
+            return False
+        if self.visibility is not None and not self.visibility.sees_registration(customer):
+            field_name = {"resident_id": "resident_id", "uscc": "uscc"}.get(how, "name")
+            row.fail(
+                field_name,
+                _(
+                    "This customer is registered by another company of the group and has not agreed to "
+                    "sharing; the row was skipped."
+                ),
+            )
+            self._report(row)
+            return True
         if self.on_match == ImportJob.OnMatch.CREATE:
-            if how == "mobile":
-                return False
             field_name = "resident_id" if how == "resident_id" else "uscc"
             message = (
                 _("Customer %(number)s already has this resident ID.")
@@ -363,7 +385,7 @@ def _holding_credit_codes(codes: set[str]) -> QuerySet[Customer]:
     PostgreSQL for more than 100 codes) cannot tell that the index applies and reads every customer,
     once per batch of rows.
     """
-    return Customer.objects.filter(uscc__in=codes).exclude(uscc="")
+    return Customer.all_objects.filter(uscc__in=codes).exclude(uscc="")
 
 
 def _padded(values: list[Any], width: int) -> list[Any]:
@@ -407,7 +429,8 @@ def _import(job: ImportJob) -> None:
     if not source.is_file():
         raise WorkbookError(_("The uploaded file is no longer stored; upload it again."))
     book = XlsxReader(source)
-    checking = _Checking(book, on_match=job.on_match)
+    stores = visible_store_ids(job.created_by) if job.created_by else None
+    checking = _Checking(book, on_match=job.on_match, visibility=archive_visibility(stores))
     estimate = max(0, (book.dimension_rows() or 0) - 1)
     done = False
 

@@ -113,6 +113,7 @@ _CUSTOMER_COLUMNS = (
     "street", "uscc", "resident_id_cipher", "resident_id_digest", "resident_id_hint", "emergency_contact",
     "emergency_phone", "preferences", "tags", "source", "owner_id", "customer_class", "marketing_consent",
     "marketing_consent_at", "marketing_consent_channel", "data_consent", "data_consent_at", "data_consent_channel",
+    "sharing_consent", "sharing_consent_at", "sharing_consent_channel",
     "home_store_id", "completeness", "created_at", "updated_at", "version", "gender", "birthday", "wechat_id",
 )  # fmt: skip
 _VEHICLE_COLUMNS = (
@@ -304,7 +305,8 @@ class _Saving:
                 customer.resident_id_cipher, customer.resident_id_digest, customer.resident_id_hint,
                 customer.emergency_contact, customer.emergency_phone, "", "[]", customer.source, owner,
                 customer.customer_class, marketing, stamp if marketing else None, channel if marketing else "",
-                data, stamp if data else None, channel if data else "", store_id, score, stamp, stamp, 1,
+                data, stamp if data else None, channel if data else "", False, None, "", store_id, score, stamp,
+                stamp, 1,
                 customer.gender, on_day(customer.birthday), "",
             )  # fmt: skip
 

@@ -14,6 +14,7 @@ from aftersales.core.forms import InputForm
 from aftersales.core.models import Store, User
 from aftersales.customers.forms.fields import MAX_MOBILES, ArchiveForm, LinesField, MobilesWidget, TagsField
 from aftersales.customers.models import Customer
+from aftersales.customers.selectors.privacy import CONSENT_PURPOSES
 
 # Personal fields the record page shows masked, each with a button that reveals it (audited).
 
@@ -94,6 +95,19 @@ class CustomerForm(ArchiveForm):
         choices=[("", "—"), *Customer.ConsentChannel.choices],
         required=False,
     )
+    sharing_consent = forms.BooleanField(
+        label=gettext_lazy("Agrees to the archive being shared with the group's other companies"),
+        help_text=gettext_lazy(
+            "A separate consent (PIPL Art. 23): without it, stores of the group's other companies see this "
+            "customer only when serving a visit booked with them."
+        ),
+        required=False,
+    )
+    sharing_consent_channel = forms.ChoiceField(
+        label=gettext_lazy("How the sharing consent was given"),
+        choices=[("", "—"), *Customer.ConsentChannel.choices],
+        required=False,
+    )
     owner: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         label=gettext_lazy("Archive owner"),
         queryset=User.objects.none(),
@@ -128,6 +142,8 @@ class CustomerForm(ArchiveForm):
         "marketing_consent_channel",
         "data_consent",
         "data_consent_channel",
+        "sharing_consent",
+        "sharing_consent_channel",
         "owner",
     )
 
@@ -208,7 +224,7 @@ class CustomerForm(ArchiveForm):
         data = {name: self.cleaned_data[name] for name in self.service_fields}
         if self.editing:
             changed = set(self.changed_data)
-            for flag in ("marketing", "data"):
+            for flag in CONSENT_PURPOSES:
                 # The service needs the consent and its channel together.
                 if {f"{flag}_consent", f"{flag}_consent_channel"} & changed:
                     changed |= {f"{flag}_consent", f"{flag}_consent_channel"}

@@ -53,5 +53,9 @@ class PrivacyActionForm(InputForm):
 
 class ConsentWithdrawForm(InputForm):
     which = forms.ChoiceField(
-        choices=[("marketing", gettext_lazy("Marketing")), ("data", gettext_lazy("Data processing"))]
+        choices=[
+            ("marketing", gettext_lazy("Marketing")),
+            ("data", gettext_lazy("Data processing")),
+            ("sharing", gettext_lazy("Sharing within the group")),
+        ]
     )

@@ -1,7 +1,7 @@
 """The group-wide customer and vehicle archive (客户档案)."""
 
 from aftersales.customers.models.archive import ArchiveRule, CustomerDocument, ImportJob, SearchKey
-from aftersales.customers.models.customers import Customer, CustomerAlias, CustomerPhone
+from aftersales.customers.models.customers import Customer, CustomerAlias, CustomerManager, CustomerPhone
 from aftersales.customers.models.vehicles import (
     MileageReading,
     PlateRegistration,
@@ -16,6 +16,7 @@ __all__ = [
     "Customer",
     "CustomerAlias",
     "CustomerDocument",
+    "CustomerManager",
     "CustomerPhone",
     "ImportJob",
     "MileageReading",

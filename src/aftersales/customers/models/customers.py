@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -14,8 +14,25 @@ from aftersales.core import identifiers
 from aftersales.core.models import ANY_ACTION, AuditedModel, AuditKey, AuditKeys
 
 
+class CustomerManager(models.Manager["Customer"]):
+    """The customers the current actor may see (``aftersales.customers.visibility``): where the group's
+    stores are separate companies, a store sees another company's customers only with the customer's
+    consent to sharing (PIPL Art. 23) or while serving a visit booked there. Without a current actor
+    (jobs, the system) and for group-wide roles: every customer. Integrity checks that must see the
+    whole archive (unique credit codes and resident IDs) use ``Customer.all_objects``."""
+
+    # The current actor's rule as a condition (None: no rule); the app sets it when ready.
+    rule: ClassVar[Callable[[], Q | None]] = staticmethod(lambda: None)
+
+    def get_queryset(self) -> models.QuerySet[Customer]:
+        customers = super().get_queryset()
+        rule = CustomerManager.rule()
+        return customers if rule is None else customers.filter(rule)
+
+
 class Customer(AuditedModel):
-    """A vehicle owner or company known to the group; any store of the group may serve them."""
+    """A vehicle owner or company known to the group; any store of the group may serve them, unless the
+    stores are separate companies and the customer has not agreed to sharing (``CustomerManager``)."""
 
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("Individual")
@@ -89,6 +106,13 @@ class Customer(AuditedModel):
     data_consent_channel = models.CharField(
         _("data-processing consent channel"), max_length=10, choices=ConsentChannel.choices, blank=True
     )
+    # PIPL Art. 23: giving personal information to another handler (another company of the group) needs
+    # the person's separate consent; without it, the other companies' stores do not see the customer.
+    sharing_consent = models.BooleanField(_("consent to sharing within the group"), default=False)
+    sharing_consent_at = models.DateTimeField(_("sharing consent time"), null=True, blank=True)
+    sharing_consent_channel = models.CharField(
+        _("sharing consent channel"), max_length=10, choices=ConsentChannel.choices, blank=True
+    )
     home_store = models.ForeignKey(
         "core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("registering store")
     )
@@ -113,6 +137,10 @@ class Customer(AuditedModel):
             "completeness",
         }
     )
+
+    objects: ClassVar[CustomerManager] = CustomerManager()  # the default: what the current actor may see
+    all_objects: ClassVar[models.Manager[Customer]] = models.Manager()  # the whole archive, for integrity checks
+
     # The personal data of a customer, declared once: every key is a field (``mobiles``: the phones)
     # that identifies or describes the person, with how it reads to someone without the right to see
     # it in full (None: shown to every reader of the record). Everything else derives from this:
@@ -203,7 +231,11 @@ class Customer(AuditedModel):
             "audit_values_erased": AuditKey(_("audit entries whose values were erased")),
             "consents_withdrawn": AuditKey(
                 _("consents withdrawn"),
-                choices={"marketing": _("marketing consent"), "data": _("data-processing consent")},
+                choices={
+                    "marketing": _("marketing consent"),
+                    "data": _("data-processing consent"),
+                    "sharing": _("consent to sharing within the group"),
+                },
             ),
             "merged_record": AuditKey(_("record merged into another")),
         },
@@ -212,6 +244,7 @@ class Customer(AuditedModel):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["uscc"], condition=~Q(uscc=""), name="customer_uscc_unique"),
         ]
@@ -219,10 +252,23 @@ class Customer(AuditedModel):
             models.Index(fields=["home_store", "created_at"], name="customer_store_created"),
             models.Index(fields=["reviewed_at"], name="customer_reviewed"),
             models.Index(fields=["home_store", "completeness"], name="customer_store_completeness"),
+            # The customers every store of the group sees (few): read by the visibility rule.
+            models.Index(fields=["id"], condition=Q(sharing_consent=True), name="customer_shared"),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
+
+    # How history names a customer the current actor may not see (core.history): not even the number.
+    audit_hidden_name = _("a customer of another company of the group")
+
+    @classmethod
+    def audit_hidden(cls, pks: Iterable[Any]) -> frozenset[int]:
+        """Of these customers, those the current actor may not see."""
+        ids = {int(pk) for pk in pks}
+        if not ids or CustomerManager.rule() is None:
+            return frozenset()
+        return frozenset(ids - set(cls.objects.filter(pk__in=ids).values_list("pk", flat=True)))
 
     def audit_store_id(self) -> int | None:
         return self.home_store_id

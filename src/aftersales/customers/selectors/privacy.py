@@ -49,7 +49,7 @@ PERSONAL_FIELDS: dict[str, Any] = {
 }
 
 
-CONSENT_PURPOSES = ("marketing", "data")
+CONSENT_PURPOSES = ("marketing", "data", "sharing")
 
 
 def _when(value: datetime | date | None) -> str | None:

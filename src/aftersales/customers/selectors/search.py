@@ -8,7 +8,7 @@ from typing import Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BigIntegerField, CharField, F, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import BigIntegerField, CharField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 
 from aftersales.core import identifiers
@@ -21,6 +21,7 @@ from aftersales.customers.models import (
     VehicleLink,
 )
 from aftersales.customers.search import MAX_KEY
+from aftersales.customers.visibility import ArchiveVisibility, current_visibility
 
 # A search ranks at most this many hits; beyond it the user is asked to narrow the search.
 SEARCH_LIMIT = 500
@@ -112,10 +113,16 @@ def _lookups(q: str) -> list[tuple[str, str, bool]]:
 
 
 def _restricted(
-    keys: QuerySet[SearchKey], kind: str, *, customer_class: str | None, home_store_id: int | None
+    keys: QuerySet[SearchKey],
+    kind: str,
+    *,
+    customer_class: str | None,
+    home_store_id: int | None,
+    visibility: ArchiveVisibility | None = None,
 ) -> QuerySet[SearchKey]:
-    """Keys of customers (or of vehicles whose current owner is a customer) of that class and store."""
-    if customer_class is None and home_store_id is None:
+    """Keys of customers (or of vehicles whose current owner is a customer) of that class and store, that
+    the actor sees (``visibility``: where the group's stores are separate companies)."""
+    if customer_class is None and home_store_id is None and visibility is None:
         return keys
     if kind in CUSTOMER_KINDS:
         prefix = "customer__"
@@ -127,7 +134,10 @@ def _restricted(
         conditions[prefix + "customer_class"] = customer_class
     if home_store_id is not None:
         conditions[prefix + "home_store_id"] = home_store_id
-    return keys.filter(**conditions)
+    rule = Q(**conditions)
+    if visibility is not None:
+        rule &= visibility.q(prefix)
+    return keys.filter(rule)  # one filter(): the conditions on the owner link and customer join once
 
 
 @dataclass
@@ -147,7 +157,7 @@ _Row = tuple[str, int, int | None, int | None]  # key, row id, customer, vehicle
 
 
 def _lookup_rows(
-    lookup: _Lookup, *, customer_class: str | None, home_store_id: int | None
+    lookup: _Lookup, *, customer_class: str | None, home_store_id: int | None, visibility: ArchiveVisibility | None
 ) -> QuerySet[Any, tuple[Any, ...]]:
     """The rows of one lookup in rank order, as ``_Row`` tuples."""
     kind, key, exact = lookup
@@ -167,7 +177,7 @@ def _lookup_rows(
         )
     keys = SearchKey.objects.filter(kind=kind)
     keys = keys.filter(key=key) if exact else keys.filter(key__gt=key, key__lt=key + MAX_KEY)
-    keys = _restricted(keys, kind, customer_class=customer_class, home_store_id=home_store_id)
+    keys = _restricted(keys, kind, customer_class=customer_class, home_store_id=home_store_id, visibility=visibility)
     return (
         keys.order_by("key", "customer_id", "vehicle_id")
         .annotate(row_key=F("key"), row_id=F("id"))
@@ -198,18 +208,26 @@ def _plain_sql(lookup: _Lookup) -> tuple[str, list[Any]]:
     return sql, [kind, *bounds, SEARCH_LIMIT + 1]
 
 
-def _read_lookups(lookups: list[_Lookup], *, customer_class: str | None, home_store_id: int | None) -> list[list[_Row]]:
+def _read_lookups(
+    lookups: list[_Lookup],
+    *,
+    customer_class: str | None,
+    home_store_id: int | None,
+    visibility: ArchiveVisibility | None,
+) -> list[list[_Row]]:
     """The first SEARCH_LIMIT + 1 rows of every lookup, in one query (UNION ALL of index range reads)."""
     if not lookups:
         return []
     parts: list[str] = []
     params: list[Any] = []
-    plain = customer_class is None and home_store_id is None
+    plain = customer_class is None and home_store_id is None and visibility is None
     for index, lookup in enumerate(lookups):
         if plain:
             sql, part_params = _plain_sql(lookup)
         else:
-            query = _lookup_rows(lookup, customer_class=customer_class, home_store_id=home_store_id)
+            query = _lookup_rows(
+                lookup, customer_class=customer_class, home_store_id=home_store_id, visibility=visibility
+            )
             sql, compiled = query[: SEARCH_LIMIT + 1].query.sql_with_params()
             part_params = list(compiled)
         parts.append(f"SELECT {index} AS lookup, q{index}.* FROM ({sql}) q{index}")  # noqa: S608 - our SQL
@@ -232,6 +250,7 @@ def _family(
     *,
     customer_class: str | None,
     home_store_id: int | None,
+    visibility: ArchiveVisibility | None,
 ) -> tuple[list[_Candidate], bool]:
     """The hits of one family's lookups (exact ones first, as given): at most SEARCH_LIMIT, and whether
     more matched. A customer, or a vehicle, found twice counts once."""
@@ -250,7 +269,9 @@ def _family(
                 break  # the lookup has no more rows
             # Fewer distinct hits than rows (one vehicle under two tails of its plate): read on.
             asked = SEARCH_LIMIT + 1 - len(found)
-            query = _lookup_rows(lookup, customer_class=customer_class, home_store_id=home_store_id)
+            query = _lookup_rows(
+                lookup, customer_class=customer_class, home_store_id=home_store_id, visibility=visibility
+            )
             rows = list(query[read : read + asked])
             read += len(rows)
     return list(found.values()), False
@@ -283,7 +304,8 @@ def _candidates(
             prefix = [(kind, key, False) for kind, key, prefix_allowed in own if prefix_allowed]
             plan.append((name, exact + prefix))
     every = [lookup for _name, lookups in plan for lookup in lookups]
-    rows = _read_lookups(every, customer_class=customer_class, home_store_id=home_store_id)
+    visibility = current_visibility()  # the actor's: another company's customers only with their consent
+    rows = _read_lookups(every, customer_class=customer_class, home_store_id=home_store_id, visibility=visibility)
     families: dict[str, tuple[int, bool]] = {}
     ranked: list[tuple[bool, int, int, _Candidate]] = []
     position = 0
@@ -293,6 +315,7 @@ def _candidates(
             rows[position : position + len(lookups)],
             customer_class=customer_class,
             home_store_id=home_store_id,
+            visibility=visibility,
         )
         position += len(lookups)
         if hits:

@@ -26,7 +26,9 @@ from aftersales.customers.models import (
     SearchKey,
 )
 from aftersales.customers.selectors.customers import customer_access, customer_get, customer_survivor, personal_value
+from aftersales.customers.selectors.privacy import CONSENT_PURPOSES
 from aftersales.customers.services.quality import completeness_refresh
+from aftersales.customers.visibility import current_visibility
 
 # Letters of any script, digits, spaces and the punctuation real names and company names use.
 _NAME_PUNCTUATION = set(" ·•.-‐'’&()（）")
@@ -63,10 +65,11 @@ _CHOICES = {
     "customer_class": frozenset(Customer.CustomerClass.values),
     "marketing_consent_channel": frozenset(Customer.ConsentChannel.values),
     "data_consent_channel": frozenset(Customer.ConsentChannel.values),
+    "sharing_consent_channel": frozenset(Customer.ConsentChannel.values),
 }
 
 
-_OPTIONAL_CHOICES = frozenset({"marketing_consent_channel", "data_consent_channel"})
+_OPTIONAL_CHOICES = frozenset({"marketing_consent_channel", "data_consent_channel", "sharing_consent_channel"})
 
 
 def customer_clean(
@@ -140,7 +143,7 @@ def customer_clean(
         errors.setdefault("resident_id", []).append(_("A company has no resident ID; enter its credit code."))
     if kind == Customer.Kind.INDIVIDUAL and cleaned.get("uscc"):
         errors.setdefault("uscc", []).append(_("Only a company has a unified social credit code."))
-    for flag in ("marketing", "data"):
+    for flag in CONSENT_PURPOSES:
         if data.get(f"{flag}_consent") and not data.get(f"{flag}_consent_channel"):
             errors.setdefault(f"{flag}_consent_channel", []).append(_("Record how the consent was given."))
         withdrawn = f"{flag}_consent" in data and not data[f"{flag}_consent"]
@@ -155,30 +158,46 @@ def customer_clean(
             )
     if cleaned.get("uscc"):
         # ~Q(uscc="") repeats the unique index's condition, so that the lookup can use that partial index.
-        clash = Customer.objects.filter(~Q(uscc=""), uscc=cleaned["uscc"], merged_into=None)
+        # The whole archive: the code is unique across the group, seen or not.
+        clash = Customer.all_objects.filter(~Q(uscc=""), uscc=cleaned["uscc"], merged_into=None)
         if instance is not None:
             clash = clash.exclude(pk=instance.pk)
-        if clash.exists():
-            errors.setdefault("uscc", []).append(
-                _("Customer %(number)s already has this credit code.") % {"number": clash.first().number}  # type: ignore[union-attr]
-            )
+        holder = clash.first()
+        if holder is not None:
+            errors.setdefault("uscc", []).append(_held_by(holder, "uscc"))
     _personal_facts(cleaned, data, errors)
     _address_check(cleaned, data, instance, errors)
     if cleaned.get("resident_id") and archive_checks:
         # One person, one archive: a resident ID already on an active customer blocks a second record.
-        holder = Customer.objects.filter(
+        holders = Customer.all_objects.filter(
             resident_id_digest=encryption.digest(cleaned["resident_id"]), merged_into=None, anonymised_at=None
         )
         if instance is not None:
-            holder = holder.exclude(pk=instance.pk)
-        number = holder.values_list("number", flat=True).first()
-        if number is not None:
-            errors.setdefault("resident_id", []).append(
-                _("Customer %(number)s already has this resident ID.") % {"number": number}
-            )
+            holders = holders.exclude(pk=instance.pk)
+        holder = holders.first()
+        if holder is not None:
+            errors.setdefault("resident_id", []).append(_held_by(holder, "resident_id"))
     if errors:
         raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=errors, status=422)
     return cleaned
+
+
+def _held_by(holder: Customer, field: str) -> str:
+    """Who already has that resident ID or credit code: the customer's number, unless the customer is
+    registered by another company of the group without consent to sharing (then not even the number)."""
+    visibility = current_visibility()
+    if visibility is None or visibility.sees_registration(holder):
+        message = (
+            _("Customer %(number)s already has this resident ID.")
+            if field == "resident_id"
+            else _("Customer %(number)s already has this credit code.")
+        )
+        return message % {"number": holder.number}
+    return (
+        _("A customer registered by another company of the group already has this resident ID.")
+        if field == "resident_id"
+        else _("A customer registered by another company of the group already has this credit code.")
+    )
 
 
 # A WeChat ID: 6 to 20 letters, digits, underscores or hyphens, starting with a letter.
@@ -259,6 +278,9 @@ def mobile_matches(mobiles: list[str]) -> list[dict[str, Any]]:
         .select_related("customer")
         .order_by("customer__number")
     )
+    visibility = current_visibility()
+    if visibility is not None:  # another company's customers are not named without their consent
+        phones = phones.filter(visibility.q("customer__"))
     found: dict[int, dict[str, Any]] = {}
     for phone in phones[:20]:
         found.setdefault(
@@ -309,7 +331,7 @@ def _apply(customer: Customer, cleaned: dict[str, Any]) -> None:
         customer.resident_id_digest = encryption.digest(value)
         customer.resident_id_hint = identifiers.mask_resident_id(value) if value else ""
     now = timezone.now()
-    for flag in ("marketing", "data"):
+    for flag in CONSENT_PURPOSES:
         if f"{flag}_consent" in cleaned:
             given = bool(cleaned[f"{flag}_consent"])
             channel = cleaned.get(f"{flag}_consent_channel") or ""

@@ -40,7 +40,11 @@ MERGEABLE_FIELDS = (
     "customer_class",
     "marketing_consent",
     "data_consent",
+    "sharing_consent",
 )
+
+
+_CONSENTS = frozenset({"marketing_consent", "data_consent", "sharing_consent"})
 
 
 def _links_settle_for_merge(survivor: Customer, merged: Customer, *, actor: User) -> None:
@@ -71,7 +75,7 @@ def _fills(survivor: Customer, merged: Customer, field: str) -> bool:
         return bool(merged.resident_id_cipher) and not survivor.resident_id_cipher and survivor.kind == "individual"
     if field == "uscc":
         return bool(merged.uscc) and not survivor.uscc and survivor.kind == Customer.Kind.COMPANY
-    if field in {"marketing_consent", "data_consent"}:
+    if field in _CONSENTS:
         return getattr(merged, f"{field}_at") is not None and getattr(survivor, f"{field}_at") is None
     if field in {"kind", "source", "customer_class", "name"}:
         return False  # always set: the survivor's stands unless the user picks the other
@@ -125,7 +129,7 @@ def customer_merge(*, actor: User, survivor_id: int, merged_id: int, choices: di
             survivor.resident_id_cipher = merged.resident_id_cipher
             survivor.resident_id_digest = merged.resident_id_digest
             survivor.resident_id_hint = merged.resident_id_hint
-        elif field in {"marketing_consent", "data_consent"}:
+        elif field in _CONSENTS:
             # A consent goes with when and how it was given.
             for part in ("", "_at", "_channel"):
                 setattr(survivor, field + part, getattr(merged, field + part))

@@ -75,7 +75,8 @@ def pi_export_file(*, actor: User, customer: Customer, file_format: str) -> Expo
 
 
 def consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
-    """Record that the customer withdrew marketing or data-processing consent (now).
+    """Record that the customer withdrew a consent (now): marketing, data processing or sharing within the
+    group (from then on the group's other companies no longer see the customer).
 
     Without data-processing consent no document copies may be kept: they are deleted with their files.
     Only the customer's home store (and group roles) may: checked first, outside the transaction, so
@@ -134,7 +135,7 @@ def _customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Custom
             _("Enter at most %(n)s characters.") % {"n": REASON_MAX_LENGTH}, field="reason", status=422
         )
     ids = [customer_id, *merged_into_chain(customer_id)]
-    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    locked = {c.pk: c for c in Customer.all_objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     customer = locked.get(customer_id)
     if customer is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
@@ -173,12 +174,15 @@ def _anonymise_one(customer: Customer, *, actor: User, reason: str, now: datetim
         "data_consent": False,
         "data_consent_at": now,
         "data_consent_channel": "",
+        "sharing_consent": False,
+        "sharing_consent_at": now,
+        "sharing_consent_channel": "",
         "anonymised_at": now,
         "version": customer.version + 1,
         "updated_at": now,
     }
     # A queryset update: Customer.save() would audit every removed value (see the docstring above).
-    Customer.objects.filter(pk=customer.pk).update(**values)
+    Customer.all_objects.filter(pk=customer.pk).update(**values)
     phones, _by_model = CustomerPhone.objects.filter(customer=customer).delete()
     search_keys, _by_model = SearchKey.objects.filter(customer=customer).delete()
     removed = documents_purge(documents_of(customer), actor=actor)

@@ -28,7 +28,7 @@ from aftersales.customers.selectors.quality import (
 def completeness_refresh(customer: Customer) -> int:
     """Store the archive's completeness (not an audited business change)."""
     score, _missing = customer_completeness(customer)
-    Customer.objects.filter(pk=customer.pk).update(completeness=score)
+    Customer.all_objects.filter(pk=customer.pk).update(completeness=score)
     customer.completeness = score
     return score
 
@@ -78,7 +78,7 @@ def completeness_recompute_store(store_id: int, *, batch: int = 2000) -> int:
     updated = 0
     while True:
         customers = list(
-            Customer.objects.filter(home_store_id=store_id, pk__gt=last_pk, merged_into=None)
+            Customer.all_objects.filter(home_store_id=store_id, pk__gt=last_pk, merged_into=None)
             .annotate(
                 has_phone=Exists(CustomerPhone.objects.filter(customer=OuterRef("pk"))),
                 has_car=Exists(VehicleLink.objects.filter(customer=OuterRef("pk"), valid_to=None)),
@@ -95,6 +95,6 @@ def completeness_recompute_store(store_id: int, *, batch: int = 2000) -> int:
             if score != customer.completeness:
                 customer.completeness = score
                 changed.append(customer)
-        Customer.objects.bulk_update(changed, ["completeness"], batch_size=1000)
+        Customer.all_objects.bulk_update(changed, ["completeness"], batch_size=1000)
         updated += len(changed)
         last_pk = customers[-1].pk

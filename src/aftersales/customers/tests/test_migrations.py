@@ -14,7 +14,7 @@ BEFORE = [("core", "0013_media_files"), ("customers", "0011_search_index_covers_
 AFTER = [("customers", "0013_document_file_is_a_media_file")]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_id_copies_move_onto_media_files_where_their_files_are(settings: Any, tmp_path: Path) -> None:
     settings.DATA_DIR = tmp_path
     executor = MigrationExecutor(connection)

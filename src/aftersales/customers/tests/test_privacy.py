@@ -172,8 +172,10 @@ def test_export_holds_every_stored_field_with_the_resident_id_decrypted(world: W
     assert [(c["purpose"], c["given"], c["channel"], c["source"]) for c in data["consents"]] == [
         ("marketing", True, "paper", "current"),
         ("data", True, "paper", "current"),
+        ("sharing", False, "", "current"),
         ("marketing", True, "paper", "change_log"),
         ("data", True, "paper", "change_log"),
+        ("sharing", False, "", "change_log"),  # recorded as not given when the customer was registered
     ]
     assert [(e["action"], e["actor"], e["object_type"]) for e in data["change_log"]] == [
         ("create", "advisor_sh", "customers.customer")
@@ -541,7 +543,10 @@ def test_withdrawing_a_consent_not_given_is_refused(world: World, manager: Clien
     bad = manager.post(
         f"/api/v1/customers/{customer.pk}/consent/withdraw", {"which": "all"}, content_type="application/json"
     )
-    assert (bad.status_code, bad.json()["fields"]) == (422, {"which": ["请从以下选项中选择：marketing 或 data。"]})
+    assert (bad.status_code, bad.json()["fields"]) == (
+        422,
+        {"which": ["请从以下选项中选择：marketing，data 或 sharing。"]},
+    )
 
 
 # --- pages --------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ def _requests_context(
         "consents": [
             ("marketing", _("Marketing"), customer.marketing_consent, customer.marketing_consent_at),
             ("data", _("Data processing"), customer.data_consent, customer.data_consent_at),
+            ("sharing", _("Sharing within the group"), customer.sharing_consent, customer.sharing_consent_at),
         ],
         "holds": selectors.legal_holds(customer) if customer.anonymised_at is None else [],
         "document_count": selectors.id_copy_count(customer),

@@ -25,6 +25,7 @@ from aftersales.customers.forms import (
 )
 from aftersales.customers.models import VehicleLink
 from aftersales.customers.views.base import edit_submit, timeline_kinds, timeline_part
+from aftersales.customers.visibility import customers_hidden
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,6 +78,7 @@ def _vehicle_page(
 
     context.update(
         owners=[link for link in links if link.role == VehicleLink.Role.OWNER],
+        hidden=customers_hidden(link.customer_id for link in links),
         driver_rows=[(link, end_form_for(link)) for link in links if link.role == VehicleLink.Role.DRIVER],
         readings=list(vehicle.mileage_readings.all()),
         plates=list(vehicle.plates.all()),
