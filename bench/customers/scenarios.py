@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Max, Min
 from django.test import Client
 
+from aftersales.core.models import User
+from aftersales.core.services import token_create
 from aftersales.customers.models import Customer, CustomerPhone, Vehicle
 from aftersales.customers.selectors import search as search_ranking
 from bench.customers.archive import DETAIL_STORE, DETAIL_TIMELINE, DETAIL_VEHICLES
@@ -165,3 +167,50 @@ def _pdf_archive_card(bench: BenchContext) -> Call:
     if not response.content.startswith(b"%PDF-") or pages < 2:
         raise BenchFailure(f"pdf_archive_card: not the card's PDF ({len(response.content)} bytes, {pages} pages).")
     return lambda: page.get(path)  # type: ignore[return-value]
+
+
+@scenario(
+    "search_store_staff",
+    "GET /api/v1/customers/search?q=: full names and 2-3 pinyin initials of random individuals, as the advisor "
+    "of S0001, a company of its own: the archive's other companies' customers (nearly all) are hidden (PIPL "
+    "Art. 23) inside the search",
+)
+def _search_store_staff(bench: BenchContext) -> Call:
+    advisor = User.objects.filter(username=f"advisor_{DETAIL_STORE.lower()}").first()
+    if advisor is None:
+        raise BenchFailure(f"search_store_staff: no advisor of {DETAIL_STORE}: generate the bench data first.")
+    _token, raw = token_create(user=advisor, name="bench-store-staff")
+    headers = {"authorization": f"Bearer {raw}"}
+    rows = _sample(Customer, ("name", "name_initials", "home_store__code"), seed="store-staff", kind="individual")
+    queries = [name for name, _initials, _store in rows] + [
+        initials.split()[0] for _name, initials, _store in rows if initials and 2 <= len(initials.split()[0]) <= 3
+    ]
+    own = [name for name, _initials, store in rows if store == DETAIL_STORE]
+    own_customer = Customer.all_objects.filter(home_store__code=DETAIL_STORE, kind="individual").order_by("pk").first()
+    if own_customer is None or len(queries) < 10:
+        raise BenchFailure("search_store_staff: generate with --customers and --vehicles.")
+    found = json.loads(
+        bench.client.get(f"/api/v1/customers/search?q={quote(own_customer.name)}", headers=headers).content
+    )
+    if own_customer.pk not in [hit["customer"]["id"] for hit in found.get("items", [])]:
+        raise BenchFailure(f"search_store_staff: the advisor did not find {own_customer.number} of their own store.")
+    hidden = json.loads(bench.client.get(f"/api/v1/customers/{_other_store_customer()}", headers=headers).content)
+    if hidden.get("code") != "not_found":
+        raise BenchFailure("search_store_staff: another company's customer was not hidden from the advisor.")
+    print(f"search_store_staff: {len(queries)} queries, {len(own)} of them names of {DETAIL_STORE}'s own customers")
+    cycle = itertools.cycle([f"/api/v1/customers/search?q={quote(query)}" for query in queries])
+    return lambda: bench.client.get(next(cycle), headers=headers)  # type: ignore[return-value]
+
+
+def _other_store_customer() -> int:
+    """A customer registered at another store than S0001, without consent to sharing."""
+    found = (
+        Customer.all_objects.exclude(home_store__code=DETAIL_STORE)
+        .filter(sharing_consent=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if found is None:
+        raise BenchFailure("search_store_staff: no customer of another store.")
+    return found

@@ -4,6 +4,8 @@ store starts with) and users. The archive's are in ``aftersales.customers.tests.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from typing import Any
 
 import factory
@@ -87,3 +89,13 @@ def image_bytes(image_format: str = "PNG", *, width: int = 48, height: int = 32,
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(buffer, image_format, optimize=True)
     return buffer.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims a size in its header and has no real image data (a decompression bomb's header)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import struct
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +32,7 @@ from aftersales.core.media import (
     store_upload,
 )
 from aftersales.core.models import MediaFile, User
-from aftersales.core.tests.factories import image_bytes
+from aftersales.core.tests.factories import image_bytes, png_header_only
 
 
 class _Refused(Exception):
@@ -103,16 +101,6 @@ def _jpeg_with_exif(width: int, height: int, orientation: int) -> bytes:
     return buffer.getvalue()
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims a size in its header and has no real image data (a decompression bomb's header)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
-
-
 def test_a_photo_is_kept_upright_without_exif_and_with_a_thumbnail(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path / "photos")
     sent = _jpeg_with_exif(800, 400, orientation=6)  # taken with the phone turned: show rotated 90°
@@ -149,12 +137,12 @@ def test_a_photo_is_kept_upright_without_exif_and_with_a_thumbnail(tmp_path: Pat
         ),
         (
             "bomb.png",
-            _png_header_only(30000, 30000),
+            png_header_only(30000, 30000),
             "The photo has more than 120 megapixels; take it at a lower resolution.",
         ),
         (
             "tall.png",
-            _png_header_only(12000, 11000),
+            png_header_only(12000, 11000),
             "The photo has more than 120 megapixels; take it at a lower resolution.",
         ),
         (

@@ -6,18 +6,11 @@ from django.utils.translation import gettext as _
 
 from aftersales.core.access import authorize_for, can_for
 from aftersales.core.errors import ApplicationError
-from aftersales.core.media import Storage, media_storage
 from aftersales.core.models import MediaFile, User
 from aftersales.customers.models import (
     Customer,
     CustomerDocument,
 )
-
-
-def documents_storage() -> Storage:
-    """Where the copies' files are kept (the media service's storage of the documents' area)."""
-    return media_storage(CustomerDocument.STORAGE_AREA)
-
 
 # Who may do what with a copy, by the stores it belongs to: its customer's home store always, the
 # store that took it for reading. Other stores see that it exists (kind, date, store), not its content.

@@ -19,8 +19,8 @@ from PIL import Image
 
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import AuditEntry, User
-from aftersales.core.tests.factories import image_bytes
+from aftersales.core.models import AuditEntry, MediaFile, User
+from aftersales.core.tests.factories import image_bytes, png_header_only
 from aftersales.customers import services
 from aftersales.customers.models import Customer, CustomerDocument
 
@@ -186,6 +186,42 @@ def test_a_file_that_is_not_jpeg_png_or_pdf_is_refused_whatever_its_name(
     assert response.json() == {"code": "file_type", "detail": message, "fields": {"file": [message]}}
     assert not CustomerDocument.objects.exists()
     assert stored_files(data_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code", "message"),
+    [
+        (
+            "logo.png",
+            b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+            "file_type",
+            "This is not a JPEG, PNG or PDF file: its content is HTML, XML or SVG text.",
+        ),
+        (
+            "id.png",
+            png_header_only(30000, 30000),
+            "too_many_pixels",
+            "The photo has more than 120 megapixels; take it at a lower resolution.",
+        ),
+        (
+            "id.jpg",
+            b"\xff\xd8\xff\xe0" + b"\x00" * 2000,
+            "file_damaged",
+            "This photo cannot be read: the file is damaged or incomplete.",
+        ),
+    ],
+)
+def test_a_photo_that_cannot_be_kept_safely_is_refused_and_nothing_is_written(
+    world: World, advisor: Client, data_dir: Path, name: str, content: bytes, code: str, message: str
+) -> None:
+    customer = make_customer(world)
+    response = upload(advisor, customer, content, name=name)
+    assert (response.status_code, response.json()) == (
+        422,
+        {"code": code, "detail": message, "fields": {"file": [message]}},
+    )
+    assert (CustomerDocument.objects.count(), MediaFile.objects.count(), stored_files(data_dir)) == (0, 0, [])
+    assert not AuditEntry.objects.filter(object_type="customers.customerdocument").exists()
 
 
 @pytest.mark.parametrize(("size", "shown"), [(11 * MB, "11.0"), (50 * MB, "50.0")])
