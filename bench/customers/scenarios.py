@@ -182,9 +182,9 @@ def _search_store_staff(bench: BenchContext) -> Call:
     _token, raw = token_create(user=advisor, name="bench-store-staff")
     headers = {"authorization": f"Bearer {raw}"}
     rows = _sample(Customer, ("name", "name_initials", "home_store__code"), seed="store-staff", kind="individual")
-    queries = [name for name, _initials, _store in rows] + [
-        initials.split()[0] for _name, initials, _store in rows if initials and 2 <= len(initials.split()[0]) <= 3
-    ]
+    names = [name for name, _initials, _store in rows][:SAMPLES]
+    initials = [text.split()[0] for _name, text, _store in rows if text and 2 <= len(text.split()[0]) <= 3]
+    queries = list(dict.fromkeys(names + initials[:SAMPLES]))
     own = [name for name, _initials, store in rows if store == DETAIL_STORE]
     own_customer = Customer.all_objects.filter(home_store__code=DETAIL_STORE, kind="individual").order_by("pk").first()
     if own_customer is None or len(queries) < 10:

@@ -115,11 +115,14 @@ class VehicleOut(Schema):
     latest_mileage: MileageOut | None
 
 
-def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
+def vehicle_out(vehicle: Vehicle, *, hidden: frozenset[int] | None = None) -> dict[str, Any]:
+    """The vehicle as the API shows it; ``hidden``: the customers the actor may not see among its links
+    (looked up here when not given; a list looks them up once for the whole page)."""
     data = {field: getattr(vehicle, field) for field in VehicleOut.model_fields if hasattr(vehicle, field)}
     data["model"] = str(vehicle.model) if vehicle.model else ""
     links = list(vehicle.links.all())
-    hidden = customers_hidden(link.customer_id for link in links)
+    if hidden is None:
+        hidden = customers_hidden(link.customer_id for link in links)
     data["owners"] = [_link_out(link, hidden=hidden) for link in links]
     data["plates"] = list(vehicle.plates.all())
     readings = list(vehicle.mileage_readings.all()[:1])
@@ -136,7 +139,8 @@ class VehicleListQuery(ListQuery):
 def vehicle_list(request: HttpRequest, query: Query[VehicleListQuery]) -> dict[str, Any]:
     vehicles = selectors.vehicle_list(query.q)
     page = paginate(vehicles, query, ordering_fields=("plate", "vin", "created_at"), default_ordering=("-created_at",))
-    page["items"] = [vehicle_out(vehicle) for vehicle in page["items"]]
+    hidden = customers_hidden(link.customer_id for vehicle in page["items"] for link in vehicle.links.all())
+    page["items"] = [vehicle_out(vehicle, hidden=hidden) for vehicle in page["items"]]
     return page
 
 

@@ -271,3 +271,28 @@ def test_an_import_does_not_write_into_another_companys_customer(
     assert shanghai_customer.number not in str(rows)
     shanghai_customer.refresh_from_db()
     assert shanghai_customer.email == ""
+
+
+def test_a_vehicle_list_hides_owners_at_a_cost_that_does_not_grow_with_it(
+    companies: World, client_for: Callable[[User], Client]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    suzhou = client_for(companies.user("advisor", "sz"))
+
+    def listed() -> tuple[int, list[Any]]:
+        with CaptureQueriesContext(connection) as queries:
+            answer = suzhou.get("/api/v1/vehicles", {"limit": 50})
+        assert answer.status_code == 200
+        return len(queries), [owner["customer_id"] for item in answer.json()["items"] for owner in item["owners"]]
+
+    VehicleFactory(owner=CustomerFactory(name="钱一"))
+    few, owners = listed()
+    assert owners == [None]
+    for _ in range(5):
+        VehicleFactory(owner=CustomerFactory(name="钱二"))
+    own = VehicleFactory(owner=CustomerFactory(name="钱三", store=companies.sz, actor=companies.user("advisor", "sz")))
+    many, owners = listed()
+    assert many == few
+    assert sorted(owners, key=lambda pk: pk or 0) == [None] * 6 + [own.links.get().customer_id]
