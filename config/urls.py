@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("aftersales.customers.urls")),
+    path("", include("aftersales.messaging.urls")),
     path("", include("aftersales.core.urls")),
 ]
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "ninja",
     "aftersales.core",
+    "aftersales.messaging",
     "aftersales.customers",
 ]
 
@@ -171,6 +172,25 @@ API_PAGE_MAX_LIMIT = 500
 HUEY = huey_settings(
     redis_url=env_str("REDIS_URL", ""), data_dir=DATA_DIR, workers=env_int("AFTERSALES_WORKERS", 2, minimum=1)
 )
+# Messages (aftersales.messaging). E-mail goes over SMTP when EMAIL_HOST is set; SMS through the
+# provider named here ("aliyun"; empty: SMS is not sent and such messages fail with that reason).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@aftersales.local")
+AFTERSALES_SMS_PROVIDER = env_str("AFTERSALES_SMS_PROVIDER", "")
+ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID", "")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+ALIYUN_SMS_ENDPOINT = env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_REGION = env_str("ALIYUN_SMS_REGION", "cn-hangzhou")
+# A message still "sending" this long after its attempt began is one a worker lost (killed between the
+# provider accepting and our commit): the provider is asked about it, else it becomes "unknown".
+AFTERSALES_MESSAGE_RECOVER_SECONDS = env_int("AFTERSALES_MESSAGE_RECOVER_SECONDS", 120, minimum=1)
+
 # The worker beats every minute; older than this, /api/v1/health reports the queue stale and pages that
 # queue a job warn that no worker is running.
 QUEUE_STALE_SECONDS = env_int("AFTERSALES_QUEUE_STALE_SECONDS", 180, minimum=1)

@@ -11,6 +11,7 @@ from huey.contrib.djhuey import db_periodic_task
 
 from aftersales.core import services
 from aftersales.core.audit import audit_checkpoint_write
+from aftersales.messaging import services as messaging
 
 # Entries appended since the last checkpoint are protected by their keyed hashes only: a database
 # writer could cut them off unseen. A quarter of an hour bounds that, at one line per busy store.
@@ -27,3 +28,10 @@ def login_throttles_prune() -> None:
 def audit_checkpoint() -> int:
     """Append the head of every audit chain that moved to the checkpoint file (``AUDIT_CHECKPOINTS``)."""
     return audit_checkpoint_write()
+
+
+@db_periodic_task(crontab(minute="*"))
+def messages_settle() -> dict[str, int]:
+    """Queue the messages whose quiet hours have ended; settle those a worker lost mid-send (asking the
+    provider, else ``unknown``)."""
+    return {"released": messaging.messages_release(), **messaging.messages_recover()}

@@ -59,6 +59,7 @@ class StoreCalendar:
     zone: ZoneInfo
     weekly: dict[int, tuple[time, time]]  # weekday (Monday 0) -> opening and closing
     holiday_hours: tuple[time, time] | None
+    quiet_hours: tuple[time, time] | None = None  # when messages that are not urgent wait
     _years: dict[int, dict[date, tuple[str, str]]] = field(default_factory=dict)
 
     # --- days ---------------------------------------------------------------------------------------
@@ -165,6 +166,22 @@ class StoreCalendar:
             day += timedelta(days=1)
         return None
 
+    def quiet_until(self, moment: datetime) -> datetime | None:
+        """When the store's quiet hours that ``moment`` falls in end (aware, its zone); None when ``moment``
+        is outside them. Quiet hours may run across midnight (21:00-08:00)."""
+        if self.quiet_hours is None:
+            return None
+        start, end = self.quiet_hours
+        local = self.local(moment)
+        now = local.time()
+        if start <= end:
+            quiet = start <= now < end
+            ends_on = local.date()
+        else:
+            quiet = now >= start or now < end
+            ends_on = local.date() + timedelta(days=1) if now >= start else local.date()
+        return datetime.combine(ends_on, end, tzinfo=self.zone) if quiet else None
+
 
 def store_today(store: Store) -> date:
     """The store's date now, in its own zone."""
@@ -183,4 +200,9 @@ def store_calendar(store: Store) -> StoreCalendar:
         hours = _hours(store.business_hours.get(name, "")) if isinstance(store.business_hours, dict) else None
         if hours is not None:
             weekly[weekday] = hours
-    return StoreCalendar(zone=store.zone, weekly=weekly, holiday_hours=_hours(store.holiday_hours))
+    return StoreCalendar(
+        zone=store.zone,
+        weekly=weekly,
+        holiday_hours=_hours(store.holiday_hours),
+        quiet_hours=_hours(store.quiet_hours),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import time
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,20 @@ from aftersales.core.models.base import AuditedModel, StoreOwnedModel
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("Unknown time zone: %(value)s"), params={"value": value}, code="invalid")
+
+
+def validate_hours_range(value: str) -> None:
+    """ "HH:MM-HH:MM" with two valid times of day (the end may be the next day's, e.g. 21:00-08:00)."""
+    if not value:
+        return
+    start, dash, end = value.partition("-")
+    try:
+        if not dash:
+            raise ValueError(value)
+        time.fromisoformat(start)
+        time.fromisoformat(end)
+    except ValueError:
+        raise ValidationError(_('Enter hours as "HH:MM-HH:MM", e.g. 21:00-08:00.'), code="invalid") from None
 
 
 store_code_validator = RegexValidator(
@@ -122,6 +137,15 @@ class Store(AuditedModel):
         max_length=11,
         blank=True,
         help_text=_('"HH:MM-HH:MM", e.g. 09:00-17:00; empty: closed on public holidays.'),
+    )
+    # Messages that are not urgent wait until these hours end (aftersales.messaging), in the store's zone.
+    quiet_hours = models.CharField(
+        _("quiet hours for messages"),
+        max_length=11,
+        default="21:00-08:00",
+        blank=True,
+        validators=[validate_hours_range],
+        help_text=_('"HH:MM-HH:MM", e.g. 21:00-08:00 (across midnight); empty: none.'),
     )
     is_active = models.BooleanField(_("active"), default=True)
     # Empty only for a store recorded before legal entities were: its documents then carry no company.

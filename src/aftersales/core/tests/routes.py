@@ -32,6 +32,7 @@ from aftersales.customers.models import Customer, ImportJob
 from aftersales.customers.selectors import imports_dir
 from aftersales.customers.services import document_upload, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
+from aftersales.messaging.models import Message, MessageTemplate
 from config.api import api
 
 
@@ -103,6 +104,29 @@ def _media(world: World) -> dict[str, int]:
     ) as media:
         media_attach(media, next(_serial))
     return {"media_id": media.pk}
+
+
+def _unknown_message(world: World) -> dict[str, int]:
+    """A message of SH01 whose delivery is unknown (a person's to decide)."""
+    message = Message.objects.create(
+        store=world.sh,
+        event="matrix",
+        channel="sms",
+        message_class="service",
+        recipient_type="customer",
+        recipient_name="王五",
+        address="13800000000",
+        body="矩阵",
+        status=Message.Status.UNKNOWN,
+    )
+    return {"message_id": message.pk}
+
+
+def _message_template(world: World) -> dict[str, int]:
+    template = MessageTemplate.objects.create(
+        event=f"matrix_{next(_serial)}", channel="inapp", message_class="service", body_zh="矩阵"
+    )
+    return {"template_id": template.pk}
 
 
 def _import_job(world: World) -> int:
@@ -247,6 +271,19 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "core:company_edit": lambda user, w: {"kwargs": {"entity_id": LegalEntityFactory(group=w.sh.group).pk}},
     "core:calendar_year": lambda user, w: {"kwargs": {"year": 2026}},
     "core:media": lambda user, w: {"kwargs": _media(w)},
+    "messaging:decision": lambda user, w: {
+        "method": "POST",
+        "kwargs": _unknown_message(w),
+        "data": {"decision": "cancel"},
+    },
+    "messaging:template_edit": lambda user, w: {"kwargs": _message_template(w)},
+    "messaging:notifications_read": lambda user, w: {"method": "POST"},
+    "message_decision": lambda user, w: {"kwargs": _unknown_message(w), "json": {"decision": "cancel"}},
+    "template_create": lambda user, w: {
+        "json": {"event": f"matrix_{next(_serial)}", "channel": "inapp", "message_class": "service", "body_zh": "矩阵"}
+    },
+    "template_update": lambda user, w: {"kwargs": _message_template(w), "json": {"body_zh": "矩阵二"}},
+    "notification_mark_read": lambda user, w: {"json": {}},
     "core:media_thumbnail": lambda user, w: {"kwargs": _media(w)},
     "media_file": lambda user, w: {"kwargs": _media(w)},
     "media_thumbnail": lambda user, w: {"kwargs": _media(w)},

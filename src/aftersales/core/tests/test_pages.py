@@ -54,6 +54,7 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "customer_imports:start",
         "customer_quality:review_queue",
         "customers:warranty_policies",
+        "messaging:outbox",
         "core:stores",
         "core:companies",
         "core:calendar",

@@ -1,0 +1,188 @@
+"""Messaging API: the outbox and decisions on unknown messages, templates, the user's in-app messages."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from aftersales.core.access import can
+from aftersales.core.api import ERRORS
+from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
+from aftersales.core.grants import visible_store_ids
+from aftersales.core.models import User
+from aftersales.core.routing import operation, request_user
+from aftersales.messaging import selectors, services
+
+router = Router(tags=["messages"])
+
+StatusName = Literal["queued", "held", "sending", "sent", "delivered", "failed", "unknown", "cancelled"]
+ChannelName = Literal["sms", "email", "inapp"]
+
+
+def stores_with(user: User, permission: str) -> list[int] | None:
+    """The stores in which ``user`` holds ``permission`` (None: every store, a group-wide role)."""
+    visible = visible_store_ids(user)
+    if visible is None:
+        return None
+    return [store_id for store_id in sorted(visible) if can(user, permission, store_id=store_id)]
+
+
+class MessageOut(Schema):
+    id: int
+    store: str
+    event: str
+    channel: str
+    message_class: str
+    status: str
+    hold_reason: str = Field(description="Why it is held: quiet_hours (sent when they end), no_consent, opted_out.")
+    not_before: datetime | None
+    recipient_type: str
+    recipient_id: int | None
+    recipient_name: str
+    address: str
+    subject: str
+    body: str
+    attempts: int
+    provider: str
+    provider_message_id: str
+    error: str
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+
+
+def message_out(message: Any) -> dict[str, Any]:
+    data = {name: getattr(message, name) for name in MessageOut.model_fields if name != "store"}
+    data["store"] = message.store.code
+    return data
+
+
+class OutboxQuery(ListQuery):
+    status: StatusName | None = None
+    channel: ChannelName | None = None
+
+
+@router.get("/messages", response={200: Page[MessageOut], **ERRORS})
+@operation("messages.view")
+def message_list(request: HttpRequest, query: Query[OutboxQuery]) -> dict[str, Any]:
+    """The outbox of the stores you may see it in, newest first; ``status=unknown`` lists the messages
+    whose delivery nobody can tell, for a person to decide."""
+    messages = selectors.outbox(
+        store_ids=stores_with(request_user(request), "messages.view"), status=query.status, channel=query.channel
+    )
+    page = paginate(messages, query, ordering_fields=("created_at",), default_ordering=("-created_at", "-pk"))
+    page["items"] = [message_out(message) for message in page["items"]]
+    return page
+
+
+class DecisionIn(InputSchema):
+    decision: Literal["resend", "mark_sent", "cancel"] = Field(
+        description="resend: send it again (unknown or failed); mark_sent: the customer got it (unknown only); "
+        "cancel: leave it unsent."
+    )
+
+
+@router.post("/messages/{id:message_id}/decision", response={200: MessageOut, **ERRORS})
+@operation("messages.manage")
+def message_decision(request: HttpRequest, message_id: int, payload: DecisionIn) -> dict[str, Any]:
+    actor = request_user(request)
+    selectors.message_in_stores(message_id, stores_with(actor, "messages.manage"))
+    message = services.message_decide(actor=actor, message_id=message_id, decision=payload.decision)
+    return message_out(selectors.message_in_stores(message.pk, None))
+
+
+class TemplateIO(Schema):
+    event: str = Field(max_length=40)
+    channel: ChannelName
+    message_class: Literal["service", "marketing"]
+    urgent: bool = False
+    variables: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=30)
+    subject_zh: str = Field(default="", max_length=200)
+    subject_en: str = Field(default="", max_length=200)
+    body_zh: str = Field(max_length=2000)
+    body_en: str = Field(default="", max_length=2000)
+    sms_sign_name: str = Field(default="", max_length=40)
+    sms_template_code: str = Field(default="", max_length=40)
+    is_active: bool = True
+
+
+class TemplateOut(TemplateIO):
+    id: int
+    version: int
+
+
+class TemplateIn(InputSchema, TemplateIO):
+    pass
+
+
+class TemplatePatch(InputSchema):
+    urgent: bool | None = None
+    variables: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=30)
+    subject_zh: str | None = Field(default=None, max_length=200)
+    subject_en: str | None = Field(default=None, max_length=200)
+    body_zh: str | None = Field(default=None, max_length=2000)
+    body_en: str | None = Field(default=None, max_length=2000)
+    sms_sign_name: str | None = Field(default=None, max_length=40)
+    sms_template_code: str | None = Field(default=None, max_length=40)
+    is_active: bool | None = None
+
+
+@router.get("/message-templates", response={200: list[TemplateOut], **ERRORS})
+@operation("messages.view")
+def template_list(request: HttpRequest) -> list[Any]:
+    return list(selectors.templates())
+
+
+@router.post("/message-templates", response={201: TemplateOut, **ERRORS})
+@operation("messages.manage")
+def template_create(request: HttpRequest, payload: TemplateIn) -> Status[Any]:
+    """A template for an event and channel; every ``{placeholder}`` of its texts must be a declared variable."""
+    return Status(201, services.template_save(actor=request_user(request), data=payload.model_dump()))
+
+
+@router.patch("/message-templates/{id:template_id}", response={200: TemplateOut, **ERRORS})
+@operation("messages.manage")
+def template_update(request: HttpRequest, template_id: int, payload: TemplatePatch) -> Any:
+    data = payload.model_dump(exclude_unset=True)
+    return services.template_save(actor=request_user(request), data=data, template_id=template_id)
+
+
+class NotificationOut(Schema):
+    id: int
+    event: str
+    subject: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationsOut(Schema):
+    unread: int
+    items: list[NotificationOut]
+
+
+@router.get("/notifications", response={200: NotificationsOut, **ERRORS})
+@operation()
+def notification_list(request: HttpRequest) -> dict[str, Any]:
+    """Your in-app messages (the newest 50) and how many are unread."""
+    user = request_user(request)
+    return {"unread": selectors.unread_count(user), "items": list(selectors.notifications(user)[:50])}
+
+
+class ReadIn(InputSchema):
+    id: int | None = Field(default=None, description="The message to mark read; none: all of yours.")
+
+
+class ReadOut(Schema):
+    marked: int
+    unread: int
+
+
+@router.post("/notifications/read", response={200: ReadOut, **ERRORS})
+@operation()
+def notification_mark_read(request: HttpRequest, payload: ReadIn) -> dict[str, int]:
+    user = request_user(request)
+    marked = services.notification_read(user=user, message_id=payload.id)
+    return {"marked": marked, "unread": selectors.unread_count(user)}

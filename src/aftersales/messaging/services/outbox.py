@@ -1,0 +1,323 @@
+"""The outbox: a message is a row first, sent by a job after the commit, retried with back-off, and
+never sent twice by itself: after a crash between the provider accepting it and our commit, the
+provider is asked about it; if it cannot say, the message is ``unknown`` for a person to decide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core import identifiers
+from aftersales.core.audit import audit_append
+from aftersales.core.calendar import store_calendar
+from aftersales.core.errors import ApplicationError
+from aftersales.core.models import Store, User
+from aftersales.messaging.channels import Outgoing, SendError
+from aftersales.messaging.channels.registry import channel_adapter
+from aftersales.messaging.models import Channel, Message, MessageClass, MessageTemplate
+from aftersales.messaging.services.templates import render
+
+# Attempts of a message the provider could not take for now, and the waits between them.
+BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+_BEIJING = ZoneInfo("Asia/Shanghai")  # the date Aliyun files a message under
+
+# Jobs the outbox hands its work to (set by aftersales.messaging.tasks: the service never imports them).
+DELIVER: list[Callable[[int, datetime | None], None]] = []
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a message goes to, as the area that sends it knows them."""
+
+    type: str  # Message.RecipientType
+    name: str
+    id: int | None = None  # the customer's id
+    mobile: str = ""
+    email: str = ""
+    user: User | None = None  # a staff member (in-app messages)
+    marketing_consent: bool = False
+    opted_out: bool = False  # 退订 recorded
+    language: str = "zh-hans"
+
+
+def _deliver_later(message: Message, at: datetime | None = None) -> None:
+    pk = message.pk
+    transaction.on_commit(lambda: [deliver(pk, at) for deliver in DELIVER])
+
+
+def _address(template: MessageTemplate, recipient: Recipient) -> tuple[str, str]:
+    """The recipient's address on the template's channel, and why it cannot be used ("" when it can)."""
+    if template.channel == Channel.SMS:
+        if not recipient.mobile:
+            return "", ""
+        try:
+            return identifiers.clean_mobile(recipient.mobile), ""
+        except ValidationError:
+            return recipient.mobile, _("%(number)s is not a mobile number: an SMS cannot reach it.") % {
+                "number": recipient.mobile
+            }
+    if template.channel == Channel.EMAIL:
+        return recipient.email, ""
+    if recipient.user is None:
+        return "", ""
+    return recipient.user.username, ""
+
+
+def message_send(
+    *,
+    store: Store,
+    event: str,
+    recipient: Recipient,
+    variables: dict[str, Any],
+    actor: User | None = None,
+    about: tuple[str, int] | None = None,
+    channels: tuple[str, ...] | None = None,
+) -> list[Message]:
+    """Put the event's message to ``recipient`` in the outbox, one row per channel the recipient has an
+    address on, and send each after the commit.
+
+    Refused (422, nothing written): no active template for the event, or variables that are missing or
+    not declared. Written but not sent: a marketing message without consent or after an opt-out (held,
+    for good), one during the store's quiet hours that is not urgent (held until they end), an SMS to a
+    number that is not a mobile (failed, with the reason).
+    """
+    templates = list(MessageTemplate.objects.filter(event=event, is_active=True).order_by("channel"))
+    if channels is not None:
+        templates = [template for template in templates if template.channel in channels]
+    if not templates:
+        raise ApplicationError(
+            _("No active message template for the event %(event)s.") % {"event": event}, field="event", status=422
+        )
+    values = {str(name): str(value) for name, value in (variables or {}).items()}
+    declared = set().union(*(template.variables for template in templates))
+    missing = sorted(declared - set(values))
+    unknown = sorted(set(values) - declared)
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(_("Missing: %(names)s.") % {"names": ", ".join(missing)})
+        if unknown:
+            problems.append(_("Not declared by the template: %(names)s.") % {"names": ", ".join(unknown)})
+        raise ApplicationError(" ".join(problems), field="variables", status=422)
+    now = timezone.now()
+    quiet_until = store_calendar(store).quiet_until(now)
+    english = recipient.language.startswith("en")
+    messages = []
+    with transaction.atomic():
+        for template in templates:
+            address, refusal = _address(template, recipient)
+            if not address:
+                continue
+            status, hold_reason, not_before, error = Message.Status.QUEUED, "", None, refusal
+            if refusal:
+                status = Message.Status.FAILED
+            elif template.message_class == MessageClass.MARKETING and recipient.opted_out:
+                status, hold_reason = Message.Status.HELD, Message.HoldReason.OPTED_OUT
+            elif template.message_class == MessageClass.MARKETING and not recipient.marketing_consent:
+                status, hold_reason = Message.Status.HELD, Message.HoldReason.NO_CONSENT
+            elif quiet_until is not None and not template.urgent and template.channel != Channel.INAPP:
+                status, hold_reason, not_before = Message.Status.HELD, Message.HoldReason.QUIET_HOURS, quiet_until
+            subject = (template.subject_en if english and template.subject_en else template.subject_zh) or ""
+            body = template.body_en if english and template.body_en else template.body_zh
+            message = Message.objects.create(
+                store=store,
+                event=event,
+                template=template,
+                channel=template.channel,
+                message_class=template.message_class,
+                urgent=template.urgent,
+                language="en" if english else "zh-hans",
+                recipient_type=recipient.type,
+                recipient_id=recipient.id,
+                user=recipient.user,
+                recipient_name=recipient.name,
+                address=address,
+                variables=values,
+                subject=render(subject, values),
+                body=render(body, values),
+                about_type=about[0] if about else "",
+                about_id=about[1] if about else None,
+                status=status,
+                hold_reason=hold_reason,
+                not_before=not_before,
+                error=error,
+                created_by=actor,
+            )
+            if status == Message.Status.QUEUED:
+                _deliver_later(message)
+            elif hold_reason == Message.HoldReason.QUIET_HOURS:
+                _deliver_later(message, not_before)
+            messages.append(message)
+    if not messages:
+        raise ApplicationError(
+            _("The recipient has no mobile, e-mail or account for this event's channels."),
+            field="recipient",
+            status=422,
+        )
+    return messages
+
+
+def _outgoing(message: Message) -> Outgoing:
+    template = message.template
+    began = message.sending_since or message.created_at
+    return Outgoing(
+        out_id=message.out_id,
+        address=message.address,
+        subject=message.subject,
+        body=message.body,
+        variables=message.variables,
+        sign_name=template.sms_sign_name if template else "",
+        template_code=template.sms_template_code if template else "",
+        sent_on=began.astimezone(_BEIJING).date() if began else None,
+    )
+
+
+def message_deliver(message_id: int) -> str | None:
+    """Send one queued message (the job's work): claimed by a conditional update, so that two workers
+    never both send it; a temporary failure is tried again after BACKOFF, up to MAX_ATTEMPTS. Returns
+    the status it ended in, or None when it was not this call's to send."""
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(pk=message_id, status=Message.Status.QUEUED)
+        .filter(Q(next_attempt_at=None) | Q(next_attempt_at__lte=now))
+        .update(status=Message.Status.SENDING, attempts=F("attempts") + 1, sending_since=now)
+    )
+    if not claimed:
+        return None
+    message = Message.objects.select_related("template").get(pk=message_id)
+    adapter = channel_adapter(message.channel)
+    try:
+        provider_id = adapter.send(_outgoing(message))
+    except SendError as error:
+        if error.temporary and message.attempts < MAX_ATTEMPTS:
+            retry_at = now + BACKOFF[message.attempts - 1]
+            Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+                status=Message.Status.QUEUED, next_attempt_at=retry_at, error=str(error)[:500], provider=adapter.name
+            )
+            for deliver in DELIVER:
+                deliver(message_id, retry_at)
+            return Message.Status.QUEUED
+        Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+            status=Message.Status.FAILED, error=str(error)[:500], provider=adapter.name
+        )
+        return Message.Status.FAILED
+    done = Message.Status.DELIVERED if message.channel == Channel.INAPP else Message.Status.SENT
+    Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+        status=done,
+        provider=adapter.name,
+        provider_message_id=provider_id[:100],
+        sent_at=timezone.now(),
+        delivered_at=timezone.now() if done == Message.Status.DELIVERED else None,
+        error="",
+    )
+    return done
+
+
+def messages_recover(*, older_than: timedelta | None = None) -> dict[str, int]:
+    """Settle the messages a worker lost mid-send (still ``sending`` after ``older_than``): what the
+    provider says of each (sent, delivered, failed), else ``unknown``, never sent again by itself."""
+    older_than = older_than or timedelta(seconds=settings.AFTERSALES_MESSAGE_RECOVER_SECONDS)
+    cutoff = timezone.now() - older_than
+    counts = {"sent": 0, "delivered": 0, "failed": 0, "unknown": 0}
+    lost = Message.objects.select_related("template").filter(status=Message.Status.SENDING, sending_since__lt=cutoff)
+    for message in lost.order_by("pk"):
+        adapter = channel_adapter(message.channel)
+        try:
+            state = adapter.query(_outgoing(message))
+        except SendError:
+            continue  # the provider cannot be asked now: the next round asks again
+        changes: dict[str, Any] = {"provider": adapter.name}
+        outcome: str = state or "unknown"
+        if state in ("sent", "delivered"):
+            changes |= {"status": state, "sent_at": message.sending_since}
+            if state == "delivered":
+                changes["delivered_at"] = timezone.now()
+        elif state == "failed":
+            changes |= {"status": Message.Status.FAILED, "error": _("The provider reports the message failed.")}
+        else:
+            changes |= {
+                "status": Message.Status.UNKNOWN,
+                "error": _("The attempt was cut off and the provider cannot say whether it sent the message."),
+            }
+        if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(**changes):
+            counts[outcome] += 1
+    return counts
+
+
+def messages_release(*, now: datetime | None = None) -> int:
+    """Queue the messages held for quiet hours that have ended (the job also schedules each for then)."""
+    now = now or timezone.now()
+    due = list(
+        Message.objects.filter(
+            status=Message.Status.HELD, hold_reason=Message.HoldReason.QUIET_HOURS, not_before__lte=now
+        ).values_list("pk", flat=True)
+    )
+    released = Message.objects.filter(pk__in=due, status=Message.Status.HELD).update(
+        status=Message.Status.QUEUED, hold_reason=""
+    )
+    for pk in due:
+        for deliver in DELIVER:
+            deliver(pk, None)
+    return released
+
+
+DECISIONS = ("resend", "mark_sent", "cancel")
+
+
+def message_decide(*, actor: User, message_id: int, decision: str) -> Message:
+    """A person's decision on a message whose delivery is unknown (or that failed): send it again, record
+    it as sent, or cancel it. Audited."""
+    if decision not in DECISIONS:
+        raise ApplicationError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(DECISIONS)}, field="decision")
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            raise ApplicationError(_("Not found."), code="not_found", status=404)
+        allowed = {Message.Status.UNKNOWN, Message.Status.FAILED}
+        if decision == "mark_sent":
+            allowed = {Message.Status.UNKNOWN}
+        if message.status not in allowed:
+            raise ApplicationError(
+                _("A message that is %(status)s cannot be decided on.") % {"status": message.get_status_display()},
+                code="conflict",
+                field="decision",
+                status=409,
+            )
+        before = message.status
+        if decision == "resend":
+            message.status, message.next_attempt_at, message.attempts = Message.Status.QUEUED, None, 0
+            _deliver_later(message)
+        elif decision == "mark_sent":
+            message.status = Message.Status.SENT
+        else:
+            message.status = Message.Status.CANCELLED
+        message.save(update_fields=["status", "next_attempt_at", "attempts"])
+        audit_append(
+            action="update",
+            actor=actor,
+            store_id=message.store_id,
+            object_type="messaging.message",
+            object_id=str(message.pk),
+            object_repr=message.audit_repr(),
+            changes={"status": [before, message.status], "decision": decision},
+        )
+    return message
+
+
+def notification_read(*, user: User, message_id: int | None = None) -> int:
+    """Mark one of the user's in-app messages read, or all of them (``message_id`` None)."""
+    unread = Message.objects.filter(user=user, channel=Channel.INAPP, read_at=None)
+    if message_id is not None:
+        unread = unread.filter(pk=message_id)
+    return unread.update(read_at=timezone.now())
