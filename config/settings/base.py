@@ -187,6 +187,9 @@ ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID", "")
 ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
 ALIYUN_SMS_ENDPOINT = env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
 ALIYUN_SMS_REGION = env_str("ALIYUN_SMS_REGION", "cn-hangzhou")
+# The secret part of the URLs Aliyun pushes delivery receipts and replies to (empty: not accepted):
+# /api/v1/messaging/aliyun/<token>/report and /api/v1/messaging/aliyun/<token>/reply.
+ALIYUN_SMS_CALLBACK_TOKEN = env_str("ALIYUN_SMS_CALLBACK_TOKEN", "")
 # A message still "sending" this long after its attempt began is one a worker lost (killed between the
 # provider accepting and our commit): the provider is asked about it, else it becomes "unknown".
 AFTERSALES_MESSAGE_RECOVER_SECONDS = env_int("AFTERSALES_MESSAGE_RECOVER_SECONDS", 120, minimum=1)

@@ -27,3 +27,5 @@ LOCALE_COMPILED_DIR = DATA_DIR / "locale"
 AUDIT_KEYS = ["test-audit-key-0123456789abcdefghijklmnopqrstuvwxyz"]
 AUDIT_CHECKPOINTS = DATA_DIR / "audit-checkpoints.log"
 LOCALE_PATHS = [LOCALE_COMPILED_DIR, LOCALE_SOURCE_DIR]
+# The secret of the URLs the SMS provider pushes receipts and replies to (aftersales.messaging).
+ALIYUN_SMS_CALLBACK_TOKEN = "test-push-token"  # noqa: S105 - the test suite's own

@@ -21,9 +21,12 @@ class CustomersConfig(AppConfig):
         from aftersales.customers.permissions import GRANTS, PERMISSIONS
         from aftersales.customers.selectors.id_copies import document_media_authorize
         from aftersales.customers.services.id_copies import document_opened
+        from aftersales.customers.services.messages import customers_opt_out
         from aftersales.customers.visibility import current_rule
+        from aftersales.messaging.services import OPT_OUT_HANDLERS
 
         register(PERMISSIONS, GRANTS)
+        OPT_OUT_HANDLERS.append(customers_opt_out)
         CustomerManager.rule = staticmethod(current_rule)  # PIPL Art. 23: see customers.visibility
         media_owner_register(
             CustomerDocument.OWNER_TYPE, MediaOwner(authorize=document_media_authorize, opened=document_opened)

@@ -1,15 +1,21 @@
 """Messaging API: the outbox and decisions on unknown messages, templates, the user's in-app messages."""
 
+import hmac
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import TypeAdapter, ValidationError
 
 from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
+from aftersales.core.errors import ApplicationError
 from aftersales.core.grants import visible_store_ids
 from aftersales.core.models import User
 from aftersales.core.routing import operation, request_user
@@ -186,3 +192,84 @@ def notification_mark_read(request: HttpRequest, payload: ReadIn) -> dict[str, i
     user = request_user(request)
     marked = services.notification_read(user=user, message_id=payload.id)
     return {"marked": marked, "unread": selectors.unread_count(user)}
+
+
+class PushAnswer(Schema):
+    code: int = Field(description="0: taken (Aliyun's expected answer).")
+    msg: str
+
+
+def _callback_allowed(token: str) -> None:
+    expected = settings.ALIYUN_SMS_CALLBACK_TOKEN
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+
+
+class SmsReportIn(Schema):
+    out_id: str = Field(default="", max_length=64)
+    biz_id: str = Field(default="", max_length=100)
+    phone_number: str = Field(default="", max_length=20)
+    success: bool = False
+    err_code: str = Field(default="", max_length=50)
+    err_msg: str = Field(default="", max_length=200)
+
+
+class SmsReplyIn(Schema):
+    phone_number: str = Field(max_length=20)
+    content: str = Field(default="", max_length=500)
+    sign_name: str = Field(default="", max_length=40)
+
+
+def _pushed(request: HttpRequest, token: str, item: type[Schema]) -> list[dict[str, Any]]:
+    """The items of one of Aliyun's HTTP batch pushes (a JSON array; a lone object is a batch of one),
+    once the URL's secret token is right (else 404, before the body is read)."""
+    _callback_allowed(token)
+    try:
+        body = json.loads(request.body or b"[]")
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        body = [body]
+    adapter: TypeAdapter[list[Schema]] = TypeAdapter(list[item])  # type: ignore[valid-type]
+    try:
+        items = adapter.validate_python(body)
+    except ValidationError:
+        raise ApplicationError(_("The push is not a list of Aliyun SMS items."), status=422) from None
+    return [entry.model_dump() for entry in items[:1000]]
+
+
+def _push_body(item: type[Schema]) -> dict[str, Any]:
+    schema = item.model_json_schema()
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "array", "maxItems": 1000, "items": schema}}},
+        }
+    }
+
+
+@router.post(
+    "/messaging/aliyun/{token}/report",
+    auth=None,
+    response={200: PushAnswer, **ERRORS},
+    openapi_extra=_push_body(SmsReportIn),
+)
+@operation(public=True)
+def aliyun_report(request: HttpRequest, token: str) -> dict[str, Any]:
+    """Aliyun SMS delivery receipts (its HTTP batch push of ``SmsReport``), at the URL with the configured
+    secret token: a message becomes delivered, or failed with the operator's code."""
+    services.sms_reports_apply(_pushed(request, token, SmsReportIn))
+    return {"code": 0, "msg": "成功"}
+
+
+@router.post(
+    "/messaging/aliyun/{token}/reply",
+    auth=None,
+    response={200: PushAnswer, **ERRORS},
+    openapi_extra=_push_body(SmsReplyIn),
+)
+@operation(public=True)
+def aliyun_reply(request: HttpRequest, token: str) -> dict[str, Any]:
+    """Customers' SMS replies (Aliyun's HTTP batch push of ``SmsUp``): 退订 (TD) opts out at once."""
+    services.sms_replies_apply(_pushed(request, token, SmsReplyIn))
+    return {"code": 0, "msg": "成功"}

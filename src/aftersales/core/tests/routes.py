@@ -129,6 +129,20 @@ def _message_template(world: World) -> dict[str, int]:
     return {"template_id": template.pk}
 
 
+def _pickup_template() -> str:
+    MessageTemplate.objects.get_or_create(
+        event="matrix_pickup",
+        channel="sms",
+        defaults={
+            "message_class": "service",
+            "body_zh": "可取车",
+            "sms_sign_name": "华东汽车",
+            "sms_template_code": "S1",
+        },
+    )
+    return "matrix_pickup"
+
+
 def _import_job(world: World) -> int:
     name = f"matrix-{next(_serial)}-errors.xlsx"
     XlsxWriter(imports_dir() / name, title="errors").close()
@@ -284,6 +298,13 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     },
     "template_update": lambda user, w: {"kwargs": _message_template(w), "json": {"body_zh": "矩阵二"}},
     "notification_mark_read": lambda user, w: {"json": {}},
+    "customers:message": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "customer_message_send": lambda user, w: {
+        "kwargs": {"customer_id": _customer(w)},
+        "json": {"event": _pickup_template(), "variables": {}},
+    },
+    "aliyun_report": lambda user, w: {"kwargs": {"token": "test-push-token"}, "json": {"out_id": "none"}},
+    "aliyun_reply": lambda user, w: {"kwargs": {"token": "test-push-token"}, "json": {"phone_number": "13800000000"}},
     "core:media_thumbnail": lambda user, w: {"kwargs": _media(w)},
     "media_file": lambda user, w: {"kwargs": _media(w)},
     "media_thumbnail": lambda user, w: {"kwargs": _media(w)},

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from aftersales.customers.api import customers, imports, privacy, quality, vehicles
+from aftersales.customers.api import customers, imports, messages, privacy, quality, vehicles
 
 router = Router()
-for feature in (customers, vehicles, quality, imports, privacy):
+for feature in (customers, vehicles, quality, imports, privacy, messages):
     router.add_router("/", feature.router)

@@ -25,6 +25,7 @@ from aftersales.customers.services.id_copies import (
 )
 from aftersales.customers.services.imports import MAX_UPLOAD_BYTES, import_job_create, workbook_check
 from aftersales.customers.services.merge import MERGEABLE_FIELDS, customer_merge
+from aftersales.customers.services.messages import customer_message_send, customer_recipient, customers_opt_out
 from aftersales.customers.services.privacy import ExportFile, consent_withdraw, customer_anonymise, pi_export_file
 from aftersales.customers.services.quality import archive_rule_save, completeness_recompute_store, completeness_refresh
 from aftersales.customers.services.vehicles import (
@@ -64,9 +65,12 @@ __all__ = [
     "customer_create",
     "customer_mark_reviewed",
     "customer_merge",
+    "customer_message_send",
+    "customer_recipient",
     "customer_reveal",
     "customer_search_keys_rebuild",
     "customer_update",
+    "customers_opt_out",
     "describe_content",
     "detect_content_type",
     "document_delete",

@@ -217,6 +217,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         can_documents=personal,
         can_privacy=selectors.customer_privacy_allowed(request_user(request), customer),
         can_merge=can_here(request, "customers.merge"),
+        can_message=can_here(request, "messages.send"),
         duplicates=selectors.duplicates_of(customer) if can_here(request, "customers.merge") else [],
     )
     return render(request, "customers/detail.html", context)

@@ -4,11 +4,11 @@ from django.db import migrations
 
 # As aftersales.messaging.permissions.GRANTS had them when this migration was written.
 GRANTS = {
-    "admin": ("messages.view", "messages.manage"),
-    "manager": ("messages.view", "messages.manage"),
-    "service_manager": ("messages.view", "messages.manage"),
-    "crm": ("messages.view",),
-    "advisor": ("messages.view",),
+    "admin": ("messages.view", "messages.manage", "messages.send"),
+    "manager": ("messages.view", "messages.manage", "messages.send"),
+    "service_manager": ("messages.view", "messages.manage", "messages.send"),
+    "crm": ("messages.view", "messages.send"),
+    "advisor": ("messages.view", "messages.send"),
     "auditor": ("messages.view",),
 }
 

@@ -35,6 +35,25 @@ _BEIJING = ZoneInfo("Asia/Shanghai")  # the date Aliyun files a message under
 # Jobs the outbox hands its work to (set by aftersales.messaging.tasks: the service never imports them).
 DELIVER: list[Callable[[int, datetime | None], None]] = []
 
+# What an opt-out (退订) from a mobile or e-mail address means to the areas that keep recipients: each
+# handler records it on theirs and returns how many it changed (the archive registers one).
+OPT_OUT_HANDLERS: list[Callable[[str], int]] = []
+
+
+def message_opt_out(address: str) -> int:
+    """Record that the holder of ``address`` (a mobile or an e-mail) opted out of marketing messages,
+    at once: their held or queued marketing messages are cancelled, and every area's recipients with
+    that address lose their marketing consent. Returns the recipients changed."""
+    address = address.strip()
+    if not address:
+        return 0
+    Message.objects.filter(
+        address=address,
+        message_class=MessageClass.MARKETING,
+        status__in=[Message.Status.QUEUED, Message.Status.HELD],
+    ).update(status=Message.Status.CANCELLED, hold_reason=Message.HoldReason.OPTED_OUT)
+    return sum(handler(address) for handler in OPT_OUT_HANDLERS)
+
 
 @dataclass(frozen=True)
 class Recipient:
@@ -321,3 +340,40 @@ def notification_read(*, user: User, message_id: int | None = None) -> int:
     if message_id is not None:
         unread = unread.filter(pk=message_id)
     return unread.update(read_at=timezone.now())
+
+
+# What an SMS reply that opts out reads like (退订 and its usual short forms).
+OPT_OUT_REPLIES = frozenset({"TD", "T", "N", "退订", "退", "取消", "UNSUBSCRIBE", "STOP"})
+
+
+def sms_reports_apply(reports: list[dict[str, Any]]) -> int:
+    """The provider's delivery receipts (Aliyun's pushed ``SmsReport``: ``out_id``, ``success``,
+    ``err_code``, ``err_msg``): a sent message becomes delivered, or failed with the operator's code."""
+    changed = 0
+    now = timezone.now()
+    for report in reports:
+        out_id = str(report.get("out_id") or "")
+        if not out_id:
+            continue
+        waiting = Message.objects.filter(
+            out_id=out_id, status__in=[Message.Status.SENT, Message.Status.SENDING, Message.Status.UNKNOWN]
+        )
+        if report.get("success") in (True, "true", "True", 1):
+            changed += waiting.update(status=Message.Status.DELIVERED, delivered_at=now)
+        else:
+            error = f"{report.get('err_code', '')} {report.get('err_msg', '')}".strip()[:500]
+            changed += waiting.update(status=Message.Status.FAILED, error=error)
+    return changed
+
+
+def sms_replies_apply(replies: list[dict[str, Any]]) -> int:
+    """Customers' SMS replies (Aliyun's pushed ``SmsUp``: ``phone_number``, ``content``): a reply that
+    opts out (``OPT_OUT_REPLIES``) takes effect at once. Returns the opt-outs recorded."""
+    opted = 0
+    for reply in replies:
+        content = str(reply.get("content") or "").strip().upper()
+        phone = str(reply.get("phone_number") or "").strip()
+        if phone and content in OPT_OUT_REPLIES:
+            message_opt_out(phone)
+            opted += 1
+    return opted
