@@ -45,7 +45,7 @@ class MessageTemplate(AuditedModel):
     sms_sign_name = models.CharField(_("SMS signature"), max_length=40, blank=True)
     sms_template_code = models.CharField(_("SMS template code"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("message template")

@@ -135,6 +135,8 @@ def test_token_create_use_and_revoke(world: World) -> None:
                 "customers.edit",
                 "customers.view",
                 "customers.view_personal",
+                "messages.send",
+                "messages.view",
                 "stores.view",
                 "today.view",
             ],

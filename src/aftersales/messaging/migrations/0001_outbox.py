@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('sms_sign_name', models.CharField(blank=True, max_length=40, verbose_name='SMS signature')),
                 ('sms_template_code', models.CharField(blank=True, max_length=40, verbose_name='SMS template code')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('version', models.PositiveIntegerField(default=1)),
+                ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
             ],
             options={
                 'verbose_name': 'message template',
