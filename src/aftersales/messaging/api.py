@@ -17,7 +17,7 @@ from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
 from aftersales.core.errors import ApplicationError
 from aftersales.core.grants import visible_store_ids
-from aftersales.core.models import User
+from aftersales.core.models import Store, User
 from aftersales.core.routing import operation, request_user
 from aftersales.messaging import selectors, services
 
@@ -192,6 +192,85 @@ def notification_mark_read(request: HttpRequest, payload: ReadIn) -> dict[str, i
     user = request_user(request)
     marked = services.notification_read(user=user, message_id=payload.id)
     return {"marked": marked, "unread": selectors.unread_count(user)}
+
+
+class TaskOut(Schema):
+    id: int
+    store: str
+    subject: str
+    about_type: str
+    about_id: int | None
+    about_label: str
+    assignee: str | None = Field(description="The username of the person; null when the task is the role's.")
+    assignee_role: str
+    due_at: datetime | None
+    status: str
+    outcome: str
+    created_at: datetime
+    closed_at: datetime | None
+
+
+def task_out(task: Any) -> dict[str, Any]:
+    data = {name: getattr(task, name) for name in TaskOut.model_fields if name not in {"store", "assignee"}}
+    data["store"] = task.store.code
+    data["assignee"] = task.assignee.username if task.assignee else None
+    return data
+
+
+@router.get("/tasks", response={200: list[TaskOut], **ERRORS}, tags=["tasks"])
+@operation()
+def task_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Your open tasks in every store you work in (yours and your roles'), soonest due first."""
+    return [task_out(task) for task in selectors.tasks_of(request_user(request), store_id=None)[:500]]
+
+
+class TaskIn(InputSchema):
+    store_id: int
+    subject: str = Field(max_length=200)
+    assignee_id: int | None = Field(default=None, description="The person; or give assignee_role.")
+    assignee_role: str = Field(default="", max_length=30, description="A role code, e.g. crm.")
+    due_at: datetime | None = None
+    due_in_working_days: int | None = Field(
+        default=None, ge=0, le=60, description="Due at the store's closing time that many working days on."
+    )
+
+
+@router.post("/tasks", response={201: TaskOut, **ERRORS}, tags=["tasks"])
+@operation("messages.manage")
+def task_create(request: HttpRequest, payload: TaskIn) -> Status[dict[str, Any]]:
+    """Give a task to a person or a role in a store where you manage messages and tasks."""
+    actor = request_user(request)
+    allowed = stores_with(actor, "messages.manage")
+    store = Store.all_objects.filter(pk=payload.store_id).first()
+    if store is None or (allowed is not None and store.pk not in allowed):
+        raise ApplicationError(_("No such store."), field="store_id", status=422)
+    assignee = None
+    if payload.assignee_id is not None:
+        assignee = User.objects.filter(pk=payload.assignee_id, is_active=True).first()
+        if assignee is None:
+            raise ApplicationError(_("No such staff member."), field="assignee_id", status=422)
+    task = services.task_create(
+        store=store,
+        subject=payload.subject,
+        actor=actor,
+        assignee=assignee,
+        role=payload.assignee_role,
+        due_at=payload.due_at,
+        due_in_working_days=payload.due_in_working_days,
+    )
+    return Status(201, task_out(task))
+
+
+class TaskCloseIn(InputSchema):
+    done: bool = Field(description="true: done; false: cancelled.")
+    outcome: str = Field(max_length=2000)
+
+
+@router.post("/tasks/{id:task_id}/close", response={200: TaskOut, **ERRORS}, tags=["tasks"])
+@operation()
+def task_close(request: HttpRequest, task_id: int, payload: TaskCloseIn) -> dict[str, Any]:
+    task = services.task_close(actor=request_user(request), task_id=task_id, done=payload.done, outcome=payload.outcome)
+    return task_out(task)
 
 
 class PushAnswer(Schema):

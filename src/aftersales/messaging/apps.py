@@ -21,3 +21,4 @@ class MessagingConfig(AppConfig):
         register(PERMISSIONS, GRANTS)
         DEMO_EXTENSIONS.append(messaging_demo_install)
         MENU.insert(1, MenuItem("messaging:outbox", _("Messages"), "bi-envelope", "messages.view"))
+        MENU.insert(1, MenuItem("messaging:tasks", _("My tasks"), "bi-list-check", "today.view"))

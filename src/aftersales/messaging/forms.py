@@ -48,3 +48,8 @@ class OutboxFilterForm(forms.Form):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("resend", "resend"), ("mark_sent", "mark_sent"), ("cancel", "cancel")])
+
+
+class TaskCloseForm(forms.Form):
+    action = forms.ChoiceField(choices=[("done", _("Done")), ("cancel", _("Cancel"))])
+    outcome = forms.CharField(label=_("Outcome"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

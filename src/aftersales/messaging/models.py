@@ -137,3 +137,53 @@ class Message(models.Model):
 
     def audit_repr(self) -> str:
         return f"{self.event} #{self.pk}"
+
+
+class Task(AuditedModel):
+    """A piece of work for a person or a role in a store, about some record (a call to make, a part to
+    chase), due on the store's calendar; areas create them through ``services.task_create``."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
+    subject = models.CharField(_("subject"), max_length=200)
+    about_type = models.CharField(_("about"), max_length=60, blank=True)  # "app_label.model"
+    about_id = models.PositiveBigIntegerField(_("about record"), null=True, blank=True)
+    about_label = models.CharField(_("about (as shown)"), max_length=100, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    assignee_role = models.CharField(_("assigned to role"), max_length=30, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    outcome = models.TextField(_("outcome"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("closed by")
+    )
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_open"),
+            models.Index(fields=["store", "assignee_role", "status", "due_at"], name="task_role_open"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def audit_store_id(self) -> int | None:
+        return self.store_id

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import User
-from aftersales.messaging.models import Channel, Message, MessageTemplate
+from aftersales.core.models import StaffMembership, User
+from aftersales.messaging.models import Channel, Message, MessageTemplate, Task
 
 
 def outbox(*, store_ids: list[int] | None, status: str | None = None, channel: str | None = None) -> QuerySet[Message]:
@@ -47,3 +47,30 @@ def notifications(user: User) -> QuerySet[Message]:
 
 def unread_count(user: User) -> int:
     return Message.objects.filter(user=user, channel=Channel.INAPP, read_at=None).count()
+
+
+def bell_count(user: User, *, store_id: int | None) -> int:
+    """What the bell shows: unread in-app messages and open tasks to do in the store."""
+    return unread_count(user) + tasks_of(user, store_id=store_id).count()
+
+
+def tasks_of(user: User, *, store_id: int | None, status: str = Task.Status.OPEN) -> QuerySet[Task]:
+    """The tasks ``user`` is to do in the store: theirs, and those of a role they hold there."""
+    roles = StaffMembership.all_objects.filter(user=user, is_active=True)
+    if store_id is not None:
+        roles = roles.filter(store_id=store_id)
+    role_codes = list(roles.values_list("role__code", flat=True))
+    tasks = Task.objects.filter(status=status).filter(
+        Q(assignee=user) | Q(assignee=None, assignee_role__in=role_codes, store_id__in=roles.values("store_id"))
+    )
+    if store_id is not None:
+        tasks = tasks.filter(store_id=store_id)
+    return tasks.select_related("store", "assignee").order_by("due_at", "pk")
+
+
+def tasks_closed_by(user: User, *, store_id: int | None) -> QuerySet[Task]:
+    """The tasks ``user`` closed (in the store), the latest first."""
+    tasks = Task.objects.filter(closed_by=user).exclude(status=Task.Status.OPEN)
+    if store_id is not None:
+        tasks = tasks.filter(store_id=store_id)
+    return tasks.select_related("store", "assignee").order_by("-closed_at", "-pk")

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,7 +18,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
 from aftersales.messaging import selectors, services
-from aftersales.messaging.forms import DecisionForm, OutboxFilterForm, TemplateForm
+from aftersales.messaging.forms import DecisionForm, OutboxFilterForm, TaskCloseForm, TemplateForm
 from aftersales.messaging.models import Message, MessageTemplate
 
 
@@ -135,7 +136,8 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @page()
 def bell(request: HttpRequest) -> HttpResponse:
     """The bell's count (an HTMX fragment the navigation bar polls)."""
-    return render(request, "messaging/_bell.html", {"unread": selectors.unread_count(request_user(request))})
+    count = selectors.bell_count(request_user(request), store_id=active_store_id(request))
+    return render(request, "messaging/_bell.html", {"unread": count})
 
 
 @require_POST
@@ -146,3 +148,46 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
         user=request_user(request), message_id=int(message_id) if message_id and message_id.isdigit() else None
     )
     return redirect("messaging:notifications")
+
+
+@require_http_methods(["GET"])
+@page()
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    """The tasks the user is to do in the active store (theirs and their role's), soonest due first."""
+    user = request_user(request)
+    closed = request.GET.get("status") == "closed"
+    store_id = active_store_id(request)
+    if closed:
+        tasks = list(selectors.tasks_closed_by(user, store_id=store_id)[:50])
+    else:
+        tasks = list(selectors.tasks_of(user, store_id=store_id))
+    return render(
+        request,
+        "messaging/tasks.html",
+        {"tasks": tasks, "closed": closed, "now": timezone.now(), "form": TaskCloseForm()},
+    )
+
+
+@require_POST
+@page()
+def task_close(request: HttpRequest, task_id: int) -> HttpResponse:
+    form = TaskCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write what came of it."))
+        return redirect("messaging:tasks")
+    try:
+        task = services.task_close(
+            actor=request_user(request),
+            task_id=task_id,
+            done=form.cleaned_data["action"] == "done",
+            outcome=form.cleaned_data["outcome"],
+        )
+    except ApplicationError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("%(task)s: %(status)s.") % {"task": task.subject, "status": task.get_status_display()}
+        )
+    return redirect("messaging:tasks")

@@ -32,7 +32,7 @@ from aftersales.customers.models import Customer, ImportJob
 from aftersales.customers.selectors import imports_dir
 from aftersales.customers.services import document_upload, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
-from aftersales.messaging.models import Message, MessageTemplate
+from aftersales.messaging.models import Message, MessageTemplate, Task
 from config.api import api
 
 
@@ -127,6 +127,11 @@ def _message_template(world: World) -> dict[str, int]:
         event=f"matrix_{next(_serial)}", channel="inapp", message_class="service", body_zh="矩阵"
     )
     return {"template_id": template.pk}
+
+
+def _task_for(user: User, world: World) -> dict[str, int]:
+    task = Task.objects.create(store=world.sh, subject="矩阵任务", assignee=user)
+    return {"task_id": task.pk}
 
 
 def _pickup_template() -> str:
@@ -298,6 +303,13 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     },
     "template_update": lambda user, w: {"kwargs": _message_template(w), "json": {"body_zh": "矩阵二"}},
     "notification_mark_read": lambda user, w: {"json": {}},
+    "messaging:task_close": lambda user, w: {
+        "method": "POST",
+        "kwargs": _task_for(user, w),
+        "data": {"action": "done", "outcome": "矩阵"},
+    },
+    "task_create": lambda user, w: {"json": {"store_id": w.sh.pk, "subject": "矩阵", "assignee_role": "crm"}},
+    "task_close": lambda user, w: {"kwargs": _task_for(user, w), "json": {"done": True, "outcome": "矩阵"}},
     "customers:message": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customer_message_send": lambda user, w: {
         "kwargs": {"customer_id": _customer(w)},

@@ -54,6 +54,7 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "customer_imports:start",
         "customer_quality:review_queue",
         "customers:warranty_policies",
+        "messaging:tasks",
         "messaging:outbox",
         "core:stores",
         "core:companies",
@@ -62,10 +63,10 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "core:audit",
         "core:tokens",
     ]
-    assert menu("technician") == ["core:today", "customers:list", "core:stores"]
+    assert menu("technician") == ["core:today", "customers:list", "messaging:tasks", "core:stores"]
     assert menu("manager") == [name for name in everything if name not in {"core:companies", "core:calendar"}][:-1]
     assert menu("admin") == everything
-    assert menu("purchaser") == ["core:today", "core:stores"]
+    assert menu("purchaser") == ["core:today", "messaging:tasks", "core:stores"]
 
 
 def test_store_switcher_only_offers_and_accepts_visible_stores(

@@ -17,6 +17,7 @@ from aftersales.messaging.services.outbox import (
     sms_replies_apply,
     sms_reports_apply,
 )
+from aftersales.messaging.services.tasks import due_after_working_days, task_close, task_create
 from aftersales.messaging.services.templates import placeholders, render, template_clean, template_save
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "OPT_OUT_HANDLERS",
     "Recipient",
+    "due_after_working_days",
     "message_decide",
     "message_deliver",
     "message_opt_out",
@@ -37,6 +39,8 @@ __all__ = [
     "render",
     "sms_replies_apply",
     "sms_reports_apply",
+    "task_close",
+    "task_create",
     "template_clean",
     "template_save",
 ]
