@@ -168,6 +168,16 @@ REQUEST_URI_LIMIT_BYTES = 8 * 1024
 API_PAGE_DEFAULT_LIMIT = 50
 API_PAGE_MAX_LIMIT = 500
 
+# The cache (rate limits of pages anyone may open): this process's memory by default; shared by every
+# app process through Redis when REDIS_URL is set.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL", "")}
+        if env_str("REDIS_URL", "")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "aftersales"}
+    )
+}
+
 # Background jobs. SQLite storage in the data directory by default; Redis when REDIS_URL is set.
 HUEY = huey_settings(
     redis_url=env_str("REDIS_URL", ""), data_dir=DATA_DIR, workers=env_int("AFTERSALES_WORKERS", 2, minimum=1)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
@@ -44,6 +45,12 @@ def default_language() -> Iterator[None]:
     have left another one active in this thread."""
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Every test starts with an empty cache: rate limits count from zero."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

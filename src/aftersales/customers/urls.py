@@ -6,7 +6,7 @@ Each feature keeps its own namespace so that page links (``customers:detail``,
 
 from django.urls import include, path
 
-from aftersales.customers.views import customers, id_copies, imports, messages, privacy, quality, vehicles
+from aftersales.customers.views import customers, id_copies, imports, links, messages, privacy, quality, vehicles
 
 archive = [
     path("", customers.customer_list, name="list"),
@@ -18,6 +18,9 @@ archive = [
     path("<id:customer_id>/", customers.customer_detail, name="detail"),
     path("<id:customer_id>/edit/", customers.customer_edit, name="edit"),
     path("<id:customer_id>/message/", messages.customer_message, name="message"),
+    path("<id:customer_id>/review-link/", links.review_link_send, name="review_link"),
+    path("corrections/", links.corrections, name="corrections"),
+    path("corrections/<id:correction_id>/decide/", links.correction_decide, name="correction_decide"),
     path("<id:customer_id>/archive-card.pdf", customers.customer_archive_card, name="archive_card"),
     path("<id:customer_id>/reveal/", customers.customer_reveal, name="reveal"),
     path("<id:customer_id>/review/", customers.customer_review, name="review"),

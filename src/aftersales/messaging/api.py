@@ -328,7 +328,7 @@ def _push_body(item: type[Schema]) -> dict[str, Any]:
 
 
 @router.post(
-    "/messaging/aliyun/{token}/report",
+    "/messaging/aliyun/{str:token}/report",
     auth=None,
     response={200: PushAnswer, **ERRORS},
     openapi_extra=_push_body(SmsReportIn),
@@ -342,7 +342,7 @@ def aliyun_report(request: HttpRequest, token: str) -> dict[str, Any]:
 
 
 @router.post(
-    "/messaging/aliyun/{token}/reply",
+    "/messaging/aliyun/{str:token}/reply",
     auth=None,
     response={200: PushAnswer, **ERRORS},
     openapi_extra=_push_body(SmsReplyIn),

@@ -187,3 +187,32 @@ class Task(AuditedModel):
 
     def audit_store_id(self) -> int | None:
         return self.store_id
+
+
+class CustomerLink(models.Model):
+    """A link a customer opens without an account (to see, approve, sign or correct something): only a
+    digest of its token is kept. It shows one version of one record: the hash of the canonical JSON of
+    what it shows is kept with it, and an approval binds to that hash; once the record changes, the
+    link is superseded (revoked)."""
+
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
+    token_digest = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(_("purpose"), max_length=40)
+    object_type = models.CharField(_("record type"), max_length=60)
+    object_id = models.PositiveBigIntegerField(_("record"))
+    snapshot_hash = models.CharField(_("snapshot hash"), max_length=64)
+    expires_at = models.DateTimeField(_("expires"))
+    max_uses = models.PositiveSmallIntegerField(_("allowed uses"), default=1)
+    uses = models.PositiveSmallIntegerField(_("uses"), default=0)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_reason = models.CharField(_("revoked because"), max_length=40, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer link")
+        verbose_name_plural = _("customer links")
+        indexes = [models.Index(fields=["object_type", "object_id", "purpose"], name="customer_link_object")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.object_type}#{self.object_id}"

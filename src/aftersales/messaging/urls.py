@@ -10,6 +10,7 @@ urlpatterns = [
     path("messages/templates/", views.template_list, name="templates"),
     path("messages/templates/new/", views.template_create, name="template_create"),
     path("messages/templates/<id:template_id>/", views.template_edit, name="template_edit"),
+    path("l/<str:token>/", views.customer_link, name="link"),
     path("tasks/", views.my_tasks, name="tasks"),
     path("tasks/<id:task_id>/close/", views.task_close, name="task_close"),
     path("notifications/", views.notifications, name="notifications"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -14,9 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core import identifiers
+from aftersales.core import services as core_services
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.core.services import client_ip_of
 from aftersales.messaging import selectors, services
 from aftersales.messaging.forms import DecisionForm, OutboxFilterForm, TaskCloseForm, TemplateForm
 from aftersales.messaging.models import Message, MessageTemplate
@@ -191,3 +194,41 @@ def task_close(request: HttpRequest, task_id: int) -> HttpResponse:
             request, _("%(task)s: %(status)s.") % {"task": task.subject, "status": task.get_status_display()}
         )
     return redirect("messaging:tasks")
+
+
+# --- customer links: pages a customer opens without an account -------------------------------------
+
+LINK_PER_MINUTE = 30
+ADDRESS_PER_HOUR = 300
+
+
+def _public(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@page(public=True)
+def customer_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A customer link: rate-limited (LINK_PER_MINUTE a minute per link, ADDRESS_PER_HOUR an hour per
+    client address; the next answers 429), opened and used as its purpose says, every view audited."""
+    client_ip = client_ip_of(request) or "unknown"
+    per_link = core_services.rate_allow(f"link:{token[:40]}", limit=LINK_PER_MINUTE, window=timedelta(minutes=1))
+    per_address = core_services.rate_allow(f"link-ip:{client_ip}", limit=ADDRESS_PER_HOUR, window=timedelta(hours=1))
+    allowed = per_link and per_address
+    if not allowed:
+        response = _public(
+            request, "messaging/link_error.html", {"message": _("Too many requests: wait a minute and try again.")}, 429
+        )
+        response["Retry-After"] = "60"
+        return response
+    try:
+        link, snapshot = services.link_open(token, audit=request.method == "GET")
+    except ApplicationError as error:
+        return _public(request, "messaging/link_error.html", {"message": str(error)}, error.status)
+    response = services.LINK_PURPOSES[link.purpose].view(request, link, snapshot)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

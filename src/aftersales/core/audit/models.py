@@ -69,6 +69,8 @@ class AuditEntry(models.Model):
         PASSWORD_CHANGED = "password_changed", _("Password changed")
         NOT_FOUND_IN_SCOPE = "not_found_in_scope", _("Record of another store requested")
         AUDIT_KEY_CHANGED = "audit_key_changed", _("Audit signing key changed")
+        LINK_OPENED = "link_opened", _("Customer link opened")
+        LINK_USED = "link_used", _("Customer link used")
 
     # One chain per store (0 = group-level events) so that stores do not queue behind each other.
     chain = models.BigIntegerField(_("chain"), db_index=False)

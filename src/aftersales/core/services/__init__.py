@@ -37,6 +37,7 @@ from aftersales.core.services.calendar import calendar_year_save as calendar_yea
 from aftersales.core.services.companies import legal_entity_clean as legal_entity_clean
 from aftersales.core.services.companies import legal_entity_create as legal_entity_create
 from aftersales.core.services.companies import legal_entity_update as legal_entity_update
+from aftersales.core.services.rates import rate_allow as rate_allow
 
 TOKEN_PREFIX = "as_"  # noqa: S105 - a public marker, not a secret
 # The longest a token may last without the right to make tokens that never expire (tokens.no_expiry).

@@ -28,9 +28,9 @@ from aftersales.core.services import token_create
 from aftersales.core.tests.factories import LegalEntityFactory, image_bytes, valid_uscc
 from aftersales.core.xlsx import XlsxWriter
 from aftersales.customers.excel import COLUMNS
-from aftersales.customers.models import Customer, ImportJob
+from aftersales.customers.models import ContactCorrection, Customer, ImportJob
 from aftersales.customers.selectors import imports_dir
-from aftersales.customers.services import document_upload, vehicle_driver_add
+from aftersales.customers.services import document_upload, review_link_send, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
 from aftersales.messaging.models import Message, MessageTemplate, Task
 from config.api import api
@@ -132,6 +132,21 @@ def _message_template(world: World) -> dict[str, int]:
 def _task_for(user: User, world: World) -> dict[str, int]:
     task = Task.objects.create(store=world.sh, subject="矩阵任务", assignee=user)
     return {"task_id": task.pk}
+
+
+def _correction(world: World) -> dict[str, int]:
+    customer = Customer.objects.get(pk=_customer(world))
+    correction = ContactCorrection.objects.create(
+        customer=customer, store=world.sh, mobile="13800000001", snapshot_hash="0" * 64
+    )
+    return {"correction_id": correction.pk}
+
+
+def _link_token(world: World) -> dict[str, str]:
+    _link, url = review_link_send(
+        actor=world.user("advisor"), store=world.sh, customer_id=_customer(world), base_url="http://testserver"
+    )
+    return {"token": url.rstrip("/").rsplit("/", 1)[1]}
 
 
 def _pickup_template() -> str:
@@ -315,6 +330,15 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         "kwargs": {"customer_id": _customer(w)},
         "json": {"event": _pickup_template(), "variables": {}},
     },
+    "customers:review_link": lambda user, w: {"method": "POST", "kwargs": {"customer_id": _customer(w)}},
+    "customers:correction_decide": lambda user, w: {
+        "method": "POST",
+        "kwargs": _correction(w),
+        "data": {"decision": "reject"},
+    },
+    "messaging:link": lambda user, w: {"kwargs": _link_token(w)},
+    "customer_review_link": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
+    "correction_decision": lambda user, w: {"kwargs": _correction(w), "json": {"approve": False}},
     "aliyun_report": lambda user, w: {"kwargs": {"token": "test-push-token"}, "json": {"out_id": "none"}},
     "aliyun_reply": lambda user, w: {"kwargs": {"token": "test-push-token"}, "json": {"phone_number": "13800000000"}},
     "core:media_thumbnail": lambda user, w: {"kwargs": _media(w)},

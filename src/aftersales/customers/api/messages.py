@@ -1,15 +1,17 @@
-"""Archive API, messages: send a customer the message of an event through the outbox."""
+"""Archive API, messages and links: send a customer a message, a link to review their record, and review
+the contact details they corrected."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Field, Router
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.routing import acting_store, operation, request_user
-from aftersales.customers import services
+from aftersales.customers import selectors, services
 from aftersales.messaging.api import MessageOut, message_out
 
 router = Router(tags=["messages"])
@@ -36,3 +38,68 @@ def customer_message_send(request: HttpRequest, customer_id: int, payload: Custo
         variables=payload.variables,
     )
     return Status(201, [message_out(message) for message in sent])
+
+
+class ReviewLinkOut(Schema):
+    url: str = Field(description="The link to send the customer (shown once: only a digest of its token is kept).")
+    expires_at: datetime
+
+
+@router.post("/customers/{id:customer_id}/review-link", response={201: ReviewLinkOut, **ERRORS})
+@operation("customers.edit")
+def customer_review_link(request: HttpRequest, customer_id: int) -> Status[dict[str, Any]]:
+    """A link for the customer to see their archive card and correct their mobile or e-mail (valid 7 days,
+    once); sent by SMS when the ``archive_review_link`` template is active. Earlier open links go."""
+    link, url = services.review_link_send(
+        actor=request_user(request),
+        store=acting_store(request, permission="customers.edit"),
+        customer_id=customer_id,
+        base_url=request.build_absolute_uri("/"),
+    )
+    return Status(201, {"url": url, "expires_at": link.expires_at})
+
+
+class CorrectionOut(Schema):
+    id: int
+    customer_id: int
+    customer_number: str
+    mobile: str
+    email: str
+    note: str
+    status: str
+    created_at: datetime
+
+
+def _correction_out(correction: Any) -> dict[str, Any]:
+    return {
+        "id": correction.pk,
+        "customer_id": correction.customer_id,
+        "customer_number": correction.customer.number,
+        "mobile": correction.mobile,
+        "email": correction.email,
+        "note": correction.note,
+        "status": correction.status,
+        "created_at": correction.created_at,
+    }
+
+
+@router.get("/customers/corrections", response={200: list[CorrectionOut], **ERRORS})
+@operation("customers.edit")
+def correction_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Contact details customers corrected through their links, still to review (of the customers you see)."""
+    return [_correction_out(row) for row in selectors.corrections_pending(store_id=None)[:500]]
+
+
+class CorrectionDecisionIn(InputSchema):
+    approve: bool
+    note: str = Field(default="", max_length=500)
+
+
+@router.post("/customers/corrections/{id:correction_id}/decision", response={200: CorrectionOut, **ERRORS})
+@operation("customers.edit")
+def correction_decision(request: HttpRequest, correction_id: int, payload: CorrectionDecisionIn) -> dict[str, Any]:
+    """Approve (the mobile becomes the primary one, the e-mail replaces the old) or reject a correction."""
+    correction = services.correction_decide(
+        actor=request_user(request), correction_id=correction_id, approve=payload.approve, note=payload.note
+    )
+    return _correction_out(correction)

@@ -1,6 +1,6 @@
 """The group-wide customer and vehicle archive (客户档案)."""
 
-from aftersales.customers.models.archive import ArchiveRule, CustomerDocument, ImportJob, SearchKey
+from aftersales.customers.models.archive import ArchiveRule, ContactCorrection, CustomerDocument, ImportJob, SearchKey
 from aftersales.customers.models.customers import Customer, CustomerAlias, CustomerManager, CustomerPhone
 from aftersales.customers.models.vehicles import (
     MileageReading,
@@ -13,6 +13,7 @@ from aftersales.customers.models.vehicles import (
 
 __all__ = [
     "ArchiveRule",
+    "ContactCorrection",
     "Customer",
     "CustomerAlias",
     "CustomerDocument",

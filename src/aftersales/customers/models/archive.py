@@ -166,3 +166,35 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.status})"
+
+
+class ContactCorrection(models.Model):
+    """Contact details a customer corrected through a link (``archive_review``), for staff to review:
+    nothing changes in the archive until a person approves."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="corrections")
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
+    link = models.ForeignKey("messaging.CustomerLink", on_delete=models.SET_NULL, null=True, related_name="+")
+    mobile = models.CharField(_("mobile"), max_length=11, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    note = models.CharField(_("customer's note"), max_length=500, blank=True)
+    snapshot_hash = models.CharField(_("snapshot hash"), max_length=64)
+    client_ip = models.CharField(_("client address"), max_length=45, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_note = models.CharField(_("review note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("contact correction")
+        verbose_name_plural = _("contact corrections")
+        indexes = [models.Index(fields=["store", "status", "created_at"], name="correction_store_status")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.status}"

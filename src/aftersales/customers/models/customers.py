@@ -196,6 +196,10 @@ class Customer(AuditedModel):
             "resident_id": AuditKey(_("resident ID")),
             "address": AuditKey(_("address")),
             "duplicates_confirmed": AuditKey(_("created although these customers share a mobile")),
+            "correction": AuditKey(_("contact details the customer corrected")),
+            "decision": AuditKey(
+                _("decision"), choices={"approved": _("approved"), "rejected": _("rejected")}, summary=True
+            ),
         },
         "reveal": {
             "field": AuditKey(_("field"), names=True, choices={"all": _("all personal data")}, summary=True),

@@ -4,6 +4,7 @@ Personal data is masked by role. One module per feature; the public names are re
 
 from aftersales.customers.selectors.customers import (
     archive_owners,
+    corrections_pending,
     customer_access,
     customer_active,
     customer_by_number,
@@ -126,6 +127,7 @@ __all__ = [
     "change_log",
     "change_log_history",
     "completeness",
+    "corrections_pending",
     "customer_access",
     "customer_active",
     "customer_by_number",

@@ -15,6 +15,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.models import StaffMembership, User
 from aftersales.customers import encryption
 from aftersales.customers.models import (
+    ContactCorrection,
     Customer,
     CustomerPhone,
     MileageReading,
@@ -240,3 +241,14 @@ def archive_owners(store_ids: frozenset[int] | None, *, also: int | None = None)
 def vehicle_find(vehicle_id: int) -> Vehicle | None:
     """A vehicle named in a request's body, or None (the field's error)."""
     return Vehicle.objects.filter(pk=vehicle_id).first()
+
+
+def corrections_pending(*, store_id: int | None) -> QuerySet[ContactCorrection]:
+    """Contact details customers corrected through their links, still to review, in the store (of the
+    customers the actor may see), oldest first."""
+    rows = ContactCorrection.objects.filter(
+        status=ContactCorrection.Status.PENDING, customer__in=Customer.objects.all()
+    )
+    if store_id is not None:
+        rows = rows.filter(store_id=store_id)
+    return rows.select_related("customer").order_by("created_at", "pk")

@@ -4,6 +4,12 @@ Keyword-only, ``<entity>_<action>(*, actor, ...)``, one transaction each. One mo
 the public names are re-exported here."""
 
 from aftersales.core.media import describe_content, detect_content_type, sanitize_file_name
+from aftersales.customers.services.corrections import (
+    archive_review_snapshot,
+    correction_decide,
+    correction_submit,
+    review_link_send,
+)
 from aftersales.customers.services.customers import (
     customer_clean,
     customer_create,
@@ -56,10 +62,13 @@ __all__ = [
     "MERGEABLE_FIELDS",
     "PLATE_RELEASE_REASONS",
     "ExportFile",
+    "archive_review_snapshot",
     "archive_rule_save",
     "completeness_recompute_store",
     "completeness_refresh",
     "consent_withdraw",
+    "correction_decide",
+    "correction_submit",
     "customer_anonymise",
     "customer_clean",
     "customer_create",
@@ -84,6 +93,7 @@ __all__ = [
     "mobiles_audit",
     "mobiles_of",
     "pi_export_file",
+    "review_link_send",
     "sanitize_file_name",
     "vehicle_clean",
     "vehicle_create",

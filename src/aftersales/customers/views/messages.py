@@ -65,7 +65,7 @@ def customer_message(request: HttpRequest, customer_id: int) -> HttpResponse:
     chosen = (request.POST.get("event") or request.GET.get("event") or "").strip()
     chosen = chosen if chosen in events else ""
     form = CustomerMessageForm(
-        request.POST if request.method == "POST" and "send" in request.POST else None,
+        request.POST if request.method == "POST" else None,
         events=events,
         chosen=chosen,
         initial={"event": chosen, **_defaults(customer, store.name)},

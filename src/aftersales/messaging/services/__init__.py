@@ -1,5 +1,14 @@
 """The messaging services: templates and the outbox."""
 
+from aftersales.messaging.services.links import (
+    LINK_PURPOSES,
+    LinkPurpose,
+    canonical_hash,
+    link_create,
+    link_open,
+    link_purpose_register,
+    link_use,
+)
 from aftersales.messaging.services.outbox import (
     BACKOFF,
     DECISIONS,
@@ -24,10 +33,17 @@ __all__ = [
     "BACKOFF",
     "DECISIONS",
     "DELIVER",
+    "LINK_PURPOSES",
     "MAX_ATTEMPTS",
     "OPT_OUT_HANDLERS",
+    "LinkPurpose",
     "Recipient",
+    "canonical_hash",
     "due_after_working_days",
+    "link_create",
+    "link_open",
+    "link_purpose_register",
+    "link_use",
     "message_decide",
     "message_deliver",
     "message_opt_out",

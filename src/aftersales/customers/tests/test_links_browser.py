@@ -1,0 +1,80 @@
+"""Headless Chromium as WeChat's browser on a phone (375×667): a customer opens their review link, the
+page fits the screen, opens no window and starts no download, and the correction goes through."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aftersales.core.tests.test_browser import CHROMIUM
+
+pytestmark = [pytest.mark.browser]
+
+WECHAT = (
+    "Mozilla/5.0 (Linux; Android 13; V2183A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 MMWEBID/2247 "
+    "MicroMessenger/8.0.47.2560(0x28002F35) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+)
+
+
+@pytest.fixture
+def phone(live_server: object) -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but Chromium is not installed (.ci/run installs it).")
+        pytest.skip("Chromium is not installed on this machine (apt-get install chromium).")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        context = browser.new_context(
+            locale="zh-CN", viewport={"width": 375, "height": 667}, user_agent=WECHAT, is_mobile=True, has_touch=True
+        )
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_corrects_the_mobile_in_wechat(live_server: object, phone: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    from aftersales.core.models import DealerGroup, Store, User
+    from aftersales.customers import services
+    from aftersales.customers.models import ContactCorrection
+
+    store = Store.objects.create(
+        group=DealerGroup.objects.create(code="G", name="集团"), code="SH01", name="上海浦东店"
+    )
+    admin = User.objects.create_superuser(username="root", password="Correct-Horse-Battery-9")
+    customer = services.customer_create(
+        actor=admin, store=store, data={"name": "钱多多", "mobiles": ["13912345678"]}, confirm_duplicates=True
+    )
+    _link, url = services.review_link_send(actor=admin, store=store, customer_id=customer.pk, base_url=str(live_server))
+
+    page: Page = phone  # type: ignore[assignment]
+    page.add_init_script(
+        "window.__opened = []; window.open = (...args) => { window.__opened.push(args); return null; };"
+    )
+    downloads: list[object] = []
+    page.on("download", lambda download: downloads.append(download))
+    page.goto(url)
+    expect(page.get_by_test_id("page-title")).to_have_text("您的客户档案")
+    expect(page.get_by_test_id("card")).to_contain_text("139****5678")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing wider than the phone
+    page.fill("#mobile", "021-58881234")
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("error-mobile")).to_be_visible()
+    page.fill("#mobile", "13800009999")
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("done")).to_contain_text("谢谢")
+    assert page.evaluate("window.__opened") == [] and downloads == []
+    assert list(ContactCorrection.objects.values_list("mobile", "status")) == [("13800009999", "pending")]
