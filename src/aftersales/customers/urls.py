@@ -19,6 +19,7 @@ archive = [
     path("<id:customer_id>/edit/", customers.customer_edit, name="edit"),
     path("<id:customer_id>/message/", messages.customer_message, name="message"),
     path("<id:customer_id>/review-link/", links.review_link_send, name="review_link"),
+    path("<id:customer_id>/consent/", links.consent_sign, name="consent_sign"),
     path("corrections/", links.corrections, name="corrections"),
     path("corrections/<id:correction_id>/decide/", links.correction_decide, name="correction_decide"),
     path("<id:customer_id>/archive-card.pdf", customers.customer_archive_card, name="archive_card"),

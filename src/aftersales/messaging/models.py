@@ -216,3 +216,36 @@ class CustomerLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.object_type}#{self.object_id}"
+
+
+class Signature(models.Model):
+    """A signature drawn on a pad (a staff tablet or a customer link), kept as a PNG by the media service,
+    with who signed, when, and the hash of the canonical JSON of what they signed."""
+
+    class SignerType(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Staff")
+
+    OWNER_TYPE = "messaging.signature"
+    STORAGE_AREA = "signatures"
+
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
+    media = models.OneToOneField("core.MediaFile", on_delete=models.PROTECT, related_name="+", verbose_name=_("image"))
+    signer_type = models.CharField(_("signed by"), max_length=10, choices=SignerType.choices)
+    signer_name = models.CharField(_("signer"), max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    link = models.ForeignKey(CustomerLink, on_delete=models.SET_NULL, null=True, related_name="+")
+    object_type = models.CharField(_("record type"), max_length=60)
+    object_id = models.PositiveBigIntegerField(_("record"))
+    what = models.CharField(_("what was signed"), max_length=60)
+    snapshot_hash = models.CharField(_("snapshot hash"), max_length=64)
+    client_ip = models.CharField(_("client address"), max_length=45, blank=True)
+    signed_at = models.DateTimeField(_("signed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="signature_object")]
+
+    def __str__(self) -> str:
+        return f"{self.signer_name} · {self.what}"

@@ -330,6 +330,7 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         "kwargs": {"customer_id": _customer(w)},
         "json": {"event": _pickup_template(), "variables": {}},
     },
+    "customers:consent_sign": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customers:review_link": lambda user, w: {"method": "POST", "kwargs": {"customer_id": _customer(w)}},
     "customers:correction_decide": lambda user, w: {
         "method": "POST",

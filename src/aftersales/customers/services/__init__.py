@@ -6,6 +6,8 @@ the public names are re-exported here."""
 from aftersales.core.media import describe_content, detect_content_type, sanitize_file_name
 from aftersales.customers.services.corrections import (
     archive_review_snapshot,
+    consent_sign,
+    consent_snapshot,
     correction_decide,
     correction_submit,
     review_link_send,
@@ -66,6 +68,8 @@ __all__ = [
     "archive_rule_save",
     "completeness_recompute_store",
     "completeness_refresh",
+    "consent_sign",
+    "consent_snapshot",
     "consent_withdraw",
     "correction_decide",
     "correction_submit",

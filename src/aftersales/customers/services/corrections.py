@@ -21,7 +21,14 @@ from aftersales.customers.selectors.customers import customer_access
 from aftersales.customers.services.customers import customer_update, mobiles_of
 from aftersales.customers.services.messages import customer_recipient
 from aftersales.messaging.models import CustomerLink, MessageTemplate
-from aftersales.messaging.services import link_create, link_use, message_send, task_create
+from aftersales.messaging.services import (
+    canonical_hash,
+    link_create,
+    link_use,
+    message_send,
+    signature_store,
+    task_create,
+)
 
 PURPOSE = "archive_review"
 LINK_DAYS = 7
@@ -67,7 +74,7 @@ def review_link_send(*, actor: User, store: Store, customer_id: int, base_url: s
 
 
 def correction_submit(
-    *, link: CustomerLink, data: dict[str, str], shown_hash: str, client_ip: str
+    *, link: CustomerLink, data: dict[str, str], shown_hash: str, client_ip: str, signature: str = ""
 ) -> ContactCorrection:
     """The customer's corrected mobile and e-mail (each optional, at least one), checked, kept for review,
     and a task for the store's CRM agents. The link is used once."""
@@ -90,6 +97,18 @@ def correction_submit(
     with transaction.atomic():
         link_use(link, shown_hash=shown_hash, what="contact_correction")
         customer = Customer.all_objects.get(pk=link.object_id)
+        signature_store(
+            data_url=signature,
+            store=link.store,
+            signer_type="customer",
+            signer_name=customer.name,
+            object_type="customers.customer",
+            object_id=customer.pk,
+            what="contact_correction",
+            snapshot_hash=link.snapshot_hash,
+            link=link,
+            client_ip=client_ip,
+        )
         correction = ContactCorrection.objects.create(
             customer=customer,
             store=link.store,
@@ -141,3 +160,47 @@ def correction_decide(*, actor: User, correction_id: int, approve: bool, note: s
             changes={"correction": correction.pk, "decision": correction.status},
         )
     return correction
+
+
+# What the customer signs at the counter (the consent form; its text is part of what the signature binds).
+CONSENT_TEXT_VERSION = "2026-11"
+
+
+def consent_snapshot(customer: Customer, *, marketing: bool, sharing: bool) -> dict[str, Any]:
+    return {
+        "form": "personal-information-consent",
+        "version": CONSENT_TEXT_VERSION,
+        "customer": customer.number,
+        "name": customer.name,
+        "data": True,
+        "marketing": marketing,
+        "sharing": sharing,
+    }
+
+
+def consent_sign(
+    *, actor: User, store: Store, customer_id: int, signature: str, marketing: bool, sharing: bool
+) -> Customer:
+    """The customer signs the consent form on the staff tablet: data processing, and marketing and sharing
+    within the group as ticked; the consents are recorded (channel: at the counter) and the signature kept
+    with the hash of the form as signed, in one transaction."""
+    customer = customer_access(actor=actor, customer_id=customer_id)
+    snapshot = consent_snapshot(customer, marketing=marketing, sharing=sharing)
+    with transaction.atomic():
+        signature_store(
+            data_url=signature,
+            store=store,
+            signer_type="customer",
+            signer_name=customer.name,
+            object_type="customers.customer",
+            object_id=customer.pk,
+            what="consent_form",
+            snapshot_hash=canonical_hash(snapshot),
+            user=actor,
+        )
+        data: dict[str, Any] = {"data_consent": True, "data_consent_channel": "counter"}
+        if marketing:
+            data |= {"marketing_consent": True, "marketing_consent_channel": "counter"}
+        if sharing:
+            data |= {"sharing_consent": True, "sharing_consent_channel": "counter"}
+        return customer_update(actor=actor, customer_id=customer.pk, version=customer.version, data=data)

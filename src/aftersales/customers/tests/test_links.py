@@ -3,6 +3,7 @@ without an account; staff send the link and review the correction."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,13 +14,15 @@ from django.utils import timezone
 
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
+from aftersales.core.tests.factories import image_bytes
 from aftersales.customers import services
 from aftersales.customers.models import ContactCorrection, Customer
 from aftersales.customers.tests.factories import CustomerFactory
 from aftersales.messaging import views as messaging_views
-from aftersales.messaging.models import CustomerLink, Task
+from aftersales.messaging.models import CustomerLink, Signature, Task
 
 EN = {"accept-language": "en"}
+SIGNED = "data:image/png;base64," + base64.b64encode(image_bytes("PNG", width=300, height=120)).decode()
 
 
 @pytest.fixture
@@ -66,7 +69,14 @@ def test_the_customer_sees_the_record_masked_and_corrects_the_mobile(world: Worl
     assert refused.status_code == 422 and 'data-testid="error-mobile"' in refused.content.decode()
     assert (ContactCorrection.objects.count(), CustomerLink.objects.get().uses) == (0, 0)
 
-    done = visitor.post(path, {"shown": shown, "mobile": "13800009999", "note": "换号了"})
+    unsigned = visitor.post(path, {"shown": shown, "mobile": "13800009999"})
+    assert unsigned.status_code == 422 and 'data-testid="error-signature"' in unsigned.content.decode()
+    not_an_image = visitor.post(
+        path, {"shown": shown, "mobile": "13800009999", "signature": "data:image/png;base64,TVqQAAMAAAAEAAAA"}
+    )
+    assert not_an_image.status_code == 422 and "签名不是图片" in not_an_image.content.decode()
+    assert (ContactCorrection.objects.count(), Signature.objects.count(), CustomerLink.objects.get().uses) == (0, 0, 0)
+    done = visitor.post(path, {"shown": shown, "mobile": "13800009999", "note": "换号了", "signature": SIGNED})
     assert done.status_code == 200 and 'data-testid="done"' in done.content.decode()
     correction = ContactCorrection.objects.get()
     assert (correction.mobile, correction.email, correction.note, correction.client_ip, correction.status) == (
@@ -80,6 +90,15 @@ def test_the_customer_sees_the_record_masked_and_corrects_the_mobile(world: Worl
     assert (task.assignee_role, task.about_type, task.about_id) == ("crm", "customers.contactcorrection", correction.pk)
     used = AuditEntry.objects.get(action="link_used")
     assert used.changes["what"] == "contact_correction" and used.changes["snapshot"] == correction.snapshot_hash
+    signature = Signature.objects.get()
+    assert (signature.signer_name, signature.what, signature.snapshot_hash, signature.link_id, signature.client_ip) == (
+        "钱多多",
+        "contact_correction",
+        correction.snapshot_hash,
+        correction.link_id,
+        "203.0.113.9",
+    )
+    assert (signature.media.content_type, signature.media.width, signature.media.height) == ("image/png", 300, 120)
     customer.refresh_from_db()
     assert services.mobiles_of(customer) == ["13912345678"]  # nothing changes before a person approves
     assert visitor.get(path).status_code == 410  # used up
@@ -124,7 +143,7 @@ def test_staff_approve_or_reject_a_correction_on_the_page_and_the_api(
         link_path = make_link(world, customer)
         html = Client().get(link_path).content.decode()
         shown = re.search(r'name="shown" value="([0-9a-f]{64})"', html).group(1)  # type: ignore[union-attr]
-        Client().post(link_path, {"shown": shown, "mobile": mobile})
+        Client().post(link_path, {"shown": shown, "mobile": mobile, "signature": SIGNED})
         return ContactCorrection.objects.latest("pk")
 
     first = corrected("13800009999")
@@ -151,3 +170,38 @@ def test_staff_approve_or_reject_a_correction_on_the_page_and_the_api(
     assert again.status_code == 409
     customer.refresh_from_db()
     assert services.mobiles_of(customer) == ["13800009999", "13912345678"]
+
+
+def test_the_customer_signs_the_consent_form_on_the_staff_tablet(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    customer = CustomerFactory(name="孙小美", mobiles=["13912340000"])
+    advisor = client_for(world.user("advisor"))
+    form = advisor.get(f"/customers/{customer.pk}/consent/").content.decode()
+    assert 'data-signature-for="signature"' in form and "signature-pad.js" in form
+    refused = advisor.post(f"/customers/{customer.pk}/consent/", {"marketing": "on"})
+    assert refused.status_code == 400 and "请在框内签名。" in refused.content.decode()
+    customer.refresh_from_db()
+    assert (customer.data_consent, Signature.objects.count()) == (False, 0)
+
+    signed = advisor.post(f"/customers/{customer.pk}/consent/", {"marketing": "on", "signature": SIGNED})
+    assert signed.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.data_consent_channel, customer.marketing_consent, customer.sharing_consent) == (
+        "counter",
+        True,
+        False,
+    )
+    signature = Signature.objects.get()
+    expected = services.consent_snapshot(customer, marketing=True, sharing=False)
+    from aftersales.messaging.services import canonical_hash
+
+    assert (signature.what, signature.signer_type, signature.snapshot_hash, signature.user) == (
+        "consent_form",
+        "customer",
+        canonical_hash(expected),
+        world.user("advisor"),
+    )
+    image = advisor.get(f"/media/{signature.media_id}/")
+    assert (image.status_code, image["Content-Type"]) == (200, "image/png")
+    assert client_for(world.user("technician")).get(f"/media/{signature.media_id}/").status_code == 403

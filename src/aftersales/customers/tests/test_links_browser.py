@@ -50,6 +50,7 @@ def test_a_customer_corrects_the_mobile_in_wechat(live_server: object, phone: ob
     from aftersales.core.models import DealerGroup, Store, User
     from aftersales.customers import services
     from aftersales.customers.models import ContactCorrection
+    from aftersales.messaging.models import Signature
 
     store = Store.objects.create(
         group=DealerGroup.objects.create(code="G", name="集团"), code="SH01", name="上海浦东店"
@@ -74,7 +75,16 @@ def test_a_customer_corrects_the_mobile_in_wechat(live_server: object, phone: ob
     page.get_by_test_id("submit").click()
     expect(page.get_by_test_id("error-mobile")).to_be_visible()
     page.fill("#mobile", "13800009999")
+    pad = page.get_by_test_id("pad").bounding_box()
+    assert pad is not None and pad["width"] <= 375
+    page.mouse.move(pad["x"] + 20, pad["y"] + 30)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(pad["x"] + 20 + step * 20, pad["y"] + 30 + (step % 3) * 25)
+    page.mouse.up()
     page.get_by_test_id("submit").click()
     expect(page.get_by_test_id("done")).to_contain_text("谢谢")
     assert page.evaluate("window.__opened") == [] and downloads == []
     assert list(ContactCorrection.objects.values_list("mobile", "status")) == [("13800009999", "pending")]
+    signature = Signature.objects.get()
+    assert (signature.media.content_type, signature.media.width) == ("image/png", int(pad["width"]))

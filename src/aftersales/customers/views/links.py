@@ -13,13 +13,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.core.errors import ApplicationError
-from aftersales.core.forms import InputForm
+from aftersales.core.forms import InputForm, form_run
 from aftersales.core.routing import acting_store, active_store_id, page, request_user
 from aftersales.core.services import client_ip_of
 from aftersales.customers import selectors, services
 from aftersales.customers.models import ContactCorrection
 from aftersales.customers.services.corrections import LINK_DAYS
 from aftersales.messaging.models import CustomerLink
+from aftersales.messaging.services.signatures import SIGNATURE_MAX_BYTES
+
+# A pad's PNG as a data URL: at most SIGNATURE_MAX_BYTES of image, base64 (4/3) and its prefix.
+SIGNATURE_FIELD_MAX = SIGNATURE_MAX_BYTES * 4 // 3 + 100
 
 
 class CorrectionForm(InputForm):
@@ -30,6 +34,7 @@ class CorrectionForm(InputForm):
     mobile = forms.CharField(max_length=20, required=False)
     email = forms.CharField(max_length=254, required=False)
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea)
+    signature = forms.CharField(max_length=SIGNATURE_FIELD_MAX, required=False, widget=forms.HiddenInput)
 
 
 def archive_review_view(request: HttpRequest, link: CustomerLink, snapshot: dict[str, Any]) -> HttpResponse:
@@ -42,7 +47,11 @@ def archive_review_view(request: HttpRequest, link: CustomerLink, snapshot: dict
         data = {name: form.cleaned_data[name] for name in ("mobile", "email", "note")}
         try:
             services.correction_submit(
-                link=link, data=data, shown_hash=form.cleaned_data["shown"], client_ip=client_ip_of(request) or ""
+                link=link,
+                data=data,
+                shown_hash=form.cleaned_data["shown"],
+                client_ip=client_ip_of(request) or "",
+                signature=form.cleaned_data["signature"],
             )
         except ApplicationError as error:
             if error.status != 422:
@@ -108,3 +117,39 @@ def correction_decide(request: HttpRequest, correction_id: int) -> HttpResponse:
 
 
 __all__ = ["ContactCorrection", "archive_review_view", "correction_decide", "corrections", "review_link_send"]
+
+
+class ConsentSignForm(InputForm):
+    marketing = forms.BooleanField(required=False)
+    sharing = forms.BooleanField(required=False)
+    signature = forms.CharField(max_length=SIGNATURE_FIELD_MAX, required=False, widget=forms.HiddenInput)
+
+
+@require_http_methods(["GET", "POST"])
+@page("customers.edit")
+def consent_sign(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The consent form the customer signs on the staff tablet (data processing; marketing and sharing
+    within the group as they tick)."""
+    customer = selectors.customer_get(customer_id)
+    form = ConsentSignForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            store = acting_store(request, permission="customers.edit")
+            actor, data = request_user(request), form.cleaned_data
+            saved, _result = form_run(
+                form,
+                lambda: services.consent_sign(
+                    actor=actor,
+                    store=store,
+                    customer_id=customer.pk,
+                    signature=data["signature"],
+                    marketing=data["marketing"],
+                    sharing=data["sharing"],
+                ),
+            )
+            if saved:
+                messages.success(request, _("The signed consent is recorded."))
+                return redirect("customers:detail", customer_id=customer.pk)
+        status = 400
+    return render(request, "customers/consent_sign.html", {"customer": customer, "form": form}, status=status)

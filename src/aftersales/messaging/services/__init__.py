@@ -26,6 +26,7 @@ from aftersales.messaging.services.outbox import (
     sms_replies_apply,
     sms_reports_apply,
 )
+from aftersales.messaging.services.signatures import SIGNATURE_OWNER, signature_store
 from aftersales.messaging.services.tasks import due_after_working_days, task_close, task_create
 from aftersales.messaging.services.templates import placeholders, render, template_clean, template_save
 
@@ -36,6 +37,7 @@ __all__ = [
     "LINK_PURPOSES",
     "MAX_ATTEMPTS",
     "OPT_OUT_HANDLERS",
+    "SIGNATURE_OWNER",
     "LinkPurpose",
     "Recipient",
     "canonical_hash",
@@ -53,6 +55,7 @@ __all__ = [
     "notification_read",
     "placeholders",
     "render",
+    "signature_store",
     "sms_replies_apply",
     "sms_reports_apply",
     "task_close",
