@@ -464,3 +464,24 @@ def media_file(request: HttpRequest, media_id: int) -> FileResponse:
 def media_thumbnail(request: HttpRequest, media_id: int) -> FileResponse:
     actor = request_user(request)
     return media_response(media_access(actor=actor, media_id=media_id), actor=actor, thumbnail=True)
+
+
+# --- my jobs ------------------------------------------------------------------------------------------
+
+
+class JobOut(Schema):
+    kind: str
+    name: str
+    status: Literal["queued", "running", "done", "failed"]
+    percent: int = Field(ge=0, le=100)
+    started_at: datetime
+    finished_at: datetime | None
+    url: str = Field(description="The job's own page.")
+    message: str
+
+
+@router.get("/jobs", response={200: list[JobOut], **ERRORS}, tags=["system"])
+@operation()
+def my_jobs(request: HttpRequest) -> list[Any]:
+    """Your long jobs (imports, exports, batch sends) from every area, newest first, with their progress."""
+    return list(selectors.my_jobs(request_user(request)))

@@ -389,3 +389,35 @@ def today_view(*, user: User, store: Store | None, landing: str) -> TodayView:
         )
         cards.append(Card("my_tokens", _("My active API tokens"), live.count(), "bi-key"))
     return TodayView(landing=landing, cards=cards, charts=charts)
+
+
+# --- my jobs: long jobs a person started, from every area --------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobView:
+    """One long job as "my jobs" shows it (an import, an export, a batch send)."""
+
+    kind: str
+    name: str
+    status: str  # queued, running, done, failed
+    status_label: str
+    percent: int
+    started_at: datetime
+    finished_at: datetime | None
+    url: str
+    message: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.status in {"queued", "running"}
+
+
+# Each area that runs long jobs registers what it knows of a person's (newest first).
+JOB_SOURCES: list[Callable[[User], list[JobView]]] = []
+
+
+def my_jobs(user: User, *, limit: int = 50) -> list[JobView]:
+    """The person's long jobs from every area, newest first."""
+    jobs = [job for source in JOB_SOURCES for job in source(user)]
+    return sorted(jobs, key=lambda job: job.started_at, reverse=True)[:limit]

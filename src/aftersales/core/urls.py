@@ -19,6 +19,7 @@ urlpatterns = [
     path("calendar/<year:year>/", views.calendar_year, name="calendar_year"),
     path("media/<id:media_id>/", views.media_file, name="media"),
     path("media/<id:media_id>/thumbnail/", views.media_thumbnail, name="media_thumbnail"),
+    path("jobs/", views.my_jobs, name="jobs"),
     path("staff/", views.staff_list, name="staff"),
     path("audit/", views.audit_list, name="audit"),
     path("audit/export/", views.audit_export, name="audit_export"),

@@ -504,3 +504,17 @@ def media_file(request: HttpRequest, media_id: int) -> FileResponse:
 def media_thumbnail(request: HttpRequest, media_id: int) -> FileResponse:
     actor = request_user(request)
     return media_response(media_access(actor=actor, media_id=media_id), actor=actor, thumbnail=True)
+
+
+# --- my jobs ------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+@page()
+def my_jobs(request: HttpRequest) -> HttpResponse:
+    """The user's long jobs with their progress; while one runs, the list refreshes itself (HTMX)."""
+    jobs = selectors.my_jobs(request_user(request))
+    context = {"jobs": jobs, "running": any(job.running for job in jobs)}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "core/jobs.html#list", context)
+    return render(request, "core/jobs.html", context)

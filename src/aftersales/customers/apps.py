@@ -14,12 +14,13 @@ class CustomersConfig(AppConfig):
         from aftersales.core.navigation import MENU, MenuItem
         from aftersales.core.numbering import document_type_register
         from aftersales.core.permissions import register
-        from aftersales.core.selectors import TODAY_EXTENSIONS
+        from aftersales.core.selectors import JOB_SOURCES, TODAY_EXTENSIONS
         from aftersales.customers.demo import archive_demo_install
         from aftersales.customers.landing import archive_cards
         from aftersales.customers.models import CustomerDocument, CustomerManager
         from aftersales.customers.permissions import GRANTS, PERMISSIONS
         from aftersales.customers.selectors.id_copies import document_media_authorize
+        from aftersales.customers.selectors.imports import import_jobs_of
         from aftersales.customers.services.corrections import PURPOSE, archive_review_snapshot
         from aftersales.customers.services.id_copies import document_opened
         from aftersales.customers.services.messages import customers_opt_out
@@ -43,6 +44,7 @@ class CustomersConfig(AppConfig):
         document_type_register("CUS", label=_("customer"), gap_free=False)
         DEMO_EXTENSIONS.append(archive_demo_install)
         TODAY_EXTENSIONS.append(archive_cards)
+        JOB_SOURCES.append(import_jobs_of)
         MENU[1:1] = [
             MenuItem("customers:list", _("Customers"), "bi-person-vcard", "customers.view"),
             MenuItem("customer_imports:start", _("Import"), "bi-file-earmark-arrow-up", "customers.import"),

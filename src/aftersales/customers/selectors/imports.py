@@ -8,10 +8,12 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import store_record_access
 from aftersales.core.models import User
+from aftersales.core.selectors import JobView
 from aftersales.customers.models import (
     ImportJob,
 )
@@ -54,3 +56,22 @@ def job_progress(job: ImportJob) -> int:
     if not job.total_rows:
         return 0
     return min(99, job.processed_rows * 100 // job.total_rows)
+
+
+def import_jobs_of(user: User) -> list[JobView]:
+    """The person's imports as "my jobs" shows them (the newest 50)."""
+    jobs = ImportJob.objects.filter(created_by=user).order_by("-created_at", "-pk")[:50]
+    return [
+        JobView(
+            kind=str(_("Import")),
+            name=job.file_name,
+            status=job.status,
+            status_label=job.get_status_display(),
+            percent=job_progress(job),
+            started_at=job.created_at,
+            finished_at=job.finished_at,
+            url=reverse("customer_imports:job", kwargs={"job_id": job.pk}),
+            message=job.message,
+        )
+        for job in jobs
+    ]
