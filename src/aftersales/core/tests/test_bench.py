@@ -52,15 +52,17 @@ def imported_modules(path: Path) -> set[str]:
 def test_the_runner_discovers_the_areas_without_naming_one() -> None:
     # Given the runner, imported (which discovers the areas)
     # Then every area's scenarios, jobs and generators are registered, core first
-    assert registry.discover_areas() == ["core", "customers"]
+    assert registry.discover_areas() == ["core", "customers", "messaging"]
     assert list(run.SCENARIOS) == CORE_SCENARIOS + CUSTOMER_SCENARIOS
-    assert list(run.JOBS) == ["import"]
+    assert list(run.JOBS) == ["import", "outbox_1000"]
     assert list(registry.GENERATORS) == ["customers"]
     assert run.unknown_scenarios(["search_plate", "import", "nothing"]) == ["nothing"]
     # And neither the runner, the generator nor the command imports an area
     infrastructure = [BENCH_DIR / f"{name}.py" for name in sorted(registry.INFRASTRUCTURE)]
     for path in [*infrastructure, Path(bench_command.__file__)]:
-        areas = {name for name in imported_modules(path) if re.match(r"bench\.(core|customers|archive)\b", name)}
+        areas = {
+            name for name in imported_modules(path) if re.match(r"bench\.(core|customers|archive|messaging)\b", name)
+        }
         assert areas == set(), path
     runner = (BENCH_DIR / "run.py").read_text(encoding="utf-8")
     assert "customers" not in runner
@@ -69,7 +71,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
 
 def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
     assert sorted(registry.INFRASTRUCTURE) == ["generate", "loading", "registry", "run"]
-    assert registry.area_names() == ["core", "customers"]
+    assert registry.area_names() == ["core", "customers", "messaging"]
 
 
 def test_registering_a_name_twice_is_refused() -> None:

@@ -131,11 +131,14 @@ def _handler(fake: FakeAliyun) -> type[BaseHTTPRequestHandler]:
             params = {key: values[-1] for key, values in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
             status, body = fake.answer(method, params)
             data = json.dumps(body, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the caller is gone (a worker killed mid-request): it never hears the answer
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
