@@ -23,18 +23,22 @@ class CustomersConfig(AppConfig):
         from aftersales.customers.selectors.imports import import_jobs_of
         from aftersales.customers.services.corrections import PURPOSE, archive_review_snapshot
         from aftersales.customers.services.id_copies import document_opened
-        from aftersales.customers.services.messages import customers_opt_out
+        from aftersales.customers.services.messages import UNSUBSCRIBE, customers_opt_out, unsubscribe_snapshot
         from aftersales.customers.visibility import current_rule
         from aftersales.messaging.services import OPT_OUT_HANDLERS, LinkPurpose, link_purpose_register
 
         register(PERMISSIONS, GRANTS)
         OPT_OUT_HANDLERS.append(customers_opt_out)
         # The page of the link declares its permissions: imported once they are registered.
-        from aftersales.customers.views.links import archive_review_view
+        from aftersales.customers.views.links import archive_review_view, unsubscribe_view
 
         link_purpose_register(
             PURPOSE,
             LinkPurpose(object_type="customers.customer", snapshot=archive_review_snapshot, view=archive_review_view),
+        )
+        link_purpose_register(
+            UNSUBSCRIBE,
+            LinkPurpose(object_type="customers.customer", snapshot=unsubscribe_snapshot, view=unsubscribe_view),
         )
         CustomerManager.rule = staticmethod(current_rule)  # PIPL Art. 23: see customers.visibility
         media_owner_register(

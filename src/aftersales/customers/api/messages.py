@@ -36,6 +36,7 @@ def customer_message_send(request: HttpRequest, customer_id: int, payload: Custo
         customer_id=customer_id,
         event=payload.event,
         variables=payload.variables,
+        base_url=request.build_absolute_uri("/"),
     )
     return Status(201, [message_out(message) for message in sent])
 

@@ -33,7 +33,13 @@ from aftersales.customers.services.id_copies import (
 )
 from aftersales.customers.services.imports import MAX_UPLOAD_BYTES, import_job_create, workbook_check
 from aftersales.customers.services.merge import MERGEABLE_FIELDS, customer_merge
-from aftersales.customers.services.messages import customer_message_send, customer_recipient, customers_opt_out
+from aftersales.customers.services.messages import (
+    customer_message_send,
+    customer_recipient,
+    customers_opt_out,
+    unsubscribe_confirm,
+    unsubscribe_link,
+)
 from aftersales.customers.services.privacy import ExportFile, consent_withdraw, customer_anonymise, pi_export_file
 from aftersales.customers.services.quality import archive_rule_save, completeness_recompute_store, completeness_refresh
 from aftersales.customers.services.vehicles import (
@@ -99,6 +105,8 @@ __all__ = [
     "pi_export_file",
     "review_link_send",
     "sanitize_file_name",
+    "unsubscribe_confirm",
+    "unsubscribe_link",
     "vehicle_clean",
     "vehicle_create",
     "vehicle_driver_add",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -199,3 +200,44 @@ def test_an_anonymised_customer_gets_no_message_and_bad_variables_are_field_erro
     )
     assert not Message.objects.exists()
     assert client_for(world.user("technician")).get(f"/customers/{customer.pk}/message/").status_code == 403
+
+
+def test_a_marketing_email_ends_with_a_link_that_opts_out_at_once(
+    world: World, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    messaging.template_save(
+        actor=world.user("admin"),
+        data={
+            "event": "spring_offer",
+            "channel": "email",
+            "message_class": "marketing",
+            "variables": ["name"],
+            "subject_zh": "春季保养优惠",
+            "body_zh": "{name}您好，春季保养八折。",
+        },
+    )
+    customer = CustomerFactory(
+        name="冯五",
+        mobiles=["13912340005"],
+        email="feng@example.com",
+        marketing_consent=True,
+        marketing_consent_channel="paper",
+    )
+    crm = client_for(world.user("crm"))
+    with django_capture_on_commit_callbacks(execute=False):
+        [sent] = crm.post(
+            f"/api/v1/customers/{customer.pk}/messages",
+            {"event": "spring_offer", "variables": {"name": "冯五"}},
+            content_type="application/json",
+        ).json()
+    body = Message.objects.get(pk=sent["id"]).body
+    assert body.startswith("冯五您好，春季保养八折。\n\n退订：http://testserver/l/")
+    path = body.rsplit("http://testserver", 1)[1]
+    page = Client().get(path).content.decode()
+    assert "冯五" in page and 'data-testid="unsubscribe-form"' in page
+    shown = re.search(r'name="shown" value="([0-9a-f]{64})"', page).group(1)  # type: ignore[union-attr]
+    done = Client().post(path, {"shown": shown})
+    assert done.status_code == 200 and 'data-testid="done"' in done.content.decode()
+    customer.refresh_from_db()
+    assert (customer.marketing_consent, customer.marketing_consent_at) == (False, DAYTIME)
+    assert Client().get(path).status_code == 410  # used

@@ -153,3 +153,23 @@ def consent_sign(request: HttpRequest, customer_id: int) -> HttpResponse:
                 return redirect("customers:detail", customer_id=customer.pk)
         status = 400
     return render(request, "customers/consent_sign.html", {"customer": customer, "form": form}, status=status)
+
+
+class UnsubscribeForm(InputForm):
+    shown = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+
+def unsubscribe_view(request: HttpRequest, link: CustomerLink, snapshot: dict[str, Any]) -> HttpResponse:
+    """The page a marketing e-mail's link opens: one button, and the marketing consent goes at once."""
+    form = UnsubscribeForm(request.POST or None, initial={"shown": link.snapshot_hash})
+    context: dict[str, Any] = {"card": snapshot, "store": link.store, "form": form}
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "customers/links/unsubscribe.html", context, status=422)
+        try:
+            services.unsubscribe_confirm(link=link, shown_hash=form.cleaned_data["shown"])
+        except ApplicationError as error:
+            refusal = {"message": str(error), "store": link.store}
+            return render(request, "messaging/link_error.html", refusal, status=error.status)
+        return render(request, "customers/links/unsubscribe_done.html", {"store": link.store})
+    return render(request, "customers/links/unsubscribe.html", context)

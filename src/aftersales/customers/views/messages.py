@@ -77,7 +77,12 @@ def customer_message(request: HttpRequest, customer_id: int) -> HttpResponse:
             sent, result = form_run(
                 form,
                 lambda: services.customer_message_send(
-                    actor=actor, store=store, customer_id=customer.pk, event=chosen, variables=form.variables()
+                    actor=actor,
+                    store=store,
+                    customer_id=customer.pk,
+                    event=chosen,
+                    variables=form.variables(),
+                    base_url=request.build_absolute_uri("/"),
                 ),
             )
             if sent:

@@ -68,11 +68,23 @@ class Recipient:
     marketing_consent: bool = False
     opted_out: bool = False  # 退订 recorded
     language: str = "zh-hans"
+    # Where a marketing e-mail's reader opts out with one click (a customer link the sending area made).
+    unsubscribe_url: str = ""
 
 
 def _deliver_later(message: Message, at: datetime | None = None) -> None:
     pk = message.pk
     transaction.on_commit(lambda: [deliver(pk, at) for deliver in DELIVER])
+
+
+def _unsubscribe_footer(template: MessageTemplate, recipient: Recipient, *, english: bool) -> str:
+    """A marketing e-mail ends with the link that opts its reader out at once (退订)."""
+    if template.channel != Channel.EMAIL or template.message_class != MessageClass.MARKETING:
+        return ""
+    if not recipient.unsubscribe_url:
+        return ""
+    line = "Unsubscribe: %(url)s" if english else "退订：%(url)s"
+    return "\n\n" + line % {"url": recipient.unsubscribe_url}
 
 
 def _address(template: MessageTemplate, recipient: Recipient) -> tuple[str, str]:
@@ -164,7 +176,7 @@ def message_send(
                 address=address,
                 variables=values,
                 subject=render(subject, values),
-                body=render(body, values),
+                body=render(body, values) + _unsubscribe_footer(template, recipient, english=english),
                 about_type=about[0] if about else "",
                 about_id=about[1] if about else None,
                 status=status,
