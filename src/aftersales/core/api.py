@@ -201,6 +201,9 @@ class StoreOut(Schema):
     brands: list[str]
     business_hours: dict[str, str]
     holiday_hours: str = Field(description='Hours on public holidays ("HH:MM-HH:MM"); empty: closed.')
+    quiet_hours: str = Field(
+        description='When messages that are not urgent wait ("HH:MM-HH:MM", may cross midnight); empty: never.'
+    )
     legal_entity_id: int | None = Field(description="The company the store belongs to.")
 
 
@@ -237,6 +240,7 @@ def _store_out(store: Store, brands: list[str]) -> dict[str, Any]:
         "brands": brands,
         "business_hours": store.business_hours,
         "holiday_hours": store.holiday_hours,
+        "quiet_hours": store.quiet_hours,
         "legal_entity_id": store.legal_entity_id,
     }
 

@@ -8,6 +8,7 @@ fails there.
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import re
@@ -338,6 +339,10 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         "data": {"decision": "reject"},
     },
     "messaging:link": lambda user, w: {"kwargs": _link_token(w)},
+    "customer_consent_signature": lambda user, w: {
+        "kwargs": {"customer_id": _customer(w)},
+        "json": {"signature": "data:image/png;base64," + base64.b64encode(image_bytes("PNG")).decode()},
+    },
     "customer_review_link": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "correction_decision": lambda user, w: {"kwargs": _correction(w), "json": {"approve": False}},
     "aliyun_report": lambda user, w: {"kwargs": {"token": "test-push-token"}, "json": {"out_id": "none"}},

@@ -104,3 +104,33 @@ def correction_decision(request: HttpRequest, correction_id: int, payload: Corre
         actor=request_user(request), correction_id=correction_id, approve=payload.approve, note=payload.note
     )
     return _correction_out(correction)
+
+
+class ConsentSignatureIn(InputSchema):
+    signature: str = Field(
+        max_length=1_400_100, description="The pad's drawing: data:image/png;base64,… (at most 1 MB of image)."
+    )
+    marketing: bool = False
+    sharing: bool = Field(default=False, description="Consent to sharing within the group (PIPL Art. 23).")
+
+
+class ConsentSignatureOut(Schema):
+    data_consent: bool
+    marketing_consent: bool
+    sharing_consent: bool
+    version: int
+
+
+@router.post("/customers/{id:customer_id}/consent-signature", response={200: ConsentSignatureOut, **ERRORS})
+@operation("customers.edit")
+def customer_consent_signature(request: HttpRequest, customer_id: int, payload: ConsentSignatureIn) -> Any:
+    """The consent form signed on a staff tablet: data processing, and marketing and sharing as ticked; the
+    signature is kept (media service) with the hash of the form as signed."""
+    return services.consent_sign(
+        actor=request_user(request),
+        store=acting_store(request, permission="customers.edit"),
+        customer_id=customer_id,
+        signature=payload.signature,
+        marketing=payload.marketing,
+        sharing=payload.sharing,
+    )

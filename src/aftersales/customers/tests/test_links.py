@@ -205,3 +205,28 @@ def test_the_customer_signs_the_consent_form_on_the_staff_tablet(
     image = advisor.get(f"/media/{signature.media_id}/")
     assert (image.status_code, image["Content-Type"]) == (200, "image/png")
     assert client_for(world.user("technician")).get(f"/media/{signature.media_id}/").status_code == 403
+
+
+def test_the_api_records_a_signed_consent_and_refuses_a_drawing_that_is_not_an_image(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    customer = CustomerFactory(name="陈六", mobiles=["13912340006"])
+    advisor = client_for(world.user("advisor"))
+    refused = advisor.post(
+        f"/api/v1/customers/{customer.pk}/consent-signature",
+        {"signature": "data:image/png;base64,PHN2Zz48L3N2Zz4="},
+        content_type="application/json",
+        headers=EN,
+    )
+    assert (refused.status_code, refused.json()["fields"]) == (
+        422,
+        {"signature": ["The signature is not an image: sign in the box again."]},
+    )
+    assert Signature.objects.count() == 0
+    signed = advisor.post(
+        f"/api/v1/customers/{customer.pk}/consent-signature",
+        {"signature": SIGNED, "sharing": True},
+        content_type="application/json",
+    )
+    assert signed.json() == {"data_consent": True, "marketing_consent": False, "sharing_consent": True, "version": 2}
+    assert Signature.objects.get().what == "consent_form"
