@@ -20,7 +20,7 @@ class CustomersConfig(AppConfig):
         from aftersales.customers.models import CustomerDocument, CustomerManager
         from aftersales.customers.permissions import GRANTS, PERMISSIONS
         from aftersales.customers.selectors.id_copies import document_media_authorize
-        from aftersales.customers.selectors.imports import import_jobs_of
+        from aftersales.customers.selectors.imports import export_jobs_of, import_jobs_of
         from aftersales.customers.services.corrections import PURPOSE, archive_review_snapshot
         from aftersales.customers.services.id_copies import document_opened
         from aftersales.customers.services.messages import UNSUBSCRIBE, customers_opt_out, unsubscribe_snapshot
@@ -48,7 +48,7 @@ class CustomersConfig(AppConfig):
         document_type_register("CUS", label=_("customer"), gap_free=False)
         DEMO_EXTENSIONS.append(archive_demo_install)
         TODAY_EXTENSIONS.append(archive_cards)
-        JOB_SOURCES.append(import_jobs_of)
+        JOB_SOURCES.extend([import_jobs_of, export_jobs_of])
         MENU[1:1] = [
             MenuItem("customers:list", _("Customers"), "bi-person-vcard", "customers.view"),
             MenuItem("customer_imports:start", _("Import"), "bi-file-earmark-arrow-up", "customers.import"),

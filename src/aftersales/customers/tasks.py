@@ -23,3 +23,9 @@ def completeness_recompute(store_id: int) -> int:
 def warranty_rederive_brand(brand_id: int) -> int:
     """Derive the warranty of a brand's vehicles again after its policies changed (idempotent)."""
     return services.warranty_rederive(brand_id)
+
+
+@db_task()
+def customer_export_run(job_id: int) -> None:
+    """Write one export job's file; a job that is no longer queued is left alone (a redelivery is harmless)."""
+    excel.export_job_run(job_id)

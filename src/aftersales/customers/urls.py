@@ -41,6 +41,7 @@ import_pages = [
     path("template/", imports.import_template, name="template"),
     path("export/", imports.customer_export, name="export"),
     path("<id:job_id>/", imports.import_job, name="job"),
+    path("exports/<id:job_id>/", imports.export_job, name="export_job"),
     path("<id:job_id>/errors/", imports.import_errors, name="errors"),
 ]
 

@@ -29,7 +29,7 @@ from aftersales.core.services import token_create
 from aftersales.core.tests.factories import LegalEntityFactory, image_bytes, valid_uscc
 from aftersales.core.xlsx import XlsxWriter
 from aftersales.customers.excel import COLUMNS
-from aftersales.customers.models import ContactCorrection, Customer, ImportJob
+from aftersales.customers.models import ContactCorrection, Customer, ExportJob, ImportJob
 from aftersales.customers.selectors import imports_dir
 from aftersales.customers.services import document_upload, review_link_send, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
@@ -330,6 +330,9 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "customer_message_send": lambda user, w: {
         "kwargs": {"customer_id": _customer(w)},
         "json": {"event": _pickup_template(), "variables": {}},
+    },
+    "customer_imports:export_job": lambda user, w: {
+        "kwargs": {"job_id": ExportJob.objects.create(store=w.sh, created_by=user).pk}
     },
     "customers:consent_sign": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customers:review_link": lambda user, w: {"method": "POST", "kwargs": {"customer_id": _customer(w)}},

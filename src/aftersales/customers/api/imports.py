@@ -152,17 +152,38 @@ class ExportQuery(InputSchema):
     home_store: int | None = None
 
 
+class ExportJobOut(Schema):
+    job_id: int
+    status: str
+    url: str = Field(description="Where the file is downloaded once written (and the job followed: GET /api/v1/jobs).")
+
+
 @router.get(
     "/customers/export",
-    response={200: None, **ERRORS},
-    openapi_extra=_xlsx("The filtered customer list with current vehicles; personal data masked by role. Audited."),
+    response={200: None, 202: ExportJobOut, **ERRORS},
+    openapi_extra=_xlsx(
+        "The filtered customer list with current vehicles; personal data masked by role. Audited. A list of "
+        "more than 20,000 customers is written in the background instead: 202 with the job."
+    ),
 )
 @operation("customers.export")
-def customers_export(request: HttpRequest, query: Query[ExportQuery]) -> FileResponse:
+def customers_export(request: HttpRequest, query: Query[ExportQuery]) -> Any:
+    personal = can(request.user, "customers.view_personal", store_id=active_store_id(request))
+    if excel.export_rows(q=query.q, customer_class=query.customer_class, home_store_id=query.home_store) > (
+        excel.EXPORT_DIRECT_MAX
+    ):
+        job = services.export_job_create(
+            actor=request_user(request),
+            store=acting_store(request, permission="customers.export"),
+            personal=personal,
+            filters={"q": query.q, "customer_class": query.customer_class, "home_store": query.home_store},
+        )
+        url = reverse("customer_imports:export_job", kwargs={"job_id": job.pk})
+        return Status(202, {"job_id": job.pk, "status": job.status, "url": url})
     file, _rows = excel.customers_export(
         actor=request_user(request),
         store_id=active_store_id(request),
-        personal=can(request.user, "customers.view_personal", store_id=active_store_id(request)),
+        personal=personal,
         q=query.q,
         customer_class=query.customer_class,
         home_store_id=query.home_store,

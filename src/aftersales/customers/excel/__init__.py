@@ -15,13 +15,21 @@ further down fails the job with a message. The template (styles, notes, drop-dow
 
 from aftersales.core.xlsx import XLSX_CONTENT_TYPE, WorkbookError, XlsxReader, XlsxWriter
 from aftersales.customers.excel.columns import COLUMN_BY_KEY, COLUMNS, SHEET_TITLE, Column
-from aftersales.customers.excel.exporting import EXPORT_HEADERS, customers_export
+from aftersales.customers.excel.exporting import (
+    EXPORT_DIRECT_MAX,
+    EXPORT_HEADERS,
+    customers_export,
+    export_job_run,
+    export_rows,
+    exports_dir,
+)
 from aftersales.customers.excel.importing import ImportResult, import_run
 from aftersales.customers.excel.template import template_workbook
 
 __all__ = [
     "COLUMNS",
     "COLUMN_BY_KEY",
+    "EXPORT_DIRECT_MAX",
     "EXPORT_HEADERS",
     "SHEET_TITLE",
     "XLSX_CONTENT_TYPE",
@@ -31,6 +39,9 @@ __all__ = [
     "XlsxReader",
     "XlsxWriter",
     "customers_export",
+    "export_job_run",
+    "export_rows",
+    "exports_dir",
     "import_run",
     "template_workbook",
 ]

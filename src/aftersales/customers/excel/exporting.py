@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
-from typing import IO, Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +16,7 @@ from django.utils.translation import gettext as _
 from aftersales.core import identifiers
 from aftersales.core.audit import audit_append
 from aftersales.core.models import User
+from aftersales.core.scope import scope_of
 from aftersales.core.xlsx import XlsxWriter
 from aftersales.customers import selectors
 from aftersales.customers.excel.columns import (
@@ -22,7 +27,7 @@ from aftersales.customers.excel.columns import (
     KIND_CHOICES,
     SOURCE_CHOICES,
 )
-from aftersales.customers.models import Customer, VehicleLink
+from aftersales.customers.models import Customer, ExportJob, VehicleLink
 
 _EXPORTED_CUSTOMER_COLUMNS = COLUMNS[: COLUMNS.index(COLUMN_BY_KEY["vin"])]
 EXPORT_HEADERS: tuple[tuple[str, str], ...] = (
@@ -76,6 +81,15 @@ def _masked_query(q: str | None) -> str | None:
     return text[0] + "*" * max(len(text) - 2, 1) + (text[-1] if len(text) > 2 else "")
 
 
+# Above this many customers, an export runs as a background job (followed on "my jobs").
+EXPORT_DIRECT_MAX = 20_000
+
+
+def export_rows(*, q: str | None = None, customer_class: str | None = None, home_store_id: int | None = None) -> int:
+    """How many customers an export with these filters writes."""
+    return selectors.customer_list(q=q, customer_class=customer_class, home_store_id=home_store_id).count()
+
+
 def customers_export(
     *,
     actor: User,
@@ -84,11 +98,14 @@ def customers_export(
     q: str | None = None,
     customer_class: str | None = None,
     home_store_id: int | None = None,
-) -> tuple[IO[bytes], int]:
+    target: BinaryIO | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[BinaryIO, int]:
     """Write the filtered customer list, with each customer's current vehicles, to an .xlsx; audit it.
 
     Personal fields are masked unless ``personal`` (the view-personal right), as on the list. Returns
-    the file (an unnamed temporary file at its start; the caller closes it) and the customers written.
+    the file (an unnamed temporary file at its start unless ``target`` is given; the caller closes it)
+    and the customers written; ``progress`` hears the rows written, every thousand.
     """
     customers = (
         selectors.customer_list(q=q, customer_class=customer_class, home_store_id=home_store_id)
@@ -103,7 +120,8 @@ def customers_export(
         )
         .order_by("number", "pk")
     )
-    target = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+    if target is None:
+        target = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
     writer = XlsxWriter(target, title=_("Customers"), widths=_EXPORT_WIDTHS, frozen_rows=2)
     writer.append([zh for zh, _en in EXPORT_HEADERS], style="header")
     writer.append([en for _zh, en in EXPORT_HEADERS], style="note")
@@ -111,6 +129,8 @@ def customers_export(
     for customer in customers.iterator(chunk_size=1000):
         writer.append(_export_row(customer, personal=personal))
         rows += 1
+        if progress is not None and rows % 1000 == 0:
+            progress(rows)
     writer.close()
     filters = {
         name: value
@@ -127,3 +147,61 @@ def customers_export(
     )
     target.seek(0)
     return target, rows
+
+
+def exports_dir() -> Path:
+    folder = Path(settings.DATA_DIR) / "exports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def _progress(job_id: int, done: int) -> None:
+    ExportJob.objects.filter(pk=job_id).update(processed_rows=done)
+
+
+def export_job_run(job_id: int) -> ExportJob | None:
+    """Write a queued export job's file (the job's work; a job no longer queued is left alone). It runs
+    as the person who started it: the archive they see (visibility across companies included)."""
+    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
+        status=ExportJob.Status.RUNNING
+    )
+    if not claimed:
+        return None
+    job = ExportJob.objects.select_related("created_by").get(pk=job_id)
+    filters = job.filters
+    storage_name = f"{secrets.token_hex(20)}.xlsx"
+    path = exports_dir() / storage_name
+    try:
+        with scope_of(job.created_by):
+            total = export_rows(
+                q=filters.get("q"),
+                customer_class=filters.get("customer_class"),
+                home_store_id=filters.get("home_store"),
+            )
+            ExportJob.objects.filter(pk=job_id).update(total_rows=total)
+            with path.open("wb") as target:
+                _file, rows = customers_export(
+                    actor=job.created_by,  # type: ignore[arg-type]  # a job without its starter is never created
+                    store_id=job.store_id,
+                    personal=job.personal,
+                    q=filters.get("q"),
+                    customer_class=filters.get("customer_class"),
+                    home_store_id=filters.get("home_store"),
+                    target=target,
+                    progress=lambda done: _progress(job_id, done),
+                )
+    except Exception as error:  # any failure must end as a failed job, never a stuck one
+        path.unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportJob.Status.FAILED, message=f"{type(error).__name__}: {error}"[:500], finished_at=timezone.now()
+        )
+        raise
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportJob.Status.DONE,
+        processed_rows=rows,
+        total_rows=rows,
+        storage_name=storage_name,
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job

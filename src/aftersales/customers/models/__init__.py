@@ -1,6 +1,13 @@
 """The group-wide customer and vehicle archive (客户档案)."""
 
-from aftersales.customers.models.archive import ArchiveRule, ContactCorrection, CustomerDocument, ImportJob, SearchKey
+from aftersales.customers.models.archive import (
+    ArchiveRule,
+    ContactCorrection,
+    CustomerDocument,
+    ExportJob,
+    ImportJob,
+    SearchKey,
+)
 from aftersales.customers.models.customers import Customer, CustomerAlias, CustomerManager, CustomerPhone
 from aftersales.customers.models.vehicles import (
     MileageReading,
@@ -19,6 +26,7 @@ __all__ = [
     "CustomerDocument",
     "CustomerManager",
     "CustomerPhone",
+    "ExportJob",
     "ImportJob",
     "MileageReading",
     "PlateRegistration",

@@ -198,3 +198,33 @@ class ContactCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.status}"
+
+
+class ExportJob(models.Model):
+    """An export of the customer list too large to write during the request: written by a background
+    job, followed on "my jobs", downloaded by whoever started it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    filters = models.JSONField(default=dict)  # q, customer_class, home_store
+    personal = models.BooleanField(default=False)  # personal data in full (the starter's right, checked then)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    storage_name = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} ({self.status})"

@@ -33,6 +33,8 @@ from aftersales.customers.selectors.id_copies import (
     id_copy_count,
 )
 from aftersales.customers.selectors.imports import (
+    export_job_file,
+    export_jobs_of,
     import_error_path,
     import_job_access,
     import_jobs_recent,
@@ -149,6 +151,8 @@ __all__ = [
     "duplicate_groups",
     "duplicate_rows",
     "duplicates_of",
+    "export_job_file",
+    "export_jobs_of",
     "facts_of",
     "full_address",
     "id_copies_of",

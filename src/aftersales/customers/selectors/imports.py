@@ -15,6 +15,7 @@ from aftersales.core.access import store_record_access
 from aftersales.core.models import User
 from aftersales.core.selectors import JobView
 from aftersales.customers.models import (
+    ExportJob,
     ImportJob,
 )
 
@@ -75,3 +76,34 @@ def import_jobs_of(user: User) -> list[JobView]:
         )
         for job in jobs
     ]
+
+
+def export_jobs_of(user: User) -> list[JobView]:
+    """The person's background exports as "my jobs" shows them (the newest 50)."""
+    jobs = ExportJob.objects.filter(created_by=user).order_by("-created_at", "-pk")[:50]
+    return [
+        JobView(
+            kind=str(_("Export")),
+            name=_("Customer list (Excel)"),
+            status=job.status,
+            status_label=job.get_status_display(),
+            percent=100
+            if job.status in {ExportJob.Status.DONE, ExportJob.Status.FAILED}
+            else (min(99, job.processed_rows * 100 // job.total_rows) if job.total_rows else 0),
+            started_at=job.created_at,
+            finished_at=job.finished_at,
+            url=reverse("customer_imports:export_job", kwargs={"job_id": job.pk}),
+            message=job.message,
+        )
+        for job in jobs
+    ]
+
+
+def export_job_file(*, actor: User, job_id: int) -> tuple[ExportJob, Path]:
+    """A finished export of ``actor``'s and its file (404 for another person's, an unfinished one, or a
+    file no longer kept)."""
+    job = ExportJob.objects.filter(pk=job_id, created_by=actor, status=ExportJob.Status.DONE).first()
+    path = Path(settings.DATA_DIR) / "exports" / job.storage_name if job is not None and job.storage_name else None
+    if job is None or path is None or not path.is_file():
+        raise Http404(_("Not found."))
+    return job, path

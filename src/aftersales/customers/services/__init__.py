@@ -31,7 +31,7 @@ from aftersales.customers.services.id_copies import (
     document_upload,
     documents_purge,
 )
-from aftersales.customers.services.imports import MAX_UPLOAD_BYTES, import_job_create, workbook_check
+from aftersales.customers.services.imports import MAX_UPLOAD_BYTES, export_job_create, import_job_create, workbook_check
 from aftersales.customers.services.merge import MERGEABLE_FIELDS, customer_merge
 from aftersales.customers.services.messages import (
     customer_message_send,
@@ -98,6 +98,7 @@ __all__ = [
     "document_upload",
     "documents_purge",
     "error_collect",
+    "export_job_create",
     "import_job_create",
     "mileage_record",
     "mobiles_audit",

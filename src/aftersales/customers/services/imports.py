@@ -19,6 +19,7 @@ from aftersales.core.xlsx import WorkbookError, XlsxReader
 from aftersales.customers import tasks
 from aftersales.customers.excel.columns import first_row, header_positions
 from aftersales.customers.models import (
+    ExportJob,
     ImportJob,
 )
 from aftersales.customers.selectors.imports import imports_dir
@@ -113,4 +114,17 @@ def import_job_create(
         raise
 
     transaction.on_commit(lambda: tasks.customer_import_run(job.pk))
+    return job
+
+
+def export_job_create(*, actor: User, store: Store, personal: bool, filters: dict[str, Any]) -> ExportJob:
+    """An export of the customer list to write in the background (one too large for the request);
+    the job starts after the commit and shows on "my jobs"."""
+    job = ExportJob.objects.create(
+        store=store,
+        created_by=actor,
+        personal=personal,
+        filters={name: value for name, value in filters.items() if value not in (None, "")},
+    )
+    transaction.on_commit(lambda: tasks.customer_export_run(job.pk))
     return job

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,10 +12,10 @@ from django.views.decorators.http import require_http_methods
 from aftersales.core import selectors as core_selectors
 from aftersales.core.access import can
 from aftersales.core.errors import ApplicationError
-from aftersales.core.routing import active_store_id, page, request_user
+from aftersales.core.routing import acting_store, active_store_id, page, request_user
 from aftersales.customers import excel, selectors, services
 from aftersales.customers.forms import ExportFilterForm, ImportForm
-from aftersales.customers.models import ImportJob
+from aftersales.customers.models import ExportJob, ImportJob
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
@@ -103,12 +104,38 @@ def customer_export(request: HttpRequest) -> HttpResponse | FileResponse:
     if not form.is_valid():
         return render(request, "errors/error.html", {"status": 400, "message": form.error_summary()}, status=400)
     data = form.cleaned_data
+    filters = {
+        "q": data["q"] or None,
+        "customer_class": data["customer_class"] or None,
+        "home_store": data["home_store"],
+    }
+    personal = can(request.user, "customers.view_personal", store_id=active_store_id(request))
+    if excel.export_rows(
+        q=filters["q"], customer_class=filters["customer_class"], home_store_id=filters["home_store"]
+    ) > (excel.EXPORT_DIRECT_MAX):
+        store = acting_store(request, permission="customers.export")
+        services.export_job_create(actor=request_user(request), store=store, personal=personal, filters=filters)
+        messages.info(request, _("The list is long: it is written in the background. Follow it here."))
+        return redirect("core:jobs")
     file, _rows = excel.customers_export(
         actor=request_user(request),
         store_id=active_store_id(request),
-        personal=can(request.user, "customers.view_personal", store_id=active_store_id(request)),
-        q=data["q"] or None,
-        customer_class=data["customer_class"] or None,
-        home_store_id=data["home_store"],
+        personal=personal,
+        q=filters["q"],
+        customer_class=filters["customer_class"],
+        home_store_id=filters["home_store"],
     )
     return _download(file, f"customers-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+@require_http_methods(["GET"])
+@page("customers.export")
+def export_job(request: HttpRequest, job_id: int) -> HttpResponse | FileResponse:
+    """A background export: its file once written (only to who started it), else back to "my jobs"."""
+    job = ExportJob.objects.filter(pk=job_id, created_by=request_user(request)).first()
+    if job is None:
+        raise Http404(_("Not found."))
+    if job.status != ExportJob.Status.DONE:
+        return redirect("core:jobs")
+    _job, path = selectors.export_job_file(actor=request_user(request), job_id=job_id)
+    return _download(path.open("rb"), f"customers-{timezone.localtime(job.created_at):%Y%m%d}.xlsx")
