@@ -28,7 +28,7 @@ from aftersales.core.routing import Access
 from aftersales.core.services import token_create
 from aftersales.core.tests.factories import LegalEntityFactory, image_bytes, valid_uscc
 from aftersales.core.xlsx import XlsxWriter
-from aftersales.customers.excel import COLUMNS
+from aftersales.customers.excel import COLUMNS, exports_dir
 from aftersales.customers.models import ContactCorrection, Customer, ExportJob, ImportJob
 from aftersales.customers.selectors import imports_dir
 from aftersales.customers.services import document_upload, review_link_send, vehicle_driver_add
@@ -148,6 +148,13 @@ def _link_token(world: World) -> dict[str, str]:
         actor=world.user("advisor"), store=world.sh, customer_id=_customer(world), base_url="http://testserver"
     )
     return {"token": url.rstrip("/").rsplit("/", 1)[1]}
+
+
+def _export_job(user: User, world: World) -> int:
+    """A finished background export of ``user``'s, its file written."""
+    name = f"matrix-{next(_serial)}-export.xlsx"
+    XlsxWriter(exports_dir() / name, title="customers").close()
+    return ExportJob.objects.create(store=world.sh, created_by=user, status="done", storage_name=name).pk
 
 
 def _pickup_template() -> str:
@@ -331,9 +338,7 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         "kwargs": {"customer_id": _customer(w)},
         "json": {"event": _pickup_template(), "variables": {}},
     },
-    "customer_imports:export_job": lambda user, w: {
-        "kwargs": {"job_id": ExportJob.objects.create(store=w.sh, created_by=user).pk}
-    },
+    "customer_imports:export_job": lambda user, w: {"kwargs": {"job_id": _export_job(user, w)}},
     "customers:consent_sign": lambda user, w: {"kwargs": {"customer_id": _customer(w)}},
     "customers:review_link": lambda user, w: {"method": "POST", "kwargs": {"customer_id": _customer(w)}},
     "customers:correction_decide": lambda user, w: {
