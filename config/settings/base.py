@@ -197,6 +197,7 @@ ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID", "")
 ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
 ALIYUN_SMS_ENDPOINT = env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
 ALIYUN_SMS_REGION = env_str("ALIYUN_SMS_REGION", "cn-hangzhou")
+ALIYUN_SMS_TIMEOUT = env_int("ALIYUN_SMS_TIMEOUT", 10, minimum=1)  # seconds
 # The secret part of the URLs Aliyun pushes delivery receipts and replies to (empty: not accepted):
 # /api/v1/messaging/aliyun/<token>/report and /api/v1/messaging/aliyun/<token>/reply.
 ALIYUN_SMS_CALLBACK_TOKEN = env_str("ALIYUN_SMS_CALLBACK_TOKEN", "")

@@ -32,6 +32,10 @@ def audit_checkpoint() -> int:
 
 @db_periodic_task(crontab(minute="*"))
 def messages_settle() -> dict[str, int]:
-    """Queue the messages whose quiet hours have ended; settle those a worker lost mid-send (asking the
-    provider, else ``unknown``)."""
-    return {"released": messaging.messages_release(), **messaging.messages_recover()}
+    """Queue the messages whose quiet hours have ended, and those whose job was lost; settle those a
+    worker lost mid-send (asking the provider, else ``unknown``)."""
+    return {
+        "released": messaging.messages_release(),
+        "requeued": messaging.messages_requeue(),
+        **messaging.messages_recover(),
+    }

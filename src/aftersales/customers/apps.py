@@ -38,7 +38,9 @@ class CustomersConfig(AppConfig):
         )
         link_purpose_register(
             UNSUBSCRIBE,
-            LinkPurpose(object_type="customers.customer", snapshot=unsubscribe_snapshot, view=unsubscribe_view),
+            LinkPurpose(
+                object_type="customers.customer", snapshot=unsubscribe_snapshot, view=unsubscribe_view, supersede=False
+            ),
         )
         CustomerManager.rule = staticmethod(current_rule)  # PIPL Art. 23: see customers.visibility
         media_owner_register(

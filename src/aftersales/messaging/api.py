@@ -59,9 +59,11 @@ class MessageOut(Schema):
     delivered_at: datetime | None
 
 
-def message_out(message: Any) -> dict[str, Any]:
+def message_out(message: Any, *, personal: bool = False) -> dict[str, Any]:
+    """A message as the API shows it: the address masked unless ``personal``, link tokens hidden."""
     data = {name: getattr(message, name) for name in MessageOut.model_fields if name != "store"}
     data["store"] = message.store.code
+    data["address"], data["body"] = selectors.message_shown(message, personal=personal)
     return data
 
 
@@ -79,7 +81,8 @@ def message_list(request: HttpRequest, query: Query[OutboxQuery]) -> dict[str, A
         store_ids=stores_with(request_user(request), "messages.view"), status=query.status, channel=query.channel
     )
     page = paginate(messages, query, ordering_fields=("created_at",), default_ordering=("-created_at", "-pk"))
-    page["items"] = [message_out(message) for message in page["items"]]
+    personal = can(request_user(request), "customers.view_personal")
+    page["items"] = [message_out(message, personal=personal) for message in page["items"]]
     return page
 
 
@@ -96,7 +99,8 @@ def message_decision(request: HttpRequest, message_id: int, payload: DecisionIn)
     actor = request_user(request)
     selectors.message_in_stores(message_id, stores_with(actor, "messages.manage"))
     message = services.message_decide(actor=actor, message_id=message_id, decision=payload.decision)
-    return message_out(selectors.message_in_stores(message.pk, None))
+    personal = can(actor, "customers.view_personal")
+    return message_out(selectors.message_in_stores(message.pk, None), personal=personal)
 
 
 class TemplateIO(Schema):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from aftersales.core import identifiers
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import StaffMembership, User
 from aftersales.messaging.models import Channel, Message, MessageTemplate, Task
@@ -55,14 +58,15 @@ def bell_count(user: User, *, store_id: int | None) -> int:
 
 
 def tasks_of(user: User, *, store_id: int | None, status: str = Task.Status.OPEN) -> QuerySet[Task]:
-    """The tasks ``user`` is to do in the store: theirs, and those of a role they hold there."""
-    roles = StaffMembership.all_objects.filter(user=user, is_active=True)
+    """The tasks ``user`` is to do (in the store): theirs, and those of the role they hold in the task's
+    store (a role in one store gives nothing in another)."""
+    memberships = StaffMembership.all_objects.filter(user=user, is_active=True)
     if store_id is not None:
-        roles = roles.filter(store_id=store_id)
-    role_codes = list(roles.values_list("role__code", flat=True))
-    tasks = Task.objects.filter(status=status).filter(
-        Q(assignee=user) | Q(assignee=None, assignee_role__in=role_codes, store_id__in=roles.values("store_id"))
-    )
+        memberships = memberships.filter(store_id=store_id)
+    theirs = Q(assignee=user)
+    for member_store, role_code in memberships.values_list("store_id", "role__code"):
+        theirs |= Q(assignee=None, store_id=member_store, assignee_role=role_code)
+    tasks = Task.objects.filter(status=status).filter(theirs)
     if store_id is not None:
         tasks = tasks.filter(store_id=store_id)
     return tasks.select_related("store", "assignee").order_by("due_at", "pk")
@@ -74,3 +78,16 @@ def tasks_closed_by(user: User, *, store_id: int | None) -> QuerySet[Task]:
     if store_id is not None:
         tasks = tasks.filter(store_id=store_id)
     return tasks.select_related("store", "assignee").order_by("-closed_at", "-pk")
+
+
+_LINK_TOKEN = re.compile(r"(/l/)[A-Za-z0-9_-]{16,}(/?)")
+
+
+def message_shown(message: Message, *, personal: bool) -> tuple[str, str]:
+    """A message's address and text as the outbox shows them: the address masked unless ``personal``
+    (the view-personal right), and the token of any customer link in the text always hidden (whoever
+    holds it acts as the customer)."""
+    address = message.address
+    if not personal and message.channel != "inapp":
+        address = identifiers.mask_hidden(address) if "@" in address else identifiers.mask_mobile(address)
+    return address, _LINK_TOKEN.sub(r"\1••••••\2", message.body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from aftersales.core import identifiers
 from aftersales.core import services as core_services
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
+from aftersales.core.models import Role
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
 from aftersales.core.services import client_ip_of
 from aftersales.messaging import selectors, services
@@ -35,10 +36,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     rows = selectors.outbox(store_ids=[store_id] if store_id else [], status=status or None)
     page_obj = Paginator(rows, 50).get_page(request.GET.get("page"))
     full = can_here(request, "customers.view_personal")
-    shown = [
-        (message, message.address if full or "@" in message.address else identifiers.mask_mobile(message.address))
-        for message in page_obj
-    ]
+    shown = [(message, *selectors.message_shown(message, personal=full)) for message in page_obj]
     unknown = selectors.outbox(store_ids=[store_id] if store_id else [], status=Message.Status.UNKNOWN).count()
     return render(
         request,
@@ -164,6 +162,9 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         tasks = list(selectors.tasks_closed_by(user, store_id=store_id)[:50])
     else:
         tasks = list(selectors.tasks_of(user, store_id=store_id))
+    role_names = dict(Role.objects.values_list("code", "name"))
+    for task in tasks:  # the role a task is for, by its name
+        task.role_name = role_names.get(task.assignee_role, task.assignee_role)  # type: ignore[attr-defined]
     return render(
         request,
         "messaging/tasks.html",
@@ -215,7 +216,9 @@ def customer_link(request: HttpRequest, token: str) -> HttpResponse:
     """A customer link: rate-limited (LINK_PER_MINUTE a minute per link, ADDRESS_PER_HOUR an hour per
     client address; the next answers 429), opened and used as its purpose says, every view audited."""
     client_ip = client_ip_of(request) or "unknown"
-    per_link = core_services.rate_allow(f"link:{token[:40]}", limit=LINK_PER_MINUTE, window=timedelta(minutes=1))
+    per_link = core_services.rate_allow(
+        f"link:{hashlib.sha256(token.encode()).hexdigest()[:32]}", limit=LINK_PER_MINUTE, window=timedelta(minutes=1)
+    )
     per_address = core_services.rate_allow(f"link-ip:{client_ip}", limit=ADDRESS_PER_HOUR, window=timedelta(hours=1))
     allowed = per_link and per_address
     if not allowed:

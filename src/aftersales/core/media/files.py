@@ -27,6 +27,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.media.storage import Storage, local_storage
 from aftersales.core.media.uploads import (
     PHOTO_MAX_BYTES,
+    PHOTO_MAX_PIXELS,
     Photo,
     Stored,
     describe_content,
@@ -49,6 +50,7 @@ class Accept:
     max_bytes: int
     too_large: Callable[[int], ApplicationError]
     wrong_type: Callable[[bytes], ApplicationError]
+    max_pixels: int = PHOTO_MAX_PIXELS  # an image beyond this is refused from its header, before decoding
 
     def checked_type(self, head: bytes) -> str:
         content_type = detect_content_type(head)
@@ -147,7 +149,7 @@ def media_upload(
     thumbnail: Stored | None = None
     width = height = None
     if raw.content_type in _IMAGE_TYPES:
-        photo = photo_clean(raw, storage=storage)
+        photo = photo_clean(raw, storage=storage, max_pixels=accept.max_pixels)
         kept, thumbnail, width, height = photo.image, photo.thumbnail, photo.width, photo.height
     names = [kept.storage_name] + ([thumbnail.storage_name] if thumbnail else [])
     try:

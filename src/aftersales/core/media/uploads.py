@@ -169,7 +169,7 @@ def _encoded(image: Image.Image, image_format: str) -> bytes:
     return buffer.getvalue()
 
 
-def photo_clean(raw: Stored, *, storage: Storage) -> Photo:
+def photo_clean(raw: Stored, *, storage: Storage, max_pixels: int = PHOTO_MAX_PIXELS) -> Photo:
     """Make a photo from a phone or tablet camera safe to keep: the JPEG or PNG kept as ``raw`` (its type and
     size already checked) refused beyond PHOTO_MAX_PIXELS from its header, before decoding, turned upright by
     its EXIF orientation and written again without EXIF (which holds where it was taken) or other metadata,
@@ -178,13 +178,13 @@ def photo_clean(raw: Stored, *, storage: Storage) -> Photo:
         with storage.open(raw.storage_name) as handle:
             try:
                 image = Image.open(handle)  # reads the header only; beyond twice the limit it refuses
-                if image.width * image.height > PHOTO_MAX_PIXELS:
+                if image.width * image.height > max_pixels:
                     raise Image.DecompressionBombError(f"{image.width} x {image.height}")
                 image.load()
             except Image.DecompressionBombError as error:
                 raise ApplicationError(
                     _("The photo has more than %(limit)d megapixels; take it at a lower resolution.")
-                    % {"limit": PHOTO_MAX_PIXELS // 1_000_000},
+                    % {"limit": max_pixels // 1_000_000},
                     code="too_many_pixels",
                     field="file",
                     status=422,

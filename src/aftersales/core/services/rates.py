@@ -24,4 +24,6 @@ def rate_allow(key: str, *, limit: int, window: timedelta) -> bool:
     except ValueError:  # the window ended between the two calls: this request opens the next one
         cache.add(name, 1, timeout=seconds)
         return True
+    if count == 1:  # the key expired between add() and incr(), which made it anew without an expiry
+        cache.touch(name, seconds)
     return count <= limit

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
+from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.routing import acting_store, operation, request_user
@@ -38,7 +39,8 @@ def customer_message_send(request: HttpRequest, customer_id: int, payload: Custo
         variables=payload.variables,
         base_url=request.build_absolute_uri("/"),
     )
-    return Status(201, [message_out(message) for message in sent])
+    personal = can(request_user(request), "customers.view_personal")
+    return Status(201, [message_out(message, personal=personal) for message in sent])
 
 
 class ReviewLinkOut(Schema):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.core import identifiers
+from aftersales.core.access import authorize_for
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
@@ -137,6 +138,7 @@ def correction_decide(*, actor: User, correction_id: int, approve: bool, note: s
         if correction is None:
             raise ApplicationError(_("Not found."), code="not_found", status=404)
         customer = customer_access(actor=actor, customer_id=correction.customer_id)
+        authorize_for(actor, "customers.edit", store_ids=[correction.store_id])  # the store it was sent to
         if correction.status != ContactCorrection.Status.PENDING:
             raise ApplicationError(_("This correction was reviewed already."), code="conflict", status=409)
         if approve:

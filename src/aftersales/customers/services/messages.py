@@ -19,7 +19,7 @@ from aftersales.customers.models import Customer
 from aftersales.customers.selectors.customers import customer_access
 from aftersales.customers.services.customers import mobiles_of
 from aftersales.messaging.models import CustomerLink, Message, MessageTemplate
-from aftersales.messaging.services import Recipient, link_create, link_use, message_send
+from aftersales.messaging.services import Recipient, link_create, link_use, marketing_cancel, message_send
 
 
 def customer_recipient(customer: Customer) -> Recipient:
@@ -71,6 +71,7 @@ def customers_opt_out(address: str) -> int:
     now = timezone.now()
     changed = 0
     for customer in holders.order_by("pk"):
+        marketing_cancel(recipient_type="customer", recipient_id=customer.pk)
         customer.marketing_consent = False
         customer.marketing_consent_at = now
         customer.version += 1
@@ -86,7 +87,7 @@ UNSUBSCRIBE_DAYS = 180
 def unsubscribe_snapshot(customer_id: int) -> dict[str, Any]:
     """What an unsubscribe link shows: whom it is for, and that they (still) receive marketing."""
     customer = Customer.all_objects.get(pk=customer_id)
-    return {"number": customer.number, "name": customer.name, "marketing": customer.marketing_consent}
+    return {"number": customer.number}
 
 
 def unsubscribe_link(*, actor: User | None, store: Store, customer: Customer, base_url: str) -> str:
@@ -106,6 +107,7 @@ def unsubscribe_confirm(*, link: CustomerLink, shown_hash: str) -> Customer:
     with transaction.atomic():
         link_use(link, shown_hash=shown_hash, what="unsubscribe")
         customer = Customer.all_objects.select_for_update().get(pk=link.object_id)
+        marketing_cancel(recipient_type="customer", recipient_id=customer.pk)
         if customer.marketing_consent:
             customer.marketing_consent = False
             customer.marketing_consent_at = timezone.now()

@@ -38,6 +38,7 @@ from aftersales.customers.selectors.privacy import (
 )
 from aftersales.customers.services.id_copies import documents_purge
 from aftersales.customers.services.quality import completeness_refresh
+from aftersales.messaging.services import marketing_cancel
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ def _consent_withdraw(*, actor: User, customer_id: int, which: str) -> Customer:
             status=422,
         )
     setattr(customer, f"{which}_consent", False)
+    if which == "marketing":  # nothing not sent yet goes out after the withdrawal
+        marketing_cancel(recipient_type="customer", recipient_id=customer.pk)
     setattr(customer, f"{which}_consent_at", timezone.now())
     customer.version += 1
     customer.save(actor=actor)

@@ -76,11 +76,20 @@ def _vehicle_value(field: str, cleaned: dict[str, Any], instance: Vehicle | None
     return getattr(instance, field) if instance is not None else default
 
 
+def _owner_number(found: tuple[int, str] | None) -> str | None:
+    """A vehicle owner's customer number, as a refusal may name it: not a customer the actor may not see
+    (another company's, without consent to sharing), who is named as such."""
+    if found is None:
+        return None
+    customer_id, number = found
+    return str(Customer.audit_hidden_name) if Customer.audit_hidden([customer_id]) else number
+
+
 def _vin_taken_message(vin: str) -> str:
     """A VIN already in the archive: name its current owner, whom a transfer (not a copy) moves it from."""
-    owner = (
+    owner = _owner_number(
         VehicleLink.objects.filter(vehicle__vin=vin, role=VehicleLink.Role.OWNER, valid_to=None)
-        .values_list("customer__number", flat=True)
+        .values_list("customer_id", "customer__number")
         .first()
     )
     if owner is None:
@@ -105,9 +114,9 @@ def _plate_check(
         return
     on, reason = data.get("plate_release_on"), data.get("plate_release_reason") or ""
     if not on and not reason:
-        owner = (
+        owner = _owner_number(
             VehicleLink.objects.filter(vehicle_id=held.vehicle_id, role=VehicleLink.Role.OWNER, valid_to=None)
-            .values_list("customer__number", flat=True)
+            .values_list("customer_id", "customer__number")
             .first()
         )
         errors.setdefault("plate", []).append(

@@ -230,3 +230,16 @@ def test_the_api_records_a_signed_consent_and_refuses_a_drawing_that_is_not_an_i
     )
     assert signed.json() == {"data_consent": True, "marketing_consent": False, "sharing_consent": True, "version": 2}
     assert Signature.objects.get().what == "consent_form"
+
+
+def test_a_huge_drawing_is_refused_from_its_header(world: World, client_for: Callable[[User], Client]) -> None:
+    customer = CustomerFactory(name="卫八", mobiles=["13912340008"])
+    huge = "data:image/png;base64," + base64.b64encode(image_bytes("PNG", width=3000, height=2000)).decode()
+    refused = client_for(world.user("advisor")).post(
+        f"/api/v1/customers/{customer.pk}/consent-signature", {"signature": huge}, content_type="application/json"
+    )
+    assert (refused.status_code, refused.json()["fields"]) == (
+        422,
+        {"signature": ["照片超过 4 百万像素；请以较低分辨率拍摄。"]},
+    )
+    assert Signature.objects.count() == 0

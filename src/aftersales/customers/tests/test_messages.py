@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, User
+from aftersales.customers import services
 from aftersales.customers.models import Customer
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory
 from aftersales.messaging import services as messaging
@@ -241,3 +242,27 @@ def test_a_marketing_email_ends_with_a_link_that_opts_out_at_once(
     customer.refresh_from_db()
     assert (customer.marketing_consent, customer.marketing_consent_at) == (False, DAYTIME)
     assert Client().get(path).status_code == 410  # used
+
+
+def test_withdrawing_marketing_consent_cancels_what_was_not_sent_yet(
+    world: World, templates: None, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    customer = CustomerFactory(
+        name="褚七", mobiles=["13912340007"], marketing_consent=True, marketing_consent_channel="paper"
+    )
+    night = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai: held until the morning
+    monkeypatch.setattr(timezone, "now", lambda: night)
+    with django_capture_on_commit_callbacks(execute=True):
+        [held] = services.customer_message_send(
+            actor=world.user("crm"),
+            store=world.sh,
+            customer_id=customer.pk,
+            event="winter_check",
+            variables={"name": "褚七"},
+        )
+    assert (held.status, held.hold_reason) == ("held", "quiet_hours")
+    services.consent_withdraw(actor=world.user("manager"), customer_id=customer.pk, which="marketing")
+    held.refresh_from_db()
+    assert (held.status, held.hold_reason) == ("cancelled", "opted_out")
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 28, 1, 0, tzinfo=UTC))
+    assert messaging.messages_release() == 0

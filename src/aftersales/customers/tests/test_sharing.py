@@ -296,3 +296,15 @@ def test_a_vehicle_list_hides_owners_at_a_cost_that_does_not_grow_with_it(
     many, owners = listed()
     assert many == few
     assert sorted(owners, key=lambda pk: pk or 0) == [None] * 6 + [own.links.get().customer_id]
+
+
+def test_a_vin_held_by_another_companys_customer_is_refused_without_naming_them(
+    companies: World, shanghai_customer: Customer, client_for: Callable[[User], Client]
+) -> None:
+    vehicle = VehicleFactory(owner=shanghai_customer, plate="沪A77777")
+    own = CustomerFactory(name="钱九", store=companies.sz, actor=companies.user("advisor", "sz"))
+    refused = client_for(companies.user("advisor", "sz")).post(
+        "/api/v1/vehicles", {"vin": vehicle.vin, "owner_id": own.pk}, content_type="application/json"
+    )
+    assert refused.status_code == 422
+    assert shanghai_customer.number not in str(refused.json()) and "另一公司的客户" in str(refused.json())

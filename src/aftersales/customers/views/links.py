@@ -17,7 +17,7 @@ from aftersales.core.forms import InputForm, form_run
 from aftersales.core.routing import acting_store, active_store_id, page, request_user
 from aftersales.core.services import client_ip_of
 from aftersales.customers import selectors, services
-from aftersales.customers.models import ContactCorrection
+from aftersales.customers.models import ContactCorrection, Customer
 from aftersales.customers.services.corrections import LINK_DAYS
 from aftersales.messaging.models import CustomerLink
 from aftersales.messaging.services.signatures import SIGNATURE_MAX_BYTES
@@ -162,7 +162,8 @@ class UnsubscribeForm(InputForm):
 def unsubscribe_view(request: HttpRequest, link: CustomerLink, snapshot: dict[str, Any]) -> HttpResponse:
     """The page a marketing e-mail's link opens: one button, and the marketing consent goes at once."""
     form = UnsubscribeForm(request.POST or None, initial={"shown": link.snapshot_hash})
-    context: dict[str, Any] = {"card": snapshot, "store": link.store, "form": form}
+    name = Customer.all_objects.filter(pk=link.object_id).values_list("name", flat=True).first() or ""
+    context: dict[str, Any] = {"card": {**snapshot, "name": name}, "store": link.store, "form": form}
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "customers/links/unsubscribe.html", context, status=422)

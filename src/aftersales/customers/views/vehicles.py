@@ -23,7 +23,7 @@ from aftersales.customers.forms import (
     VehicleForm,
     WarrantyPolicyForm,
 )
-from aftersales.customers.models import VehicleLink
+from aftersales.customers.models import Customer, VehicleLink
 from aftersales.customers.views.base import edit_submit, timeline_kinds, timeline_part
 from aftersales.customers.visibility import customers_hidden
 
@@ -128,6 +128,8 @@ def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
         (link.customer for link in vehicle.links.all() if link.role == VehicleLink.Role.OWNER and not link.valid_to),
         None,
     )
+    if owner is not None and customers_hidden([owner.pk]):  # another company's customer: not named here
+        owner = None
     context = {"form": form, "vehicle": vehicle, "customer": owner, "conflict": conflict}
     return render(request, "customers/vehicle_form.html", context, status=status)
 
@@ -217,7 +219,10 @@ def vehicle_driver_end(request: HttpRequest, vehicle_id: int, link_id: int) -> H
             messages.success(
                 request,
                 _("%(customer)s no longer drives this vehicle (last day %(date)s).")
-                % {"customer": link.customer, "date": link.valid_to.isoformat()},  # type: ignore[union-attr]
+                % {
+                    "customer": Customer.audit_hidden_name if customers_hidden([link.customer_id]) else link.customer,
+                    "date": link.valid_to.isoformat(),  # type: ignore[union-attr]
+                },
             )
             return redirect("customers:vehicle_detail", vehicle_id=vehicle_id)
     return _vehicle_page(request, vehicle_id, end_form=form, status=400)

@@ -26,6 +26,14 @@ class SendError(Exception):
         self.code = code
 
 
+class SendAmbiguous(SendError):
+    """The request may have reached the provider and been taken (a timeout or a dropped connection after
+    it was sent, an answer that cannot be read): never retried as such; the outbox asks the provider."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, temporary=False, code="ambiguous")
+
+
 class NotConfigured(SendError):
     def __init__(self, message: str) -> None:
         super().__init__(message, temporary=False, code="not_configured")

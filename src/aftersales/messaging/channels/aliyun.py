@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,7 +25,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from aftersales.messaging.channels import Outgoing, ProviderState, SendError
+from aftersales.messaging.channels import Outgoing, ProviderState, SendAmbiguous, SendError
 
 API_VERSION = "2017-05-25"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
@@ -109,8 +110,13 @@ class AliyunSms:
                 answer = json.loads(error.read().decode())
             except ValueError:
                 raise SendError(f"Aliyun SMS answered HTTP {error.code}", temporary=error.code >= 500) from None
-        except (OSError, ValueError) as error:
-            raise SendError(f"Aliyun SMS could not be reached: {error}", temporary=True) from None
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, ConnectionRefusedError | socket.gaierror):
+                # Nothing was sent: the provider could not be reached at all.
+                raise SendError(f"Aliyun SMS could not be reached: {error.reason}", temporary=True) from None
+            raise SendAmbiguous(f"Aliyun SMS: the request may have been taken: {error.reason}") from None
+        except (OSError, ValueError) as error:  # a timeout or a drop after sending, an unreadable answer
+            raise SendAmbiguous(f"Aliyun SMS: the request may have been taken: {error}") from None
         code = str(answer.get("Code", ""))
         if code != "OK":
             message = f"Aliyun SMS {code}: {answer.get('Message', '')}"

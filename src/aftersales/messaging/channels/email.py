@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 
-from aftersales.messaging.channels import NotConfigured, Outgoing, ProviderState, SendError
+from aftersales.messaging.channels import NotConfigured, Outgoing, ProviderState, SendAmbiguous, SendError
 
 
 class SmtpEmail:
@@ -40,8 +40,13 @@ class SmtpEmail:
             email.send()
         except smtplib.SMTPRecipientsRefused as error:
             raise SendError(f"The mail server refused the address: {error}", temporary=False) from None
-        except (smtplib.SMTPException, OSError) as error:
-            raise SendError(f"The mail server could not take the message: {error}", temporary=True) from None
+        except (smtplib.SMTPConnectError, ConnectionRefusedError) as error:
+            raise SendError(f"The mail server could not be reached: {error}", temporary=True) from None
+        except smtplib.SMTPResponseException as error:
+            # The server refused the message at some step: nothing was taken.
+            raise SendError(f"The mail server refused the message: {error}", temporary=error.smtp_code < 500) from None
+        except (smtplib.SMTPException, OSError) as error:  # cut off mid-conversation: it may have been taken
+            raise SendAmbiguous(f"The mail server may have taken the message: {error}") from None
         return email.extra_headers.get("Message-ID", "") or message.out_id
 
     def query(self, message: Outgoing) -> ProviderState:

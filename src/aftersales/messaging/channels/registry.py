@@ -37,6 +37,7 @@ def _aliyun() -> SmsProvider:
         access_key_secret=settings.ALIYUN_SMS_ACCESS_KEY_SECRET,
         endpoint=settings.ALIYUN_SMS_ENDPOINT,
         region=settings.ALIYUN_SMS_REGION,
+        timeout=settings.ALIYUN_SMS_TIMEOUT,
     )
 
 

@@ -33,6 +33,9 @@ class LinkPurpose:
     object_type: str
     snapshot: Callable[[int], dict[str, Any]]
     view: Callable[..., Any]
+    # A new link replaces the open ones to the same record (a new version of a document); not for links
+    # that stay valid side by side (the unsubscribe link of every marketing e-mail).
+    supersede: bool = True
 
 
 LINK_PURPOSES: dict[str, LinkPurpose] = {}
@@ -81,9 +84,10 @@ def link_create(
     if declared is None:
         raise ApplicationError(_("Unknown link purpose."), field="purpose", status=422)
     now = timezone.now()
-    CustomerLink.objects.filter(
-        object_type=declared.object_type, object_id=object_id, purpose=purpose, revoked_at=None
-    ).update(revoked_at=now, revoked_reason="superseded")
+    if declared.supersede:
+        CustomerLink.objects.filter(
+            object_type=declared.object_type, object_id=object_id, purpose=purpose, revoked_at=None
+        ).update(revoked_at=now, revoked_reason="superseded")
     token = secrets.token_urlsafe(24)
     link = CustomerLink.objects.create(
         store=store,

@@ -4,6 +4,7 @@ provider is asked about it; if it cannot say, the message is ``unknown`` for a p
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from aftersales.core.audit import audit_append
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
-from aftersales.messaging.channels import Outgoing, SendError
+from aftersales.messaging.channels import Outgoing, SendAmbiguous, SendError
 from aftersales.messaging.channels.registry import channel_adapter
 from aftersales.messaging.models import Channel, Message, MessageClass, MessageTemplate
 from aftersales.messaging.services.templates import render
@@ -38,6 +39,17 @@ DELIVER: list[Callable[[int, datetime | None], None]] = []
 # What an opt-out (退订) from a mobile or e-mail address means to the areas that keep recipients: each
 # handler records it on theirs and returns how many it changed (the archive registers one).
 OPT_OUT_HANDLERS: list[Callable[[str], int]] = []
+
+
+def marketing_cancel(*, recipient_type: str, recipient_id: int) -> int:
+    """Cancel the recipient's marketing messages not sent yet (consent withdrawn): at once, so that none
+    held for quiet hours or waiting for a retry goes out afterwards."""
+    return Message.objects.filter(
+        recipient_type=recipient_type,
+        recipient_id=recipient_id,
+        message_class=MessageClass.MARKETING,
+        status__in=[Message.Status.QUEUED, Message.Status.HELD],
+    ).update(status=Message.Status.CANCELLED, hold_reason=Message.HoldReason.OPTED_OUT)
 
 
 def message_opt_out(address: str) -> int:
@@ -230,6 +242,12 @@ def message_deliver(message_id: int) -> str | None:
     adapter = channel_adapter(message.channel)
     try:
         provider_id = adapter.send(_outgoing(message))
+    except SendAmbiguous as error:
+        # Perhaps taken: left "sending" for messages_recover to ask the provider (never sent again as is).
+        Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+            error=str(error)[:500], provider=adapter.name
+        )
+        return Message.Status.SENDING
     except SendError as error:
         if error.temporary and message.attempts < MAX_ATTEMPTS:
             retry_at = now + BACKOFF[message.attempts - 1]
@@ -286,6 +304,22 @@ def messages_recover(*, older_than: timedelta | None = None) -> dict[str, int]:
     return counts
 
 
+def messages_requeue(*, older_than: timedelta = timedelta(minutes=5)) -> int:
+    """Hand the job queue again the queued messages whose job was lost (a queue emptied, a worker gone
+    before it claimed them): queued, due, and waiting longer than ``older_than``. The claim keeps a
+    message from being sent twice should its first job turn up after all."""
+    now = timezone.now()
+    due = list(
+        Message.objects.filter(status=Message.Status.QUEUED, created_at__lt=now - older_than)
+        .filter(Q(next_attempt_at=None) | Q(next_attempt_at__lt=now - older_than))
+        .values_list("pk", flat=True)[:1000]
+    )
+    for pk in due:
+        for deliver in DELIVER:
+            deliver(pk, None)
+    return len(due)
+
+
 def messages_release(*, now: datetime | None = None) -> int:
     """Queue the messages held for quiet hours that have ended (the job also schedules each for then)."""
     now = now or timezone.now()
@@ -328,12 +362,13 @@ def message_decide(*, actor: User, message_id: int, decision: str) -> Message:
         before = message.status
         if decision == "resend":
             message.status, message.next_attempt_at, message.attempts = Message.Status.QUEUED, None, 0
+            message.out_id = uuid.uuid4().hex  # a new attempt: receipts of the old one are not its own
             _deliver_later(message)
         elif decision == "mark_sent":
-            message.status = Message.Status.SENT
+            message.status, message.sent_at = Message.Status.SENT, timezone.now()
         else:
             message.status = Message.Status.CANCELLED
-        message.save(update_fields=["status", "next_attempt_at", "attempts"])
+        message.save(update_fields=["status", "next_attempt_at", "attempts", "out_id", "sent_at"])
         audit_append(
             action="update",
             actor=actor,

@@ -34,6 +34,7 @@ SIGNATURES = Accept(
         _("The signature image is too large."), code="too_large", field="signature", status=422
     ),
     wrong_type=_not_an_image,
+    max_pixels=4_000_000,  # a pad is a few hundred pixels a side: anything larger is not one
 )
 
 

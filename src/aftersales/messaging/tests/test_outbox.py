@@ -279,8 +279,10 @@ def test_after_a_crash_mid_send_the_provider_is_asked_and_nothing_is_sent_twice(
     # A person decides: send it again.
     with django_capture_on_commit_callbacks(execute=True):
         services.message_decide(actor=world.user("manager"), message_id=lost.pk, decision="resend")
+    old_out_id = lost.out_id
     lost.refresh_from_db()
     assert (lost.status, len(fake.sends)) == (Status.SENT, 2)
+    assert lost.out_id != old_out_id and fake.sends[-1].out_id == lost.out_id  # a new attempt, its own id
     entry = AuditEntry.objects.get(object_type="messaging.message")
     assert entry.changes == {"status": ["unknown", "queued"], "decision": "resend"}
 
@@ -382,3 +384,38 @@ def test_a_staff_member_gets_an_in_app_message_and_reads_it(
     assert services.notification_read(user=advisor, message_id=message.pk) == 1
     message.refresh_from_db()
     assert message.read_at == datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+
+
+def test_a_send_cut_off_after_the_provider_took_it_is_not_retried_but_asked_about(
+    clock: Clock, world: World, templates: Any, fake: FakeAliyun, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    import time as real_time
+
+    settings.ALIYUN_SMS_TIMEOUT = 0.2
+    fake.on_accept = lambda sent: real_time.sleep(0.6)  # the answer comes after the caller gave up
+    [message] = send(world, django_capture_on_commit_callbacks)
+    assert (message.status, message.attempts) == (Status.SENDING, 1)
+    assert message.error.startswith("Aliyun SMS: the request may have been taken")
+    fake.on_accept = None
+    settings.ALIYUN_SMS_TIMEOUT = 5
+    clock.now = DAYTIME + timedelta(minutes=3)
+    assert services.messages_recover(older_than=timedelta(minutes=2))["delivered"] == 1
+    message.refresh_from_db()
+    assert (message.status, len(fake.sends)) == (Status.DELIVERED, 1)  # sent once
+
+
+def test_a_queued_message_whose_job_was_lost_is_handed_to_the_queue_again(
+    clock: Clock, world: World, templates: Any, fake: FakeAliyun, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):  # the job never reached the queue
+        [message] = services.message_send(
+            store=world.sh,
+            event="booking_confirmation",
+            recipient=customer(),
+            variables={"name": "张三", "time": "9点"},
+        )
+    assert services.messages_requeue() == 0  # not yet: its job may still come
+    clock.now = DAYTIME + timedelta(minutes=6)
+    assert services.messages_requeue() == 1
+    message.refresh_from_db()
+    assert (message.status, len(fake.sends)) == (Status.SENT, 1)

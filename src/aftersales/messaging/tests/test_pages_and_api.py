@@ -198,3 +198,19 @@ def test_the_api_lists_and_reads_notifications(
     assert (listed["unread"], [item["body"] for item in listed["items"]]) == (1, ["工单RO-1的配件未到。"])
     read = advisor.post("/api/v1/notifications/read", {}, content_type="application/json").json()
     assert read == {"marked": 1, "unread": 0}
+
+
+def test_the_outbox_masks_addresses_and_never_shows_a_links_token(
+    world: World, client_for: Callable[[User], Client]
+) -> None:
+    _message(world, "sent", body="请查看：https://dms.example.com/l/AbCdEfGhIjKlMnOpQrStUvWxYz012345/ 谢谢")
+    _message(world, "sent", channel="email", address="zhang.san@example.com", body="您好")
+    auditor = client_for(world.user("auditor"))  # sees the outbox, not personal data
+    items = auditor.get("/api/v1/messages").json()["items"]
+    assert sorted((item["address"], item["body"]) for item in items) == [
+        ("****", "您好"),
+        ("138****5678", "请查看：https://dms.example.com/l/••••••/ 谢谢"),
+    ]
+    manager = client_for(world.user("manager"))  # may see personal data: addresses in full, tokens never
+    page = manager.get("/messages/").content.decode()
+    assert "zhang.san@example.com" in page and "/l/••••••/" in page and "AbCdEfGh" not in page

@@ -67,7 +67,7 @@ def test_my_tasks_closes_with_an_outcome_and_the_bell_counts_them(
     crm = client_for(world.user("crm"))
     assert 'data-testid="bell-count">1</span>' in crm.get("/notifications/bell/").content.decode()
     page = crm.get("/tasks/").content.decode()
-    assert f'data-testid="task-{task.pk}"' in page and "召回通知回访" in page
+    assert f'data-testid="task-{task.pk}"' in page and "召回通知回访" in page and "角色 客服专员 的任务" in page
     crm.post(f"/tasks/{task.pk}/close/", {"action": "done", "outcome": ""})
     task.refresh_from_db()
     assert task.status == "open"  # an outcome is required
@@ -114,3 +114,17 @@ def test_the_api_gives_lists_and_closes_tasks(world: World, client_for: Callable
         f"/api/v1/tasks/{created.json()['id']}/close", {"done": True, "outcome": "x"}, content_type="application/json"
     )
     assert (again.status_code, again.json()["fields"]) == (409, {"outcome": ["该任务已关闭。"]})
+
+
+def test_a_role_in_one_store_gives_nothing_in_another(world: World) -> None:
+    from aftersales.core.models import Role, StaffMembership
+
+    crm_sh = world.user("crm")
+    StaffMembership.objects.create(user=crm_sh, store=world.sz, role=Role.objects.get(code="technician"))
+    suzhou_crm = services.task_create(store=world.sz, subject="苏州回访", role="crm")
+    shanghai_crm = services.task_create(store=world.sh, subject="上海回访", role="crm")
+    suzhou_tech = services.task_create(store=world.sz, subject="苏州派工", role="technician")
+    assert {task.pk for task in selectors.tasks_of(crm_sh, store_id=None)} == {shanghai_crm.pk, suzhou_tech.pk}
+    with pytest.raises(ApplicationError) as refused:
+        services.task_close(actor=crm_sh, task_id=suzhou_crm.pk, done=True, outcome="x")
+    assert refused.value.status == 404
