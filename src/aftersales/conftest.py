@@ -114,3 +114,37 @@ def client_for() -> Callable[[User], Client]:
 
 def browser_required() -> bool:
     return bool(os.environ.get("CI"))
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_pages(live_server: object) -> Iterator[Callable[..., Any]]:
+    """Open pages in one headless Chromium: ``browser_pages(viewport=…, user_agent=…, is_mobile=…)``, each
+    in a context of its own (Chinese). With ``CI`` set a missing Chromium fails the test; elsewhere the
+    test is skipped."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but Chromium is not installed (.ci/run installs it).")
+        pytest.skip("Chromium is not installed on this machine (apt-get install chromium).")
+    # Playwright's sync API runs an event loop in this thread; the test's own database use is synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        contexts: list[Any] = []
+
+        def open_page(**options: Any) -> Any:
+            context = browser.new_context(locale="zh-CN", **options)
+            contexts.append(context)
+            return context.new_page()
+
+        yield open_page
+        for context in contexts:
+            context.close()
+        browser.close()

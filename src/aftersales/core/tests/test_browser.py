@@ -1,39 +1,19 @@
 """Headless Chromium: a service advisor signs in (Chinese by default) and switches to English."""
 
 import os
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from aftersales.conftest import PASSWORD
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
 pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture
-def browser_page(live_server: object) -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but Chromium is not installed (.ci/run installs it).")
-        pytest.skip("Chromium is not installed on this machine (apt-get install chromium).")
-    # Playwright's sync API runs an event loop in this thread; the test's own database use is synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1024, "height": 768})
-        page = context.new_page()
-        yield page
-        context.close()
-        browser.close()
+def browser_page(browser_pages: Callable[..., object]) -> object:
+    return browser_pages(viewport={"width": 1024, "height": 768})
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,13 +3,9 @@ page fits the screen, opens no window and starts no download, and the correction
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-
-from aftersales.core.tests.test_browser import CHROMIUM
 
 pytestmark = [pytest.mark.browser]
 
@@ -21,26 +17,8 @@ WECHAT = (
 
 
 @pytest.fixture
-def phone(live_server: object) -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but Chromium is not installed (.ci/run installs it).")
-        pytest.skip("Chromium is not installed on this machine (apt-get install chromium).")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        context = browser.new_context(
-            locale="zh-CN", viewport={"width": 375, "height": 667}, user_agent=WECHAT, is_mobile=True, has_touch=True
-        )
-        page = context.new_page()
-        yield page
-        context.close()
-        browser.close()
+def phone(browser_pages: Callable[..., object]) -> object:
+    return browser_pages(viewport={"width": 375, "height": 667}, user_agent=WECHAT, is_mobile=True, has_touch=True)
 
 
 @pytest.mark.django_db(transaction=True)
