@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "aftersales.core",
     "aftersales.messaging",
     "aftersales.customers",
+    "aftersales.parts",
 ]
 
 MIDDLEWARE = [

@@ -71,6 +71,10 @@ class AuditEntry(models.Model):
         AUDIT_KEY_CHANGED = "audit_key_changed", _("Audit signing key changed")
         LINK_OPENED = "link_opened", _("Customer link opened")
         LINK_USED = "link_used", _("Customer link used")
+        STOCK_POSTED = "stock_posted", _("Stock posted")
+        STOCK_RESERVED = "stock_reserved", _("Stock reserved")
+        STOCK_RELEASED = "stock_released", _("Reservation released")
+        STOCK_CLOSED = "stock_closed", _("Stock month closed")
 
     # One chain per store (0 = group-level events) so that stores do not queue behind each other.
     chain = models.BigIntegerField(_("chain"), db_index=False)

@@ -1,0 +1,40 @@
+"""Money and stock value: CNY amounts as ``Decimal`` rounded in this one place (ROUND_HALF_UP to the fen),
+stock values as whole fen, and a tax-inclusive amount split into net and tax.
+
+DESIGN-visit "Prices, tax and money": per line ``net = round(gross / (1 + rate), 2)``, ``tax = gross - net``.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+FEN = Decimal("0.01")
+
+
+def money_round(value: Decimal | int | str) -> Decimal:
+    """Round an amount in yuan to the fen, half up (the one rounding of money in the product)."""
+    return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def to_fen(amount: Decimal | int | str) -> int:
+    """A yuan amount as whole fen, rounded half up."""
+    return int(money_round(amount) * 100)
+
+
+def from_fen(fen: int) -> Decimal:
+    """Whole fen as a yuan amount with two decimals."""
+    return (Decimal(fen) / 100).quantize(FEN)
+
+
+def fen_share(total_fen: int, part: Decimal, whole: Decimal) -> int:
+    """``round(total × part / whole)`` in whole fen, half up: the value that leaves with ``part`` of ``whole``."""
+    if whole == 0:
+        return 0
+    return int((Decimal(total_fen) * part / whole).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def net_and_tax(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
+    """Split a tax-inclusive amount: ``net = round(gross / (1 + rate), 2)`` and ``tax = gross - net``."""
+    gross = money_round(gross)
+    net = money_round(gross / (1 + rate))
+    return net, gross - net

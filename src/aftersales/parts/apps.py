@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PartsConfig(AppConfig):
+    """The part master, prices, and each store's stock: warehouses, bins, moves, balances, reservations."""
+
+    name = "aftersales.parts"
+    label = "parts"
+    verbose_name = _("Parts and stock")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from aftersales.core.numbering import document_type_register
+        from aftersales.core.permissions import register
+        from aftersales.parts.permissions import GRANTS, PERMISSIONS
+
+        register(PERMISSIONS, GRANTS)
+        document_type_register("GR", label=_("Goods receipt"), gap_free=False)
+        document_type_register("TR", label=_("Stock transfer"), gap_free=False)
+        document_type_register("ADJ", label=_("Stock adjustment"), gap_free=False)
+        document_type_register("SCR", label=_("Scrap note"), gap_free=False)
+        document_type_register("RTV", label=_("Return to supplier"), gap_free=False)

@@ -1,0 +1,35 @@
+from aftersales.parts.models.parts import (
+    TAX_RATES,
+    Part,
+    PartFitment,
+    PartPrice,
+    PriceFile,
+    Supersession,
+    part_number_normalise,
+)
+from aftersales.parts.models.stock import (
+    Bin,
+    Reservation,
+    StockBalance,
+    StockClosing,
+    StockMove,
+    StockSnapshot,
+    Warehouse,
+)
+
+__all__ = [
+    "TAX_RATES",
+    "Bin",
+    "Part",
+    "PartFitment",
+    "PartPrice",
+    "PriceFile",
+    "Reservation",
+    "StockBalance",
+    "StockClosing",
+    "StockMove",
+    "StockSnapshot",
+    "Supersession",
+    "Warehouse",
+    "part_number_normalise",
+]

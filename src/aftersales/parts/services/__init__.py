@@ -1,0 +1,63 @@
+"""Every write of the parts area: the part master and prices, stock movements, reservations, closings."""
+
+from aftersales.parts.services.closing import stock_month_close
+from aftersales.parts.services.ledger import Op, Posting, closed_month_problem, quantity_problem, store_access
+from aftersales.parts.services.parts import (
+    PriceFileResult,
+    part_price_set,
+    part_save,
+    parts_abc_classify,
+    price_file_import,
+    supersession_save,
+)
+from aftersales.parts.services.reservations import (
+    Demand,
+    ReserveResult,
+    reservation_repoint,
+    reservations_expire,
+    reservations_release,
+    stock_reserve,
+)
+from aftersales.parts.services.stock import (
+    MoveLine,
+    ReceiptLine,
+    stock_adjust,
+    stock_issue,
+    stock_receive,
+    stock_return,
+    stock_scrap,
+    stock_supplier_return,
+    stock_transfer,
+    unknown_part,
+)
+
+__all__ = [
+    "Demand",
+    "MoveLine",
+    "Op",
+    "Posting",
+    "PriceFileResult",
+    "ReceiptLine",
+    "ReserveResult",
+    "closed_month_problem",
+    "part_price_set",
+    "part_save",
+    "parts_abc_classify",
+    "price_file_import",
+    "quantity_problem",
+    "reservation_repoint",
+    "reservations_expire",
+    "reservations_release",
+    "stock_adjust",
+    "stock_issue",
+    "stock_month_close",
+    "stock_receive",
+    "stock_reserve",
+    "stock_return",
+    "stock_scrap",
+    "stock_supplier_return",
+    "stock_transfer",
+    "store_access",
+    "supersession_save",
+    "unknown_part",
+]
