@@ -23,6 +23,7 @@ from aftersales.core.scope import AccessScope, set_scope
 from aftersales.core.services import client_ip_of, token_authenticate
 from aftersales.customers.api import router as customers_router
 from aftersales.messaging.api import router as messaging_router
+from aftersales.parts.api import router as parts_router
 
 
 class BearerTokenAuth(HttpBearer):
@@ -155,3 +156,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", core_router)
 api.add_router("/", customers_router)
 api.add_router("/", messaging_router)
+api.add_router("/", parts_router)

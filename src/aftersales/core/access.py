@@ -155,3 +155,11 @@ def store_record_access(
         raise Http404(_("Not found."))
     authorize(actor, permission, store_id=record.store_id, record=record)  # type: ignore[attr-defined]
     return record
+
+
+def stores_with(user: User, permission: str) -> list[int] | None:
+    """The stores in which ``user`` holds ``permission`` (None: every store, a group-wide role)."""
+    visible = visible_store_ids(user)
+    if visible is None:
+        return None
+    return [store_id for store_id in sorted(visible) if can(user, permission, store_id=store_id)]

@@ -12,11 +12,10 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import TypeAdapter, ValidationError
 
-from aftersales.core.access import can
+from aftersales.core.access import can, stores_with
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
 from aftersales.core.errors import ApplicationError
-from aftersales.core.grants import visible_store_ids
 from aftersales.core.models import Store, User
 from aftersales.core.routing import operation, request_user
 from aftersales.messaging import selectors, services
@@ -25,14 +24,6 @@ router = Router(tags=["messages"])
 
 StatusName = Literal["queued", "held", "sending", "sent", "delivered", "failed", "unknown", "cancelled"]
 ChannelName = Literal["sms", "email", "inapp"]
-
-
-def stores_with(user: User, permission: str) -> list[int] | None:
-    """The stores in which ``user`` holds ``permission`` (None: every store, a group-wide role)."""
-    visible = visible_store_ids(user)
-    if visible is None:
-        return None
-    return [store_id for store_id in sorted(visible) if can(user, permission, store_id=store_id)]
 
 
 class MessageOut(Schema):

@@ -14,6 +14,8 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -34,6 +36,9 @@ from aftersales.customers.selectors import imports_dir
 from aftersales.customers.services import document_upload, review_link_send, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
 from aftersales.messaging.models import Message, MessageTemplate, Task
+from aftersales.parts.models import Reservation, StockClosing
+from aftersales.parts.services import Demand, ReceiptLine, stock_issue, stock_receive, stock_reserve
+from aftersales.parts.tests.factories import BinFactory, PartFactory, WarehouseFactory
 from config.api import api
 
 
@@ -193,7 +198,177 @@ def _customer_number(world: World) -> str:
 
 
 # Requests that need a method other than GET, a body, a query or a path argument.
+def _stock(world: World) -> dict[str, Any]:
+    """A part with 1,000 units in a bin of SH01 (received two years ago), a second bin and a warehouse."""
+    cached = world.__dict__.get("_stock")
+    if cached is not None:
+        return cached
+    part = PartFactory.create(
+        group=world.sh.group, brand=world.sh.brands.get(), number_display="06L-115-562", number="06L115562"
+    )
+    warehouse = WarehouseFactory.create(store=world.sh, code="MX")
+    bins = [BinFactory.create(store=world.sh, warehouse=warehouse, code=f"MX-0{n}") for n in (1, 2)]
+    stock_receive(
+        actor=None,
+        store_id=world.sh.pk,
+        lines=[ReceiptLine(part.pk, bins[0].pk, Decimal(1000), Decimal(10))],
+        moved_on=timezone.localdate() - timedelta(days=730),
+    )
+    world.__dict__["_stock"] = {"part": part, "warehouse": warehouse, "bin": bins[0], "bin2": bins[1]}
+    return world.__dict__["_stock"]
+
+
+def _fresh_demand(world: World) -> int:
+    """A repair-order id no stock was issued to yet, in a world whose SH01 has stock."""
+    _stock(world)
+    return next(_serial)
+
+
+def _reservation(world: World) -> Reservation:
+    stock = _stock(world)
+    result = stock_reserve(
+        actor=None,
+        store_id=world.sh.pk,
+        demands=[Demand(stock["part"].pk, Decimal(1), "repair_order", next(_serial), None)],
+    )
+    return result.reservations[0]
+
+
+def _issued(world: World) -> dict[str, Any]:
+    """A repair order that was issued one unit, to return it."""
+    stock = _stock(world)
+    demand = next(_serial)
+    stock_issue(
+        actor=None,
+        store_id=world.sh.pk,
+        demand_type="repair_order",
+        demand_id=demand,
+        demand_line_id=None,
+        part_number="06L115562",
+        quantity=Decimal(1),
+        received_by_id=world.user("technician").pk,
+    )
+    return {"store": "SH01", "demand_id": demand, "part": "06L115562", "bin": stock["bin"].pk, "quantity": "1"}
+
+
+def _month_to_close(world: World) -> str:
+    """The month after the last closed one (the first: two years ago), so that each role may close one."""
+    _stock(world)
+    last = StockClosing.all_objects.filter(store=world.sh).order_by("-month").first()
+    if last is None:
+        month = (timezone.localdate() - timedelta(days=730)).replace(day=1)
+    else:
+        month = (last.month + timedelta(days=32)).replace(day=1)
+    return f"{month:%Y-%m}"
+
+
+def _price_file_upload() -> Any:
+    buffer = io.BytesIO()
+    writer = XlsxWriter(buffer, title="价格")
+    writer.append(["零件号", "名称", "价格"])
+    writer.append(["06L-115-562", "机油滤清器", "58.00"])
+    writer.close()
+    return SimpleUploadedFile("prices.xlsx", buffer.getvalue())
+
+
+def _new_part(world: World) -> str:
+    serial = next(_serial)
+    PartFactory.create(
+        group=world.sh.group, brand=world.sh.brands.get(), number_display=f"N-{serial}", number=f"N{serial}"
+    )
+    return f"N-{serial}"
+
+
 SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
+    # parts and stock API
+    "part_list": lambda user, w: {"query": {"q": "06L"}},
+    "part_create": lambda user, w: {
+        "json": {"brand": w.sh.brands.get().code, "number_display": f"P-{next(_serial)}", "name": "刹车片"}
+    },
+    "part_detail": lambda user, w: {"kwargs": {"part_id": _stock(w)["part"].pk}},
+    "part_update": lambda user, w: {"kwargs": {"part_id": _stock(w)["part"].pk}, "json": {"name_en": "Oil filter"}},
+    "part_supersede": lambda user, w: {
+        "kwargs": {"part_id": _stock(w)["part"].pk},
+        "json": {"new_number": _new_part(w), "interchangeability": "two_way", "effective_on": "2026-01-01"},
+    },
+    "part_price": lambda user, w: {
+        "kwargs": {"part_id": _stock(w)["part"].pk},
+        "json": {"kind": "retail", "price": "58.00", "valid_from": "2026-01-01"},
+    },
+    "price_file_upload": lambda user, w: {
+        "data": {
+            "brand": w.sh.brands.get().code,
+            "kind": "retail",
+            "effective_from": "2026-12-01",
+            "dry_run": "true",
+            "file": _price_file_upload(),
+        }
+    },
+    "warehouse_create": lambda user, w: {
+        "json": {"store": "SH01", "code": f"W{next(_serial)}", "name": "轮胎库", "bins": ["T-01"]}
+    },
+    "warehouse_bins_add": lambda user, w: {
+        "kwargs": {"warehouse_id": _stock(w)["warehouse"].pk},
+        "json": {"codes": [f"B-{next(_serial)}"]},
+    },
+    "warehouse_labels": lambda user, w: {"kwargs": {"warehouse_id": _stock(w)["warehouse"].pk}},
+    "stock_as_of": lambda user, w: {"query": {"store": "SH01", "date": timezone.localdate().isoformat()}},
+    "receipt_post": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "lines": [{"part": "06L115562", "bin": _stock(w)["bin"].pk, "quantity": "2", "unit_cost": "10.5"}],
+        }
+    },
+    "issue_post": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "demand_id": _fresh_demand(w),
+            "part_number": "06L115562",
+            "quantity": "1",
+            "received_by": w.user("technician").pk,
+        }
+    },
+    "return_post": lambda user, w: {"json": _issued(w)},
+    "transfer_post": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "to_bin": _stock(w)["bin2"].pk,
+            "lines": [{"part": "06L115562", "bin": _stock(w)["bin"].pk, "quantity": "1"}],
+        }
+    },
+    "scrap_post": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "reason": "破损",
+            "lines": [{"part": "06L115562", "bin": _stock(w)["bin"].pk, "quantity": "1"}],
+        }
+    },
+    "supplier_return_post": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "reason": "错发",
+            "lines": [{"part": "06L115562", "bin": _stock(w)["bin"].pk, "quantity": "1"}],
+        }
+    },
+    "adjustment_post": lambda user, w: {
+        "json": {"store": "SH01", "part": "06L115562", "bin": _stock(w)["bin"].pk, "quantity": "-1", "reason": "盘亏"}
+    },
+    "reservation_create": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "demands": [
+                {"part": "06L115562", "quantity": "1", "demand_type": "repair_order", "demand_id": _fresh_demand(w)}
+            ],
+        }
+    },
+    "reservation_repoint": lambda user, w: {
+        "kwargs": {"reservation_id": _reservation(w).pk},
+        "json": {"demand_type": "repair_order", "demand_id": next(_serial)},
+    },
+    "reservation_release": lambda user, w: {
+        "json": {"store": "SH01", "demand_type": "repair_order", "demand_id": _reservation(w).demand_id}
+    },
+    "closing_create": lambda user, w: {"json": {"store": "SH01", "month": _month_to_close(w)}},
     # archive API
     "customer_search": lambda user, w: {"query": {"q": "王"}},
     "customer_create": lambda user, w: {"json": {"name": "赵六", "mobiles": [f"136{next(_serial):08d}"]}},

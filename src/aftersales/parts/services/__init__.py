@@ -30,6 +30,7 @@ from aftersales.parts.services.stock import (
     stock_transfer,
     unknown_part,
 )
+from aftersales.parts.services.warehouses import bin_set_active, bins_create, warehouse_save
 
 __all__ = [
     "Demand",
@@ -39,6 +40,8 @@ __all__ = [
     "PriceFileResult",
     "ReceiptLine",
     "ReserveResult",
+    "bin_set_active",
+    "bins_create",
     "closed_month_problem",
     "part_price_set",
     "part_save",
@@ -60,4 +63,5 @@ __all__ = [
     "store_access",
     "supersession_save",
     "unknown_part",
+    "warehouse_save",
 ]
