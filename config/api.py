@@ -15,6 +15,7 @@ from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 import aftersales
+from aftersales.catalogue.api import router as catalogue_router
 from aftersales.core.access import NotAuthenticated
 from aftersales.core.api import router as core_router
 from aftersales.core.apikit import error_body, fields_from_validation
@@ -157,3 +158,4 @@ api.add_router("/", core_router)
 api.add_router("/", customers_router)
 api.add_router("/", messaging_router)
 api.add_router("/", parts_router)
+api.add_router("/", catalogue_router)

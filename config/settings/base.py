@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "aftersales.messaging",
     "aftersales.customers",
     "aftersales.parts",
+    "aftersales.catalogue",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,8 @@ PERMISSIONS = {
     "stock.reserve": _("Reserve stock for a demand and release it"),
     "stock.close": _("Close a stock month"),
     "warehouses.manage": _("Keep the store's warehouses and bins"),
-    "prices.manage": _("Set part prices and import price files"),
+    "prices.manage": _("Set a store's part prices and labour rates"),
+    "prices.guide": _("Set the group's guide prices and labour rates and import the manufacturer's price files"),
     "prices.deviate": _("Set a price off the manufacturer's guide price (with a reason)"),
 }
 

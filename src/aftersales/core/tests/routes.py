@@ -23,6 +23,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from aftersales.catalogue.models import ServicePackage
+from aftersales.catalogue.tests.factories import LabourOperationFactory
 from aftersales.conftest import World
 from aftersales.core.media import PHOTOS, MediaOwner, media_attach, media_owner_register, media_upload
 from aftersales.core.models import User
@@ -279,7 +281,61 @@ def _new_part(world: World) -> str:
     return f"N-{serial}"
 
 
+def _operation(world: World) -> int:
+    """A labour operation of the world's group (one per world)."""
+    cached = world.__dict__.get("_operation")
+    if cached is None:
+        cached = LabourOperationFactory.create(group=world.sh.group, code="MX100").pk
+        world.__dict__["_operation"] = cached
+    return int(cached)
+
+
+def _package(world: World) -> int:
+    package = ServicePackage.objects.create(
+        group=world.sh.group, brand=world.sh.brands.get(), code=f"PK{next(_serial)}", name="首次保养"
+    )
+    return package.pk
+
+
 SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
+    # service catalogue API
+    "operation_create": lambda user, w: {
+        "json": {
+            "code": f"OP{next(_serial)}",
+            "name": "更换刹车片",
+            "category": "chassis",
+            "default_hours": "1.5",
+            "skill_level": "intermediate",
+            "repair_category": "minor",
+            "times": [{"series": "帕萨特", "hours": "1.8"}],
+        }
+    },
+    "operation_detail": lambda user, w: {"kwargs": {"operation_id": _operation(w)}},
+    "operation_update": lambda user, w: {"kwargs": {"operation_id": _operation(w)}, "json": {"name_en": "Brakes"}},
+    "package_create": lambda user, w: {
+        "json": {
+            "brand": w.sh.brands.get().code,
+            "code": f"PK{next(_serial)}",
+            "name": "10000公里保养",
+            "interval_km": 10000,
+            "items": [
+                {"kind": "labour", "code": LabourOperationFactory.create(group=w.sh.group).code},
+                {"kind": "part", "code": _stock(w)["part"].number_display},
+            ],
+        }
+    },
+    "package_detail": lambda user, w: {"kwargs": {"package_id": _package(w)}},
+    "labour_rate_create": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "pay_type": "customer",
+            "rate": "360.00",
+            "valid_from": f"2026-01-{next(_serial) % 28 + 1:02d}",
+        }
+    },
+    "price_quote": lambda user, w: {
+        "query": {"store": "SH01", "pay_type": "internal", "part": _stock(w)["part"].number_display}
+    },
     # parts and stock API
     "part_list": lambda user, w: {"query": {"q": "06L"}},
     "part_create": lambda user, w: {
@@ -293,7 +349,7 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     },
     "part_price": lambda user, w: {
         "kwargs": {"part_id": _stock(w)["part"].pk},
-        "json": {"kind": "retail", "price": "58.00", "valid_from": "2026-01-01"},
+        "json": {"kind": "retail", "store": "SH01", "price": "58.00", "valid_from": "2026-01-01"},
     },
     "price_file_upload": lambda user, w: {
         "data": {

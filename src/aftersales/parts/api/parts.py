@@ -334,7 +334,7 @@ class PriceFileForm(InputSchema):
 
 
 @router.post("/parts/price-files", response={200: PriceFileOut, **ERRORS})
-@operation("prices.manage")
+@operation("prices.guide")
 def price_file_upload(request: HttpRequest, form: Form[PriceFileForm], file: File[UploadedFile]) -> dict[str, Any]:
     """Import an OEM price file (.xlsx; columns 零件号 / part number, 名称 / name, 价格 / price, optional
     英文名称 and 单位): every wrong row and column at once; nothing is written on a dry run or an error."""

@@ -12,6 +12,7 @@ ALL = (
     "stock.close",
     "warehouses.manage",
     "prices.manage",
+    "prices.guide",
     "prices.deviate",
 )
 GRANTS = {

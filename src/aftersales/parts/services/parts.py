@@ -185,7 +185,7 @@ def part_price_set(
         raise ApplicationError(_("Choose the kind of price."), field="kind")
     if not price.is_finite() or price < 0 or price != price.quantize(Decimal("0.01")) or price >= Decimal("1e10"):
         raise ApplicationError(_("Enter a price in yuan with at most 2 decimals."), field="price")
-    permission = "prices.manage"
+    permission = "prices.manage" if store_id is not None else "prices.guide"
     if actor is not None and not can(actor, permission, store_id=store_id):
         raise ApplicationError(_("You may not set prices here."), code="forbidden", status=403)
     if store_id is not None and kind == PartPrice.Kind.RETAIL:
@@ -267,7 +267,7 @@ def price_file_import(
     """Read an OEM price file (.xlsx: part number, name, price, optionally English name and unit) and,
     unless ``dry_run`` or any row is wrong, write a price per row valid from ``effective_from`` (new
     numbers join the master). Every wrong row and column is reported at once; nothing is written then."""
-    if actor is not None and not can(actor, "prices.manage"):
+    if actor is not None and not can(actor, "prices.guide"):
         raise ApplicationError(_("You may not import price files."), code="forbidden", status=403)
     if kind not in PartPrice.Kind.values:
         raise ApplicationError(_("Choose the kind of price."), field="kind")
