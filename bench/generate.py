@@ -111,7 +111,14 @@ def _roles_for_store(roles: list[Role], users_per_store: int) -> list[tuple[Role
 
 
 def generate(
-    *, scale: int, users_per_store: int = 12, years: int = 1, customers: int = 0, vehicles: int = 0
+    *,
+    scale: int,
+    users_per_store: int = 12,
+    years: int = 1,
+    customers: int = 0,
+    vehicles: int = 0,
+    parts: int = 0,
+    stock_moves: int = 0,
 ) -> GenerateResult:
     """Insert a dealer group of ``scale`` stores into the empty default database and report the counts.
 
@@ -120,6 +127,8 @@ def generate(
     """
     if not 1 <= scale <= MAX_SCALE or users_per_store < 1 or years < 0:
         raise ValueError(f"scale must be 1 to {MAX_SCALE}, users_per_store at least 1, years at least 0.")
+    if parts < 0 or stock_moves < 0 or (stock_moves and not parts):
+        raise ValueError("parts and stock moves must be at least 0, and stock moves need parts.")
     if customers < 0 or vehicles < 0 or (vehicles and not customers):
         raise ValueError("customers and vehicles must be at least 0, and vehicles need customers.")
     if Store.all_objects.exists():
@@ -132,7 +141,13 @@ def generate(
         raise GenerateRefused("No roles found: the database is not migrated (migration 0002 installs them).")
     discover_areas()
     options = GenerateOptions(
-        scale=scale, users_per_store=users_per_store, years=years, customers=customers, vehicles=vehicles
+        scale=scale,
+        users_per_store=users_per_store,
+        years=years,
+        customers=customers,
+        vehicles=vehicles,
+        parts=parts,
+        stock_moves=stock_moves,
     )
     password = make_password(settings.DEMO_PASSWORD)
     result = GenerateResult()

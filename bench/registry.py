@@ -154,6 +154,8 @@ class GenerateOptions:
     years: int
     customers: int
     vehicles: int
+    parts: int = 0
+    stock_moves: int = 0
 
 
 Fill = Callable[[GenerateResult, GenerateOptions], list[str]]

@@ -9,6 +9,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("aftersales.customers.urls")),
     path("", include("aftersales.messaging.urls")),
+    path("", include("aftersales.parts.urls")),
+    path("", include("aftersales.catalogue.urls")),
     path("", include("aftersales.core.urls")),
 ]
 

@@ -11,7 +11,12 @@ class CatalogueConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from aftersales.catalogue.demo import catalogue_demo_install
         from aftersales.catalogue.permissions import GRANTS, PERMISSIONS
+        from aftersales.core.demo import DEMO_EXTENSIONS
+        from aftersales.core.navigation import MENU, MenuItem
         from aftersales.core.permissions import register
 
         register(PERMISSIONS, GRANTS)
+        DEMO_EXTENSIONS.append(catalogue_demo_install)
+        MENU.append(MenuItem("catalogue:operations", _("Service catalogue"), "bi-tools", "catalogue.view"))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.catalogue.models import LabourOperation, LabourRate, LabourTime, PackageItem, ServicePackage
 from aftersales.catalogue.paytypes import PAY_TYPES
+from aftersales.core import identifiers
 from aftersales.core.access import can
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError
@@ -86,8 +87,8 @@ def operation_save(
     if merged.get("tax_rate") is not None and Decimal(merged["tax_rate"]) not in TAX_RATES:
         errors["tax_rate"] = [_("Choose one of the VAT rates: 13%, 9%, 6%, 3%, 1% or 0.")]
     tax_code = merged.get("tax_code") or ""
-    if tax_code and not (tax_code.isdigit() and len(tax_code) == 19):
-        errors["tax_code"] = [_("A tax classification code is 19 digits.")]
+    if tax_code and not identifiers.tax_code_valid(tax_code):
+        errors["tax_code"] = [_("A tax classification code is 19 digits, the first 1 to 6.")]
     for series, hours in (times or {}).items():
         if not series.strip():
             errors.setdefault("times", []).append(_("Name the model series."))

@@ -536,3 +536,10 @@ def mask_address(province: str, city: str, district: str, street: str) -> str:
         # Municipalities (上海市上海市) repeat the province as the city.
         city = ""
     return province + city + district + ("****" if street.strip() else "")
+
+
+def tax_code_valid(value: str) -> bool:
+    """A goods and services tax classification code (税收分类编码, 国家税务总局 2016 年第 49 号公告): 19
+    digits whose first names the class: 1 goods, 2 labour services (processing, repair and replacement),
+    3 services, 4 intangible assets, 5 real estate, 6 items outside VAT."""
+    return len(value) == 19 and value.isdigit() and value[0] in "123456"

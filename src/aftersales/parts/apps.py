@@ -11,11 +11,16 @@ class PartsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from aftersales.core.demo import DEMO_EXTENSIONS
+        from aftersales.core.navigation import MENU, MenuItem
         from aftersales.core.numbering import document_type_register
         from aftersales.core.permissions import register
+        from aftersales.parts.demo import parts_demo_install
         from aftersales.parts.permissions import GRANTS, PERMISSIONS
 
         register(PERMISSIONS, GRANTS)
+        DEMO_EXTENSIONS.append(parts_demo_install)
+        MENU.append(MenuItem("parts:parts", _("Parts"), "bi-box-seam", "parts.view"))
         document_type_register("GR", label=_("Goods receipt"), gap_free=False)
         document_type_register("TR", label=_("Stock transfer"), gap_free=False)
         document_type_register("ADJ", label=_("Stock adjustment"), gap_free=False)

@@ -298,6 +298,29 @@ def _package(world: World) -> int:
 
 
 SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
+    # parts and catalogue pages
+    "parts:detail": lambda user, w: {"kwargs": {"part_id": _stock(w)["part"].pk}},
+    "parts:edit": lambda user, w: {"kwargs": {"part_id": _stock(w)["part"].pk}},
+    "parts:supersede": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"part_id": _stock(w)["part"].pk},
+        "data": {"new_number": _new_part(w), "interchangeability": "two_way", "effective_on": "2026-01-01"},
+    },
+    "parts:price": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"part_id": _stock(w)["part"].pk},
+        "data": {"kind": "retail", "scope": str(w.sh.pk), "price": "58.00", "valid_from": "2026-01-01"},
+    },
+    "parts:bins": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"warehouse_id": _stock(w)["warehouse"].pk},
+        "data": {"codes": f"B-{next(_serial)}"},
+    },
+    "parts:labels": lambda user, w: {"kwargs": {"warehouse_id": _stock(w)["warehouse"].pk}},
+    "parts:moves": lambda user, w: {"query": {"part": _stock(w)["part"].number_display}},
+    "catalogue:operation": lambda user, w: {"kwargs": {"operation_id": _operation(w)}},
+    "catalogue:operation_edit": lambda user, w: {"kwargs": {"operation_id": _operation(w)}},
+    "catalogue:package": lambda user, w: {"kwargs": {"package_id": _package(w)}},
     # service catalogue API
     "operation_create": lambda user, w: {
         "json": {

@@ -36,6 +36,18 @@ def balances(
     return rows.order_by("store__code", "bin__warehouse__code", "bin__code", "part__number")
 
 
+def part_stock(*, store_id: int, part_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """On hand and reserved per part in a store (summed over its bins)."""
+    rows = (
+        StockBalance.all_objects.filter(store_id=store_id, part_id__in=part_ids)
+        .values("part_id")
+        .annotate(q=Sum("on_hand"), r=Sum("reserved"))
+        .values_list("part_id", "q", "r")
+        .order_by()
+    )
+    return {part: (Decimal(q), Decimal(r)) for part, q, r in rows}
+
+
 def moves(
     *,
     store_ids: list[int] | None,

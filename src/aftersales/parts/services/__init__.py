@@ -1,7 +1,14 @@
 """Every write of the parts area: the part master and prices, stock movements, reservations, closings."""
 
 from aftersales.parts.services.closing import stock_month_close
-from aftersales.parts.services.ledger import Op, Posting, closed_month_problem, quantity_problem, store_access
+from aftersales.parts.services.ledger import (
+    Op,
+    Posting,
+    closed_month_problem,
+    qty_text,
+    quantity_problem,
+    store_access,
+)
 from aftersales.parts.services.parts import (
     PriceFileResult,
     part_price_set,
@@ -47,6 +54,7 @@ __all__ = [
     "part_save",
     "parts_abc_classify",
     "price_file_import",
+    "qty_text",
     "quantity_problem",
     "reservation_repoint",
     "reservations_expire",

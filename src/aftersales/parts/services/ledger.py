@@ -100,6 +100,27 @@ def _next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+def stock_in(balance: StockBalance, quantity: Decimal, value_fen: int | None) -> int:
+    """Add ``quantity`` worth ``value_fen`` to an (unsaved or locked) balance; without a value, at the
+    balance's average. Returns the move's value. The one valuation of incoming stock."""
+    if value_fen is None:
+        value_fen = fen_share(balance.value_fen, quantity, balance.on_hand) if balance.on_hand else 0
+    balance.on_hand += quantity
+    balance.value_fen += value_fen
+    return value_fen
+
+
+def stock_out(balance: StockBalance, quantity: Decimal) -> int:
+    """Take ``quantity`` (at most what is on hand) from a balance at its moving average; the last unit
+    takes the remaining value. Returns the move's (negative) value. The one valuation of outgoing stock."""
+    value = (
+        balance.value_fen if quantity == balance.on_hand else fen_share(balance.value_fen, quantity, balance.on_hand)
+    )
+    balance.on_hand -= quantity
+    balance.value_fen -= value
+    return -value
+
+
 @dataclass
 class Op:
     """One planned move. ``quantity`` is signed (in > 0, out < 0). An incoming op carries its value
@@ -228,14 +249,12 @@ def post(
         moves: list[StockMove] = []
         shortfalls: dict[Key, Decimal] = defaultdict(Decimal)
         values: list[int] = []  # per op, signed, for a later op that carries it
+        available_before: dict[Key, Decimal] = {}
         for op in ops:
             balance = balances[(op.part_id, op.bin_id)]
+            available_before.setdefault((op.part_id, op.bin_id), balance.on_hand - balance.reserved)
             if op.quantity > 0:
-                value = -values[op.carry] if op.carry is not None else op.value_fen
-                if value is None:  # an incoming adjustment without a cost: at the balance's average
-                    value = fen_share(balance.value_fen, op.quantity, balance.on_hand) if balance.on_hand else 0
-                balance.on_hand += op.quantity
-                balance.value_fen += value
+                value = stock_in(balance, op.quantity, -values[op.carry] if op.carry is not None else op.value_fen)
             else:
                 wanted = -op.quantity
                 released = Decimal(0)
@@ -251,15 +270,8 @@ def post(
                     shortfalls[(op.part_id, op.bin_id)] += wanted - available
                     values.append(0)
                     continue
-                value = (
-                    balance.value_fen
-                    if wanted == balance.on_hand
-                    else fen_share(balance.value_fen, wanted, balance.on_hand)
-                )
                 balance.reserved -= released
-                balance.on_hand -= wanted
-                balance.value_fen -= value
-                value = -value
+                value = stock_out(balance, wanted)
             values.append(value)
             moves.append(
                 StockMove(
@@ -281,7 +293,7 @@ def post(
                 )
             )
         if shortfalls:
-            raise insufficient(parts, bins, balances, shortfalls)
+            raise insufficient(parts, bins, available_before, shortfalls)
         StockMove.all_objects.bulk_create(moves, batch_size=BATCH)
         StockBalance.all_objects.bulk_update(
             list(balances.values()), ["on_hand", "reserved", "value_fen"], batch_size=BATCH
@@ -300,7 +312,7 @@ def post(
 
 
 def insufficient(
-    parts: dict[int, Part], bins: dict[int, Bin], balances: dict[Key, StockBalance], shortfalls: dict[Key, Decimal]
+    parts: dict[int, Part], bins: dict[int, Bin], available: dict[Key, Decimal], shortfalls: dict[Key, Decimal]
 ) -> ApplicationError:
     """The one refusal for stock that is not there, naming every short part and bin."""
     lines = [
@@ -309,7 +321,7 @@ def insufficient(
             "part": parts[part].number_display,
             "bin": bins[bin_id],
             "short": qty_text(short),
-            "available": qty_text(balances[(part, bin_id)].on_hand - balances[(part, bin_id)].reserved),
+            "available": qty_text(available[(part, bin_id)]),
         }
         for (part, bin_id), short in sorted(shortfalls.items())
     ]

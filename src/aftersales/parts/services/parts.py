@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core import identifiers
 from aftersales.core.access import can
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError
@@ -77,8 +78,8 @@ def _part_errors(group_id: int, brand_id: int, data: dict[str, Any], part: Part 
     if rate is not None and Decimal(rate) not in TAX_RATES:
         errors["tax_rate"] = [_("Choose one of the VAT rates: 13%, 9%, 6%, 3%, 1% or 0.")]
     tax_code = data.get("tax_code") or ""
-    if tax_code and not (tax_code.isdigit() and len(tax_code) == 19):
-        errors["tax_code"] = [_("A tax classification code is 19 digits.")]
+    if tax_code and not identifiers.tax_code_valid(tax_code):
+        errors["tax_code"] = [_("A tax classification code is 19 digits, the first 1 to 6.")]
     if data.get("decimals") is not None and not 0 <= int(data["decimals"]) <= 3:
         errors["decimals"] = [_("Enter 0 to 3 decimals.")]
     return errors

@@ -54,6 +54,12 @@ class Command(BaseCommand):
         generate.add_argument(
             "--vehicles", type=int, default=0, help="Vehicles of the archive, owned by those customers (default 0)."
         )
+        generate.add_argument(
+            "--parts", type=int, default=0, help="Parts of the first store's brand in the part master (default 0)."
+        )
+        generate.add_argument(
+            "--stock-moves", type=int, default=0, help="Stock moves of the first store over a year (default 0)."
+        )
         run = actions.add_parser(
             "run",
             help="Time API scenarios on a generated database.",
@@ -122,6 +128,8 @@ class Command(BaseCommand):
                 years=options["years"],
                 customers=options["customers"],
                 vehicles=options["vehicles"],
+                parts=options["parts"],
+                stock_moves=options["stock_moves"],
             )
         except (GenerateRefused, ValueError) as error:
             raise CommandError(str(error)) from None
@@ -178,6 +186,7 @@ def _child_arguments(options: dict[str, Any]) -> list[str]:
         arguments += ["--scale", str(options["scale"]), "--users-per-store", str(options["users_per_store"])]
         arguments += ["--years", str(options["years"])]
         arguments += ["--customers", str(options["customers"]), "--vehicles", str(options["vehicles"])]
+        arguments += ["--parts", str(options["parts"]), "--stock-moves", str(options["stock_moves"])]
     else:
         arguments += ["--iterations", str(options["iterations"]), "--warmup", str(options["warmup"])]
         arguments += options["scenarios"]

@@ -1,0 +1,38 @@
+"""The demo's parts, stock and catalogue: the counts the issue names, and a ledger that verifies."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.utils import timezone
+
+from aftersales.catalogue.models import LabourOperation, LabourRate, ServicePackage
+from aftersales.core.demo import demo_install
+from aftersales.parts.models import Part, PartPrice, Reservation, StockBalance, StockClosing, StockMove
+from aftersales.parts.selectors.stock import stock_verify
+
+
+def test_the_demo_has_a_catalogue_per_brand_and_a_year_of_stock_per_store(db: None) -> None:
+    demo_install()
+    parts = dict(Part.objects.values_list("brand__code").annotate(n=Count("pk")))
+    assert parts == {"BYD": 1000, "TOYOTA": 1000, "VW": 1000}
+    assert PartPrice.objects.filter(store__isnull=True, kind="retail").count() == 3000
+    operations = dict(LabourOperation.objects.values_list("brand__code").annotate(n=Count("pk")))
+    packages = dict(ServicePackage.objects.values_list("brand__code").annotate(n=Count("pk")))
+    assert all(operations[brand] >= 30 for brand in ("VW", "TOYOTA", "BYD")), operations
+    assert packages == {"BYD": 5, "TOYOTA": 5, "VW": 5}
+    assert LabourRate.objects.filter(store__isnull=True).count() == 9
+    today = timezone.localdate()
+    for code in ("SH01", "SZ01"):
+        moves = StockMove.all_objects.filter(store__code=code)
+        assert moves.count() > 15_000
+        first = moves.order_by("moved_on").values_list("moved_on", flat=True).first()
+        assert first is not None and (today - first).days >= 365
+        assert StockBalance.all_objects.filter(store__code=code).count() == 2000  # two brands' parts
+        assert StockBalance.all_objects.filter(store__code=code, on_hand__gt=0).count() > 1900
+        assert StockClosing.all_objects.filter(store__code=code).count() == 11
+        assert Reservation.all_objects.filter(store__code=code).count() == 5
+    result = stock_verify()
+    assert (result.balances, result.differences) == (4000, [])
+    before = (Part.objects.count(), StockMove.all_objects.count(), LabourOperation.objects.count())
+    demo_install()
+    assert (Part.objects.count(), StockMove.all_objects.count(), LabourOperation.objects.count()) == before

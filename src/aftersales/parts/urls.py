@@ -1,0 +1,24 @@
+from django.urls import path
+
+from aftersales.parts.views import parts, stock
+
+app_name = "parts"
+
+urlpatterns = [
+    path("parts/", parts.part_list, name="parts"),
+    path("parts/new/", parts.part_create, name="create"),
+    path("parts/price-files/", parts.price_file, name="price_file"),
+    path("parts/<id:part_id>/", parts.part_detail, name="detail"),
+    path("parts/<id:part_id>/edit/", parts.part_edit, name="edit"),
+    path("parts/<id:part_id>/supersession/", parts.part_supersede, name="supersede"),
+    path("parts/<id:part_id>/price/", parts.part_price, name="price"),
+    path("stock/moves/", stock.move_list, name="moves"),
+    path("stock/as-of/", stock.stock_as_of, name="as_of"),
+    path("stock/warehouses/", stock.warehouses, name="warehouses"),
+    path("stock/warehouses/<id:warehouse_id>/bins/", stock.warehouse_bins, name="bins"),
+    path("stock/warehouses/<id:warehouse_id>/labels.pdf", stock.warehouse_labels, name="labels"),
+    path("stock/receive/", stock.receive, name="receive"),
+    path("stock/issue/", stock.issue, name="issue"),
+    path("stock/reservations/", stock.reservations, name="reservations"),
+    path("stock/closings/", stock.closings, name="closings"),
+]

@@ -1,0 +1,1 @@
+"""Pages of the parts area: the part master (``parts``) and a store's stock (``stock``)."""
