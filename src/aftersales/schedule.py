@@ -11,7 +11,9 @@ from huey.contrib.djhuey import db_periodic_task
 
 from aftersales.core import services
 from aftersales.core.audit import audit_checkpoint_write
+from aftersales.core.models import DealerGroup
 from aftersales.messaging import services as messaging
+from aftersales.parts import services as parts
 
 # Entries appended since the last checkpoint are protected by their keyed hashes only: a database
 # writer could cut them off unseen. A quarter of an hour bounds that, at one line per busy store.
@@ -39,3 +41,15 @@ def messages_settle() -> dict[str, int]:
         "requeued": messaging.messages_requeue(),
         **messaging.messages_recover(),
     }
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def reservations_expire() -> int:
+    """Give back the stock of appointments' pre-picks whose time has passed."""
+    return parts.reservations_expire()
+
+
+@db_periodic_task(crontab(minute="30", hour="2", day="1"))
+def parts_abc_classify() -> dict[str, dict[str, int]]:
+    """Classify every group's parts A / B / C by their last 12 months' usage value (monthly)."""
+    return {group.code: parts.parts_abc_classify(group_id=group.pk) for group in DealerGroup.objects.order_by("pk")}

@@ -15,7 +15,7 @@ from aftersales.catalogue import pricing, selectors, services
 from aftersales.catalogue.models import LabourOperation, LabourRate, ServicePackage
 from aftersales.catalogue.paytypes import PAY_TYPES
 from aftersales.catalogue.services import PackageLine
-from aftersales.core.access import stores_with
+from aftersales.core.access import can, stores_with
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
 from aftersales.core.errors import ApplicationError
@@ -461,8 +461,15 @@ def price_quote(request: HttpRequest, query: Query[QuoteQuery]) -> dict[str, Any
     """What a line costs: (store, pay type, part or labour operation) → tax-inclusive price, tax code and
     rate, the guide price and whether the price deviates from it."""
     store = Store.objects.filter(code=query.store).first()
-    if store is None:
+    allowed = stores_with(request_user(request), "catalogue.view")
+    if store is None or (allowed is not None and store.pk not in allowed):
         raise ApplicationError(_("Unknown store."), field="store")
+    if (
+        PAY_TYPES[query.pay_type].price_basis == "cost"
+        and query.part
+        and not can(request_user(request), "parts.view", store_id=store.pk)
+    ):
+        raise ApplicationError(_("You may not see stock costs in that store."), code="forbidden", status=403)
     if bool(query.part) == bool(query.operation):
         raise ApplicationError(_("Give a part number or a labour operation."), field="part")
     if query.part:

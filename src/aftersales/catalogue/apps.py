@@ -19,4 +19,6 @@ class CatalogueConfig(AppConfig):
 
         register(PERMISSIONS, GRANTS)
         DEMO_EXTENSIONS.append(catalogue_demo_install)
-        MENU.append(MenuItem("catalogue:operations", _("Service catalogue"), "bi-tools", "catalogue.view"))
+        # Before the stores and the administration's pages, after the daily work.
+        stores = next(i for i, entry in enumerate(MENU) if entry.url_name == "core:stores")
+        MENU.insert(stores, MenuItem("catalogue:operations", _("Service catalogue"), "bi-tools", "catalogue.view"))

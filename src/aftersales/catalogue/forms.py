@@ -81,7 +81,9 @@ class LabourRateForm(StyledForm):
     pay_type = forms.ChoiceField(label=_("Pay type"), choices=PayType.choices)
     scope = forms.ChoiceField(label=_("For"))
     rate = forms.DecimalField(label=_("Rate per hour (tax incl.)"), min_value=0, max_digits=10, decimal_places=2)
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
     def __init__(self, *args: Any, scopes: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -90,4 +92,6 @@ class LabourRateForm(StyledForm):
 
 
 class DeviationFilterForm(StyledForm):
-    on = forms.DateField(label=_("On"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(
+        label=_("On"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )

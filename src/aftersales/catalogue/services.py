@@ -222,14 +222,12 @@ def labour_rate_set(
     if store_id is not None:
         if not Store.all_objects.filter(pk=store_id, group_id=group_id).exists():
             raise ApplicationError(_("Unknown store."), field="store")
-        guide = (
-            LabourRate.objects.filter(
-                group_id=group_id, store__isnull=True, pay_type=pay_type, valid_from__lte=valid_from
-            )
-            .order_by("-valid_from")
-            .first()
-        )
-        if guide is not None and guide.rate != rate:
+        # As for part prices: off the guide rate in force when it starts, or off any later guide rate.
+        guides = LabourRate.objects.filter(group_id=group_id, store__isnull=True, pay_type=pay_type)
+        current = guides.filter(valid_from__lte=valid_from).order_by("-valid_from").first()
+        later = list(guides.filter(valid_from__gt=valid_from).order_by("valid_from"))
+        guide = next((row for row in [current, *later] if row is not None and row.rate != rate), None)
+        if guide is not None:
             if actor is not None and not can(actor, "prices.deviate", store_id=store_id):
                 raise ApplicationError(
                     _("A price off the guide price (%(guide)s) needs the permission to deviate.")

@@ -20,7 +20,9 @@ class PartsConfig(AppConfig):
 
         register(PERMISSIONS, GRANTS)
         DEMO_EXTENSIONS.append(parts_demo_install)
-        MENU.append(MenuItem("parts:parts", _("Parts"), "bi-box-seam", "parts.view"))
+        # Before the stores and the administration's pages, after the daily work.
+        stores = next(i for i, entry in enumerate(MENU) if entry.url_name == "core:stores")
+        MENU.insert(stores, MenuItem("parts:parts", _("Parts"), "bi-box-seam", "parts.view"))
         document_type_register("GR", label=_("Goods receipt"), gap_free=False)
         document_type_register("TR", label=_("Stock transfer"), gap_free=False)
         document_type_register("ADJ", label=_("Stock adjustment"), gap_free=False)

@@ -230,6 +230,7 @@ def simulate_year(
     cumulative = list(itertools.accumulate(5 if part.part_class == "common" else 1 for part in parts))
     count = 0
     demand = 0
+    per_day: dict[date, int] = {}
 
     class Done(Exception):
         pass
@@ -239,7 +240,9 @@ def simulate_year(
         if max_moves is not None and count >= max_moves:
             raise Done
         count += 1
-        moment = datetime.combine(day, time(9 + count % 9, count % 60), tzinfo=zone)
+        per_day[day] = per_day.get(day, 0) + 1
+        # Posting order through the working day: 08:00 and then a few seconds apart.
+        moment = datetime.combine(day, time(8), tzinfo=zone) + timedelta(seconds=7 * per_day[day])
         emit(
             SimulatedMove(
                 kind,

@@ -32,7 +32,7 @@ class PartForm(StyledForm):
     category = forms.CharField(label=_("Category"), max_length=40, required=False)
     unit = forms.ChoiceField(label=_("Unit"), choices=Part.Unit.choices)
     decimals = forms.IntegerField(label=_("Allowed decimals"), min_value=0, max_value=3, initial=0)
-    part_class = forms.ChoiceField(label=_("Class"), choices=Part.PartClass.choices)
+    part_class = forms.ChoiceField(label=_("Part class"), choices=Part.PartClass.choices)
     standard_cost = forms.DecimalField(
         label=_("Standard cost"), min_value=0, max_digits=14, decimal_places=4, initial=0
     )
@@ -70,7 +70,9 @@ class PartForm(StyledForm):
 class SupersessionForm(StyledForm):
     new_number = forms.CharField(label=_("Replaced by part number"), max_length=60)
     interchangeability = forms.ChoiceField(label=_("Interchangeability"), choices=[])
-    effective_on = forms.DateField(label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_on = forms.DateField(
+        label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -82,7 +84,9 @@ class PriceForm(StyledForm):
     kind = forms.ChoiceField(label=_("Price kind"), choices=PartPrice.Kind.choices)
     scope = forms.ChoiceField(label=_("For"), choices=[])
     price = forms.DecimalField(label=_("Price (tax incl.)"), min_value=0, max_digits=12, decimal_places=2)
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
     def __init__(self, *args: Any, scopes: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -93,7 +97,9 @@ class PriceForm(StyledForm):
 class PriceFileForm(StyledForm):
     brand = forms.ChoiceField(label=_("Brand"))
     kind = forms.ChoiceField(label=_("Price kind"), choices=PartPrice.Kind.choices)
-    effective_from = forms.DateField(label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_from = forms.DateField(
+        label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     file = forms.FileField(label=_("Price file (.xlsx)"))
     dry_run = forms.BooleanField(label=_("Check only (dry run)"), required=False, initial=True)
 
@@ -106,8 +112,12 @@ class MovesFilterForm(StyledForm):
     part = forms.CharField(label=_("Part number"), max_length=60, required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *StockMove.Kind.choices])
     warehouse = forms.ChoiceField(label=_("Warehouse"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     document_no = forms.CharField(label=_("Document number"), max_length=40, required=False)
 
     def __init__(self, *args: Any, warehouses: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -116,7 +126,9 @@ class MovesFilterForm(StyledForm):
 
 
 class AsOfForm(StyledForm):
-    date = forms.DateField(label=_("Stock at the end of"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("Stock at the end of"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class WarehouseForm(StyledForm):
@@ -142,7 +154,10 @@ class ReceiptForm(StyledForm):
 
     document_no = forms.CharField(label=_("Delivery note number"), max_length=40, required=False)
     moved_on = forms.DateField(
-        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Default today.")
+        label=_("Date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Default today."),
     )
 
     def __init__(self, *args: Any, bins: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -219,6 +234,8 @@ class CloseMonthForm(StyledForm):
         text = self.cleaned_data["month"]
         try:
             year, month = (int(part) for part in text.split("-"))
+            if not 1900 <= year <= 2199:
+                raise ValueError(text)
             return date(year, month, 1)
         except ValueError:
             raise forms.ValidationError(_("Enter a month as YYYY-MM.")) from None

@@ -52,10 +52,10 @@ def imported_modules(path: Path) -> set[str]:
 def test_the_runner_discovers_the_areas_without_naming_one() -> None:
     # Given the runner, imported (which discovers the areas)
     # Then every area's scenarios, jobs and generators are registered, core first
-    assert registry.discover_areas() == ["core", "customers", "messaging"]
-    assert list(run.SCENARIOS) == CORE_SCENARIOS + CUSTOMER_SCENARIOS
-    assert list(run.JOBS) == ["import", "outbox_1000"]
-    assert list(registry.GENERATORS) == ["customers"]
+    assert registry.discover_areas() == ["core", "customers", "messaging", "parts"]
+    assert list(run.SCENARIOS) == CORE_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance"]
+    assert list(run.JOBS) == ["import", "outbox_1000", "receipt_5000", "reserve_5000"]
+    assert list(registry.GENERATORS) == ["customers", "parts"]
     assert run.unknown_scenarios(["search_plate", "import", "nothing"]) == ["nothing"]
     # And neither the runner, the generator nor the command imports an area
     infrastructure = [BENCH_DIR / f"{name}.py" for name in sorted(registry.INFRASTRUCTURE)]
@@ -71,7 +71,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
 
 def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
     assert sorted(registry.INFRASTRUCTURE) == ["generate", "loading", "registry", "run"]
-    assert registry.area_names() == ["core", "customers", "messaging"]
+    assert registry.area_names() == ["core", "customers", "messaging", "parts"]
 
 
 def test_registering_a_name_twice_is_refused() -> None:
@@ -159,7 +159,21 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     # When a small group with an archive is generated through the command
     out = StringIO()
     call_command(
-        "bench", "generate", "--db", url, "--scale", "2", "--customers", "300", "--vehicles", "450", stdout=out
+        "bench",
+        "generate",
+        "--db",
+        url,
+        "--scale",
+        "2",
+        "--customers",
+        "300",
+        "--vehicles",
+        "450",
+        "--parts",
+        "50",
+        "--stock-moves",
+        "2000",
+        stdout=out,
     )
 
     # Then the group, the archive and the detail customer went in, through the registered generator
@@ -178,11 +192,12 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
         lines[3],
     )
     assert lines[4].startswith("  archive: rows ")
+    assert counts["parts"] == "50" and counts["stock moves"] == "2,000" and counts["stock balances"] == "50"
+    assert re.fullmatch(r"  stock of S0001: 50 parts, 2,000 moves from .* in [0-9.]+ s", lines[5])
     if connection.vendor == "postgresql":
-        assert re.fullmatch(r"  archive tables vacuumed and analysed in [0-9.]+ s", lines[5])
-        assert len(lines) == 6
-    else:
-        assert len(lines) == 5
+        assert re.fullmatch(r"  archive tables vacuumed and analysed in [0-9.]+ s", lines[6])
+    assert re.fullmatch(r"  1[12] stock months closed \(snapshots\) in [0-9.]+ s", lines[-1])
+    assert len(lines) == (8 if connection.vendor == "postgresql" else 7)
 
     # When every scenario is run on it
     out = StringIO()
@@ -194,7 +209,7 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     matches = [re.fullmatch(pattern, line) for line in reports]
     assert all(matches), reports
     queries = {match.group(1): int(match.group(2)) for match in matches if match}
-    assert list(queries) == CORE_SCENARIOS + CUSTOMER_SCENARIOS
+    assert list(queries) == CORE_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance"]
     assert {name: queries[name] for name in ("health", "me", "stores", "customer_detail")} == {
         "health": 2,
         "me": 4,

@@ -56,6 +56,8 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "customers:warranty_policies",
         "messaging:tasks",
         "messaging:outbox",
+        "parts:parts",
+        "catalogue:operations",
         "core:stores",
         "core:companies",
         "core:calendar",
@@ -63,10 +65,19 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "core:audit",
         "core:tokens",
     ]
-    assert menu("technician") == ["core:today", "customers:list", "messaging:tasks", "core:stores"]
-    assert menu("manager") == [name for name in everything if name not in {"core:companies", "core:calendar"}][:-1]
+    assert menu("technician") == [
+        "core:today",
+        "customers:list",
+        "messaging:tasks",
+        "parts:parts",
+        "catalogue:operations",
+        "core:stores",
+    ]
+    assert menu("manager") == [
+        name for name in everything if name not in {"core:companies", "core:calendar", "core:tokens"}
+    ]
     assert menu("admin") == everything
-    assert menu("purchaser") == ["core:today", "messaging:tasks", "core:stores"]
+    assert menu("purchaser") == ["core:today", "messaging:tasks", "parts:parts", "catalogue:operations", "core:stores"]
 
 
 def test_store_switcher_only_offers_and_accepts_visible_stores(

@@ -45,18 +45,8 @@ def store_of(request: HttpRequest, code: str, permission: str) -> Store:
 
 
 def parts_of(store: Store, numbers: list[str], *, field: str = "lines") -> dict[str, Part]:
-    """Parts by the numbers typed or scanned on lines; every unknown number refused at once with close matches."""
-    found = {
-        part.number: part
-        for part in Part.objects.filter(group_id=store.group_id, number__in={part_number_normalise(n) for n in numbers})
-    }
-    errors: dict[str, list[str]] = {}
-    for index, number in enumerate(numbers):
-        if part_number_normalise(number) not in found:
-            errors[f"{field}.{index}.part"] = [services.unknown_part(store.group_id, number).detail]
-    if errors:
-        raise ApplicationError(_("Some part numbers are unknown."), code="unknown_part", fields=errors)
-    return {number: found[part_number_normalise(number)] for number in numbers}
+    """Parts by the numbers typed or scanned on lines (``services.parts_for_store``)."""
+    return services.parts_for_store(store, numbers, field=field)
 
 
 # --- warehouses and bins --------------------------------------------------------------------------
@@ -343,7 +333,10 @@ def move_list(request: HttpRequest, query: Query[MoveQuery]) -> dict[str, Any]:
         store_ids = [store.pk]
     part_id = None
     if query.part:
-        part = Part.objects.filter(number=part_number_normalise(query.part)).first()
+        numbers = Part.objects.filter(number=part_number_normalise(query.part))
+        if store_ids is not None:
+            numbers = numbers.filter(group__stores__pk__in=store_ids)
+        part = numbers.distinct().first()
         part_id = part.pk if part else -1
     rows = selectors.moves(
         store_ids=store_ids,
@@ -453,7 +446,7 @@ class ReturnIn(InputSchema):
 def return_post(request: HttpRequest, payload: ReturnIn) -> Status[dict[str, Any]]:
     """Take back what a document did not use, at the value it left with."""
     store = store_of(request, payload.store, "stock.move")
-    part = parts_of(store, [payload.part], field="part")[payload.part]
+    part = services.part_for_store(store, payload.part, field="part")
     posting = services.stock_return(
         actor=request_user(request),
         store_id=store.pk,
@@ -540,7 +533,7 @@ class AdjustmentIn(InputSchema):
 @operation("stock.adjust")
 def adjustment_post(request: HttpRequest, payload: AdjustmentIn) -> Status[dict[str, Any]]:
     store = store_of(request, payload.store, "stock.adjust")
-    part = parts_of(store, [payload.part], field="part")[payload.part]
+    part = services.part_for_store(store, payload.part, field="part")
     posting = services.stock_adjust(
         actor=request_user(request),
         store_id=store.pk,
@@ -759,7 +752,7 @@ def closing_list(request: HttpRequest, query: Query[StoreQuery]) -> dict[str, An
 
 class ClosingIn(InputSchema):
     store: StoreCode
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", max_length=7, description="YYYY-MM")
+    month: str = Field(pattern=r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$", max_length=7, description="YYYY-MM")
 
 
 @router.post("/stock/closings", response={201: ClosingOut, **ERRORS})

@@ -68,7 +68,9 @@ def parts_substitutes(part_ids: set[int]) -> dict[int, list[int]]:
         for row in rows:
             links[row.old_part_id] = row
             frontier |= {row.old_part_id, row.new_part_id} - seen
-    by_new = {row.new_part_id: row for row in links.values()}
+    by_new: dict[int, list[Supersession]] = {}
+    for row in sorted(links.values(), key=lambda link: link.old_part_id):
+        by_new.setdefault(row.new_part_id, []).append(row)
     result: dict[int, list[int]] = {}
     for part_id in part_ids:
         chain_seen = {part_id}
@@ -81,16 +83,21 @@ def parts_substitutes(part_ids: set[int]) -> dict[int, list[int]]:
             current = link.new_part_id
             chain_seen.add(current)
             successors.append(current)
+        # Every older number interchangeable both ways, the oldest generation first.
         older: list[int] = []
-        current = part_id
-        while current in by_new and by_new[current].old_part_id not in chain_seen:
-            link = by_new[current]
-            if link.interchangeability != Supersession.Interchangeability.TWO_WAY:
-                break
-            current = link.old_part_id
-            chain_seen.add(current)
-            older.append(current)
-        result[part_id] = [*reversed(older), part_id, *successors]
+        generation = [part_id]
+        while generation:
+            previous = [
+                link.old_part_id
+                for current in generation
+                for link in by_new.get(current, [])
+                if link.interchangeability == Supersession.Interchangeability.TWO_WAY
+                and link.old_part_id not in chain_seen
+            ]
+            chain_seen.update(previous)
+            older = previous + older
+            generation = previous
+        result[part_id] = [*older, part_id, *successors]
     return result
 
 

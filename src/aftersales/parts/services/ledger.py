@@ -31,6 +31,9 @@ from aftersales.parts.models import Bin, Part, Reservation, StockBalance, StockC
 
 BATCH = 500
 MAX_LINES = 20_000
+# What the columns hold: numeric(14, 3) for quantities; a value in fen well inside 64 bits.
+MAX_ON_HAND = Decimal("1e11")
+MAX_VALUE_FEN = 10**15
 Key = tuple[int, int]  # (part id, bin id)
 INCOMING = frozenset({StockMove.Kind.RECEIPT, StockMove.Kind.RETURN, StockMove.Kind.TRANSFER_IN})
 OUTGOING = frozenset(
@@ -218,7 +221,7 @@ def post(
     moved_on = moved_on or store_calendar(store).local_date(timezone.now())
     part_ids = {op.part_id for op in ops}
     parts = Part.objects.in_bulk(part_ids)
-    bins = Bin.all_objects.filter(pk__in={op.bin_id for op in ops}).in_bulk()
+    bins = Bin.all_objects.filter(pk__in={op.bin_id for op in ops}).select_related("warehouse").in_bulk()
     errors: dict[str, list[str]] = defaultdict(list)
     for op in ops:
         part, bin_ = parts.get(op.part_id), bins.get(op.bin_id)
@@ -227,8 +230,10 @@ def post(
             continue
         if bin_ is None or bin_.store_id != store.pk:
             errors[f"{op.line}.bin"].append(_("Choose a bin of this store."))
-        elif not bin_.is_active and op.quantity > 0:
+        elif (not bin_.is_active or not bin_.warehouse.is_active) and op.quantity > 0:
             errors[f"{op.line}.bin"].append(_("Bin %(bin)s is closed.") % {"bin": bin_})
+        if op.value_fen is not None and abs(op.value_fen) >= MAX_VALUE_FEN:
+            errors[f"{op.line}.unit_cost"].append(_("The line's value is too large."))
         problem = quantity_problem(part, abs(op.quantity))
         if (op.kind in INCOMING and op.quantity < 0) or (op.kind in OUTGOING and op.quantity > 0):
             problem = _("Enter a quantity greater than zero.")
@@ -260,7 +265,11 @@ def post(
                 released = Decimal(0)
                 for reservation_id, quantity in op.consume.items():
                     reservation = reservations.get(reservation_id)
-                    if reservation is None:  # taken meanwhile: its stock is no longer held for this op
+                    if reservation is None or (reservation.part_id, reservation.bin_id, reservation.store_id) != (
+                        op.part_id,
+                        op.bin_id,
+                        store.pk,
+                    ):  # taken meanwhile, or not of this stock: nothing held for this op
                         continue
                     take = min(quantity, reservation.quantity, wanted - released)
                     reservation.quantity -= take
@@ -294,6 +303,14 @@ def post(
             )
         if shortfalls:
             raise insufficient(parts, bins, available_before, shortfalls)
+        too_full = [key for key in available_before if balances[key].on_hand >= MAX_ON_HAND]
+        if too_full:
+            raise ApplicationError(
+                _("More stock than a bin can hold: %(parts)s.")
+                % {"parts": ", ".join(parts[part].number_display for part, _bin in too_full)},
+                code="too_much",
+                field="quantity",
+            )
         StockMove.all_objects.bulk_create(moves, batch_size=BATCH)
         StockBalance.all_objects.bulk_update(
             list(balances.values()), ["on_hand", "reserved", "value_fen"], batch_size=BATCH

@@ -190,12 +190,13 @@ def part_price_set(
     if actor is not None and not can(actor, permission, store_id=store_id):
         raise ApplicationError(_("You may not set prices here."), code="forbidden", status=403)
     if store_id is not None and kind == PartPrice.Kind.RETAIL:
-        guide = (
-            PartPrice.objects.filter(part_id=part.pk, kind=kind, store__isnull=True, valid_from__lte=valid_from)
-            .order_by("-valid_from")
-            .first()
-        )
-        if guide is not None and guide.price != price:
+        # The store's price stands while it is the latest of its own: it deviates if it differs from the
+        # guide price in force when it starts or from any guide price that starts later.
+        guides = PartPrice.objects.filter(part_id=part.pk, kind=kind, store__isnull=True)
+        current = guides.filter(valid_from__lte=valid_from).order_by("-valid_from").first()
+        later = list(guides.filter(valid_from__gt=valid_from).order_by("valid_from"))
+        guide = next((row for row in [current, *later] if row is not None and row.price != price), None)
+        if guide is not None:
             if actor is not None and not can(actor, "prices.deviate", store_id=store_id):
                 raise ApplicationError(
                     _("A price off the guide price (%(guide)s) needs the permission to deviate.")

@@ -66,7 +66,11 @@ def _validate(demands: list[Demand], parts: dict[int, Part], group_id: int) -> N
             errors[f"demands.{index}.quantity"] = [problem]
         if demand.demand_type not in DemandType.values:
             errors[f"demands.{index}.demand_type"] = [_("Unknown demand type.")]
-        if demand.expires_at is not None:
+        if demand.expires_at is not None and timezone.is_naive(demand.expires_at):
+            errors[f"demands.{index}.expires_at"] = [
+                _("Give the time with its time zone, e.g. 2026-12-01T10:00+08:00.")
+            ]
+        elif demand.expires_at is not None:
             if demand.demand_type != DemandType.APPOINTMENT:
                 errors[f"demands.{index}.expires_at"] = [_("Only an appointment's reservation expires.")]
             elif demand.expires_at <= now:
@@ -180,14 +184,17 @@ def _release(rows: QuerySet[Reservation]) -> list[Reservation]:
     (primary-key order), then the reservations, read again under the lock (an issue or a repoint may
     have taken one meanwhile). Returns the released rows."""
     keys_by_store: dict[int, set[Key]] = defaultdict(set)
-    for store_id, part_id, bin_id in rows.values_list("store_id", "part_id", "bin_id"):
+    ids: list[int] = []
+    for pk, store_id, part_id, bin_id in rows.values_list("pk", "store_id", "part_id", "bin_id"):
         keys_by_store[store_id].add((part_id, bin_id))
+        ids.append(pk)
     if not keys_by_store:
         return []
     balances: dict[Key, StockBalance] = {}
     for store_id in sorted(keys_by_store):
         balances.update(balances_lock(Store(pk=store_id), keys_by_store[store_id], create=False))
-    locked = list(rows.select_for_update().order_by("pk"))
+    # Only the rows read above (their balances are the ones locked); one reserved meanwhile stays.
+    locked = list(rows.filter(pk__in=ids).select_for_update().order_by("pk"))
     for row in locked:
         balances[(row.part_id, row.bin_id)].reserved -= row.quantity
     StockBalance.all_objects.bulk_update(list(balances.values()), ["reserved"], batch_size=BATCH)
@@ -240,7 +247,10 @@ def reservation_repoint(
         if demand_type not in DemandType.values:
             raise ApplicationError(_("Unknown demand type."), field="demand_type")
         quantity = row.quantity if quantity is None else quantity
-        if quantity <= 0 or quantity > row.quantity:
+        problem = quantity_problem(Part.objects.get(pk=row.part_id), quantity)
+        if problem:
+            raise ApplicationError(problem, field="quantity")
+        if quantity > row.quantity:
             raise ApplicationError(
                 _("Enter a quantity from 0 to %(n)s.") % {"n": qty_text(row.quantity)}, field="quantity"
             )

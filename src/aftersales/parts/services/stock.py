@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import User
+from aftersales.core.models import StaffMembership, Store, User
 from aftersales.core.money import fen_share
 from aftersales.core.numbering import number_next
 from aftersales.parts.models import Bin, Part, Reservation, StockBalance, StockMove, part_number_normalise
@@ -270,8 +270,10 @@ def stock_issue(
     store = store_access(actor=actor, store_id=store_id, permission="stock.move")
     if received_by_id is None:
         raise ApplicationError(_("The receiver confirms the issue."), code="required", field="received_by")
-    if not User.objects.filter(pk=received_by_id, is_active=True).exists():
-        raise ApplicationError(_("Unknown receiver."), field="received_by")
+    if not StaffMembership.all_objects.filter(
+        user_id=received_by_id, store_id=store.pk, is_active=True, user__is_active=True
+    ).exists():
+        raise ApplicationError(_("The receiver is not on this store's staff."), field="received_by")
     number = part_number_normalise(part_number)
     reserved = list(
         Reservation.all_objects.filter(
@@ -294,9 +296,7 @@ def stock_issue(
             )
         part = matching[0].part
     else:
-        part = Part.objects.filter(group_id=store.group_id, number=number).order_by("pk").first()
-        if part is None:
-            raise unknown_part(store.group_id, part_number)
+        part = part_for_store(store, part_number)
         matching = []
     problem = quantity_problem(part, quantity)
     if problem:
@@ -307,8 +307,18 @@ def stock_issue(
         keys = StockBalance.all_objects.filter(store_id=store.pk, part_id=part.pk).values_list("part_id", "bin_id")
         balances_lock(store, list(keys), create=False)
         if matching:
+            # Read again under the lock, still of this demand line and part: a repoint may have handed one on.
             matching = list(
-                Reservation.all_objects.select_for_update().filter(pk__in=[row.pk for row in matching]).order_by("pk")
+                Reservation.all_objects.select_for_update()
+                .filter(
+                    pk__in=[row.pk for row in matching],
+                    store_id=store.pk,
+                    demand_type=demand_type,
+                    demand_id=demand_id,
+                    demand_line_id=demand_line_id,
+                    part_id=part.pk,
+                )
+                .order_by("pk")
             )
         ops = _issue_plan(
             store_id=store.pk, part=part, quantity=quantity, reservations=matching, line_id=demand_line_id
@@ -377,6 +387,54 @@ def _any_bin(store_id: int, part_id: int) -> int:
     return bin_id
 
 
+def parts_for_store(store: Store, numbers: list[str], *, field: str = "lines") -> dict[str, Part]:
+    """The parts that numbers typed or scanned in a store mean (one query for all of them): the group's
+    part of each number, among the store's brands where several brands share it. Every unknown or
+    still ambiguous number is refused at once, on ``<field>.<index>.part`` (with close matches)."""
+    wanted = {part_number_normalise(number) for number in numbers}
+    found: dict[str, list[Part]] = {}
+    for part in Part.objects.filter(group_id=store.group_id, number__in=wanted).select_related("brand"):
+        found.setdefault(part.number, []).append(part)
+    if any(len(candidates) > 1 for candidates in found.values()):
+        brands = set(store.brands.values_list("pk", flat=True))
+        found = {
+            number: [part for part in candidates if part.brand_id in brands] or candidates
+            for number, candidates in found.items()
+        }
+    errors: dict[str, list[str]] = {}
+    unknown = False
+    for index, number in enumerate(numbers):
+        candidates = found.get(part_number_normalise(number), [])
+        if not candidates:
+            unknown = True
+            errors[f"{field}.{index}.part"] = [unknown_part(store.group_id, number).detail]
+        elif len(candidates) > 1:
+            errors[f"{field}.{index}.part"] = [
+                _("%(number)s is a number of several brands (%(brands)s): choose the part by its brand.")
+                % {"number": number, "brands": ", ".join(sorted(part.brand.name for part in candidates))}
+            ]
+    if errors:
+        raise ApplicationError(
+            _("Some part numbers are unknown or ambiguous."),
+            code="unknown_part" if unknown else "ambiguous_part",
+            fields=errors,
+        )
+    return {number: found[part_number_normalise(number)][0] for number in numbers}
+
+
+def part_for_store(store: Store, typed: str, *, field: str = "part_number") -> Part:
+    """The part one number typed or scanned in a store means (see ``parts_for_store``)."""
+    try:
+        return parts_for_store(store, [typed])[typed]
+    except ApplicationError as error:
+        messages = error.fields.pop("lines.0.part")
+        if error.code == "unknown_part":
+            refusal = unknown_part(store.group_id, typed)
+            refusal.fields = {field: messages}
+            raise refusal from None
+        raise ApplicationError(messages[0], code=error.code, field=field) from None
+
+
 def unknown_part(group_id: int, typed: str) -> ApplicationError:
     """The refusal for a part number the master does not know, with the closest numbers it does."""
     suggestions = part_suggestions(group_id=group_id, typed=typed)
@@ -401,26 +459,31 @@ def stock_return(
     """Take back into a bin what a document was issued and did not use, at the value it left with;
     never more than the document holds of that part."""
     store = store_access(actor=actor, store_id=store_id, permission="stock.move")
-    issued = StockMove.all_objects.filter(
-        store_id=store.pk,
-        document_type=demand_type,
-        document_id=demand_id,
-        document_line_id=demand_line_id,
-        part_id=part_id,
-        kind__in=[Kind.ISSUE, Kind.RETURN],
-    ).aggregate(quantity=Sum("quantity"), value=Sum("value_fen"))
-    held_quantity = -(issued["quantity"] or Decimal(0))
-    held_value = -(issued["value"] or 0)
-    if quantity > held_quantity:
-        raise ApplicationError(
-            _("The document holds only %(n)s of this part.") % {"n": qty_text(held_quantity)},
-            code="more_than_issued",
-            field="quantity",
-        )
     if quantity <= 0:
         raise ApplicationError(_("Enter a quantity greater than zero."), field="quantity")
-    value = held_value if quantity == held_quantity else fen_share(held_value, quantity, held_quantity)
     with transaction.atomic():
+        # What the document holds is read under the part's balance locks: two returns of the same
+        # line one after the other, never both counting the same issued units.
+        closing_guard(store.pk, exclusive=False)
+        keys = StockBalance.all_objects.filter(store_id=store.pk, part_id=part_id).values_list("part_id", "bin_id")
+        balances_lock(store, list(keys), create=False)
+        issued = StockMove.all_objects.filter(
+            store_id=store.pk,
+            document_type=demand_type,
+            document_id=demand_id,
+            document_line_id=demand_line_id,
+            part_id=part_id,
+            kind__in=[Kind.ISSUE, Kind.RETURN],
+        ).aggregate(quantity=Sum("quantity"), value=Sum("value_fen"))
+        held_quantity = -(issued["quantity"] or Decimal(0))
+        held_value = -(issued["value"] or 0)
+        if quantity > held_quantity:
+            raise ApplicationError(
+                _("The document holds only %(n)s of this part.") % {"n": qty_text(held_quantity)},
+                code="more_than_issued",
+                field="quantity",
+            )
+        value = held_value if quantity == held_quantity else fen_share(held_value, quantity, held_quantity)
         return post(
             actor=actor,
             store=store,

@@ -72,10 +72,14 @@ def bins_create(*, actor: User | None, warehouse_id: int, codes: list[str]) -> l
             % {"codes": ", ".join([*taken, *duplicates][:20])},
             field="codes",
         )
-    with transaction.atomic():
-        bins = [Bin(store_id=warehouse.store_id, warehouse=warehouse, code=code) for code in cleaned]
-        for bin_ in bins:
-            bin_.save(actor=actor)
+    try:
+        with transaction.atomic():
+            bins = [Bin(store_id=warehouse.store_id, warehouse=warehouse, code=code) for code in cleaned]
+            for bin_ in bins:
+                bin_.save(actor=actor)
+    except IntegrityError:  # added by someone else at the same moment
+        message = _("These bins exist already or are listed twice: %(codes)s.") % {"codes": ", ".join(cleaned[:20])}
+        raise ApplicationError(message, field="codes") from None
     return bins
 
 

@@ -30,6 +30,7 @@ def test_twenty_simultaneous_issues_of_the_last_ten_units() -> None:
     clerk = User.objects.create(username="clerk_cc")
     technician = User.objects.create(username="tech_cc")
     StaffMembership.objects.create(user=clerk, store=store, role=role)
+    StaffMembership.objects.create(user=technician, store=store, role=role)
     part = PartFactory.create(group=group, brand=Brand.objects.create(code="CB", name="并发品牌"))
     bins = [BinFactory.create(store=store, warehouse=WarehouseFactory.create(store=store)) for _ in range(2)]
     services.stock_receive(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
 from aftersales.core.models import StaffMembership, Store
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
@@ -214,16 +215,19 @@ def receive(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             filled = form.lines()
             form._filled_rows = [row for row, _values in filled]  # type: ignore[attr-defined]
-            numbers = {part_number_normalise(values["part"]) for _row, values in filled if values["part"]}
-            parts = {p.number: p for p in Part.objects.filter(group_id=store.group_id, number__in=numbers)}
-            for row, values in filled:
-                if values["part"] and part_number_normalise(values["part"]) not in parts:
-                    form.add_error(f"part_{row}", services.unknown_part(store.group_id, values["part"]).detail)
+            typed = [values["part"] for _row, values in filled if values["part"]]
+            parts: dict[str, Part] = {}
+            try:
+                parts = services.parts_for_store(store, typed)
+            except ApplicationError as error:
+                rows_with_part = [row for row, values in filled if values["part"]]
+                for key, messages_ in error.fields.items():
+                    form.add_error(f"part_{rows_with_part[int(key.split('.')[1])]}", messages_)
             if not form.errors:
                 actor = request_user(request)
                 lines = [
                     ReceiptLine(
-                        parts[part_number_normalise(values["part"])].pk,
+                        parts[values["part"]].pk,
                         int(values["bin"]),
                         values["quantity"],
                         values["unit_cost"],
