@@ -176,6 +176,8 @@ def balances_lock(store: Store, keys: Iterable[Key], *, create: bool = True) -> 
             ignore_conflicts=True,
         )
         found = existing()
+        if missing - set(found):  # a conflict other than the (part, bin) one kept a row out
+            raise RuntimeError(f"Stock balances could not be created for {sorted(missing - set(found))[:5]}")
     pks = sorted(found.values())
     locked: dict[Key, StockBalance] = {}
     for start in range(0, len(pks), BATCH * 4):
