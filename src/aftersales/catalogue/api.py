@@ -20,7 +20,7 @@ from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Brand, DealerGroup, Store
-from aftersales.core.routing import operation, request_user
+from aftersales.core.routing import acting_group, operation, request_user
 from aftersales.parts.models import Part, part_number_normalise
 
 router = Router(tags=["catalogue"])
@@ -59,15 +59,8 @@ Hours = Annotated[Decimal, Field(gt=0, le=999, max_digits=6, decimal_places=2)]
 
 
 def caller_group(request: HttpRequest) -> DealerGroup:
-    """The dealer group of the caller's stores (the catalogue is kept per group)."""
-    store_ids = stores_with(request_user(request), "catalogue.view")
-    stores = Store.all_objects.filter(is_active=True)
-    if store_ids is not None:
-        stores = stores.filter(pk__in=store_ids)
-    store = stores.select_related("group").order_by("code").first()
-    if store is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
-    return store.group
+    """The dealer group of the caller (the catalogue is kept per group)."""
+    return acting_group(request, permission="catalogue.view")
 
 
 class PayTypeOut(Schema):

@@ -20,18 +20,13 @@ from aftersales.catalogue.models import LabourOperation, LabourRate, PackageItem
 from aftersales.catalogue.paytypes import PAY_TYPES, ApprovalKind, InvoiceTreatment, Payer, PriceBasis
 from aftersales.core.access import stores_with
 from aftersales.core.errors import ApplicationError
-from aftersales.core.forms import form_run
-from aftersales.core.models import Brand, DealerGroup, Store
-from aftersales.core.routing import active_store_id, can_here, page, request_user
+from aftersales.core.forms import brand_choices, form_run
+from aftersales.core.models import DealerGroup, Store
+from aftersales.core.routing import acting_group, active_store_id, can_here, page, request_user
 
 
 def _group(request: HttpRequest) -> DealerGroup:
-    store_id = active_store_id(request)
-    group = DealerGroup.objects.filter(stores__pk=store_id).first() if store_id else None
-    group = group or DealerGroup.objects.order_by("pk").first()
-    if group is None:
-        raise Http404
-    return group
+    return acting_group(request, permission="catalogue.view")
 
 
 def _store(request: HttpRequest) -> Store | None:
@@ -39,14 +34,10 @@ def _store(request: HttpRequest) -> Store | None:
     return Store.objects.filter(pk=store_id).first() if store_id else None
 
 
-def _brands() -> list[tuple[str, str]]:
-    return [(str(brand.pk), brand.name) for brand in Brand.objects.order_by("code")]
-
-
 @require_http_methods(["GET"])
 @page("catalogue.view")
 def operation_list(request: HttpRequest) -> HttpResponse:
-    form = OperationFilterForm(request.GET or None, brands=_brands())
+    form = OperationFilterForm(request.GET or None, brands=brand_choices())
     filters: dict[str, Any] = {}
     if form.is_valid():
         filters = {
@@ -120,7 +111,7 @@ def _operation_form_page(request: HttpRequest, operation: LabourOperation | None
     if operation is not None:
         initial = {name: getattr(operation, name) for name in OperationForm.base_fields if hasattr(operation, name)}
         initial["times"] = "\n".join(f"{t.series} = {t.hours}" for t in operation.times.all())
-    form = OperationForm(request.POST or None, initial=initial, brands=_brands(), editing=operation is not None)
+    form = OperationForm(request.POST or None, initial=initial, brands=brand_choices(), editing=operation is not None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -163,7 +154,7 @@ def package_list(request: HttpRequest) -> HttpResponse:
     brand_id = int(brand) if brand.isdigit() and len(brand) < 12 else None
     rows = selectors.packages(group_id=_group(request).pk, brand_id=brand_id)
     return render(
-        request, "catalogue/packages.html", {"packages": rows, "brands": _brands(), "brand": str(brand_id or "")}
+        request, "catalogue/packages.html", {"packages": rows, "brands": brand_choices(), "brand": str(brand_id or "")}
     )
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from aftersales.core import inputs
 from aftersales.core.errors import NON_FIELD, ApplicationError, ConflictError
 from aftersales.core.history import LABEL_SEPARATOR
-from aftersales.core.models import AuditEntry, CalendarDay, LegalEntity, Store
+from aftersales.core.models import AuditEntry, Brand, CalendarDay, LegalEntity, Store
 
 
 def _raw_problem(field: forms.Field, data: Any) -> str | None:
@@ -350,3 +350,8 @@ class CalendarYearForm(StyledForm):
         if len(parts) == 3 and parts[0] == "days" and parts[1].isdigit() and int(parts[1]) < len(filled):
             return f"{parts[2]}_{filled[int(parts[1])]}", messages
         return super().service_field(key, messages)
+
+
+def brand_choices() -> list[tuple[str, str]]:
+    """Every brand as a form's choices (id, name), by code."""
+    return [(str(brand.pk), brand.name) for brand in Brand.objects.order_by("code")]

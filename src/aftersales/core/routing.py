@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from ninja.params.models import Query as QuerySource
 from pydantic import BaseModel
 
-from aftersales.core.access import NotAuthenticated, authorize, can
+from aftersales.core.access import NotAuthenticated, authorize, can, stores_with
 from aftersales.core.current import current_scope
 from aftersales.core.errors import ApplicationError
 from aftersales.core.grants import default_store, visible_store_ids
-from aftersales.core.models import Store
+from aftersales.core.models import DealerGroup, Store
 from aftersales.core.permissions import PERMISSIONS
 
 if typing.TYPE_CHECKING:
@@ -60,6 +60,23 @@ def acting_store(request: HttpRequest, *, permission: str) -> Store:
         raise ApplicationError(_("You are not a member of any store."), code="no_store", status=403)
     authorize(request.user, permission, store_id=store.pk)
     return store
+
+
+def acting_group(request: HttpRequest, *, permission: str) -> DealerGroup:
+    """The dealer group a request works in, for what is kept per group (the part master, the service
+    catalogue): the active store's group, else (an API token has no session) the group of the first
+    store, by code, in which the user holds ``permission``."""
+    store_id = active_store_id(request)
+    store = Store.objects.filter(pk=store_id, is_active=True).select_related("group").first() if store_id else None
+    if store is None:
+        store_ids = stores_with(request_user(request), permission)
+        stores = Store.all_objects.filter(is_active=True)
+        if store_ids is not None:
+            stores = stores.filter(pk__in=store_ids)
+        store = stores.select_related("group").order_by("code").first()
+    if store is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    return store.group
 
 
 def _ensure_active_store(request: HttpRequest) -> None:

@@ -18,7 +18,7 @@ from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Brand, DealerGroup, Store
-from aftersales.core.routing import operation, request_user
+from aftersales.core.routing import acting_group, operation, request_user
 from aftersales.parts import services
 from aftersales.parts.models import Part, PartPrice, StockBalance, Supersession
 from aftersales.parts.selectors import parts as part_selectors
@@ -34,15 +34,8 @@ Series = Annotated[str, Field(min_length=1, max_length=50)]
 
 
 def user_group(request: HttpRequest) -> DealerGroup:
-    """The dealer group of the caller's stores (the part master is kept per group)."""
-    store_ids = stores_with(request_user(request), "parts.view")
-    stores = Store.all_objects.filter(is_active=True)
-    if store_ids is not None:
-        stores = stores.filter(pk__in=store_ids)
-    store = stores.select_related("group").order_by("code").first()
-    if store is None:
-        raise ApplicationError(_("Not found."), code="not_found", status=404)
-    return store.group
+    """The dealer group of the caller (the part master is kept per group)."""
+    return acting_group(request, permission="parts.view")
 
 
 class PartOut(Schema):

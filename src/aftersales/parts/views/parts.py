@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from aftersales.core.access import stores_with
-from aftersales.core.forms import form_run
-from aftersales.core.models import Brand, DealerGroup, Store
-from aftersales.core.routing import active_store_id, can_here, page, request_user
+from aftersales.core.forms import brand_choices, form_run
+from aftersales.core.models import DealerGroup, Store
+from aftersales.core.routing import acting_group, active_store_id, can_here, page, request_user
 from aftersales.parts import services
 from aftersales.parts.forms import PartForm, PartSearchForm, PriceFileForm, PriceForm, SupersessionForm
 from aftersales.parts.models import Part, PartPrice, Supersession
@@ -27,17 +27,7 @@ from aftersales.parts.selectors import stock as stock_selectors
 
 
 def _group(request: HttpRequest) -> DealerGroup:
-    store_id = active_store_id(request)
-    group = DealerGroup.objects.filter(stores__pk=store_id).first() if store_id else None
-    if group is None:
-        group = DealerGroup.objects.order_by("pk").first()
-    if group is None:
-        raise Http404
-    return group
-
-
-def _brands() -> list[tuple[str, str]]:
-    return [(str(brand.pk), brand.name) for brand in Brand.objects.order_by("code")]
+    return acting_group(request, permission="parts.view")
 
 
 def _part(request: HttpRequest, part_id: int) -> Part:
@@ -51,7 +41,7 @@ def _part(request: HttpRequest, part_id: int) -> Part:
 @page("parts.view")
 def part_list(request: HttpRequest) -> HttpResponse:
     """Parts by number (any part of it), name or pinyin, with the stock in the active store."""
-    form = PartSearchForm(request.GET or None, brands=_brands())
+    form = PartSearchForm(request.GET or None, brands=brand_choices())
     query, brand_id = "", None
     if form.is_valid():
         query = form.cleaned_data["q"]
@@ -135,7 +125,7 @@ def _part_form_page(request: HttpRequest, part: Part | None) -> HttpResponse:
         initial = {name: getattr(part, name) for name in PartForm.base_fields if hasattr(part, name)}
         initial["fitment"] = ", ".join(part.fitments.order_by("series").values_list("series", flat=True))
         initial["tax_rate"] = f"{part.tax_rate:.2f}"
-    form = PartForm(request.POST or None, initial=initial, brands=_brands(), editing=part is not None)
+    form = PartForm(request.POST or None, initial=initial, brands=brand_choices(), editing=part is not None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -231,7 +221,7 @@ def price_file(request: HttpRequest) -> HttpResponse:
     form = PriceFileForm(
         request.POST or None,
         request.FILES or None,
-        brands=_brands(),
+        brands=brand_choices(),
         initial={"effective_from": timezone.localdate(), "dry_run": True},
     )
     result = None
