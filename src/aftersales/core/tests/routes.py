@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,7 +38,7 @@ from aftersales.customers.selectors import imports_dir
 from aftersales.customers.services import document_upload, review_link_send, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
 from aftersales.messaging.models import Message, MessageTemplate, Task
-from aftersales.parts.models import Reservation, StockClosing
+from aftersales.parts.models import PartPrice, Reservation, StockClosing
 from aftersales.parts.services import Demand, ReceiptLine, stock_issue, stock_receive, stock_reserve
 from aftersales.parts.tests.factories import BinFactory, PartFactory, WarehouseFactory
 from config.api import api
@@ -216,6 +216,7 @@ def _stock(world: World) -> dict[str, Any]:
         lines=[ReceiptLine(part.pk, bins[0].pk, Decimal(1000), Decimal(10))],
         moved_on=timezone.localdate() - timedelta(days=730),
     )
+    PartPrice.objects.create(part=part, kind="retail", price=Decimal("58.00"), valid_from=date(2020, 1, 1))
     world.__dict__["_stock"] = {"part": part, "warehouse": warehouse, "bin": bins[0], "bin2": bins[1]}
     return world.__dict__["_stock"]
 
@@ -357,7 +358,7 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         }
     },
     "price_quote": lambda user, w: {
-        "query": {"store": "SH01", "pay_type": "internal", "part": _stock(w)["part"].number_display}
+        "query": {"store": "SH01", "pay_type": "customer", "part": _stock(w)["part"].number_display}
     },
     # parts and stock API
     "part_list": lambda user, w: {"query": {"q": "06L"}},
