@@ -139,6 +139,7 @@ class Op:
     carry: int | None = None
     consume: dict[int, Decimal] = field(default_factory=dict)
     document_line_id: int | None = None
+    unit_cost_if_empty: Decimal | None = None  # an incoming op without a value, into an empty balance
     line: str = ""  # how errors name the line ("lines.3")
 
 
@@ -261,7 +262,12 @@ def post(
             balance = balances[(op.part_id, op.bin_id)]
             available_before.setdefault((op.part_id, op.bin_id), balance.on_hand - balance.reserved)
             if op.quantity > 0:
-                value = stock_in(balance, op.quantity, -values[op.carry] if op.carry is not None else op.value_fen)
+                value_in = -values[op.carry] if op.carry is not None else op.value_fen
+                if value_in is None and not balance.on_hand and op.unit_cost_if_empty is not None:
+                    value_in = int(
+                        (op.unit_cost_if_empty * op.quantity * 100).quantize(Decimal(1), rounding="ROUND_HALF_UP")
+                    )
+                value = stock_in(balance, op.quantity, value_in)
             else:
                 wanted = -op.quantity
                 released = Decimal(0)

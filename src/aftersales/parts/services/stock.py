@@ -190,24 +190,32 @@ def stock_adjust(
     if quantity == 0:
         raise ApplicationError(_("Enter a quantity other than zero."), field="quantity")
     value: int | None = None
+    empty_cost: Decimal | None = None
     if quantity > 0:
-        if unit_cost is None:
-            balance = StockBalance.all_objects.filter(part_id=part_id, bin_id=bin_id).first()
-            if balance is None or not balance.on_hand:
-                part = Part.objects.filter(pk=part_id).first()
-                unit_cost = part.standard_cost if part else Decimal(0)
         if unit_cost is not None:
             problem = _cost_problem(unit_cost)
             if problem:
                 raise ApplicationError(problem, field="unit_cost")
             value = int((unit_cost * quantity * 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+        else:  # at the balance's average, decided under its lock; in an empty bin at the standard cost
+            part = Part.objects.filter(pk=part_id).first()
+            empty_cost = part.standard_cost if part else Decimal(0)
     with transaction.atomic():
         number = number_next(store=store, doc_type="ADJ")
         return post(
             actor=actor,
             store=store,
             kind=Kind.ADJUSTMENT,
-            ops=[Op(kind=Kind.ADJUSTMENT, part_id=part_id, bin_id=bin_id, quantity=quantity, value_fen=value)],
+            ops=[
+                Op(
+                    kind=Kind.ADJUSTMENT,
+                    part_id=part_id,
+                    bin_id=bin_id,
+                    quantity=quantity,
+                    value_fen=value,
+                    unit_cost_if_empty=empty_cost,
+                )
+            ],
             moved_on=moved_on,
             document_type="ADJ",
             document_no=number,
@@ -226,7 +234,7 @@ def stock_transfer(
 ) -> Posting:
     """Move stock to another bin or warehouse of the same store; the value travels with it."""
     store = store_access(actor=actor, store_id=store_id, permission="stock.move")
-    target = Bin.all_objects.filter(pk=to_bin_id, store_id=store.pk, is_active=True).first()
+    target = Bin.all_objects.filter(pk=to_bin_id, store_id=store.pk, is_active=True, warehouse__is_active=True).first()
     if target is None:
         raise ApplicationError(_("Choose an open bin of this store."), field="to_bin")
     ops: list[Op] = []

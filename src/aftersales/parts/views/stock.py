@@ -197,7 +197,7 @@ def warehouse_labels(request: HttpRequest, warehouse_id: int) -> HttpResponse:
 def _bins(store: Store) -> list[tuple[str, str]]:
     return [
         (str(b.pk), str(b))
-        for b in Bin.objects.filter(store=store, is_active=True)
+        for b in Bin.objects.filter(store=store, is_active=True, warehouse__is_active=True)
         .select_related("warehouse")
         .order_by("warehouse__code", "code")
     ]
