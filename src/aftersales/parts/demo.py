@@ -1,4 +1,4 @@
-"""The parts area's part of ``aftersales demo``: a part master of about a thousand numbers per demo brand
+"""The parts area's part of ``aftersales demo``: a part master of 1,500 numbers per demo brand
 with guide and claim prices, supersessions and fitment; per store a parts warehouse, an oil store and an
 old-parts store with bins; a year of receipts and issues valued exactly as the posting engine values
 them (``ledger.stock_in`` / ``ledger.stock_out``), the months before last closed with their snapshots,
@@ -34,7 +34,7 @@ from aftersales.parts.models import (
 from aftersales.parts.services import Demand, stock_month_close, stock_reserve
 from aftersales.parts.services.ledger import stock_in, stock_out
 
-PARTS_PER_BRAND = 1000
+PARTS_PER_BRAND = 1500
 ISSUES_PER_DAY = 24
 
 # (name, English name, category, unit, decimals, guide price in yuan, class)

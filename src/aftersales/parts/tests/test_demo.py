@@ -14,8 +14,8 @@ from aftersales.parts.selectors.stock import stock_verify
 def test_the_demo_has_a_catalogue_per_brand_and_a_year_of_stock_per_store(db: None) -> None:
     demo_install()
     parts = dict(Part.objects.values_list("brand__code").annotate(n=Count("pk")))
-    assert parts == {"BYD": 1000, "TOYOTA": 1000, "VW": 1000}
-    assert PartPrice.objects.filter(store__isnull=True, kind="retail").count() == 3000
+    assert parts == {"BYD": 1500, "TOYOTA": 1500, "VW": 1500}
+    assert PartPrice.objects.filter(store__isnull=True, kind="retail").count() == 4500
     operations = dict(LabourOperation.objects.values_list("brand__code").annotate(n=Count("pk")))
     packages = dict(ServicePackage.objects.values_list("brand__code").annotate(n=Count("pk")))
     assert all(operations[brand] >= 30 for brand in ("VW", "TOYOTA", "BYD")), operations
@@ -27,12 +27,12 @@ def test_the_demo_has_a_catalogue_per_brand_and_a_year_of_stock_per_store(db: No
         assert moves.count() > 15_000
         first = moves.order_by("moved_on").values_list("moved_on", flat=True).first()
         assert first is not None and (today - first).days >= 365
-        assert StockBalance.all_objects.filter(store__code=code).count() == 2000  # two brands' parts
-        assert StockBalance.all_objects.filter(store__code=code, on_hand__gt=0).count() > 1900
+        assert StockBalance.all_objects.filter(store__code=code).count() == 3000  # two brands' parts
+        assert StockBalance.all_objects.filter(store__code=code, on_hand__gt=0).count() > 2850
         assert StockClosing.all_objects.filter(store__code=code).count() == 11
         assert Reservation.all_objects.filter(store__code=code).count() == 5
     result = stock_verify()
-    assert (result.balances, result.differences) == (4000, [])
+    assert (result.balances, result.differences) == (6000, [])
     before = (Part.objects.count(), StockMove.all_objects.count(), LabourOperation.objects.count())
     demo_install()
     assert (Part.objects.count(), StockMove.all_objects.count(), LabourOperation.objects.count()) == before
