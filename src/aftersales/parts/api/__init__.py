@@ -1,9 +1,9 @@
-"""The parts area's API: the part master (``/parts``) and stock (``/stock``)."""
+"""The parts area's API: the part master (``/parts``) and stock (``/stock``), one module per feature."""
 
 from ninja import Router
 
-from aftersales.parts.api import parts, stock
+from aftersales.parts.api import closings, ledger, movements, parts, reservations, warehouses
 
 router = Router()
-router.add_router("", parts.router)
-router.add_router("", stock.router)
+for feature in (parts, warehouses, ledger, movements, reservations, closings):
+    router.add_router("", feature.router)
