@@ -28,3 +28,4 @@ class PartsConfig(AppConfig):
         document_type_register("ADJ", label=_("Stock adjustment"), gap_free=False)
         document_type_register("SCR", label=_("Scrap note"), gap_free=False)
         document_type_register("RTV", label=_("Return to supplier"), gap_free=False)
+        document_type_register("ST", label=_("Stocktake"), gap_free=False)

@@ -33,6 +33,7 @@ from aftersales.parts.models import (
 )
 from aftersales.parts.services import Demand, stock_month_close, stock_reserve
 from aftersales.parts.services.ledger import stock_in, stock_out
+from aftersales.parts.services.stocktakes import Scope, stocktake_create
 
 PARTS_PER_BRAND = 1500
 ISSUES_PER_DAY = 24
@@ -374,6 +375,9 @@ def parts_demo_install() -> int:
             stock_month_close(actor=None, store_id=store.pk, month=month)
             month = (month + timedelta(days=32)).replace(day=1)
             created += 1
+        # The oil store is being counted (a cycle count, open).
+        stocktake_create(actor=None, store_id=store.pk, kind="cycle", scope=Scope(warehouse_id=oil_bin.warehouse_id))
+        created += 1
         # A few open repair orders hold stock.
         stocked = [row.part_id for row in balances.values() if not row.part_id % 7 and row.on_hand >= 2][:5]
         stock_reserve(

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.forms import StyledForm
-from aftersales.parts.models import Part, PartPrice, StockMove, Supersession
+from aftersales.parts.models import Part, PartPrice, StockMove, Stocktake, Supersession
 
 RECEIPT_ROWS = 8
 
@@ -239,3 +239,41 @@ class CloseMonthForm(StyledForm):
             return date(year, month, 1)
         except ValueError:
             raise forms.ValidationError(_("Enter a month as YYYY-MM.")) from None
+
+
+class StocktakeForm(StyledForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Stocktake.Kind.choices)
+    warehouse = forms.ChoiceField(label=_("Warehouse"), required=False)
+    bin_from = forms.CharField(label=_("From bin"), max_length=20, required=False)
+    bin_to = forms.CharField(label=_("To bin"), max_length=20, required=False)
+    abc_class = forms.ChoiceField(
+        label=_("ABC class"), required=False, choices=[("", _("All")), ("A", "A"), ("B", "B"), ("C", "C")]
+    )
+    category = forms.CharField(label=_("Category"), max_length=40, required=False)
+    blind = forms.BooleanField(
+        label=_("Blind count (counters do not see the book quantity)"), required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, warehouses: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["warehouse"]).choices = [("", _("All warehouses")), *warehouses]
+
+
+class CountForm(StyledForm):
+    """One count at the shelf: scan the bin's label and the part, type the quantity."""
+
+    bin = forms.ChoiceField(label=_("Bin"))
+    part = forms.CharField(
+        label=_("Part number (scan)"), max_length=60, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    quantity = forms.DecimalField(label=_("Counted"), max_digits=14, decimal_places=3)
+    reason = forms.CharField(label=_("Reason (a part not on the sheet)"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, bins: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["bin"]).choices = [("", "—"), *bins]
+
+
+class ResolveForm(StyledForm):
+    line = forms.IntegerField(label=_("Line"), min_value=1, widget=forms.HiddenInput)
+    quantity = forms.DecimalField(label=_("The right count"), min_value=0, max_digits=14, decimal_places=3)

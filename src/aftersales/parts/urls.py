@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aftersales.parts.views import parts, stock
+from aftersales.parts.views import parts, stock, stocktakes
 
 app_name = "parts"
 
@@ -21,4 +21,11 @@ urlpatterns = [
     path("stock/issue/", stock.issue, name="issue"),
     path("stock/reservations/", stock.reservations, name="reservations"),
     path("stock/closings/", stock.closings, name="closings"),
+    path("stock/stocktakes/", stocktakes.stocktake_list, name="stocktakes"),
+    path("stock/stocktakes/<id:stocktake_id>/", stocktakes.stocktake_detail, name="stocktake"),
+    path("stock/stocktakes/<id:stocktake_id>/count/", stocktakes.stocktake_count, name="stocktake_count"),
+    path("stock/stocktakes/<id:stocktake_id>/resolve/", stocktakes.stocktake_resolve, name="stocktake_resolve"),
+    path("stock/stocktakes/<id:stocktake_id>/approve/", stocktakes.stocktake_approve, name="stocktake_approve"),
+    path("stock/stocktakes/<id:stocktake_id>/post/", stocktakes.stocktake_post, name="stocktake_post"),
+    path("stock/stocktakes/<id:stocktake_id>/sheet.pdf", stocktakes.stocktake_sheet, name="stocktake_sheet"),
 ]

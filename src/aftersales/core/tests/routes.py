@@ -38,8 +38,9 @@ from aftersales.customers.selectors import imports_dir
 from aftersales.customers.services import document_upload, review_link_send, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
 from aftersales.messaging.models import Message, MessageTemplate, Task
-from aftersales.parts.models import PartPrice, Reservation, StockClosing
+from aftersales.parts.models import Bin, PartPrice, Reservation, StockClosing
 from aftersales.parts.services import Demand, ReceiptLine, stock_issue, stock_receive, stock_reserve
+from aftersales.parts.services.stocktakes import CountEntry, Scope, stocktake_approve, stocktake_count, stocktake_create
 from aftersales.parts.tests.factories import BinFactory, PartFactory, WarehouseFactory
 from config.api import api
 
@@ -298,8 +299,69 @@ def _package(world: World) -> int:
     return package.pk
 
 
+def _stocked_bin(world: World) -> str:
+    """A bin of its own holding 4 of the sample part (each role's stocktake sample plans one that
+    overlaps none)."""
+    stock = _stock(world)
+    bin_ = BinFactory.create(store=world.sh, warehouse=stock["warehouse"], code=f"ST-{next(_serial)}")
+    stock_receive(
+        actor=None, store_id=world.sh.pk, lines=[ReceiptLine(stock["part"].pk, bin_.pk, Decimal(4), Decimal(10))]
+    )
+    return bin_.code
+
+
+def _stocktake(world: World, *, counted: bool = False, approved: bool = False) -> dict[str, int]:
+    """A stocktake of a bin of its own, counted (3 of 4) and approved when asked."""
+    stock = _stock(world)
+    bin_ = Bin.all_objects.get(warehouse=stock["warehouse"], code=_stocked_bin(world))
+    take = stocktake_create(
+        actor=None, store_id=world.sh.pk, kind="cycle", scope=Scope(bin_from=bin_.code, bin_to=bin_.code)
+    )
+    if counted or approved:
+        stocktake_count(actor=None, stocktake_id=take.pk, entries=[CountEntry(stock["part"].pk, bin_.pk, Decimal(3))])
+    if approved:
+        stocktake_approve(actor=world.user("service_manager"), stocktake_id=take.pk)
+    line = take.lines.get()
+    return {"stocktake_id": take.pk, "bin": bin_.pk, "line": line.pk}
+
+
 SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
+    # stocktakes API
+    "stocktake_create": lambda user, w: {
+        "json": {"store": "SH01", "kind": "cycle", "bin_from": (code := _stocked_bin(w)), "bin_to": code}
+    },
+    "stocktake_detail": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w)["stocktake_id"]}},
+    "stocktake_counts": lambda user, w: {
+        "kwargs": {"stocktake_id": (take := _stocktake(w))["stocktake_id"]},
+        "json": {"counts": [{"part": "06L115562", "bin": take["bin"], "quantity": "3"}]},
+    },
+    "stocktake_resolve": lambda user, w: {
+        "kwargs": {"stocktake_id": (take := _stocktake(w, counted=True))["stocktake_id"]},
+        "json": {"line": take["line"], "quantity": "4"},
+    },
+    "stocktake_approve": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w, counted=True)["stocktake_id"]}},
+    "stocktake_post": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w, approved=True)["stocktake_id"]}},
     # parts and catalogue pages
+    "parts:stocktake": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w)["stocktake_id"]}},
+    "parts:stocktake_sheet": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w)["stocktake_id"]}},
+    "parts:stocktake_count": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"stocktake_id": (take := _stocktake(w))["stocktake_id"]},
+        "data": {"bin": str(take["bin"]), "part": "06L115562", "quantity": "3"},
+    },
+    "parts:stocktake_resolve": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"stocktake_id": (take := _stocktake(w, counted=True))["stocktake_id"]},
+        "data": {"line": str(take["line"]), "quantity": "4"},
+    },
+    "parts:stocktake_approve": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"stocktake_id": _stocktake(w, counted=True)["stocktake_id"]},
+    },
+    "parts:stocktake_post": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"stocktake_id": _stocktake(w, approved=True)["stocktake_id"]},
+    },
     "parts:detail": lambda user, w: {"kwargs": {"part_id": _stock(w)["part"].pk}},
     "parts:edit": lambda user, w: {"kwargs": {"part_id": _stock(w)["part"].pk}},
     "parts:supersede": lambda user, w: {

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from aftersales.parts.api import closings, ledger, movements, parts, reservations, warehouses
+from aftersales.parts.api import closings, ledger, movements, parts, reservations, stocktakes, warehouses
 
 router = Router()
-for feature in (parts, warehouses, ledger, movements, reservations, closings):
+for feature in (parts, warehouses, ledger, movements, reservations, closings, stocktakes):
     router.add_router("", feature.router)

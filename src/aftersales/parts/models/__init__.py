@@ -16,6 +16,7 @@ from aftersales.parts.models.stock import (
     StockSnapshot,
     Warehouse,
 )
+from aftersales.parts.models.stocktake import Stocktake, StocktakeLine
 
 __all__ = [
     "TAX_RATES",
@@ -29,6 +30,8 @@ __all__ = [
     "StockClosing",
     "StockMove",
     "StockSnapshot",
+    "Stocktake",
+    "StocktakeLine",
     "Supersession",
     "Warehouse",
     "part_number_normalise",

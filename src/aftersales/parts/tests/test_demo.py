@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from aftersales.catalogue.models import LabourOperation, LabourRate, ServicePackage
 from aftersales.core.demo import demo_install
-from aftersales.parts.models import Part, PartPrice, Reservation, StockBalance, StockClosing, StockMove
+from aftersales.parts.models import Part, PartPrice, Reservation, StockBalance, StockClosing, StockMove, Stocktake
 from aftersales.parts.selectors.stock import stock_verify
 
 
@@ -31,6 +31,7 @@ def test_the_demo_has_a_catalogue_per_brand_and_a_year_of_stock_per_store(db: No
         assert StockBalance.all_objects.filter(store__code=code, on_hand__gt=0).count() > 2850
         assert StockClosing.all_objects.filter(store__code=code).count() == 11
         assert Reservation.all_objects.filter(store__code=code).count() == 5
+        assert list(Stocktake.all_objects.filter(store__code=code).values_list("status", flat=True)) == ["counting"]
     result = stock_verify()
     assert (result.balances, result.differences) == (6000, [])
     before = (Part.objects.count(), StockMove.all_objects.count(), LabourOperation.objects.count())

@@ -1,0 +1,221 @@
+"""Pages of stocktakes: plan one, count at the shelf (scanner input), settle double counts, review the
+variances, approve and post; the blind count sheet to print."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from aftersales.core.errors import ApplicationError
+from aftersales.core.forms import form_run
+from aftersales.core.models import Store
+from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.parts import documents
+from aftersales.parts.forms import CountForm, ResolveForm, StocktakeForm
+from aftersales.parts.models import Bin, Stocktake, StocktakeLine, Warehouse
+from aftersales.parts.services import part_for_store
+from aftersales.parts.services import stocktakes as services
+
+
+def _store(request: HttpRequest) -> Store:
+    store_id = active_store_id(request)
+    store = Store.objects.filter(pk=store_id).first() if store_id else None
+    if store is None:
+        raise Http404
+    return store
+
+
+def _stocktake(request: HttpRequest, stocktake_id: int) -> Stocktake:
+    row = Stocktake.objects.select_related("store").filter(pk=stocktake_id, store=_store(request)).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+@require_http_methods(["GET", "POST"])
+@page("parts.view")
+def stocktake_list(request: HttpRequest) -> HttpResponse:
+    """The store's stocktakes; planning a new one (with ``stock.move``)."""
+    store = _store(request)
+    warehouses = [(str(w.pk), str(w)) for w in Warehouse.objects.filter(store=store).order_by("code")]
+    form = StocktakeForm(request.POST or None, warehouses=warehouses, initial={"blind": True})
+    status = 200
+    if request.method == "POST":
+        acting_store(request, permission="stock.move")
+        if form.is_valid():
+            actor, data = request_user(request), form.cleaned_data
+            saved, row = form_run(
+                form,
+                lambda: services.stocktake_create(
+                    actor=actor,
+                    store_id=store.pk,
+                    kind=data["kind"],
+                    blind=data["blind"],
+                    scope=services.Scope(
+                        warehouse_id=int(data["warehouse"]) if data["warehouse"] else None,
+                        bin_from=data["bin_from"],
+                        bin_to=data["bin_to"],
+                        abc_class=data["abc_class"],
+                        category=data["category"],
+                    ),
+                ),
+            )
+            if saved:
+                messages.success(request, _("Stocktake %(number)s is planned.") % {"number": row.number})
+                return redirect("parts:stocktake", stocktake_id=row.pk)
+        status = 400
+    rows = Stocktake.objects.filter(store=store).order_by("-created_at")
+    page_obj = Paginator(rows, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "parts/stocktakes.html",
+        {"form": form, "page_obj": page_obj, "can_plan": can_here(request, "stock.move")},
+        status=status,
+    )
+
+
+def _variance(line: StocktakeLine) -> Any:
+    return line.counted - line.book if line.counted is not None and line.book is not None else None
+
+
+def _detail(
+    request: HttpRequest,
+    row: Stocktake,
+    *,
+    count_form: CountForm | None = None,
+    resolve_form: ResolveForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    bins = sorted(
+        {(str(line.bin_id), str(line.bin)) for line in row.lines.select_related("bin__warehouse")},
+        key=lambda item: item[1],
+    )
+    shown = not row.blind or row.status != Stocktake.Status.COUNTING
+    lines = list(row.lines.select_related("part", "bin__warehouse").order_by("bin__code", "part__number"))
+    counted = sum(1 for line in lines if line.counted is not None)
+    return render(
+        request,
+        "parts/stocktake_detail.html",
+        {
+            "stocktake": row,
+            "lines": [
+                (
+                    line,
+                    line.counted - line.book if shown and line.counted is not None and line.book is not None else None,
+                )
+                for line in lines
+            ],
+            "shown": shown,
+            "counted": counted,
+            "count_form": count_form or CountForm(bins=bins),
+            "resolve_form": resolve_form,
+            "can_count": row.status == Stocktake.Status.COUNTING and can_here(request, "stock.move"),
+            "can_approve": row.status == Stocktake.Status.COUNTING and can_here(request, "stock.adjust"),
+            "can_post": row.status == Stocktake.Status.APPROVED and can_here(request, "stock.adjust"),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET"])
+@page("parts.view")
+def stocktake_detail(request: HttpRequest, stocktake_id: int) -> HttpResponse:
+    return _detail(request, _stocktake(request, stocktake_id))
+
+
+@require_http_methods(["POST"])
+@page("stock.move")
+def stocktake_count(request: HttpRequest, stocktake_id: int) -> HttpResponse:
+    """One count from the shelf; the page comes back ready for the next scan."""
+    row = _stocktake(request, stocktake_id)
+    bins = [(str(b.pk), str(b)) for b in Bin.objects.filter(store=row.store).select_related("warehouse")]
+    form = CountForm(request.POST, bins=bins)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            part = part_for_store(row.store, data["part"], field="part")
+        except ApplicationError as error:
+            form.add_service_errors(error)
+        else:
+            actor = request_user(request)
+            saved, result = form_run(
+                form,
+                lambda: services.stocktake_count(
+                    actor=actor,
+                    stocktake_id=row.pk,
+                    entries=[services.CountEntry(part.pk, int(data["bin"]), data["quantity"], data["reason"])],
+                ),
+            )
+            if saved:
+                if result.conflicts:
+                    messages.warning(
+                        request,
+                        _("%(part)s was counted before with another quantity: say which is right.")
+                        % {"part": part.number_display},
+                    )
+                else:
+                    messages.success(request, _("Counted %(part)s.") % {"part": part.number_display})
+                return redirect("parts:stocktake", stocktake_id=row.pk)
+    return _detail(request, row, count_form=form, status=400)
+
+
+@require_http_methods(["POST"])
+@page("stock.move")
+def stocktake_resolve(request: HttpRequest, stocktake_id: int) -> HttpResponse:
+    row = _stocktake(request, stocktake_id)
+    form = ResolveForm(request.POST)
+    if form.is_valid() and StocktakeLine.objects.filter(pk=form.cleaned_data["line"], stocktake=row).exists():
+        actor = request_user(request)
+        saved, _line = form_run(
+            form,
+            lambda: services.stocktake_resolve(
+                actor=actor, line_id=form.cleaned_data["line"], quantity=form.cleaned_data["quantity"]
+            ),
+        )
+        if saved:
+            return redirect("parts:stocktake", stocktake_id=row.pk)
+    elif form.is_valid():
+        form.add_error("line", _("Not found."))
+    return _detail(request, row, resolve_form=form, status=400)
+
+
+def _act(request: HttpRequest, stocktake_id: int, action: Any, done: str) -> HttpResponse:
+    row = _stocktake(request, stocktake_id)
+    try:
+        action(actor=request_user(request), stocktake_id=row.pk)
+    except ApplicationError as error:
+        messages.error(request, error.detail)
+        return _detail(request, row, status=error.status)
+    messages.success(request, done)
+    return redirect("parts:stocktake", stocktake_id=row.pk)
+
+
+@require_http_methods(["POST"])
+@page("stock.adjust")
+def stocktake_approve(request: HttpRequest, stocktake_id: int) -> HttpResponse:
+    return _act(request, stocktake_id, services.stocktake_approve, _("The stocktake is approved."))
+
+
+@require_http_methods(["POST"])
+@page("stock.adjust")
+def stocktake_post(request: HttpRequest, stocktake_id: int) -> HttpResponse:
+    return _act(request, stocktake_id, services.stocktake_post, _("The variances are posted."))
+
+
+@require_http_methods(["GET"])
+@page("parts.view")
+def stocktake_sheet(request: HttpRequest, stocktake_id: int) -> HttpResponse:
+    """The count sheet to print: bins and parts in shelf order, blank count boxes, no book quantities."""
+    row = _stocktake(request, stocktake_id)
+    user = request_user(request)
+    response = HttpResponse(
+        documents.count_sheet_pdf(row, printed_by=user.full_name or user.username), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="{row.number}.pdf"'
+    return response
