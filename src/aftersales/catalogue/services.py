@@ -19,6 +19,7 @@ from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Brand, Store, User
 from aftersales.parts.models import TAX_RATES, Part
+from aftersales.parts.services.parts import guide_deviation_check
 
 OPERATION_FIELDS = (
     "name",
@@ -222,22 +223,15 @@ def labour_rate_set(
     if store_id is not None:
         if not Store.all_objects.filter(pk=store_id, group_id=group_id).exists():
             raise ApplicationError(_("Unknown store."), field="store")
-        # As for part prices: off the guide rate in force when it starts, or off any later guide rate.
-        guides = LabourRate.objects.filter(group_id=group_id, store__isnull=True, pay_type=pay_type)
-        current = guides.filter(valid_from__lte=valid_from).order_by("-valid_from").first()
-        later = list(guides.filter(valid_from__gt=valid_from).order_by("valid_from"))
-        guide = next((row for row in [current, *later] if row is not None and row.rate != rate), None)
-        if guide is not None:
-            if actor is not None and not can(actor, "prices.deviate", store_id=store_id):
-                raise ApplicationError(
-                    _("A price off the guide price (%(guide)s) needs the permission to deviate.")
-                    % {"guide": guide.rate},
-                    code="deviation_not_allowed",
-                    field="rate",
-                    status=403,
-                )
-            if not reason.strip():
-                raise ApplicationError(_("Give the reason for a price off the guide price."), field="reason")
+        guide_deviation_check(
+            actor=actor,
+            store_id=store_id,
+            guides=LabourRate.objects.filter(group_id=group_id, store__isnull=True, pay_type=pay_type),
+            amount_field="rate",
+            amount=rate,
+            valid_from=valid_from,
+            reason=reason,
+        )
     with transaction.atomic():
         row, _created = LabourRate.objects.update_or_create(
             group_id=group_id,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,6 +166,36 @@ def supersession_save(
     return row
 
 
+def guide_deviation_check(
+    *,
+    actor: User | None,
+    store_id: int,
+    guides: QuerySet[Any],
+    amount_field: str,
+    amount: Decimal,
+    valid_from: date,
+    reason: str,
+) -> None:
+    """Refuse a store's own price or rate off the guide (the group's rows in ``guides``) unless the actor
+    holds ``prices.deviate`` and gives a reason. A store's row stands while it is its latest, so it is
+    off the guide if it differs from the guide in force when it starts or from any later one."""
+    current = guides.filter(valid_from__lte=valid_from).order_by("-valid_from").first()
+    later = list(guides.filter(valid_from__gt=valid_from).order_by("valid_from"))
+    guide = next((row for row in [current, *later] if row is not None and getattr(row, amount_field) != amount), None)
+    if guide is None:
+        return
+    if actor is not None and not can(actor, "prices.deviate", store_id=store_id):
+        raise ApplicationError(
+            _("A price off the guide price (%(guide)s) needs the permission to deviate.")
+            % {"guide": getattr(guide, amount_field)},
+            code="deviation_not_allowed",
+            field=amount_field,
+            status=403,
+        )
+    if not reason.strip():
+        raise ApplicationError(_("Give the reason for a price off the guide price."), field="reason")
+
+
 def part_price_set(
     *,
     actor: User | None,
@@ -190,23 +220,15 @@ def part_price_set(
     if actor is not None and not can(actor, permission, store_id=store_id):
         raise ApplicationError(_("You may not set prices here."), code="forbidden", status=403)
     if store_id is not None and kind == PartPrice.Kind.RETAIL:
-        # The store's price stands while it is the latest of its own: it deviates if it differs from the
-        # guide price in force when it starts or from any guide price that starts later.
-        guides = PartPrice.objects.filter(part_id=part.pk, kind=kind, store__isnull=True)
-        current = guides.filter(valid_from__lte=valid_from).order_by("-valid_from").first()
-        later = list(guides.filter(valid_from__gt=valid_from).order_by("valid_from"))
-        guide = next((row for row in [current, *later] if row is not None and row.price != price), None)
-        if guide is not None:
-            if actor is not None and not can(actor, "prices.deviate", store_id=store_id):
-                raise ApplicationError(
-                    _("A price off the guide price (%(guide)s) needs the permission to deviate.")
-                    % {"guide": guide.price},
-                    code="deviation_not_allowed",
-                    field="price",
-                    status=403,
-                )
-            if not reason.strip():
-                raise ApplicationError(_("Give the reason for a price off the guide price."), field="reason")
+        guide_deviation_check(
+            actor=actor,
+            store_id=store_id,
+            guides=PartPrice.objects.filter(part_id=part.pk, kind=kind, store__isnull=True),
+            amount_field="price",
+            amount=price,
+            valid_from=valid_from,
+            reason=reason,
+        )
     with transaction.atomic():
         row, _created = PartPrice.objects.update_or_create(
             part=part,
