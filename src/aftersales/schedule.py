@@ -53,3 +53,9 @@ def reservations_expire() -> int:
 def parts_abc_classify() -> dict[str, dict[str, int]]:
     """Classify every group's parts A / B / C by their last 12 months' usage value (monthly)."""
     return {group.code: parts.parts_abc_classify(group_id=group.pk) for group in DealerGroup.objects.order_by("pk")}
+
+
+@db_periodic_task(crontab(minute="30", hour="5"))
+def cycle_counts_plan() -> int:
+    """Plan the day's cycle counts: the next slice of bins of every warehouse that has a cycle."""
+    return parts.cycle_counts_plan()

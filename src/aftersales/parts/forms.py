@@ -136,6 +136,15 @@ class WarehouseForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=100)
 
 
+class CycleForm(StyledForm):
+    cycle_days = forms.IntegerField(
+        label=_("Cycle count every (days)"),
+        min_value=0,
+        max_value=366,
+        help_text=_("Every bin that holds stock counted once in this many days; 0: no cycle counts."),
+    )
+
+
 class BinsForm(StyledForm):
     codes = forms.CharField(
         label=_("Bin codes"),
@@ -277,3 +286,12 @@ class CountForm(StyledForm):
 class ResolveForm(StyledForm):
     line = forms.IntegerField(label=_("Line"), min_value=1, widget=forms.HiddenInput)
     quantity = forms.DecimalField(label=_("The right count"), min_value=0, max_digits=14, decimal_places=3)
+
+
+class LinesFilterForm(StyledForm):
+    """The stocktake page's query: which lines, which page, and the bin being counted."""
+
+    show = forms.ChoiceField(required=False, choices=[("all", "all"), ("open", "open"), ("variance", "variance")])
+    page = forms.IntegerField(required=False, min_value=1, max_value=10**6)
+    part = forms.ChoiceField(required=False, choices=[("status", "status")])
+    bin = forms.IntegerField(required=False, min_value=1, max_value=2**62)

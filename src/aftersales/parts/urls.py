@@ -16,6 +16,7 @@ urlpatterns = [
     path("stock/as-of/", stock.stock_as_of, name="as_of"),
     path("stock/warehouses/", stock.warehouses, name="warehouses"),
     path("stock/warehouses/<id:warehouse_id>/bins/", stock.warehouse_bins, name="bins"),
+    path("stock/warehouses/<id:warehouse_id>/cycle/", stock.warehouse_cycle, name="warehouse_cycle"),
     path("stock/warehouses/<id:warehouse_id>/labels.pdf", stock.warehouse_labels, name="labels"),
     path("stock/receive/", stock.receive, name="receive"),
     path("stock/issue/", stock.issue, name="issue"),
@@ -27,5 +28,7 @@ urlpatterns = [
     path("stock/stocktakes/<id:stocktake_id>/resolve/", stocktakes.stocktake_resolve, name="stocktake_resolve"),
     path("stock/stocktakes/<id:stocktake_id>/approve/", stocktakes.stocktake_approve, name="stocktake_approve"),
     path("stock/stocktakes/<id:stocktake_id>/post/", stocktakes.stocktake_post, name="stocktake_post"),
+    path("stock/stocktakes/<id:stocktake_id>/reopen/", stocktakes.stocktake_reopen, name="stocktake_reopen"),
+    path("stock/stocktakes/<id:stocktake_id>/cancel/", stocktakes.stocktake_cancel, name="stocktake_cancel"),
     path("stock/stocktakes/<id:stocktake_id>/sheet.pdf", stocktakes.stocktake_sheet, name="stocktake_sheet"),
 ]

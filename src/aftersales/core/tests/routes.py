@@ -341,6 +341,8 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     },
     "stocktake_approve": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w, counted=True)["stocktake_id"]}},
     "stocktake_post": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w, approved=True)["stocktake_id"]}},
+    "stocktake_reopen": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w, approved=True)["stocktake_id"]}},
+    "stocktake_cancel": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w)["stocktake_id"]}},
     # parts and catalogue pages
     "parts:stocktake": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w)["stocktake_id"]}},
     "parts:stocktake_sheet": lambda user, w: {"kwargs": {"stocktake_id": _stocktake(w)["stocktake_id"]}},
@@ -361,6 +363,19 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "parts:stocktake_post": lambda user, w: {
         "method": "POST",
         "kwargs": {"stocktake_id": _stocktake(w, approved=True)["stocktake_id"]},
+    },
+    "parts:stocktake_reopen": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"stocktake_id": _stocktake(w, approved=True)["stocktake_id"]},
+    },
+    "parts:stocktake_cancel": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"stocktake_id": _stocktake(w)["stocktake_id"]},
+    },
+    "parts:warehouse_cycle": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"warehouse_id": _stock(w)["warehouse"].pk},
+        "data": {"cycle_days": "30"},
     },
     "parts:detail": lambda user, w: {"kwargs": {"part_id": _stock(w)["part"].pk}},
     "parts:edit": lambda user, w: {"kwargs": {"part_id": _stock(w)["part"].pk}},
@@ -448,6 +463,10 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     },
     "warehouse_create": lambda user, w: {
         "json": {"store": "SH01", "code": f"W{next(_serial)}", "name": "轮胎库", "bins": ["T-01"]}
+    },
+    "warehouse_cycle": lambda user, w: {
+        "kwargs": {"warehouse_id": _stock(w)["warehouse"].pk},
+        "json": {"cycle_days": 30},
     },
     "warehouse_bins_add": lambda user, w: {
         "kwargs": {"warehouse_id": _stock(w)["warehouse"].pk},

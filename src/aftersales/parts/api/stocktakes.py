@@ -21,6 +21,13 @@ from aftersales.parts.services import stocktakes
 router = Router(tags=["stocktakes"])
 
 
+class PostProblemOut(Schema):
+    line: int
+    part: str
+    bin: str
+    message: str
+
+
 class StocktakeOut(Schema):
     id: int
     number: str
@@ -35,6 +42,10 @@ class StocktakeOut(Schema):
     approved_at: datetime | None
     posted_at: datetime | None
     document_no: str
+    post_total: int = Field(description="Lines with a variance, to post.")
+    post_done: int = Field(description="Of those, lines checked by the posting job so far.")
+    post_errors: list[PostProblemOut] = Field(description="Every line the last posting could not take.")
+    post_message: str
 
 
 def stocktake_out(row: Stocktake) -> dict[str, Any]:
@@ -53,6 +64,10 @@ def stocktake_out(row: Stocktake) -> dict[str, Any]:
         "approved_at": row.approved_at,
         "posted_at": row.posted_at,
         "document_no": row.document_no,
+        "post_total": row.post_total,
+        "post_done": row.post_done,
+        "post_errors": row.post_errors,
+        "post_message": row.post_message,
     }
 
 
@@ -183,14 +198,18 @@ def stocktake_counts(request: HttpRequest, stocktake_id: int, payload: CountsIn)
     """Record counts; each line takes its book snapshot when it is first counted."""
     row = _stocktake(request, stocktake_id, "stock.move")
     parts = parts_of(row.store, [count.part for count in payload.counts], field="counts")
-    result = stocktakes.stocktake_count(
-        actor=request_user(request),
-        stocktake_id=row.pk,
-        entries=[
-            stocktakes.CountEntry(parts[count.part].pk, count.bin, count.quantity, count.reason)
-            for count in payload.counts
-        ],
-    )
+    try:
+        result = stocktakes.stocktake_count(
+            actor=request_user(request),
+            stocktake_id=row.pk,
+            entries=[
+                stocktakes.CountEntry(parts[count.part].pk, count.bin, count.quantity, count.reason)
+                for count in payload.counts
+            ],
+        )
+    except ApplicationError as error:  # the service names its entries; the request calls them counts
+        error.fields = {name.replace("entries", "counts", 1): messages for name, messages in error.fields.items()}
+        raise
     return {"counted": result.counted, "conflicts": result.conflicts}
 
 
@@ -218,9 +237,28 @@ def stocktake_approve(request: HttpRequest, stocktake_id: int) -> dict[str, Any]
     return stocktake_out(stocktakes.stocktake_approve(actor=request_user(request), stocktake_id=row.pk))
 
 
-@router.post("/stocktakes/{id:stocktake_id}/post", response={200: StocktakeOut, **ERRORS})
+@router.post("/stocktakes/{id:stocktake_id}/post", response={202: StocktakeOut, **ERRORS})
 @operation("stock.adjust")
-def stocktake_post(request: HttpRequest, stocktake_id: int) -> dict[str, Any]:
-    """Post the approved variances as one adjustment (once, however many ask)."""
+def stocktake_post(request: HttpRequest, stocktake_id: int) -> Status[dict[str, Any]]:
+    """Post the approved variances as one adjustment, once however many ask: a background job checks
+    every line (all that cannot be posted reported at once, nothing written) and posts. Follow it on
+    ``GET /stocktakes/{id}``: status ``posting`` with ``post_done`` of ``post_total``, then ``posted``,
+    or ``approved`` again with ``post_errors``."""
     row = _stocktake(request, stocktake_id, "stock.adjust")
-    return stocktake_out(stocktakes.stocktake_post(actor=request_user(request), stocktake_id=row.pk))
+    return Status(202, stocktake_out(stocktakes.stocktake_post(actor=request_user(request), stocktake_id=row.pk)))
+
+
+@router.post("/stocktakes/{id:stocktake_id}/reopen", response={200: StocktakeOut, **ERRORS})
+@operation("stock.adjust")
+def stocktake_reopen(request: HttpRequest, stocktake_id: int) -> dict[str, Any]:
+    """Back to counting: the approval is withdrawn; the lines the posting refused are to be counted again."""
+    row = _stocktake(request, stocktake_id, "stock.adjust")
+    return stocktake_out(stocktakes.stocktake_reopen(actor=request_user(request), stocktake_id=row.pk))
+
+
+@router.post("/stocktakes/{id:stocktake_id}/cancel", response={200: StocktakeOut, **ERRORS})
+@operation("stock.adjust")
+def stocktake_cancel(request: HttpRequest, stocktake_id: int) -> dict[str, Any]:
+    """Cancel a stocktake that is counting or approved; nothing is posted."""
+    row = _stocktake(request, stocktake_id, "stock.adjust")
+    return stocktake_out(stocktakes.stocktake_cancel(actor=request_user(request), stocktake_id=row.pk))

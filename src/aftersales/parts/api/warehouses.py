@@ -34,6 +34,7 @@ class WarehouseOut(Schema):
     code: str
     name: str
     is_active: bool
+    cycle_days: int = Field(description="Every bin that holds stock cycle-counted once in this many days; 0: none.")
     bins: list[BinOut]
 
 
@@ -44,6 +45,7 @@ def warehouse_out(warehouse: Warehouse) -> dict[str, Any]:
         "code": warehouse.code,
         "name": warehouse.name,
         "is_active": warehouse.is_active,
+        "cycle_days": warehouse.cycle_days,
         "bins": [{"id": b.pk, "code": b.code, "is_active": b.is_active} for b in warehouse.bins.order_by("code")],
     }
 
@@ -99,6 +101,23 @@ def warehouse_bins_add(request: HttpRequest, warehouse_id: int, payload: BinsIn)
     warehouse = _warehouse(request, warehouse_id, "warehouses.manage")
     services.bins_create(actor=request_user(request), warehouse_id=warehouse.pk, codes=payload.codes)
     return warehouse_out(warehouse)
+
+
+class CycleIn(InputSchema):
+    cycle_days: int = Field(ge=0, le=366)
+
+
+@router.post("/stock/warehouses/{id:warehouse_id}/cycle", response={200: WarehouseOut, **ERRORS})
+@operation("warehouses.manage")
+def warehouse_cycle(request: HttpRequest, warehouse_id: int, payload: CycleIn) -> dict[str, Any]:
+    """Set the cycle counts: every bin holding stock counted once in ``cycle_days`` days (0: none); each
+    morning a blind cycle stocktake of the next bins is planned."""
+    warehouse = _warehouse(request, warehouse_id, "warehouses.manage")
+    return warehouse_out(
+        services.warehouse_cycle_set(
+            actor=request_user(request), warehouse_id=warehouse.pk, cycle_days=payload.cycle_days
+        )
+    )
 
 
 @router.get(

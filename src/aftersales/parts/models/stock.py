@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, NoReturn
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,16 @@ class Warehouse(StoreOwnedModel):
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=100)
     is_active = models.BooleanField(_("active"), default=True)
+    # Cycle counts (循环盘点): every bin that holds stock counted once in this many days, a slice of
+    # bins each day in bin order (``stocktakes.cycle_counts_plan``); 0: no cycle counts.
+    cycle_days = models.PositiveSmallIntegerField(
+        _("cycle count every (days)"),
+        default=0,
+        validators=[MaxValueValidator(366)],
+        help_text=_("Every bin counted once in this many days, some bins each day; 0: no cycle counts."),
+    )
+    cycle_cursor = models.CharField(_("last bin of the cycle"), max_length=20, blank=True, editable=False)
+    cycle_planned_on = models.DateField(_("cycle count last planned"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("warehouse")

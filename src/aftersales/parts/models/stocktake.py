@@ -41,6 +41,13 @@ class Stocktake(StoreOwnedModel):
     posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
     posting = models.UUIDField(_("posting"), null=True, blank=True)
     document_no = models.CharField(_("adjustment number"), max_length=40, blank=True)
+    # The posting runs as a background job: who asked, how far it got (lines checked of those with a
+    # variance) and, when it was refused, every line that could not be posted, all at once.
+    posted_by = models.ForeignKey("core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    post_total = models.PositiveIntegerField(_("lines to post"), default=0)
+    post_done = models.PositiveIntegerField(_("lines checked"), default=0)
+    post_errors = models.JSONField(_("lines that could not be posted"), default=list, blank=True)
+    post_message = models.CharField(_("posting message"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("stocktake")

@@ -39,7 +39,8 @@ from aftersales.parts.services.stock import (
     stock_transfer,
     unknown_part,
 )
-from aftersales.parts.services.warehouses import bin_set_active, bins_create, warehouse_save
+from aftersales.parts.services.stocktakes import cycle_counts_plan
+from aftersales.parts.services.warehouses import bin_set_active, bins_create, warehouse_cycle_set, warehouse_save
 
 __all__ = [
     "Demand",
@@ -52,6 +53,7 @@ __all__ = [
     "bin_set_active",
     "bins_create",
     "closed_month_problem",
+    "cycle_counts_plan",
     "part_for_store",
     "part_price_set",
     "part_save",
@@ -75,5 +77,6 @@ __all__ = [
     "store_access",
     "supersession_save",
     "unknown_part",
+    "warehouse_cycle_set",
     "warehouse_save",
 ]

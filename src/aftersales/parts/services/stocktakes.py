@@ -4,19 +4,37 @@ adjustment through the posting engine, once."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import User
 from aftersales.core.numbering import number_next
-from aftersales.parts.models import Bin, Part, StockBalance, StockMove, Stocktake, StocktakeLine
-from aftersales.parts.services.ledger import BATCH, Op, balances_lock, post, quantity_problem, store_access
+from aftersales.parts import tasks
+from aftersales.parts.models import Bin, Part, StockBalance, StockMove, Stocktake, StocktakeLine, Warehouse
+from aftersales.parts.services.ledger import (
+    BATCH,
+    MAX_LINES,
+    Op,
+    balances_lock,
+    post,
+    qty_text,
+    quantity_problem,
+    store_access,
+)
+
+logger = logging.getLogger(__name__)
+CHECK_BATCH = 2000
 
 OPEN = (Stocktake.Status.COUNTING, Stocktake.Status.APPROVED, Stocktake.Status.POSTING)
 
@@ -30,9 +48,12 @@ class Scope:
     category: str = ""
 
 
-def stocktake_create(*, actor: User | None, store_id: int, kind: str, scope: Scope, blind: bool = True) -> Stocktake:
+def stocktake_create(
+    *, actor: User | None, store_id: int, kind: str, scope: Scope, blind: bool = True, skip_taken: bool = False
+) -> Stocktake:
     """Plan a stocktake of every part and bin of the scope that holds or reserves stock. A part and bin
-    already on another open stocktake is refused (all of them named at once)."""
+    already on another open stocktake is refused (all of them counted at once), or with ``skip_taken``
+    left out (the cycle counts: the other stocktake counts it)."""
     store = store_access(actor=actor, store_id=store_id, permission="stock.move")
     if kind not in Stocktake.Kind.values:
         raise ApplicationError(_("Choose the kind of stocktake."), field="kind")
@@ -56,7 +77,11 @@ def stocktake_create(*, actor: User | None, store_id: int, kind: str, scope: Sco
                 store_id=store.pk, stocktake__status__in=OPEN, part_id__in={part for part, _bin in keys}
             ).values_list("part_id", "bin_id")
         ) & set(keys)
-        if taken:
+        if taken and skip_taken:
+            keys = [key for key in keys if key not in taken]
+            if not keys:
+                raise ApplicationError(_("Nothing in this scope holds stock."), code="empty", field="scope")
+        elif taken:
             raise ApplicationError(
                 _("%(n)s parts and bins are on another open stocktake.") % {"n": len(taken)},
                 code="overlap",
@@ -175,7 +200,9 @@ def stocktake_resolve(*, actor: User | None, line_id: int, quantity: Decimal) ->
     line = StocktakeLine.objects.select_related("stocktake", "part").filter(pk=line_id).first()
     if line is None:
         raise ApplicationError(_("Not found."), code="not_found", status=404)
-    stocktake_access(actor=actor, stocktake_id=line.stocktake_id, permission="stock.move")
+    stocktake = stocktake_access(actor=actor, stocktake_id=line.stocktake_id, permission="stock.move")
+    if stocktake.status != Stocktake.Status.COUNTING:
+        raise ConflictError(_("This stocktake is not counting any more."), code="not_counting")
     if quantity < 0 or (quantity and quantity_problem(line.part, quantity)):
         raise ApplicationError(quantity_problem(line.part, quantity) or _("A count is zero or more."), field="quantity")
     line.counted, line.recount = quantity, None
@@ -210,56 +237,243 @@ def stocktake_approve(*, actor: User, stocktake_id: int) -> Stocktake:
 
 
 def stocktake_post(*, actor: User | None, stocktake_id: int) -> Stocktake:
-    """Post the approved variances (counted less the book snapshot) as one adjustment, at the moving
-    average; posted once however many ask at the same time."""
+    """Ask for the approved variances to be posted: the stocktake is claimed (approved → posting, so
+    it is posted once however many ask at the same time) and the posting runs as a background job
+    (``tasks.stocktake_post_run``) after the commit; its progress shows on the stocktake."""
     stocktake = stocktake_access(actor=actor, stocktake_id=stocktake_id, permission="stock.adjust")
+    total = _variances(stocktake).count()
     claimed = Stocktake.all_objects.filter(pk=stocktake.pk, status=Stocktake.Status.APPROVED).update(
-        status=Stocktake.Status.POSTING
+        status=Stocktake.Status.POSTING,
+        posted_by=actor,
+        post_total=total,
+        post_done=0,
+        post_errors=[],
+        post_message="",
     )
     if claimed != 1:
         raise ConflictError(_("This stocktake is posted already or not approved."), code="not_approved")
-    try:
-        with transaction.atomic():
-            ops = [
-                Op(
-                    kind=StockMove.Kind.ADJUSTMENT,
-                    part_id=line.part_id,
-                    bin_id=line.bin_id,
-                    quantity=line.counted - line.book,
-                    unit_cost_if_empty=line.part.standard_cost,
-                    document_line_id=line.pk,
-                    line=f"lines.{line.pk}",
-                )
-                for line in StocktakeLine.objects.filter(stocktake=stocktake).select_related("part").order_by("pk")
-                if line.counted is not None and line.book is not None and line.counted != line.book
-            ]
-            number = number_next(store=stocktake.store, doc_type="ADJ")
-            posting = (
-                post(
-                    actor=actor,
-                    store=stocktake.store,
-                    kind=StockMove.Kind.ADJUSTMENT,
-                    ops=ops,
-                    document_type="stocktake",
-                    document_id=stocktake.pk,
-                    document_no=number,
-                    reason=str(_("Stocktake %(number)s") % {"number": stocktake.number}),
-                    audit_extra={"stocktake": stocktake.number},
-                )
-                if ops
-                else None
-            )
-            # The posting's audit entry names the stocktake: its own status change adds none.
-            Stocktake.all_objects.filter(pk=stocktake.pk).update(
-                status=Stocktake.Status.POSTED,
-                posted_at=timezone.now(),
-                posting=posting.posting if posting else None,
-                document_no=number if posting else "",
-            )
-            stocktake.refresh_from_db()
-    except Exception:
-        Stocktake.all_objects.filter(pk=stocktake.pk, status=Stocktake.Status.POSTING).update(
-            status=Stocktake.Status.APPROVED
-        )
-        raise
+    transaction.on_commit(lambda: tasks.stocktake_post_run(stocktake.pk))
+    stocktake.refresh_from_db()
     return stocktake
+
+
+def _variances(stocktake: Stocktake) -> QuerySet[StocktakeLine]:
+    """The lines whose count differs from their book snapshot: what the posting adjusts."""
+    return (
+        StocktakeLine.objects.filter(stocktake=stocktake, counted__isnull=False, book__isnull=False)
+        .exclude(counted=F("book"))
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    line: int
+    part: str
+    bin: str
+    message: str
+
+
+def _check(stocktake: Stocktake, lines: list[StocktakeLine]) -> list[LineProblem]:
+    """Every line of a batch that the ledger would refuse now: stock that left since the count (the
+    variance takes more than is free), or stock found for a bin closed since."""
+    balances = {
+        (balance.part_id, balance.bin_id): balance
+        for balance in StockBalance.all_objects.filter(
+            store_id=stocktake.store_id, part_id__in={line.part_id for line in lines}
+        )
+    }
+    problems: list[LineProblem] = []
+    for line in lines:
+        assert line.counted is not None and line.book is not None  # noqa: S101 - _variances()
+        variance = line.counted - line.book
+        balance = balances.get((line.part_id, line.bin_id))
+        free = (balance.on_hand - balance.reserved) if balance else Decimal(0)
+        message = ""
+        if variance < 0 and -variance > free:
+            message = _("%(short)s to write off, %(free)s free now: stock left the bin after the count.") % {
+                "short": qty_text(-variance),
+                "free": qty_text(free),
+            }
+        elif variance > 0 and (not line.bin.is_active or not line.bin.warehouse.is_active):
+            message = _("Bin %(bin)s is closed.") % {"bin": line.bin}
+        if message:
+            problems.append(LineProblem(line.pk, line.part.number_display, str(line.bin), message))
+    return problems
+
+
+def stocktake_post_run(stocktake_id: int) -> Stocktake | None:
+    """The posting job. Every line with a variance is checked first, in batches, the progress saved
+    after each; if any cannot be posted, all of them are reported at once and the stocktake stays
+    approved with nothing written. Otherwise the variances post as one adjustment (in postings of at
+    most ``MAX_LINES`` lines, one document number, in one transaction) at the moving average. A job
+    for a stocktake that is not posting (any more) is left alone, so a redelivery is harmless."""
+    stocktake = Stocktake.all_objects.select_related("store", "posted_by").filter(pk=stocktake_id).first()
+    if stocktake is None or stocktake.status != Stocktake.Status.POSTING:
+        return None
+    actor = stocktake.posted_by
+    language = actor.preferred_language if actor else settings.LANGUAGE_CODE
+    with translation.override(language):
+        try:
+            return _post(stocktake, actor)
+        except ApplicationError as error:
+            problems = [LineProblem(0, "", "", error.detail)]
+            if error.code == "insufficient_stock":
+                problems = [
+                    LineProblem(0, row["part"], row["bin"], _("%(short)s short") % {"short": row["short"]})
+                    for row in error.extra.get("shortfalls", [])
+                ] or problems
+            _refused(stocktake, problems)
+        except Exception as error:  # any failure must leave the stocktake approved, never stuck posting
+            logger.exception("Posting stocktake %s failed", stocktake.pk)
+            _refused(stocktake, [], _("The posting failed: %(error)s") % {"error": f"{type(error).__name__}"})
+    stocktake.refresh_from_db()
+    return stocktake
+
+
+def _refused(stocktake: Stocktake, problems: list[LineProblem], message: str = "") -> None:
+    Stocktake.all_objects.filter(pk=stocktake.pk, status=Stocktake.Status.POSTING).update(
+        status=Stocktake.Status.APPROVED,
+        post_errors=[problem.__dict__ for problem in problems],
+        post_message=(
+            message
+            or ngettext(
+                "%(n)s line cannot be posted; nothing was posted.",
+                "%(n)s lines cannot be posted; nothing was posted.",
+                len(problems),
+            )
+            % {"n": len(problems)}
+        )[:500],
+    )
+
+
+def _post(stocktake: Stocktake, actor: User | None) -> Stocktake:
+    problems: list[LineProblem] = []
+    done = 0
+    last = 0
+    while True:
+        batch = list(_variances(stocktake).filter(pk__gt=last).select_related("part", "bin__warehouse")[:CHECK_BATCH])
+        if not batch:
+            break
+        problems.extend(_check(stocktake, batch))
+        done += len(batch)
+        last = batch[-1].pk
+        Stocktake.all_objects.filter(pk=stocktake.pk).update(post_done=done)
+    if problems:
+        _refused(stocktake, problems)
+        stocktake.refresh_from_db()
+        return stocktake
+    with transaction.atomic():
+        ops = [
+            Op(
+                kind=StockMove.Kind.ADJUSTMENT,
+                part_id=line.part_id,
+                bin_id=line.bin_id,
+                quantity=line.counted - line.book,
+                unit_cost_if_empty=line.part.standard_cost,
+                document_line_id=line.pk,
+                line=f"lines.{line.pk}",
+            )
+            for line in _variances(stocktake).select_related("part")
+            if line.counted is not None and line.book is not None
+        ]
+        number = number_next(store=stocktake.store, doc_type="ADJ") if ops else ""
+        postings = [
+            post(
+                actor=actor,
+                store=stocktake.store,
+                kind=StockMove.Kind.ADJUSTMENT,
+                ops=ops[start : start + MAX_LINES],
+                document_type="stocktake",
+                document_id=stocktake.pk,
+                document_no=number,
+                reason=str(_("Stocktake %(number)s") % {"number": stocktake.number}),
+                audit_extra={"stocktake": stocktake.number},
+            )
+            for start in range(0, len(ops), MAX_LINES)
+        ]
+        # The posting's audit entry names the stocktake: its own status change adds none.
+        Stocktake.all_objects.filter(pk=stocktake.pk).update(
+            status=Stocktake.Status.POSTED,
+            posted_at=timezone.now(),
+            posting=postings[0].posting if postings else None,
+            document_no=number,
+            post_done=len(ops),
+            post_errors=[],
+            post_message="",
+        )
+    stocktake.refresh_from_db()
+    return stocktake
+
+
+def stocktake_reopen(*, actor: User, stocktake_id: int) -> Stocktake:
+    """Take an approved stocktake back to counting, e.g. when its posting was refused: the approval is
+    withdrawn and the lines the posting could not take are to be counted again (a new count takes a
+    new snapshot); the other counts stay."""
+    with transaction.atomic():
+        stocktake = stocktake_access(actor=actor, stocktake_id=stocktake_id, permission="stock.adjust", for_update=True)
+        if stocktake.status != Stocktake.Status.APPROVED:
+            raise ConflictError(_("Only an approved stocktake goes back to counting."), code="not_approved")
+        again = [problem["line"] for problem in stocktake.post_errors if problem.get("line")]
+        StocktakeLine.objects.filter(stocktake=stocktake, pk__in=again).update(
+            counted=None, recount=None, book=None, book_value_fen=None, counted_at=None, counted_by=None
+        )
+        stocktake.status, stocktake.approved_by, stocktake.approved_at = Stocktake.Status.COUNTING, None, None
+        stocktake.post_errors, stocktake.post_message = [], ""
+        stocktake.save(actor=actor)
+    return stocktake
+
+
+def stocktake_cancel(*, actor: User, stocktake_id: int) -> Stocktake:
+    """Cancel a stocktake that is counting or approved: nothing posts, its parts and bins are free for
+    another stocktake."""
+    with transaction.atomic():
+        stocktake = stocktake_access(actor=actor, stocktake_id=stocktake_id, permission="stock.adjust", for_update=True)
+        if stocktake.status not in (Stocktake.Status.COUNTING, Stocktake.Status.APPROVED):
+            raise ConflictError(_("This stocktake is posting or closed."), code="closed")
+        stocktake.status = Stocktake.Status.CANCELLED
+        stocktake.save(actor=actor)
+    return stocktake
+
+
+def cycle_counts_plan(*, today: date | None = None) -> int:
+    """Plan today's cycle counts (循环盘点): for each warehouse with a cycle, a blind cycle stocktake of
+    the next slice of its bins that hold stock, in bin order after the last one counted, so that every
+    bin is counted once in ``cycle_days`` days. Each warehouse is planned at most once a day (claimed
+    by a conditional update), so a repeated run plans nothing more. Returns the stocktakes planned."""
+    planned = 0
+    for warehouse in Warehouse.all_objects.filter(cycle_days__gt=0, is_active=True).select_related("store"):
+        day = today or store_calendar(warehouse.store).local_date(timezone.now())
+        claimed = (
+            Warehouse.all_objects.filter(pk=warehouse.pk).exclude(cycle_planned_on=day).update(cycle_planned_on=day)
+        )
+        if not claimed:
+            continue
+        # Bins in the database's order (the order the scope's bin range is read in).
+        holding = (
+            StockBalance.all_objects.filter(bin__warehouse=warehouse, bin__is_active=True)
+            .filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
+            .order_by("bin__code")
+            .values_list("bin__code", flat=True)
+            .distinct()
+        )
+        count = holding.count()
+        if not count:
+            continue
+        size = -(-count // warehouse.cycle_days)
+        rest = list(holding.filter(bin__code__gt=warehouse.cycle_cursor)[:size]) or list(holding[:size])
+        chosen = rest
+        try:
+            stocktake_create(
+                actor=None,
+                store_id=warehouse.store_id,
+                kind=Stocktake.Kind.CYCLE,
+                scope=Scope(warehouse_id=warehouse.pk, bin_from=chosen[0], bin_to=chosen[-1]),
+                skip_taken=True,
+            )
+        except ApplicationError as error:
+            logger.info("No cycle count for warehouse %s today: %s", warehouse.pk, error.detail)
+        else:
+            planned += 1
+        Warehouse.all_objects.filter(pk=warehouse.pk).update(cycle_cursor=chosen[-1])
+    return planned

@@ -11,6 +11,7 @@ from aftersales.parts.models import Bin, StockBalance, Warehouse
 from aftersales.parts.services.ledger import store_access
 
 MAX_BINS = 2000
+MAX_CYCLE_DAYS = 366
 
 
 def warehouse_save(
@@ -45,6 +46,22 @@ def warehouse_save(
         raise ApplicationError(
             _("This store has a warehouse %(code)s already.") % {"code": code}, field="code"
         ) from None
+    return warehouse
+
+
+def warehouse_cycle_set(*, actor: User | None, warehouse_id: int, cycle_days: int) -> Warehouse:
+    """Set how often the cycle counts go round a warehouse's bins: each bin that holds stock counted once
+    in ``cycle_days`` days (a slice of them planned each morning); 0 stops the cycle counts."""
+    warehouse = Warehouse.all_objects.filter(pk=warehouse_id).first()
+    if warehouse is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    store_access(actor=actor, store_id=warehouse.store_id, permission="warehouses.manage")
+    if not 0 <= cycle_days <= MAX_CYCLE_DAYS:
+        raise ApplicationError(
+            _("Enter a number of days from 0 to %(max)s.") % {"max": MAX_CYCLE_DAYS}, field="cycle_days"
+        )
+    warehouse.cycle_days = cycle_days
+    warehouse.save(actor=actor)
     return warehouse
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connections
@@ -15,7 +17,7 @@ from aftersales.core.audit import AuditEntry
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Brand, DealerGroup, Role, StaffMembership, Store, User
 from aftersales.parts import services
-from aftersales.parts.models import StockBalance, StockMove, Stocktake, StocktakeLine
+from aftersales.parts.models import StockBalance, StockMove, Stocktake, StocktakeLine, Warehouse
 from aftersales.parts.selectors.stock import stock_verify
 from aftersales.parts.services import ReceiptLine
 from aftersales.parts.services.stocktakes import (
@@ -25,6 +27,7 @@ from aftersales.parts.services.stocktakes import (
     stocktake_count,
     stocktake_create,
     stocktake_post,
+    stocktake_reopen,
     stocktake_resolve,
 )
 from aftersales.parts.tests.conftest import Stock
@@ -44,7 +47,7 @@ def _stock(stock: Stock) -> None:
     )
 
 
-def test_count_approve_and_post_the_variances(stock: Stock) -> None:
+def test_count_approve_and_post_the_variances(stock: Stock, django_capture_on_commit_callbacks: Any) -> None:
     _stock(stock)
     clerk, other, manager = (
         stock.world.user("parts"),
@@ -98,8 +101,12 @@ def test_count_approve_and_post_the_variances(stock: Stock) -> None:
     stocktake_approve(actor=manager, stocktake_id=take.pk)
 
     entries = AuditEntry.objects.count()
-    posted = stocktake_post(actor=manager, stocktake_id=take.pk)
+    with django_capture_on_commit_callbacks(execute=True) as jobs:
+        asked = stocktake_post(actor=manager, stocktake_id=take.pk)
+    assert (asked.status, asked.post_total, len(jobs)) == ("posting", 2, 1)  # the job runs after the commit
+    posted = Stocktake.all_objects.get(pk=take.pk)
     assert posted.status == "posted" and posted.document_no.startswith("ADJ-SH01-")
+    assert (posted.post_done, posted.post_errors, posted.posted_by) == (2, [], manager)
     assert AuditEntry.objects.count() == entries + 1
     moves = list(
         StockMove.all_objects.filter(document_type="stocktake")
@@ -153,7 +160,9 @@ def test_two_clerks_posting_at_once_post_once() -> None:
     assert Stocktake.all_objects.get(pk=take.pk).status == "posted"
 
 
-def test_the_stocktake_pages(stock: Stock, client_for: Callable[[User], Client]) -> None:
+def test_the_stocktake_pages(
+    stock: Stock, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
     _stock(stock)
     clerk, manager = client_for(stock.world.user("parts")), client_for(stock.world.user("service_manager"))
     assert clerk.post("/stock/stocktakes/", {"kind": "full", "blind": "on"}).status_code == 302
@@ -174,14 +183,25 @@ def test_the_stocktake_pages(stock: Stock, client_for: Callable[[User], Client])
     assert manager.post(f"/stock/stocktakes/{take.pk}/approve/").status_code == 302
     review = manager.get(f"/stock/stocktakes/{take.pk}/")
     assert [variance for _line, variance in review.context["lines"]] == [D(-1), D(0)]
-    assert manager.post(f"/stock/stocktakes/{take.pk}/post/").status_code == 302
+    with django_capture_on_commit_callbacks(execute=False) as jobs:
+        assert manager.post(f"/stock/stocktakes/{take.pk}/post/").status_code == 302
+    posting = manager.get(f"/stock/stocktakes/{take.pk}/?part=status", headers={"HX-Request": "true"})
+    assert posting.status_code == 200 and posting.context["posting"] and posting.context["progress"] == 0
+    assert 'hx-trigger="every 1s"' in posting.content.decode()  # the bar polls while the job runs
+    assert "<html" not in posting.content.decode()
+    jobs[0]()
+    done = manager.get(f"/stock/stocktakes/{take.pk}/")
+    assert done.context["progress"] == 100 and 'data-testid="post-counts"' in done.content.decode()
     assert manager.post(f"/stock/stocktakes/{take.pk}/post/").status_code == 409
+    assert manager.get(f"/stock/stocktakes/{take.pk}/?show=nope").status_code == 400
     sheet = clerk.get(f"/stock/stocktakes/{take.pk}/sheet.pdf")
     assert sheet.status_code == 200 and sheet["Content-Type"] == "application/pdf"
     assert StockBalance.all_objects.get(part=stock.part).on_hand == D(9)
 
 
-def test_a_posting_the_ledger_refuses_names_the_lines_and_stays_approved(stock: Stock) -> None:
+def test_every_line_the_posting_cannot_take_is_reported_and_nothing_posts(
+    stock: Stock, django_capture_on_commit_callbacks: Any
+) -> None:
     _stock(stock)
     clerk, manager = stock.world.user("parts"), stock.world.user("service_manager")
     take = stocktake_create(actor=clerk, store_id=stock.world.sh.pk, kind="full", scope=Scope())
@@ -202,9 +222,79 @@ def test_a_posting_the_ledger_refuses_names_the_lines_and_stays_approved(stock: 
         received_by_id=stock.world.user("technician").pk,
     )
     stocktake_approve(actor=manager, stocktake_id=take.pk)
-    with pytest.raises(ApplicationError) as refused:
+    entries = AuditEntry.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
         stocktake_post(actor=manager, stocktake_id=take.pk)
-    assert refused.value.code == "insufficient_stock"
-    assert refused.value.extra["shortfalls"] == [{"part": "5Q0-115-561-A", "bin": "MAIN/A-01", "short": "2"}]
-    assert Stocktake.all_objects.get(pk=take.pk).status == "approved"
+    refused = Stocktake.all_objects.get(pk=take.pk)
+    short = StocktakeLine.objects.get(stocktake=take, part=stock.part)
+    assert refused.status == "approved" and refused.post_message == "1 行无法过账，未过账任何内容。"
+    assert refused.post_errors == [
+        {
+            "line": short.pk,
+            "part": "5Q0-115-561-A",
+            "bin": "MAIN/A-01",
+            "message": "应冲减 2，当前可用 0：盘点后有出库。",
+        }
+    ]
     assert StockMove.all_objects.filter(document_type="stocktake").count() == 0
+    assert AuditEntry.objects.count() == entries  # nothing written
+
+    # Back to counting: the refused line is counted again (a new snapshot), approved and posted.
+    stocktake_reopen(actor=manager, stocktake_id=take.pk)
+    short.refresh_from_db()
+    assert (short.counted, short.book) == (None, None)
+    stocktake_count(actor=clerk, stocktake_id=take.pk, entries=[CountEntry(stock.part.pk, stock.a1.pk, D(0))])
+    stocktake_approve(actor=manager, stocktake_id=take.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        stocktake_post(actor=manager, stocktake_id=take.pk)
+    assert Stocktake.all_objects.get(pk=take.pk).status == "posted"
+    assert StockMove.all_objects.filter(document_type="stocktake").count() == 0  # 0 counted, 0 on the book
+    assert stock_verify().differences == []
+
+
+def test_cycle_counts_take_the_next_slice_of_bins_each_day(stock: Stock) -> None:
+    main = stock.a1.warehouse
+    a3, a4 = (BinFactory.create(store=stock.world.sh, warehouse=main, code=code) for code in ("A-03", "A-04"))
+    BinFactory.create(store=stock.world.sh, warehouse=main, code="A-02")  # empty: never counted
+    services.stock_receive(
+        actor=None,
+        store_id=stock.world.sh.pk,
+        lines=[ReceiptLine(stock.part.pk, bin_.pk, D(1), D(10)) for bin_ in (stock.a1, a3, a4)],
+    )
+    assert services.cycle_counts_plan(today=date(2026, 11, 2)) == 0  # no warehouse has a cycle yet
+    Warehouse.all_objects.filter(pk=main.pk).update(cycle_days=2)  # 3 bins hold stock: 2 a day
+
+    def bins_of_day(day: int) -> list[str]:
+        before = set(Stocktake.all_objects.values_list("pk", flat=True))
+        services.cycle_counts_plan(today=date(2026, 11, day))
+        new = Stocktake.all_objects.exclude(pk__in=before)
+        lines = StocktakeLine.objects.filter(stocktake__in=new).order_by("bin__code")
+        return [line.bin.code for line in lines]
+
+    assert bins_of_day(3) == ["A-01", "A-03"]
+    assert bins_of_day(3) == []  # planned once a day however often the job runs
+    assert bins_of_day(4) == ["A-04"]
+    take = Stocktake.all_objects.get(scope__bin_from="A-01")
+    assert (take.kind, take.blind, take.created_by) == ("cycle", True, None)
+    assert bins_of_day(5) == []  # a new round: A-01 and A-03 are still on day 3's open count (counted there)
+    services.stocktakes.stocktake_cancel(actor=stock.world.user("service_manager"), stocktake_id=take.pk)
+    assert bins_of_day(6) == []  # the round goes on: A-04 is on day 4's open count
+    assert bins_of_day(7) == ["A-01", "A-03"]
+
+
+def test_the_cycle_is_set_on_the_warehouses_page_and_through_the_api(
+    stock: Stock, client_for: Callable[[User], Client]
+) -> None:
+    admin = client_for(stock.world.user("admin"))
+    main = stock.a1.warehouse
+    wrong = admin.post(f"/stock/warehouses/{main.pk}/cycle/", {"cycle_days": "400"})
+    assert wrong.status_code == 400 and wrong.context["cycle_form"].errors["cycle_days"] == ["确保该值小于或等于366。"]
+    assert Warehouse.all_objects.get(pk=main.pk).cycle_days == 0
+    assert admin.post(f"/stock/warehouses/{main.pk}/cycle/", {"cycle_days": "30"}).status_code == 302
+    assert "每 30 天盘点一次" in admin.get("/stock/warehouses/").content.decode()
+    api = admin.post(f"/api/v1/stock/warehouses/{main.pk}/cycle", {"cycle_days": -1}, content_type="application/json")
+    assert api.status_code == 422 and list(api.json()["fields"]) == ["cycle_days"]
+    done = admin.post(f"/api/v1/stock/warehouses/{main.pk}/cycle", {"cycle_days": 0}, content_type="application/json")
+    assert done.status_code == 200 and done.json()["cycle_days"] == 0
+    clerk = client_for(stock.world.user("technician"))  # a technician does not manage warehouses
+    assert clerk.post(f"/stock/warehouses/{main.pk}/cycle/", {"cycle_days": "30"}).status_code == 403

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.test import Client
 
@@ -14,7 +15,9 @@ from aftersales.parts.services import ReceiptLine
 from aftersales.parts.tests.conftest import Stock
 
 
-def test_a_stocktake_through_the_api(stock: Stock, client_for: Callable[[User], Client]) -> None:
+def test_a_stocktake_through_the_api(
+    stock: Stock, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
     services.stock_receive(
         actor=None, store_id=stock.world.sh.pk, lines=[ReceiptLine(stock.part.pk, stock.a1.pk, Decimal(6), Decimal(10))]
     )
@@ -33,7 +36,7 @@ def test_a_stocktake_through_the_api(stock: Stock, client_for: Callable[[User], 
         {"counts": [{"part": "5Q0115561A", "bin": stock.a1.pk, "quantity": "-1"}]},
         content_type="application/json",
     )
-    assert bad.status_code == 400 and bad.json()["fields"] == {"entries.0.quantity": ["盘点数量须为零或以上。"]}
+    assert bad.status_code == 400 and bad.json()["fields"] == {"counts.0.quantity": ["盘点数量须为零或以上。"]}
     counted = clerk.post(
         f"{url}/counts",
         {"counts": [{"part": "5q0-115-561-a", "bin": stock.a1.pk, "quantity": "5"}]},
@@ -46,7 +49,13 @@ def test_a_stocktake_through_the_api(stock: Stock, client_for: Callable[[User], 
     assert [(line["book"], line["counted"], line["variance"]) for line in after["items"]] == [
         ("6.000", "5.000", "-1.000")
     ]
-    posted = manager.post(f"{url}/post")
-    assert posted.status_code == 200 and posted.json()["status"] == "posted"
+    with django_capture_on_commit_callbacks(execute=True):
+        posting = manager.post(f"{url}/post")
+    assert posting.status_code == 202, posting.content
+    assert (posting.json()["status"], posting.json()["post_total"]) == ("posting", 1)
+    posted = manager.get(url).json()
+    assert (posted["status"], posted["post_done"], posted["post_errors"]) == ("posted", 1, [])
     assert manager.post(f"{url}/post").status_code == 409
+    assert manager.post(f"{url}/cancel").status_code == 409  # posted: nothing to cancel
+    assert manager.post(f"{url}/reopen").status_code == 409
     assert StockBalance.all_objects.get(part=stock.part).on_hand == Decimal(5)

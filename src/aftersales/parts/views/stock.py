@@ -25,6 +25,7 @@ from aftersales.parts.forms import (
     AsOfForm,
     BinsForm,
     CloseMonthForm,
+    CycleForm,
     IssueForm,
     MovesFilterForm,
     ReceiptForm,
@@ -143,6 +144,8 @@ def _warehouses_page(
     form: WarehouseForm | None = None,
     bins_form: BinsForm | None = None,
     bins_for: int | None = None,
+    cycle_form: CycleForm | None = None,
+    cycle_for: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
     rows = Warehouse.objects.filter(store=store).prefetch_related("bins").order_by("code")
@@ -154,10 +157,34 @@ def _warehouses_page(
             "warehouses": rows,
             "bins_form": bins_form or BinsForm(),
             "bins_for": bins_for,
+            "cycle_form": cycle_form,
+            "cycle_for": cycle_for,
             "can_manage": can_here(request, "warehouses.manage"),
         },
         status=status,
     )
+
+
+@require_http_methods(["POST"])
+@page("warehouses.manage")
+def warehouse_cycle(request: HttpRequest, warehouse_id: int) -> HttpResponse:
+    store = _store(request)
+    warehouse = Warehouse.objects.filter(pk=warehouse_id, store=store).first()
+    if warehouse is None:
+        raise Http404
+    form = CycleForm(request.POST)
+    if form.is_valid():
+        actor = request_user(request)
+        saved, _row = form_run(
+            form,
+            lambda: services.warehouse_cycle_set(
+                actor=actor, warehouse_id=warehouse.pk, cycle_days=form.cleaned_data["cycle_days"]
+            ),
+        )
+        if saved:
+            messages.success(request, _("The cycle counts of %(code)s are set.") % {"code": warehouse.code})
+            return redirect("parts:warehouses")
+    return _warehouses_page(request, store, cycle_form=form, cycle_for=warehouse.pk, status=400)
 
 
 @require_http_methods(["POST"])

@@ -7,17 +7,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from aftersales.core import selectors as core_selectors
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
 from aftersales.core.models import Store
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
 from aftersales.parts import documents
-from aftersales.parts.forms import CountForm, ResolveForm, StocktakeForm
+from aftersales.parts.forms import CountForm, LinesFilterForm, ResolveForm, StocktakeForm
 from aftersales.parts.models import Bin, Stocktake, StocktakeLine, Warehouse
 from aftersales.parts.services import part_for_store
 from aftersales.parts.services import stocktakes as services
@@ -80,8 +83,8 @@ def stocktake_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _variance(line: StocktakeLine) -> Any:
-    return line.counted - line.book if line.counted is not None and line.book is not None else None
+LINE_FILTERS = ("all", "open", "variance")
+LINES_PER_PAGE = 200
 
 
 def _detail(
@@ -93,39 +96,74 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     bins = sorted(
-        {(str(line.bin_id), str(line.bin)) for line in row.lines.select_related("bin__warehouse")},
+        {(str(bin_id), str(bin_)) for bin_id, bin_ in _bins_of(row)},
         key=lambda item: item[1],
     )
     shown = not row.blind or row.status != Stocktake.Status.COUNTING
-    lines = list(row.lines.select_related("part", "bin__warehouse").order_by("bin__code", "part__number"))
-    counted = sum(1 for line in lines if line.counted is not None)
-    return render(
-        request,
-        "parts/stocktake_detail.html",
-        {
-            "stocktake": row,
-            "lines": [
-                (
-                    line,
-                    line.counted - line.book if shown and line.counted is not None and line.book is not None else None,
-                )
-                for line in lines
-            ],
-            "shown": shown,
-            "counted": counted,
-            "count_form": count_form or CountForm(bins=bins),
-            "resolve_form": resolve_form,
-            "can_count": row.status == Stocktake.Status.COUNTING and can_here(request, "stock.move"),
-            "can_approve": row.status == Stocktake.Status.COUNTING and can_here(request, "stock.adjust"),
-            "can_post": row.status == Stocktake.Status.APPROVED and can_here(request, "stock.adjust"),
-        },
-        status=status,
+    all_lines = row.lines.all()
+    totals = all_lines.aggregate(
+        lines=Count("pk"),
+        counted=Count("pk", filter=Q(counted__isnull=False)),
+        conflicts=Count("pk", filter=Q(recount__isnull=False)),
     )
+    show = request.GET.get("show", "all")
+    lines = all_lines.select_related("part", "bin__warehouse").order_by("bin__code", "part__number")
+    if show == "open":  # still to count, or counted twice differently
+        lines = lines.filter(Q(counted__isnull=True) | Q(recount__isnull=False))
+    elif show == "variance" and shown:
+        lines = lines.filter(counted__isnull=False, book__isnull=False).exclude(counted=F("book"))
+    page_obj = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
+    progress = min(99, row.post_done * 100 // row.post_total) if row.post_total else 0
+    context = {
+        "stocktake": row,
+        "page_obj": page_obj,
+        "lines": [
+            (
+                line,
+                line.counted - line.book if shown and line.counted is not None and line.book is not None else None,
+            )
+            for line in page_obj
+        ],
+        "show": show,
+        "filters": [(key, label) for key, label in _filter_labels() if key != "variance" or shown],
+        "shown": shown,
+        "totals": totals,
+        "counted": totals["counted"],
+        "posting": row.status == Stocktake.Status.POSTING,
+        # Asked only while the job runs: the page polls every second.
+        "queue_alive": core_selectors.queue_alive() if row.status == Stocktake.Status.POSTING else True,
+        "progress": 100 if row.status == Stocktake.Status.POSTED else progress,
+        "saving": row.status == Stocktake.Status.POSTING and row.post_total and row.post_done >= row.post_total,
+        "count_form": count_form or CountForm(bins=bins, initial={"bin": request.GET.get("bin", "")}),
+        "resolve_form": resolve_form,
+        "can_count": row.status == Stocktake.Status.COUNTING and can_here(request, "stock.move"),
+        "can_approve": row.status == Stocktake.Status.COUNTING and can_here(request, "stock.adjust"),
+        "can_post": row.status == Stocktake.Status.APPROVED and can_here(request, "stock.adjust"),
+        "can_cancel": row.status in (Stocktake.Status.COUNTING, Stocktake.Status.APPROVED)
+        and can_here(request, "stock.adjust"),
+    }
+    template = "parts/stocktake_detail.html"
+    if request.htmx and request.GET.get("part") == "status":  # type: ignore[attr-defined]
+        template += "#stocktake-status"
+    return render(request, template, context, status=status)
+
+
+def _filter_labels() -> list[tuple[str, str]]:
+    return [("all", _("All lines")), ("open", _("To count")), ("variance", _("Variances"))]
+
+
+def _bins_of(row: Stocktake) -> list[tuple[int, str]]:
+    """The bins of the stocktake's scope, for the count form (one query, however many lines)."""
+    bins = Bin.objects.filter(pk__in=row.lines.values("bin_id")).select_related("warehouse")
+    return [(bin_.pk, str(bin_)) for bin_ in bins]
 
 
 @require_http_methods(["GET"])
 @page("parts.view")
 def stocktake_detail(request: HttpRequest, stocktake_id: int) -> HttpResponse:
+    form = LinesFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "errors/error.html", {"status": 400, "message": form.error_summary()}, status=400)
     return _detail(request, _stocktake(request, stocktake_id))
 
 
@@ -161,7 +199,8 @@ def stocktake_count(request: HttpRequest, stocktake_id: int) -> HttpResponse:
                     )
                 else:
                     messages.success(request, _("Counted %(part)s.") % {"part": part.number_display})
-                return redirect("parts:stocktake", stocktake_id=row.pk)
+                # Back ready for the next scan in the same bin.
+                return redirect(f"{reverse('parts:stocktake', args=[row.pk])}?bin={int(data['bin'])}")
     return _detail(request, row, count_form=form, status=400)
 
 
@@ -205,7 +244,19 @@ def stocktake_approve(request: HttpRequest, stocktake_id: int) -> HttpResponse:
 @require_http_methods(["POST"])
 @page("stock.adjust")
 def stocktake_post(request: HttpRequest, stocktake_id: int) -> HttpResponse:
-    return _act(request, stocktake_id, services.stocktake_post, _("The variances are posted."))
+    return _act(request, stocktake_id, services.stocktake_post, _("Posting: every line is checked first, then posted."))
+
+
+@require_http_methods(["POST"])
+@page("stock.adjust")
+def stocktake_reopen(request: HttpRequest, stocktake_id: int) -> HttpResponse:
+    return _act(request, stocktake_id, services.stocktake_reopen, _("The stocktake is counting again."))
+
+
+@require_http_methods(["POST"])
+@page("stock.adjust")
+def stocktake_cancel(request: HttpRequest, stocktake_id: int) -> HttpResponse:
+    return _act(request, stocktake_id, services.stocktake_cancel, _("The stocktake is cancelled."))
 
 
 @require_http_methods(["GET"])

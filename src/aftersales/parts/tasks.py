@@ -1,0 +1,14 @@
+"""Background jobs of parts and stock: thin, idempotent wrappers around a service."""
+
+from __future__ import annotations
+
+from huey.contrib.djhuey import db_task
+
+from aftersales.parts.services import stocktakes
+
+
+@db_task()
+def stocktake_post_run(stocktake_id: int) -> None:
+    """Post one stocktake's variances; a stocktake that is not posting (any more) is left alone, so a
+    redelivery is harmless."""
+    stocktakes.stocktake_post_run(stocktake_id)
