@@ -9,8 +9,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.forms import StyledForm
-from aftersales.parts.models import Part, PartPrice, StockMove, Stocktake, Supersession
+from aftersales.core.forms import InputForm, StyledForm
+from aftersales.parts.models import Part, PartPrice, StockImportJob, StockMove, Stocktake, Supersession
 
 RECEIPT_ROWS = 8
 
@@ -295,3 +295,27 @@ class LinesFilterForm(StyledForm):
     page = forms.IntegerField(required=False, min_value=1, max_value=10**6)
     part = forms.ChoiceField(required=False, choices=[("status", "status")])
     bin = forms.IntegerField(required=False, min_value=1, max_value=2**62)
+
+
+class StockImportForm(InputForm):
+    """The go-live import: which file, how rows with errors are handled, a dry run, the go-live date."""
+
+    kind = forms.ChoiceField(label=_("The file holds"), choices=StockImportJob.Kind.choices)
+    file = forms.FileField(
+        label=_("Workbook"), help_text=_("The filled template (.xlsx), at most 20 MB."), max_length=200
+    )
+    mode = forms.ChoiceField(
+        label=_("Rows with errors"),
+        choices=StockImportJob.Mode.choices,
+        initial=StockImportJob.Mode.VALID_ROWS,
+        widget=forms.RadioSelect,
+    )
+    go_live = forms.DateField(
+        label=_("Go-live date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "Opening stock is received on this date, and prices without a date of their own start on it; empty: today."
+        ),
+    )
+    dry_run = forms.BooleanField(label=_("Dry run: check the file, import nothing"), required=False)

@@ -13,6 +13,8 @@ PERMISSIONS = {
     "prices.manage": _("Set a store's part prices and labour rates"),
     "prices.guide": _("Set the group's guide prices and labour rates and import the manufacturer's price files"),
     "prices.deviate": _("Set a price off the manufacturer's guide price (with a reason)"),
+    # The go-live import (part master, opening stock, prices) is the system admin's unless given.
+    "stock.import": _("Import the part master, opening stock and price lists at go-live"),
 }
 
 _ALL = tuple(PERMISSIONS)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aftersales.parts.views import parts, stock, stocktakes
+from aftersales.parts.views import imports, parts, stock, stocktakes
 
 app_name = "parts"
 
@@ -22,6 +22,10 @@ urlpatterns = [
     path("stock/issue/", stock.issue, name="issue"),
     path("stock/reservations/", stock.reservations, name="reservations"),
     path("stock/closings/", stock.closings, name="closings"),
+    path("stock/imports/", imports.import_start, name="imports"),
+    path("stock/imports/<id:job_id>/", imports.import_job, name="import_job"),
+    path("stock/imports/<id:job_id>/errors.xlsx", imports.import_errors, name="import_errors"),
+    path("stock/imports/template/<slug:kind>.xlsx", imports.import_template, name="import_template"),
     path("stock/stocktakes/", stocktakes.stocktake_list, name="stocktakes"),
     path("stock/stocktakes/<id:stocktake_id>/", stocktakes.stocktake_detail, name="stocktake"),
     path("stock/stocktakes/<id:stocktake_id>/count/", stocktakes.stocktake_count, name="stocktake_count"),

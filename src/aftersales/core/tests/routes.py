@@ -38,7 +38,8 @@ from aftersales.customers.selectors import imports_dir
 from aftersales.customers.services import document_upload, review_link_send, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
 from aftersales.messaging.models import Message, MessageTemplate, Task
-from aftersales.parts.models import Bin, PartPrice, Reservation, StockClosing
+from aftersales.parts.imports.layouts import PARTS as PARTS_LAYOUT
+from aftersales.parts.models import Bin, PartPrice, Reservation, StockClosing, StockImportJob
 from aftersales.parts.services import Demand, ReceiptLine, stock_issue, stock_receive, stock_reserve
 from aftersales.parts.services.stocktakes import CountEntry, Scope, stocktake_approve, stocktake_count, stocktake_create
 from aftersales.parts.tests.factories import BinFactory, PartFactory, WarehouseFactory
@@ -186,6 +187,23 @@ def _import_job(world: World) -> int:
         store=world.sh, file_name="m.xlsx", storage_name="gone.xlsx", status="done", error_file=name
     )
     return job.pk
+
+
+def _stock_import_job(world: World) -> int:
+    name = f"matrix-{next(_serial)}-errors.xlsx"
+    XlsxWriter(imports_dir() / name, title="errors").close()
+    job = StockImportJob.objects.create(
+        store=world.sh, kind="prices", file_name="m.xlsx", storage_name="gone.xlsx", status="done", error_file=name
+    )
+    return job.pk
+
+
+def _parts_workbook_upload() -> Any:
+    buffer = io.BytesIO()
+    writer = XlsxWriter(buffer, title="零件主数据")
+    writer.append([column.zh for column in PARTS_LAYOUT.columns])
+    writer.close()
+    return SimpleUploadedFile("parts.xlsx", buffer.getvalue())
 
 
 def _workbook_upload() -> Any:
@@ -636,6 +654,13 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "import_job": lambda user, w: {"kwargs": {"job_id": _import_job(w)}},
     "import_errors": lambda user, w: {"kwargs": {"job_id": _import_job(w)}},
     "import_upload": lambda user, w: {"data": {"file": _workbook_upload(), "mode": "valid_rows"}},
+    "parts:import_job": lambda user, w: {"kwargs": {"job_id": _stock_import_job(w)}},
+    "parts:import_errors": lambda user, w: {"kwargs": {"job_id": _stock_import_job(w)}},
+    "parts:import_template": lambda user, w: {"kwargs": {"kind": "parts"}},
+    "stock_import_template": lambda user, w: {"query": {"kind": "parts"}},
+    "stock_import_job": lambda user, w: {"kwargs": {"job_id": _stock_import_job(w)}},
+    "stock_import_errors": lambda user, w: {"kwargs": {"job_id": _stock_import_job(w)}},
+    "stock_import_upload": lambda user, w: {"data": {"file": _parts_workbook_upload(), "kind": "parts"}},
     # archive quality pages
     "customer_quality:merge": lambda user, w: {"kwargs": {"survivor_id": _customer(w), "merged_id": _customer(w)}},
     "customer_quality:mark_reviewed": lambda user, w: {"method": "POST", "kwargs": {"customer_id": _customer(w)}},

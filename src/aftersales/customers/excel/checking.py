@@ -5,21 +5,21 @@ What needs the database (VIN and credit-code clashes) is checked per batch of ro
 
 from __future__ import annotations
 
-import contextlib
-import re
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.core import identifiers, inputs
+from aftersales.core import identifiers
 from aftersales.core.errors import ApplicationError
+from aftersales.core.imports import Cells
+from aftersales.core.imports import Row as SheetRow
 from aftersales.core.models import Brand
 from aftersales.customers import encryption, services
-from aftersales.customers.excel.columns import COLUMN_BY_KEY, COLUMNS, VEHICLE_KEYS, header_key
+from aftersales.customers.excel.columns import LAYOUT, VEHICLE_KEYS
 from aftersales.customers.models import Customer, Vehicle, VehicleModel
 
 MILEAGE_MAX_KM = 2_000_000
@@ -70,41 +70,15 @@ class VehicleIn(NamedTuple):
 
 
 @dataclass
-class Row:
-    number: int
-    values: list[Any]
-    errors: dict[str, list[str]]
+class Row(SheetRow):
     customer: CustomerIn | None = None
     vehicle: VehicleIn | None = None
     key: tuple[str, str] | None = None  # the customer: name and primary mobile
     vin: str = ""  # the cleaned VIN, credit code and plate, also of a row that is not valid otherwise
     uscc: str = ""
     plate: str = ""
-    texts: dict[str, str] = field(default_factory=dict)  # each column's value as text
-
-    def fail(self, column: str, message: str) -> None:
-        messages = self.errors.setdefault(column, [])
-        if message not in messages:
-            messages.append(message)
 
 
-def cell_text(value: Any) -> str:
-    if type(value) is str:
-        return value.strip()
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
 # customer_clean's field names → the template's columns.
 _CLEAN_FIELDS = {
     "name": "name",
@@ -119,14 +93,14 @@ _CLEAN_FIELDS = {
     "data_consent_channel": "consent_channel",
 }
 _YES_NO_WORDS = {"y": "yes", "n": "no", "true": "yes", "false": "no", "1": "yes", "0": "no"}
-_WHOLE_NUMBER = re.compile(r"-?\d+")
 
 
-class RowChecker:
+class RowChecker(Cells):
     """Checks one row with the services' rules; what needs the database is checked per batch later."""
 
     def __init__(self, positions: dict[str, int]) -> None:
-        self.positions = positions
+        words = dict.fromkeys(("data_consent", "marketing_consent", "vin_check_override"), _YES_NO_WORDS)
+        super().__init__(LAYOUT, positions, words=words)
         self.today = timezone.localdate()
         self.brands = {code.upper(): pk for pk, code in Brand.objects.values_list("pk", "code")}
         self.models = {
@@ -135,106 +109,12 @@ class RowChecker:
                 "pk", "brand_id", "series", "name", "fuel_type"
             )
         }
-        self.choices = {
-            column.key: {header_key(option): value for value, label in column.choices for option in (value, label)}
-            for column in COLUMNS
-            if column.choices
-        }
-        for key in ("data_consent", "marketing_consent", "vin_check_override"):
-            self.choices[key].update(_YES_NO_WORDS)
-        # Each distinct text of a choice column is looked up once (a sheet repeats a few labels).
-        self.chosen: dict[str, dict[str, str | None]] = {key: {} for key in self.choices}
-        self.limits = {column.key: column.max_length for column in COLUMNS if column.max_length is not None}
-        self.columns = list(positions.items())
-
-    def raw(self, row: Row, key: str) -> Any:
-        position = self.positions.get(key)
-        return row.values[position] if position is not None and position < len(row.values) else None
-
-    def text(self, row: Row, key: str) -> str:
-        return row.texts.get(key, "")
-
-    def choice(self, row: Row, key: str, default: str) -> str:
-        text = row.texts.get(key, "")
-        if not text:
-            return default
-        chosen = self.chosen[key]
-        if text in chosen:
-            value = chosen[text]
-        else:
-            value = chosen[text] = self.choices[key].get(header_key(text))
-        if value is None:
-            labels = ", ".join(label for _value, label in COLUMN_BY_KEY[key].choices)
-            row.fail(key, _("Choose one of: %(choices)s.") % {"choices": labels})
-            return default
-        return value
-
-    def limited(self, row: Row, key: str) -> str:
-        text = row.texts.get(key, "")
-        limit = self.limits.get(key)
-        if limit is not None and len(text) > limit:
-            row.fail(key, _("Enter at most %(n)s characters.") % {"n": limit})
-        return text
-
-    def day(self, row: Row, key: str) -> date | None:
-        value = self.raw(row, key)
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        text = cell_text(value)
-        if not text:
-            return None
-        if isinstance(value, str):
-            for pattern in _DATE_FORMATS:
-                with contextlib.suppress(ValueError):
-                    return datetime.strptime(text, pattern).date()
-        row.fail(key, _("Enter a valid date (YYYY-MM-DD)."))
-        return None
-
-    def whole(self, row: Row, key: str, *, low: int, high: int) -> int | None:
-        value = self.raw(row, key)
-        text = cell_text(value).replace(",", "")
-        if not text:
-            return None
-        if isinstance(value, bool) or not _WHOLE_NUMBER.fullmatch(text):
-            row.fail(key, _("Enter a whole number."))
-            return None
-        number = int(text)
-        if number < low:
-            row.fail(key, _("Enter a value of at least %(n)s.") % {"n": low})
-        elif number > high:
-            row.fail(key, _("Enter a value of at most %(n)s.") % {"n": high})
-        return number
 
     def check(self, row: Row) -> None:
         """Fill ``row.errors``; for a valid row also ``row.customer``, ``row.vehicle`` and ``row.key``."""
-        values, count = row.values, len(row.values)
-        row.texts = texts = {
-            key: value.strip() if type(value) is str else "" if value is None else cell_text(value)
-            for key, position in self.columns
-            if position < count
-            for value in (values[position],)
-        }
-        # The input rules of every form and API field (core.inputs), checked once on the whole row first:
-        # a cell with a control or direction-override character is refused like a typed one, and the
-        # row's other checks wait until it is corrected.
-        if inputs.text_problem("".join(texts.values())) is not None:
-            for key, text in texts.items():
-                if problem := inputs.text_problem(text):
-                    row.fail(key, problem)
+        if not self.read(row):
             return
-        # A formula whose result the file does not hold (core.xlsx reads it as its text, "=…"): the
-        # error report keeps it as text, and the user enters the value itself.
-        formulas = [key for key, text in texts.items() if text.startswith("=")]
-        for key in formulas:
-            row.fail(
-                key,
-                _("This cell holds a formula (%(formula)s), not a value; enter the value itself.")
-                % {"formula": texts[key][:60]},
-            )
-        if formulas:
-            return
+        texts = row.texts
         customer = self._customer(row)
         vehicle = self._vehicle(row) if any(texts.get(key) for key in VEHICLE_KEYS) else None
         if not row.errors and customer is not None:

@@ -1,34 +1,10 @@
-"""The columns of the import template and how a sheet's header row is matched to them."""
+"""The columns of the import template (the sheet's layout, ``core.imports.Layout``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
-
-from django.utils import translation
-from django.utils.translation import gettext as _
-
-from aftersales.core.xlsx import WorkbookError
+from aftersales.core.imports import ERRORS_HEADER, ROW_HEADER, Column, Layout, first_row, header_key
 
 SHEET_TITLE = "客户及车辆"
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    zh: str
-    en: str
-    note: str = ""
-    choices: tuple[tuple[str, str], ...] = ()  # (value stored, label in the sheet)
-    max_length: int | None = None
-    text: bool = False  # kept as text in the template so Excel does not turn it into a number
-    is_date: bool = False
-    width: float = 14
-
-    def label(self) -> str:
-        """The column's name in the active language, as error messages name it."""
-        return self.en if (translation.get_language() or "").startswith("en") else self.zh
 
 
 YES_NO = (("yes", "是"), ("no", "否"))
@@ -82,57 +58,27 @@ COLUMNS: tuple[Column, ...] = (
     Column("mileage", "里程(km)", "Mileage (km)", "Whole kilometres.", width=10),
     Column("mileage_date", "里程日期", "Mileage date", "YYYY-MM-DD; empty: the import date", is_date=True, width=12),
 )
-COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
-VEHICLE_KEYS = tuple(column.key for column in COLUMNS[COLUMNS.index(COLUMN_BY_KEY["vin"]) :])
 REQUIRED_KEYS = ("name", "mobile")
-ERRORS_HEADER = ("错误", "errors")
-ROW_HEADER = ("源行号", "source row")
-
-
-def header_key(value: object) -> str:
-    """A header cell (or a choice) as it is compared: without whitespace, in lower case."""
-    return "".join(str(value or "").split()).lower()
-
-
 # Names a column had in earlier templates: their files still import.
 _FORMER_HEADERS = {"购车日期": "purchase_date", "Purchase date": "purchase_date"}
-_HEADER_LOOKUP = {header_key(label): column.key for column in COLUMNS for label in (column.zh, column.en)} | {
-    header_key(label): key for label, key in _FORMER_HEADERS.items()
-}
+LAYOUT = Layout(SHEET_TITLE, COLUMNS, required=REQUIRED_KEYS, former=_FORMER_HEADERS, frozen="C3")
+COLUMN_BY_KEY = LAYOUT.by_key
+VEHICLE_KEYS = tuple(column.key for column in COLUMNS[COLUMNS.index(COLUMN_BY_KEY["vin"]) :])
+header_positions = LAYOUT.positions
+is_english_header = LAYOUT.is_english_header
 
-
-def first_row(rows: Iterator[tuple[int, list[Any]]]) -> list[Any]:
-    """The values of the sheet's first row (its header); WorkbookError when the sheet is empty."""
-    first = next(rows, None)
-    if first is None:
-        raise WorkbookError(_("The first sheet is empty: it has no header row."))
-    return first[1]
-
-
-def header_positions(values: list[Any]) -> dict[str, int]:
-    """Each template column's position in a header row; WorkbookError if one repeats or a required one is missing."""
-    positions: dict[str, int] = {}
-    for position, value in enumerate(values):
-        key = _HEADER_LOOKUP.get(header_key(value))
-        if key is None:
-            continue  # an extra column of the user's, or the errors column of a report: ignored
-        if key in positions:
-            raise WorkbookError(_("The column “%(name)s” appears twice.") % {"name": COLUMN_BY_KEY[key].label()})
-        positions[key] = position
-    missing = [COLUMN_BY_KEY[key].label() for key in REQUIRED_KEYS if key not in positions]
-    if missing:
-        raise WorkbookError(
-            _("The first row of the sheet must hold the template's column names; missing: %(names)s.")
-            % {"names": ", ".join(missing)}
-        )
-    return positions
-
-
-def is_english_header(values: list[Any], positions: dict[str, int]) -> bool:
-    """Whether a row is the template's second header row: the columns' English names."""
-    matched = [
-        header_key(values[position]) == header_key(COLUMN_BY_KEY[key].en)
-        for key, position in positions.items()
-        if position < len(values) and values[position] not in (None, "")
-    ]
-    return bool(matched) and all(matched)
+__all__ = [
+    "COLUMNS",
+    "COLUMN_BY_KEY",
+    "ERRORS_HEADER",
+    "LAYOUT",
+    "REQUIRED_KEYS",
+    "ROW_HEADER",
+    "SHEET_TITLE",
+    "VEHICLE_KEYS",
+    "Column",
+    "first_row",
+    "header_key",
+    "header_positions",
+    "is_english_header",
+]

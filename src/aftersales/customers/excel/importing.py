@@ -8,69 +8,30 @@ that "all or nothing" can refuse the file before anything is written).
 from __future__ import annotations
 
 import logging
-import pickle
-import secrets
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.core.audit import audit_append
 from aftersales.core.grants import visible_store_ids
-from aftersales.core.xlsx import WorkbookError, XlsxReader, XlsxWriter
+from aftersales.core.imports import ErrorReport, Sheet, Spill, imports_dir, job_run
+from aftersales.core.xlsx import WorkbookError, XlsxReader
 from aftersales.customers import services
 from aftersales.customers.excel.checking import Parked, Row, RowChecker, VehicleIn
-from aftersales.customers.excel.columns import (
-    COLUMN_BY_KEY,
-    COLUMNS,
-    ERRORS_HEADER,
-    ROW_HEADER,
-    SHEET_TITLE,
-    first_row,
-    header_positions,
-    is_english_header,
-)
+from aftersales.customers.excel.columns import LAYOUT
 from aftersales.customers.excel.names import NameKeys
 from aftersales.customers.excel.saving import rows_save
 from aftersales.customers.models import Customer, CustomerPhone, ImportJob, PlateRegistration, Vehicle
-from aftersales.customers.selectors.imports import imports_dir
 from aftersales.customers.visibility import ArchiveVisibility, archive_visibility
 
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 1000
-
-
-class _Spill:
-    """Valid rows parked on disk between checking and saving, so that memory stays flat for big files.
-
-    The file has no name (it is unlinked at once) and holds no resident ID in clear.
-    """
-
-    def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(dir=imports_dir())  # noqa: SIM115 - closed by close()
-
-    def write(self, batch: list[Parked]) -> None:
-        if batch:
-            pickle.dump(batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def batches(self) -> Iterator[list[Parked]]:
-        self.file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.file)  # noqa: S301 - our own file, written by this job
-            except EOFError:
-                return
-
-    def close(self) -> None:
-        self.file.close()
 
 
 @dataclass
@@ -127,7 +88,7 @@ class _Checking:
         self.visibility = visibility
         self.updates: dict[int, _Update] = {}  # by customer id, in the order first matched
         self.result = ImportResult()
-        self.spill = _Spill()
+        self.spill = Spill(imports_dir())
         self.vin_rows: dict[str, int] = {}
         self.plate_rows: dict[str, int] = {}
         self.resident_rows: dict[str, tuple[int, tuple[str, str] | None]] = {}
@@ -136,24 +97,15 @@ class _Checking:
         self.has_vehicle = bytearray()  # per customer slot
         self.names = NameKeys()  # the new customers' names, whose search keys a helper works out meanwhile
         self.headers: list[list[Any]] = []
-        self.report: XlsxWriter | None = None
-        self.report_path: Path | None = None
-        self.width = 0
+        self.report: ErrorReport | None = None
 
     def run(self, on_progress: Callable[[int], None]) -> None:
-        rows = self.book.rows()
-        self.headers = [first_row(rows)]
-        self.positions = header_positions(self.headers[0])
+        sheet = Sheet(self.book.rows(), LAYOUT)
+        self.headers, self.positions = sheet.headers, sheet.positions
         self.checker = RowChecker(self.positions)
-        self.width = max([len(self.headers[0]), *(position + 1 for position in self.positions.values())])
+        self.report = ErrorReport(LAYOUT, imports_dir(), self.headers, self.positions)
         batch: list[Row] = []
-        for number, values in rows:
-            first = len(self.headers) == 1 and not self.result.rows and not batch
-            if first and is_english_header(values, self.positions):
-                self.headers.append(values)
-                continue
-            if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
-                continue
+        for number, values in sheet:
             row = Row(number, values, {})
             self.checker.check(row)
             batch.append(row)
@@ -349,20 +301,9 @@ class _Checking:
     def _report(self, row: Row) -> None:
         """Add the row to the error report: its values as read, then "column: message; …" and its number."""
         self.result.error_rows += 1
-        if self.report is None:
-            name = f"{secrets.token_hex(16)}-errors.xlsx"
-            self.report_path = imports_dir() / name
-            self.result.error_file = name
-            widths = [*(COLUMNS[0].width for _position in range(self.width)), 60, 10]
-            self.report = XlsxWriter(self.report_path, title=SHEET_TITLE, widths=widths, frozen_rows=len(self.headers))
-            for index, header in enumerate(self.headers):
-                labels = (ERRORS_HEADER[index], ROW_HEADER[index])
-                self.report.append([*_padded(header, self.width), *labels], style="header" if index == 0 else "note")
-        order = sorted(row.errors, key=lambda key: self.positions.get(key, len(COLUMNS)))
-        described = "; ".join(
-            f"{COLUMN_BY_KEY[key].label()}: {message}" for key in order for message in row.errors[key]
-        )
-        self.report.append([*_padded(row.values, self.width), described, row.number])
+        assert self.report is not None  # noqa: S101 - made when the header was read
+        self.report.append(row)
+        self.result.error_file = self.report.name
 
     def forget(self) -> None:
         """Let go of what only the checking needed (saving needs the spill and ``has_vehicle``)."""
@@ -373,9 +314,7 @@ class _Checking:
         self.names.close()
         self.spill.close()
         if self.report is not None:
-            self.report.close()
-            if not keep_report and self.report_path is not None:
-                self.report_path.unlink(missing_ok=True)
+            self.report.close(keep=keep_report)
 
 
 def _holding_credit_codes(codes: set[str]) -> QuerySet[Customer]:
@@ -388,40 +327,10 @@ def _holding_credit_codes(codes: set[str]) -> QuerySet[Customer]:
     return Customer.all_objects.filter(uscc__in=codes).exclude(uscc="")
 
 
-def _padded(values: list[Any], width: int) -> list[Any]:
-    return (values + [None] * width)[:width]
-
-
 def import_run(job_id: int) -> ImportJob | None:
-    """Run a queued import job to its end; a job that is not queued (any more) is left alone.
-
-    The job is claimed with a conditional UPDATE (queued → running), so a job delivered twice runs
-    once. Any failure marks the job failed with its message (and logs it); nothing is saved then.
-    Messages and the error report are in the language of the user who uploaded the file.
-    """
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING
-    )
-    if not claimed:
-        return None
-    job = ImportJob.objects.select_related("store", "created_by").get(pk=job_id)
-    language = job.created_by.preferred_language if job.created_by else settings.LANGUAGE_CODE
-    with translation.override(language):
-        try:
-            _import(job)
-        except WorkbookError as error:
-            _fail(job, str(error))
-        except Exception as error:  # any failure must end as a failed job, never a stuck one
-            logger.exception("Import job %s failed", job.pk)
-            _fail(job, _("The import failed: %(error)s") % {"error": f"{type(error).__name__}: {error}"[:500]})
-    job.refresh_from_db()
-    return job
-
-
-def _fail(job: ImportJob, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.FAILED, message=message, finished_at=timezone.now()
-    )
+    """Run a queued import job to its end (``core.imports.job_run``: claimed once, any failure ends it
+    failed with nothing saved, in the uploader's language)."""
+    return job_run(ImportJob, job_id, _import)
 
 
 def _import(job: ImportJob) -> None:

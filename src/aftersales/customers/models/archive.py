@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.models import ANY_ACTION, AuditKey, AuditKeys
+from aftersales.core.models.jobs import ImportJobBase
 from aftersales.customers.models.customers import Customer
 from aftersales.customers.models.vehicles import Vehicle
 
@@ -109,12 +110,8 @@ class ArchiveRule(models.Model):
         return f"{self.store_id}: {self.review_days} days"
 
 
-class ImportJob(models.Model):
-    """One Excel import: runs as a background job, reports progress and a per-row error file."""
-
-    class Mode(models.TextChoices):
-        VALID_ROWS = "valid_rows", _("Import the valid rows")
-        ALL_OR_NOTHING = "all_or_nothing", _("All or nothing")
+class ImportJob(ImportJobBase):
+    """One Excel import of customers and vehicles (``excel.importing``)."""
 
     class OnMatch(models.TextChoices):
         # A row whose customer is already in the archive (same resident ID or credit code, or the
@@ -123,31 +120,11 @@ class ImportJob(models.Model):
         UPDATE = "update", _("Fill its empty fields")
         CREATE = "create", _("Create a new customer anyway")
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
-    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    file_name = models.CharField(max_length=200)
-    storage_name = models.CharField(max_length=200)
-    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.VALID_ROWS)
     on_match = models.CharField(max_length=10, choices=OnMatch.choices, default=OnMatch.SKIP)
-    dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     created_customers = models.PositiveIntegerField(default=0)
     created_vehicles = models.PositiveIntegerField(default=0)
     matched_rows = models.PositiveIntegerField(default=0)
     updated_customers = models.PositiveIntegerField(default=0)
-    error_rows = models.PositiveIntegerField(default=0)
-    error_file = models.CharField(max_length=200, blank=True)
-    message = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     # The keys of the entry an import writes when it ends (excel.importing).
     audit_keys: ClassVar[AuditKeys] = {

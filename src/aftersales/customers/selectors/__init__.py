@@ -2,6 +2,7 @@
 
 Personal data is masked by role. One module per feature; the public names are re-exported here."""
 
+from aftersales.core.imports import imports_dir
 from aftersales.customers.selectors.customers import (
     archive_owners,
     corrections_pending,
@@ -38,7 +39,6 @@ from aftersales.customers.selectors.imports import (
     import_error_path,
     import_job_access,
     import_jobs_recent,
-    imports_dir,
     job_progress,
 )
 from aftersales.customers.selectors.privacy import (

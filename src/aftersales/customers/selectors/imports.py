@@ -12,19 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import store_record_access
+from aftersales.core.imports import error_report_path, job_progress
 from aftersales.core.models import User
 from aftersales.core.selectors import JobView
 from aftersales.customers.models import (
     ExportJob,
     ImportJob,
 )
-
-
-def imports_dir() -> Path:
-    """Where uploads and error reports are kept: under the data directory, outside the web root."""
-    folder = Path(settings.DATA_DIR) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def import_job_access(*, actor: User | AnonymousUser, job_id: int) -> ImportJob:
@@ -42,21 +36,7 @@ def import_jobs_recent(*, store_id: int, limit: int = 20) -> QuerySet[ImportJob]
 
 def import_error_path(job: ImportJob) -> Path:
     """The stored error report of a job; 404 when it has none."""
-    if not job.error_file:
-        raise Http404(_("Not found."))
-    path = imports_dir() / job.error_file
-    if not path.is_file():
-        raise Http404(_("Not found."))
-    return path
-
-
-def job_progress(job: ImportJob) -> int:
-    """Percent of rows checked (100 once the job is finished)."""
-    if job.status in {ImportJob.Status.DONE, ImportJob.Status.FAILED}:
-        return 100
-    if not job.total_rows:
-        return 0
-    return min(99, job.processed_rows * 100 // job.total_rows)
+    return error_report_path(job)
 
 
 def import_jobs_of(user: User) -> list[JobView]:

@@ -3,6 +3,7 @@
 Keyword-only, ``<entity>_<action>(*, actor, ...)``, one transaction each. One module per feature;
 the public names are re-exported here."""
 
+from aftersales.core.imports import MAX_UPLOAD_BYTES
 from aftersales.core.media import describe_content, detect_content_type, sanitize_file_name
 from aftersales.customers.services.corrections import (
     archive_review_snapshot,
@@ -31,7 +32,7 @@ from aftersales.customers.services.id_copies import (
     document_upload,
     documents_purge,
 )
-from aftersales.customers.services.imports import MAX_UPLOAD_BYTES, export_job_create, import_job_create, workbook_check
+from aftersales.customers.services.imports import export_job_create, import_job_create, workbook_check
 from aftersales.customers.services.merge import MERGEABLE_FIELDS, customer_merge
 from aftersales.customers.services.messages import (
     customer_message_send,

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from aftersales.parts.api import closings, ledger, movements, parts, reservations, stocktakes, warehouses
+from aftersales.parts.api import closings, imports, ledger, movements, parts, reservations, stocktakes, warehouses
 
 router = Router()
-for feature in (parts, warehouses, ledger, movements, reservations, closings, stocktakes):
+for feature in (parts, warehouses, ledger, movements, reservations, closings, stocktakes, imports):
     router.add_router("", feature.router)

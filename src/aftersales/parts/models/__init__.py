@@ -1,3 +1,4 @@
+from aftersales.parts.models.imports import StockImportJob
 from aftersales.parts.models.parts import (
     TAX_RATES,
     Part,
@@ -28,6 +29,7 @@ __all__ = [
     "Reservation",
     "StockBalance",
     "StockClosing",
+    "StockImportJob",
     "StockMove",
     "StockSnapshot",
     "Stocktake",

@@ -1,6 +1,7 @@
 """Every write of the parts area: the part master and prices, stock movements, reservations, closings."""
 
 from aftersales.parts.services.closing import stock_month_close
+from aftersales.parts.services.imports import stock_import_create
 from aftersales.parts.services.ledger import (
     Op,
     Posting,
@@ -66,6 +67,7 @@ __all__ = [
     "reservations_expire",
     "reservations_release",
     "stock_adjust",
+    "stock_import_create",
     "stock_issue",
     "stock_month_close",
     "stock_receive",

@@ -51,7 +51,8 @@ PART_FIELDS = (
 )
 
 
-def _pinyin(name: str) -> str:
+def part_pinyin(name: str) -> str:
+    """The pinyin search key of a part's name: its initials, then the full pinyin."""
     initials, full = name_initials_and_pinyin(name)
     return " ".join([*initials, full])[:200]
 
@@ -120,7 +121,7 @@ def part_save(
         for name, value in merged.items():
             setattr(part, name, value)
         part.number = part_number_normalise(part.number_display)
-        part.name_pinyin = _pinyin(part.name)
+        part.name_pinyin = part_pinyin(part.name)
         part.save(actor=actor)
         if fitment is not None:
             wanted = {series.strip() for series in fitment if series.strip()}
@@ -388,7 +389,7 @@ def price_file_import(
                 number_display=typed[:60],
                 name=name,
                 name_en=name_en,
-                name_pinyin=_pinyin(name),
+                name_pinyin=part_pinyin(name),
                 unit=unit if unit in Part.Unit.values else Part.Unit.PIECE,
             )
             for number, (_row, typed, name, name_en, _price, unit) in parsed.items()

@@ -74,7 +74,7 @@ def test_reservations_refuse_times_without_a_zone_and_fractions_of_pieces(stock:
             demand_id=5,
             quantity=D("0.5"),
         )
-    assert refused.value.fields == {"quantity": ["5Q0-115-561-A 以整数件计:请输入整数。"]}
+    assert refused.value.fields == {"quantity": ["5Q0-115-561-A 以整数件计：请输入整数。"]}
     assert list(Reservation.all_objects.values_list("quantity", "demand_type")) == [(D(2), "appointment")]
 
 

@@ -192,7 +192,7 @@ def test_bad_input_is_refused_on_its_field_and_nothing_is_written(stock: Stock) 
         ([ReceiptLine(stock.part.pk, stock.a1.pk, D(-3), D(1))], {"lines.0.quantity": ["请输入大于零的数量。"]}),
         (
             [ReceiptLine(stock.part.pk, stock.a1.pk, D("1.5"), D(1))],
-            {"lines.0.quantity": ["5Q0-115-561-A 以整数件计:请输入整数。"]},
+            {"lines.0.quantity": ["5Q0-115-561-A 以整数件计：请输入整数。"]},
         ),
         (
             [ReceiptLine(stock.litre.pk, stock.a1.pk, D("1.25"), D(1))],
@@ -317,7 +317,7 @@ def test_dates_in_the_future_are_refused(stock: Stock) -> None:
             lines=[ReceiptLine(stock.part.pk, stock.a1.pk, D(1), D(1))],
             moved_on=timezone.localdate() + timedelta(days=2),
         )
-    assert refused.value.fields == {"moved_on": ["移动日期不能是将来。"]}
+    assert refused.value.fields == {"moved_on": ["库存变动不能记在未来日期。"]}
 
 
 def test_reserved_stock_is_issued_only_to_its_demand_and_only_as_the_reserved_part(stock: Stock) -> None:

@@ -57,7 +57,7 @@ def test_search_receive_issue_and_read(stock: Stock, client_for: Callable[[User]
         "/stock/receive/",
         _receipt(stock, part_0="5Q0115561A", bin_0=str(stock.a1.pk), quantity_0="2.5", unit_cost_0="1"),
     )
-    assert too_many.context["form"].errors == {"quantity_0": ["5Q0-115-561-A 以整数件计:请输入整数。"]}
+    assert too_many.context["form"].errors == {"quantity_0": ["5Q0-115-561-A 以整数件计：请输入整数。"]}
 
     technician = stock.world.user("technician")
     desk = clerk.get("/stock/issue/")

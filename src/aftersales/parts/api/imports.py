@@ -1,0 +1,151 @@
+"""The go-live import: templates, uploads (run as background jobs), job progress, error reports."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from aftersales.core.api import ERRORS
+from aftersales.core.apikit import InputSchema
+from aftersales.core.imports import error_report_path, job_progress
+from aftersales.core.routing import acting_store, operation, request_user
+from aftersales.core.xlsx import XLSX_CONTENT_TYPE
+from aftersales.parts.imports.layouts import LAYOUTS, TEMPLATE_NAMES
+from aftersales.parts.models import StockImportJob
+from aftersales.parts.selectors.imports import stock_import_access
+from aftersales.parts.services import stock_import_create
+
+router = Router(tags=["go-live import"])
+Kind = Literal["parts", "opening_stock", "prices"]
+
+
+def _xlsx(description: str) -> dict[str, Any]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {200: {"description": description, "content": {XLSX_CONTENT_TYPE: binary}}}}
+
+
+class StockImportOut(Schema):
+    id: int
+    kind: Kind
+    status: Literal["queued", "running", "done", "failed"]
+    mode: Literal["valid_rows", "all_or_nothing"]
+    dry_run: bool
+    go_live: date | None
+    file_name: str
+    store: str
+    created_by: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    total_rows: int = Field(description="Data rows in the file (an estimate from the sheet while running).")
+    processed_rows: int = Field(description="Rows checked so far.")
+    progress: int = Field(description="Percent of the rows checked; 100 when the job has finished.")
+    created_rows: int = Field(description="Parts created, stock lines received or prices set (a dry run: would be).")
+    matched_rows: int = Field(description="Parts already in the master (their empty fields filled).")
+    created_bins: int = Field(description="Bins the opening stock added to their warehouses.")
+    value: str = Field(description="The opening stock's value received, in yuan.")
+    document_no: str = Field(description="The opening stock's receipt number.")
+    error_rows: int
+    errors_url: str | None = Field(description="The error report (.xlsx) when rows had errors.")
+    message: str
+
+
+def job_out(job: StockImportJob) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "mode": job.mode,
+        "dry_run": job.dry_run,
+        "go_live": job.go_live,
+        "file_name": job.file_name,
+        "store": job.store.code,
+        "created_by": job.created_by.username if job.created_by else None,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "total_rows": job.total_rows,
+        "processed_rows": job.processed_rows,
+        "progress": job_progress(job),
+        "created_rows": job.created_rows,
+        "matched_rows": job.matched_rows,
+        "created_bins": job.created_bins,
+        "value": f"{job.value_fen / 100:.2f}",
+        "document_no": job.document_no,
+        "error_rows": job.error_rows,
+        "errors_url": reverse("api:stock_import_errors", kwargs={"job_id": job.pk}) if job.error_file else None,
+        "message": job.message,
+    }
+
+
+class TemplateQuery(InputSchema):
+    kind: Kind
+
+
+@router.get(
+    "/stock/imports/template",
+    response={200: None, **ERRORS},
+    openapi_extra=_xlsx("The template of one kind of go-live file: one row per part, stock line or price."),
+)
+@operation("stock.import")
+def stock_import_template(request: HttpRequest, query: Query[TemplateQuery]) -> HttpResponse:
+    response = HttpResponse(LAYOUTS[query.kind].template(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{TEMPLATE_NAMES[query.kind]}"'
+    return response
+
+
+class StockImportIn(InputSchema):
+    kind: Kind = Field(description="What the file holds: the part master, opening stock, or prices.")
+    mode: Literal["valid_rows", "all_or_nothing"] = "valid_rows"
+    dry_run: bool = False
+    go_live: date | None = Field(
+        default=None,
+        description="Opening stock is received on this date (not in the future or a closed month), and "
+        "prices without a date of their own start on it; empty: today.",
+    )
+
+
+@router.post("/stock/imports", response={202: StockImportOut, **ERRORS})
+@operation("stock.import")
+def stock_import_upload(
+    request: HttpRequest, file: File[UploadedFile], payload: Form[StockImportIn]
+) -> Status[dict[str, Any]]:
+    """Upload a filled template (.xlsx, at most 20 MB) into your active store; the import runs in the
+    background: poll the job for its progress. A price list's rows also need the right to set those
+    prices (a store's: ``prices.manage`` there; the group's: ``prices.guide``)."""
+    job = stock_import_create(
+        actor=request_user(request),
+        store=acting_store(request, permission="stock.import"),
+        kind=payload.kind,
+        upload=file,
+        mode=payload.mode,
+        dry_run=payload.dry_run,
+        go_live=payload.go_live,
+    )
+    return Status(202, job_out(job))
+
+
+@router.get("/stock/imports/{id:job_id}", response={200: StockImportOut, **ERRORS})
+@operation("stock.import")
+def stock_import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
+    return job_out(stock_import_access(actor=request.user, job_id=job_id))
+
+
+@router.get(
+    "/stock/imports/{id:job_id}/errors",
+    response={200: None, **ERRORS},
+    openapi_extra=_xlsx("The rows with errors as uploaded, each with its errors by column; fix and upload again."),
+)
+@operation("stock.import")
+def stock_import_errors(request: HttpRequest, job_id: int) -> FileResponse:
+    job = stock_import_access(actor=request.user, job_id=job_id)
+    response = FileResponse(
+        error_report_path(job).open("rb"),
+        as_attachment=True,
+        filename=f"stock-import-{job.pk}-errors.xlsx",
+        content_type=XLSX_CONTENT_TYPE,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
