@@ -273,9 +273,16 @@ class CountForm(StyledForm):
 
     bin = forms.ChoiceField(label=_("Bin"))
     part = forms.CharField(
-        label=_("Part number (scan)"), max_length=60, widget=forms.TextInput(attrs={"autofocus": True})
+        label=_("Part number (scan)"),
+        max_length=60,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "autocapitalize": "characters"}),
     )
-    quantity = forms.DecimalField(label=_("Counted"), max_digits=14, decimal_places=3)
+    quantity = forms.DecimalField(
+        label=_("Counted"),
+        max_digits=14,
+        decimal_places=3,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any", "min": "0"}),
+    )
     reason = forms.CharField(label=_("Reason (a part not on the sheet)"), max_length=200, required=False)
 
     def __init__(self, *args: Any, bins: list[tuple[str, str]], **kwargs: Any) -> None:

@@ -44,13 +44,14 @@ OPENING_STOCK = Layout(
         Column(
             "warehouse", "仓库代码", "Warehouse code", "Required; a warehouse of the store.", max_length=20, width=10
         ),
-        Column("bin", "库位", "Bin", "Required; a new bin code is added to the warehouse.", max_length=20, width=12),
+        Column("bin", "货位", "Bin", "Required; a new bin code is added to the warehouse.", max_length=20, width=12),
         Column("quantity", "数量", "Quantity", "Required, more than 0; decimals as the part allows.", width=10),
         Column(
             "unit_cost", "单位成本(元)", "Unit cost (yuan)", "Required; tax excluded, at most 4 decimals.", width=12
         ),
     ),
     required=("number", "warehouse", "bin", "quantity", "unit_cost"),
+    former={"库位": "bin"},  # what many dealer systems call it
     frozen="C3",
 )
 

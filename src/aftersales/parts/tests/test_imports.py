@@ -151,7 +151,7 @@ def test_opening_stock_is_received_on_the_go_live_date_at_its_cost(
     assert job["message"] == (f"试运行：将入库 2 行库存，金额 480.53 元，日期 {go_live.isoformat()}；4 行有错误。")
     assert StockMove.all_objects.count() == 0 and not Bin.all_objects.filter(code="B-01").exists()
     assert error_rows(admin, job["id"]) == [
-        ("库位: 该零件和库位也在第 4 行。", 5),
+        ("货位: 该零件和货位也在第 4 行。", 5),
         ("数量: 请输入数字，而不是文字。", 6),
         ("数量: 5Q0-115-561-A 以整数件计：请输入整数。", 7),
         ("零件号: 零件号 NOPE 不在零件主数据中：请先导入零件主数据。; 仓库代码: 本门店没有仓库 OIL。; "
@@ -183,7 +183,7 @@ def test_opening_stock_is_received_on_the_go_live_date_at_its_cost(
     again = upload(admin, django_capture_on_commit_callbacks, "opening_stock", workbook("opening_stock", rows[:1]))
     job = admin.get(f"/api/v1/stock/imports/{again.json()['id']}").json()
     assert (job["created_rows"], job["error_rows"]) == (0, 1)
-    assert error_rows(admin, job["id"]) == [("库位: 该零件在此库位已有库存变动：期初库存只导入一次。", 3)]
+    assert error_rows(admin, job["id"]) == [("货位: 该零件在此货位已有库存变动：期初库存只导入一次。", 3)]
     assert StockBalance.all_objects.get(part=filter_).on_hand == D(10)
 
 
