@@ -55,7 +55,15 @@ def parts_abc_classify() -> dict[str, dict[str, int]]:
     return {group.code: parts.parts_abc_classify(group_id=group.pk) for group in DealerGroup.objects.order_by("pk")}
 
 
-@db_periodic_task(crontab(minute="30", hour="5"))
+# The queue's clock is UTC (HUEY utc): 22:30 UTC is 06:30 in China, before the parts desk opens; each
+# store's day is its own calendar's (a store in another time zone gets its count planned that morning).
+@db_periodic_task(crontab(minute="30", hour="22"))
 def cycle_counts_plan() -> int:
     """Plan the day's cycle counts: the next slice of bins of every warehouse that has a cycle."""
     return parts.cycle_counts_plan()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def stocktakes_recover() -> int:
+    """Start again a stocktake posting whose job went quiet (a worker stopped mid-job)."""
+    return parts.stocktakes_recover()

@@ -375,8 +375,10 @@ def parts_demo_install() -> int:
             stock_month_close(actor=None, store_id=store.pk, month=month)
             month = (month + timedelta(days=32)).replace(day=1)
             created += 1
-        # The oil store is being counted (a cycle count, open).
+        # The oil store is being counted (a cycle count, open); the parts warehouse goes round its bins
+        # in cycle counts every 60 days (planned each morning).
         stocktake_create(actor=None, store_id=store.pk, kind="cycle", scope=Scope(warehouse_id=oil_bin.warehouse_id))
+        Warehouse.all_objects.filter(pk=bins[0].warehouse_id).update(cycle_days=60)
         created += 1
         # A few open repair orders hold stock.
         stocked = [row.part_id for row in balances.values() if not row.part_id % 7 and row.on_hand >= 2][:5]

@@ -54,7 +54,14 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
     # Then every area's scenarios, jobs and generators are registered, core first
     assert registry.discover_areas() == ["core", "customers", "messaging", "parts"]
     assert list(run.SCENARIOS) == CORE_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance"]
-    assert list(run.JOBS) == ["import", "outbox_1000", "receipt_5000", "reserve_5000"]
+    assert list(run.JOBS) == [
+        "import",
+        "outbox_1000",
+        "receipt_5000",
+        "reserve_5000",
+        "stocktake_20000",
+        "stock_import_20000",
+    ]
     assert list(registry.GENERATORS) == ["customers", "parts"]
     assert run.unknown_scenarios(["search_plate", "import", "nothing"]) == ["nothing"]
     # And neither the runner, the generator nor the command imports an area

@@ -12,6 +12,7 @@ from ninja.responses import Status
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.imports import error_report_path, job_progress
+from aftersales.core.money import from_fen
 from aftersales.core.routing import acting_store, operation, request_user
 from aftersales.core.xlsx import XLSX_CONTENT_TYPE
 from aftersales.parts.imports.layouts import LAYOUTS, TEMPLATE_NAMES
@@ -72,7 +73,7 @@ def job_out(job: StockImportJob) -> dict[str, Any]:
         "created_rows": job.created_rows,
         "matched_rows": job.matched_rows,
         "created_bins": job.created_bins,
-        "value": f"{job.value_fen / 100:.2f}",
+        "value": str(from_fen(job.value_fen)),
         "document_no": job.document_no,
         "error_rows": job.error_rows,
         "errors_url": reverse("api:stock_import_errors", kwargs={"job_id": job.pk}) if job.error_file else None,

@@ -22,7 +22,7 @@ router = Router(tags=["stocktakes"])
 
 
 class PostProblemOut(Schema):
-    line: int
+    line: int | None = Field(description="The stocktake line; null when the ledger's refusal names no line.")
     part: str
     bin: str
     message: str

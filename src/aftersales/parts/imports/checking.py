@@ -94,7 +94,7 @@ class PartRows(_Checker):
     def __init__(self, positions: dict[str, int], *, store: Store, actor: User | None) -> None:
         super().__init__(PARTS, positions, store=store, actor=actor)
         self.seen: dict[tuple[Any, Any], int] = {}
-        self.fills: dict[int, dict[str, Any]] = {}  # part id → fields to fill
+        self.fills: dict[int, Part] = {}  # parts of the master whose empty fields rows fill, by id
 
     def check(self, row: ImportRow) -> None:
         if not self.read(row):
@@ -125,6 +125,8 @@ class PartRows(_Checker):
         try:
             rate = Decimal(text)
         except ArithmeticError:
+            rate = Decimal(-1)
+        if not rate.is_finite():  # NaN, Infinity
             rate = Decimal(-1)
         if rate >= 1:  # 13 or 13%: per cent
             rate = rate / 100
@@ -160,14 +162,12 @@ class PartRows(_Checker):
                 continue
             part = existing.get(key)
             if part is not None:
-                fills = {
-                    name: data[name]
-                    for name in self.FILLABLE
-                    if data[name] and not getattr(part, name) and name not in self.fills.get(part.pk, {})
-                }
+                part = self.fills.setdefault(part.pk, part)
+                for name in self.FILLABLE:
+                    if data[name] and not getattr(part, name):
+                        setattr(part, name, data[name])
                 if data["standard_cost"] and not part.standard_cost:
-                    fills["standard_cost"] = data["standard_cost"]
-                self.fills.setdefault(part.pk, {}).update(fills)
+                    part.standard_cost = data["standard_cost"]
                 row.data["matched"] = True
                 continue
             parked.append(
@@ -196,6 +196,7 @@ class OpeningRows(_Checker):
             )
         }
         self.seen: dict[tuple[int, int, str], int] = {}
+        self.may_add_bins = actor is None or can(actor, "warehouses.manage", store_id=store.pk)
 
     def check(self, row: ImportRow) -> None:
         if not self.read(row):
@@ -214,6 +215,12 @@ class OpeningRows(_Checker):
         bin_ = self.bins.get((data["warehouse_id"], data["bin"])) if warehouse else None
         if bin_ is not None and not bin_[1]:
             row.fail("bin", _("Bin %(bin)s is closed.") % {"bin": data["bin"]})
+        elif warehouse is not None and bin_ is None and data["bin"] and not self.may_add_bins:
+            row.fail(
+                "bin",
+                _("Warehouse %(code)s has no bin %(bin)s, and you may not add bins.")
+                % {"code": code, "bin": data["bin"]},
+            )
         data["bin_id"] = bin_[0] if bin_ else None
         quantity = self.decimal(row, "quantity", places=3, low=Decimal("-1e10"), high=Decimal("1e10"))
         if quantity is None and "quantity" not in row.errors:
@@ -283,6 +290,11 @@ class PriceRows(_Checker):
         }
         self.allowed: dict[int | None, bool] = {}
         self.seen: dict[tuple[int, str, int | None, date], int] = {}
+        # A store's retail price is checked against the guide in the database; a file that also sets
+        # the group's retail price of the part would slip past that check, so a part takes one or the
+        # other in one file (the rows first seen, by part).
+        self.guide_rows: dict[int, int] = {}
+        self.store_retail_rows: dict[int, int] = {}
 
     def _may(self, store_id: int | None) -> bool:
         if self.actor is None:
@@ -328,6 +340,22 @@ class PriceRows(_Checker):
                 row.fail("price", _("This price is also in row %(row)s.") % {"row": self.seen[key]})
             else:
                 self.seen[key] = row.number
+            if data["kind"] == PartPrice.Kind.RETAIL and not {"kind", "store"} & set(row.errors):
+                mine, other = (
+                    (self.store_retail_rows, self.guide_rows)
+                    if data["store_id"] is not None
+                    else (self.guide_rows, self.store_retail_rows)
+                )
+                mine.setdefault(part.pk, row.number)
+                if part.pk in other:
+                    row.fail(
+                        "store",
+                        _(
+                            "Row %(row)s sets this part's other retail price (the group's or a store's): import "
+                            "the group's prices first, then the stores' own."
+                        )
+                        % {"row": other[part.pk]},
+                    )
             retail_here = data["store_id"] is not None and data["kind"] == PartPrice.Kind.RETAIL
             if retail_here and data["price"] is not None and "store" not in row.errors:
                 try:

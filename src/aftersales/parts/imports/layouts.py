@@ -76,6 +76,10 @@ LAYOUTS = {"parts": PARTS, "opening_stock": OPENING_STOCK, "prices": PRICES}
 # The go-live import needs ``stock.import`` (a store's or the group's prices in a price list also
 # the right to set those prices).
 PERMISSION = "stock.import"
+# What each kind also needs, as the same change on the part and stock pages does (a price list's rows
+# are checked one by one: a store's price needs ``prices.manage`` there, the group's ``prices.guide``;
+# a bin the file adds needs ``warehouses.manage``).
+KIND_PERMISSIONS = {"parts": "parts.manage", "opening_stock": "stock.adjust"}
 TEMPLATE_NAMES = {
     "parts": "parts-import-template.xlsx",
     "opening_stock": "opening-stock-import-template.xlsx",

@@ -48,6 +48,9 @@ class Stocktake(StoreOwnedModel):
     post_done = models.PositiveIntegerField(_("lines checked"), default=0)
     post_errors = models.JSONField(_("lines that could not be posted"), default=list, blank=True)
     post_message = models.CharField(_("posting message"), max_length=500, blank=True)
+    # When the posting job last showed life (claimed, or a batch of lines checked): a posting quiet for
+    # longer than ``stocktakes.POSTING_STALE`` lost its job and is started again (``stocktakes_recover``).
+    post_touched_at = models.DateTimeField(_("posting last active"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("stocktake")

@@ -40,7 +40,7 @@ from aftersales.parts.services.stock import (
     stock_transfer,
     unknown_part,
 )
-from aftersales.parts.services.stocktakes import cycle_counts_plan
+from aftersales.parts.services.stocktakes import cycle_counts_plan, stocktakes_recover
 from aftersales.parts.services.warehouses import bin_set_active, bins_create, warehouse_cycle_set, warehouse_save
 
 __all__ = [
@@ -76,6 +76,7 @@ __all__ = [
     "stock_scrap",
     "stock_supplier_return",
     "stock_transfer",
+    "stocktakes_recover",
     "store_access",
     "supersession_save",
     "unknown_part",

@@ -13,7 +13,7 @@ from aftersales.core.imports import Sheet, imports_dir, upload_store
 from aftersales.core.models import Store, User
 from aftersales.core.xlsx import XlsxReader
 from aftersales.parts import tasks
-from aftersales.parts.imports.layouts import LAYOUTS, PERMISSION
+from aftersales.parts.imports.layouts import KIND_PERMISSIONS, LAYOUTS, PERMISSION
 from aftersales.parts.models import StockImportJob
 from aftersales.parts.services.ledger import closed_month_problem, store_access
 
@@ -31,13 +31,16 @@ def stock_import_create(
     """Check and store an uploaded go-live workbook and queue its import job (after the commit).
 
     Refused with the field named, nothing stored: an unknown kind or mode, no right to import in the
-    store (``stock.import``), a go-live date in the future or in a closed month, a file that is no .xlsx
+    store (``stock.import``, and for the part master ``parts.manage``, for opening stock
+    ``stock.adjust``), a go-live date in the future or in a closed month, a file that is no .xlsx
     workbook, larger than 20 MB, or whose first sheet lacks the template's header."""
     if kind not in StockImportJob.Kind.values:
         raise ApplicationError(choose_one_of(StockImportJob.Kind.values), field="kind", status=422)
     if mode not in StockImportJob.Mode.values:
         raise ApplicationError(choose_one_of(StockImportJob.Mode.values), field="mode", status=422)
     store_access(actor=actor, store_id=store.pk, permission=PERMISSION)
+    if kind in KIND_PERMISSIONS:  # what the same change needs on the part or stock pages
+        store_access(actor=actor, store_id=store.pk, permission=KIND_PERMISSIONS[kind])
     if go_live is not None and (problem := closed_month_problem(store, go_live)):
         raise ApplicationError(problem, code="closed_month", field="go_live")
     layout = LAYOUTS[kind]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -245,6 +245,7 @@ def stocktake_post(*, actor: User | None, stocktake_id: int) -> Stocktake:
     claimed = Stocktake.all_objects.filter(pk=stocktake.pk, status=Stocktake.Status.APPROVED).update(
         status=Stocktake.Status.POSTING,
         posted_by=actor,
+        post_touched_at=timezone.now(),
         post_total=total,
         post_done=0,
         post_errors=[],
@@ -268,7 +269,7 @@ def _variances(stocktake: Stocktake) -> QuerySet[StocktakeLine]:
 
 @dataclass(frozen=True)
 class LineProblem:
-    line: int
+    line: int | None  # None: the ledger's refusal, not tied to one line
     part: str
     bin: str
     message: str
@@ -290,11 +291,17 @@ def _check(stocktake: Stocktake, lines: list[StocktakeLine]) -> list[LineProblem
         balance = balances.get((line.part_id, line.bin_id))
         free = (balance.on_hand - balance.reserved) if balance else Decimal(0)
         message = ""
-        if variance < 0 and -variance > free:
-            message = _("%(short)s to write off, %(free)s free now: stock left the bin after the count.") % {
+        on_hand = balance.on_hand if balance else Decimal(0)
+        if variance < 0 and -variance > on_hand:
+            message = _("%(short)s to write off, %(on_hand)s on hand now: stock left the bin after the count.") % {
                 "short": qty_text(-variance),
-                "free": qty_text(free),
+                "on_hand": qty_text(on_hand),
             }
+        elif variance < 0 and -variance > free:
+            message = _(
+                "%(short)s to write off, but %(reserved)s of the %(on_hand)s on hand are reserved: release or "
+                "move those reservations first."
+            ) % {"short": qty_text(-variance), "reserved": qty_text(on_hand - free), "on_hand": qty_text(on_hand)}
         elif variance > 0 and (not line.bin.is_active or not line.bin.warehouse.is_active):
             message = _("Bin %(bin)s is closed.") % {"bin": line.bin}
         if message:
@@ -317,12 +324,9 @@ def stocktake_post_run(stocktake_id: int) -> Stocktake | None:
         try:
             return _post(stocktake, actor)
         except ApplicationError as error:
-            problems = [LineProblem(0, "", "", error.detail)]
-            if error.code == "insufficient_stock":
-                problems = [
-                    LineProblem(0, row["part"], row["bin"], _("%(short)s short") % {"short": row["short"]})
-                    for row in error.extra.get("shortfalls", [])
-                ] or problems
+            # The ledger refused what the check let through (stock moved meanwhile): the lines that
+            # cannot be posted now, found again; else the ledger's own words.
+            problems = _problems(stocktake) or [LineProblem(None, "", "", error.detail)]
             _refused(stocktake, problems)
         except Exception as error:  # any failure must leave the stocktake approved, never stuck posting
             logger.exception("Posting stocktake %s failed", stocktake.pk)
@@ -331,39 +335,59 @@ def stocktake_post_run(stocktake_id: int) -> Stocktake | None:
     return stocktake
 
 
+MAX_PROBLEMS_KEPT = 1000
+
+
 def _refused(stocktake: Stocktake, problems: list[LineProblem], message: str = "") -> None:
+    """Back to approved, nothing posted, with every line that cannot be posted (the first 1,000 kept
+    for the page; the message counts them all)."""
+    text = message or (
+        ngettext(
+            "%(n)s line cannot be posted; nothing was posted.",
+            "%(n)s lines cannot be posted; nothing was posted.",
+            len(problems),
+        )
+        % {"n": len(problems)}
+    )
+    if len(problems) > MAX_PROBLEMS_KEPT:
+        text += " " + _("The first %(n)s are listed.") % {"n": MAX_PROBLEMS_KEPT}
     Stocktake.all_objects.filter(pk=stocktake.pk, status=Stocktake.Status.POSTING).update(
         status=Stocktake.Status.APPROVED,
-        post_errors=[problem.__dict__ for problem in problems],
-        post_message=(
-            message
-            or ngettext(
-                "%(n)s line cannot be posted; nothing was posted.",
-                "%(n)s lines cannot be posted; nothing was posted.",
-                len(problems),
-            )
-            % {"n": len(problems)}
-        )[:500],
+        post_errors=[problem.__dict__ for problem in problems[:MAX_PROBLEMS_KEPT]],
+        post_message=text[:500],
     )
 
 
-def _post(stocktake: Stocktake, actor: User | None) -> Stocktake:
+def _problems(stocktake: Stocktake, *, progress: bool = False) -> list[LineProblem]:
+    """Every line with a variance that the ledger would refuse now, checked in batches (saving the
+    progress after each when asked)."""
     problems: list[LineProblem] = []
-    done = 0
-    last = 0
+    done = last = 0
     while True:
         batch = list(_variances(stocktake).filter(pk__gt=last).select_related("part", "bin__warehouse")[:CHECK_BATCH])
         if not batch:
-            break
+            return problems
         problems.extend(_check(stocktake, batch))
         done += len(batch)
         last = batch[-1].pk
-        Stocktake.all_objects.filter(pk=stocktake.pk).update(post_done=done)
+        if progress:
+            Stocktake.all_objects.filter(pk=stocktake.pk, status=Stocktake.Status.POSTING).update(
+                post_done=done, post_touched_at=timezone.now()
+            )
+
+
+def _post(stocktake: Stocktake, actor: User | None) -> Stocktake:
+    problems = _problems(stocktake, progress=True)
     if problems:
         _refused(stocktake, problems)
         stocktake.refresh_from_db()
         return stocktake
     with transaction.atomic():
+        # Only the job that finds the stocktake still posting posts it: a job delivered twice, or one
+        # started again by stocktakes_recover, waits here for the other and then finds it posted.
+        if not Stocktake.all_objects.select_for_update().filter(pk=stocktake.pk, status=Stocktake.Status.POSTING):
+            stocktake.refresh_from_db()
+            return stocktake
         ops = [
             Op(
                 kind=StockMove.Kind.ADJUSTMENT,
@@ -393,7 +417,7 @@ def _post(stocktake: Stocktake, actor: User | None) -> Stocktake:
             for start in range(0, len(ops), MAX_LINES)
         ]
         # The posting's audit entry names the stocktake: its own status change adds none.
-        Stocktake.all_objects.filter(pk=stocktake.pk).update(
+        Stocktake.all_objects.filter(pk=stocktake.pk, status=Stocktake.Status.POSTING).update(
             status=Stocktake.Status.POSTED,
             posted_at=timezone.now(),
             posting=postings[0].posting if postings else None,
@@ -406,6 +430,28 @@ def _post(stocktake: Stocktake, actor: User | None) -> Stocktake:
     return stocktake
 
 
+POSTING_STALE = timedelta(minutes=10)
+
+
+def stocktakes_recover(*, now: datetime | None = None) -> int:
+    """Start again the posting of every stocktake whose job went quiet (a worker stopped mid-job, or
+    the job was never queued): each is touched first by a conditional update, so one recovery queues
+    it once; the job itself posts once however often it runs. Returns the postings started again."""
+    now = now or timezone.now()
+    started = 0
+    stale = Stocktake.all_objects.filter(status=Stocktake.Status.POSTING).filter(
+        Q(post_touched_at__lt=now - POSTING_STALE) | Q(post_touched_at__isnull=True)
+    )
+    for pk, touched in stale.values_list("pk", "post_touched_at"):
+        if Stocktake.all_objects.filter(pk=pk, status=Stocktake.Status.POSTING, post_touched_at=touched).update(
+            post_touched_at=now
+        ):
+            logger.warning("Stocktake %s: its posting went quiet; started again", pk)
+            tasks.stocktake_post_run(pk)
+            started += 1
+    return started
+
+
 def stocktake_reopen(*, actor: User, stocktake_id: int) -> Stocktake:
     """Take an approved stocktake back to counting, e.g. when its posting was refused: the approval is
     withdrawn and the lines the posting could not take are to be counted again (a new count takes a
@@ -414,7 +460,7 @@ def stocktake_reopen(*, actor: User, stocktake_id: int) -> Stocktake:
         stocktake = stocktake_access(actor=actor, stocktake_id=stocktake_id, permission="stock.adjust", for_update=True)
         if stocktake.status != Stocktake.Status.APPROVED:
             raise ConflictError(_("Only an approved stocktake goes back to counting."), code="not_approved")
-        again = [problem["line"] for problem in stocktake.post_errors if problem.get("line")]
+        again = [problem.line for problem in _problems(stocktake) if problem.line]
         StocktakeLine.objects.filter(stocktake=stocktake, pk__in=again).update(
             counted=None, recount=None, book=None, book_value_fen=None, counted_at=None, counted_by=None
         )
@@ -473,6 +519,10 @@ def cycle_counts_plan(*, today: date | None = None) -> int:
             )
         except ApplicationError as error:
             logger.info("No cycle count for warehouse %s today: %s", warehouse.pk, error.detail)
+        except Exception:  # one warehouse's failure neither loses its day (tried again) nor stops the others
+            logger.exception("Cycle count of warehouse %s failed", warehouse.pk)
+            Warehouse.all_objects.filter(pk=warehouse.pk).update(cycle_planned_on=warehouse.cycle_planned_on)
+            continue
         else:
             planned += 1
         Warehouse.all_objects.filter(pk=warehouse.pk).update(cycle_cursor=chosen[-1])

@@ -18,7 +18,7 @@ from openpyxl import Workbook, load_workbook
 from aftersales.conftest import World
 from aftersales.core.audit import AuditEntry
 from aftersales.core.imports import imports_dir
-from aftersales.core.models import Brand, User
+from aftersales.core.models import Brand, Role, StaffMembership, User
 from aftersales.parts.imports.layouts import LAYOUTS
 from aftersales.parts.models import Bin, Part, PartPrice, StockBalance, StockClosing, StockImportJob, StockMove
 from aftersales.parts.selectors.stock import stock_verify
@@ -226,12 +226,20 @@ def test_prices_of_the_group_and_of_a_store(
     job = admin.get(f"/api/v1/stock/imports/{response.json()['id']}").json()
     assert (job["created_rows"], job["error_rows"]) == (3, 2)
     assert error_rows(admin, job["id"]) == [
-        ("原因: 请说明偏离指导价的原因。", 6),
+        ("门店代码: 第 3 行设置了该零件的另一种零售价（集团价或门店价）：请先导入集团价格，再导入门店自有价格。", 6),
         (
             "价格类型: 请从以下选项中选择：零售价, 索赔价, 协议价。; 价格(元,含税): 最多 2 位小数。; 门店代码: 本集团没有门店 XX99。",
             7,
         ),
     ]
+    # The store's own retail price in a file of its own: off the guide, it needs a reason.
+    store_rows = [{"number": "5Q0115561A", "kind": "零售价", "price": 55, "store": "SH01", "valid_from": "2026-11-21"}]
+    response = upload(admin, django_capture_on_commit_callbacks, "prices", workbook("prices", store_rows))
+    assert error_rows(admin, response.json()["id"]) == [("原因: 请说明偏离指导价的原因。", 3)]
+    store_rows[0]["reason"] = "本地竞争"
+    response = upload(admin, django_capture_on_commit_callbacks, "prices", workbook("prices", store_rows))
+    assert admin.get(f"/api/v1/stock/imports/{response.json()['id']}").json()["created_rows"] == 1
+    PartPrice.objects.filter(store__isnull=False, kind="retail").delete()
     prices = sorted(PartPrice.objects.values_list("kind", "store__code", "valid_from", "price"))
     assert prices == [
         ("contract", "SH01", date(2026, 11, 20), D("45.50")),
@@ -301,3 +309,34 @@ def test_only_who_may_import_at_go_live_does(world: World, client_for: Callable[
     content = workbook("parts", [{"brand": "VW", "number": "A1", "name": "零件"}])
     refused = clerk.post("/api/v1/stock/imports", {"file": SimpleUploadedFile("p.xlsx", content), "kind": "parts"})
     assert refused.status_code == 403 and StockImportJob.objects.count() == 0
+
+
+def test_a_tax_rate_that_is_no_number_is_a_row_error(
+    world: World, admin: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    brand = Brand.objects.first()
+    assert brand is not None
+    rows = [{"brand": brand.code, "number": f"T{n}", "name": "零件", "tax_rate": rate} for n, rate in enumerate(
+        ("NaN", "Infinity", "0.09", "9%")
+    )]  # fmt: skip
+    response = upload(admin, django_capture_on_commit_callbacks, "parts", workbook("parts", rows))
+    job = admin.get(f"/api/v1/stock/imports/{response.json()['id']}").json()
+    assert (job["status"], job["created_rows"], job["error_rows"]) == ("done", 2, 2)
+    assert sorted(Part.objects.values_list("tax_rate", flat=True)) == [D("0.09"), D("0.09")]
+
+
+def test_opening_stock_into_a_new_bin_needs_the_right_to_add_bins(
+    world: World, client_for: Callable[[User], Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    importer = User.objects.create_user(username="golive", password=None)
+    role = Role.objects.create(code="golive", name="上线", permissions=["parts.view", "stock.import", "stock.adjust"])
+    StaffMembership.objects.create(user=importer, store=world.sh, role=role)
+    PartFactory.create(group=world.sh.group, brand=Brand.objects.first(), number="P1")
+    WarehouseFactory.create(store=world.sh, code="MAIN")
+    rows = [{"number": "P1", "warehouse": "MAIN", "bin": "N-01", "quantity": 1, "unit_cost": 1}]
+    client = client_for(importer)
+    response = upload(client, django_capture_on_commit_callbacks, "opening_stock", workbook("opening_stock", rows))
+    assert error_rows(client, response.json()["id"]) == [("货位: 仓库 MAIN 没有货位 N-01，而您无权新增货位。", 3)]
+    assert not Bin.all_objects.filter(code="N-01").exists()
+    refused = upload(client, django_capture_on_commit_callbacks, "parts", workbook("parts", []))
+    assert refused.status_code == 403  # the part master also needs parts.manage

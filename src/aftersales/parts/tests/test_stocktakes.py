@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connections
 from django.test import Client
+from django.utils import timezone
 
 from aftersales.core.audit import AuditEntry
 from aftersales.core.errors import ApplicationError
@@ -233,7 +234,7 @@ def test_every_line_the_posting_cannot_take_is_reported_and_nothing_posts(
             "line": short.pk,
             "part": "5Q0-115-561-A",
             "bin": "MAIN/A-01",
-            "message": "应冲减 2，当前可用 0：盘点后有出库。",
+            "message": "应冲减 2，当前在库 0：盘点后有出库。",
         }
     ]
     assert StockMove.all_objects.filter(document_type="stocktake").count() == 0
@@ -298,3 +299,48 @@ def test_the_cycle_is_set_on_the_warehouses_page_and_through_the_api(
     assert done.status_code == 200 and done.json()["cycle_days"] == 0
     clerk = client_for(stock.world.user("technician"))  # a technician does not manage warehouses
     assert clerk.post(f"/stock/warehouses/{main.pk}/cycle/", {"cycle_days": "30"}).status_code == 403
+
+
+def test_a_posting_job_delivered_twice_or_lost_posts_once(
+    stock: Stock, django_capture_on_commit_callbacks: Any
+) -> None:
+    _stock(stock)
+    clerk, manager = stock.world.user("parts"), stock.world.user("service_manager")
+    take = stocktake_create(actor=clerk, store_id=stock.world.sh.pk, kind="full", scope=Scope())
+    stocktake_count(
+        actor=clerk,
+        stocktake_id=take.pk,
+        entries=[CountEntry(stock.part.pk, stock.a1.pk, D(12)), CountEntry(stock.litre.pk, stock.a2.pk, D(20))],
+    )
+    stocktake_approve(actor=manager, stocktake_id=take.pk)
+    with django_capture_on_commit_callbacks(execute=False):  # the worker is down: the job is lost
+        stocktake_post(actor=manager, stocktake_id=take.pk)
+    assert services.stocktakes_recover() == 0  # not quiet for long yet
+    later = timezone.now() + timedelta(minutes=11)
+    assert services.stocktakes_recover(now=later) == 1  # started again (the queue runs it at once here)
+    assert services.stocktakes_recover(now=later) == 0
+    assert Stocktake.all_objects.get(pk=take.pk).status == "posted"
+    assert services.stocktakes.stocktake_post_run(take.pk) is None  # a second delivery: left alone
+    assert StockMove.all_objects.filter(document_type="stocktake").count() == 1
+    assert StockBalance.all_objects.get(part=stock.part).on_hand == D(12)
+
+
+def test_a_short_count_on_reserved_stock_says_to_release_the_reservation(
+    stock: Stock, django_capture_on_commit_callbacks: Any
+) -> None:
+    _stock(stock)
+    clerk, manager = stock.world.user("parts"), stock.world.user("service_manager")
+    take = stocktake_create(actor=clerk, store_id=stock.world.sh.pk, kind="partial", scope=Scope(bin_to="A-01"))
+    stocktake_count(actor=clerk, stocktake_id=take.pk, entries=[CountEntry(stock.part.pk, stock.a1.pk, D(5))])
+    services.stock_reserve(
+        actor=None,
+        store_id=stock.world.sh.pk,
+        demands=[services.Demand(stock.part.pk, D(8), "repair_order", 7, 1, bin_id=stock.a1.pk)],
+    )
+    stocktake_approve(actor=manager, stocktake_id=take.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        stocktake_post(actor=manager, stocktake_id=take.pk)
+    refused = Stocktake.all_objects.get(pk=take.pk)
+    assert [problem["message"] for problem in refused.post_errors] == [
+        "应冲减 5，但现有 10 中有 8 已被预留：请先释放或转移这些预留。"
+    ]

@@ -20,6 +20,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import connection
@@ -36,7 +37,7 @@ from aftersales.parts.models import StockBalance, StockImportJob, Stocktake, Sto
 from aftersales.parts.selectors.stock import stock_verify
 from aftersales.parts.services import stocktakes
 from aftersales.parts.services.warehouses import warehouse_save
-from bench.parts import stock_store
+from bench.parts.stock import stock_store
 from bench.registry import BenchFailure, JobResult, ScenarioResult, job
 
 LINES = 20_000
@@ -64,19 +65,25 @@ def _stocktake_20000() -> JobResult:
         Stocktake.all_objects.filter(pk=row.pk).update(status=Stocktake.Status.CANCELLED)
     take = stocktakes.stocktake_create(actor=counter, store_id=store.pk, kind="full", scope=stocktakes.Scope())
     lines = list(StocktakeLine.objects.filter(stocktake=take).order_by("pk").values_list("part_id", "bin_id"))
-    if len(lines) < LINES:
-        Stocktake.all_objects.filter(pk=take.pk).update(status=Stocktake.Status.CANCELLED)
-        raise BenchFailure(f"stocktake_20000: {len(lines):,} parts and bins hold stock: generate with --parts 20000.")
     books = {
         (part, bin_id): on_hand
         for part, bin_id, on_hand in StockBalance.all_objects.filter(store=store).values_list(
             "part_id", "bin_id", "on_hand"
         )
     }
+    # Every line holding stock is counted, LINES of them one more than the book; if fewer hold stock,
+    # the count also finds stock in bins that held none (found lines, with their reason), up to LINES.
     entries = [
         stocktakes.CountEntry(part, bin_id, books[(part, bin_id)] + (1 if n < LINES else 0))
         for n, (part, bin_id) in enumerate(lines)
     ]
+    planned = set(lines)
+    empty = [key for key, on_hand in books.items() if not on_hand and key not in planned]
+    found = empty[: max(0, LINES - len(lines))]
+    entries += [stocktakes.CountEntry(part, bin_id, Decimal(1), reason="盘点发现") for part, bin_id in found]
+    if len(lines) + len(found) < LINES:
+        Stocktake.all_objects.filter(pk=take.pk).update(status=Stocktake.Status.CANCELLED)
+        raise BenchFailure(f"stocktake_20000: {len(books):,} parts and bins in the store: generate with --parts 20000.")
     for start in range(0, len(entries), 5000):
         stocktakes.stocktake_count(actor=counter, stocktake_id=take.pk, entries=entries[start : start + 5000])
     stocktakes.stocktake_approve(actor=approver, stocktake_id=take.pk)
@@ -102,7 +109,8 @@ def _stocktake_20000() -> JobResult:
     return JobResult(
         [
             result.line(),
-            f"  stocktake_20000: {len(lines):,} lines counted, {posted.post_done:,} variances posted as "
+            f"  stocktake_20000: {len(entries):,} lines counted ({len(found):,} found), {posted.post_done:,} "
+            f"variances posted as "
             f"{posted.document_no} in {seconds:.2f} s (limit {STOCKTAKE_LIMIT_SECONDS} s), {entries_written} audit "
             f"entr{'y' if entries_written == 1 else 'ies'}; stock verify of the store: "
             f"{len(differences)} differences ({verify_seconds:.1f} s): {verdict}",
