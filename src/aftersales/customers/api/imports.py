@@ -1,7 +1,6 @@
 """Excel import / export API: the template, uploads (run as background jobs), job progress, error
 reports and the export of the customer list."""
 
-from datetime import datetime
 from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -14,6 +13,7 @@ from ninja.responses import Status
 from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
+from aftersales.core.imports.api import ImportJobBaseOut, import_job_base_out
 from aftersales.core.routing import acting_store, active_store_id, operation, request_user
 from aftersales.customers import excel, selectors, services
 from aftersales.customers.models import ImportJob
@@ -38,51 +38,22 @@ def _download(file: Any, filename: str) -> FileResponse:
     return response
 
 
-class ImportJobOut(Schema):
-    id: int
-    status: Literal["queued", "running", "done", "failed"]
-    mode: Literal["valid_rows", "all_or_nothing"]
+class ImportJobOut(ImportJobBaseOut):
     on_match: Literal["skip", "update", "create"]
-    dry_run: bool
-    file_name: str
-    store: str
-    created_by: str | None
-    created_at: datetime
-    finished_at: datetime | None
-    total_rows: int = Field(description="Data rows in the file (an estimate from the sheet while running).")
-    processed_rows: int = Field(description="Rows checked so far.")
-    progress: int = Field(description="Percent of the rows checked; 100 when the job has finished.")
     created_customers: int = Field(description="Customers imported (a dry run: customers that would be).")
     created_vehicles: int = Field(description="Vehicles imported (a dry run: vehicles that would be).")
     matched_rows: int = Field(description="Rows whose customer was already in the archive.")
     updated_customers: int = Field(description="Customers in the archive whose empty fields rows filled.")
-    error_rows: int
-    errors_url: str | None = Field(description="The error report (.xlsx) when rows had errors.")
-    message: str
 
 
 def job_out(job: ImportJob) -> dict[str, Any]:
     return {
-        "id": job.pk,
-        "status": job.status,
-        "mode": job.mode,
+        **import_job_base_out(job, errors_url=reverse("api:import_errors", kwargs={"job_id": job.pk})),
         "on_match": job.on_match,
-        "dry_run": job.dry_run,
-        "file_name": job.file_name,
-        "store": job.store.code,
-        "created_by": job.created_by.username if job.created_by else None,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-        "total_rows": job.total_rows,
-        "processed_rows": job.processed_rows,
-        "progress": selectors.job_progress(job),
         "created_customers": job.created_customers,
         "created_vehicles": job.created_vehicles,
         "matched_rows": job.matched_rows,
         "updated_customers": job.updated_customers,
-        "error_rows": job.error_rows,
-        "errors_url": reverse("api:import_errors", kwargs={"job_id": job.pk}) if job.error_file else None,
-        "message": job.message,
     }
 
 

@@ -1,17 +1,18 @@
 """The go-live import: templates, uploads (run as background jobs), job progress, error reports."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
-from aftersales.core.imports import error_report_path, job_progress
+from aftersales.core.imports import error_report_path
+from aftersales.core.imports.api import ImportJobBaseOut, import_job_base_out
 from aftersales.core.money import from_fen
 from aftersales.core.routing import acting_store, operation, request_user
 from aftersales.core.xlsx import XLSX_CONTENT_TYPE
@@ -29,55 +30,26 @@ def _xlsx(description: str) -> dict[str, Any]:
     return {"responses": {200: {"description": description, "content": {XLSX_CONTENT_TYPE: binary}}}}
 
 
-class StockImportOut(Schema):
-    id: int
+class StockImportOut(ImportJobBaseOut):
     kind: Kind
-    status: Literal["queued", "running", "done", "failed"]
-    mode: Literal["valid_rows", "all_or_nothing"]
-    dry_run: bool
     go_live: date | None
-    file_name: str
-    store: str
-    created_by: str | None
-    created_at: datetime
-    finished_at: datetime | None
-    total_rows: int = Field(description="Data rows in the file (an estimate from the sheet while running).")
-    processed_rows: int = Field(description="Rows checked so far.")
-    progress: int = Field(description="Percent of the rows checked; 100 when the job has finished.")
     created_rows: int = Field(description="Parts created, stock lines received or prices set (a dry run: would be).")
     matched_rows: int = Field(description="Parts already in the master (their empty fields filled).")
     created_bins: int = Field(description="Bins the opening stock added to their warehouses.")
     value: str = Field(description="The opening stock's value received, in yuan.")
     document_no: str = Field(description="The opening stock's receipt number.")
-    error_rows: int
-    errors_url: str | None = Field(description="The error report (.xlsx) when rows had errors.")
-    message: str
 
 
 def job_out(job: StockImportJob) -> dict[str, Any]:
     return {
-        "id": job.pk,
+        **import_job_base_out(job, errors_url=reverse("api:stock_import_errors", kwargs={"job_id": job.pk})),
         "kind": job.kind,
-        "status": job.status,
-        "mode": job.mode,
-        "dry_run": job.dry_run,
         "go_live": job.go_live,
-        "file_name": job.file_name,
-        "store": job.store.code,
-        "created_by": job.created_by.username if job.created_by else None,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-        "total_rows": job.total_rows,
-        "processed_rows": job.processed_rows,
-        "progress": job_progress(job),
         "created_rows": job.created_rows,
         "matched_rows": job.matched_rows,
         "created_bins": job.created_bins,
         "value": str(from_fen(job.value_fen)),
         "document_no": job.document_no,
-        "error_rows": job.error_rows,
-        "errors_url": reverse("api:stock_import_errors", kwargs={"job_id": job.pk}) if job.error_file else None,
-        "message": job.message,
     }
 
 
