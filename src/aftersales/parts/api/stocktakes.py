@@ -13,6 +13,7 @@ from aftersales.core.access import stores_with
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
 from aftersales.core.errors import ApplicationError
+from aftersales.core.money import from_fen
 from aftersales.core.routing import operation, request_user
 from aftersales.parts.api.common import StoreCode, parts_of, store_of
 from aftersales.parts.models import Stocktake, StocktakeLine
@@ -133,6 +134,7 @@ class LineOut(Schema):
     second_count: Decimal | None
     book: Decimal | None = Field(description="Hidden until approval on a blind stocktake.")
     variance: Decimal | None
+    variance_value: Decimal | None = Field(description="In yuan, at the moving average when the line was counted.")
     found: bool
 
 
@@ -168,6 +170,9 @@ def stocktake_detail(request: HttpRequest, stocktake_id: int) -> dict[str, Any]:
                 "book": line.book if shown else None,
                 "variance": line.counted - line.book
                 if shown and line.counted is not None and line.book is not None
+                else None,
+                "variance_value": from_fen(value)
+                if shown and (value := stocktakes.variance_value_fen(line)) is not None
                 else None,
                 "found": line.found,
             }

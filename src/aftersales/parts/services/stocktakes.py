@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import User
+from aftersales.core.money import fen_share, to_fen
 from aftersales.core.numbering import number_next
 from aftersales.parts import tasks
 from aftersales.parts.models import Bin, Part, StockBalance, StockMove, Stocktake, StocktakeLine, Warehouse
@@ -208,6 +209,38 @@ def stocktake_resolve(*, actor: User | None, line_id: int, quantity: Decimal) ->
     line.counted, line.recount = quantity, None
     line.save(update_fields=["counted", "recount"])
     return line
+
+
+def variance_value_fen(line: StocktakeLine) -> int | None:
+    """What a counted line's variance is worth, at the moving average of its snapshot (book value ÷
+    book quantity); a line whose bin held none (found stock) at the part's standard cost, as posting
+    values it. None while uncounted."""
+    counted, book = line.counted, line.book
+    if counted is None or book is None:
+        return None
+    return _variance_value(counted, book, line.book_value_fen or 0, line.part.standard_cost)
+
+
+def _variance_value(counted: Decimal, book: Decimal, book_value_fen: int, standard_cost: Decimal) -> int:
+    variance = counted - book
+    if book:
+        share = fen_share(book_value_fen, abs(variance), book)
+        return share if variance >= 0 else -share
+    return to_fen(variance * standard_cost)
+
+
+def variance_totals(stocktake: Stocktake) -> tuple[int, int]:
+    """The stocktake's gains and losses in fen (盘盈, 盘亏), line by line as ``variance_value_fen``."""
+    gain = loss = 0
+    for counted, book, value, cost in _variances(stocktake).values_list(
+        "counted", "book", "book_value_fen", "part__standard_cost"
+    ):
+        amount = _variance_value(counted or Decimal(0), book or Decimal(0), value or 0, cost)
+        if amount > 0:
+            gain += amount
+        else:
+            loss -= amount
+    return gain, loss
 
 
 def stocktake_approve(*, actor: User, stocktake_id: int) -> Stocktake:

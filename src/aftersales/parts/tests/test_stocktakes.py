@@ -183,7 +183,9 @@ def test_the_stocktake_pages(
         )
     assert manager.post(f"/stock/stocktakes/{take.pk}/approve/").status_code == 302
     review = manager.get(f"/stock/stocktakes/{take.pk}/")
-    assert [variance for _line, variance in review.context["lines"]] == [D(-1), D(0)]
+    assert [(variance, value) for _line, variance, value in review.context["lines"]] == [(D(-1), -1000), (D(0), 0)]
+    assert review.context["gain_loss"] == (0, 1000)  # 1 short at the average 10.00
+    assert "盘盈 0.00 元，盘亏 10.00 元。" in review.content.decode()
     with django_capture_on_commit_callbacks(execute=False) as jobs:
         assert manager.post(f"/stock/stocktakes/{take.pk}/post/").status_code == 302
     posting = manager.get(f"/stock/stocktakes/{take.pk}/?part=status", headers={"HX-Request": "true"})

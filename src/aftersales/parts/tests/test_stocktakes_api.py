@@ -46,8 +46,8 @@ def test_a_stocktake_through_the_api(
     assert clerk.post(f"{url}/approve").status_code == 403  # a parts clerk does not approve adjustments
     assert manager.post(f"{url}/approve").json()["status"] == "approved"
     after = manager.get(url).json()
-    assert [(line["book"], line["counted"], line["variance"]) for line in after["items"]] == [
-        ("6.000", "5.000", "-1.000")
+    assert [(line["book"], line["counted"], line["variance"], line["variance_value"]) for line in after["items"]] == [
+        ("6.000", "5.000", "-1.000", "-10.00")
     ]
     with django_capture_on_commit_callbacks(execute=True):
         posting = manager.post(f"{url}/post")

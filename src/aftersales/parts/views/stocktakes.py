@@ -121,6 +121,7 @@ def _detail(
             (
                 line,
                 line.counted - line.book if shown and line.counted is not None and line.book is not None else None,
+                services.variance_value_fen(line) if shown else None,
             )
             for line in page_obj
         ],
@@ -128,6 +129,7 @@ def _detail(
         "filters": [(key, label) for key, label in _filter_labels() if key != "variance" or shown],
         "shown": shown,
         "totals": totals,
+        "gain_loss": services.variance_totals(row) if shown else None,
         "counted": totals["counted"],
         "posting": row.status == Stocktake.Status.POSTING,
         # Asked only while the job runs: the page polls every second.
