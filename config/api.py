@@ -25,6 +25,7 @@ from aftersales.core.services import client_ip_of, token_authenticate
 from aftersales.customers.api import router as customers_router
 from aftersales.messaging.api import router as messaging_router
 from aftersales.parts.api import router as parts_router
+from aftersales.purchasing.api import router as purchasing_router
 
 
 class BearerTokenAuth(HttpBearer):
@@ -159,3 +160,4 @@ api.add_router("/", customers_router)
 api.add_router("/", messaging_router)
 api.add_router("/", parts_router)
 api.add_router("/", catalogue_router)
+api.add_router("/", purchasing_router)

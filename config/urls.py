@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("aftersales.messaging.urls")),
     path("", include("aftersales.parts.urls")),
     path("", include("aftersales.catalogue.urls")),
+    path("", include("aftersales.purchasing.urls")),
     path("", include("aftersales.core.urls")),
 ]
 

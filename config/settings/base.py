@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "aftersales.customers",
     "aftersales.parts",
     "aftersales.catalogue",
+    "aftersales.purchasing",
 ]
 
 MIDDLEWARE = [

@@ -43,6 +43,7 @@ from aftersales.parts.models import Bin, PartPrice, Reservation, StockClosing, S
 from aftersales.parts.services import Demand, ReceiptLine, stock_issue, stock_receive, stock_reserve
 from aftersales.parts.services.stocktakes import CountEntry, Scope, stocktake_approve, stocktake_count, stocktake_create
 from aftersales.parts.tests.factories import BinFactory, PartFactory, WarehouseFactory
+from aftersales.purchasing.models import PurchaseLimit, PurchaseOrder, Supplier
 from config.api import api
 
 
@@ -196,6 +197,30 @@ def _stock_import_job(world: World) -> int:
         store=world.sh, kind="prices", file_name="m.xlsx", storage_name="gone.xlsx", status="done", error_file=name
     )
     return job.pk
+
+
+def _supplier(world: World) -> Supplier:
+    """A local supplier of the group (one per world)."""
+    if "_supplier" not in world.__dict__:
+        world.__dict__["_supplier"] = Supplier.objects.create(
+            group=world.sh.group, kind="local", code="MX-SUP", name="矩阵汽配"
+        )
+    return world.__dict__["_supplier"]
+
+
+def _order(world: World, *, status: str = "draft", approver: User | None = None) -> int:
+    """A purchase order of SH01 in ``status`` (set directly: each role's sample gets its own); an
+    ``approver`` gets a limit that covers it."""
+    stock = _stock(world)
+    order = PurchaseOrder.all_objects.create(
+        store=world.sh, number=f"PO-MX-{next(_serial)}", supplier=_supplier(world), order_type="stock", status=status
+    )
+    order.lines.create(
+        store_id=world.sh.pk, position=1, part=stock["part"], quantity=Decimal(2), unit_price=Decimal(10)
+    )
+    if approver is not None:
+        PurchaseLimit.all_objects.get_or_create(store=world.sh, user=approver, defaults={"limit": Decimal(100000)})
+    return order.pk
 
 
 def _parts_workbook_upload() -> Any:
@@ -655,6 +680,89 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "import_errors": lambda user, w: {"kwargs": {"job_id": _import_job(w)}},
     "import_upload": lambda user, w: {"data": {"file": _workbook_upload(), "mode": "valid_rows"}},
     "parts:import_job": lambda user, w: {"kwargs": {"job_id": _stock_import_job(w)}},
+    # purchasing
+    "purchasing:order": lambda user, w: {"kwargs": {"order_id": _order(w)}},
+    "purchasing:order_file": lambda user, w: {"kwargs": {"order_id": _order(w)}},
+    "purchasing:order_pdf": lambda user, w: {"kwargs": {"order_id": _order(w)}},
+    "purchasing:order_submit": lambda user, w: {"method": "POST", "kwargs": {"order_id": _order(w)}},
+    "purchasing:order_approve": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"order_id": _order(w, status="submitted", approver=user)},
+    },
+    "purchasing:order_send": lambda user, w: {"method": "POST", "kwargs": {"order_id": _order(w, status="approved")}},
+    "purchasing:order_send_back": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"order_id": _order(w, status="submitted")},
+        "data": {"note": "价格不对"},
+    },
+    "purchasing:order_cancel": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"order_id": _order(w)},
+        "data": {"reason": "重复下单"},
+    },
+    "purchasing:order_close": lambda user, w: {"method": "POST", "kwargs": {"order_id": _order(w, status="sent")}},
+    "purchasing:supplier": lambda user, w: {"kwargs": {"supplier_id": _supplier(w).pk}},
+    "purchasing:order_new": lambda user, w: {
+        "method": "POST",
+        "data": {
+            "supplier": str((_stock(w), _supplier(w))[1].pk),
+            "order_type": "stock",
+            "part_0": "06L115562",
+            "quantity_0": "2",
+            "unit_price_0": "10",
+        },
+    },
+    "purchasing:supplier_new": lambda user, w: {
+        "method": "POST",
+        "data": {
+            "kind": "local",
+            "code": f"S{next(_serial)}",
+            "name": "新供应商",
+            "payment_days": "30",
+            "lead_days_stock": "7",
+            "lead_days_urgent": "3",
+            "lead_days_vor": "1",
+            "is_active": "on",
+        },
+    },
+    "purchasing:limits": lambda user, w: {
+        "method": "POST",
+        "data": {"user": str(w.user("purchaser").pk), "limit": "5000"},
+    },
+    "order_detail": lambda user, w: {"kwargs": {"order_id": _order(w)}},
+    "order_file": lambda user, w: {"kwargs": {"order_id": _order(w)}},
+    "order_pdf": lambda user, w: {"kwargs": {"order_id": _order(w)}},
+    "order_lines": lambda user, w: {
+        "kwargs": {"order_id": _order(w)},
+        "json": {"lines": [{"part": "06L115562", "quantity": "3", "unit_price": "9.5"}]},
+    },
+    "order_submit": lambda user, w: {"kwargs": {"order_id": _order(w)}},
+    "order_send_back": lambda user, w: {
+        "kwargs": {"order_id": _order(w, status="submitted")},
+        "json": {"note": "价格不对"},
+    },
+    "order_approve": lambda user, w: {"kwargs": {"order_id": _order(w, status="submitted", approver=user)}},
+    "order_send": lambda user, w: {"kwargs": {"order_id": _order(w, status="approved")}},
+    "order_cancel": lambda user, w: {"kwargs": {"order_id": _order(w)}, "json": {"reason": "重复下单"}},
+    "order_close": lambda user, w: {"kwargs": {"order_id": _order(w, status="sent")}, "json": {"note": ""}},
+    "order_create": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "supplier": (_stock(w), _supplier(w))[1].pk,
+            "order_type": "stock",
+            "lines": [{"part": "06L115562", "quantity": "2", "unit_price": "10"}],
+        }
+    },
+    "supplier_create": lambda user, w: {
+        "json": {"store": "SH01", "kind": "local", "code": f"S{next(_serial)}", "name": "新供应商"}
+    },
+    "supplier_update": lambda user, w: {
+        "kwargs": {"supplier_id": _supplier(w).pk},
+        "json": {"store": "SH01", "kind": "local", "code": "MX-SUP", "name": "矩阵汽配（改）"},
+    },
+    "purchase_limit_set": lambda user, w: {
+        "json": {"store": "SH01", "user": w.user("purchaser").username, "limit": "5000"}
+    },
     "parts:import_errors": lambda user, w: {"kwargs": {"job_id": _stock_import_job(w)}},
     "parts:import_template": lambda user, w: {"kwargs": {"kind": "parts"}},
     "stock_import_template": lambda user, w: {"query": {"kind": "parts"}},

@@ -58,6 +58,7 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "messaging:outbox",
         "parts:parts",
         "catalogue:operations",
+        "purchasing:orders",
         "core:stores",
         "core:companies",
         "core:calendar",
@@ -77,7 +78,14 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         name for name in everything if name not in {"core:companies", "core:calendar", "core:tokens"}
     ]
     assert menu("admin") == everything
-    assert menu("purchaser") == ["core:today", "messaging:tasks", "parts:parts", "catalogue:operations", "core:stores"]
+    assert menu("purchaser") == [
+        "core:today",
+        "messaging:tasks",
+        "parts:parts",
+        "catalogue:operations",
+        "purchasing:orders",
+        "core:stores",
+    ]
 
 
 def test_store_switcher_only_offers_and_accepts_visible_stores(

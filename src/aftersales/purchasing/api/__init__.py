@@ -1,0 +1,9 @@
+"""Purchasing's API: suppliers and approval limits, purchase orders; one module per feature."""
+
+from ninja import Router
+
+from aftersales.purchasing.api import orders, suppliers
+
+router = Router()
+for feature in (suppliers, orders):
+    router.add_router("", feature.router)

@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PurchasingConfig(AppConfig):
+    """Buying parts: suppliers, purchase orders and their approval, receiving, backorders, replenishment."""
+
+    name = "aftersales.purchasing"
+    label = "purchasing"
+    verbose_name = _("Purchasing")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from aftersales.core.navigation import MENU, MenuItem
+        from aftersales.core.numbering import document_type_register
+        from aftersales.core.permissions import register
+        from aftersales.purchasing.permissions import GRANTS, PERMISSIONS
+
+        register(PERMISSIONS, GRANTS)
+        # After the parts, before the stores and the administration's pages.
+        stores = next(i for i, entry in enumerate(MENU) if entry.url_name == "core:stores")
+        MENU.insert(stores, MenuItem("purchasing:orders", _("Purchasing"), "bi-cart", "purchasing.view"))
+        document_type_register("PO", label=_("Purchase order"), gap_free=False)

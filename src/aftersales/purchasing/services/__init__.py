@@ -1,0 +1,41 @@
+"""Purchasing's writes: suppliers and approval limits, purchase orders."""
+
+from aftersales.purchasing.services.orders import (
+    OrderLineIn,
+    approval_limit,
+    order_access,
+    order_approve,
+    order_cancel,
+    order_close,
+    order_create,
+    order_lines_set,
+    order_send,
+    order_send_back,
+    order_submit,
+    order_total,
+)
+from aftersales.purchasing.services.suppliers import (
+    bank_account_shown,
+    purchase_limit_set,
+    supplier_access,
+    supplier_save,
+)
+
+__all__ = [
+    "OrderLineIn",
+    "approval_limit",
+    "bank_account_shown",
+    "order_access",
+    "order_approve",
+    "order_cancel",
+    "order_close",
+    "order_create",
+    "order_lines_set",
+    "order_send",
+    "order_send_back",
+    "order_submit",
+    "order_total",
+    "purchase_limit_set",
+    "supplier_access",
+    "supplier_save",
+]

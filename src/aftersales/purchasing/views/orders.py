@@ -1,0 +1,216 @@
+"""Pages of purchase orders: the list, a new order, an order with what may be done to it now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from aftersales.core.errors import ApplicationError
+from aftersales.core.forms import form_run
+from aftersales.core.models import Store
+from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.parts.services import part_for_store
+from aftersales.purchasing import documents, services
+from aftersales.purchasing.forms import NoteForm, OrderFilterForm, OrderForm, ReasonForm
+from aftersales.purchasing.models import PurchaseOrder, Supplier
+from aftersales.purchasing.transitions import ORDER
+
+
+def _store(request: HttpRequest) -> Store:
+    store_id = active_store_id(request)
+    store = Store.objects.filter(pk=store_id).first() if store_id else None
+    if store is None:
+        raise Http404
+    return store
+
+
+def _order(request: HttpRequest, order_id: int) -> PurchaseOrder:
+    row = (
+        PurchaseOrder.objects.select_related("store", "supplier", "created_by", "approved_by")
+        .filter(pk=order_id, store=_store(request))
+        .first()
+    )
+    if row is None:
+        raise Http404
+    return row
+
+
+@require_http_methods(["GET"])
+@page("purchasing.view")
+def order_list(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    form = OrderFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "errors/error.html", {"status": 400, "message": form.error_summary()}, status=400)
+    rows = PurchaseOrder.objects.filter(store=store).select_related("supplier").prefetch_related("lines")
+    if form.cleaned_data["status"]:
+        rows = rows.filter(status=form.cleaned_data["status"])
+    page_obj = Paginator(rows.order_by("-created_at", "-pk"), 30).get_page(form.cleaned_data["page"])
+    return render(
+        request,
+        "purchasing/orders.html",
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "orders": [(order, services.order_total(order)) for order in page_obj],
+            "can_order": can_here(request, "purchasing.order"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@page("purchasing.order")
+def order_new(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    suppliers = [
+        (str(pk), f"{code} {name}")
+        for pk, code, name in Supplier.objects.filter(group_id=store.group_id, is_active=True)
+        .order_by("code")
+        .values_list("pk", "code", "name")
+    ]
+    form = OrderForm(request.POST or None, suppliers=suppliers)
+    status = 200
+    if request.method == "POST":
+        acting_store(request, permission="purchasing.order")
+        if form.is_valid():
+            lines: list[services.OrderLineIn] = []
+            for row, number, quantity, price in form.rows():
+                try:
+                    part = part_for_store(store, number, field=f"part_{row}")
+                except ApplicationError as error:
+                    form.add_service_errors(error)
+                    continue
+                if quantity is None:
+                    form.add_error(f"quantity_{row}", _("Enter the quantity."))
+                if price is None:
+                    form.add_error(f"unit_price_{row}", _("Enter the price."))
+                if quantity is not None and price is not None:
+                    lines.append(services.OrderLineIn(part.pk, quantity, price))
+            if not form.errors:
+                saved, order = form_run(
+                    form,
+                    lambda: services.order_create(
+                        actor=request_user(request),
+                        store_id=store.pk,
+                        supplier_id=int(form.cleaned_data["supplier"]),
+                        order_type=form.cleaned_data["order_type"],
+                        lines=lines,
+                        note=form.cleaned_data["note"],
+                    ),
+                )
+                if saved:
+                    messages.success(request, _("Order %(number)s is written.") % {"number": order.number})
+                    return redirect("purchasing:order", order_id=order.pk)
+        status = 400
+    return render(request, "purchasing/order_new.html", {"form": form}, status=status)
+
+
+def _detail(request: HttpRequest, order: PurchaseOrder, *, status: int = 200, **forms: Any) -> HttpResponse:
+    lines = list(order.lines.select_related("part").order_by("position"))
+    return render(
+        request,
+        "purchasing/order_detail.html",
+        {
+            "order": order,
+            "lines": lines,
+            "total": services.order_total(order),
+            "events": order.events.select_related("actor"),
+            "actions": ORDER.actions(order, request_user(request)),
+            "reason_form": forms.get("reason_form") or ReasonForm(),
+            "note_form": forms.get("note_form") or NoteForm(),
+            "is_manufacturer": order.supplier.kind == "manufacturer",
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET"])
+@page("purchasing.view")
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _detail(request, _order(request, order_id))
+
+
+def _act(request: HttpRequest, order_id: int, service: Callable[..., PurchaseOrder], field: str = "") -> HttpResponse:
+    """Do one of the order's actions (its state table says which are allowed, and for whom); a reason
+    or note is read from ``field`` when the action takes one."""
+    order = _order(request, order_id)
+    kwargs: dict[str, Any] = {}
+    forms: dict[str, Any] = {}
+    if field:
+        form: ReasonForm | NoteForm = ReasonForm(request.POST) if field == "reason" else NoteForm(request.POST)
+        forms[f"{field}_form"] = form
+        if not form.is_valid():
+            return _detail(request, order, status=400, **forms)
+        kwargs[field] = form.cleaned_data[field]
+    try:
+        service(actor=request_user(request), order_id=order.pk, **kwargs)
+    except ApplicationError as error:
+        messages.error(request, error.detail)
+        return _detail(request, _order(request, order_id), status=error.status, **forms)
+    messages.success(request, _("Done."))
+    return redirect("purchasing:order", order_id=order.pk)
+
+
+@require_http_methods(["POST"])
+@page("purchasing.order")
+def order_submit(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _act(request, order_id, services.order_submit)
+
+
+@require_http_methods(["POST"])
+@page("purchasing.approve")
+def order_approve(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _act(request, order_id, services.order_approve)
+
+
+@require_http_methods(["POST"])
+@page("purchasing.approve")
+def order_send_back(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _act(request, order_id, services.order_send_back, "note")
+
+
+@require_http_methods(["POST"])
+@page("purchasing.order")
+def order_send(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _act(request, order_id, services.order_send)
+
+
+@require_http_methods(["POST"])
+@page("purchasing.order")
+def order_close(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _act(request, order_id, services.order_close, "note")
+
+
+@require_http_methods(["POST"])
+@page("purchasing.order")
+def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _act(request, order_id, services.order_cancel, "reason")
+
+
+@require_http_methods(["GET"])
+@page("purchasing.view")
+def order_file(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = _order(request, order_id)
+    exporter = documents.order_file_exporter(order)
+    response = HttpResponse(exporter.export(order), content_type=exporter.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{documents.order_reference(order)}.{exporter.extension}"'
+    return response
+
+
+@require_http_methods(["GET"])
+@page("purchasing.view")
+def order_pdf(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = _order(request, order_id)
+    user = request_user(request)
+    response = HttpResponse(
+        documents.order_pdf(order, printed_by=user.full_name or user.username), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="{documents.order_reference(order)}.pdf"'
+    return response
