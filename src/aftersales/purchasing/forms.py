@@ -35,6 +35,9 @@ class SupplierForm(StyledForm):
     )
     bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
     bank_account = forms.CharField(label=_("Bank account"), max_length=40, required=False)
+    over_delivery_percent = forms.IntegerField(
+        label=_("Over-delivery accepted (%)"), min_value=0, max_value=100, initial=0, required=False
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args: Any, brands: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -98,3 +101,32 @@ class OrderFilterForm(StyledForm):
         label=_("Status"), required=False, choices=[("", _("All")), *PurchaseOrder.Status.choices]
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=10**6)
+
+
+class ReceiveForm(StyledForm):
+    """A delivery against an order: per open line, the bin, what was delivered and what was rejected."""
+
+    delivery_note = forms.CharField(label=_("Delivery note"), max_length=40, required=False)
+
+    def __init__(self, *args: Any, lines: list[Any], bins: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_lines = lines
+        for line in lines:
+            row = line.position
+            self.fields[f"bin_{row}"] = forms.ChoiceField(label=_("Bin"), required=False, choices=[("", "—"), *bins])
+            self.fields[f"delivered_{row}"] = forms.DecimalField(
+                label=_("Delivered"), required=False, max_digits=14, decimal_places=3, min_value=0
+            )
+            self.fields[f"rejected_{row}"] = forms.DecimalField(
+                label=_("Rejected"), required=False, max_digits=14, decimal_places=3, min_value=0
+            )
+            self.fields[f"reason_{row}"] = forms.CharField(label=_("Reason"), max_length=200, required=False)
+            for name in (f"bin_{row}", f"delivered_{row}", f"rejected_{row}", f"reason_{row}"):
+                css = "form-select" if name.startswith("bin_") else "form-control"
+                self.fields[name].widget.attrs["class"] = f"{css} form-control-sm"
+
+    def table(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        return [
+            (line, [self[f"{name}_{line.position}"] for name in ("bin", "delivered", "rejected", "reason")])
+            for line in self.order_lines
+        ]

@@ -52,6 +52,10 @@ class Supplier(AuditedModel):
     order_days = models.JSONField(_("order days"), default=list, blank=True)
     bank_name = models.CharField(_("bank"), max_length=100, blank=True)
     bank_account = models.CharField(_("bank account"), max_length=40, blank=True)
+    # How much more than ordered a line may be received (per cent of the ordered quantity).
+    over_delivery_percent = models.PositiveSmallIntegerField(
+        _("over-delivery accepted (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -166,8 +170,8 @@ class PurchaseOrderLine(models.Model):
 
     @property
     def open_quantity(self) -> Decimal:
-        """Ordered and neither received, rejected nor cancelled."""
-        return self.quantity - self.received - self.rejected - self.cancelled
+        """Ordered and neither received nor cancelled (rejected goods are still owed)."""
+        return max(Decimal(0), self.quantity - self.received - self.cancelled)
 
 
 class PurchaseOrderEvent(StateEventBase):
@@ -180,3 +184,47 @@ class PurchaseOrderEvent(StateEventBase):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.action}"
+
+
+class PurchaseReceipt(StoreOwnedModel):
+    """One delivery received against an order: what was delivered, accepted into stock (its GR number)
+    and rejected at inspection; the supplier's rating is computed from these."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="receipts")
+    number = models.CharField(_("receipt number"), max_length=40, blank=True)
+    delivery_note = models.CharField(_("delivery note"), max_length=40, blank=True)
+    received_on = models.DateField(_("received on"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("purchase receipt")
+        verbose_name_plural = _("purchase receipts")
+        indexes = [models.Index(fields=["supplier", "received_on"], name="purchase_receipt_supplier")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.number or self.pk}"
+
+
+class PurchaseReceiptLine(models.Model):
+    receipt = models.ForeignKey(PurchaseReceipt, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
+    part = models.ForeignKey("parts.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    bin = models.ForeignKey("parts.Bin", on_delete=models.PROTECT, related_name="+", verbose_name=_("bin"))
+    delivered = models.DecimalField(_("delivered"), max_digits=14, decimal_places=3)
+    accepted = models.DecimalField(_("accepted"), max_digits=14, decimal_places=3)
+    rejected = models.DecimalField(_("rejected"), max_digits=14, decimal_places=3)
+    reject_reason = models.CharField(_("reason for rejecting"), max_length=200, blank=True)
+    unit_price = models.DecimalField(_("unit price (yuan)"), max_digits=14, decimal_places=4)
+    case_no = models.CharField(_("case number"), max_length=40, blank=True)
+    on_time = models.BooleanField(_("on time"), default=True)
+
+    objects: ClassVar[models.Manager[Any]] = models.Manager()
+
+    class Meta:
+        verbose_name = _("purchase receipt line")
+        verbose_name_plural = _("purchase receipt lines")
+
+    def __str__(self) -> str:
+        return f"{self.receipt_id}: {self.part_id} {self.accepted}/{self.delivered}"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("purchasing/orders/<id:order_id>/send/", orders.order_send, name="order_send"),
     path("purchasing/orders/<id:order_id>/close/", orders.order_close, name="order_close"),
     path("purchasing/orders/<id:order_id>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("purchasing/orders/<id:order_id>/receive/", orders.order_receive, name="order_receive"),
     path("purchasing/suppliers/", suppliers.supplier_list, name="suppliers"),
     path("purchasing/suppliers/new/", suppliers.supplier_edit, name="supplier_new"),
     path("purchasing/suppliers/<id:supplier_id>/", suppliers.supplier_edit, name="supplier"),

@@ -685,6 +685,11 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "purchasing:order_file": lambda user, w: {"kwargs": {"order_id": _order(w)}},
     "purchasing:order_pdf": lambda user, w: {"kwargs": {"order_id": _order(w)}},
     "purchasing:order_submit": lambda user, w: {"method": "POST", "kwargs": {"order_id": _order(w)}},
+    "purchasing:order_receive": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"order_id": _order(w, status="sent")},
+        "data": {"bin_1": str(_stock(w)["bin"].pk), "delivered_1": "2"},
+    },
     "purchasing:order_approve": lambda user, w: {
         "method": "POST",
         "kwargs": {"order_id": _order(w, status="submitted", approver=user)},
@@ -737,6 +742,13 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         "json": {"lines": [{"part": "06L115562", "quantity": "3", "unit_price": "9.5"}]},
     },
     "order_submit": lambda user, w: {"kwargs": {"order_id": _order(w)}},
+    "order_receipt": lambda user, w: {
+        "kwargs": {"order_id": _order(w, status="sent")},
+        "json": {
+            "delivery_note": "DN-1",
+            "lines": [{"part": "06L115562", "bin": _stock(w)["bin"].pk, "delivered": "2"}],
+        },
+    },
     "order_send_back": lambda user, w: {
         "kwargs": {"order_id": _order(w, status="submitted")},
         "json": {"note": "价格不对"},

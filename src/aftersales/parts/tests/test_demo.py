@@ -1,4 +1,4 @@
-"""The demo's parts, stock and catalogue: the counts the issue names, and a ledger that verifies."""
+"""The demo's parts, stock, catalogue and purchasing: the counts the issues name, and a ledger that verifies."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aftersales.catalogue.models import LabourOperation, LabourRate, ServicePack
 from aftersales.core.demo import demo_install
 from aftersales.parts.models import Part, PartPrice, Reservation, StockBalance, StockClosing, StockMove, Stocktake
 from aftersales.parts.selectors.stock import stock_verify
+from aftersales.purchasing.models import PurchaseOrder, PurchaseReceipt, Supplier
 
 
 def test_the_demo_has_a_catalogue_per_brand_and_a_year_of_stock_per_store(db: None) -> None:
@@ -32,6 +33,16 @@ def test_the_demo_has_a_catalogue_per_brand_and_a_year_of_stock_per_store(db: No
         assert StockClosing.all_objects.filter(store__code=code).count() == 11
         assert Reservation.all_objects.filter(store__code=code).count() == 5
         assert list(Stocktake.all_objects.filter(store__code=code).values_list("status", flat=True)) == ["counting"]
+    # Purchasing's part rides on the same demo (it receives into this stock).
+    for code in ("SH01", "SZ01"):
+        orders = PurchaseOrder.all_objects.filter(store__code=code).order_by("pk")
+        assert [order.status for order in orders] == ["partly_received", "sent", "submitted"]
+        receipt = PurchaseReceipt.all_objects.get(store__code=code)
+        assert [(line.accepted, line.rejected, line.reject_reason) for line in receipt.lines.order_by("pk")] == [
+            (10, 0, ""),
+            (3, 1, "外包装破损"),
+        ]
+    assert sorted(Supplier.objects.values_list("code", flat=True)) == ["BYD-PC", "HF-AUTO", "TOYOTA-PC", "VW-PC"]
     result = stock_verify()
     assert (result.balances, result.differences) == (6000, [])
     before = (Part.objects.count(), StockMove.all_objects.count(), LabourOperation.objects.count())

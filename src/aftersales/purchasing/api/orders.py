@@ -327,3 +327,71 @@ def order_pdf(request: HttpRequest, order_id: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'inline; filename="{documents.order_reference(order)}.pdf"'
     return response
+
+
+class DeliveredLineIn(InputSchema):
+    part: str = Field(min_length=1, max_length=60, description="The part number delivered (a superseding one matches).")
+    bin: int = Field(ge=1, le=2**62)
+    delivered: Quantity
+    rejected: Decimal = Field(default=Decimal(0), ge=0, max_digits=14, decimal_places=3)
+    reject_reason: str = Field(default="", max_length=200)
+    unit_price: Decimal | None = Field(
+        default=None, ge=0, max_digits=14, decimal_places=4, description="Tax included; empty: the order's price."
+    )
+    case_no: str = Field(default="", max_length=40)
+
+
+class ReceiptIn(InputSchema):
+    delivery_note: str = Field(default="", max_length=40)
+    received_on: date | None = None
+    lines: list[DeliveredLineIn] = Field(min_length=1, max_length=2000)
+
+
+class ReceiptOut(Schema):
+    id: int
+    number: str = Field(description="The goods receipt's number (GR), when anything was accepted into stock.")
+    delivery_note: str
+    received_on: date
+    accepted: Decimal
+    rejected: Decimal
+    order: OrderDetailOut
+
+
+@router.post("/purchase-orders/{id:order_id}/receipts", response={201: ReceiptOut, **ERRORS})
+@operation("stock.move")
+def order_receipt(request: HttpRequest, order_id: int, payload: ReceiptIn) -> Status[dict[str, Any]]:
+    """Receive a delivery against a sent order: accepted quantities into stock at the delivered price,
+    rejected ones with their reason; more than ordered beyond the supplier's allowance is refused."""
+    order = _order(request, order_id, "stock.move")
+    parts = parts_of(order.store, [line.part for line in payload.lines])
+    receipt = services.order_receive(
+        actor=request_user(request),
+        order_id=order.pk,
+        delivery_note=payload.delivery_note,
+        received_on=payload.received_on,
+        lines=[
+            services.DeliveredLine(
+                part_id=parts[line.part].pk,
+                bin_id=line.bin,
+                delivered=line.delivered,
+                rejected=line.rejected,
+                reject_reason=line.reject_reason,
+                unit_price=line.unit_price,
+                case_no=line.case_no,
+            )
+            for line in payload.lines
+        ],
+    )
+    lines = list(receipt.lines.all())
+    return Status(
+        201,
+        {
+            "id": receipt.pk,
+            "number": receipt.number,
+            "delivery_note": receipt.delivery_note,
+            "received_on": receipt.received_on,
+            "accepted": q3(sum((line.accepted for line in lines), start=Decimal(0))),
+            "rejected": q3(sum((line.rejected for line in lines), start=Decimal(0))),
+            "order": order_detail_out(request, _order(request, order_id)),
+        },
+    )

@@ -40,6 +40,7 @@ class SupplierOut(Schema):
     order_days: list[int] = Field(description="Weekdays it takes stock orders, 0 Monday … 6 Sunday; empty: any.")
     bank_name: str
     bank_account: str = Field(description="In full with suppliers.bank, else its last four digits.")
+    over_delivery_percent: int = Field(description="How much more than ordered a line may be received, in %.")
     is_active: bool
 
 
@@ -94,6 +95,7 @@ class SupplierIn(InputSchema):
     order_days: list[Weekday] = Field(default_factory=list, max_length=7)
     bank_name: str = Field(default="", max_length=100)
     bank_account: str = Field(default="", max_length=40)
+    over_delivery_percent: int = Field(default=0, ge=0, le=100)
     is_active: bool = True
 
 

@@ -14,6 +14,7 @@ from aftersales.purchasing.services.orders import (
     order_submit,
     order_total,
 )
+from aftersales.purchasing.services.receiving import DeliveredLine, order_receive
 from aftersales.purchasing.services.suppliers import (
     bank_account_shown,
     purchase_limit_set,
@@ -22,6 +23,7 @@ from aftersales.purchasing.services.suppliers import (
 )
 
 __all__ = [
+    "DeliveredLine",
     "OrderLineIn",
     "approval_limit",
     "bank_account_shown",
@@ -31,6 +33,7 @@ __all__ = [
     "order_close",
     "order_create",
     "order_lines_set",
+    "order_receive",
     "order_send",
     "order_send_back",
     "order_submit",

@@ -18,7 +18,8 @@ from aftersales.purchasing.models import MAX_LEAD_DAYS, PurchaseLimit, Supplier
 
 SUPPLIER_FIELDS = (
     "kind", "code", "name", "credit_code", "contact_name", "phone", "email", "payment_days", "lead_days_stock",
-    "lead_days_urgent", "lead_days_vor", "order_days", "bank_name", "bank_account", "is_active",
+    "lead_days_urgent", "lead_days_vor", "order_days", "bank_name", "bank_account", "over_delivery_percent",
+    "is_active",
 )  # fmt: skip
 _LEADS = ("lead_days_stock", "lead_days_urgent", "lead_days_vor")
 
@@ -64,6 +65,9 @@ def _errors(data: dict[str, Any], brand_code: str, group_id: int, supplier: Supp
         value = data[name]
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_LEAD_DAYS:
             fail(name, _("Enter a number of days from 0 to %(max)s.") % {"max": MAX_LEAD_DAYS})
+    percent = data["over_delivery_percent"]
+    if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
+        fail("over_delivery_percent", _("Enter a percentage from 0 to 100."))
     days = data["order_days"]
     if not isinstance(days, list) or any(not isinstance(day, int) or not 0 <= day <= 6 for day in days):
         fail("order_days", _("Choose weekdays (Monday to Sunday)."))
@@ -86,7 +90,7 @@ def supplier_save(
     merged: dict[str, Any] = {name: getattr(supplier, name) for name in SUPPLIER_FIELDS} if supplier else {
         "kind": "", "code": "", "name": "", "credit_code": "", "contact_name": "", "phone": "", "email": "",
         "payment_days": 30, "lead_days_stock": 7, "lead_days_urgent": 3, "lead_days_vor": 1, "order_days": [],
-        "bank_name": "", "bank_account": "", "is_active": True,
+        "bank_name": "", "bank_account": "", "over_delivery_percent": 0, "is_active": True,
     }  # fmt: skip
     merged.update({name: value for name, value in data.items() if name in SUPPLIER_FIELDS})
     for name in ("code", "name", "credit_code", "contact_name", "phone", "email", "bank_name", "bank_account"):

@@ -106,3 +106,44 @@ def test_an_order_written_submitted_approved_and_sent_on_the_pages(
     listing = clerk.get("/purchasing/orders/?status=cancelled")
     assert [row.number for row, _total in listing.context["orders"]] == [order.number]
     assert clerk.get("/purchasing/orders/?status=nope").status_code == 400
+
+
+def test_a_delivery_received_on_the_order_page(world: World, client_for: Callable[[User], Client]) -> None:
+    from aftersales.parts.models import StockMove
+    from aftersales.parts.tests.factories import BinFactory, WarehouseFactory
+    from aftersales.purchasing import services
+
+    part = PartFactory.create(group=world.sh.group, brand=Brand.objects.first(), number="5Q0115561A")
+    bin_ = BinFactory.create(
+        store=world.sh, warehouse=WarehouseFactory.create(store=world.sh, code="MAIN"), code="A-01"
+    )
+    order = services.order_create(
+        actor=None,
+        store_id=world.sh.pk,
+        supplier_id=SupplierFactory.create(group=world.sh.group).pk,
+        order_type="stock",
+        lines=[services.OrderLineIn(part.pk, Decimal(5), Decimal("11.3"))],
+    )
+    PurchaseOrder.all_objects.filter(pk=order.pk).update(status="sent")
+    clerk = client_for(world.user("parts"))
+    page = clerk.get(f"/purchasing/orders/{order.pk}/")
+    assert page.context["receive_form"] is not None
+    wrong = clerk.post(
+        f"/purchasing/orders/{order.pk}/receive/",
+        {"bin_1": str(bin_.pk), "delivered_1": "6", "rejected_1": "1"},
+    )
+    assert wrong.status_code == 400
+    assert wrong.context["receive_form"].errors == {"reason_1": ["请填写拒收原因。"]}
+    too_many = clerk.post(f"/purchasing/orders/{order.pk}/receive/", {"bin_1": str(bin_.pk), "delivered_1": "6"})
+    assert too_many.context["receive_form"].errors == {
+        "delivered_1": [f"{part.number_display}：订单上还有 5 待收；6 超出允许范围。"]
+    }
+    assert StockMove.all_objects.count() == 0
+    done = clerk.post(
+        f"/purchasing/orders/{order.pk}/receive/",
+        {"delivery_note": "DN-9", "bin_1": str(bin_.pk), "delivered_1": "5", "rejected_1": "1", "reason_1": "锈蚀"},
+    )
+    assert done.status_code == 302
+    move = StockMove.all_objects.get()
+    assert (move.quantity, move.value_fen) == (Decimal(4), 4000)  # 11.30 incl. 13% VAT = 10.00 net
+    assert PurchaseOrder.all_objects.get(pk=order.pk).status == "partly_received"  # 1 rejected is still owed

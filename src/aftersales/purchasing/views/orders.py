@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -16,9 +17,10 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
 from aftersales.core.models import Store
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.parts.models import Bin, StockBalance
 from aftersales.parts.services import part_for_store
 from aftersales.purchasing import documents, services
-from aftersales.purchasing.forms import NoteForm, OrderFilterForm, OrderForm, ReasonForm
+from aftersales.purchasing.forms import NoteForm, OrderFilterForm, OrderForm, ReasonForm, ReceiveForm
 from aftersales.purchasing.models import PurchaseOrder, Supplier
 from aftersales.purchasing.transitions import ORDER
 
@@ -112,8 +114,24 @@ def order_new(request: HttpRequest) -> HttpResponse:
     return render(request, "purchasing/order_new.html", {"form": form}, status=status)
 
 
+def _receive_form(order: PurchaseOrder, data: Any = None) -> ReceiveForm:
+    lines = [line for line in order.lines.select_related("part").order_by("position") if line.open_quantity > 0]
+    kept = dict(
+        StockBalance.all_objects.filter(store_id=order.store_id, part__in=[line.part_id for line in lines])
+        .order_by("bin_id")
+        .values_list("part_id", "bin_id")
+    )
+    bins = [
+        (str(bin_.pk), str(bin_))
+        for bin_ in Bin.objects.filter(store_id=order.store_id, is_active=True).select_related("warehouse")
+    ]
+    initial = {f"bin_{line.position}": str(kept.get(line.part_id, "")) for line in lines}
+    return ReceiveForm(data, lines=lines, bins=sorted(bins, key=lambda item: item[1]), initial=initial)
+
+
 def _detail(request: HttpRequest, order: PurchaseOrder, *, status: int = 200, **forms: Any) -> HttpResponse:
     lines = list(order.lines.select_related("part").order_by("position"))
+    receivable = order.status in (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTLY_RECEIVED)
     return render(
         request,
         "purchasing/order_detail.html",
@@ -126,6 +144,10 @@ def _detail(request: HttpRequest, order: PurchaseOrder, *, status: int = 200, **
             "reason_form": forms.get("reason_form") or ReasonForm(),
             "note_form": forms.get("note_form") or NoteForm(),
             "is_manufacturer": order.supplier.kind == "manufacturer",
+            "receive_form": (forms.get("receive_form") or _receive_form(order))
+            if receivable and can_here(request, "stock.move")
+            else None,
+            "receipts": order.receipts.prefetch_related("lines__part").order_by("pk"),
         },
         status=status,
     )
@@ -192,6 +214,53 @@ def order_close(request: HttpRequest, order_id: int) -> HttpResponse:
 @page("purchasing.order")
 def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
     return _act(request, order_id, services.order_cancel, "reason")
+
+
+@require_http_methods(["POST"])
+@page("stock.move")
+def order_receive(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Receive a delivery against the order from its page (one row per open line)."""
+    order = _order(request, order_id)
+    form = _receive_form(order, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        delivered = [
+            services.DeliveredLine(
+                part_id=line.part_id,
+                bin_id=int(data[f"bin_{line.position}"] or 0),
+                delivered=data[f"delivered_{line.position}"],
+                rejected=data[f"rejected_{line.position}"] or Decimal(0),
+                reject_reason=data[f"reason_{line.position}"],
+            )
+            for line in form.order_lines
+            if data[f"delivered_{line.position}"]
+        ]
+        if not delivered:
+            form.add_error(None, _("Enter what was delivered."))
+        else:
+            positions = [line.position for line in form.order_lines if data[f"delivered_{line.position}"]]
+            fields = {"bin": "bin", "delivered": "delivered", "rejected": "rejected", "reject_reason": "reason"}
+            try:
+                receipt = services.order_receive(
+                    actor=request_user(request),
+                    order_id=order.pk,
+                    lines=delivered,
+                    delivery_note=data["delivery_note"],
+                )
+            except ApplicationError as error:
+                for name, problems in error.fields.items():
+                    _lines, index, field = [*name.split("."), "", ""][:3]
+                    target = f"{fields.get(field, 'delivered')}_{positions[int(index)]}" if index.isdigit() else None
+                    for problem in problems:
+                        form.add_error(target, problem)
+                if not error.fields:
+                    form.add_error(None, error.detail)
+            else:
+                messages.success(
+                    request, _("Received: %(number)s.") % {"number": receipt.number or receipt.delivery_note or "—"}
+                )
+                return redirect("purchasing:order", order_id=order.pk)
+    return _detail(request, order, status=400, receive_form=form)
 
 
 @require_http_methods(["GET"])

@@ -69,6 +69,7 @@ def supplier_edit(request: HttpRequest, supplier_id: int | None = None) -> HttpR
         if form.is_valid():
             data = dict(form.cleaned_data)
             brand = data.pop("brand")
+            data["over_delivery_percent"] = data["over_delivery_percent"] or 0
             saved, row = form_run(
                 form,
                 lambda: services.supplier_save(
