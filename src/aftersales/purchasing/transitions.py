@@ -7,6 +7,7 @@ submitted, approved, or sent with nothing received; a submitted order sent back 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aftersales.core.transitions import StateTable, Transition
 from aftersales.purchasing.models import PurchaseOrder
@@ -26,6 +27,20 @@ ORDER = StateTable(
         Transition("cancel", (S.DRAFT, S.SUBMITTED, S.APPROVED, S.SENT), S.CANCELLED, "purchasing.order"),
     ],
 )
+
+
+# How the order's history names each action.
+ACTION_LABELS = {
+    "create": gettext_lazy("Written"),
+    "submit": gettext_lazy("Submitted for approval"),
+    "send_back": gettext_lazy("Sent back to the writer"),
+    "approve": gettext_lazy("Approved"),
+    "send": gettext_lazy("Sent to the supplier"),
+    "receive_part": gettext_lazy("Received in part"),
+    "receive_all": gettext_lazy("Received in full"),
+    "close": gettext_lazy("Closed"),
+    "cancel": gettext_lazy("Cancelled"),
+}
 
 
 @ORDER.guard("cancel")

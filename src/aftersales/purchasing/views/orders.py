@@ -22,7 +22,9 @@ from aftersales.parts.services import part_for_store
 from aftersales.purchasing import documents, services
 from aftersales.purchasing.forms import NoteForm, OrderFilterForm, OrderForm, ReasonForm, ReceiveForm
 from aftersales.purchasing.models import PurchaseOrder, Supplier
-from aftersales.purchasing.transitions import ORDER
+from aftersales.purchasing.transitions import ACTION_LABELS, ORDER
+
+STATES = dict(PurchaseOrder.Status.choices)
 
 
 def _store(request: HttpRequest) -> Store:
@@ -84,16 +86,16 @@ def order_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             lines: list[services.OrderLineIn] = []
             for row, number, quantity, price in form.rows():
+                part = None
                 try:
                     part = part_for_store(store, number, field=f"part_{row}")
                 except ApplicationError as error:
                     form.add_service_errors(error)
-                    continue
                 if quantity is None:
                     form.add_error(f"quantity_{row}", _("Enter the quantity."))
                 if price is None:
                     form.add_error(f"unit_price_{row}", _("Enter the price."))
-                if quantity is not None and price is not None:
+                if part is not None and quantity is not None and price is not None:
                     lines.append(services.OrderLineIn(part.pk, quantity, price))
             if not form.errors:
                 saved, order = form_run(
@@ -139,7 +141,10 @@ def _detail(request: HttpRequest, order: PurchaseOrder, *, status: int = 200, **
             "order": order,
             "lines": lines,
             "total": services.order_total(order),
-            "events": order.events.select_related("actor"),
+            "events": [
+                (event, ACTION_LABELS.get(event.action, event.action), STATES.get(event.to_state, event.to_state))
+                for event in order.events.select_related("actor")
+            ],
             "actions": ORDER.actions(order, request_user(request)),
             "reason_form": forms.get("reason_form") or ReasonForm(),
             "note_form": forms.get("note_form") or NoteForm(),
