@@ -768,6 +768,7 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "supplier_create": lambda user, w: {
         "json": {"store": "SH01", "kind": "local", "code": f"S{next(_serial)}", "name": "新供应商"}
     },
+    "supplier_rating": lambda user, w: {"kwargs": {"supplier_id": _supplier(w).pk}},
     "supplier_update": lambda user, w: {
         "kwargs": {"supplier_id": _supplier(w).pk},
         "json": {"store": "SH01", "kind": "local", "code": "MX-SUP", "name": "矩阵汽配（改）"},

@@ -1,26 +1,43 @@
 """Suppliers and purchase approval limits."""
 
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from aftersales.core.access import can
+from aftersales.core.access import can, stores_with
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, Page, paginate
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import User
+from aftersales.core.models import Store, User
 from aftersales.core.routing import operation, request_user
 from aftersales.parts.api.common import StoreCode, StoreQuery, store_of
 from aftersales.purchasing import services
 from aftersales.purchasing.models import Supplier
+from aftersales.purchasing.selectors import supplier_rating_history, supplier_ratings
 
 router = Router(tags=["suppliers"])
 Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
+
+
+class RatingOut(Schema):
+    receipts: int
+    quality: Decimal | None = Field(description="Per cent of the delivered quantity accepted (12 months).")
+    on_time: Decimal | None = Field(description="Per cent of receipt lines delivered by their expected date.")
+    in_full: Decimal | None = Field(description="Per cent of finished orders' lines received in full.")
+
+
+class MonthOut(Schema):
+    month: date
+    delivered: Decimal
+    quality: Decimal | None
+    on_time: Decimal | None
 
 
 class SupplierOut(Schema):
@@ -42,6 +59,7 @@ class SupplierOut(Schema):
     bank_account: str = Field(description="In full with suppliers.bank, else its last four digits.")
     over_delivery_percent: int = Field(description="How much more than ordered a line may be received, in %.")
     is_active: bool
+    rating: RatingOut | None = Field(default=None, description="From the last 12 months' receipts; none yet: null.")
 
 
 def supplier_out(supplier: Supplier, *, full_bank: bool) -> dict[str, Any]:
@@ -59,13 +77,21 @@ class SupplierQuery(StoreQuery):
     q: str | None = Field(default=None, max_length=50, description="Code or name.")
 
 
+def _visible(request: HttpRequest, rows: QuerySet[Supplier]) -> QuerySet[Supplier]:
+    """The suppliers of the groups of the stores the caller sees purchasing in."""
+    store_ids = stores_with(request_user(request), "purchasing.view")
+    if store_ids is None:
+        return rows
+    return rows.filter(group_id__in=Store.objects.filter(pk__in=store_ids).values("group_id"))
+
+
 @router.get("/suppliers", response={200: Page[SupplierOut], **ERRORS})
 @operation("purchasing.view")
 def supplier_list(request: HttpRequest, query: Query[SupplierQuery]) -> dict[str, Any]:
     """The suppliers of the group of a store (the caller's first store when none is named)."""
     user = request_user(request)
     store = store_of(request, query.store, "purchasing.view") if query.store else None
-    rows = Supplier.objects.select_related("brand")
+    rows = _visible(request, Supplier.objects.select_related("brand"))
     if store is not None:
         rows = rows.filter(group_id=store.group_id)
     if query.kind:
@@ -74,8 +100,20 @@ def supplier_list(request: HttpRequest, query: Query[SupplierQuery]) -> dict[str
         rows = rows.filter(Q(code__icontains=query.q) | Q(name__icontains=query.q))
     page = paginate(rows, query, ordering_fields=("code", "name"), default_ordering=("code",))
     full = can(user, "suppliers.bank", store_id=store.pk if store else None)
-    page["items"] = [supplier_out(row, full_bank=full) for row in page["items"]]
+    ratings = supplier_ratings([row.pk for row in page["items"]], today=timezone.localdate())
+    page["items"] = [{**supplier_out(row, full_bank=full), "rating": ratings.get(row.pk)} for row in page["items"]]
     return page
+
+
+@router.get("/suppliers/{id:supplier_id}/rating-history", response={200: list[MonthOut], **ERRORS})
+@operation("purchasing.view")
+def supplier_rating(request: HttpRequest, supplier_id: int, query: Query[StoreQuery]) -> list[Any]:
+    """The supplier's quality and punctuality month by month over the last 12 months, newest first."""
+    store = store_of(request, query.store, "purchasing.view") if query.store else None
+    supplier = _visible(request, Supplier.objects.all()).filter(pk=supplier_id).first()
+    if supplier is None or (store is not None and supplier.group_id != store.group_id):
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    return list(supplier_rating_history(supplier.pk, today=timezone.localdate()))
 
 
 class SupplierIn(InputSchema):

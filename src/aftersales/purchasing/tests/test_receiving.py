@@ -5,10 +5,14 @@ refused; a line bought for a waiting demand reserved to it; two clerks at once n
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connections
+from django.test import Client
+from django.utils import timezone
 
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
@@ -16,7 +20,7 @@ from aftersales.core.models import Brand, DealerGroup, Role, StaffMembership, St
 from aftersales.parts.models import Bin, Part, Reservation, StockBalance, StockMove, Supersession
 from aftersales.parts.selectors.stock import stock_verify
 from aftersales.parts.tests.factories import BinFactory, PartFactory, WarehouseFactory
-from aftersales.purchasing import services
+from aftersales.purchasing import selectors, services
 from aftersales.purchasing.models import PurchaseOrder, PurchaseReceipt
 from aftersales.purchasing.tests.factories import SupplierFactory
 
@@ -140,3 +144,28 @@ def test_two_clerks_receiving_the_same_line_at_once_never_exceed_the_order() -> 
     assert sorted(outcomes) == ["invalid", "received"]
     assert order.lines.get().received == D(4)
     assert StockBalance.all_objects.get(part=part).on_hand == D(4)
+
+
+def test_a_suppliers_rating_comes_from_its_receipts(
+    world: World, setting: tuple[Part, Part, Bin], client_for: Callable[[User], Client]
+) -> None:
+    old, _new, bin_ = setting
+    clerk = world.user("parts")
+    order = _sent_order(world.sh, clerk, [services.OrderLineIn(old.pk, D(10), D(20))], code="RATE")
+    order.lines.update(expected_on=timezone.localdate() - timedelta(days=1))  # due yesterday: late
+    services.order_receive(
+        actor=clerk,
+        order_id=order.pk,
+        lines=[services.DeliveredLine(old.pk, bin_.pk, D(10), rejected=D(1), reject_reason="锈蚀")],
+    )
+    services.order_close(actor=clerk, order_id=order.pk)
+    rating = selectors.supplier_ratings([order.supplier_id], today=timezone.localdate())[order.supplier_id]
+    assert (rating.receipts, rating.quality, rating.on_time, rating.in_full) == (1, D("90.0"), D("0.0"), D("0.0"))
+    api = client_for(clerk).get("/api/v1/suppliers?store=SH01").json()["items"]
+    assert [row["rating"] for row in api if row["code"] == "RATE"] == [
+        {"receipts": 1, "quality": "90.0", "on_time": "0.0", "in_full": "0.0"}
+    ]
+    history = client_for(clerk).get(f"/api/v1/suppliers/{order.supplier_id}/rating-history").json()
+    assert [(row["delivered"], row["quality"], row["on_time"]) for row in history] == [("10.000", "90.0", "0.0")]
+    page = client_for(clerk).get("/purchasing/suppliers/").content.decode()
+    assert "90.0% / 0.0% / 0.0%" in page

@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from aftersales.core.calendar import store_calendar
 from aftersales.core.forms import form_run
 from aftersales.core.models import Brand, StaffMembership, Store
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
 from aftersales.purchasing import services
 from aftersales.purchasing.forms import LimitForm, SupplierForm
 from aftersales.purchasing.models import PurchaseLimit, Supplier
+from aftersales.purchasing.selectors import supplier_ratings
 
 
 def _store(request: HttpRequest) -> Store:
@@ -34,11 +37,13 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
     store = _store(request)
     rows = Supplier.objects.filter(group_id=store.group_id).select_related("brand").order_by("-is_active", "code")
     full = can_here(request, "suppliers.bank")
+    suppliers = list(rows)
+    ratings = supplier_ratings([row.pk for row in suppliers], today=store_calendar(store).local_date(timezone.now()))
     return render(
         request,
         "purchasing/suppliers.html",
         {
-            "suppliers": [(row, services.bank_account_shown(row, full=full)) for row in rows],
+            "suppliers": [(row, services.bank_account_shown(row, full=full), ratings.get(row.pk)) for row in suppliers],
             "can_manage": can_here(request, "suppliers.manage"),
         },
     )
