@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
@@ -101,3 +101,16 @@ def supplier_rating_history(supplier_id: int, *, today: date, months: int = 12) 
         )
         for row in rows
     ]
+
+
+def backorders(*, store_id: int) -> QuerySet[PurchaseOrderLine]:
+    """The store's backorders (欠货): lines of sent orders still owed, the most overdue first."""
+    return (
+        PurchaseOrderLine.objects.filter(
+            store_id=store_id,
+            order__status__in=(PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTLY_RECEIVED),
+            quantity__gt=F("received") + F("cancelled"),
+        )
+        .select_related("order__supplier", "part")
+        .order_by(F("expected_on").asc(nulls_last=True), "order__number", "position")
+    )

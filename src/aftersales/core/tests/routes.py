@@ -769,6 +769,20 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         "json": {"store": "SH01", "kind": "local", "code": f"S{next(_serial)}", "name": "新供应商"}
     },
     "supplier_rating": lambda user, w: {"kwargs": {"supplier_id": _supplier(w).pk}},
+    "backorder_list": lambda user, w: {"query": {"store": "SH01"}},
+    "backorder_cancel": lambda user, w: {
+        "kwargs": {"line_id": PurchaseOrder.all_objects.get(pk=_order(w, status="sent")).lines.get().pk},
+        "json": {"reason": "停产"},
+    },
+    "order_expected_dates": lambda user, w: {
+        "kwargs": {"order_id": _order(w, status="sent")},
+        "json": {"lines": [{"line": 1, "expected_on": "2026-12-01"}]},
+    },
+    "purchasing:backorder_cancel": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"line_id": PurchaseOrder.all_objects.get(pk=_order(w, status="sent")).lines.get().pk},
+        "data": {"reason": "停产"},
+    },
     "supplier_update": lambda user, w: {
         "kwargs": {"supplier_id": _supplier(w).pk},
         "json": {"store": "SH01", "kind": "local", "code": "MX-SUP", "name": "矩阵汽配（改）"},

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from aftersales.purchasing.api import orders, suppliers
+from aftersales.purchasing.api import backorders, orders, suppliers
 
 router = Router()
-for feature in (suppliers, orders):
+for feature in (suppliers, orders, backorders):
     router.add_router("", feature.router)

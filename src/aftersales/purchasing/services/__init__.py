@@ -3,6 +3,8 @@
 from aftersales.purchasing.services.orders import (
     OrderLineIn,
     approval_limit,
+    backorder_cancel,
+    expected_dates_set,
     order_access,
     order_approve,
     order_cancel,
@@ -26,7 +28,9 @@ __all__ = [
     "DeliveredLine",
     "OrderLineIn",
     "approval_limit",
+    "backorder_cancel",
     "bank_account_shown",
+    "expected_dates_set",
     "order_access",
     "order_approve",
     "order_cancel",

@@ -256,3 +256,52 @@ def order_close(*, actor: User | None, order_id: int, note: str = "") -> Purchas
                 line.cancelled += line.open_quantity
                 line.save(update_fields=["cancelled"])
     return order
+
+
+def backorder_cancel(*, actor: User | None, line_id: int, reason: str) -> PurchaseOrderLine:
+    """Cancel what is still owed on an order line (the supplier will not deliver it), with the reason;
+    an order with nothing owed any more is closed."""
+    if not reason.strip():
+        raise ApplicationError(_("Give the reason for cancelling."), field="reason")
+    line = PurchaseOrderLine.objects.filter(pk=line_id).first()
+    if line is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    with transaction.atomic():
+        order = order_access(actor=actor, order_id=line.order_id, permission="purchasing.order", for_update=True)
+        line = order.lines.select_for_update().select_related("part").get(pk=line_id)
+        if order.status not in (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTLY_RECEIVED):
+            raise ApplicationError(_("Only a sent order's backorders are cancelled."), code="not_open", status=409)
+        owed = line.open_quantity
+        if owed <= 0:
+            raise ApplicationError(_("Nothing is owed on this line."), code="nothing_owed", status=409)
+        line.cancelled += owed
+        line.save(update_fields=["cancelled"])
+        note = _("Backorder of %(part)s cancelled (%(quantity)s): %(reason)s") % {
+            "part": line.part.number_display,
+            "quantity": f"{owed.normalize():f}",
+            "reason": reason.strip(),
+        }
+        if all(other.open_quantity <= 0 for other in order.lines.all()):
+            ORDER.apply(order, "close", actor=actor, event=lambda **event: order.events.create(**event), note=note)
+        else:
+            order.events.create(
+                actor=actor, action="cancel_backorder", from_state=order.status, to_state=order.status, note=note[:500]
+            )
+    return line
+
+
+def expected_dates_set(*, actor: User | None, order_id: int, dates: dict[int, date]) -> PurchaseOrder:
+    """Record the expected dates the supplier confirmed, by line number (the manufacturer's order
+    confirmation); unknown line numbers are named at once and nothing changes."""
+    with transaction.atomic():
+        order = order_access(actor=actor, order_id=order_id, permission="purchasing.order", for_update=True)
+        lines = {line.position: line for line in order.lines.all()}
+        unknown = sorted(set(dates) - set(lines))
+        if unknown:
+            raise ApplicationError(
+                _("The order has no line %(lines)s.") % {"lines": ", ".join(map(str, unknown))}, field="lines"
+            )
+        for position, day in dates.items():
+            lines[position].expected_on = day
+        PurchaseOrderLine.objects.bulk_update([lines[position] for position in dates], ["expected_on"])
+    return order

@@ -169,3 +169,41 @@ def test_a_suppliers_rating_comes_from_its_receipts(
     assert [(row["delivered"], row["quality"], row["on_time"]) for row in history] == [("10.000", "90.0", "0.0")]
     page = client_for(clerk).get("/purchasing/suppliers/").content.decode()
     assert "90.0% / 0.0% / 0.0%" in page
+
+
+def test_backorders_are_listed_dated_and_cancelled(
+    world: World, setting: tuple[Part, Part, Bin], client_for: Callable[[User], Client]
+) -> None:
+    old, _new, bin_ = setting
+    other = PartFactory.create(group=world.sh.group, brand=old.brand)
+    clerk = world.user("parts")
+    order = _sent_order(
+        world.sh, clerk, [services.OrderLineIn(old.pk, D(10), D(20)), services.OrderLineIn(other.pk, D(3), D(5))]
+    )
+    services.order_receive(actor=clerk, order_id=order.pk, lines=[services.DeliveredLine(old.pk, bin_.pk, D(6))])
+    client = client_for(clerk)
+    late = timezone.localdate() - timedelta(days=2)
+    refused = client.put(
+        f"/api/v1/purchase-orders/{order.pk}/expected-dates",
+        {"lines": [{"line": 1, "expected_on": late.isoformat()}, {"line": 9, "expected_on": late.isoformat()}]},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and refused.json()["fields"] == {"lines": ["订单没有第 9 行。"]}
+    client.put(
+        f"/api/v1/purchase-orders/{order.pk}/expected-dates",
+        {"lines": [{"line": 1, "expected_on": late.isoformat()}]},
+        content_type="application/json",
+    )
+    listed = client.get("/api/v1/backorders?store=SH01").json()["items"]
+    assert [(row["line"], row["owed"], row["days_late"]) for row in listed] == [(1, "4.000", 2), (2, "3.000", 0)]
+    page = client.get("/purchasing/backorders/")
+    assert "逾期 2 天" in page.content.decode()
+    no_reason = client.post(f"/purchasing/backorders/{listed[1]['id']}/cancel/", {"reason": ""})
+    assert no_reason.status_code == 400 and order.lines.get(position=2).cancelled == 0
+    assert client.post(f"/purchasing/backorders/{listed[1]['id']}/cancel/", {"reason": "停产"}).status_code == 302
+    cancelled = client.post(
+        f"/api/v1/backorders/{listed[0]['id']}/cancel", {"reason": "厂家缺货"}, content_type="application/json"
+    )
+    assert cancelled.status_code == 200 and cancelled.json()["owed"] == "0.000"
+    assert PurchaseOrder.all_objects.get(pk=order.pk).status == "closed"  # nothing owed any more
+    assert client.get("/api/v1/backorders?store=SH01").json()["items"] == []

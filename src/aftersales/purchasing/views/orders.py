@@ -10,18 +10,20 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
 from aftersales.core.models import Store
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
 from aftersales.parts.models import Bin, StockBalance
 from aftersales.parts.services import part_for_store
-from aftersales.purchasing import documents, services
+from aftersales.purchasing import documents, selectors, services
 from aftersales.purchasing.forms import NoteForm, OrderFilterForm, OrderForm, ReasonForm, ReceiveForm
-from aftersales.purchasing.models import PurchaseOrder, Supplier
+from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from aftersales.purchasing.transitions import ACTION_LABELS, ORDER
 
 STATES = dict(PurchaseOrder.Status.choices)
@@ -288,3 +290,51 @@ def order_pdf(request: HttpRequest, order_id: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'inline; filename="{documents.order_reference(order)}.pdf"'
     return response
+
+
+@require_http_methods(["GET"])
+@page("purchasing.view")
+def backorder_list(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    today = store_calendar(store).local_date(timezone.now())
+    lines = list(selectors.backorders(store_id=store.pk)[:500])
+    return render(
+        request,
+        "purchasing/backorders.html",
+        {
+            "lines": [(line, max(0, (today - line.expected_on).days) if line.expected_on else 0) for line in lines],
+            "can_cancel": can_here(request, "purchasing.order"),
+            "form": ReasonForm(),
+        },
+    )
+
+
+@require_http_methods(["POST"])
+@page("purchasing.order")
+def backorder_cancel(request: HttpRequest, line_id: int) -> HttpResponse:
+    store = _store(request)
+    if not PurchaseOrderLine.objects.filter(pk=line_id, store=store).exists():
+        raise Http404
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.backorder_cancel(actor=request_user(request), line_id=line_id, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, _("The backorder is cancelled."))
+            return redirect("purchasing:backorders")
+    else:
+        messages.error(request, form.error_summary())
+    today = store_calendar(store).local_date(timezone.now())
+    lines = list(selectors.backorders(store_id=store.pk)[:500])
+    return render(
+        request,
+        "purchasing/backorders.html",
+        {
+            "lines": [(line, max(0, (today - line.expected_on).days) if line.expected_on else 0) for line in lines],
+            "can_cancel": True,
+            "form": form,
+        },
+        status=400,
+    )
