@@ -11,9 +11,10 @@ from huey.contrib.djhuey import db_periodic_task
 
 from aftersales.core import services
 from aftersales.core.audit import audit_checkpoint_write
-from aftersales.core.models import DealerGroup
+from aftersales.core.models import DealerGroup, Store
 from aftersales.messaging import services as messaging
 from aftersales.parts import services as parts
+from aftersales.purchasing import services as purchasing
 
 # Entries appended since the last checkpoint are protected by their keyed hashes only: a database
 # writer could cut them off unseen. A quarter of an hour bounds that, at one line per busy store.
@@ -67,3 +68,13 @@ def cycle_counts_plan() -> int:
 def stocktakes_recover() -> int:
     """Start again a stocktake posting whose job went quiet (a worker stopped mid-job)."""
     return parts.stocktakes_recover()
+
+
+# 21:00 UTC is 05:00 in China: the night's reorder points are ready before the parts desk opens.
+@db_periodic_task(crontab(minute="0", hour="21"))
+def reorder_points_compute() -> dict[str, int]:
+    """Compute every store's reorder points from its last 90 days of issues (rules set by hand kept)."""
+    return {
+        store.code: purchasing.reorder_points_compute(store_id=store.pk)
+        for store in Store.all_objects.filter(is_active=True).order_by("code")
+    }

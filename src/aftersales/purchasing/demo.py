@@ -103,5 +103,5 @@ def purchasing_demo_install() -> int:
         services.order_send(actor=purchaser, order_id=sent.pk)
         waiting = _order(store, clerk, supplier, [(parts[4], 20, "12.80"), (parts[5], 8, "66.00")])
         services.order_submit(actor=clerk, order_id=waiting.pk)
-        created += 3
+        created += 3 + services.reorder_points_compute(store_id=store.pk)
     return created

@@ -228,3 +228,30 @@ class PurchaseReceiptLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.receipt_id}: {self.part_id} {self.accepted}/{self.delivered}"
+
+
+class ReorderRule(models.Model):
+    """When to reorder a part in a store and up to how much (PRT-4): reorder point = average daily
+    demand over the last 90 days × lead time + safety stock; order-up-to = reorder point + the demand of
+    one order cycle. Computed nightly, or set by hand (``manual``: never overwritten)."""
+
+    store = models.ForeignKey("core.Store", on_delete=models.CASCADE, related_name="+")
+    part = models.ForeignKey("parts.Part", on_delete=models.CASCADE, related_name="+", verbose_name=_("part"))
+    daily_demand = models.DecimalField(_("average daily demand"), max_digits=14, decimal_places=4, default=0)
+    lead_days = models.PositiveSmallIntegerField(_("lead time (days)"), default=0)
+    cycle_days = models.PositiveSmallIntegerField(_("order cycle (days)"), default=7)
+    safety_stock = models.DecimalField(_("safety stock"), max_digits=14, decimal_places=3, default=0)
+    reorder_point = models.DecimalField(_("reorder point"), max_digits=14, decimal_places=3, default=0)
+    order_up_to = models.DecimalField(_("order up to"), max_digits=14, decimal_places=3, default=0)
+    manual = models.BooleanField(_("set by hand"), default=False)
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+
+    objects: ClassVar[models.Manager[Any]] = models.Manager()
+
+    class Meta:
+        verbose_name = _("reorder rule")
+        verbose_name_plural = _("reorder rules")
+        constraints = [models.UniqueConstraint(fields=["store", "part"], name="reorder_rule_once")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}/{self.part_id}: {self.reorder_point}→{self.order_up_to}"

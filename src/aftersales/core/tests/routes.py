@@ -43,7 +43,7 @@ from aftersales.parts.models import Bin, PartPrice, Reservation, StockClosing, S
 from aftersales.parts.services import Demand, ReceiptLine, stock_issue, stock_receive, stock_reserve
 from aftersales.parts.services.stocktakes import CountEntry, Scope, stocktake_approve, stocktake_count, stocktake_create
 from aftersales.parts.tests.factories import BinFactory, PartFactory, WarehouseFactory
-from aftersales.purchasing.models import PurchaseLimit, PurchaseOrder, Supplier
+from aftersales.purchasing.models import PurchaseLimit, PurchaseOrder, ReorderRule, Supplier
 from config.api import api
 
 
@@ -206,6 +206,24 @@ def _supplier(world: World) -> Supplier:
             group=world.sh.group, kind="local", code="MX-SUP", name="矩阵汽配"
         )
     return world.__dict__["_supplier"]
+
+
+def _suggested(world: World) -> int:
+    """A parts centre of the sample part's brand with that part to suggest (its rule far above the stock)."""
+    part = _stock(world)["part"]
+    centre, _created = Supplier.objects.get_or_create(
+        group=world.sh.group,
+        code="MX-PC",
+        defaults={"kind": "manufacturer", "brand": part.brand, "name": "矩阵配件中心"},
+    )
+    ReorderRule.objects.update_or_create(
+        store=world.sh,
+        part=part,
+        defaults={"reorder_point": Decimal(5000), "order_up_to": Decimal(6000), "manual": True},
+    )
+    # An earlier role's draft would be on order: each role finds the part to suggest again.
+    PurchaseOrder.all_objects.filter(supplier=centre, status="draft").update(status="cancelled")
+    return centre.pk
 
 
 def _order(world: World, *, status: str = "draft", approver: User | None = None) -> int:
@@ -770,6 +788,13 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     },
     "supplier_rating": lambda user, w: {"kwargs": {"supplier_id": _supplier(w).pk}},
     "backorder_list": lambda user, w: {"query": {"store": "SH01"}},
+    "replenishment_suggestions": lambda user, w: {"query": {"store": "SH01"}},
+    "replenishment_compute": lambda user, w: {"json": {"store": "SH01"}},
+    "replenishment_rule": lambda user, w: {
+        "json": {"store": "SH01", "part": (_stock(w), "06L115562")[1], "reorder_point": "5", "order_up_to": "10"}
+    },
+    "replenishment_order": lambda user, w: {"json": {"store": "SH01", "supplier": _suggested(w)}},
+    "purchasing:suggestion_order": lambda user, w: {"method": "POST", "kwargs": {"supplier_id": _suggested(w)}},
     "backorder_cancel": lambda user, w: {
         "kwargs": {"line_id": PurchaseOrder.all_objects.get(pk=_order(w, status="sent")).lines.get().pk},
         "json": {"reason": "停产"},

@@ -52,8 +52,8 @@ def imported_modules(path: Path) -> set[str]:
 def test_the_runner_discovers_the_areas_without_naming_one() -> None:
     # Given the runner, imported (which discovers the areas)
     # Then every area's scenarios, jobs and generators are registered, core first
-    assert registry.discover_areas() == ["core", "customers", "messaging", "parts"]
-    assert list(run.SCENARIOS) == CORE_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance"]
+    assert registry.discover_areas() == ["core", "customers", "messaging", "parts", "purchasing"]
+    assert list(run.SCENARIOS) == CORE_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance", "purchase_suggestions"]
     assert list(run.JOBS) == [
         "import",
         "outbox_1000",
@@ -61,6 +61,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
         "reserve_5000",
         "stocktake_20000",
         "stock_import_20000",
+        "replenishment_20000",
     ]
     assert list(registry.GENERATORS) == ["customers", "parts"]
     assert run.unknown_scenarios(["search_plate", "import", "nothing"]) == ["nothing"]
@@ -78,7 +79,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
 
 def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
     assert sorted(registry.INFRASTRUCTURE) == ["generate", "loading", "registry", "run"]
-    assert registry.area_names() == ["core", "customers", "messaging", "parts"]
+    assert registry.area_names() == ["core", "customers", "messaging", "parts", "purchasing"]
 
 
 def test_registering_a_name_twice_is_refused() -> None:
@@ -216,12 +217,13 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     matches = [re.fullmatch(pattern, line) for line in reports]
     assert all(matches), reports
     queries = {match.group(1): int(match.group(2)) for match in matches if match}
-    assert list(queries) == CORE_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance"]
-    assert {name: queries[name] for name in ("health", "me", "stores", "customer_detail")} == {
+    assert list(queries) == CORE_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance", "purchase_suggestions"]
+    assert {name: queries[name] for name in ("health", "me", "stores", "customer_detail", "purchase_suggestions")} == {
         "health": 2,
         "me": 4,
         "stores": 6,
         "customer_detail": 6,  # with the actor's stores, which the archive's visibility rule reads
+        "purchase_suggestions": 9,  # whatever the number of parts: the suggestions are one query
     }
     assert all(count > 0 for count in queries.values())
 

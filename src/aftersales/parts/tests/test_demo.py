@@ -7,8 +7,10 @@ from django.utils import timezone
 
 from aftersales.catalogue.models import LabourOperation, LabourRate, ServicePackage
 from aftersales.core.demo import demo_install
+from aftersales.core.models import Store
 from aftersales.parts.models import Part, PartPrice, Reservation, StockBalance, StockClosing, StockMove, Stocktake
 from aftersales.parts.selectors.stock import stock_verify
+from aftersales.purchasing import services as purchasing
 from aftersales.purchasing.models import PurchaseOrder, PurchaseReceipt, Supplier
 
 
@@ -43,6 +45,12 @@ def test_the_demo_has_a_catalogue_per_brand_and_a_year_of_stock_per_store(db: No
             (3, 1, "外包装破损"),
         ]
     assert sorted(Supplier.objects.values_list("code", flat=True)) == ["BYD-PC", "HF-AUTO", "TOYOTA-PC", "VW-PC"]
+    # A year of issues gives reorder points: parts below them are suggested, one group per brand's centre.
+    counts = {}
+    for store in Store.objects.filter(code__in=("SH01", "SZ01")).order_by("code"):
+        suggested = purchasing.suggestions(store_id=store.pk)
+        counts[store.code] = (len(suggested), len({row.supplier_id for row in suggested}))
+    assert counts == {"SH01": (189, 2), "SZ01": (178, 2)}
     result = stock_verify()
     assert (result.balances, result.differences) == (6000, [])
     before = (Part.objects.count(), StockMove.all_objects.count(), LabourOperation.objects.count())

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from aftersales.purchasing.api import backorders, orders, suppliers
+from aftersales.purchasing.api import backorders, orders, replenishment, suppliers
 
 router = Router()
-for feature in (suppliers, orders, backorders):
+for feature in (suppliers, orders, backorders, replenishment):
     router.add_router("", feature.router)

@@ -17,6 +17,13 @@ from aftersales.purchasing.services.orders import (
     order_total,
 )
 from aftersales.purchasing.services.receiving import DeliveredLine, order_receive
+from aftersales.purchasing.services.replenishment import (
+    Suggestion,
+    reorder_points_compute,
+    reorder_rule_set,
+    suggestions,
+    suggestions_order,
+)
 from aftersales.purchasing.services.suppliers import (
     bank_account_shown,
     purchase_limit_set,
@@ -27,6 +34,7 @@ from aftersales.purchasing.services.suppliers import (
 __all__ = [
     "DeliveredLine",
     "OrderLineIn",
+    "Suggestion",
     "approval_limit",
     "backorder_cancel",
     "bank_account_shown",
@@ -43,6 +51,10 @@ __all__ = [
     "order_submit",
     "order_total",
     "purchase_limit_set",
+    "reorder_points_compute",
+    "reorder_rule_set",
+    "suggestions",
+    "suggestions_order",
     "supplier_access",
     "supplier_save",
 ]

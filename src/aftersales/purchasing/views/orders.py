@@ -27,6 +27,7 @@ from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, Suppl
 from aftersales.purchasing.transitions import ACTION_LABELS, ORDER
 
 STATES = dict(PurchaseOrder.Status.choices)
+SHOWN_PER_SUPPLIER = 200
 
 
 def _store(request: HttpRequest) -> Store:
@@ -338,3 +339,40 @@ def backorder_cancel(request: HttpRequest, line_id: int) -> HttpResponse:
         },
         status=400,
     )
+
+
+@require_http_methods(["GET"])
+@page("purchasing.view")
+def suggestion_list(request: HttpRequest) -> HttpResponse:
+    """The store's replenishment suggestions, grouped by supplier, each group one click from a draft."""
+    store = _store(request)
+    rows = services.suggestions(store_id=store.pk)
+    suppliers = Supplier.objects.in_bulk({row.supplier_id for row in rows if row.supplier_id})
+    groups: dict[int | None, list[services.Suggestion]] = {}
+    for row in rows:
+        groups.setdefault(row.supplier_id, []).append(row)
+    return render(
+        request,
+        "purchasing/suggestions.html",
+        {
+            # Each group shows its first rows; the draft takes them all.
+            "groups": [
+                (suppliers.get(key) if key else None, items[:SHOWN_PER_SUPPLIER], len(items))
+                for key, items in groups.items()
+            ],
+            "can_order": can_here(request, "purchasing.order"),
+        },
+    )
+
+
+@require_http_methods(["POST"])
+@page("purchasing.order")
+def suggestion_order(request: HttpRequest, supplier_id: int) -> HttpResponse:
+    store = _store(request)
+    try:
+        order = services.suggestions_order(actor=request_user(request), store_id=store.pk, supplier_id=supplier_id)
+    except ApplicationError as error:
+        messages.error(request, error.detail)
+        return redirect("purchasing:suggestions")
+    messages.success(request, _("Order %(number)s is written.") % {"number": order.number})
+    return redirect("purchasing:order", order_id=order.pk)

@@ -1,0 +1,250 @@
+"""Replenishment (PRT-4), a rule a person can check by hand, per part of a store:
+
+    daily demand   = the quantity issued over the last 90 days ÷ 90
+    lead time      = the stock-order lead time of the part's brand's parts centre (else 7 days)
+    safety stock   = daily demand × 3 days
+    reorder point  = daily demand × lead time + safety stock
+    order cycle    = 7 days ÷ the parts centre's order days a week (7 without any)
+    order up to    = reorder point + daily demand × order cycle
+
+each rounded up to what the part's unit allows. The position compared with the reorder point is
+on hand + on order − reserved; a part at or below it is suggested for the difference up to the
+order-up-to level. Emergency-class parts are never suggested for stock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core.errors import ApplicationError
+from aftersales.core.models import User
+from aftersales.parts.models import Part, StockBalance, StockMove
+from aftersales.parts.services import store_access
+from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, ReorderRule, Supplier
+from aftersales.purchasing.services.orders import OrderLineIn, order_create
+
+DEMAND_DAYS = 90
+SAFETY_DAYS = 3
+DEFAULT_LEAD_DAYS = 7
+OPEN_ORDERS = (
+    PurchaseOrder.Status.DRAFT,
+    PurchaseOrder.Status.SUBMITTED,
+    PurchaseOrder.Status.APPROVED,
+    PurchaseOrder.Status.SENT,
+    PurchaseOrder.Status.PARTLY_RECEIVED,
+)
+BATCH = 2000
+
+
+def _up(value: Decimal, decimals: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_CEILING)
+
+
+def _centres(group_id: int) -> dict[int, Supplier]:
+    """Each brand's parts centre (the first active one by code)."""
+    centres: dict[int, Supplier] = {}
+    for supplier in Supplier.objects.filter(
+        group_id=group_id, kind=Supplier.Kind.MANUFACTURER, is_active=True
+    ).order_by("code"):
+        if supplier.brand_id is not None:
+            centres.setdefault(supplier.brand_id, supplier)
+    return centres
+
+
+def reorder_points_compute(*, store_id: int, today: date | None = None) -> int:
+    """Compute every part's reorder point in a store from its last 90 days of issues (rules set by hand
+    are left alone); one query for the demand, one upsert in batches. Returns the rules written."""
+    store = store_access(actor=None, store_id=store_id, permission="purchasing.view")
+    today = today or timezone.localdate()
+    since = today - timedelta(days=DEMAND_DAYS)
+    issued = dict(
+        StockMove.all_objects.filter(store_id=store.pk, kind=StockMove.Kind.ISSUE, moved_on__gt=since)
+        .values_list("part_id")
+        .annotate(quantity=Sum("quantity"))
+        .values_list("part_id", "quantity")
+    )
+    manual = set(ReorderRule.objects.filter(store=store, manual=True).values_list("part_id", flat=True))
+    centres = _centres(store.group_id)
+    now = timezone.now()
+    rules: list[ReorderRule] = []
+    for part_id, brand_id, decimals in (
+        Part.objects.filter(group_id=store.group_id, is_active=True, balances__store=store)
+        .distinct()
+        .values_list("pk", "brand_id", "decimals")
+    ):
+        if part_id in manual:
+            continue
+        centre = centres.get(brand_id)
+        lead = centre.lead_days_stock if centre else DEFAULT_LEAD_DAYS
+        cycle = math.ceil(7 / len(centre.order_days)) if centre and centre.order_days else 7
+        daily = (-Decimal(issued.get(part_id) or 0) / DEMAND_DAYS).quantize(Decimal("0.0001"))
+        safety = _up(daily * SAFETY_DAYS, decimals)
+        point = _up(daily * lead + safety, decimals)
+        rules.append(
+            ReorderRule(
+                store=store, part_id=part_id, daily_demand=daily, lead_days=lead, cycle_days=cycle,
+                safety_stock=safety, reorder_point=point, order_up_to=_up(point + daily * cycle, decimals),
+                computed_at=now,
+            )
+        )  # fmt: skip
+    with transaction.atomic():
+        ReorderRule.objects.bulk_create(
+            rules,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["store", "part"],
+            update_fields=[
+                "daily_demand", "lead_days", "cycle_days", "safety_stock", "reorder_point", "order_up_to",
+                "computed_at",
+            ],
+        )  # fmt: skip
+    return len(rules)
+
+
+def reorder_rule_set(
+    *, actor: User | None, store_id: int, part_id: int, reorder_point: Decimal, order_up_to: Decimal
+) -> ReorderRule:
+    """Set a part's reorder point and order-up-to level by hand (kept through the nightly computing)."""
+    store = store_access(actor=actor, store_id=store_id, permission="purchasing.order")
+    part = Part.objects.filter(pk=part_id, group_id=store.group_id).first()
+    if part is None:
+        raise ApplicationError(_("Unknown part."), field="part")
+    errors: dict[str, list[str]] = {}
+    for name, value in (("reorder_point", reorder_point), ("order_up_to", order_up_to)):
+        if (
+            not value.is_finite()
+            or value < 0
+            or value != value.quantize(part.quantity_step())
+            or value >= Decimal("1e10")
+        ):
+            errors[name] = [_("Enter a quantity of zero or more the part's unit allows.")]
+    if not errors and order_up_to < reorder_point:
+        errors["order_up_to"] = [_("Order up to at least the reorder point.")]
+    if errors:
+        raise ApplicationError(_("Check the reorder rule."), fields=errors)
+    rule, _created = ReorderRule.objects.update_or_create(
+        store=store,
+        part=part,
+        defaults={"reorder_point": reorder_point, "order_up_to": order_up_to, "manual": True, "computed_at": None},
+    )
+    return rule
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    part_id: int
+    number: str
+    name: str
+    on_hand: Decimal
+    on_order: Decimal
+    reserved: Decimal
+    position: Decimal
+    reorder_point: Decimal
+    order_up_to: Decimal
+    quantity: Decimal
+    supplier_id: int | None
+    last_price: Decimal | None
+
+
+def suggestions(*, store_id: int) -> list[Suggestion]:
+    """Parts at or below their reorder point, with what to order, in one query: the database finds
+    them (comparing a little generously, as SQLite reckons decimals in floating point) and each is
+    checked exactly here."""
+    store = store_access(actor=None, store_id=store_id, permission="purchasing.view")
+    centres = _centres(store.group_id)
+    last_price = (
+        PurchaseOrderLine.objects.filter(store_id=store.pk, part_id=OuterRef("part_id"))
+        .order_by("-order__created_at", "-pk")
+        .values("unit_price")[:1]
+    )
+    rows = _candidates(store.pk).annotate(last_price=Subquery(last_price)).values_list(
+        "part_id", "reorder_point", "order_up_to", "part__number_display", "part__name", "part__brand_id",
+        "part__decimals", "stock", "held", "coming", "last_price",
+    )  # fmt: skip
+    found: list[Suggestion] = []
+    for part_id, point, up_to, number, name, brand_id, decimals, on_hand, reserved, coming, price in rows:
+        on_order = max(Decimal(0), coming)
+        position = on_hand + on_order - reserved
+        if position > point:
+            continue
+        quantity = _up(up_to - position, decimals)
+        if quantity <= 0:
+            continue
+        centre = centres.get(brand_id)
+        found.append(
+            Suggestion(
+                part_id=part_id, number=number, name=name, on_hand=on_hand, on_order=on_order, reserved=reserved,
+                position=position, reorder_point=point, order_up_to=up_to, quantity=quantity,
+                supplier_id=centre.pk if centre else None, last_price=price,
+            )
+        )  # fmt: skip
+    return sorted(found, key=lambda row: (row.supplier_id or 0, row.number))
+
+
+def _candidates(store_id: int) -> QuerySet[ReorderRule]:
+    """The rules of parts that may be at or below their reorder point, with their stock, reserved and
+    on-order quantities summed by the database."""
+    amount = DecimalField(max_digits=20, decimal_places=3)
+    zero = Value(Decimal(0), output_field=amount)
+
+    def total(rows: QuerySet[Any], expression: Any) -> Coalesce:
+        summed = rows.values("part_id").annotate(total=Sum(expression)).values("total")
+        return Coalesce(Subquery(summed, output_field=amount), zero, output_field=amount)
+
+    balances = StockBalance.all_objects.filter(store_id=store_id, part_id=OuterRef("part_id"))
+    lines = PurchaseOrderLine.objects.filter(
+        store_id=store_id, part_id=OuterRef("part_id"), order__status__in=OPEN_ORDERS
+    )
+    return (
+        ReorderRule.objects.filter(store_id=store_id, reorder_point__gt=0)
+        .exclude(part__part_class=Part.PartClass.EMERGENCY)
+        .annotate(
+            stock=total(balances, "on_hand"),
+            held=total(balances, "reserved"),
+            coming=total(lines, F("quantity") - F("received") - F("cancelled")),
+        )
+        .filter(
+            reorder_point__gte=ExpressionWrapper(
+                F("stock") + F("coming") - F("held") - Value(Decimal("0.0005"), output_field=amount),
+                output_field=amount,
+            )
+        )
+    )
+
+
+def suggestions_order(*, actor: User | None, store_id: int, supplier_id: int) -> PurchaseOrder:
+    """Turn a supplier's suggestions into one draft stock order, at the last price each was ordered at
+    (else the part's standard cost plus VAT)."""
+    rows = [row for row in suggestions(store_id=store_id) if row.supplier_id == supplier_id]
+    if not rows:
+        raise ApplicationError(_("Nothing to order from this supplier."), code="nothing", field="supplier")
+    costs = dict(Part.objects.filter(pk__in=[row.part_id for row in rows]).values_list("pk", "standard_cost"))
+    taxes = dict(Part.objects.filter(pk__in=[row.part_id for row in rows]).values_list("pk", "tax_rate"))
+    lines = [
+        OrderLineIn(
+            row.part_id,
+            row.quantity,
+            row.last_price
+            if row.last_price is not None
+            else (costs[row.part_id] * (1 + taxes[row.part_id])).quantize(Decimal("0.01")),
+        )
+        for row in rows
+    ]
+    return order_create(
+        actor=actor,
+        store_id=store_id,
+        supplier_id=supplier_id,
+        order_type=PurchaseOrder.OrderType.STOCK,
+        lines=lines,
+        note=_("From the replenishment suggestions"),
+    )
