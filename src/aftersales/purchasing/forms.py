@@ -115,10 +115,10 @@ class ReceiveForm(StyledForm):
             row = line.position
             self.fields[f"bin_{row}"] = forms.ChoiceField(label=_("Bin"), required=False, choices=[("", "—"), *bins])
             self.fields[f"delivered_{row}"] = forms.DecimalField(
-                label=_("Delivered"), required=False, max_digits=14, decimal_places=3, min_value=0
+                label=_("Quantity delivered"), required=False, max_digits=14, decimal_places=3, min_value=0
             )
             self.fields[f"rejected_{row}"] = forms.DecimalField(
-                label=_("Rejected"), required=False, max_digits=14, decimal_places=3, min_value=0
+                label=_("Quantity rejected"), required=False, max_digits=14, decimal_places=3, min_value=0
             )
             self.fields[f"reason_{row}"] = forms.CharField(label=_("Reason"), max_length=200, required=False)
             for name in (f"bin_{row}", f"delivered_{row}", f"rejected_{row}", f"reason_{row}"):
