@@ -29,7 +29,7 @@ def test_areas_register_their_types_once() -> None:
         document_type_register("RO", label="repair order", gap_free=True)
     with pytest.raises(ValueError, match="2-10 capital letters, not 'ro-1'"):
         document_type_register("ro-1", label="repair order", gap_free=True)
-    assert sorted(DOCUMENT_TYPES) == ["ADJ", "APT", "CUS", "GR", "INV", "RO", "RTV", "SCR", "ST", "TR"]
+    assert sorted(DOCUMENT_TYPES) == ["ADJ", "APT", "CUS", "GR", "INV", "PO", "RO", "RTV", "SCR", "ST", "TR"]
 
 
 def test_numbers_run_per_store_type_and_year(world: World) -> None:
