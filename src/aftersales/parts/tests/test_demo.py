@@ -45,12 +45,15 @@ def test_the_demo_has_a_catalogue_per_brand_and_a_year_of_stock_per_store(db: No
             (3, 1, "外包装破损"),
         ]
     assert sorted(Supplier.objects.values_list("code", flat=True)) == ["BYD-PC", "HF-AUTO", "TOYOTA-PC", "VW-PC"]
-    # A year of issues gives reorder points: parts below them are suggested, one group per brand's centre.
-    counts = {}
+    # A year of issues gives reorder points: parts below them are suggested, one group per brand's centre,
+    # each for what brings it up to its order-up-to level. (How many depends on which parts the demo's
+    # repair orders reserve, chosen by id, so the count is checked within bounds.)
     for store in Store.objects.filter(code__in=("SH01", "SZ01")).order_by("code"):
         suggested = purchasing.suggestions(store_id=store.pk)
-        counts[store.code] = (len(suggested), len({row.supplier_id for row in suggested}))
-    assert counts == {"SH01": (189, 2), "SZ01": (178, 2)}
+        assert 150 <= len(suggested) <= 250 and len({row.supplier_id for row in suggested}) == 2
+        assert all(
+            row.position <= row.reorder_point and row.quantity == row.order_up_to - row.position for row in suggested
+        )
     result = stock_verify()
     assert (result.balances, result.differences) == (6000, [])
     before = (Part.objects.count(), StockMove.all_objects.count(), LabourOperation.objects.count())
