@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from aftersales.core.money import to_fen
@@ -126,3 +127,18 @@ def order_pdf(order: PurchaseOrder, *, printed_by: str = "") -> bytes:
         printed_by=printed_by,
         qr=order.number,
     )  # fmt: skip
+
+
+def order_file_response(order: PurchaseOrder) -> HttpResponse:
+    """The order file as a download (the page and the API serve the same)."""
+    exporter = order_file_exporter(order)
+    response = HttpResponse(exporter.export(order), content_type=exporter.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{order_reference(order)}.{exporter.extension}"'
+    return response
+
+
+def order_pdf_response(order: PurchaseOrder, *, printed_by: str) -> HttpResponse:
+    """The order's PDF, shown in the browser (the page and the API serve the same)."""
+    response = HttpResponse(order_pdf(order, printed_by=printed_by), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{order_reference(order)}.pdf"'
+    return response

@@ -298,12 +298,7 @@ def order_close(request: HttpRequest, order_id: int, payload: NoteIn) -> dict[st
 )
 @operation("purchasing.view")
 def order_file(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _order(request, order_id)
-    exporter = documents.order_file_exporter(order)
-    response = HttpResponse(exporter.export(order), content_type=exporter.content_type)
-    reference = documents.order_reference(order)
-    response["Content-Disposition"] = f'attachment; filename="{reference}.{exporter.extension}"'
-    return response
+    return documents.order_file_response(_order(request, order_id))
 
 
 @router.get(
@@ -320,13 +315,8 @@ def order_file(request: HttpRequest, order_id: int) -> HttpResponse:
 )
 @operation("purchasing.view")
 def order_pdf(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _order(request, order_id)
     user = request_user(request)
-    response = HttpResponse(
-        documents.order_pdf(order, printed_by=user.full_name or user.username), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'inline; filename="{documents.order_reference(order)}.pdf"'
-    return response
+    return documents.order_pdf_response(_order(request, order_id), printed_by=user.full_name or user.username)
 
 
 class DeliveredLineIn(InputSchema):

@@ -274,28 +274,17 @@ def order_receive(request: HttpRequest, order_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("purchasing.view")
 def order_file(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _order(request, order_id)
-    exporter = documents.order_file_exporter(order)
-    response = HttpResponse(exporter.export(order), content_type=exporter.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{documents.order_reference(order)}.{exporter.extension}"'
-    return response
+    return documents.order_file_response(_order(request, order_id))
 
 
 @require_http_methods(["GET"])
 @page("purchasing.view")
 def order_pdf(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _order(request, order_id)
     user = request_user(request)
-    response = HttpResponse(
-        documents.order_pdf(order, printed_by=user.full_name or user.username), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'inline; filename="{documents.order_reference(order)}.pdf"'
-    return response
+    return documents.order_pdf_response(_order(request, order_id), printed_by=user.full_name or user.username)
 
 
-@require_http_methods(["GET"])
-@page("purchasing.view")
-def backorder_list(request: HttpRequest) -> HttpResponse:
+def _backorders_page(request: HttpRequest, form: ReasonForm | None = None, status: int = 200) -> HttpResponse:
     store = _store(request)
     today = store_calendar(store).local_date(timezone.now())
     lines = list(selectors.backorders(store_id=store.pk)[:500])
@@ -305,16 +294,22 @@ def backorder_list(request: HttpRequest) -> HttpResponse:
         {
             "lines": [(line, max(0, (today - line.expected_on).days) if line.expected_on else 0) for line in lines],
             "can_cancel": can_here(request, "purchasing.order"),
-            "form": ReasonForm(),
+            "form": form or ReasonForm(),
         },
+        status=status,
     )
+
+
+@require_http_methods(["GET"])
+@page("purchasing.view")
+def backorder_list(request: HttpRequest) -> HttpResponse:
+    return _backorders_page(request)
 
 
 @require_http_methods(["POST"])
 @page("purchasing.order")
 def backorder_cancel(request: HttpRequest, line_id: int) -> HttpResponse:
-    store = _store(request)
-    if not PurchaseOrderLine.objects.filter(pk=line_id, store=store).exists():
+    if not PurchaseOrderLine.objects.filter(pk=line_id, store=_store(request)).exists():
         raise Http404
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -327,18 +322,7 @@ def backorder_cancel(request: HttpRequest, line_id: int) -> HttpResponse:
             return redirect("purchasing:backorders")
     else:
         messages.error(request, form.error_summary())
-    today = store_calendar(store).local_date(timezone.now())
-    lines = list(selectors.backorders(store_id=store.pk)[:500])
-    return render(
-        request,
-        "purchasing/backorders.html",
-        {
-            "lines": [(line, max(0, (today - line.expected_on).days) if line.expected_on else 0) for line in lines],
-            "can_cancel": True,
-            "form": form,
-        },
-        status=400,
-    )
+    return _backorders_page(request, form, status=400)
 
 
 @require_http_methods(["GET"])
