@@ -173,6 +173,9 @@ NAMES = {
 
 # Business areas add their demo data here (from AppConfig.ready); each returns the rows it created.
 DEMO_EXTENSIONS: list[Callable[[], int]] = []
+# Run after every area's demo data, for what must come last (e.g. closing the stock months, once every
+# area has posted its history into them); each returns the rows it created.
+DEMO_FINISHERS: list[Callable[[], int]] = []
 
 
 @dataclass
@@ -288,4 +291,6 @@ def demo_install() -> DemoSummary:
     created += new
     for extension in DEMO_EXTENSIONS:
         created += extension()
+    for finisher in DEMO_FINISHERS:
+        created += finisher()
     return DemoSummary(usernames=usernames, created=created)

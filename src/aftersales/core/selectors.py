@@ -238,6 +238,7 @@ class Card:
     value: int | str
     icon: str = "bi-info-circle"
     hint: str = ""
+    url: str = ""  # where the figure's records are listed
 
 
 @dataclass

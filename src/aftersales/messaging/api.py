@@ -26,6 +26,12 @@ StatusName = Literal["queued", "held", "sending", "sent", "delivered", "failed",
 ChannelName = Literal["sms", "email", "inapp"]
 
 
+class AttachmentOut(Schema):
+    name: str
+    content_type: str
+    size: int = Field(description="In bytes.")
+
+
 class MessageOut(Schema):
     id: int
     store: str
@@ -41,6 +47,7 @@ class MessageOut(Schema):
     address: str
     subject: str
     body: str
+    attachments: list[AttachmentOut] = Field(description="E-mail only: the files it carries (as attached).")
     attempts: int
     provider: str
     provider_message_id: str
@@ -55,6 +62,10 @@ def message_out(message: Any, *, personal: bool = False) -> dict[str, Any]:
     data = {name: getattr(message, name) for name in MessageOut.model_fields if name != "store"}
     data["store"] = message.store.code
     data["address"], data["body"] = selectors.message_shown(message, personal=personal)
+    data["attachments"] = [
+        {"name": file["name"], "content_type": file["content_type"], "size": file["size"]}
+        for file in message.attachments
+    ]
     return data
 
 

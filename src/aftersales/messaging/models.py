@@ -59,6 +59,8 @@ class MessageTemplate(AuditedModel):
 class Message(models.Model):
     """One message in the outbox, from queued to sent (or held, failed, unknown), with its attempts."""
 
+    STORAGE_AREA = "messages"  # where an e-mail's attachments are kept (core media storage)
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         HELD = "held", _("Held")
@@ -77,6 +79,7 @@ class Message(models.Model):
     class RecipientType(models.TextChoices):
         CUSTOMER = "customer", _("Customer")
         STAFF = "staff", _("Staff")
+        SUPPLIER = "supplier", _("Supplier")
 
     store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
     event = models.CharField(_("event"), max_length=40)
@@ -95,6 +98,8 @@ class Message(models.Model):
     variables = models.JSONField(_("variables"), default=dict)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))
+    # E-mail only: [{"name", "content_type", "size", "stored"}], the bytes kept in STORAGE_AREA under "stored".
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
     about_type = models.CharField(max_length=60, blank=True)  # the record it is about ("app_label.model")
     about_id = models.PositiveBigIntegerField(null=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)

@@ -11,17 +11,18 @@ class PartsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aftersales.core.demo import DEMO_EXTENSIONS
+        from aftersales.core.demo import DEMO_EXTENSIONS, DEMO_FINISHERS
         from aftersales.core.navigation import MENU, MenuItem
         from aftersales.core.numbering import document_type_register
         from aftersales.core.permissions import register
         from aftersales.core.selectors import JOB_SOURCES
-        from aftersales.parts.demo import parts_demo_install
+        from aftersales.parts.demo import parts_demo_install, parts_demo_months_close
         from aftersales.parts.permissions import GRANTS, PERMISSIONS
         from aftersales.parts.selectors.imports import stock_import_jobs_of
 
         register(PERMISSIONS, GRANTS)
         DEMO_EXTENSIONS.append(parts_demo_install)
+        DEMO_FINISHERS.append(parts_demo_months_close)
         JOB_SOURCES.append(stock_import_jobs_of)
         # Before the stores and the administration's pages, after the daily work.
         stores = next(i for i, entry in enumerate(MENU) if entry.url_name == "core:stores")

@@ -27,6 +27,7 @@ from aftersales.parts.models import (
     PartFitment,
     PartPrice,
     StockBalance,
+    StockClosing,
     StockMove,
     Supersession,
     Warehouse,
@@ -340,6 +341,30 @@ def _warehouses(store: Store) -> tuple[list[Bin], Bin]:
 
 
 @transaction.atomic
+def parts_demo_months_close() -> int:
+    """Close each demo store's stock months before last that are not closed yet, with their snapshots: run
+    after every area's demo data (``DEMO_FINISHERS``), since other areas post their year of history
+    (purchasing's receipts) into those months. Returns the months closed."""
+    group = DealerGroup.objects.filter(code="HDAUTO").first()
+    if group is None:
+        return 0
+    today = timezone.localdate()
+    start = (today - timedelta(days=365)).replace(day=1)
+    last_closable = (today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)
+    closed = 0
+    for store in Store.all_objects.filter(group=group).order_by("code"):
+        done = set(StockClosing.all_objects.filter(store=store).values_list("month", flat=True))
+        if not StockMove.all_objects.filter(store=store).exists():
+            continue
+        month = start
+        while month <= last_closable:
+            if month not in done:
+                stock_month_close(actor=None, store_id=store.pk, month=month)
+                closed += 1
+            month = (month + timedelta(days=32)).replace(day=1)
+    return closed
+
+
 def parts_demo_install() -> int:
     group = DealerGroup.objects.filter(code="HDAUTO").first()
     if group is None:
@@ -369,12 +394,6 @@ def parts_demo_install() -> int:
         StockMove.all_objects.bulk_create(moves, batch_size=1000)
         StockBalance.all_objects.bulk_create(balances.values(), batch_size=1000)
         created += len(moves) + len(balances)
-        month = start
-        last_closable = (today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)
-        while month <= last_closable:
-            stock_month_close(actor=None, store_id=store.pk, month=month)
-            month = (month + timedelta(days=32)).replace(day=1)
-            created += 1
         # The oil store is being counted (a cycle count, open); the parts warehouse goes round its bins
         # in cycle counts every 60 days (planned each morning).
         stocktake_create(actor=None, store_id=store.pk, kind="cycle", scope=Scope(warehouse_id=oil_bin.warehouse_id))

@@ -11,7 +11,7 @@ one interface: ``OrderFileExporter``); a brand without one of its own gets the g
 | 订单类型 | S stock, U urgent, V vehicle off road |
 | 行号 | line number (1…) |
 | 零件号 | the part number as the manufacturer prints it |
-| 数量 | ordered quantity |
+| 数量 | ordered quantity (less what is cancelled: after an amendment or a short confirmation) |
 | 单价 | unit price, tax included, yuan |
 | 要求到货日期 | expected date (YYYY-MM-DD) |
 """
@@ -31,10 +31,11 @@ from aftersales.core.money import to_fen
 from aftersales.core.pdf import pdf_render
 from aftersales.core.templatetags.money import fen
 from aftersales.parts.services import qty_text
-from aftersales.purchasing.models import PurchaseOrder
-from aftersales.purchasing.services import order_total
+from aftersales.purchasing.models import PurchaseOrder, SupplierReturn
+from aftersales.purchasing.selectors import order_total
 
 ORDER_PDF = Path(__file__).parent / "templates" / "purchasing" / "print" / "order.typ"
+RETURN_PDF = ORDER_PDF.with_name("return.typ")
 TYPE_CODES = {"stock": "S", "urgent": "U", "vor": "V"}
 
 
@@ -75,7 +76,7 @@ class GenericCsvExporter:
                     TYPE_CODES[order.order_type],
                     line.position,
                     line.part.number_display,
-                    qty_text(line.quantity),
+                    qty_text(line.quantity - line.cancelled),
                     price_text(line.unit_price),
                     line.expected_on.isoformat() if line.expected_on else "",
                 ]
@@ -111,8 +112,9 @@ def order_pdf(order: PurchaseOrder, *, printed_by: str = "") -> bytes:
             ],
             "rows": [
                 [
-                    str(line.position), line.part.number_display, line.part.name, qty_text(line.quantity),
-                    price_text(line.unit_price), fen(to_fen(line.quantity * line.unit_price)),
+                    str(line.position), line.part.number_display, line.part.name,
+                    qty_text(line.quantity - line.cancelled), price_text(line.unit_price),
+                    fen(to_fen((line.quantity - line.cancelled) * line.unit_price)),
                     line.expected_on.isoformat() if line.expected_on else "",
                 ]
                 for line in lines
@@ -141,4 +143,46 @@ def order_pdf_response(order: PurchaseOrder, *, printed_by: str) -> HttpResponse
     """The order's PDF, shown in the browser (the page and the API serve the same)."""
     response = HttpResponse(order_pdf(order, printed_by=printed_by), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{order_reference(order)}.pdf"'
+    return response
+
+
+def return_pdf(supplier_return: SupplierReturn, *, printed_by: str = "") -> bytes:
+    lines = list(supplier_return.lines.select_related("part", "order_line").order_by("pk"))
+    total = sum((line.quantity * line.unit_price for line in lines), start=Decimal(0))
+    return pdf_render(
+        RETURN_PDF,
+        {
+            "facts": [
+                [_("Return note"), supplier_return.number],
+                [_("Supplier"), str(supplier_return.supplier)],
+                [_("Purchase order"), supplier_return.order.number],
+                [_("Goods receipt"), supplier_return.receipt.number or "—"],
+                [_("Delivery note"), supplier_return.receipt.delivery_note or "—"],
+                [_("Received on"), supplier_return.receipt.received_on.isoformat()],
+            ],
+            "columns": [
+                _("Line"), _("Part number"), _("Name"), _("Quantity"), _("Unit price (yuan)"), _("Reason"),
+                _("Case number"),
+            ],
+            "rows": [
+                [
+                    str(line.order_line.position), line.part.number_display, line.part.name, qty_text(line.quantity),
+                    price_text(line.unit_price), line.reason, line.case_no,
+                ]
+                for line in lines
+            ],
+            "total": _("Value, tax included: %(total)s yuan") % {"total": fen(to_fen(total))},
+            "signature": _("Handed over by: ____________    Taken back by (supplier): ____________    Date: ________"),
+        },
+        title=_("Return note %(number)s") % {"number": supplier_return.number},
+        store=supplier_return.store,
+        printed_by=printed_by,
+        qr=supplier_return.number,
+    )  # fmt: skip
+
+
+def return_pdf_response(supplier_return: SupplierReturn, *, printed_by: str) -> HttpResponse:
+    """The return note's PDF, shown in the browser (the page and the API serve the same)."""
+    response = HttpResponse(return_pdf(supplier_return, printed_by=printed_by), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{supplier_return.number}.pdf"'
     return response

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.forms import StyledForm
+from aftersales.core.imports import Layout
+from aftersales.parts.services import qty_text
+from aftersales.purchasing.documents import price_text
+from aftersales.purchasing.imports import CONFIRMATION, DELIVERY_NOTE
 from aftersales.purchasing.models import MAX_LEAD_DAYS, PurchaseOrder, Supplier
 
 ORDER_ROWS = 10
@@ -130,3 +135,128 @@ class ReceiveForm(StyledForm):
             (line, [self[f"{name}_{line.position}"] for name in ("bin", "delivered", "rejected", "reason")])
             for line in self.order_lines
         ]
+
+
+class FileRowsForm(StyledForm):
+    """A form with a file whose refusal names rows and columns (``rows.N.column``): shown on the file
+    field, one line per problem, as “Row N, column: message”."""
+
+    layout: Layout
+
+    def service_field(self, key: str, messages: list[str]) -> tuple[str, list[str]]:
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "rows":
+            column = self.layout.by_key.get(parts[2])
+            label = column.label() if column else parts[2]
+            return "file", [
+                gettext("Row %(row)s, %(column)s: %(message)s") % {"row": parts[1], "column": label, "message": message}
+                for message in messages
+            ]
+        return super().service_field(key, messages)
+
+
+class DeliveryImportForm(FileRowsForm):
+    layout = DELIVERY_NOTE
+
+    supplier = forms.ChoiceField(label=_("Supplier"))
+    number = forms.CharField(label=_("Delivery note number"), max_length=40)
+    file = forms.FileField(label=_("Delivery note file (.xlsx or .csv)"))
+
+    def __init__(self, *args: Any, suppliers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["supplier"]).choices = [("", "—"), *suppliers]
+
+
+class DeliveryScanStartForm(StyledForm):
+    supplier = forms.ChoiceField(label=_("Supplier"))
+    number = forms.CharField(label=_("Delivery note number"), max_length=40, required=False)
+
+    def __init__(self, *args: Any, suppliers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["supplier"]).choices = [("", "—"), *suppliers]
+
+
+class ScanForm(StyledForm):
+    # Focused when the page comes back, ready for the next scan (the scanner types, then Enter).
+    code = forms.CharField(
+        label=_("Part number (scan)"), max_length=80, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    quantity = forms.DecimalField(
+        label=_("Quantity"), initial=1, required=False, max_digits=14, decimal_places=3, min_value=0
+    )
+    case_no = forms.CharField(label=_("Case number"), max_length=40, required=False)
+
+
+class InspectionForm(StyledForm):
+    """Per note line: counted, rejected, the reason, the bin."""
+
+    def __init__(self, *args: Any, lines: list[Any], bins: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.note_lines = lines
+        for line in lines:
+            key = line.pk
+            self.fields[f"checked_{key}"] = forms.DecimalField(
+                label=_("Quantity counted"), required=False, max_digits=14, decimal_places=3, min_value=0,
+                initial=line.checked,
+            )  # fmt: skip
+            self.fields[f"rejected_{key}"] = forms.DecimalField(
+                label=_("Quantity rejected"), required=False, max_digits=14, decimal_places=3, min_value=0,
+                initial=line.rejected or None,
+            )  # fmt: skip
+            self.fields[f"reason_{key}"] = forms.CharField(
+                label=_("Reason"), max_length=200, required=False, initial=line.reject_reason
+            )
+            self.fields[f"bin_{key}"] = forms.ChoiceField(
+                label=_("Bin"), required=False, choices=[("", "—"), *bins], initial=str(line.bin_id or "")
+            )
+            for name in (f"checked_{key}", f"rejected_{key}", f"reason_{key}", f"bin_{key}"):
+                css = "form-select" if name.startswith("bin_") else "form-control"
+                self.fields[name].widget.attrs["class"] = f"{css} form-control-sm"
+
+    def table(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        return [
+            (line, [self[f"{name}_{line.pk}"] for name in ("checked", "rejected", "reason", "bin")])
+            for line in self.note_lines
+        ]
+
+
+class ConfirmationForm(FileRowsForm):
+    layout = CONFIRMATION
+
+    file = forms.FileField(label=_("Confirmation file (.xlsx or .csv)"))
+
+
+class AmendForm(StyledForm):
+    """A sent order's lines as they should now stand (0 leaves a line out), up to five new ones, the reason."""
+
+    reason = forms.CharField(label=_("Reason for the amendment"), max_length=200)
+
+    def __init__(self, *args: Any, lines: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_lines = lines
+        for line in lines:
+            self.fields[f"quantity_{line.pk}"] = forms.DecimalField(
+                label=_("Quantity"), required=False, max_digits=14, decimal_places=3, min_value=0,
+                initial=qty_text(line.quantity - line.cancelled),
+            )  # fmt: skip
+            self.fields[f"unit_price_{line.pk}"] = forms.DecimalField(
+                label=_("Unit price (yuan)"), max_digits=14, decimal_places=4, min_value=0,
+                initial=price_text(line.unit_price),
+            )  # fmt: skip
+        for row in range(5):
+            self.fields[f"new_part_{row}"] = forms.CharField(label=_("Part number"), max_length=60, required=False)
+            self.fields[f"new_quantity_{row}"] = forms.DecimalField(
+                label=_("Quantity"), required=False, max_digits=14, decimal_places=3, min_value=0
+            )
+            self.fields[f"new_unit_price_{row}"] = forms.DecimalField(
+                label=_("Unit price (yuan)"), required=False, max_digits=14, decimal_places=4, min_value=0
+            )
+        for name, field in self.fields.items():
+            if name != "reason":
+                field.widget.attrs["class"] = "form-control form-control-sm"
+
+    def table(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        return [(line, [self[f"quantity_{line.pk}"], self[f"unit_price_{line.pk}"]]) for line in self.order_lines]
+
+    def new_table(self) -> list[list[forms.BoundField]]:
+        return [[self[f"new_{name}_{row}"] for name in ("part", "quantity", "unit_price")] for row in range(5)]

@@ -255,3 +255,152 @@ class ReorderRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id}/{self.part_id}: {self.reorder_point}→{self.order_up_to}"
+
+
+class DeliveryNote(StoreOwnedModel):
+    """A supplier's delivery as it arrives (送货单), before it is received: imported from the supplier's
+    file or built by scanning the parts out of their cases; each line matched to an open order line;
+    inspected (counted, rejected with a reason, put in a bin); then received in one step, one receipt
+    per order it delivers against."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Being checked")
+        RECEIVED = "received", _("Received")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        FILE = "file", _("Imported file")
+        SCAN = "scan", _("Scanned")
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+", verbose_name=_("supplier"))
+    number = models.CharField(_("delivery note"), max_length=40, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery note")
+        verbose_name_plural = _("delivery notes")
+        ordering = ["store", "-created_at"]
+        constraints = [
+            # A supplier's note is taken in once (a cancelled one may be imported again).
+            models.UniqueConstraint(
+                fields=["store", "supplier", "number"],
+                condition=~models.Q(number="") & ~models.Q(status="cancelled"),
+                name="delivery_note_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+
+class DeliveryNoteLine(models.Model):
+    note = models.ForeignKey(DeliveryNote, on_delete=models.CASCADE, related_name="lines")
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
+    row = models.PositiveIntegerField(_("row"), default=0)  # in the supplier's file; 0: scanned
+    part = models.ForeignKey("parts.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity on the note"), max_digits=14, decimal_places=3)
+    checked = models.DecimalField(_("quantity counted"), max_digits=14, decimal_places=3, null=True, blank=True)
+    rejected = models.DecimalField(_("quantity rejected"), max_digits=14, decimal_places=3, default=Decimal(0))
+    reject_reason = models.CharField(_("reason for rejecting"), max_length=200, blank=True)
+    unit_price = models.DecimalField(_("unit price (yuan)"), max_digits=14, decimal_places=4, null=True, blank=True)
+    case_no = models.CharField(_("case number"), max_length=40, blank=True)
+    bin = models.ForeignKey(
+        "parts.Bin", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("bin")
+    )
+
+    objects: ClassVar[models.Manager[Any]] = models.Manager()
+
+    class Meta:
+        verbose_name = _("delivery note line")
+        verbose_name_plural = _("delivery note lines")
+        ordering = ["note", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.note_id}: {self.part_id} {self.quantity}"
+
+    @property
+    def delivered(self) -> Decimal:
+        """What arrived: as counted at inspection, else as the note says."""
+        return self.quantity if self.checked is None else self.checked
+
+
+class SupplierReturn(StoreOwnedModel):
+    """Goods rejected at receiving, going back to the supplier (退货单): never in stock, owed again or
+    credited by the supplier. Its printed return note goes with the goods."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To be returned")
+        SHIPPED = "shipped", _("Returned")
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+", verbose_name=_("supplier"))
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="returns")
+    receipt = models.OneToOneField(PurchaseReceipt, on_delete=models.PROTECT, related_name="supplier_return")
+    number = models.CharField(_("number"), max_length=40)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    shipped_on = models.DateField(_("returned on"), null=True, blank=True)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("supplier return")
+        verbose_name_plural = _("supplier returns")
+        ordering = ["store", "-created_at"]
+        constraints = [models.UniqueConstraint(fields=["store", "number"], name="supplier_return_number_unique")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SupplierReturnLine(models.Model):
+    supplier_return = models.ForeignKey(SupplierReturn, on_delete=models.CASCADE, related_name="lines")
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
+    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="+")
+    part = models.ForeignKey("parts.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
+    reason = models.CharField(_("reason"), max_length=200)
+    unit_price = models.DecimalField(_("unit price (yuan)"), max_digits=14, decimal_places=4)
+    case_no = models.CharField(_("case number"), max_length=40, blank=True)
+
+    objects: ClassVar[models.Manager[Any]] = models.Manager()
+
+    class Meta:
+        verbose_name = _("supplier return line")
+        verbose_name_plural = _("supplier return lines")
+        ordering = ["supplier_return", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_return_id}: {self.part_id} {self.quantity}"
+
+
+class PurchaseOrderVersion(models.Model):
+    """An order as it was sent: version 1 when first sent, one more per amendment after sending, with
+    its lines as they stood and what changed."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="versions")
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(_("version"))
+    # [{"position", "part", "quantity", "unit_price", "expected_on"}], the lines of this version.
+    lines = models.JSONField(_("lines"), default=list)
+    changes = models.TextField(_("changes"), blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    objects: ClassVar[models.Manager[Any]] = models.Manager()
+
+    class Meta:
+        verbose_name = _("purchase order version")
+        verbose_name_plural = _("purchase order versions")
+        ordering = ["order", "version"]
+        constraints = [models.UniqueConstraint(fields=["order", "version"], name="purchase_order_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} v{self.version}"

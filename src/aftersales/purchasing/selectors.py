@@ -9,9 +9,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
+from aftersales.core.money import money_round
 from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
 
 RATING_DAYS = 365
+
+
+def order_total(order: PurchaseOrder) -> Decimal:
+    """The order's amount, tax included: the sum of its lines (less what is cancelled on them), each
+    rounded to the fen."""
+    return sum(
+        (money_round((line.quantity - line.cancelled) * line.unit_price) for line in order.lines.all()),
+        start=Decimal("0.00"),
+    )
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "receive_all": gettext_lazy("Received in full"),
     "close": gettext_lazy("Closed"),
     "cancel": gettext_lazy("Cancelled"),
+    "cancel_backorder": gettext_lazy("Backorder cancelled"),
+    "amend": gettext_lazy("Amended after sending"),
+    "confirm": gettext_lazy("Confirmed by the supplier"),
 }
 
 

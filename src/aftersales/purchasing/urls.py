@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aftersales.purchasing.views import orders, suppliers
+from aftersales.purchasing.views import orders, receiving, suppliers
 
 app_name = "purchasing"
 
@@ -17,6 +17,19 @@ urlpatterns = [
     path("purchasing/orders/<id:order_id>/close/", orders.order_close, name="order_close"),
     path("purchasing/orders/<id:order_id>/cancel/", orders.order_cancel, name="order_cancel"),
     path("purchasing/orders/<id:order_id>/receive/", orders.order_receive, name="order_receive"),
+    path("purchasing/orders/<id:order_id>/amend/", receiving.order_amend, name="order_amend"),
+    path("purchasing/confirmations/", receiving.confirmation_upload, name="confirmations"),
+    path("purchasing/deliveries/", receiving.delivery_list, name="deliveries"),
+    path("purchasing/deliveries/import/", receiving.delivery_import, name="delivery_import"),
+    path("purchasing/deliveries/scan/", receiving.delivery_start, name="delivery_start"),
+    path("purchasing/deliveries/template.xlsx", receiving.delivery_template, name="delivery_template"),
+    path("purchasing/deliveries/<id:note_id>/", receiving.delivery_detail, name="delivery"),
+    path("purchasing/deliveries/<id:note_id>/scan/", receiving.delivery_scan, name="delivery_scan"),
+    path("purchasing/deliveries/<id:note_id>/check/", receiving.delivery_check, name="delivery_check"),
+    path("purchasing/deliveries/<id:note_id>/cancel/", receiving.delivery_cancel, name="delivery_cancel"),
+    path("purchasing/returns/", receiving.return_list, name="returns"),
+    path("purchasing/returns/<id:return_id>/return-note.pdf", receiving.return_pdf, name="return_pdf"),
+    path("purchasing/returns/<id:return_id>/shipped/", receiving.return_shipped, name="return_shipped"),
     path("purchasing/suggestions/", orders.suggestion_list, name="suggestions"),
     path("purchasing/suggestions/<id:supplier_id>/order/", orders.suggestion_order, name="suggestion_order"),
     path("purchasing/backorders/", orders.backorder_list, name="backorders"),

@@ -6,10 +6,11 @@ uploader's language and followed by its progress (``jobs``). A job is a dry run 
 the valid rows or, all or nothing, refuses the file if any row is wrong. The customer archive's import
 and the go-live import of parts and stock are built on it."""
 
-from aftersales.core.imports.cells import Cells, Row, cell_text
+from aftersales.core.imports.cells import Cells, Row, cell_text, number_text
 from aftersales.core.imports.jobs import Spill, error_report_path, job_fail, job_progress, job_run, job_saving
 from aftersales.core.imports.layout import ERRORS_HEADER, ROW_HEADER, Column, Layout, Sheet, first_row, header_key
 from aftersales.core.imports.report import ErrorReport
+from aftersales.core.imports.tables import table_rows
 from aftersales.core.imports.upload import MAX_UPLOAD_BYTES, imports_dir, safe_name, upload_store
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "job_progress",
     "job_run",
     "job_saving",
+    "number_text",
     "safe_name",
+    "table_rows",
     "upload_store",
 ]

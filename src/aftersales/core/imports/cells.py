@@ -12,12 +12,28 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from aftersales.core import inputs
+from aftersales.core import identifiers, inputs
 from aftersales.core.imports.layout import Layout, header_key
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
 _WHOLE_NUMBER = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+# Thousands separators: groups of three digits after the first (1,234 or 1,234,567.5).
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def number_text(text: str) -> tuple[str, str | None]:
+    """A number typed in a cell as plain digits: full-width digits, point and comma read as half-width
+    (“１２.５” is 12.5), commas taken as thousands separators only between groups of three digits.
+    Any other comma (“12,3”: 12.3 or 123?) is refused as ambiguous. Returns the text and the problem."""
+    text = identifiers.normalise(text)
+    if "," not in text:
+        return text, None
+    if _GROUPED.fullmatch(text):
+        return text.replace(",", ""), None
+    return text, _(
+        "“%(text)s” is ambiguous: write the number with a decimal point and without commas (e.g. 12.3 or 123)."
+    ) % {"text": text}
 
 
 @dataclass
@@ -150,7 +166,10 @@ class Cells:
 
     def whole(self, row: Row, key: str, *, low: int, high: int) -> int | None:
         value = self.raw(row, key)
-        text = cell_text(value).replace(",", "")
+        text, problem = number_text(cell_text(value))
+        if problem:
+            row.fail(key, problem)
+            return None
         if not text:
             return None
         if isinstance(value, bool) or not _WHOLE_NUMBER.fullmatch(text):
@@ -169,7 +188,10 @@ class Cells:
         A number Excel stores as a float (0.1 is 0.1000000000000000055…) is taken at its shortest
         decimal form, as Excel shows it."""
         value = self.raw(row, key)
-        text = (format(Decimal(repr(value)), "f") if isinstance(value, float) else cell_text(value)).replace(",", "")
+        text, problem = number_text(format(Decimal(repr(value)), "f") if isinstance(value, float) else cell_text(value))
+        if problem:
+            row.fail(key, problem)
+            return None
         if not text:
             return None
         if isinstance(value, bool) or not _DECIMAL.fullmatch(text):

@@ -43,7 +43,16 @@ from aftersales.parts.models import Bin, PartPrice, Reservation, StockClosing, S
 from aftersales.parts.services import Demand, ReceiptLine, stock_issue, stock_receive, stock_reserve
 from aftersales.parts.services.stocktakes import CountEntry, Scope, stocktake_approve, stocktake_count, stocktake_create
 from aftersales.parts.tests.factories import BinFactory, PartFactory, WarehouseFactory
-from aftersales.purchasing.models import PurchaseLimit, PurchaseOrder, ReorderRule, Supplier
+from aftersales.purchasing import services as purchasing
+from aftersales.purchasing.models import (
+    DeliveryNote,
+    PurchaseLimit,
+    PurchaseOrder,
+    PurchaseReceipt,
+    ReorderRule,
+    Supplier,
+    SupplierReturn,
+)
 from config.api import api
 
 
@@ -239,6 +248,45 @@ def _order(world: World, *, status: str = "draft", approver: User | None = None)
     if approver is not None:
         PurchaseLimit.all_objects.get_or_create(store=world.sh, user=approver, defaults={"limit": Decimal(100000)})
     return order.pk
+
+
+def _delivery_note(world: World, *, scanned: bool = False) -> DeliveryNote:
+    """An open delivery note of the sample supplier: imported against a fresh sent order, its line in the
+    sample bin; or started for scanning, empty."""
+    if scanned:
+        return purchasing.delivery_note_start(actor=None, store_id=world.sh.pk, supplier_id=_supplier(world).pk)
+    _order(world, status="sent")
+    note = purchasing.delivery_note_import(
+        actor=None,
+        store_id=world.sh.pk,
+        supplier_id=_supplier(world).pk,
+        number=f"DN-MX-{next(_serial)}",
+        upload=SimpleUploadedFile("n.csv", b"part no,qty\n06L115562,2\n"),
+    )
+    note.lines.update(bin=_stock(world)["bin"])
+    return note
+
+
+def _supplier_return(world: World) -> int:
+    """A return, open, of what was rejected on a receipt of a sent order (one per call)."""
+    order = PurchaseOrder.all_objects.get(pk=_order(world, status="sent"))
+    receipt = PurchaseReceipt.all_objects.create(
+        store=world.sh, order=order, supplier=order.supplier, number=f"GR-MX-{next(_serial)}", received_on="2026-11-20"
+    )
+    found = SupplierReturn.all_objects.create(
+        store=world.sh, supplier=order.supplier, order=order, receipt=receipt, number=f"RTV-MX-{next(_serial)}"
+    )
+    line = order.lines.get()
+    found.lines.create(
+        store_id=world.sh.pk, order_line=line, part_id=line.part_id, quantity=Decimal(1), reason="破损",
+        unit_price=Decimal(10),
+    )  # fmt: skip
+    return found.pk
+
+
+def _confirmation_upload(world: World) -> Any:
+    number = PurchaseOrder.all_objects.get(pk=_order(world, status="sent")).number
+    return SimpleUploadedFile("c.csv", f"订单号,行号,预计到货日期\n{number},1,2026-12-20\n".encode())
 
 
 def _parts_workbook_upload() -> Any:
@@ -725,6 +773,67 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     },
     "purchasing:order_close": lambda user, w: {"method": "POST", "kwargs": {"order_id": _order(w, status="sent")}},
     "purchasing:supplier": lambda user, w: {"kwargs": {"supplier_id": _supplier(w).pk}},
+    "purchasing:delivery_import": lambda user, w: {
+        "method": "POST",
+        "data": {
+            "supplier": str(_supplier(w).pk),
+            "number": f"DN-{next(_serial)}",
+            "file": (_order(w, status="sent"), SimpleUploadedFile("n.csv", b"Part number,Quantity\n06L115562,1\n"))[1],
+        },
+    },
+    "purchasing:delivery_start": lambda user, w: {"method": "POST", "data": {"supplier": str(_supplier(w).pk)}},
+    "purchasing:delivery": lambda user, w: {"kwargs": {"note_id": _delivery_note(w).pk}},
+    "purchasing:delivery_scan": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"note_id": (_order(w, status="sent"), _delivery_note(w, scanned=True))[1].pk},
+        "data": {"code": "06L115562", "quantity": "1"},
+    },
+    "purchasing:delivery_check": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"note_id": _delivery_note(w, scanned=True).pk},
+        "data": {},
+    },
+    "purchasing:delivery_cancel": lambda user, w: {"method": "POST", "kwargs": {"note_id": _delivery_note(w).pk}},
+    "purchasing:return_pdf": lambda user, w: {"kwargs": {"return_id": _supplier_return(w)}},
+    "purchasing:return_shipped": lambda user, w: {"method": "POST", "kwargs": {"return_id": _supplier_return(w)}},
+    "purchasing:confirmations": lambda user, w: {"method": "POST", "data": {"file": _confirmation_upload(w)}},
+    "purchasing:order_amend": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"order_id": (order := _order(w, status="sent", approver=user))},
+        "data": {
+            "reason": "减量",
+            **{
+                f"{field}_{line.pk}": value
+                for line in PurchaseOrder.all_objects.get(pk=order).lines.all()
+                for field, value in (("quantity", "1"), ("unit_price", "10"))
+            },
+        },
+    },
+    "note_list": lambda user, w: {"query": {"store": "SH01"}},
+    "note_import": lambda user, w: {
+        "data": {
+            "store": "SH01",
+            "supplier": str(_supplier(w).pk),
+            "number": f"DN-{next(_serial)}",
+            "file": (_order(w, status="sent"), SimpleUploadedFile("n.csv", b"Part number,Quantity\n06L115562,1\n"))[1],
+        }
+    },
+    "note_start": lambda user, w: {"json": {"store": "SH01", "supplier": _supplier(w).pk}},
+    "note_detail": lambda user, w: {"kwargs": {"note_id": _delivery_note(w).pk}},
+    "note_scan": lambda user, w: {
+        "kwargs": {"note_id": (_order(w, status="sent"), _delivery_note(w, scanned=True))[1].pk},
+        "json": {"code": "06L115562"},
+    },
+    "note_check": lambda user, w: {
+        "kwargs": {"note_id": (note := _delivery_note(w)).pk},
+        "json": {"lines": [{"line": note.lines.get().pk, "checked": "2", "bin": _stock(w)["bin"].pk}]},
+    },
+    "note_receive": lambda user, w: {"kwargs": {"note_id": _delivery_note(w).pk}},
+    "note_cancel": lambda user, w: {"kwargs": {"note_id": _delivery_note(w).pk}},
+    "order_confirmation": lambda user, w: {"data": {"store": "SH01", "file": _confirmation_upload(w)}},
+    "return_list": lambda user, w: {"query": {"store": "SH01"}},
+    "return_shipped": lambda user, w: {"kwargs": {"return_id": _supplier_return(w)}, "json": {}},
+    "return_note_pdf": lambda user, w: {"kwargs": {"return_id": _supplier_return(w)}},
     "purchasing:order_new": lambda user, w: {
         "method": "POST",
         "data": {

@@ -62,6 +62,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
         "stocktake_20000",
         "stock_import_20000",
         "replenishment_20000",
+        "delivery_note_2000",
     ]
     assert list(registry.GENERATORS) == ["customers", "parts"]
     assert run.unknown_scenarios(["search_plate", "import", "nothing"]) == ["nothing"]

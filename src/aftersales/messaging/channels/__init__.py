@@ -7,7 +7,7 @@ else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, Protocol
 
@@ -40,6 +40,15 @@ class NotConfigured(SendError):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail: the name its reader sees, its content type, its bytes."""
+
+    name: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message as a channel sends it."""
 
@@ -51,6 +60,7 @@ class Outgoing:
     sign_name: str = ""
     template_code: str = ""
     sent_on: date | None = None  # the provider's date of the attempt (Beijing time for Aliyun)
+    attachments: tuple[Attachment, ...] = ()  # e-mail only: the files as they were when the message was written
 
 
 class SmsProvider(Protocol):

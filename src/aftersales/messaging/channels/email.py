@@ -36,6 +36,8 @@ class SmtpEmail:
             headers={"X-AfterSales-Message": message.out_id},
             connection=connection,
         )
+        for attachment in message.attachments:
+            email.attach(attachment.name, attachment.content, attachment.content_type)
         try:
             email.send()
         except smtplib.SMTPRecipientsRefused as error:

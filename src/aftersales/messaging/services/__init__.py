@@ -1,5 +1,6 @@
 """The messaging services: templates and the outbox."""
 
+from aftersales.messaging.channels import Attachment
 from aftersales.messaging.services.links import (
     LINK_PURPOSES,
     LinkPurpose,
@@ -10,6 +11,7 @@ from aftersales.messaging.services.links import (
     link_use,
 )
 from aftersales.messaging.services.outbox import (
+    ATTACHMENTS_MAX_BYTES,
     BACKOFF,
     DECISIONS,
     DELIVER,
@@ -33,6 +35,7 @@ from aftersales.messaging.services.tasks import due_after_working_days, task_clo
 from aftersales.messaging.services.templates import placeholders, render, template_clean, template_save
 
 __all__ = [
+    "ATTACHMENTS_MAX_BYTES",
     "BACKOFF",
     "DECISIONS",
     "DELIVER",
@@ -40,6 +43,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "OPT_OUT_HANDLERS",
     "SIGNATURE_OWNER",
+    "Attachment",
     "LinkPurpose",
     "Recipient",
     "canonical_hash",

@@ -1,11 +1,16 @@
 """The outbox: a message is a row first, sent by a job after the commit, retried with back-off, and
 never sent twice by itself: after a crash between the provider accepting it and our commit, the
-provider is asked about it; if it cannot say, the message is ``unknown`` for a person to decide."""
+provider is asked about it; if it cannot say, the message is ``unknown`` for a person to decide.
+
+An e-mail may carry attachments: their bytes are kept in the media storage when the message is written,
+so that what goes out (after retries, quiet hours or a person's "send again") is what was attached."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,8 +27,9 @@ from aftersales.core import identifiers
 from aftersales.core.audit import audit_append
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError
+from aftersales.core.media import Storage, media_storage, megabytes
 from aftersales.core.models import Store, User
-from aftersales.messaging.channels import Outgoing, SendAmbiguous, SendError
+from aftersales.messaging.channels import Attachment, Outgoing, SendAmbiguous, SendError
 from aftersales.messaging.channels.registry import channel_adapter
 from aftersales.messaging.models import Channel, Message, MessageClass, MessageTemplate
 from aftersales.messaging.services.templates import render
@@ -32,6 +38,12 @@ from aftersales.messaging.services.templates import render
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 _BEIJING = ZoneInfo("Asia/Shanghai")  # the date Aliyun files a message under
+
+# What one e-mail's attachments may come to in all (their bytes, before the e-mail's encoding adds a third).
+ATTACHMENTS_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENT_NAME_MAX = 150
+# A content type as RFC 6838 names one (type/subtype, no parameters): it goes into the e-mail's headers.
+_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}", re.IGNORECASE)
 
 # Jobs the outbox hands its work to (set by aftersales.messaging.tasks: the service never imports them).
 DELIVER: list[Callable[[int, datetime | None], None]] = []
@@ -117,6 +129,64 @@ def _address(template: MessageTemplate, recipient: Recipient) -> tuple[str, str]
     return recipient.user.username, ""
 
 
+def _shown_name(name: str) -> str:
+    """A file name as an error message may show it: control characters as "?"."""
+    return "".join("?" if unicodedata.category(char)[0] == "C" else char for char in name)
+
+
+def _attachments_clean(attachments: Sequence[Attachment]) -> list[Attachment]:
+    """The attachments as given, or one refusal listing every problem (422 on ``attachments``): a file
+    without a name, a name with a path separator or a control character (refused, not rewritten: the
+    sender chose the name the reader sees), a content type that is not one, an empty file, more than
+    ATTACHMENTS_MAX_BYTES in all."""
+    problems = []
+    for number, attachment in enumerate(attachments, start=1):
+        name = attachment.name
+        shown = _shown_name(name)
+        if not name.strip(" ."):
+            problems.append(_("Attachment %(number)s has no file name.") % {"number": number})
+        elif "/" in name or "\\" in name or shown != name:
+            problems.append(_("%(name)s: a file name cannot contain / or \\ or control characters.") % {"name": shown})
+        elif len(name) > ATTACHMENT_NAME_MAX:
+            problems.append(
+                _("%(name)s: a file name has at most %(max)s characters.") % {"name": shown, "max": ATTACHMENT_NAME_MAX}
+            )
+        if not _CONTENT_TYPE.fullmatch(attachment.content_type):
+            problems.append(
+                _("%(name)s: %(type)s is not a content type (such as application/pdf).")
+                % {"name": shown, "type": _shown_name(attachment.content_type)}
+            )
+        if not attachment.content:
+            problems.append(_("%(name)s is empty.") % {"name": shown})
+    total = sum(len(attachment.content) for attachment in attachments)
+    if total > ATTACHMENTS_MAX_BYTES:
+        problems.append(
+            _("The attachments come to %(size)s MB; an e-mail may carry at most %(limit)d MB.")
+            % {"size": megabytes(total), "limit": ATTACHMENTS_MAX_BYTES // (1024 * 1024)}
+        )
+    if problems:
+        raise ApplicationError(" ".join(problems), field="attachments", status=422)
+    return list(attachments)
+
+
+def _attachments_keep(attachments: list[Attachment], *, storage: Storage, kept: list[str]) -> list[dict[str, Any]]:
+    """Keep the attachments' bytes in ``storage`` (each name stored is added to ``kept`` at once, for the
+    caller to delete should it fail) and return what the message lists of them."""
+    listed = []
+    for attachment in attachments:
+        stored = storage.write([attachment.content])
+        kept.append(stored)
+        listed.append(
+            {
+                "name": attachment.name,
+                "content_type": attachment.content_type.lower(),
+                "size": len(attachment.content),
+                "stored": stored,
+            }
+        )
+    return listed
+
+
 def message_send(
     *,
     store: Store,
@@ -126,14 +196,24 @@ def message_send(
     actor: User | None = None,
     about: tuple[str, int] | None = None,
     channels: tuple[str, ...] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> list[Message]:
     """Put the event's message to ``recipient`` in the outbox, one row per channel the recipient has an
     address on, and send each after the commit.
 
-    Refused (422, nothing written): no active template for the event, or variables that are missing or
-    not declared. Written but not sent: a marketing message without consent or after an opt-out (held,
-    for good), one during the store's quiet hours that is not urgent (held until they end), an SMS to a
+    ``attachments`` go with the e-mail only (an SMS or in-app message of the same event is written
+    without them); their bytes are kept now, in ``Message.STORAGE_AREA``, and listed on the message.
+
+    Refused (422, nothing written): no active template for the event, variables that are missing or not
+    declared, attachments that ``_attachments_clean`` refuses (checked whichever channels the event has
+    today). Written but not sent: a marketing message without consent or after an opt-out (held, for
+    good), one during the store's quiet hours that is not urgent (held until they end), an SMS to a
     number that is not a mobile (failed, with the reason).
+
+    The files kept are deleted again if this call fails. If the caller's own transaction rolls back
+    after this call returns, the rows go but the files stay (Django has no hook for a rollback): they
+    are named by no message, so nothing reads them, but nothing deletes them either (a sweep of
+    ``Message.STORAGE_AREA`` for files no message names would).
     """
     templates = list(MessageTemplate.objects.filter(event=event, is_active=True).order_by("channel"))
     if channels is not None:
@@ -153,55 +233,67 @@ def message_send(
         if unknown:
             problems.append(_("Not declared by the template: %(names)s.") % {"names": ", ".join(unknown)})
         raise ApplicationError(" ".join(problems), field="variables", status=422)
+    files = _attachments_clean(attachments)
+    storage = media_storage(Message.STORAGE_AREA)
+    kept: list[str] = []  # the files stored by this call, deleted again if it fails
     now = timezone.now()
     quiet_until = store_calendar(store).quiet_until(now)
     english = recipient.language.startswith("en")
     messages = []
-    with transaction.atomic():
-        for template in templates:
-            address, refusal = _address(template, recipient)
-            if not address:
-                continue
-            status, hold_reason, not_before, error = Message.Status.QUEUED, "", None, refusal
-            if refusal:
-                status = Message.Status.FAILED
-            elif template.message_class == MessageClass.MARKETING and recipient.opted_out:
-                status, hold_reason = Message.Status.HELD, Message.HoldReason.OPTED_OUT
-            elif template.message_class == MessageClass.MARKETING and not recipient.marketing_consent:
-                status, hold_reason = Message.Status.HELD, Message.HoldReason.NO_CONSENT
-            elif quiet_until is not None and not template.urgent and template.channel != Channel.INAPP:
-                status, hold_reason, not_before = Message.Status.HELD, Message.HoldReason.QUIET_HOURS, quiet_until
-            subject = (template.subject_en if english and template.subject_en else template.subject_zh) or ""
-            body = template.body_en if english and template.body_en else template.body_zh
-            message = Message.objects.create(
-                store=store,
-                event=event,
-                template=template,
-                channel=template.channel,
-                message_class=template.message_class,
-                urgent=template.urgent,
-                language="en" if english else "zh-hans",
-                recipient_type=recipient.type,
-                recipient_id=recipient.id,
-                user=recipient.user,
-                recipient_name=recipient.name,
-                address=address,
-                variables=values,
-                subject=render(subject, values),
-                body=render(body, values) + _unsubscribe_footer(template, recipient, english=english),
-                about_type=about[0] if about else "",
-                about_id=about[1] if about else None,
-                status=status,
-                hold_reason=hold_reason,
-                not_before=not_before,
-                error=error,
-                created_by=actor,
-            )
-            if status == Message.Status.QUEUED:
-                _deliver_later(message)
-            elif hold_reason == Message.HoldReason.QUIET_HOURS:
-                _deliver_later(message, not_before)
-            messages.append(message)
+    try:
+        with transaction.atomic():
+            for template in templates:
+                address, refusal = _address(template, recipient)
+                if not address:
+                    continue
+                status, hold_reason, not_before, error = Message.Status.QUEUED, "", None, refusal
+                if refusal:
+                    status = Message.Status.FAILED
+                elif template.message_class == MessageClass.MARKETING and recipient.opted_out:
+                    status, hold_reason = Message.Status.HELD, Message.HoldReason.OPTED_OUT
+                elif template.message_class == MessageClass.MARKETING and not recipient.marketing_consent:
+                    status, hold_reason = Message.Status.HELD, Message.HoldReason.NO_CONSENT
+                elif quiet_until is not None and not template.urgent and template.channel != Channel.INAPP:
+                    status, hold_reason, not_before = Message.Status.HELD, Message.HoldReason.QUIET_HOURS, quiet_until
+                subject = (template.subject_en if english and template.subject_en else template.subject_zh) or ""
+                listed: list[dict[str, Any]] = []
+                if template.channel == Channel.EMAIL and files:
+                    listed = _attachments_keep(files, storage=storage, kept=kept)
+                body = template.body_en if english and template.body_en else template.body_zh
+                message = Message.objects.create(
+                    store=store,
+                    event=event,
+                    template=template,
+                    channel=template.channel,
+                    message_class=template.message_class,
+                    urgent=template.urgent,
+                    language="en" if english else "zh-hans",
+                    recipient_type=recipient.type,
+                    recipient_id=recipient.id,
+                    user=recipient.user,
+                    recipient_name=recipient.name,
+                    address=address,
+                    variables=values,
+                    subject=render(subject, values),
+                    body=render(body, values) + _unsubscribe_footer(template, recipient, english=english),
+                    attachments=listed,
+                    about_type=about[0] if about else "",
+                    about_id=about[1] if about else None,
+                    status=status,
+                    hold_reason=hold_reason,
+                    not_before=not_before,
+                    error=error,
+                    created_by=actor,
+                )
+                if status == Message.Status.QUEUED:
+                    _deliver_later(message)
+                elif hold_reason == Message.HoldReason.QUIET_HOURS:
+                    _deliver_later(message, not_before)
+                messages.append(message)
+    except BaseException:
+        for name in kept:
+            storage.delete(name)
+        raise
     if not messages:
         raise ApplicationError(
             _("The recipient has no mobile, e-mail or account for this event's channels."),
@@ -211,7 +303,30 @@ def message_send(
     return messages
 
 
-def _outgoing(message: Message) -> Outgoing:
+def _attachments_read(message: Message) -> tuple[Attachment, ...]:
+    """The files kept with an e-mail, as they were attached. One missing or not of its recorded size
+    fails the message: an e-mail is never sent without what it was written with."""
+    storage = media_storage(Message.STORAGE_AREA)
+    files = []
+    for listed in message.attachments:
+        try:
+            with storage.open(listed["stored"]) as handle:
+                content = handle.read()
+        except FileNotFoundError:
+            content = None
+        if content is None or len(content) != listed["size"]:
+            raise SendError(
+                _("The attachment %(name)s is no longer kept as it was attached: the e-mail was not sent.")
+                % {"name": listed["name"]},
+                temporary=False,
+                code="attachment_missing",
+            )
+        files.append(Attachment(name=listed["name"], content_type=listed["content_type"], content=content))
+    return tuple(files)
+
+
+def _outgoing(message: Message, *, with_attachments: bool = True) -> Outgoing:
+    """The message as its channel sends it; ``with_attachments`` False to ask about it (no file read)."""
     template = message.template
     began = message.sending_since or message.created_at
     return Outgoing(
@@ -223,6 +338,7 @@ def _outgoing(message: Message) -> Outgoing:
         sign_name=template.sms_sign_name if template else "",
         template_code=template.sms_template_code if template else "",
         sent_on=began.astimezone(_BEIJING).date() if began else None,
+        attachments=_attachments_read(message) if with_attachments else (),
     )
 
 
@@ -283,7 +399,7 @@ def messages_recover(*, older_than: timedelta | None = None) -> dict[str, int]:
     for message in lost.order_by("pk"):
         adapter = channel_adapter(message.channel)
         try:
-            state = adapter.query(_outgoing(message))
+            state = adapter.query(_outgoing(message, with_attachments=False))
         except SendError:
             continue  # the provider cannot be asked now: the next round asks again
         changes: dict[str, Any] = {"provider": adapter.name}

@@ -3,7 +3,6 @@ the signature), e-mail over a real SMTP server, in-app messages, retries, and re
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -11,9 +10,7 @@ from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import Client
-from django.utils import timezone
 
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
@@ -21,23 +18,9 @@ from aftersales.core.models import AuditEntry, User
 from aftersales.messaging import services
 from aftersales.messaging.channels.aliyun_fake import FakeAliyun, fake_aliyun_running
 from aftersales.messaging.models import Message, MessageTemplate
+from aftersales.messaging.tests.conftest import DAYTIME, Clock, Inbox
 
-# 10:00 in Shanghai, outside the default quiet hours (21:00-08:00).
-DAYTIME = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 Status = Message.Status
-
-
-class Clock:
-    """``timezone.now`` at a chosen instant, moved by the test."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, start: datetime) -> None:
-        self.now = start
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch, DAYTIME)
 
 
 @pytest.fixture
@@ -287,33 +270,8 @@ def test_after_a_crash_mid_send_the_provider_is_asked_and_nothing_is_sent_twice(
     assert entry.changes == {"status": ["unknown", "queued"], "decision": "resend"}
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[_Inbox]:
-    inbox = _Inbox()
-    with socket.socket() as probe:  # a free port (aiosmtpd checks its server by connecting to the port given)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.DEFAULT_FROM_EMAIL = "service@huadong-auto.example"
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
 def test_an_email_goes_over_smtp(
-    clock: Clock, world: World, smtp: _Inbox, django_capture_on_commit_callbacks: Any
+    clock: Clock, world: World, smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     services.template_save(
         actor=world.user("admin"),

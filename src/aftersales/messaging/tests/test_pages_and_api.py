@@ -110,10 +110,10 @@ def test_a_template_is_made_on_its_page_and_an_unknown_variable_is_shown_on_its_
     refused = manager.post("/messages/templates/new/", data)
     assert refused.status_code == 400
     assert "未知变量 time：请先声明，或使用 name, plate。" in refused.content.decode()
-    assert not MessageTemplate.objects.exists()
+    assert not MessageTemplate.objects.filter(event="pickup_ready").exists()
     created = manager.post("/messages/templates/new/", {**data, "variables": "name，plate，time"})
     assert created.status_code == 302
-    template = MessageTemplate.objects.get()
+    template = MessageTemplate.objects.get(event="pickup_ready")
     assert (template.variables, template.version) == (["name", "plate", "time"], 1)
     edited = manager.post(
         f"/messages/templates/{template.pk}/", {**data, "variables": "name, plate, time", "urgent": "on"}
@@ -150,7 +150,7 @@ def test_the_api_makes_and_changes_templates(world: World, client_for: Callable[
         422,
         {"body_zh": ["Unknown variable place: declare it, or use one of time."]},
     )
-    assert MessageTemplate.objects.get().body_zh == "明天{time}到店"
+    assert MessageTemplate.objects.get(pk=created.json()["id"]).body_zh == "明天{time}到店"
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from aftersales.purchasing.api import backorders, orders, replenishment, suppliers
+from aftersales.purchasing.api import backorders, delivery_notes, orders, replenishment, suppliers
 
 router = Router()
-for feature in (suppliers, orders, backorders, replenishment):
+for feature in (suppliers, delivery_notes, orders, backorders, replenishment):
     router.add_router("", feature.router)

@@ -1,5 +1,6 @@
 """Replenishment: suggestions from reorder points, drafts made from them, rules set by hand."""
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,10 @@ class SuggestionOut(Schema):
     quantity: Decimal = Field(description="Order up to − position, rounded up to the unit.")
     supplier: int | None = Field(description="The brand's parts centre; null: none set up.")
     last_price: Decimal | None
+    next_order_day: date | None = Field(
+        description="The supplier's next order day: the first day from the store's today on one of its order days "
+        "(today when it takes orders any day); null: no supplier."
+    )
 
 
 class StoreIn(InputSchema):
@@ -38,6 +43,7 @@ class StoreIn(InputSchema):
 class SuggestionQuery(InputSchema):
     store: StoreCode
     supplier: int | None = Field(default=None, ge=1, le=2**62, description="Only this supplier's.")
+    order_day: date | None = Field(default=None, description="Only those whose next order day is this day.")
     limit: int = Field(default=100, ge=1, le=500, description="Page size (at most 500).")
     offset: int = Field(default=0, ge=0, le=10**9, description="Rows to skip.")
 
@@ -45,11 +51,13 @@ class SuggestionQuery(InputSchema):
 @router.get("/replenishment", response={200: Page[SuggestionOut], **ERRORS})
 @operation("purchasing.view")
 def replenishment_suggestions(request: HttpRequest, query: Query[SuggestionQuery]) -> dict[str, Any]:
-    """The store's parts at or below their reorder point, by supplier then part number, with what to order."""
+    """The store's parts at or below their reorder point, with what to order, by order day, supplier, part number."""
     store = store_of(request, query.store, "purchasing.view")
     rows = services.suggestions(store_id=store.pk)
     if query.supplier is not None:
         rows = [row for row in rows if row.supplier_id == query.supplier]
+    if query.order_day is not None:
+        rows = [row for row in rows if row.next_order_day == query.order_day]
     page = rows[query.offset : query.offset + query.limit]
     return {
         "count": len(rows),
@@ -68,6 +76,7 @@ def replenishment_suggestions(request: HttpRequest, query: Query[SuggestionQuery
                 "quantity": q3(row.quantity),
                 "supplier": row.supplier_id,
                 "last_price": row.last_price,
+                "next_order_day": row.next_order_day,
             }
             for row in page
         ],

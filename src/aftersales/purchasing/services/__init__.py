@@ -1,11 +1,23 @@
-"""Purchasing's writes: suppliers and approval limits, purchase orders."""
+"""Purchasing's writes: suppliers and approval limits, purchase orders, delivery notes and receiving."""
 
+from aftersales.purchasing.services.confirmations import order_confirmation_import
+from aftersales.purchasing.services.delivery_notes import (
+    LineCheck,
+    delivery_note_access,
+    delivery_note_cancel,
+    delivery_note_check,
+    delivery_note_import,
+    delivery_note_receive,
+    delivery_note_scan,
+    delivery_note_start,
+)
 from aftersales.purchasing.services.orders import (
     OrderLineIn,
     approval_limit,
     backorder_cancel,
     expected_dates_set,
     order_access,
+    order_amend,
     order_approve,
     order_cancel,
     order_close,
@@ -24,6 +36,7 @@ from aftersales.purchasing.services.replenishment import (
     suggestions,
     suggestions_order,
 )
+from aftersales.purchasing.services.returns import supplier_return_access, supplier_return_ship
 from aftersales.purchasing.services.suppliers import (
     bank_account_shown,
     purchase_limit_set,
@@ -33,16 +46,26 @@ from aftersales.purchasing.services.suppliers import (
 
 __all__ = [
     "DeliveredLine",
+    "LineCheck",
     "OrderLineIn",
     "Suggestion",
     "approval_limit",
     "backorder_cancel",
     "bank_account_shown",
+    "delivery_note_access",
+    "delivery_note_cancel",
+    "delivery_note_check",
+    "delivery_note_import",
+    "delivery_note_receive",
+    "delivery_note_scan",
+    "delivery_note_start",
     "expected_dates_set",
     "order_access",
+    "order_amend",
     "order_approve",
     "order_cancel",
     "order_close",
+    "order_confirmation_import",
     "order_create",
     "order_lines_set",
     "order_receive",
@@ -56,5 +79,7 @@ __all__ = [
     "suggestions",
     "suggestions_order",
     "supplier_access",
+    "supplier_return_access",
+    "supplier_return_ship",
     "supplier_save",
 ]

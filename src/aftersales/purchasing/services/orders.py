@@ -14,11 +14,19 @@ from django.utils.translation import gettext as _
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
-from aftersales.core.money import money_round
 from aftersales.core.numbering import number_next
 from aftersales.parts.models import Part
-from aftersales.parts.services import quantity_problem, store_access
-from aftersales.purchasing.models import PurchaseLimit, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine, Supplier
+from aftersales.parts.services import qty_text, quantity_problem, store_access
+from aftersales.purchasing.models import (
+    PurchaseLimit,
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderLine,
+    PurchaseOrderVersion,
+    Supplier,
+)
+from aftersales.purchasing.selectors import order_total
+from aftersales.purchasing.services.notices import order_email
 from aftersales.purchasing.transitions import ORDER
 
 MAX_ORDER_LINES = 2000
@@ -45,11 +53,6 @@ def order_access(*, actor: User | None, order_id: int, permission: str, for_upda
         raise ApplicationError(_("Not found."), code="not_found", status=404)
     store_access(actor=actor, store_id=order.store_id, permission=permission)
     return order
-
-
-def order_total(order: PurchaseOrder) -> Decimal:
-    """The order's amount, tax included: the sum of its lines, each rounded to the fen."""
-    return sum((money_round(line.quantity * line.unit_price) for line in order.lines.all()), start=Decimal("0.00"))
 
 
 def _lines_checked(supplier: Supplier, group_id: int, lines: list[OrderLineIn]) -> list[OrderLineIn]:
@@ -209,9 +212,11 @@ def order_approve(*, actor: User, order_id: int) -> PurchaseOrder:
     return order
 
 
-def order_send(*, actor: User | None, order_id: int) -> PurchaseOrder:
+def order_send(*, actor: User | None, order_id: int, notify: bool = True) -> PurchaseOrder:
     """Send an approved order: lines without an expected date get today plus the supplier's lead time
-    for the order type. The order file (manufacturer) or PDF (local supplier) is the document sent."""
+    for the order type; version 1 is kept. The order file (manufacturer) or PDF (local supplier) is the
+    document sent: a local supplier with an e-mail gets the PDF through the outbox (unless ``notify`` is
+    off, for an order sent by other means)."""
     with transaction.atomic():
         order = order_access(actor=actor, order_id=order_id, permission="purchasing.order", for_update=True)
         today = store_calendar(order.store).local_date(timezone.now())
@@ -225,6 +230,140 @@ def order_send(*, actor: User | None, order_id: int) -> PurchaseOrder:
             event=lambda **event: order.events.create(**event),
             save_fields=("sent_at",),
         )
+        _version_write(order, actor)
+        if notify:
+            order_email(actor=actor, order=order)
+    return order
+
+
+def _version_write(
+    order: PurchaseOrder, actor: User | None, changes: list[str] | None = None, reason: str = ""
+) -> None:
+    """Keep the order's lines as this version sends them."""
+    PurchaseOrderVersion.objects.create(
+        order=order,
+        store_id=order.store_id,
+        version=order.version,
+        lines=[
+            {
+                "position": line.position,
+                "part": line.part.number_display,
+                "quantity": qty_text(line.quantity),
+                "cancelled": qty_text(line.cancelled),
+                "unit_price": f"{line.unit_price.normalize():f}",
+                "expected_on": line.expected_on.isoformat() if line.expected_on else "",
+            }
+            for line in order.lines.select_related("part").order_by("position")
+        ],
+        changes="\n".join(changes or []),
+        reason=reason,
+        actor=actor,
+    )
+
+
+def order_amend(*, actor: User, order_id: int, lines: list[OrderLineIn], reason: str) -> PurchaseOrder:
+    """Amend a sent order (its lines as they should now stand, by part): quantities changed (never below
+    what is received or cancelled), prices changed, parts added, parts left out (what is still open on
+    them cancelled). The order's version goes up, the version is kept with what changed and why, and a
+    local supplier gets the new version by e-mail. The amended total must be within the amender's
+    approval limit, as an approval would."""
+    if not reason.strip():
+        raise ApplicationError(_("Say why the order is amended."), field="reason")
+    with transaction.atomic():
+        order = order_access(actor=actor, order_id=order_id, permission="purchasing.order", for_update=True)
+        if order.status not in (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTLY_RECEIVED):
+            raise ApplicationError(
+                _("Only a sent order is amended; this one is “%(state)s”.") % {"state": order.get_status_display()},
+                code="not_sent",
+                status=409,
+            )
+        _lines_checked(order.supplier, order.store.group_id, lines)
+        current = {line.part_id: line for line in order.lines.select_for_update().select_related("part")}
+        parts = Part.objects.in_bulk({line.part_id for line in lines})
+        errors: dict[str, list[str]] = {}
+        changes: list[str] = []
+        changed: list[PurchaseOrderLine] = []
+        added: list[OrderLineIn] = []
+        for index, new in enumerate(lines):
+            line = current.get(new.part_id)
+            if line is None:
+                added.append(new)
+                continue
+            floor = line.received + line.cancelled
+            if new.quantity < floor:
+                errors[f"lines.{index}.quantity"] = [
+                    _("At least %(n)s: that many are received or cancelled already.") % {"n": qty_text(floor)}
+                ]
+                continue
+            shown = line.part.number_display
+            if new.quantity != line.quantity:
+                changes.append(
+                    _("Line %(line)s %(part)s: quantity %(old)s → %(new)s")
+                    % {
+                        "line": line.position,
+                        "part": shown,
+                        "old": qty_text(line.quantity),
+                        "new": qty_text(new.quantity),
+                    }
+                )
+                line.quantity = new.quantity
+            if new.unit_price != line.unit_price:
+                changes.append(
+                    _("Line %(line)s %(part)s: price %(old)s → %(new)s")
+                    % {"line": line.position, "part": shown, "old": f"{line.unit_price.normalize():f}",
+                       "new": f"{new.unit_price.normalize():f}"}
+                )  # fmt: skip
+                line.unit_price = new.unit_price
+            changed.append(line)
+        kept = {new.part_id for new in lines}
+        for part_id, line in current.items():
+            if part_id not in kept and line.open_quantity > 0:
+                changes.append(
+                    _("Line %(line)s %(part)s: left out, %(n)s cancelled")
+                    % {"line": line.position, "part": line.part.number_display, "n": qty_text(line.open_quantity)}
+                )
+                line.cancelled += line.open_quantity
+                changed.append(line)
+        if errors:
+            raise ApplicationError(_("Some lines cannot be amended."), fields=errors)
+        today = store_calendar(order.store).local_date(timezone.now())
+        expected = today + timedelta(days=order.supplier.lead_days(order.order_type))
+        position = max((line.position for line in current.values()), default=0)
+        for new in added:
+            position += 1
+            changes.append(
+                _("Line %(line)s %(part)s: added, %(n)s")
+                % {"line": position, "part": parts[new.part_id].number_display, "n": qty_text(new.quantity)}
+            )
+        if not changes:
+            raise ApplicationError(_("Nothing is changed."), field="lines")
+        PurchaseOrderLine.objects.bulk_update(changed, ["quantity", "unit_price", "cancelled"])
+        start = max((line.position for line in current.values()), default=0)
+        PurchaseOrderLine.objects.bulk_create(
+            PurchaseOrderLine(
+                order=order, store_id=order.store_id, position=start + offset, part_id=new.part_id,
+                quantity=new.quantity, unit_price=new.unit_price, expected_on=new.expected_on or expected,
+                demand_type=new.demand_type, demand_id=new.demand_id, demand_line_id=new.demand_line_id,
+            )
+            for offset, new in enumerate(added, 1)
+        )  # fmt: skip
+        total = order_total(order)
+        limit = approval_limit(store_id=order.store_id, user=actor)
+        if limit is None or total > limit:
+            raise ApplicationError(
+                _("The amended order is %(total)s yuan, above your approval limit of %(limit)s yuan.")
+                % {"total": f"{total:,.2f}", "limit": f"{limit or 0:,.2f}"},
+                code="over_limit",
+                status=403,
+            )
+        order.version += 1
+        order.save(update_fields=["version"], actor=actor)
+        order.events.create(
+            actor=actor, action="amend", from_state=order.status, to_state=order.status,
+            note=(_("Version %(n)s: %(reason)s") % {"n": order.version, "reason": reason.strip()})[:500],
+        )  # fmt: skip
+        _version_write(order, actor, changes, reason.strip()[:200])
+        order_email(actor=actor, order=order)
     return order
 
 

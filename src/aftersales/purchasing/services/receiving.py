@@ -21,7 +21,15 @@ from aftersales.core.numbering import number_next
 from aftersales.parts.models import Bin, Part, StockMove, Supersession
 from aftersales.parts.services import Demand, quantity_problem, stock_reserve
 from aftersales.parts.services.ledger import Op, post
-from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseReceipt, PurchaseReceiptLine
+from aftersales.purchasing.models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseReceipt,
+    PurchaseReceiptLine,
+    SupplierReturn,
+    SupplierReturnLine,
+)
+from aftersales.purchasing.services.notices import arrivals_tell
 from aftersales.purchasing.services.orders import order_access
 from aftersales.purchasing.transitions import ORDER
 
@@ -37,6 +45,7 @@ class DeliveredLine:
     reject_reason: str = ""
     unit_price: Decimal | None = None  # tax included; empty: the order line's
     case_no: str = ""
+    order_line_id: int | None = None  # the order line it is for; empty: the line of its part
 
 
 def _successors(part_ids: set[int]) -> dict[int, int]:
@@ -76,6 +85,7 @@ def order_receive(
             )
         order_lines = list(order.lines.select_for_update().order_by("position"))
         by_part = {line.part_id: line for line in order_lines}
+        by_id = {line.pk: line for line in order_lines}
         successors = _successors(set(by_part))
         parts = Part.objects.in_bulk({line.part_id for line in lines})
         bins = Bin.all_objects.filter(store_id=order.store_id).in_bulk({line.bin_id for line in lines})
@@ -89,7 +99,12 @@ def order_receive(
 
         for index, line in enumerate(lines):
             part = parts.get(line.part_id)
-            ordered = by_part.get(line.part_id) or by_part.get(successors.get(line.part_id, -1))
+            if line.order_line_id is not None:
+                ordered = by_id.get(line.order_line_id)
+                if ordered is not None and line.part_id not in (ordered.part_id, *_replacing(successors, ordered)):
+                    ordered = None
+            else:
+                ordered = by_part.get(line.part_id) or by_part.get(successors.get(line.part_id, -1))
             if part is None or ordered is None:
                 shown = part.number_display if part else "?"
                 fail(index, "part", _("%(part)s is not on this order.") % {"part": shown})
@@ -161,6 +176,7 @@ def order_receive(
                     )
                 )
         PurchaseReceiptLine.objects.bulk_create(receipt_lines)
+        _return_write(actor, receipt, receipt_lines)
         PurchaseOrderLine.objects.bulk_update(order_lines, ["received", "rejected"])
         if ops:
             receipt.number = number_next(store=store, doc_type="GR")
@@ -182,6 +198,30 @@ def order_receive(
     return receipt
 
 
+def _replacing(successors: dict[int, int], ordered: PurchaseOrderLine) -> list[int]:
+    return [new for new, old in successors.items() if old == ordered.part_id]
+
+
+def _return_write(actor: User | None, receipt: PurchaseReceipt, lines: list[PurchaseReceiptLine]) -> None:
+    """What was rejected at inspection goes back to the supplier: a return numbered in the series of
+    returns to suppliers (RTV), its lines with their reasons (the goods never entered stock, so no move)."""
+    rejected = [line for line in lines if line.rejected > 0]
+    if not rejected:
+        return
+    supplier_return = SupplierReturn(
+        store_id=receipt.store_id, supplier_id=receipt.supplier_id, order_id=receipt.order_id, receipt=receipt,
+        number=number_next(store=receipt.store, doc_type="RTV")  # the series of returns to suppliers,
+    )  # fmt: skip
+    supplier_return.save(actor=actor)
+    SupplierReturnLine.objects.bulk_create(
+        SupplierReturnLine(
+            supplier_return=supplier_return, store_id=receipt.store_id, order_line=line.order_line, part=line.part,
+            quantity=line.rejected, reason=line.reject_reason, unit_price=line.unit_price, case_no=line.case_no,
+        )
+        for line in rejected
+    )  # fmt: skip
+
+
 def _reserve_for_demands(
     actor: User | None, order: PurchaseOrder, matched: list[tuple[DeliveredLine, PurchaseOrderLine, Decimal, Decimal]]
 ) -> None:
@@ -196,6 +236,10 @@ def _reserve_for_demands(
     ]  # fmt: skip
     if demands:
         stock_reserve(actor=None, store_id=order.store_id, demands=demands, allow_partial=True)
+        arrivals_tell(
+            order,
+            [(ordered, accepted) for _line, ordered, accepted, _price in matched if accepted and ordered.demand_id],
+        )
 
 
 def _qty(value: Decimal) -> str:

@@ -9,7 +9,9 @@
 
 each rounded up to what the part's unit allows. The position compared with the reorder point is
 on hand + on order − reserved; a part at or below it is suggested for the difference up to the
-order-up-to level. Emergency-class parts are never suggested for stock.
+order-up-to level. Emergency-class parts are never suggested for stock. Suggestions are ordered from
+their supplier on its next order day: the first day from the store's today whose weekday is one of
+the supplier's order days (today when it takes orders any day).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core.calendar import store_today
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
 from aftersales.parts.models import Part, StockBalance, StockMove
@@ -140,6 +143,13 @@ def reorder_rule_set(
     return rule
 
 
+def next_order_day(order_days: list[int], today: date) -> date:
+    """The first day on or after ``today`` whose weekday (Monday 0) is one of ``order_days``; today
+    when there are none (the supplier takes orders any day)."""
+    week = (today + timedelta(days=ahead) for ahead in range(7))
+    return next((day for day in week if day.weekday() in order_days), today)
+
+
 @dataclass(frozen=True)
 class Suggestion:
     part_id: int
@@ -154,13 +164,42 @@ class Suggestion:
     quantity: Decimal
     supplier_id: int | None
     last_price: Decimal | None
+    next_order_day: date | None  # the supplier's; None without a supplier
 
 
-def suggestions(*, store_id: int) -> list[Suggestion]:
-    """Parts at or below their reorder point, with what to order, in one query: the database finds
-    them (comparing a little generously, as SQLite reckons decimals in floating point) and each is
-    checked exactly here."""
+@dataclass(frozen=True)
+class SuggestionGroup:
+    """One supplier's suggestions, all ordered from it on its next order day."""
+
+    supplier: Supplier | None
+    next_order_day: date | None
+    orders_today: bool
+    rows: list[Suggestion]
+
+
+# What the exact check of a candidate reads, in the order ``_to_order`` takes it.
+CHECKED = ("reorder_point", "order_up_to", "part__decimals", "stock", "held", "coming")
+
+
+def _to_order(
+    point: Decimal, up_to: Decimal, decimals: int, on_hand: Decimal, reserved: Decimal, coming: Decimal
+) -> tuple[Decimal, Decimal, Decimal] | None:
+    """The exact check of a candidate: its on order, position and quantity to order, or None when
+    its position is above the reorder point or there is nothing to order."""
+    on_order = max(Decimal(0), coming)
+    position = on_hand + on_order - reserved
+    if position > point:
+        return None
+    quantity = _up(up_to - position, decimals)
+    if quantity <= 0:
+        return None
+    return on_order, position, quantity
+
+
+def _suggested(store_id: int) -> tuple[list[Suggestion], dict[int, Supplier], date]:
+    """The suggestions, the suppliers they are ordered from by id, and the store's today."""
     store = store_access(actor=None, store_id=store_id, permission="purchasing.view")
+    today = store_today(store)
     centres = _centres(store.group_id)
     last_price = (
         PurchaseOrderLine.objects.filter(store_id=store.pk, part_id=OuterRef("part_id"))
@@ -173,22 +212,62 @@ def suggestions(*, store_id: int) -> list[Suggestion]:
     )  # fmt: skip
     found: list[Suggestion] = []
     for part_id, point, up_to, number, name, brand_id, decimals, on_hand, reserved, coming, price in rows:
-        on_order = max(Decimal(0), coming)
-        position = on_hand + on_order - reserved
-        if position > point:
+        checked = _to_order(point, up_to, decimals, on_hand, reserved, coming)
+        if checked is None:
             continue
-        quantity = _up(up_to - position, decimals)
-        if quantity <= 0:
-            continue
+        on_order, position, quantity = checked
         centre = centres.get(brand_id)
         found.append(
             Suggestion(
                 part_id=part_id, number=number, name=name, on_hand=on_hand, on_order=on_order, reserved=reserved,
                 position=position, reorder_point=point, order_up_to=up_to, quantity=quantity,
                 supplier_id=centre.pk if centre else None, last_price=price,
+                next_order_day=next_order_day(centre.order_days, today) if centre else None,
             )
         )  # fmt: skip
-    return sorted(found, key=lambda row: (row.supplier_id or 0, row.number))
+    suppliers = {centre.pk: centre for centre in centres.values()}
+    codes = {pk: supplier.code for pk, supplier in suppliers.items()}
+    # Those without a supplier last: nobody can order them until the brand has a parts centre.
+    found.sort(
+        key=lambda row: (
+            row.next_order_day is None,
+            row.next_order_day or today,
+            codes.get(row.supplier_id or 0, ""),
+            row.number,
+        )
+    )
+    return found, suppliers, today
+
+
+def suggestions(*, store_id: int) -> list[Suggestion]:
+    """Parts at or below their reorder point, with what to order, by next order day, supplier code and
+    part number, in one query: the database finds them (comparing a little generously, as SQLite
+    reckons decimals in floating point) and each is checked exactly here."""
+    return _suggested(store_id)[0]
+
+
+def suggestion_groups(*, store_id: int) -> list[SuggestionGroup]:
+    """The suggestions by supplier, the nearest next order day first (then by supplier code), those
+    without a supplier last; the same query as ``suggestions``."""
+    rows, suppliers, today = _suggested(store_id)
+    groups: dict[int | None, SuggestionGroup] = {}
+    for row in rows:
+        if row.supplier_id not in groups:
+            groups[row.supplier_id] = SuggestionGroup(
+                supplier=suppliers[row.supplier_id] if row.supplier_id else None,
+                next_order_day=row.next_order_day,
+                orders_today=row.next_order_day == today,
+                rows=[],
+            )
+        groups[row.supplier_id].rows.append(row)
+    return list(groups.values())
+
+
+def suggestion_count(*, store_id: int) -> int:
+    """How many parts ``suggestions`` lists (the same query and check, without names and prices)."""
+    store = store_access(actor=None, store_id=store_id, permission="purchasing.view")
+    rows = _candidates(store.pk).values_list(*CHECKED)
+    return sum(1 for row in rows if _to_order(*row) is not None)
 
 
 def _candidates(store_id: int) -> QuerySet[ReorderRule]:

@@ -24,6 +24,7 @@ from aftersales.parts.services import part_for_store
 from aftersales.purchasing import documents, selectors, services
 from aftersales.purchasing.forms import NoteForm, OrderFilterForm, OrderForm, ReasonForm, ReceiveForm
 from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from aftersales.purchasing.services.replenishment import suggestion_groups
 from aftersales.purchasing.transitions import ACTION_LABELS, ORDER
 
 STATES = dict(PurchaseOrder.Status.choices)
@@ -328,22 +329,16 @@ def backorder_cancel(request: HttpRequest, line_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("purchasing.view")
 def suggestion_list(request: HttpRequest) -> HttpResponse:
-    """The store's replenishment suggestions, grouped by supplier, each group one click from a draft."""
+    """The store's replenishment suggestions by supplier, the nearest next order day first, each group one
+    click from a draft."""
     store = _store(request)
-    rows = services.suggestions(store_id=store.pk)
-    suppliers = Supplier.objects.in_bulk({row.supplier_id for row in rows if row.supplier_id})
-    groups: dict[int | None, list[services.Suggestion]] = {}
-    for row in rows:
-        groups.setdefault(row.supplier_id, []).append(row)
+    groups = suggestion_groups(store_id=store.pk)
     return render(
         request,
         "purchasing/suggestions.html",
         {
             # Each group shows its first rows; the draft takes them all.
-            "groups": [
-                (suppliers.get(key) if key else None, items[:SHOWN_PER_SUPPLIER], len(items))
-                for key, items in groups.items()
-            ],
+            "groups": [(group, group.rows[:SHOWN_PER_SUPPLIER], len(group.rows)) for group in groups],
             "can_order": can_here(request, "purchasing.order"),
         },
     )
