@@ -353,14 +353,14 @@ def parts_demo_months_close() -> int:
     last_closable = (today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)
     closed = 0
     for store in Store.all_objects.filter(group=group).order_by("code"):
-        done = set(StockClosing.all_objects.filter(store=store).values_list("month", flat=True))
         if not StockMove.all_objects.filter(store=store).exists():
             continue
-        month = start
+        # Months are closed in order: from the one after the last closed (or the year's first).
+        last = StockClosing.all_objects.filter(store=store).order_by("-month").values_list("month", flat=True).first()
+        month = (last + timedelta(days=32)).replace(day=1) if last else start
         while month <= last_closable:
-            if month not in done:
-                stock_month_close(actor=None, store_id=store.pk, month=month)
-                closed += 1
+            stock_month_close(actor=None, store_id=store.pk, month=month)
+            closed += 1
             month = (month + timedelta(days=32)).replace(day=1)
     return closed
 

@@ -27,7 +27,7 @@ from typing import Protocol
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from aftersales.core.money import to_fen
+from aftersales.core.money import money_round, to_fen
 from aftersales.core.pdf import pdf_render
 from aftersales.core.templatetags.money import fen
 from aftersales.parts.services import qty_text
@@ -148,7 +148,7 @@ def order_pdf_response(order: PurchaseOrder, *, printed_by: str) -> HttpResponse
 
 def return_pdf(supplier_return: SupplierReturn, *, printed_by: str = "") -> bytes:
     lines = list(supplier_return.lines.select_related("part", "order_line").order_by("pk"))
-    total = sum((line.quantity * line.unit_price for line in lines), start=Decimal(0))
+    total = sum((money_round(line.quantity * line.unit_price) for line in lines), start=Decimal("0.00"))
     return pdf_render(
         RETURN_PDF,
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django import forms
@@ -182,17 +183,19 @@ class ScanForm(StyledForm):
         label=_("Part number (scan)"), max_length=80, widget=forms.TextInput(attrs={"autofocus": True})
     )
     quantity = forms.DecimalField(
-        label=_("Quantity"), initial=1, required=False, max_digits=14, decimal_places=3, min_value=0
+        label=_("Quantity"), initial=1, required=False, max_digits=14, decimal_places=3, min_value=Decimal("0.001")
     )
     case_no = forms.CharField(label=_("Case number"), max_length=40, required=False)
 
 
 class InspectionForm(StyledForm):
-    """Per note line: counted, rejected, the reason, the bin."""
+    """Per note line: counted, rejected, the reason, the bin (typed or scanned as ``warehouse/bin``, picked
+    from one list of the store's bins however many lines the note has)."""
 
-    def __init__(self, *args: Any, lines: list[Any], bins: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lines: list[Any], bins: dict[str, int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.note_lines = lines
+        self.bins = bins  # "MAIN/A-01" → id
         for line in lines:
             key = line.pk
             self.fields[f"checked_{key}"] = forms.DecimalField(
@@ -206,18 +209,41 @@ class InspectionForm(StyledForm):
             self.fields[f"reason_{key}"] = forms.CharField(
                 label=_("Reason"), max_length=200, required=False, initial=line.reject_reason
             )
-            self.fields[f"bin_{key}"] = forms.ChoiceField(
-                label=_("Bin"), required=False, choices=[("", "—"), *bins], initial=str(line.bin_id or "")
+            self.fields[f"bin_{key}"] = forms.CharField(
+                label=_("Bin"), required=False, max_length=50, initial=str(line.bin) if line.bin_id else "",
+                widget=forms.TextInput(attrs={"list": "store-bins", "autocomplete": "off"}),
+            )  # fmt: skip
+            # What the page showed as counted: a count changed meanwhile (a scan) is not overwritten.
+            self.fields[f"seen_{key}"] = forms.CharField(
+                required=False, widget=forms.HiddenInput, initial="" if line.checked is None else qty_text(line.checked)
             )
             for name in (f"checked_{key}", f"rejected_{key}", f"reason_{key}", f"bin_{key}"):
-                css = "form-select" if name.startswith("bin_") else "form-control"
-                self.fields[name].widget.attrs["class"] = f"{css} form-control-sm"
+                self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for line in self.note_lines:
+            typed = (data.get(f"bin_{line.pk}") or "").strip().upper().removeprefix("BIN:")
+            if typed.count("/") == 2:  # a scanned label: BIN:store/warehouse/bin
+                typed = typed.split("/", 1)[1]
+            found = self.bins.get(typed)
+            if typed and found is None:
+                self.add_error(f"bin_{line.pk}", gettext("No bin %(bin)s in this store.") % {"bin": typed})
+            data[f"bin_{line.pk}"] = found
+        return data
 
     def table(self) -> list[tuple[Any, list[forms.BoundField]]]:
         return [
             (line, [self[f"{name}_{line.pk}"] for name in ("checked", "rejected", "reason", "bin")])
             for line in self.note_lines
         ]
+
+    def seen(self, line: Any) -> Decimal | None:
+        text = self.cleaned_data.get(f"seen_{line.pk}", "")
+        try:
+            return Decimal(text) if text else None
+        except InvalidOperation:
+            return Decimal(-1)  # never a count: refused as changed
 
 
 class ConfirmationForm(FileRowsForm):

@@ -19,7 +19,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
 _WHOLE_NUMBER = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
 # Thousands separators: groups of three digits after the first (1,234 or 1,234,567.5).
-_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d*)?")
+_GROUPED = re.compile(r"-?[1-9]\d{0,2}(,\d{3})+(\.\d*)?")  # "0,500" is no thousands
 
 
 def number_text(text: str) -> tuple[str, str | None]:
@@ -174,6 +174,14 @@ class Cells:
             return None
         if isinstance(value, bool) or not _WHOLE_NUMBER.fullmatch(text):
             row.fail(key, _("Enter a whole number."))
+            return None
+        if len(text.lstrip("-").lstrip("0")) > 18:  # far beyond any limit (and int() of it)
+            row.fail(
+                key,
+                _("Enter a value of at most %(n)s.") % {"n": high}
+                if not text.startswith("-")
+                else _("Enter a value of at least %(n)s.") % {"n": low},
+            )
             return None
         number = int(text)
         if number < low:

@@ -312,7 +312,7 @@ def _attachments_read(message: Message) -> tuple[Attachment, ...]:
         try:
             with storage.open(listed["stored"]) as handle:
                 content = handle.read()
-        except FileNotFoundError:
+        except OSError:  # gone, or unreadable: not sent without it
             content = None
         if content is None or len(content) != listed["size"]:
             raise SendError(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.core.models import User
 from aftersales.parts.models import Part
-from aftersales.parts.services import qty_text, store_access
+from aftersales.parts.services import qty_text, quantity_problem, store_access
 from aftersales.purchasing.imports import ConfirmationRow, confirmation_rows_read, file_error
 from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from aftersales.purchasing.transitions import ORDER
@@ -32,12 +32,14 @@ def order_confirmation_import(*, actor: User | None, store_id: int, upload: Uplo
         numbers = {_VERSION.sub("", row.order.strip()) for row in rows}
         orders = {
             order.number: order
-            for order in PurchaseOrder.all_objects.select_for_update(of=("self",)).filter(
-                store=store, number__in=numbers
-            )
+            for order in PurchaseOrder.all_objects.select_for_update(of=("self",))
+            .filter(store=store, number__in=numbers)
+            .order_by("pk")  # always locked in the same order: two imports at once never deadlock
         }
         lines: dict[int, list[PurchaseOrderLine]] = defaultdict(list)
-        for line in PurchaseOrderLine.objects.filter(order__in=orders.values()).select_for_update(of=("self",)):
+        for line in (
+            PurchaseOrderLine.objects.filter(order__in=orders.values()).select_for_update(of=("self",)).order_by("pk")
+        ):
             lines[line.order_id].append(line)
         parts = Part.objects.in_bulk({line.part_id for found in lines.values() for line in found})
         changed: dict[int, PurchaseOrderLine] = {}
@@ -70,6 +72,9 @@ def order_confirmation_import(*, actor: User | None, store_id: int, upload: Uplo
                 continue
             line = changed.setdefault(found[0].pk, found[0])
             if row.confirmed is not None:
+                if row.confirmed and (problem := quantity_problem(parts[line.part_id], row.confirmed)):
+                    fail(row, "confirmed", problem)
+                    continue
                 still = line.quantity - line.cancelled
                 if row.confirmed < line.received:
                     fail(

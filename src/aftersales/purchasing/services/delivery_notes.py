@@ -4,6 +4,7 @@ ordered), inspected, and received in one step through ``order_receive``, one rec
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +32,7 @@ from aftersales.purchasing.models import (
 from aftersales.purchasing.services.receiving import DeliveredLine, _successors, order_receive
 
 OPEN_ORDERS = (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTLY_RECEIVED)
+_VERSION = re.compile(r"-V\d+$", re.IGNORECASE)  # an order number as amended versions quote it
 MAX_PRICE = Decimal("1e10")
 
 
@@ -43,6 +45,10 @@ class LineCheck:
     rejected: Decimal = Decimal(0)
     reject_reason: str = ""
     bin_id: int | None = None
+    # The counted quantity the clerk's page showed: a line counted meanwhile by someone else is refused
+    # rather than overwritten (``compare`` on).
+    seen: Decimal | None = None
+    compare: bool = False
 
 
 def delivery_note_access(*, actor: User | None, note_id: int, for_update: bool = False) -> DeliveryNote:
@@ -70,6 +76,9 @@ class _Matcher:
     the supplier's over-delivery allowance on the last one."""
 
     def __init__(self, store: Store, supplier: Supplier) -> None:
+        # One matcher at a time per supplier: two clerks taking in deliveries of the same supplier at once
+        # never hand out the same open quantity twice (the lock lasts to the end of the transaction).
+        list(Supplier.objects.select_for_update().filter(pk=supplier.pk).values_list("pk", flat=True))
         self.lines = list(
             PurchaseOrderLine.objects.filter(store=store, order__supplier=supplier, order__status__in=OPEN_ORDERS)
             .select_related("order")
@@ -86,11 +95,16 @@ class _Matcher:
         self.successors = _successors({line.part_id for line in self.lines})
 
     def candidates(self, part_id: int, order_number: str = "") -> list[PurchaseOrderLine]:
+        """The open lines a delivered part matches (a line whose quantity is all cancelled takes nothing);
+        ``order_number`` as the supplier quotes it (with ``-V2``… after amendments, or without)."""
         ordered = {part_id, self.successors.get(part_id, -1)}
+        number = _VERSION.sub("", order_number.strip())
         return [
             line
             for line in self.lines
-            if line.part_id in ordered and (not order_number or line.order.number == order_number)
+            if line.part_id in ordered
+            and line.quantity > line.cancelled
+            and (not number or line.order.number == number)
         ]
 
     def allocate(
@@ -112,7 +126,7 @@ class _Matcher:
                 break
         if left > 0:  # the last line takes the rest within the allowance
             last = candidates[-1]
-            room = last.quantity * self.allowance + min(Decimal(0), self.left[last.pk])
+            room = (last.quantity - last.cancelled) * self.allowance + min(Decimal(0), self.left[last.pk])
             if left > room:
                 return left
             shares = [(line, take) for line, take in shares if line.pk != last.pk]
@@ -212,7 +226,7 @@ def delivery_note_import(
             if problem := quantity_problem(part, row.quantity):
                 fail(row, "quantity", problem)
                 continue
-            if row.order and row.order not in open_orders:
+            if row.order and _VERSION.sub("", row.order.strip()) not in open_orders:
                 fail(row, "order", _("%(order)s is no open order of this supplier.") % {"order": row.order})
                 continue
             shares = matcher.allocate(part.pk, row.quantity, row.order)
@@ -287,10 +301,19 @@ def delivery_note_scan(
                 raise ApplicationError(
                     _("%(part)s is not on this delivery note.") % {"part": part.number_display}, field="code"
                 )
-            line = next((line for line in lines if (line.checked or 0) < line.quantity), lines[-1])
-            line.checked = (line.checked or Decimal(0)) + quantity
-            line.save(update_fields=["checked"])
-            return line
+            # Spread over the part's lines up to what each says, the rest on the last.
+            left, counted = quantity, lines[-1]
+            for line in lines:
+                room = line.quantity - (line.checked or Decimal(0))
+                take = left if line is lines[-1] else min(left, max(Decimal(0), room))
+                if take > 0:
+                    line.checked = (line.checked or Decimal(0)) + take
+                    line.save(update_fields=["checked"])
+                    left -= take
+                    counted = line
+                if left <= 0:
+                    break
+            return counted
         matcher = _Matcher(note.store, note.supplier)
         shares = matcher.allocate(part.pk, quantity)
         if isinstance(shares, Decimal):
@@ -335,6 +358,12 @@ def delivery_note_check(*, actor: User | None, note_id: int, checks: list[LineCh
             line = lines.get(check.line_id)
             if line is None:
                 errors[f"lines.{index}.line"] = [_("Not found.")]
+                continue
+            if check.compare and line.checked != check.seen:
+                shown = "—" if line.checked is None else qty_text(line.checked)
+                errors[f"lines.{index}.checked"] = [
+                    _("Counted meanwhile by someone else (now %(n)s): reload the page.") % {"n": shown}
+                ]
                 continue
             if (
                 check.checked is not None

@@ -4,10 +4,15 @@ their demand (PRT-9) is told when they arrive and are reserved to it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.db import transaction
+
+from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
+from aftersales.core.pdf import PdfError
 from aftersales.messaging.models import Message, MessageTemplate
 from aftersales.messaging.services import Attachment, Recipient, message_send
 from aftersales.parts.models import Part, Reservation
@@ -16,6 +21,7 @@ from aftersales.purchasing.documents import order_pdf, order_reference
 from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from aftersales.purchasing.selectors import order_total
 
+logger = logging.getLogger(__name__)
 ORDER_EVENT = "purchase_order_sent"
 ARRIVAL_EVENT = "parts_arrived"
 
@@ -29,9 +35,24 @@ def _active(event: str, channel: str) -> bool:
     return MessageTemplate.objects.filter(event=event, channel=channel, is_active=True).exists()
 
 
+def _quietly(what: str, order: PurchaseOrder, send: Callable[[], list[Message]]) -> list[Message]:
+    """A message is never a reason to refuse the work it reports (a template an administrator changed,
+    a PDF that cannot be drawn): the failure is logged and the work goes on."""
+    try:
+        with transaction.atomic():
+            return send()
+    except (ApplicationError, PdfError) as error:
+        logger.warning("%s of order %s not put in the outbox: %s", what, order.number, error)
+        return []
+
+
 def order_email(*, actor: User | None, order: PurchaseOrder) -> list[Message]:
     """Put the order's PDF in the outbox for a local supplier with an e-mail address (nothing for a
     manufacturer, who takes the order file, or without an address or an active template)."""
+    return _quietly("The e-mail", order, lambda: _order_email(actor, order))
+
+
+def _order_email(actor: User | None, order: PurchaseOrder) -> list[Message]:
     supplier = order.supplier
     if supplier.kind != Supplier.Kind.LOCAL or not supplier.email or not _active(ORDER_EVENT, "email"):
         return []
@@ -57,7 +78,12 @@ def order_email(*, actor: User | None, order: PurchaseOrder) -> list[Message]:
 
 
 def arrivals_tell(order: PurchaseOrder, arrived: list[tuple[PurchaseOrderLine, Decimal]]) -> list[Message]:
-    """Tell the owner of each demand that parts bought for it arrived (in-app, one message per line)."""
+    """Tell the owner of each demand that parts bought for it arrived and are reserved to it (in-app, one
+    message per line, ``arrived`` holding what was reserved)."""
+    return _quietly("The arrival notice", order, lambda: _arrivals_tell(order, arrived))
+
+
+def _arrivals_tell(order: PurchaseOrder, arrived: list[tuple[PurchaseOrderLine, Decimal]]) -> list[Message]:
     if not arrived or not _active(ARRIVAL_EVENT, "inapp"):
         return []
     parts = Part.objects.in_bulk({line.part_id for line, _quantity in arrived})

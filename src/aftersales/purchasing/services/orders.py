@@ -262,11 +262,12 @@ def _version_write(
 
 
 def order_amend(*, actor: User, order_id: int, lines: list[OrderLineIn], reason: str) -> PurchaseOrder:
-    """Amend a sent order (its lines as they should now stand, by part): quantities changed (never below
-    what is received or cancelled), prices changed, parts added, parts left out (what is still open on
-    them cancelled). The order's version goes up, the version is kept with what changed and why, and a
-    local supplier gets the new version by e-mail. The amended total must be within the amender's
-    approval limit, as an approval would."""
+    """Amend a sent order (its lines as they should now stand, by part): quantities still ordered changed
+    (never below what is received; a line left out earlier may come back), prices changed, parts added,
+    parts left out (what is still open on them cancelled). The order's version goes up, the version is
+    kept with what changed and why, and a local supplier gets the new version by e-mail; an order that
+    owes nothing more is closed instead. The amended total must be within the amender's approval limit,
+    as an approval would."""
     if not reason.strip():
         raise ApplicationError(_("Say why the order is amended."), field="reason")
     with transaction.atomic():
@@ -289,24 +290,20 @@ def order_amend(*, actor: User, order_id: int, lines: list[OrderLineIn], reason:
             if line is None:
                 added.append(new)
                 continue
-            floor = line.received + line.cancelled
-            if new.quantity < floor:
+            # The quantity given is what stays ordered (less what is cancelled), never below what is received.
+            ordered = line.quantity - line.cancelled
+            if new.quantity < line.received:
                 errors[f"lines.{index}.quantity"] = [
-                    _("At least %(n)s: that many are received or cancelled already.") % {"n": qty_text(floor)}
+                    _("At least %(n)s: that many are received already.") % {"n": qty_text(line.received)}
                 ]
                 continue
             shown = line.part.number_display
-            if new.quantity != line.quantity:
+            if new.quantity != ordered:
                 changes.append(
                     _("Line %(line)s %(part)s: quantity %(old)s → %(new)s")
-                    % {
-                        "line": line.position,
-                        "part": shown,
-                        "old": qty_text(line.quantity),
-                        "new": qty_text(new.quantity),
-                    }
+                    % {"line": line.position, "part": shown, "old": qty_text(ordered), "new": qty_text(new.quantity)}
                 )
-                line.quantity = new.quantity
+                line.quantity = new.quantity + line.cancelled
             if new.unit_price != line.unit_price:
                 changes.append(
                     _("Line %(line)s %(part)s: price %(old)s → %(new)s")
@@ -363,7 +360,10 @@ def order_amend(*, actor: User, order_id: int, lines: list[OrderLineIn], reason:
             note=(_("Version %(n)s: %(reason)s") % {"n": order.version, "reason": reason.strip()})[:500],
         )  # fmt: skip
         _version_write(order, actor, changes, reason.strip()[:200])
-        order_email(actor=actor, order=order)
+        if all(line.open_quantity <= 0 for line in order.lines.all()):
+            ORDER.apply(order, "close", actor=actor, event=lambda **event: order.events.create(**event), note=reason)
+        else:
+            order_email(actor=actor, order=order)
     return order
 
 

@@ -125,7 +125,7 @@ def order_receive(
                 fail(index, "unit_price", _("Enter a price in yuan of zero or more, with at most 4 decimals."))
             accepted = line.delivered - rejected
             taken[ordered.pk] = taken.get(ordered.pk, Decimal(0)) + accepted
-            limit = ordered.quantity * (1 + allowance) - ordered.received - ordered.cancelled
+            limit = (ordered.quantity - ordered.cancelled) * (1 + allowance) - ordered.received
             if accepted and taken[ordered.pk] > limit:
                 fail(
                     index,
@@ -234,12 +234,20 @@ def _reserve_for_demands(
         for line, ordered, accepted, _price in matched
         if accepted and ordered.demand_type and ordered.demand_id
     ]  # fmt: skip
-    if demands:
-        stock_reserve(actor=None, store_id=order.store_id, demands=demands, allow_partial=True)
-        arrivals_tell(
-            order,
-            [(ordered, accepted) for _line, ordered, accepted, _price in matched if accepted and ordered.demand_id],
-        )
+    if not demands:
+        return
+    result = stock_reserve(actor=None, store_id=order.store_id, demands=demands, allow_partial=True)
+    # Who waits is told what was really reserved for them (a shortfall is not announced as arrived).
+    reserved: dict[tuple[int, str, int | None, int | None], Decimal] = {}
+    for row in result.reservations:
+        key = (row.part_id, row.demand_type, row.demand_id, row.demand_line_id)
+        reserved[key] = reserved.get(key, Decimal(0)) + row.quantity
+    told: list[tuple[PurchaseOrderLine, Decimal]] = []
+    for line, ordered, _accepted, _price in matched:
+        quantity = reserved.pop((line.part_id, ordered.demand_type, ordered.demand_id, ordered.demand_line_id), None)
+        if quantity:
+            told.append((ordered, quantity))
+    arrivals_tell(order, told)
 
 
 def _qty(value: Decimal) -> str:

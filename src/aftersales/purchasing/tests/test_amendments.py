@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Brand, User
-from aftersales.messaging.models import Message
+from aftersales.messaging.models import Message, MessageTemplate
 from aftersales.parts.models import Part
 from aftersales.parts.tests.factories import BinFactory, PartFactory, WarehouseFactory
 from aftersales.purchasing import services
@@ -76,7 +76,7 @@ def test_a_local_supplier_gets_the_order_and_each_amendment_by_e_mail(world: Wor
         services.order_amend(
             actor=manager, order_id=order.pk, lines=[services.OrderLineIn(parts[0].pk, D(2), D("35.5"))], reason="x"
         )
-    assert refused.value.fields == {"lines.0.quantity": ["至少 3：已收货或已取消这么多。"]}
+    assert refused.value.fields == {"lines.0.quantity": ["至少 3：已经收货这么多。"]}
     amended = services.order_amend(
         actor=manager,
         order_id=order.pk,
@@ -170,3 +170,66 @@ def test_whoever_waits_for_parts_bought_for_their_demand_is_told_when_they_arriv
     told = Message.objects.get(event="parts_arrived")
     assert (told.channel, told.user, told.about_type, told.about_id) == ("inapp", clerk, "repair_order", 77)
     assert told.body == f"5Q0-115-561-A × 2 已随采购订单 {order.number} 到货，已为维修工单 77预留。"
+
+
+def test_an_amendment_counts_what_stays_ordered_and_closes_an_order_owing_nothing(
+    world: World, parts: list[Part]
+) -> None:
+    purchaser = world.user("purchaser")
+    supplier = SupplierFactory.create(group=world.sh.group, kind="manufacturer", brand=parts[0].brand)
+    order = _sent(
+        world,
+        supplier,
+        [services.OrderLineIn(parts[0].pk, D(10), D(30)), services.OrderLineIn(parts[1].pk, D(4), D(90))],
+        purchaser,
+    )
+    # The manufacturer confirms 8 of the 10; the second line is left out, then brought back with 2.
+    confirmation = f"订单号,行号,确认数量\n{order.number},1,8\n"
+    services.order_confirmation_import(
+        actor=purchaser, store_id=world.sh.pk, upload=SimpleUploadedFile("c.csv", confirmation.encode())
+    )
+    services.order_amend(
+        actor=purchaser, order_id=order.pk, lines=[services.OrderLineIn(parts[0].pk, D(8), D(29))], reason="降价"
+    )
+    assert list(order.lines.order_by("position").values_list("quantity", "cancelled")) == [(D(10), D(2)), (D(4), D(4))]
+    assert PurchaseOrderVersion.objects.get(order=order, version=2).changes.splitlines() == [
+        "第 1 行 5Q0-115-561-A：单价 30 → 29",
+        "第 2 行 1K0-698-151：未保留，取消 4",
+    ]
+    services.order_amend(
+        actor=purchaser,
+        order_id=order.pk,
+        lines=[services.OrderLineIn(parts[0].pk, D(8), D(29)), services.OrderLineIn(parts[1].pk, D(2), D(90))],
+        reason="恢复",
+    )
+    assert [line.open_quantity for line in order.lines.order_by("position")] == [D(8), D(2)]
+    bin_ = BinFactory.create(store=world.sh, warehouse=WarehouseFactory.create(store=world.sh))
+    services.order_receive(
+        actor=world.user("parts"), order_id=order.pk, lines=[services.DeliveredLine(parts[0].pk, bin_.pk, D(3))]
+    )
+    with pytest.raises(ApplicationError) as refused:
+        services.order_amend(
+            actor=purchaser, order_id=order.pk, lines=[services.OrderLineIn(parts[0].pk, D(2), D(29))], reason="减"
+        )
+    assert refused.value.fields == {"lines.0.quantity": ["至少 3：已经收货这么多。"]}
+    closed = services.order_amend(
+        actor=purchaser, order_id=order.pk, lines=[services.OrderLineIn(parts[0].pk, D(3), D(29))], reason="够了"
+    )
+    assert (closed.status, closed.version) == ("closed", 4)
+
+
+def test_a_message_template_changed_by_an_administrator_never_blocks_receiving(world: World, parts: list[Part]) -> None:
+    MessageTemplate.objects.filter(event="parts_arrived").update(
+        variables=["part", "quantity", "order", "demand", "advisor"]
+    )
+    clerk = world.user("parts")
+    order = _sent(
+        world,
+        SupplierFactory.create(group=world.sh.group),
+        [services.OrderLineIn(parts[0].pk, D(2), D(50), demand_type="repair_order", demand_id=78, demand_line_id=1)],
+        clerk,
+    )
+    bin_ = BinFactory.create(store=world.sh, warehouse=WarehouseFactory.create(store=world.sh))
+    services.order_receive(actor=clerk, order_id=order.pk, lines=[services.DeliveredLine(parts[0].pk, bin_.pk, D(2))])
+    assert PurchaseOrder.all_objects.get(pk=order.pk).status == "received"
+    assert not Message.objects.filter(event="parts_arrived").exists()

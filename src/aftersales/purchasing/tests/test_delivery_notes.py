@@ -228,3 +228,58 @@ def test_a_delivery_is_received_by_scanning_its_parts(
     assert [r.order_id for r in receipts] == [order.pk]
     assert list(order.lines.order_by("position").values_list("received", flat=True)) == [D(2), D(0)]
     assert PurchaseReceipt.all_objects.get().lines.get().part_id == new.pk
+
+
+def test_scans_spread_over_a_rows_lines_an_amended_order_is_quoted_and_a_stale_page_refused(
+    world: World, shop: tuple[Supplier, Part, Part, Part, Bin]
+) -> None:
+    supplier, old, _new, oil, bin_ = shop
+    clerk = world.user("parts")
+    first = sent(world.sh, supplier, [(old, "4", "113")], "2026-11-20")
+    second = sent(world.sh, supplier, [(old, "3", "113"), (oil, "2", "50")], "2026-11-25")
+    PurchaseOrder.all_objects.filter(pk=second.pk).update(version=2)
+    # A row of 7 split over the two orders' lines (4 and 3); the oil quoted by the amended order's number.
+    text = f'零件号,数量,订单号\n1K0698151,7,\nG052195M4,"0,500",\nG052195M4,2,{second.number}-V2\n'
+    with pytest.raises(ApplicationError) as refused:
+        services.delivery_note_import(
+            actor=clerk, store_id=world.sh.pk, supplier_id=supplier.pk, number="DN-S", upload=csv_file(text)
+        )
+    assert list(refused.value.fields) == ["rows.3.quantity"]  # "0,500" is no thousands: ambiguous
+    text = f"零件号,数量,订单号\n1K0698151,7,\nG052195M4,2,{second.number}-V2\n"
+    note = services.delivery_note_import(
+        actor=clerk, store_id=world.sh.pk, supplier_id=supplier.pk, number="DN-S", upload=csv_file(text)
+    )
+    assert list(note.lines.order_by("pk").values_list("order_line__order_id", "quantity")) == [
+        (first.pk, D(4)),
+        (second.pk, D(3)),
+        (second.pk, D(2)),
+    ]
+    services.delivery_note_scan(actor=clerk, note_id=note.pk, code="1K0698151", quantity=D(6))
+    assert list(note.lines.filter(part=old).order_by("pk").values_list("checked", flat=True)) == [D(4), D(2)]
+    line = note.lines.filter(part=old).order_by("pk").last()
+    assert line is not None
+    # The clerk's page showed 2 counted; a scan makes it 3 before the page is saved.
+    services.delivery_note_scan(actor=clerk, note_id=note.pk, code="1K0698151")
+    with pytest.raises(ApplicationError) as refused:
+        services.delivery_note_check(
+            actor=clerk,
+            note_id=note.pk,
+            checks=[services.LineCheck(line.pk, D(2), bin_id=bin_.pk, seen=D(2), compare=True)],
+        )
+    assert refused.value.fields == {"lines.0.checked": ["其他人已同时清点（现为 3），请刷新页面。"]}
+    assert note.lines.get(pk=line.pk).checked == D(3)
+
+
+def test_nothing_is_matched_to_a_line_whose_quantity_is_all_cancelled(
+    world: World, shop: tuple[Supplier, Part, Part, Part, Bin]
+) -> None:
+    supplier, old, _new, _oil, _bin = shop
+    Supplier.objects.filter(pk=supplier.pk).update(over_delivery_percent=10)
+    order = sent(world.sh, supplier, [(old, "10", "113")], "2026-11-20")
+    order.lines.update(cancelled=D(10))
+    with pytest.raises(ApplicationError) as refused:
+        services.delivery_note_import(
+            actor=world.user("parts"), store_id=world.sh.pk, supplier_id=supplier.pk, number="DN-C",
+            upload=csv_file("零件号,数量\n1K0698151,1\n"),
+        )  # fmt: skip
+    assert refused.value.fields == {"rows.2.number": [f"{old.number_display} 不在此供应商的任何未结订单上。"]}

@@ -79,7 +79,21 @@ def test_a_clerk_imports_checks_and_receives_a_delivery_note_on_the_pages(
             f"checked_{line.pk}": "4",
             f"rejected_{line.pk}": "1",
             f"reason_{line.pk}": "",
-            f"bin_{line.pk}": str(bin_.pk),
+            f"bin_{line.pk}": "main/z-99",
+            f"seen_{line.pk}": "4",
+            "receive": "1",
+        },
+    )
+    assert missing_reason.status_code == 400 and "本门店没有货位 MAIN/Z-99。" in missing_reason.content.decode()
+    assert note.lines.get().rejected == 0  # nothing saved
+    missing_reason = clerk.post(
+        f"/purchasing/deliveries/{note.pk}/check/",
+        {
+            f"checked_{line.pk}": "4",
+            f"rejected_{line.pk}": "1",
+            f"reason_{line.pk}": "",
+            f"bin_{line.pk}": "BIN:SH01/MAIN/A-01",  # the bin's label, scanned
+            f"seen_{line.pk}": "4",
             "receive": "1",
         },
     )
@@ -90,14 +104,16 @@ def test_a_clerk_imports_checks_and_receives_a_delivery_note_on_the_pages(
             f"checked_{line.pk}": "4",
             f"rejected_{line.pk}": "1",
             f"reason_{line.pk}": "锈蚀",
-            f"bin_{line.pk}": str(bin_.pk),
+            f"bin_{line.pk}": "main/a-01",
+            f"seen_{line.pk}": "4",
             "receive": "1",
         },
     )
     assert received.status_code == 302
     assert DeliveryNote.all_objects.get().status == "received"
     assert list(order.lines.values_list("received", "rejected")) == [(D(3), D(1))]
-    assert StockMove.all_objects.get(document_type="purchase_order").value_fen == 30000  # 3 × 113 / 1.13
+    move = StockMove.all_objects.get(document_type="purchase_order")
+    assert (move.bin_id, move.value_fen) == (bin_.pk, 30000)  # 3 × 113 / 1.13
     returned = SupplierReturn.all_objects.get()
     listing = clerk.get("/purchasing/returns/").content.decode()
     assert returned.number in listing and "1K0-698-151 × 1 (锈蚀)" in listing

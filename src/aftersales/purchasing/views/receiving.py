@@ -126,14 +126,13 @@ def _note(request: HttpRequest, note_id: int) -> DeliveryNote:
 
 
 def _inspection(note: DeliveryNote, data: Any = None) -> InspectionForm:
-    lines = list(note.lines.select_related("part", "order_line__order", "bin").order_by("pk"))
-    bins = sorted(
-        (
-            (str(bin_.pk), str(bin_))
-            for bin_ in Bin.objects.filter(store=note.store, is_active=True).select_related("warehouse")
-        ),
-        key=lambda item: item[1],
-    )
+    lines = list(note.lines.select_related("part", "order_line__order", "bin__warehouse").order_by("pk"))
+    bins = {
+        f"{warehouse}/{code}".upper(): pk
+        for pk, warehouse, code in Bin.objects.filter(store=note.store, is_active=True).values_list(
+            "pk", "warehouse__code", "code"
+        )
+    }
     form = InspectionForm(data, lines=lines, bins=bins)
     form.service_aliases = {
         f"lines.{index}.{field}": f"{name}_{line.pk}"
@@ -188,7 +187,8 @@ def delivery_scan(request: HttpRequest, note_id: int) -> HttpResponse:
             form,
             lambda: services.delivery_note_scan(
                 actor=request_user(request), note_id=note.pk, code=form.cleaned_data["code"],
-                quantity=form.cleaned_data["quantity"] or Decimal(1), case_no=form.cleaned_data["case_no"],
+                quantity=Decimal(1) if form.cleaned_data["quantity"] is None else form.cleaned_data["quantity"],
+                case_no=form.cleaned_data["case_no"],
             ),
         )  # fmt: skip
         if saved:
@@ -205,11 +205,11 @@ def _checks(form: InspectionForm) -> list[services.LineCheck]:
     data = form.cleaned_data
     checks = []
     for line in form.note_lines:
-        bin_id = data[f"bin_{line.pk}"]
+        bin_id = data[f"bin_{line.pk}"]  # the bin's id, as the form found it
         checks.append(
             services.LineCheck(
                 line.pk, data[f"checked_{line.pk}"], data[f"rejected_{line.pk}"] or Decimal(0),
-                data[f"reason_{line.pk}"], int(bin_id) if bin_id else None,
+                data[f"reason_{line.pk}"], int(bin_id) if bin_id else None, seen=form.seen(line), compare=True,
             )
         )  # fmt: skip
     return checks
@@ -245,7 +245,11 @@ def delivery_check(request: HttpRequest, note_id: int) -> HttpResponse:
 @page("stock.move")
 def delivery_cancel(request: HttpRequest, note_id: int) -> HttpResponse:
     note = _note(request, note_id)
-    services.delivery_note_cancel(actor=request_user(request), note_id=note.pk)
+    try:
+        services.delivery_note_cancel(actor=request_user(request), note_id=note.pk)
+    except ApplicationError as error:
+        messages.error(request, error.detail)
+        return redirect("purchasing:delivery", note_id=note.pk)
     messages.success(request, _("The delivery note is cancelled."))
     return redirect("purchasing:deliveries")
 
