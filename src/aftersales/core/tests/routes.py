@@ -809,6 +809,10 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
             },
         },
     },
+    "order_amend": lambda user, w: {
+        "kwargs": {"order_id": _order(w, status="sent", approver=user)},
+        "json": {"lines": [{"part": "06L115562", "quantity": "1", "unit_price": "10"}], "reason": "减量"},
+    },
     "note_list": lambda user, w: {"query": {"store": "SH01"}},
     "note_import": lambda user, w: {
         "data": {

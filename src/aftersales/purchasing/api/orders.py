@@ -239,6 +239,31 @@ class ReasonIn(InputSchema):
     reason: str = Field(min_length=1, max_length=200)
 
 
+class AmendIn(InputSchema):
+    lines: list[OrderLineIn] = Field(
+        min_length=1,
+        max_length=2000,
+        description="The lines as they should now stand, by part (quantity: what stays ordered).",
+    )
+    reason: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/purchase-orders/{id:order_id}/amend", response={200: OrderDetailOut, **ERRORS})
+@operation("purchasing.order")
+def order_amend(request: HttpRequest, order_id: int, payload: AmendIn) -> dict[str, Any]:
+    """Amend a sent order: quantities (never below what is received), prices, parts added, parts left out
+    (their rest cancelled). The version goes up and a local supplier gets it by e-mail; the amended total
+    must be within the caller's approval limit."""
+    order = _order(request, order_id, "purchasing.order")
+    services.order_amend(
+        actor=request_user(request),
+        order_id=order.pk,
+        lines=_lines(request, order.store, payload.lines),
+        reason=payload.reason,
+    )
+    return order_detail_out(request, _order(request, order_id))
+
+
 @router.post("/purchase-orders/{id:order_id}/submit", response={200: OrderDetailOut, **ERRORS})
 @operation("purchasing.order")
 def order_submit(request: HttpRequest, order_id: int) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from aftersales.purchasing.selectors import order_total
 
 logger = logging.getLogger(__name__)
 ORDER_EVENT = "purchase_order_sent"
+ORDER_ABOUT = "purchasing.purchaseorder"  # what the outbox says an order's e-mails are about
 ARRIVAL_EVENT = "parts_arrived"
 
 # Who waits for a demand, by demand type: the area that owns the demand registers how to find them (the
@@ -71,7 +72,7 @@ def _order_email(actor: User | None, order: PurchaseOrder) -> list[Message]:
             "total": f"{order_total(order):,.2f}",
         },
         actor=actor,
-        about=("purchasing.purchaseorder", order.pk),
+        about=(ORDER_ABOUT, order.pk),
         channels=("email",),
         attachments=[Attachment(f"{reference}.pdf", "application/pdf", pdf)],
     )

@@ -4,11 +4,13 @@ not supply, and whoever waits for parts bought for their demand told when they a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
@@ -46,7 +48,9 @@ def _sent(world: World, supplier: Supplier, lines: list[services.OrderLineIn], a
     return services.order_send(actor=purchaser, order_id=order.pk)
 
 
-def test_a_local_supplier_gets_the_order_and_each_amendment_by_e_mail(world: World, parts: list[Part]) -> None:
+def test_a_local_supplier_gets_the_order_and_each_amendment_by_e_mail(
+    world: World, parts: list[Part], client_for: Callable[[User], Client]
+) -> None:
     supplier = SupplierFactory.create(group=world.sh.group, name="浦东宏发汽配", email="order@hongfa.cn")
     manager = world.user("purchaser")
     order = _sent(
@@ -103,6 +107,8 @@ def test_a_local_supplier_gets_the_order_and_each_amendment_by_e_mail(world: Wor
     again = Message.objects.filter(event="purchase_order_sent").order_by("pk").last()
     assert again is not None and again.attachments[0]["name"] == f"{order.number}-V2.pdf"
     assert "共 3 行，含税合计 364.00 元" in again.body  # 6 × 34 + 0 × 100 + 2 × 80
+    page = client_for(manager).get(f"/purchasing/orders/{order.pk}/").content.decode()
+    assert page.count("order@hongfa.cn") == 2 and f"{order.number}-V2.pdf" in page
     with pytest.raises(ApplicationError) as refused:
         services.order_amend(
             actor=manager, order_id=order.pk, lines=[services.OrderLineIn(parts[0].pk, D(600), D(34))],
@@ -233,3 +239,23 @@ def test_a_message_template_changed_by_an_administrator_never_blocks_receiving(w
     services.order_receive(actor=clerk, order_id=order.pk, lines=[services.DeliveredLine(parts[0].pk, bin_.pk, D(2))])
     assert PurchaseOrder.all_objects.get(pk=order.pk).status == "received"
     assert not Message.objects.filter(event="parts_arrived").exists()
+
+
+def test_the_api_amends_a_sent_order(world: World, parts: list[Part], client_for: Callable[[User], Client]) -> None:
+    purchaser = world.user("purchaser")
+    order = _sent(
+        world, SupplierFactory.create(group=world.sh.group), [services.OrderLineIn(parts[0].pk, D(5), D(20))], purchaser
+    )
+    api = client_for(purchaser)
+    body = {"lines": [{"part": "5Q0115561A", "quantity": "7", "unit_price": "20"}], "reason": "加量"}
+    amended = api.post(f"/api/v1/purchase-orders/{order.pk}/amend", body, content_type="application/json")
+    assert amended.status_code == 200
+    assert (amended.json()["version"], amended.json()["total"], amended.json()["lines"][0]["quantity"]) == (
+        2,
+        "140.00",
+        "7.000",
+    )
+    body["lines"][0]["quantity"] = "5000"
+    refused = api.post(f"/api/v1/purchase-orders/{order.pk}/amend", body, content_type="application/json")
+    assert (refused.status_code, refused.json()["code"]) == (403, "over_limit")
+    assert PurchaseOrder.all_objects.get(pk=order.pk).version == 2

@@ -19,11 +19,13 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
 from aftersales.core.models import Store
 from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.messaging.models import Message
 from aftersales.parts.models import Bin, StockBalance
 from aftersales.parts.services import part_for_store
 from aftersales.purchasing import documents, selectors, services
 from aftersales.purchasing.forms import NoteForm, OrderFilterForm, OrderForm, ReasonForm, ReceiveForm
 from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from aftersales.purchasing.services.notices import ORDER_ABOUT
 from aftersales.purchasing.services.replenishment import suggestion_groups
 from aftersales.purchasing.transitions import ACTION_LABELS, ORDER
 
@@ -157,6 +159,7 @@ def _detail(request: HttpRequest, order: PurchaseOrder, *, status: int = 200, **
             if receivable and can_here(request, "stock.move")
             else None,
             "receipts": order.receipts.prefetch_related("lines__part").order_by("pk"),
+            "emails": Message.objects.filter(about_type=ORDER_ABOUT, about_id=order.pk).order_by("pk"),
         },
         status=status,
     )
