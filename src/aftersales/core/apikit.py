@@ -64,6 +64,14 @@ class ErrorOut(Schema):
     fields: dict[str, list[str]]
 
 
+def file_answer(description: str, *content_types: str) -> dict[str, Any]:
+    """The ``openapi_extra`` of an operation that answers a file (PDF by default): its description and
+    content types, the body a binary string."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    kinds = content_types or ("application/pdf",)
+    return {"responses": {200: {"description": description, "content": dict.fromkeys(kinds, binary)}}}
+
+
 def error_body(code: str, detail: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {"code": code, "detail": detail, "fields": fields or {}}
 

@@ -12,7 +12,16 @@ from pydantic import BaseModel, ConfigDict
 from aftersales.core import inputs
 from aftersales.core.access import can
 from aftersales.core.api import ERRORS
-from aftersales.core.apikit import ApiDateTime, ErrorOut, InputSchema, ListQuery, Page, answer_list, paginate
+from aftersales.core.apikit import (
+    ApiDateTime,
+    ErrorOut,
+    InputSchema,
+    ListQuery,
+    Page,
+    answer_list,
+    file_answer,
+    paginate,
+)
 from aftersales.core.routing import acting_store, operation, request_user
 from aftersales.customers import documents, selectors, services
 from aftersales.customers.models import Customer
@@ -383,15 +392,10 @@ class TimelineOut(BaseModel):
 @router.get(
     "/customers/{id:customer_id}/archive-card",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The customer archive card (客户档案卡) as a PDF: the record with personal data masked, "
-                "its vehicles and history, with the letterhead of the caller's store. Audited as an export.",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_answer(
+        "The customer archive card (客户档案卡) as a PDF: the record with personal data masked, "
+        "its vehicles and history, with the letterhead of the caller's store. Audited as an export."
+    ),
 )
 @operation("customers.view")
 def customer_archive_card(request: HttpRequest, customer_id: int) -> HttpResponse:

@@ -13,7 +13,7 @@ from ninja.responses import Status
 from aftersales.core import inputs
 from aftersales.core.access import can
 from aftersales.core.api import ERRORS
-from aftersales.core.apikit import InputSchema
+from aftersales.core.apikit import InputSchema, file_answer
 from aftersales.core.errors import ApplicationError
 from aftersales.core.routing import acting_store, operation, request_user
 from aftersales.customers import selectors, services
@@ -121,14 +121,7 @@ def customer_document_upload(
 @router.get(
     "/customers/{id:customer_id}/documents/{id:document_id}",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The document file, shown inline; every download is audited.",
-                "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in _FILE_TYPES},
-            }
-        }
-    },
+    openapi_extra=file_answer("The document file, shown inline; every download is audited.", *_FILE_TYPES),
 )
 @operation("customers.view_personal")
 def customer_document_download(request: HttpRequest, customer_id: int, document_id: int) -> FileResponse:

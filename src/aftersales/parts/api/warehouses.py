@@ -9,7 +9,7 @@ from ninja.responses import Status
 
 from aftersales.core.access import stores_with
 from aftersales.core.api import ERRORS
-from aftersales.core.apikit import InputSchema, Page, paginate
+from aftersales.core.apikit import InputSchema, Page, file_answer, paginate
 from aftersales.core.errors import ApplicationError
 from aftersales.core.routing import operation, request_user
 from aftersales.parts import documents, services
@@ -123,14 +123,7 @@ def warehouse_cycle(request: HttpRequest, warehouse_id: int, payload: CycleIn) -
 @router.get(
     "/stock/warehouses/{id:warehouse_id}/labels.pdf",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "Bin labels with a QR code each (A4, 3 × 8).",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_answer("Bin labels with a QR code each (A4, 3 × 8)."),
 )
 @operation("parts.view")
 def warehouse_labels(request: HttpRequest, warehouse_id: int) -> HttpResponse:

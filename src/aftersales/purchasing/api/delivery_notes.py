@@ -12,7 +12,7 @@ from ninja.responses import Status
 
 from aftersales.core.access import stores_with
 from aftersales.core.api import ERRORS
-from aftersales.core.apikit import InputSchema, Page, paginate
+from aftersales.core.apikit import InputSchema, Page, file_answer, paginate
 from aftersales.core.routing import operation, request_user
 from aftersales.parts.api.common import Quantity, StoreCode, StoreQuery, store_of
 from aftersales.purchasing import documents, services
@@ -339,14 +339,7 @@ def return_shipped(request: HttpRequest, return_id: int, payload: ShippedIn) -> 
 @router.get(
     "/supplier-returns/{id:return_id}/return-note.pdf",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The return note (退货单) as PDF (A4), to go with the goods.",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_answer("The return note (退货单) as PDF (A4), to go with the goods."),
 )
 @operation("purchasing.view")
 def return_note_pdf(request: HttpRequest, return_id: int) -> HttpResponse:

@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from aftersales.core.access import stores_with
 from aftersales.core.api import ERRORS
-from aftersales.core.apikit import InputSchema, Page, paginate
+from aftersales.core.apikit import InputSchema, Page, file_answer, paginate
 from aftersales.core.routing import operation, request_user
 from aftersales.parts.api.common import Quantity, StoreCode, StoreQuery, parts_of, q3, store_of
 from aftersales.purchasing import documents, services
@@ -311,15 +311,11 @@ def order_close(request: HttpRequest, order_id: int, payload: NoteIn) -> dict[st
 @router.get(
     "/purchase-orders/{id:order_id}/order-file",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The order in the manufacturer's order-file layout (generic: UTF-8 CSV, columns "
-                "经销商代码, 订单号, 订单类型, 行号, 零件号, 数量, 单价, 要求到货日期).",
-                "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_answer(
+        "The order in the manufacturer's order-file layout (generic: UTF-8 CSV, columns "
+        "经销商代码, 订单号, 订单类型, 行号, 零件号, 数量, 单价, 要求到货日期).",
+        "text/csv",
+    ),
 )
 @operation("purchasing.view")
 def order_file(request: HttpRequest, order_id: int) -> HttpResponse:
@@ -329,14 +325,7 @@ def order_file(request: HttpRequest, order_id: int) -> HttpResponse:
 @router.get(
     "/purchase-orders/{id:order_id}/order.pdf",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The order as PDF (A4), as a local supplier receives it.",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_answer("The order as PDF (A4), as a local supplier receives it."),
 )
 @operation("purchasing.view")
 def order_pdf(request: HttpRequest, order_id: int) -> HttpResponse:
