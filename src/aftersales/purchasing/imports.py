@@ -70,7 +70,7 @@ class NoteRow:
     row: int
     number: str  # normalised part number
     typed: str  # as the file writes it
-    quantity: Decimal
+    quantity: Decimal | None  # None: the row has problems of its own; its part is still checked
     price: Decimal | None
     case_no: str
     order: str
@@ -121,8 +121,9 @@ def _rows(upload: UploadedFile, layout: Layout) -> tuple[list[tuple[Row, Cells]]
 
 
 def note_rows_read(upload: UploadedFile) -> tuple[list[NoteRow], dict[str, list[str]]]:
-    """The delivery note's readable rows, and the problems of the others (``rows.N.column``), for the
-    caller to name together with what it finds matching the rows."""
+    """The delivery note's rows with a part number, and the problems of the rows (``rows.N.column``), for
+    the caller to name together with what it finds matching them (a row with a problem has no quantity:
+    only its part is checked, so that every problem of the row is named at once)."""
     read, errors = _rows(upload, DELIVERY_NOTE)
     found: list[NoteRow] = []
     for row, cells in read:
@@ -136,8 +137,9 @@ def note_rows_read(upload: UploadedFile) -> tuple[list[NoteRow], dict[str, list[
                 row.fail("quantity", _("Enter the quantity."))
             price = cells.decimal(row, "price", places=4, low=Decimal(0), high=Decimal("1e10"))
             case_no, order = cells.limited(row, "case"), cells.limited(row, "order")
-            if not row.errors and quantity is not None:
-                found.append(NoteRow(row.number, number, typed, quantity, price, case_no, order))
+            if number:
+                readable = not row.errors and quantity is not None
+                found.append(NoteRow(row.number, number, typed, quantity if readable else None, price, case_no, order))
         errors |= row_errors(row)
     return found, errors
 

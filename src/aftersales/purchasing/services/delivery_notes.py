@@ -223,11 +223,19 @@ def delivery_note_import(
                 fail(row, "number", _("This part number is in several brands."))
                 continue
             part = found[0]
-            if problem := quantity_problem(part, row.quantity):
-                fail(row, "quantity", problem)
-                continue
             if row.order and _VERSION.sub("", row.order.strip()) not in open_orders:
                 fail(row, "order", _("%(order)s is no open order of this supplier.") % {"order": row.order})
+                continue
+            if row.quantity is None:  # the row has problems of its own: only whether the part is on order
+                if not matcher.candidates(part.pk, row.order):
+                    fail(
+                        row,
+                        "number",
+                        _("%(part)s is on no open order of this supplier.") % {"part": part.number_display},
+                    )
+                continue
+            if problem := quantity_problem(part, row.quantity):
+                fail(row, "quantity", problem)
                 continue
             shares = matcher.allocate(part.pk, row.quantity, row.order)
             if isinstance(shares, Decimal):

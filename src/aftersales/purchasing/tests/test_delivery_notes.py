@@ -283,3 +283,22 @@ def test_nothing_is_matched_to_a_line_whose_quantity_is_all_cancelled(
             upload=csv_file("零件号,数量\n1K0698151,1\n"),
         )  # fmt: skip
     assert refused.value.fields == {"rows.2.number": [f"{old.number_display} 不在此供应商的任何未结订单上。"]}
+
+
+def test_a_row_with_a_bad_cell_still_has_its_part_checked(
+    world: World, shop: tuple[Supplier, Part, Part, Part, Bin]
+) -> None:
+    supplier, old, _new, oil, _bin = shop
+    sent(world.sh, supplier, [(old, "4", "113")], "2026-11-20")
+    with pytest.raises(ApplicationError) as refused:
+        services.delivery_note_import(
+            actor=world.user("parts"), store_id=world.sh.pk, supplier_id=supplier.pk, number="DN-B",
+            upload=csv_file('零件号,数量,单价\nNOPE,1,"12,3"\nG052195M4,x,\n1K0698151,4,"12,3"\n'),
+        )  # fmt: skip
+    assert refused.value.fields == {
+        "rows.2.number": ["零件号 NOPE 不在零件主数据中。"],
+        "rows.2.price": ["“12,3”有歧义：请用小数点、不加逗号书写数字（例如 12.3 或 123）。"],
+        "rows.3.number": [f"{oil.number_display} 不在此供应商的任何未结订单上。"],
+        "rows.3.quantity": ["请输入数字，而不是文字。"],
+        "rows.4.price": ["“12,3”有歧义：请用小数点、不加逗号书写数字（例如 12.3 或 123）。"],
+    }
