@@ -111,6 +111,9 @@ class Command(BaseCommand):
             clear_untrusted_proxy_headers=not settings.TRUSTED_PROXIES,
         )
         signal.signal(signal.SIGTERM, _stop_on_signal)
+        # Ctrl+C stops it even when started in the background of a script (a shell starts those with
+        # SIGINT ignored, and Python leaves an ignored SIGINT ignored).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, _stop_on_signal)
         worker = None
