@@ -69,6 +69,8 @@ def test_a_clerk_imports_checks_and_receives_a_delivery_note_on_the_pages(
     note = DeliveryNote.all_objects.get()
     assert (done.status_code, done["Location"]) == (302, f"/purchasing/deliveries/{note.pk}/")
     line = note.lines.get()
+    waiting = clerk.get(f"/purchasing/orders/{order.pk}/").content.decode()
+    assert f'href="/purchasing/deliveries/{note.pk}/">DN-7</a>' in waiting
     scanned = clerk.post(f"/purchasing/deliveries/{note.pk}/scan/", {"code": "1K0698151", "quantity": "4"})
     assert scanned.status_code == 302 and note.lines.get().checked == D(4)
     unknown = clerk.post(f"/purchasing/deliveries/{note.pk}/scan/", {"code": "NOPE", "quantity": "1"})
@@ -122,7 +124,7 @@ def test_a_clerk_imports_checks_and_receives_a_delivery_note_on_the_pages(
     assert clerk.post(f"/purchasing/returns/{returned.pk}/shipped/").status_code == 302
     assert SupplierReturn.all_objects.get().status == "shipped"
     detail = clerk.get(f"/purchasing/orders/{order.pk}/").content.decode()
-    assert returned.number in detail
+    assert returned.number in detail and 'data-testid="open-notes"' not in detail  # the note is received
 
 
 def test_a_purchaser_amends_a_sent_order_and_applies_the_confirmation_on_the_pages(

@@ -24,7 +24,7 @@ from aftersales.parts.models import Bin, StockBalance
 from aftersales.parts.services import part_for_store
 from aftersales.purchasing import documents, selectors, services
 from aftersales.purchasing.forms import NoteForm, OrderFilterForm, OrderForm, ReasonForm, ReceiveForm
-from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from aftersales.purchasing.models import DeliveryNote, PurchaseOrder, PurchaseOrderLine, Supplier
 from aftersales.purchasing.services.notices import ORDER_ABOUT
 from aftersales.purchasing.services.replenishment import suggestion_groups
 from aftersales.purchasing.transitions import ACTION_LABELS, ORDER
@@ -160,6 +160,7 @@ def _detail(request: HttpRequest, order: PurchaseOrder, *, status: int = 200, **
             else None,
             "receipts": order.receipts.prefetch_related("lines__part").order_by("pk"),
             "emails": Message.objects.filter(about_type=ORDER_ABOUT, about_id=order.pk).order_by("pk"),
+            "notes": DeliveryNote.objects.filter(status="open", lines__order_line__order=order).distinct(),
         },
         status=status,
     )
