@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -37,6 +38,7 @@ from aftersales.purchasing.selectors import order_total
 ORDER_PDF = Path(__file__).parent / "templates" / "purchasing" / "print" / "order.typ"
 RETURN_PDF = ORDER_PDF.with_name("return.typ")
 TYPE_CODES = {"stock": "S", "urgent": "U", "vor": "V"}
+_VERSION = re.compile(r"-V\d+$", re.IGNORECASE)
 
 
 def price_text(price: Decimal) -> str:
@@ -48,6 +50,11 @@ def price_text(price: Decimal) -> str:
 def order_reference(order: PurchaseOrder) -> str:
     """The order number as documents name it: with its version after amendments."""
     return order.number if order.version == 1 else f"{order.number}-V{order.version}"
+
+
+def order_number_of(reference: str) -> str:
+    """The order number a supplier's reference quotes (``order_reference``, with or without ``-V2``)."""
+    return _VERSION.sub("", reference.strip())
 
 
 class OrderFileExporter(Protocol):

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -85,6 +86,19 @@ def _note(request: HttpRequest, note_id: int) -> DeliveryNote:
     return services.delivery_note_access(actor=request_user(request), note_id=note_id)
 
 
+def _listed(request: HttpRequest, rows: QuerySet[Any], query: Any, permission: str) -> dict[str, Any]:
+    """A page of a store's documents: the stores the caller holds ``permission`` in, the ``store`` and
+    ``status`` asked for, newest first."""
+    store_ids = stores_with(request_user(request), permission)
+    if store_ids is not None:
+        rows = rows.filter(store_id__in=store_ids)
+    if query.store:
+        rows = rows.filter(store__code=query.store)
+    if query.status:
+        rows = rows.filter(status=query.status)
+    return paginate(rows, query, ordering_fields=("created_at", "number"), default_ordering=("-created_at",))
+
+
 class NoteQuery(StoreQuery):
     status: Literal["open", "received", "cancelled"] | None = None
 
@@ -93,20 +107,7 @@ class NoteQuery(StoreQuery):
 @operation("stock.move")
 def note_list(request: HttpRequest, query: Query[NoteQuery]) -> dict[str, Any]:
     """Delivery notes of the stores the caller receives in, newest first."""
-    notes = DeliveryNote.objects.all()
-    store_ids = stores_with(request_user(request), "stock.move")
-    if store_ids is not None:
-        notes = notes.filter(store_id__in=store_ids)
-    if query.store:
-        notes = notes.filter(store__code=query.store)
-    if query.status:
-        notes = notes.filter(status=query.status)
-    page = paginate(
-        notes.select_related("store"),
-        query,
-        ordering_fields=("created_at", "number"),
-        default_ordering=("-created_at",),
-    )
+    page = _listed(request, DeliveryNote.objects.select_related("store"), query, "stock.move")
     page["items"] = [note_out(note) for note in page["items"]]
     return page
 
@@ -300,20 +301,8 @@ class ReturnQuery(StoreQuery):
 @operation("purchasing.view")
 def return_list(request: HttpRequest, query: Query[ReturnQuery]) -> dict[str, Any]:
     """Goods rejected at receiving, to go back to their suppliers, newest first."""
-    rows = SupplierReturn.objects.all()
-    store_ids = stores_with(request_user(request), "purchasing.view")
-    if store_ids is not None:
-        rows = rows.filter(store_id__in=store_ids)
-    if query.store:
-        rows = rows.filter(store__code=query.store)
-    if query.status:
-        rows = rows.filter(status=query.status)
-    page = paginate(
-        rows.select_related("store", "order", "receipt"),
-        query,
-        ordering_fields=("created_at", "number"),
-        default_ordering=("-created_at",),
-    )
+    rows = SupplierReturn.objects.select_related("store", "order", "receipt")
+    page = _listed(request, rows, query, "purchasing.view")
     page["items"] = [return_out(row) for row in page["items"]]
     return page
 

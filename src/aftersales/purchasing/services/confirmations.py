@@ -4,7 +4,6 @@ supply it); what is confirmed and not yet delivered stays open as a backorder wi
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 from django.core.files.uploadedfile import UploadedFile
@@ -14,11 +13,10 @@ from django.utils.translation import gettext as _
 from aftersales.core.models import User
 from aftersales.parts.models import Part
 from aftersales.parts.services import qty_text, quantity_problem, store_access
+from aftersales.purchasing.documents import order_number_of
 from aftersales.purchasing.imports import ConfirmationRow, confirmation_rows_read, file_error
 from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from aftersales.purchasing.transitions import ORDER
-
-_VERSION = re.compile(r"-V\d+$", re.IGNORECASE)
 
 
 def order_confirmation_import(*, actor: User | None, store_id: int, upload: UploadedFile) -> list[PurchaseOrder]:
@@ -29,7 +27,7 @@ def order_confirmation_import(*, actor: User | None, store_id: int, upload: Uplo
     rows, errors = confirmation_rows_read(upload)
     errors = dict(errors)
     with transaction.atomic():
-        numbers = {_VERSION.sub("", row.order.strip()) for row in rows}
+        numbers = {order_number_of(row.order) for row in rows}
         orders = {
             order.number: order
             for order in PurchaseOrder.all_objects.select_for_update(of=("self",))
@@ -49,7 +47,7 @@ def order_confirmation_import(*, actor: User | None, store_id: int, upload: Uplo
             errors.setdefault(f"rows.{row.row}.{column}", []).append(message)
 
         for row in rows:
-            order = orders.get(_VERSION.sub("", row.order.strip()))
+            order = orders.get(order_number_of(row.order))
             if order is None:
                 fail(row, "order", _("%(order)s is no order of this store.") % {"order": row.order})
                 continue

@@ -4,7 +4,6 @@ ordered), inspected, and received in one step through ``order_receive``, one rec
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +19,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
 from aftersales.parts.models import Bin, Part, StockBalance, part_number_normalise
 from aftersales.parts.services import qty_text, quantity_problem, store_access
+from aftersales.purchasing.documents import order_number_of
 from aftersales.purchasing.imports import NoteRow, file_error, note_rows_read
 from aftersales.purchasing.models import (
     DeliveryNote,
@@ -32,7 +32,6 @@ from aftersales.purchasing.models import (
 from aftersales.purchasing.services.receiving import DeliveredLine, _successors, order_receive
 
 OPEN_ORDERS = (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTLY_RECEIVED)
-_VERSION = re.compile(r"-V\d+$", re.IGNORECASE)  # an order number as amended versions quote it
 MAX_PRICE = Decimal("1e10")
 
 
@@ -98,7 +97,7 @@ class _Matcher:
         """The open lines a delivered part matches (a line whose quantity is all cancelled takes nothing);
         ``order_number`` as the supplier quotes it (with ``-V2``… after amendments, or without)."""
         ordered = {part_id, self.successors.get(part_id, -1)}
-        number = _VERSION.sub("", order_number.strip())
+        number = order_number_of(order_number)
         return [
             line
             for line in self.lines
@@ -223,7 +222,7 @@ def delivery_note_import(
                 fail(row, "number", _("This part number is in several brands."))
                 continue
             part = found[0]
-            if row.order and _VERSION.sub("", row.order.strip()) not in open_orders:
+            if row.order and order_number_of(row.order) not in open_orders:
                 fail(row, "order", _("%(order)s is no open order of this supplier.") % {"order": row.order})
                 continue
             if row.quantity is None:  # the row has problems of its own: only whether the part is on order
