@@ -48,6 +48,15 @@ def active_store_id(request: HttpRequest) -> int | None:
     return int(value) if value is not None else None
 
 
+def page_store(request: HttpRequest) -> Store:
+    """The session's active store a page shows (the store picker's choice); 404 without one."""
+    store_id = active_store_id(request)
+    store = Store.objects.filter(pk=store_id).first() if store_id else None
+    if store is None:
+        raise Http404
+    return store
+
+
 def acting_store(request: HttpRequest, *, permission: str) -> Store:
     """The store a request creates records in, where ``permission`` must be held: the session's active
     store, else (an API token has no session) the user's first store by code."""

@@ -10,9 +10,19 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from aftersales.core.money import money_round
-from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
+from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine, Supplier
 
 RATING_DAYS = 365
+
+
+def supplier_choices(group_id: int) -> list[tuple[str, str]]:
+    """The group's active suppliers as a form's choices: (id, "code name"), by code."""
+    return [
+        (str(pk), f"{code} {name}")
+        for pk, code, name in Supplier.objects.filter(group_id=group_id, is_active=True)
+        .order_by("code")
+        .values_list("pk", "code", "name")
+    ]
 
 
 def order_total(order: PurchaseOrder) -> Decimal:

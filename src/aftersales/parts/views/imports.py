@@ -9,22 +9,13 @@ from django.views.decorators.http import require_http_methods
 from aftersales.core import selectors as core_selectors
 from aftersales.core.errors import ApplicationError
 from aftersales.core.imports import error_report_path, job_progress, job_saving
-from aftersales.core.models import Store
-from aftersales.core.routing import active_store_id, page, request_user
+from aftersales.core.routing import page, page_store, request_user
 from aftersales.core.xlsx import XLSX_CONTENT_TYPE
 from aftersales.parts.forms import StockImportForm
 from aftersales.parts.imports.layouts import LAYOUTS, TEMPLATE_NAMES
 from aftersales.parts.models import StockImportJob
 from aftersales.parts.selectors.imports import stock_import_access, stock_imports_recent
 from aftersales.parts.services import stock_import_create
-
-
-def _store(request: HttpRequest) -> Store:
-    store_id = active_store_id(request)
-    store = Store.objects.filter(pk=store_id).first() if store_id else None
-    if store is None:
-        raise Http404
-    return store
 
 
 def _download(file: object, filename: str) -> FileResponse:
@@ -37,7 +28,7 @@ def _download(file: object, filename: str) -> FileResponse:
 @page("stock.import")
 def import_start(request: HttpRequest) -> HttpResponse:
     """Upload a go-live file (part master, opening stock, prices); the kinds the person may import."""
-    store = _store(request)
+    store = page_store(request)
     kinds = StockImportJob.Kind.choices
     form = StockImportForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")})
     status = 200

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
 from aftersales.core.models import StaffMembership, Store
-from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.core.routing import acting_store, can_here, page, page_store, request_user
 from aftersales.parts import documents, services
 from aftersales.parts.forms import (
     AsOfForm,
@@ -36,14 +36,6 @@ from aftersales.parts.selectors import stock as selectors
 from aftersales.parts.services import ReceiptLine
 
 
-def _store(request: HttpRequest) -> Store:
-    store_id = active_store_id(request)
-    store = Store.objects.filter(pk=store_id).first() if store_id else None
-    if store is None:
-        raise Http404
-    return store
-
-
 def _warehouse_choices(store: Store) -> list[tuple[str, str]]:
     return [(str(w.pk), str(w)) for w in Warehouse.objects.filter(store=store).order_by("code")]
 
@@ -52,7 +44,7 @@ def _warehouse_choices(store: Store) -> list[tuple[str, str]]:
 @page("parts.view")
 def move_list(request: HttpRequest) -> HttpResponse:
     """The active store's moves ledger, newest first, with filters."""
-    store = _store(request)
+    store = page_store(request)
     form = MovesFilterForm(request.GET or None, warehouses=_warehouse_choices(store))
     filters: dict[str, Any] = {}
     if form.is_valid():
@@ -83,7 +75,7 @@ def move_list(request: HttpRequest) -> HttpResponse:
 @page("parts.view")
 def stock_as_of(request: HttpRequest) -> HttpResponse:
     """The store's stock at the end of a day: the last closed month's snapshot plus the moves after it."""
-    store = _store(request)
+    store = page_store(request)
     form = AsOfForm(request.GET or None, initial={"date": timezone.localdate()})
     day = form.cleaned_data["date"] if form.is_valid() else timezone.localdate()
     rows = selectors.stock_as_of(store_id=store.pk, on=day)
@@ -117,7 +109,7 @@ def stock_as_of(request: HttpRequest) -> HttpResponse:
 @page("parts.view")
 def warehouses(request: HttpRequest) -> HttpResponse:
     """The store's warehouses with their bins; a new warehouse or bins (with ``warehouses.manage``)."""
-    store = _store(request)
+    store = page_store(request)
     form = WarehouseForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -168,7 +160,7 @@ def _warehouses_page(
 @require_http_methods(["POST"])
 @page("warehouses.manage")
 def warehouse_cycle(request: HttpRequest, warehouse_id: int) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     warehouse = Warehouse.objects.filter(pk=warehouse_id, store=store).first()
     if warehouse is None:
         raise Http404
@@ -190,7 +182,7 @@ def warehouse_cycle(request: HttpRequest, warehouse_id: int) -> HttpResponse:
 @require_http_methods(["POST"])
 @page("warehouses.manage")
 def warehouse_bins(request: HttpRequest, warehouse_id: int) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     warehouse = Warehouse.objects.filter(pk=warehouse_id, store=store).first()
     if warehouse is None:
         raise Http404
@@ -211,7 +203,7 @@ def warehouse_bins(request: HttpRequest, warehouse_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("parts.view")
 def warehouse_labels(request: HttpRequest, warehouse_id: int) -> HttpResponse:
-    warehouse = Warehouse.objects.select_related("store").filter(pk=warehouse_id, store=_store(request)).first()
+    warehouse = Warehouse.objects.select_related("store").filter(pk=warehouse_id, store=page_store(request)).first()
     if warehouse is None:
         raise Http404
     user = request_user(request)
@@ -234,7 +226,7 @@ def _bins(store: Store) -> list[tuple[str, str]]:
 @page("stock.move")
 def receive(request: HttpRequest) -> HttpResponse:
     """Receive a delivery: part numbers as typed or scanned, bins, quantities and net unit costs."""
-    store = _store(request)
+    store = page_store(request)
     form = ReceiptForm(request.POST or None, bins=_bins(store))
     status = 200
     if request.method == "POST":
@@ -296,7 +288,7 @@ def _receivers(store: Store) -> list[tuple[str, str]]:
 def issue(request: HttpRequest) -> HttpResponse:
     """The parts desk: scan the part for a repair order line; it must be the reserved part, and the
     technician receiving it confirms."""
-    store = _store(request)
+    store = page_store(request)
     form = IssueForm(request.POST or None, receivers=_receivers(store))
     status = 200
     if request.method == "POST":
@@ -334,7 +326,7 @@ def issue(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("parts.view")
 def reservations(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     page_obj = Paginator(selectors.reservations(store_ids=[store.pk]), 50).get_page(request.GET.get("page"))
     return render(request, "parts/reservations.html", {"page_obj": page_obj})
 
@@ -343,7 +335,7 @@ def reservations(request: HttpRequest) -> HttpResponse:
 @page("parts.view")
 def closings(request: HttpRequest) -> HttpResponse:
     """The store's closed stock months; closing the next one (with ``stock.close``)."""
-    store = _store(request)
+    store = page_store(request)
     last = selectors.last_closing(store.pk)
     suggested = (
         (last.month + timedelta(days=32)).replace(day=1)

@@ -17,8 +17,7 @@ from django.views.decorators.http import require_http_methods
 from aftersales.core import selectors as core_selectors
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
-from aftersales.core.models import Store
-from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.core.routing import acting_store, can_here, page, page_store, request_user
 from aftersales.parts import documents
 from aftersales.parts.forms import CountForm, LinesFilterForm, ResolveForm, StocktakeForm
 from aftersales.parts.models import Bin, Stocktake, StocktakeLine, Warehouse
@@ -26,16 +25,8 @@ from aftersales.parts.services import part_for_store
 from aftersales.parts.services import stocktakes as services
 
 
-def _store(request: HttpRequest) -> Store:
-    store_id = active_store_id(request)
-    store = Store.objects.filter(pk=store_id).first() if store_id else None
-    if store is None:
-        raise Http404
-    return store
-
-
 def _stocktake(request: HttpRequest, stocktake_id: int) -> Stocktake:
-    row = Stocktake.objects.select_related("store").filter(pk=stocktake_id, store=_store(request)).first()
+    row = Stocktake.objects.select_related("store").filter(pk=stocktake_id, store=page_store(request)).first()
     if row is None:
         raise Http404
     return row
@@ -45,7 +36,7 @@ def _stocktake(request: HttpRequest, stocktake_id: int) -> Stocktake:
 @page("parts.view")
 def stocktake_list(request: HttpRequest) -> HttpResponse:
     """The store's stocktakes; planning a new one (with ``stock.move``)."""
-    store = _store(request)
+    store = page_store(request)
     warehouses = [(str(w.pk), str(w)) for w in Warehouse.objects.filter(store=store).order_by("code")]
     form = StocktakeForm(request.POST or None, warehouses=warehouses, initial={"blind": True})
     status = 200

@@ -17,14 +17,13 @@ from django.views.decorators.http import require_http_methods
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
-from aftersales.core.models import Store
-from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.core.routing import acting_store, can_here, page, page_store, request_user
 from aftersales.messaging.models import Message
 from aftersales.parts.models import Bin, StockBalance
 from aftersales.parts.services import part_for_store
 from aftersales.purchasing import documents, selectors, services
 from aftersales.purchasing.forms import NoteForm, OrderFilterForm, OrderForm, ReasonForm, ReceiveForm
-from aftersales.purchasing.models import DeliveryNote, PurchaseOrder, PurchaseOrderLine, Supplier
+from aftersales.purchasing.models import DeliveryNote, PurchaseOrder, PurchaseOrderLine
 from aftersales.purchasing.services.notices import ORDER_ABOUT
 from aftersales.purchasing.services.replenishment import suggestion_groups
 from aftersales.purchasing.transitions import ACTION_LABELS, ORDER
@@ -33,18 +32,10 @@ STATES = dict(PurchaseOrder.Status.choices)
 SHOWN_PER_SUPPLIER = 200
 
 
-def _store(request: HttpRequest) -> Store:
-    store_id = active_store_id(request)
-    store = Store.objects.filter(pk=store_id).first() if store_id else None
-    if store is None:
-        raise Http404
-    return store
-
-
 def _order(request: HttpRequest, order_id: int) -> PurchaseOrder:
     row = (
         PurchaseOrder.objects.select_related("store", "supplier", "created_by", "approved_by")
-        .filter(pk=order_id, store=_store(request))
+        .filter(pk=order_id, store=page_store(request))
         .first()
     )
     if row is None:
@@ -55,7 +46,7 @@ def _order(request: HttpRequest, order_id: int) -> PurchaseOrder:
 @require_http_methods(["GET"])
 @page("purchasing.view")
 def order_list(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     form = OrderFilterForm(request.GET)
     if not form.is_valid():
         return render(request, "errors/error.html", {"status": 400, "message": form.error_summary()}, status=400)
@@ -78,13 +69,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @page("purchasing.order")
 def order_new(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
-    suppliers = [
-        (str(pk), f"{code} {name}")
-        for pk, code, name in Supplier.objects.filter(group_id=store.group_id, is_active=True)
-        .order_by("code")
-        .values_list("pk", "code", "name")
-    ]
+    store = page_store(request)
+    suppliers = selectors.supplier_choices(store.group_id)
     form = OrderForm(request.POST or None, suppliers=suppliers)
     status = 200
     if request.method == "POST":
@@ -290,7 +276,7 @@ def order_pdf(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 def _backorders_page(request: HttpRequest, form: ReasonForm | None = None, status: int = 200) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     today = store_calendar(store).local_date(timezone.now())
     lines = list(selectors.backorders(store_id=store.pk)[:500])
     return render(
@@ -314,7 +300,7 @@ def backorder_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 @page("purchasing.order")
 def backorder_cancel(request: HttpRequest, line_id: int) -> HttpResponse:
-    if not PurchaseOrderLine.objects.filter(pk=line_id, store=_store(request)).exists():
+    if not PurchaseOrderLine.objects.filter(pk=line_id, store=page_store(request)).exists():
         raise Http404
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -335,7 +321,7 @@ def backorder_cancel(request: HttpRequest, line_id: int) -> HttpResponse:
 def suggestion_list(request: HttpRequest) -> HttpResponse:
     """The store's replenishment suggestions by supplier, the nearest next order day first, each group one
     click from a draft."""
-    store = _store(request)
+    store = page_store(request)
     groups = suggestion_groups(store_id=store.pk)
     return render(
         request,
@@ -351,7 +337,7 @@ def suggestion_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 @page("purchasing.order")
 def suggestion_order(request: HttpRequest, supplier_id: int) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     try:
         order = services.suggestions_order(actor=request_user(request), store_id=store.pk, supplier_id=supplier_id)
     except ApplicationError as error:

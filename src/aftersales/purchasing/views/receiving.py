@@ -16,10 +16,10 @@ from django.views.decorators.http import require_http_methods
 from aftersales.core.errors import ApplicationError
 from aftersales.core.forms import form_run
 from aftersales.core.models import Store
-from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.core.routing import acting_store, can_here, page, page_store, request_user
 from aftersales.parts.models import Bin
 from aftersales.parts.services import part_for_store
-from aftersales.purchasing import documents, services
+from aftersales.purchasing import documents, selectors, services
 from aftersales.purchasing.forms import (
     AmendForm,
     ConfirmationForm,
@@ -29,28 +29,15 @@ from aftersales.purchasing.forms import (
     ScanForm,
 )
 from aftersales.purchasing.imports import DELIVERY_NOTE, template_of
-from aftersales.purchasing.models import DeliveryNote, PurchaseOrder, Supplier, SupplierReturn
-
-
-def _store(request: HttpRequest) -> Store:
-    store_id = active_store_id(request)
-    store = Store.objects.filter(pk=store_id).first() if store_id else None
-    if store is None:
-        raise Http404
-    return store
+from aftersales.purchasing.models import DeliveryNote, PurchaseOrder, SupplierReturn
 
 
 def _suppliers(store: Store) -> list[tuple[str, str]]:
-    return [
-        (str(pk), f"{code} {name}")
-        for pk, code, name in Supplier.objects.filter(group_id=store.group_id, is_active=True)
-        .order_by("code")
-        .values_list("pk", "code", "name")
-    ]
+    return selectors.supplier_choices(store.group_id)
 
 
 def _deliveries_page(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     suppliers = _suppliers(store)
     notes = DeliveryNote.objects.filter(store=store).select_related("supplier").order_by("-created_at", "-pk")
     return render(
@@ -119,7 +106,9 @@ def delivery_template(request: HttpRequest) -> HttpResponse:
 
 
 def _note(request: HttpRequest, note_id: int) -> DeliveryNote:
-    note = DeliveryNote.objects.select_related("supplier", "store").filter(pk=note_id, store=_store(request)).first()
+    note = (
+        DeliveryNote.objects.select_related("supplier", "store").filter(pk=note_id, store=page_store(request)).first()
+    )
     if note is None:
         raise Http404
     return note
@@ -257,7 +246,7 @@ def delivery_cancel(request: HttpRequest, note_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @page("purchasing.view")
 def return_list(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     rows = (
         SupplierReturn.objects.filter(store=store)
         .select_related("supplier", "order", "receipt")
@@ -276,7 +265,7 @@ def return_list(request: HttpRequest) -> HttpResponse:
 
 def _return(request: HttpRequest, return_id: int) -> SupplierReturn:
     found = SupplierReturn.objects.select_related("supplier", "order", "receipt", "store")
-    row = found.filter(pk=return_id, store=_store(request)).first()
+    row = found.filter(pk=return_id, store=page_store(request)).first()
     if row is None:
         raise Http404
     return row
@@ -304,7 +293,7 @@ def return_shipped(request: HttpRequest, return_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @page("purchasing.order")
 def confirmation_upload(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     form = ConfirmationForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         acting_store(request, permission="purchasing.order")
@@ -326,7 +315,9 @@ def confirmation_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _order(request: HttpRequest, order_id: int) -> PurchaseOrder:
-    row = PurchaseOrder.objects.select_related("store", "supplier").filter(pk=order_id, store=_store(request)).first()
+    row = (
+        PurchaseOrder.objects.select_related("store", "supplier").filter(pk=order_id, store=page_store(request)).first()
+    )
     if row is None:
         raise Http404
     return row

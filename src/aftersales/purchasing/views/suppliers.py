@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,20 +11,12 @@ from django.views.decorators.http import require_http_methods
 
 from aftersales.core.calendar import store_calendar
 from aftersales.core.forms import form_run
-from aftersales.core.models import Brand, StaffMembership, Store
-from aftersales.core.routing import acting_store, active_store_id, can_here, page, request_user
+from aftersales.core.models import Brand, StaffMembership
+from aftersales.core.routing import acting_store, can_here, page, page_store, request_user
 from aftersales.purchasing import services
 from aftersales.purchasing.forms import LimitForm, SupplierForm
 from aftersales.purchasing.models import PurchaseLimit, Supplier
 from aftersales.purchasing.selectors import supplier_ratings
-
-
-def _store(request: HttpRequest) -> Store:
-    store_id = active_store_id(request)
-    store = Store.objects.filter(pk=store_id).first() if store_id else None
-    if store is None:
-        raise Http404
-    return store
 
 
 def _brands() -> list[tuple[str, str]]:
@@ -34,7 +26,7 @@ def _brands() -> list[tuple[str, str]]:
 @require_http_methods(["GET"])
 @page("purchasing.view")
 def supplier_list(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = page_store(request)
     rows = Supplier.objects.filter(group_id=store.group_id).select_related("brand").order_by("-is_active", "code")
     full = can_here(request, "suppliers.bank")
     suppliers = list(rows)
@@ -53,7 +45,7 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
 @page("suppliers.manage")
 def supplier_edit(request: HttpRequest, supplier_id: int | None = None) -> HttpResponse:
     """A new supplier, or one of the group changed."""
-    store = _store(request)
+    store = page_store(request)
     supplier = (
         services.supplier_access(
             actor=request_user(request), store_id=store.pk, supplier_id=supplier_id, permission="suppliers.manage"
@@ -96,7 +88,7 @@ def supplier_edit(request: HttpRequest, supplier_id: int | None = None) -> HttpR
 @page("purchasing.limits")
 def limits(request: HttpRequest) -> HttpResponse:
     """Up to how much each person approves purchase orders in the store."""
-    store = _store(request)
+    store = page_store(request)
     people = [
         (str(pk), name or username)
         for pk, name, username in StaffMembership.objects.filter(store=store, is_active=True)
