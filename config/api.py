@@ -15,6 +15,7 @@ from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 import aftersales
+from aftersales.appointments.api import router as appointments_router
 from aftersales.catalogue.api import router as catalogue_router
 from aftersales.core.access import NotAuthenticated
 from aftersales.core.api import router as core_router
@@ -161,3 +162,4 @@ api.add_router("/", messaging_router)
 api.add_router("/", parts_router)
 api.add_router("/", catalogue_router)
 api.add_router("/", purchasing_router)
+api.add_router("/", appointments_router)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("aftersales.parts.urls")),
     path("", include("aftersales.catalogue.urls")),
     path("", include("aftersales.purchasing.urls")),
+    path("", include("aftersales.appointments.urls")),
     path("", include("aftersales.core.urls")),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.contrib.messages import constants as message_constants
 from django.utils.translation import gettext_lazy as _
 
 from config.env import (
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "aftersales.parts",
     "aftersales.catalogue",
     "aftersales.purchasing",
+    "aftersales.appointments",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +100,8 @@ AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "core:today"
+# Bootstrap calls the error alert "danger" (base.html renders alert-<tag>).
+MESSAGE_TAGS = {message_constants.ERROR: "danger"}
 LOGOUT_REDIRECT_URL = "core:login"
 
 AUTH_PASSWORD_VALIDATORS = [

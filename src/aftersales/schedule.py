@@ -9,6 +9,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from aftersales.appointments import services as appointments
 from aftersales.core import services
 from aftersales.core.audit import audit_checkpoint_write
 from aftersales.core.models import DealerGroup, Store
@@ -78,3 +79,15 @@ def reorder_points_compute() -> dict[str, int]:
         store.code: purchasing.reorder_points_compute(store_id=store.pk)
         for store in Store.all_objects.filter(is_active=True).order_by("code")
     }
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def appointments_no_show() -> int:
+    """Mark as no-show the bookings nobody came for (the start plus the store's grace period passed)."""
+    return appointments.appointments_mark_no_show()
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def appointments_remind() -> dict[str, int]:
+    """Send the bookings' reminders that are due (24 hours before, and the same-day one where wanted)."""
+    return appointments.appointments_remind()

@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,11 +23,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from aftersales.catalogue.models import ServicePackage
+from aftersales.appointments import services as appointments
+from aftersales.appointments.models import Leave, Shift, Technician
+from aftersales.catalogue.models import PackageItem, ServicePackage
 from aftersales.catalogue.tests.factories import LabourOperationFactory
 from aftersales.conftest import World
 from aftersales.core.media import PHOTOS, MediaOwner, media_attach, media_owner_register, media_upload
-from aftersales.core.models import User
+from aftersales.core.models import StaffMembership, User
 from aftersales.core.routing import Access
 from aftersales.core.services import token_create
 from aftersales.core.tests.factories import LegalEntityFactory, image_bytes, valid_uscc
@@ -434,7 +436,184 @@ def _stocktake(world: World, *, counted: bool = False, approved: bool = False) -
     return {"stocktake_id": take.pk, "bin": bin_.pk, "line": line.pk}
 
 
+def _bookable(world: World) -> dict[str, int]:
+    """SH01 open 08:30-18:00 every day (holidays 09:00-17:00) with three technicians on shift 08:30-17:30,
+    a one-hour operation without a bay and a package of it with the sample part (one set per world)."""
+    cached = world.__dict__.get("_bookable")
+    if cached is not None:
+        return dict(cached)
+    store = world.sh
+    store.business_hours = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "08:30-18:00")
+    store.holiday_hours = "09:00-17:00"
+    store.save()
+    role_id = StaffMembership.objects.filter(user=world.user("technician")).values_list("role_id", flat=True).first()
+    technicians = []
+    for n in range(3):
+        user = User.objects.create(username=f"mx_tech_{n}", full_name=f"矩阵技师{n}")
+        StaffMembership.objects.create(store=store, user=user, role_id=role_id)
+        technician = Technician.objects.create(store=store, user=user)
+        Shift.objects.bulk_create(
+            Shift(technician=technician, weekday=d, starts=time(8, 30), ends=time(17, 30)) for d in range(7)
+        )
+        technicians.append(technician.pk)
+    operation = LabourOperationFactory.create(group=store.group, code="MX-APT", default_hours=Decimal("1.00"))
+    part = _stock(world)["part"]
+    package = ServicePackage.objects.create(group=store.group, brand=part.brand, code="MX-APT-PK", name="矩阵保养")
+    PackageItem.objects.create(package=package, kind="labour", operation=operation)
+    PackageItem.objects.create(package=package, kind="part", part=part, quantity=Decimal(1))
+    world.__dict__["_bookable"] = {"operation": operation.pk, "package": package.pk, "technician": technicians[0]}
+    return dict(world.__dict__["_bookable"])
+
+
+def _free_time(world: World) -> str:
+    """10:00 on a day of its own (each call another), when SH01 has capacity (``_bookable``)."""
+    _bookable(world)
+    day = timezone.localdate() + timedelta(days=1 + next(_serial) % 150)
+    return datetime.combine(day, time(10), tzinfo=world.sh.zone).isoformat()
+
+
+def _appointment(world: World, *, services: list[str] | None = None, prepicked: bool = False) -> int:
+    """A booking of SH01 at a free time (the one-hour operation unless ``services``), pre-picked when asked."""
+    bookable = _bookable(world)
+    appointment = appointments.appointment_book(
+        actor=world.user("manager"),
+        store_id=world.sh.pk,
+        data=appointments.BookingIn(
+            starts_at=datetime.fromisoformat(_free_time(world)),
+            services=services or [f"operation:{bookable['operation']}"],
+            channel="phone",
+            contact_name="王五",
+            contact_mobile="13800000000",
+        ),
+    )
+    if prepicked:
+        appointments.appointment_prepick(actor=world.user("parts"), appointment_id=appointment.pk)
+    return appointment.pk
+
+
+def _short_appointment(world: World) -> int:
+    """A booking whose package needs more of the sample part than the shelves hold, its brand with a parts centre."""
+    bookable = _bookable(world)
+    part = _stock(world)["part"]
+    Supplier.objects.get_or_create(
+        group=world.sh.group,
+        code="MX-PC",
+        defaults={"kind": "manufacturer", "brand": part.brand, "name": "矩阵配件中心"},
+    )
+    package = ServicePackage.objects.create(
+        group=world.sh.group, brand=part.brand, code=f"MX-SH-{next(_serial)}", name="矩阵大修"
+    )
+    PackageItem.objects.create(package=package, kind="labour", operation_id=bookable["operation"])
+    PackageItem.objects.create(package=package, kind="part", part=part, quantity=Decimal(5000))
+    return _appointment(world, services=[f"package:{package.pk}"])
+
+
+def _leave(world: World) -> int:
+    """Leave of a technician of SH01 on a day of its own."""
+    technician_id = _bookable(world)["technician"]
+    start = datetime.fromisoformat(_free_time(world))
+    return Leave.objects.create(technician_id=technician_id, starts_at=start, ends_at=start + timedelta(hours=2)).pk
+
+
 SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
+    # appointments API
+    "appointment_slots": lambda user, w: {
+        "query": {
+            "store": "SH01",
+            "date": (timezone.localdate() + timedelta(days=1)).isoformat(),
+            "services": f"operation:{_bookable(w)['operation']}",
+            "wish": "10:00",
+        }
+    },
+    "appointment_list": lambda user, w: {"query": {"store": "SH01"}},
+    "appointment_detail": lambda user, w: {"kwargs": {"appointment_id": _appointment(w)}},
+    "appointment_create": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "starts_at": _free_time(w),
+            "services": [f"operation:{_bookable(w)['operation']}"],
+            "contact_name": "王五",
+            "contact_mobile": "13800000000",
+        }
+    },
+    "appointment_reschedule": lambda user, w: {
+        "kwargs": {"appointment_id": _appointment(w)},
+        "json": {"starts_at": _free_time(w), "reason": "客户改期"},
+    },
+    "appointment_cancel": lambda user, w: {
+        "kwargs": {"appointment_id": _appointment(w)},
+        "json": {"reason": "客户取消"},
+    },
+    "appointment_check_in": lambda user, w: {"kwargs": {"appointment_id": _appointment(w)}},
+    "appointment_show_rate": lambda user, w: {"query": {"store": "SH01", "by": "channel"}},
+    "appointment_board": lambda user, w: {"query": {"store": "SH01"}},
+    "appointment_prepick_list": lambda user, w: {"query": {"store": "SH01"}},
+    "appointment_prepick": lambda user, w: {
+        "kwargs": {"appointment_id": _appointment(w, services=[f"package:{_bookable(w)['package']}"])}
+    },
+    "appointment_stage": lambda user, w: {
+        "kwargs": {"appointment_id": _appointment(w, services=[f"package:{_bookable(w)['package']}"], prepicked=True)}
+    },
+    "appointment_parts_order": lambda user, w: {"kwargs": {"appointment_id": _short_appointment(w)}},
+    "appointment_technicians": lambda user, w: {"query": {"store": "SH01"}},
+    "appointment_technician_save": lambda user, w: {
+        "kwargs": {"user_id": w.user("technician").pk},
+        "json": {"store": "SH01", "efficiency": "1.10", "shifts": {"0": ["08:30", "17:30"], "5": ["09:00", "15:00"]}},
+    },
+    "appointment_leave_add": lambda user, w: {
+        "kwargs": {"technician_id": _bookable(w)["technician"]},
+        "json": {"starts_at": (start := _free_time(w)), "ends_at": start.replace("T10:", "T12:"), "reason": "年假"},
+    },
+    "appointment_leave_remove": lambda user, w: {"kwargs": {"leave_id": _leave(w)}},
+    "appointment_settings": lambda user, w: {"query": {"store": "SH01"}},
+    "appointment_settings_save": lambda user, w: {"json": {"store": "SH01", "walk_in_reserve_percent": 25}},
+    # appointments pages
+    "appointments:detail": lambda user, w: {"kwargs": {"appointment_id": _appointment(w)}},
+    "appointments:reschedule": lambda user, w: {"kwargs": {"appointment_id": _appointment(w)}},
+    "appointments:cancel": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"appointment_id": _appointment(w)},
+        "data": {"reason": "客户取消"},
+    },
+    "appointments:check_in": lambda user, w: {"method": "POST", "kwargs": {"appointment_id": _appointment(w)}},
+    "appointments:prepick_reserve": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"appointment_id": _appointment(w, services=[f"package:{_bookable(w)['package']}"])},
+    },
+    "appointments:prepick_stage": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"appointment_id": _appointment(w, services=[f"package:{_bookable(w)['package']}"], prepicked=True)},
+    },
+    "appointments:prepick_order": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"appointment_id": _short_appointment(w)},
+    },
+    "appointments:label": lambda user, w: {
+        "kwargs": {"appointment_id": _appointment(w, services=[f"package:{_bookable(w)['package']}"], prepicked=True)}
+    },
+    "appointments:technician": lambda user, w: {"kwargs": {"technician_id": _bookable(w)["technician"]}},
+    "appointments:leave_add": lambda user, w: {
+        "method": "POST",
+        "data": {
+            "technician": _bookable(w)["technician"],
+            "starts_at": (start := _free_time(w)[:16]),
+            "ends_at": start.replace("T10:", "T12:"),
+            "reason": "年假",
+        },
+    },
+    "appointments:leave_remove": lambda user, w: {"method": "POST", "kwargs": {"leave_id": _leave(w)}},
+    "appointments:settings": lambda user, w: {
+        "method": "POST",
+        "data": {
+            "walk_in_reserve_percent": "25",
+            "arrival_spacing_minutes": "15",
+            "no_show_grace_minutes": "30",
+            "reminder_hours": "24",
+            "same_day_reminder_hours": "2",
+            "booking_script": "您好，这里是矩阵店。",
+            "documents_default": "行驶证",
+        },
+    },
     # stocktakes API
     "stocktake_create": lambda user, w: {
         "json": {"store": "SH01", "kind": "cycle", "bin_from": (code := _stocked_bin(w)), "bin_to": code}

@@ -132,6 +132,8 @@ def test_token_create_use_and_revoke(world: World) -> None:
             "role_code": "advisor",
             "role_name": "服务顾问",
             "permissions": [
+                "appointments.book",
+                "appointments.view",
                 "catalogue.view",
                 "customers.edit",
                 "customers.view",

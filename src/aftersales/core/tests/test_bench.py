@@ -24,6 +24,7 @@ from bench.customers import scenarios as customer_scenarios
 
 BENCH_DIR = Path(bench.__file__).parent
 CORE_SCENARIOS = ["health", "me", "stores"]
+APPOINTMENT_SCENARIOS = ["slots", "booking_create"]
 CUSTOMER_SCENARIOS = [
     "search_plate",
     "search_vin6",
@@ -52,8 +53,10 @@ def imported_modules(path: Path) -> set[str]:
 def test_the_runner_discovers_the_areas_without_naming_one() -> None:
     # Given the runner, imported (which discovers the areas)
     # Then every area's scenarios, jobs and generators are registered, core first
-    assert registry.discover_areas() == ["core", "customers", "messaging", "parts", "purchasing"]
-    assert list(run.SCENARIOS) == CORE_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance", "purchase_suggestions"]
+    assert registry.discover_areas() == ["core", "appointments", "customers", "messaging", "parts", "purchasing"]
+    assert list(run.SCENARIOS) == (
+        CORE_SCENARIOS + APPOINTMENT_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance", "purchase_suggestions"]
+    )
     assert list(run.JOBS) == [
         "import",
         "outbox_1000",
@@ -70,7 +73,9 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
     infrastructure = [BENCH_DIR / f"{name}.py" for name in sorted(registry.INFRASTRUCTURE)]
     for path in [*infrastructure, Path(bench_command.__file__)]:
         areas = {
-            name for name in imported_modules(path) if re.match(r"bench\.(core|customers|archive|messaging)\b", name)
+            name
+            for name in imported_modules(path)
+            if re.match(r"bench\.(core|appointments|customers|archive|messaging)\b", name)
         }
         assert areas == set(), path
     runner = (BENCH_DIR / "run.py").read_text(encoding="utf-8")
@@ -80,7 +85,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
 
 def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
     assert sorted(registry.INFRASTRUCTURE) == ["generate", "loading", "registry", "run"]
-    assert registry.area_names() == ["core", "customers", "messaging", "parts", "purchasing"]
+    assert registry.area_names() == ["core", "appointments", "customers", "messaging", "parts", "purchasing"]
 
 
 def test_registering_a_name_twice_is_refused() -> None:
@@ -218,11 +223,15 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     matches = [re.fullmatch(pattern, line) for line in reports]
     assert all(matches), reports
     queries = {match.group(1): int(match.group(2)) for match in matches if match}
-    assert list(queries) == CORE_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance", "purchase_suggestions"]
-    assert {name: queries[name] for name in ("health", "me", "stores", "customer_detail", "purchase_suggestions")} == {
+    assert list(queries) == (
+        CORE_SCENARIOS + APPOINTMENT_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance", "purchase_suggestions"]
+    )
+    pinned = ("health", "me", "stores", "slots", "customer_detail", "purchase_suggestions")
+    assert {name: queries[name] for name in pinned} == {
         "health": 2,
         "me": 4,
         "stores": 6,
+        "slots": 19,  # the token's and the store's, then the day's plan: whatever the bookings' number
         "customer_detail": 6,  # with the actor's stores, which the archive's visibility rule reads
         "purchase_suggestions": 9,  # whatever the number of parts: the suggestions are one query
     }

@@ -30,7 +30,13 @@ def test_advisor_today_has_own_cards_only(world: World, client_for: Callable[[Us
     token_create(user=world.user("advisor"), name="x")
     response = client_for(world.user("advisor")).get("/")
     assert response.status_code == 200
-    assert _cards(response) == {"bays_active": 3, "staff": 20, "customers_today": 0}
+    assert _cards(response) == {
+        "bays_active": 3,
+        "staff": 20,
+        "customers_today": 0,
+        "appointments_today": 0,  # the appointments' cards of the front of the house
+        "appointments_arrived": "0 / 0",
+    }
     charts = {c["key"]: c for c in response.context["charts"]}
     assert charts["bays_by_type"]["values"] == [1, 2]
 
@@ -56,6 +62,7 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "customers:warranty_policies",
         "messaging:tasks",
         "messaging:outbox",
+        "appointments:list",
         "parts:parts",
         "catalogue:operations",
         "purchasing:orders",

@@ -7,6 +7,7 @@ so that what goes out (after retries, quiet hours or a person's "send again") is
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 import uuid
@@ -33,6 +34,8 @@ from aftersales.messaging.channels import Attachment, Outgoing, SendAmbiguous, S
 from aftersales.messaging.channels.registry import channel_adapter
 from aftersales.messaging.models import Channel, Message, MessageClass, MessageTemplate
 from aftersales.messaging.services.templates import render
+
+logger = logging.getLogger(__name__)
 
 # Attempts of a message the provider could not take for now, and the waits between them.
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30))
@@ -185,6 +188,21 @@ def _attachments_keep(attachments: list[Attachment], *, storage: Storage, kept: 
             }
         )
     return listed
+
+
+def message_try(
+    description: str, send: Callable[[], list[Message]], *, also: tuple[type[Exception], ...] = ()
+) -> list[Message]:
+    """Run ``send`` (calls of ``message_send``) in a savepoint without letting a message refuse the work
+    it reports: a refusal (a template an administrator changed or deactivated, a recipient without an
+    address; ``also`` adds the caller's own, e.g. a PDF that cannot be drawn) is logged and [] returned."""
+    refusals: tuple[type[Exception], ...] = (ApplicationError, *also)
+    try:
+        with transaction.atomic():
+            return send()
+    except refusals as error:
+        logger.warning("%s not put in the outbox: %s", description, error)
+        return []
 
 
 def message_send(

@@ -44,7 +44,8 @@ def test_the_demo_has_a_catalogue_per_brand_and_a_year_of_stock_per_store(db: No
         assert StockBalance.all_objects.filter(store__code=code).count() == 3000  # two brands' parts
         assert StockBalance.all_objects.filter(store__code=code, on_hand__gt=0).count() > 2850
         assert StockClosing.all_objects.filter(store__code=code).count() == 11
-        assert Reservation.all_objects.filter(store__code=code).count() == 5
+        # Five open repair orders hold stock (the appointments' demo adds its pre-picks and one more hold).
+        assert Reservation.all_objects.filter(store__code=code, demand_id__range=(900_000, 900_004)).count() == 5
         assert list(Stocktake.all_objects.filter(store__code=code).values_list("status", flat=True)) == ["counting"]
     # Purchasing's part rides on the same demo (it receives into this stock): a year of orders, then the
     # three in hand (written last).

@@ -30,7 +30,9 @@ from aftersales.purchasing.services.orders import (
 )
 from aftersales.purchasing.services.receiving import DeliveredLine, order_receive
 from aftersales.purchasing.services.replenishment import (
+    DemandShort,
     Suggestion,
+    demand_orders_create,
     reorder_points_compute,
     reorder_rule_set,
     suggestions,
@@ -46,6 +48,7 @@ from aftersales.purchasing.services.suppliers import (
 
 __all__ = [
     "DeliveredLine",
+    "DemandShort",
     "LineCheck",
     "OrderLineIn",
     "Suggestion",
@@ -59,6 +62,7 @@ __all__ = [
     "delivery_note_receive",
     "delivery_note_scan",
     "delivery_note_start",
+    "demand_orders_create",
     "expected_dates_set",
     "order_access",
     "order_amend",

@@ -8,13 +8,10 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db import transaction
-
-from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
 from aftersales.core.pdf import PdfError
 from aftersales.messaging.models import Message, MessageTemplate
-from aftersales.messaging.services import Attachment, Recipient, message_send
+from aftersales.messaging.services import Attachment, Recipient, message_send, message_try
 from aftersales.parts.models import Part, Reservation
 from aftersales.parts.services import qty_text
 from aftersales.purchasing.documents import order_pdf, order_reference
@@ -37,14 +34,7 @@ def _active(event: str, channel: str) -> bool:
 
 
 def _quietly(what: str, order: PurchaseOrder, send: Callable[[], list[Message]]) -> list[Message]:
-    """A message is never a reason to refuse the work it reports (a template an administrator changed,
-    a PDF that cannot be drawn): the failure is logged and the work goes on."""
-    try:
-        with transaction.atomic():
-            return send()
-    except (ApplicationError, PdfError) as error:
-        logger.warning("%s of order %s not put in the outbox: %s", what, order.number, error)
-        return []
+    return message_try(f"{what} of order {order.number}", send, also=(PdfError,))
 
 
 def order_email(*, actor: User | None, order: PurchaseOrder) -> list[Message]:

@@ -1,0 +1,478 @@
+"""A store's booking capacity on one day, and where a booking fits in it (APT-2).
+
+The day is cut into quarter hours (steps) in the store's zone. Each technician and each bay is a
+timeline whose free steps are a bitmask: a technician is free in their shift of that weekday (on a
+make-up working day their first weekday's shift, on a public holiday clipped to the store's holiday
+hours) less their leave and the work planned on them; a bay is free all day less the work planned in
+it. A booking needs one technician for all its services in a row (the most demanding skill level
+and every certificate kind of its services, valid on the day) and, for each
+service, a bay of the service's type for that service's share of the time (no type: no bay). The
+time a service takes is its standard hours divided by the technician's efficiency, in whole steps.
+
+Arrivals are in business hours (the store calendar), an advisor's at least ``arrival_spacing_minutes``
+apart, and bookings may take at most ``100 - walk_in_reserve_percent`` per cent of the day's
+technician hours (standard hours: shift hours × efficiency).
+
+Among the starts that fit, the agent is offered the two best: nearest to the customer's wish, then
+leaving the fewest fragments (free gaps shorter than the shortest catalogue job of the booking's skill
+level and bay type, counted on the qualified technicians and the bays of its types after the booking
+is placed), then the earlier start. Where a booking fits, the technician and bays that leave the
+fewest fragments are planned (then the technician with the least work that day, then the first).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Min
+
+from aftersales.appointments.models import Appointment, AppointmentService, BookingSettings, Leave, Shift, Technician
+from aftersales.catalogue.models import LabourOperation
+from aftersales.core.calendar import DayKind, StoreCalendar, store_calendar
+from aftersales.core.models import Bay, Certificate, StaffMembership, StaffProfile, Store
+
+STEP = timedelta(minutes=15)
+STEPS_PER_HOUR = 4
+SKILL_RANK = {"": 1, "junior": 1, "intermediate": 2, "senior": 3}  # no level recorded counts as junior
+ACTIVE_STATES = (Appointment.State.BOOKED, Appointment.State.ARRIVED)
+ADVISOR_ROLE = "advisor"
+
+
+@dataclass(frozen=True)
+class Need:
+    """One requested service as capacity sees it."""
+
+    operation_id: int
+    package_id: int | None
+    name: str
+    hours: Decimal
+    skill_level: str
+    certificate: str
+    bay_kind: str
+
+
+def steps_for(hours: Decimal, efficiency: Decimal) -> int:
+    """Whole quarter hours a technician of ``efficiency`` takes for ``hours`` standard hours."""
+    return max(1, math.ceil(hours * STEPS_PER_HOUR / efficiency - Decimal("0.000001")))
+
+
+def _mask(start: int, end: int) -> int:
+    return ((1 << (end - start)) - 1) << start if end > start else 0
+
+
+def _runs(free: int, total: int) -> list[tuple[int, int]]:
+    runs, step = [], 0
+    while step < total:
+        if free >> step & 1:
+            begin = step
+            while step < total and free >> step & 1:
+                step += 1
+            runs.append((begin, step))
+        else:
+            step += 1
+    return runs
+
+
+@dataclass
+class Timeline:
+    """A technician's or a bay's day: which steps are free, and its free runs."""
+
+    id: int
+    free: int
+    total: int
+    _run_at: list[tuple[int, int] | None] | None = None
+
+    def occupy(self, start: int, end: int) -> None:
+        self.free &= ~_mask(start, end)
+        self._run_at = None
+
+    def run_at(self, step: int) -> tuple[int, int] | None:
+        if self._run_at is None:
+            table: list[tuple[int, int] | None] = [None] * self.total
+            for run in _runs(self.free, self.total):
+                for index in range(run[0], run[1]):
+                    table[index] = run
+            self._run_at = table
+        return self._run_at[step] if 0 <= step < self.total else None
+
+    def fragments(self, shortest: int) -> int:
+        return sum(1 for begin, end in _runs(self.free, self.total) if end - begin < shortest)
+
+    def fits(self, start: int, end: int) -> tuple[int, int] | None:
+        run = self.run_at(start)
+        return run if run is not None and end <= run[1] else None
+
+
+def _split_delta(run: tuple[int, int], start: int, end: int, shortest: int) -> int:
+    """How many more fragments a timeline has after [start, end) is taken out of its free ``run``."""
+    before = 1 if run[1] - run[0] < shortest else 0
+    left, right = start - run[0], run[1] - end
+    return (1 if 0 < left < shortest else 0) + (1 if 0 < right < shortest else 0) - before
+
+
+@dataclass
+class TechnicianDay(Timeline):
+    user_id: int = 0
+    name: str = ""
+    rank: int = 1
+    certificates: frozenset[str] = frozenset()  # kinds held and valid on the day
+    efficiency: Decimal = Decimal(1)
+    available_steps: int = 0
+    busy_steps: int = 0
+
+    def qualified(self, rank: int, certificates: frozenset[str]) -> bool:
+        return self.rank >= rank and certificates <= self.certificates
+
+
+@dataclass
+class BayDay(Timeline):
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Placement:
+    start: int
+    end: int
+    technician_id: int
+    advisor_id: int | None
+    segments: tuple[tuple[int, int, int | None], ...]  # per need: start step, end step, bay
+    fragments: int
+
+
+@dataclass
+class DayPlan:
+    store: Store
+    day: date
+    calendar: StoreCalendar
+    settings: BookingSettings
+    opens: int | None  # the first and the last+1 step of arrivals (business hours); None: closed
+    closes: int
+    technicians: list[TechnicianDay]
+    bays: list[BayDay]
+    booked_hours: Decimal
+    capacity_hours: Decimal
+    arrivals: dict[int, list[int]]  # advisor -> minutes from midnight of their arrivals
+    advisors: list[int]
+    shortest: dict[tuple[str, str], int] = field(default_factory=dict)  # (skill, bay kind) -> steps
+    _bays_cache: dict[tuple[str, int, int, int], tuple[int, int] | None] = field(default_factory=dict)
+
+    # --- reading the grid -------------------------------------------------------------------------
+
+    @property
+    def midnight(self) -> datetime:
+        return self.calendar.day_start(self.day)
+
+    def at(self, step: int) -> datetime:
+        return self.midnight + step * STEP
+
+    def step_of(self, moment: datetime) -> float:
+        return (moment - self.midnight) / STEP
+
+    @property
+    def bookable_hours(self) -> Decimal:
+        return (self.capacity_hours * (100 - self.settings.walk_in_reserve_percent) / 100).quantize(Decimal("0.01"))
+
+    def within_reserve(self, hours: Decimal) -> bool:
+        return self.booked_hours + hours <= self.bookable_hours
+
+    # --- placing ----------------------------------------------------------------------------------
+
+    def _advisor_for(self, start: int, advisor_id: int | None) -> int | bool | None:
+        """The advisor the arrival at ``start`` goes to (the one asked for, else the least busy whose
+        arrivals stay apart); False when none can take it."""
+        spacing = self.settings.arrival_spacing_minutes
+        minute = start * 15
+
+        def apart(advisor: int) -> bool:
+            return all(abs(minute - other) >= spacing for other in self.arrivals.get(advisor, ()))
+
+        if advisor_id is not None:
+            return advisor_id if apart(advisor_id) else False
+        if not self.advisors:
+            return None  # nobody to space: the front desk assigns one at reception
+        free = [advisor for advisor in self.advisors if apart(advisor)]
+        if not free:
+            return False
+        return min(free, key=lambda advisor: (len(self.arrivals.get(advisor, ())), advisor))
+
+    def _bay_for(self, kind: str, start: int, end: int, shortest: int) -> tuple[int, int] | None:
+        """The bay of ``kind`` free from ``start`` to ``end`` that leaves the fewest fragments, as
+        (fragments added, bay); remembered until the plan changes."""
+        key = (kind, start, end, shortest)
+        if key not in self._bays_cache:
+            chosen: tuple[int, int] | None = None
+            for bay in self.bays:
+                if bay.kind != kind:
+                    continue
+                run = bay.fits(start, end)
+                if run is not None:
+                    delta = _split_delta(run, start, end, shortest)
+                    if chosen is None or delta < chosen[0]:
+                        chosen = (delta, bay.id)
+            self._bays_cache[key] = chosen
+        return self._bays_cache[key]
+
+    def requirements(self, needs: list[Need]) -> tuple[int, frozenset[str]]:
+        """The skill rank and the certificate kinds a technician needs for ``needs``."""
+        return (
+            max(SKILL_RANK.get(need.skill_level, 1) for need in needs),
+            frozenset(need.certificate for need in needs if need.certificate),
+        )
+
+    def shortest_steps(self, needs: list[Need]) -> int:
+        main = max(needs, key=lambda need: need.hours)
+        return self.shortest.get((main.skill_level, main.bay_kind), 1)
+
+    def place(self, needs: list[Need], start: int, *, advisor_id: int | None = None) -> Placement | None:
+        """Where a booking of ``needs`` arriving at ``start`` fits (the fewest fragments), or None."""
+        if self.opens is None or not self.opens <= start < self.closes:
+            return None
+        advisor = self._advisor_for(start, advisor_id)
+        if advisor is False:
+            return None
+        rank, certificates = self.requirements(needs)
+        shortest = self.shortest_steps(needs)
+        best: tuple[tuple[int, int, int], Placement] | None = None
+        for technician in self.technicians:
+            if not technician.qualified(rank, certificates):
+                continue
+            lengths = [steps_for(need.hours, technician.efficiency) for need in needs]
+            end = start + sum(lengths)
+            run = technician.fits(start, end)
+            if run is None:
+                continue
+            fragments = _split_delta(run, start, end, shortest)
+            segments: list[tuple[int, int, int | None]] = []
+            cursor = start
+            for need, length in zip(needs, lengths, strict=True):
+                window = (cursor, cursor + length)
+                cursor += length
+                if not need.bay_kind:
+                    segments.append((*window, None))
+                    continue
+                chosen = self._bay_for(need.bay_kind, *window, shortest)
+                if chosen is None:
+                    break
+                fragments += chosen[0]
+                segments.append((*window, chosen[1]))
+            else:
+                key = (fragments, technician.busy_steps, technician.id)
+                if best is None or key < best[0]:
+                    best = (
+                        key,
+                        Placement(start, end, technician.id, advisor or None, tuple(segments), fragments),
+                    )
+        return best[1] if best else None
+
+    def fragments_now(self, needs: list[Need]) -> int:
+        """The fragments the pool of ``needs`` has before anything is placed."""
+        rank, certificates = self.requirements(needs)
+        kinds = {need.bay_kind for need in needs if need.bay_kind}
+        shortest = self.shortest_steps(needs)
+        return sum(
+            technician.fragments(shortest)
+            for technician in self.technicians
+            if technician.qualified(rank, certificates)
+        ) + sum(bay.fragments(shortest) for bay in self.bays if bay.kind in kinds)
+
+    def take(self, placement: Placement, needs: list[Need]) -> None:
+        """Mark a placement's technician, bays and arrival as used (for the next booking of a batch)."""
+        self._bays_cache.clear()
+        for technician in self.technicians:
+            if technician.id == placement.technician_id:
+                technician.occupy(placement.start, placement.end)
+                technician.busy_steps += placement.end - placement.start
+        for start, end, bay_id in placement.segments:
+            for bay in self.bays:
+                if bay.id == bay_id:
+                    bay.occupy(start, end)
+        if placement.advisor_id is not None:
+            self.arrivals.setdefault(placement.advisor_id, []).append(placement.start * 15)
+        self.booked_hours += sum((need.hours for need in needs), Decimal(0))
+
+
+def _shift_for(shifts: dict[int, tuple[time, time]], day: date, kind: DayKind) -> tuple[time, time] | None:
+    if kind == DayKind.MAKEUP:
+        return shifts.get(day.weekday()) or next((shifts[weekday] for weekday in range(5) if weekday in shifts), None)
+    return shifts.get(day.weekday())
+
+
+def booking_settings(store: Store) -> BookingSettings:
+    """The store's booking settings: the defaults (unsaved) until someone changes them."""
+    return BookingSettings.objects.filter(store=store).first() or BookingSettings(store=store)
+
+
+def day_plan(
+    store: Store,
+    day: date,
+    *,
+    settings: BookingSettings | None = None,
+    excluding: int | None = None,
+    calendar: StoreCalendar | None = None,
+) -> DayPlan:
+    """The store's capacity on ``day`` with every live booking placed (but ``excluding``, one being moved)."""
+    calendar = calendar or store_calendar(store)
+    settings = settings or booking_settings(store)
+    midnight, next_midnight = calendar.day_bounds(day)
+    total = round((next_midnight - midnight) / STEP)
+    hours = calendar.hours(day)
+    kind = calendar.day_kind(day)
+
+    def step(moment: datetime, *, up: bool = False) -> int:
+        value = (moment - midnight) / STEP
+        return max(0, min(total, math.ceil(value) if up else math.floor(value)))
+
+    opens, closes = (step(hours[0], up=True), step(hours[1])) if hours else (None, 0)
+    technicians: list[TechnicianDay] = []
+    rows = list(Technician.all_objects.filter(store=store, is_active=True).select_related("user").order_by("pk"))
+    shifts: dict[int, dict[int, tuple[time, time]]] = defaultdict(dict)
+    for shift in Shift.objects.filter(technician__in=[row.pk for row in rows]):
+        shifts[shift.technician_id][shift.weekday] = (shift.starts, shift.ends)
+    leaves: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for leave in Leave.objects.filter(
+        technician__in=[row.pk for row in rows], starts_at__lt=next_midnight, ends_at__gt=midnight
+    ):
+        leaves[leave.technician_id].append((leave.starts_at, leave.ends_at))
+    user_ids = [row.user_id for row in rows]
+    skills = dict(StaffProfile.objects.filter(user_id__in=user_ids).values_list("user_id", "skill_level"))
+    held: dict[int, set[str]] = defaultdict(set)
+    for user_id, certificate_kind, valid_from, valid_until in Certificate.objects.filter(
+        profile__user_id__in=user_ids
+    ).values_list("profile__user_id", "kind", "valid_from", "valid_until"):
+        if (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until):
+            held[user_id].add(certificate_kind)
+    capacity = Decimal(0)
+    for row in rows:
+        hours_of_shift = _shift_for(shifts[row.pk], day, kind) if hours else None
+        free = 0
+        if hours_of_shift is not None:
+            start = datetime.combine(day, hours_of_shift[0], tzinfo=calendar.zone)
+            end = datetime.combine(day, hours_of_shift[1], tzinfo=calendar.zone)
+            if kind == DayKind.HOLIDAY and hours:
+                start, end = max(start, hours[0]), min(end, hours[1])
+            free = _mask(step(start, up=True), step(end))
+        for leave_start, leave_end in leaves[row.pk]:
+            free &= ~_mask(step(leave_start), step(leave_end, up=True))
+        available = free.bit_count()
+        capacity += Decimal(available) / STEPS_PER_HOUR * row.efficiency
+        technicians.append(
+            TechnicianDay(
+                id=row.pk,
+                free=free,
+                total=total,
+                user_id=row.user_id,
+                name=row.user.full_name or row.user.username,
+                rank=SKILL_RANK.get(skills.get(row.user_id, ""), 1),
+                certificates=frozenset(held[row.user_id]),
+                efficiency=row.efficiency,
+                available_steps=available,
+            )
+        )
+    bays = [
+        BayDay(id=pk, free=_mask(0, total), total=total, kind=bay_kind)
+        for pk, bay_kind in Bay.all_objects.filter(store=store, is_active=True).order_by("pk").values_list("pk", "kind")
+    ]
+    booked = Appointment.all_objects.filter(
+        store=store, state__in=ACTIVE_STATES, starts_at__gte=midnight, starts_at__lt=next_midnight
+    )
+    if excluding is not None:
+        booked = booked.exclude(pk=excluding)
+    by_technician = {technician.id: technician for technician in technicians}
+    by_bay = {bay.id: bay for bay in bays}
+    booked_hours = Decimal(0)
+    arrivals: dict[int, list[int]] = defaultdict(list)
+    for technician_id, advisor_id, starts_at, ends_at, hours_booked in booked.values_list(
+        "technician_id", "advisor_id", "starts_at", "ends_at", "hours"
+    ):
+        booked_hours += hours_booked
+        if advisor_id is not None:
+            arrivals[advisor_id].append(round((starts_at - midnight) / timedelta(minutes=1)))
+        technician = by_technician.get(technician_id) if technician_id else None
+        if technician is not None:
+            technician.occupy(step(starts_at), step(ends_at, up=True))
+            technician.busy_steps += step(ends_at, up=True) - step(starts_at)
+    for bay_id, starts_at, ends_at in AppointmentService.objects.filter(
+        appointment__in=booked, bay__isnull=False
+    ).values_list("bay_id", "starts_at", "ends_at"):
+        if bay_id in by_bay:
+            by_bay[bay_id].occupy(step(starts_at), step(ends_at, up=True))
+    advisors = sorted(
+        StaffMembership.all_objects.filter(store=store, is_active=True, role__code=ADVISOR_ROLE).values_list(
+            "user_id", flat=True
+        )
+    )
+    return DayPlan(
+        store=store,
+        day=day,
+        calendar=calendar,
+        settings=settings,
+        opens=opens,
+        closes=closes,
+        technicians=technicians,
+        bays=bays,
+        booked_hours=booked_hours,
+        capacity_hours=capacity.quantize(Decimal("0.01")),
+        arrivals=dict(arrivals),
+        advisors=advisors,
+        shortest=_shortest(store),
+    )
+
+
+def _shortest(store: Store) -> dict[tuple[str, str], int]:
+    """The shortest active catalogue job of each skill level and bay type, in steps (at efficiency 1)."""
+    rows = (
+        LabourOperation.objects.filter(group_id=store.group_id, is_active=True)
+        .values("skill_level", "bay_kind")
+        .annotate(shortest=Min("default_hours"))
+    )
+    return {(row["skill_level"], row["bay_kind"]): steps_for(row["shortest"], Decimal(1)) for row in rows}
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime
+    fragments: int
+    technician_id: int
+    advisor_id: int | None
+
+
+def slots(
+    plan: DayPlan,
+    needs: list[Need],
+    *,
+    not_before: datetime | None = None,
+    advisor_id: int | None = None,
+) -> list[tuple[Slot, Placement]]:
+    """Every arrival time on the plan's day that fits ``needs``, in time order (none over the reserve)."""
+    hours = sum((need.hours for need in needs), Decimal(0))
+    if plan.opens is None or not needs or not plan.within_reserve(hours):
+        return []
+    base = plan.fragments_now(needs)
+    first = plan.opens
+    if not_before is not None:
+        first = max(first, math.ceil(plan.step_of(not_before) - 1e-9))
+    found = []
+    for start in range(first, plan.closes):
+        placement = plan.place(needs, start, advisor_id=advisor_id)
+        if placement is not None:
+            found.append(
+                (
+                    Slot(plan.at(start), base + placement.fragments, placement.technician_id, placement.advisor_id),
+                    placement,
+                )
+            )
+    return found
+
+
+def best_two(found: list[tuple[Slot, Placement]], wish: datetime | None) -> list[Slot]:
+    """The two slots offered: nearest the wish, then fewest fragments left, then the earlier start."""
+
+    def key(slot: Slot) -> tuple[float, int, datetime]:
+        distance = abs((slot.starts_at - wish).total_seconds()) if wish is not None else 0.0
+        return (distance, slot.fragments, slot.starts_at)
+
+    return sorted((slot for slot, _placement in found), key=key)[:2]

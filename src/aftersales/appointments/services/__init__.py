@@ -1,0 +1,47 @@
+"""Appointments' writes: bookings, their reminders and no-shows, capacity, the parts desk's pre-pick."""
+
+from aftersales.appointments.services.bookings import (
+    BookingIn,
+    appointment_access,
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_reschedule,
+    appointments_mark_no_show,
+    needs_for,
+)
+from aftersales.appointments.services.capacity import (
+    booking_settings_save,
+    leave_add,
+    leave_remove,
+    technician_save,
+)
+from aftersales.appointments.services.prepick import (
+    appointment_owner,
+    appointment_parts_order,
+    appointment_prepick,
+    appointment_stage,
+    parts_needed,
+)
+from aftersales.appointments.services.reminders import appointments_remind
+
+__all__ = [
+    "BookingIn",
+    "appointment_access",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_check_in",
+    "appointment_owner",
+    "appointment_parts_order",
+    "appointment_prepick",
+    "appointment_reschedule",
+    "appointment_stage",
+    "appointments_mark_no_show",
+    "appointments_remind",
+    "booking_settings_save",
+    "leave_add",
+    "leave_remove",
+    "needs_for",
+    "parts_needed",
+    "technician_save",
+]
