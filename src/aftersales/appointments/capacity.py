@@ -6,12 +6,15 @@ make-up working day their first weekday's shift, on a public holiday clipped to 
 hours) less their leave and the work planned on them; a bay is free all day less the work planned in
 it. A booking needs one technician for all its services in a row (the most demanding skill level
 and every certificate kind of its services, valid on the day) and, for each
-service, a bay of the service's type for that service's share of the time (no type: no bay). The
+service, a bay of the service's type for that service's share of the time (no type: no bay;
+services in a row of one bay type share one bay, the car is not moved between two lifts). The
 time a service takes is its standard hours divided by the technician's efficiency, in whole steps.
 
 Arrivals are in business hours (the store calendar), an advisor's at least ``arrival_spacing_minutes``
 apart, and bookings may take at most ``100 - walk_in_reserve_percent`` per cent of the day's
-technician hours (standard hours: shift hours × efficiency).
+technician hours (standard hours: shift hours × efficiency). A walk-in, who is here already, may use
+the reserve kept for walk-ins and is not spaced from the advisor's other arrivals; it still needs a
+free technician and bay.
 
 Among the starts that fit, the agent is offered the two best: nearest to the customer's wish, then
 leaving the fewest fragments (free gaps shorter than the shortest catalogue job of the booking's skill
@@ -33,7 +36,7 @@ from django.db.models import Min
 from aftersales.appointments.models import Appointment, AppointmentService, BookingSettings, Leave, Shift, Technician
 from aftersales.catalogue.models import LabourOperation
 from aftersales.core.calendar import DayKind, StoreCalendar, store_calendar
-from aftersales.core.models import Bay, Certificate, StaffMembership, StaffProfile, Store
+from aftersales.core.models import Bay, Certificate, StaffMembership, Store
 
 STEP = timedelta(minutes=15)
 STEPS_PER_HOUR = 4
@@ -55,9 +58,29 @@ class Need:
     bay_kind: str
 
 
+def need_of(service: AppointmentService) -> Need:
+    """A booked service as capacity sees it again (when the booking is moved or checked)."""
+    return Need(
+        service.operation_id,
+        service.package_id,
+        service.name,
+        service.hours,
+        service.skill_level,
+        service.certificate,
+        service.bay_kind,
+    )
+
+
 def steps_for(hours: Decimal, efficiency: Decimal) -> int:
     """Whole quarter hours a technician of ``efficiency`` takes for ``hours`` standard hours."""
     return max(1, math.ceil(hours * STEPS_PER_HOUR / efficiency - Decimal("0.000001")))
+
+
+def wall_steps(moment: datetime, midnight: datetime) -> float:
+    """Quarter hours from ``midnight`` (aware, the store's zone) to ``moment`` on the wall clock of that
+    zone: the grid is the day as the store lives it, also across a daylight-saving change."""
+    local = moment.astimezone(midnight.tzinfo).replace(tzinfo=None)
+    return (local - midnight.replace(tzinfo=None)) / STEP
 
 
 def _mask(start: int, end: int) -> int:
@@ -153,11 +176,12 @@ class DayPlan:
     closes: int
     technicians: list[TechnicianDay]
     bays: list[BayDay]
-    booked_hours: Decimal
+    booked_hours: Decimal  # every live booking's standard hours
     capacity_hours: Decimal
     arrivals: dict[int, list[int]]  # advisor -> minutes from midnight of their arrivals
     advisors: list[int]
     shortest: dict[tuple[str, str], int] = field(default_factory=dict)  # (skill, bay kind) -> steps
+    walk_in_hours: Decimal = Decimal(0)  # of those, walk-ins': they are what the reserve is kept for
     _bays_cache: dict[tuple[str, int, int, int], tuple[int, int] | None] = field(default_factory=dict)
 
     # --- reading the grid -------------------------------------------------------------------------
@@ -170,21 +194,22 @@ class DayPlan:
         return self.midnight + step * STEP
 
     def step_of(self, moment: datetime) -> float:
-        return (moment - self.midnight) / STEP
+        return wall_steps(moment, self.midnight)
 
     @property
     def bookable_hours(self) -> Decimal:
         return (self.capacity_hours * (100 - self.settings.walk_in_reserve_percent) / 100).quantize(Decimal("0.01"))
 
-    def within_reserve(self, hours: Decimal) -> bool:
-        return self.booked_hours + hours <= self.bookable_hours
+    def within_reserve(self, hours: Decimal, *, walk_in: bool = False) -> bool:
+        """Whether a booking of ``hours`` leaves the walk-in reserve free; a walk-in may use it."""
+        return walk_in or self.booked_hours - self.walk_in_hours + hours <= self.bookable_hours
 
     # --- placing ----------------------------------------------------------------------------------
 
-    def _advisor_for(self, start: int, advisor_id: int | None) -> int | bool | None:
+    def _advisor_for(self, start: int, advisor_id: int | None, *, walk_in: bool = False) -> int | bool | None:
         """The advisor the arrival at ``start`` goes to (the one asked for, else the least busy whose
-        arrivals stay apart); False when none can take it."""
-        spacing = self.settings.arrival_spacing_minutes
+        arrivals stay apart); False when none can take it. A walk-in is here already: no spacing."""
+        spacing = 0 if walk_in else self.settings.arrival_spacing_minutes
         minute = start * 15
 
         def apart(advisor: int) -> bool:
@@ -227,11 +252,13 @@ class DayPlan:
         main = max(needs, key=lambda need: need.hours)
         return self.shortest.get((main.skill_level, main.bay_kind), 1)
 
-    def place(self, needs: list[Need], start: int, *, advisor_id: int | None = None) -> Placement | None:
+    def place(
+        self, needs: list[Need], start: int, *, advisor_id: int | None = None, walk_in: bool = False
+    ) -> Placement | None:
         """Where a booking of ``needs`` arriving at ``start`` fits (the fewest fragments), or None."""
         if self.opens is None or not self.opens <= start < self.closes:
             return None
-        advisor = self._advisor_for(start, advisor_id)
+        advisor = self._advisor_for(start, advisor_id, walk_in=walk_in)
         if advisor is False:
             return None
         rank, certificates = self.requirements(needs)
@@ -246,26 +273,35 @@ class DayPlan:
             if run is None:
                 continue
             fragments = _split_delta(run, start, end, shortest)
-            segments: list[tuple[int, int, int | None]] = []
+            # Services in a row that need the same bay type stay in one bay: the car is not moved
+            # between two lifts of the same kind.
+            windows: list[tuple[int, int]] = []
             cursor = start
-            for need, length in zip(needs, lengths, strict=True):
-                window = (cursor, cursor + length)
+            for length in lengths:
+                windows.append((cursor, cursor + length))
                 cursor += length
-                if not need.bay_kind:
-                    segments.append((*window, None))
+            runs: list[list[int]] = []  # indexes of consecutive needs of one bay type
+            for index, need in enumerate(needs):
+                if runs and needs[runs[-1][-1]].bay_kind == need.bay_kind:
+                    runs[-1].append(index)
+                else:
+                    runs.append([index])
+            bays: list[int | None] = [None] * len(needs)
+            for group in runs:
+                kind = needs[group[0]].bay_kind
+                if not kind:
                     continue
-                chosen = self._bay_for(need.bay_kind, *window, shortest)
+                chosen = self._bay_for(kind, windows[group[0]][0], windows[group[-1]][1], shortest)
                 if chosen is None:
                     break
                 fragments += chosen[0]
-                segments.append((*window, chosen[1]))
+                for index in group:
+                    bays[index] = chosen[1]
             else:
                 key = (fragments, technician.busy_steps, technician.id)
                 if best is None or key < best[0]:
-                    best = (
-                        key,
-                        Placement(start, end, technician.id, advisor or None, tuple(segments), fragments),
-                    )
+                    segments = tuple((*window, bay) for window, bay in zip(windows, bays, strict=True))
+                    best = (key, Placement(start, end, technician.id, advisor or None, segments, fragments))
         return best[1] if best else None
 
     def fragments_now(self, needs: list[Need]) -> int:
@@ -279,7 +315,7 @@ class DayPlan:
             if technician.qualified(rank, certificates)
         ) + sum(bay.fragments(shortest) for bay in self.bays if bay.kind in kinds)
 
-    def take(self, placement: Placement, needs: list[Need]) -> None:
+    def take(self, placement: Placement, needs: list[Need], *, walk_in: bool = False) -> None:
         """Mark a placement's technician, bays and arrival as used (for the next booking of a batch)."""
         self._bays_cache.clear()
         for technician in self.technicians:
@@ -292,7 +328,10 @@ class DayPlan:
                     bay.occupy(start, end)
         if placement.advisor_id is not None:
             self.arrivals.setdefault(placement.advisor_id, []).append(placement.start * 15)
-        self.booked_hours += sum((need.hours for need in needs), Decimal(0))
+        hours = sum((need.hours for need in needs), Decimal(0))
+        self.booked_hours += hours
+        if walk_in:
+            self.walk_in_hours += hours
 
 
 def _shift_for(shifts: dict[int, tuple[time, time]], day: date, kind: DayKind) -> tuple[time, time] | None:
@@ -322,23 +361,39 @@ def day_plan(
     hours = calendar.hours(day)
     kind = calendar.day_kind(day)
 
+    # On a day without a daylight-saving change (every day in China) the wall clock runs with the
+    # instants: a subtraction of timestamps, the cheaper sum for the ~2,000 times a busy day has.
+    steady = midnight.utcoffset() == next_midnight.utcoffset()
+    midnight_ts = midnight.timestamp()
+
+    def steps(moment: datetime) -> float:
+        return (moment.timestamp() - midnight_ts) / 900 if steady else wall_steps(moment, midnight)
+
     def step(moment: datetime, *, up: bool = False) -> int:
-        value = (moment - midnight) / STEP
+        value = steps(moment)
         return max(0, min(total, math.ceil(value) if up else math.floor(value)))
 
     opens, closes = (step(hours[0], up=True), step(hours[1])) if hours else (None, 0)
     technicians: list[TechnicianDay] = []
-    rows = list(Technician.all_objects.filter(store=store, is_active=True).select_related("user").order_by("pk"))
+    rows = list(
+        Technician.all_objects.filter(store=store, is_active=True)
+        .order_by("pk")
+        .values_list("pk", "user_id", "efficiency", "user__full_name", "user__username", "user__profile__skill_level")
+    )
+    technician_ids = [row[0] for row in rows]
+    # The day's weekday; on a make-up working day the weekdays' too (its shift may be Monday's).
+    weekdays = {day.weekday(), *(range(5) if kind == DayKind.MAKEUP else ())}
     shifts: dict[int, dict[int, tuple[time, time]]] = defaultdict(dict)
-    for shift in Shift.objects.filter(technician__in=[row.pk for row in rows]):
-        shifts[shift.technician_id][shift.weekday] = (shift.starts, shift.ends)
+    for technician_id, weekday, starts, ends in Shift.objects.filter(
+        technician__in=technician_ids, weekday__in=weekdays
+    ).values_list("technician_id", "weekday", "starts", "ends"):
+        shifts[technician_id][weekday] = (starts, ends)
     leaves: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for leave in Leave.objects.filter(
-        technician__in=[row.pk for row in rows], starts_at__lt=next_midnight, ends_at__gt=midnight
-    ):
-        leaves[leave.technician_id].append((leave.starts_at, leave.ends_at))
-    user_ids = [row.user_id for row in rows]
-    skills = dict(StaffProfile.objects.filter(user_id__in=user_ids).values_list("user_id", "skill_level"))
+    for technician_id, leave_start, leave_end in Leave.objects.filter(
+        technician__in=technician_ids, starts_at__lt=next_midnight, ends_at__gt=midnight
+    ).values_list("technician_id", "starts_at", "ends_at"):
+        leaves[technician_id].append((leave_start, leave_end))
+    user_ids = [row[1] for row in rows]
     held: dict[int, set[str]] = defaultdict(set)
     for user_id, certificate_kind, valid_from, valid_until in Certificate.objects.filter(
         profile__user_id__in=user_ids
@@ -346,8 +401,8 @@ def day_plan(
         if (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until):
             held[user_id].add(certificate_kind)
     capacity = Decimal(0)
-    for row in rows:
-        hours_of_shift = _shift_for(shifts[row.pk], day, kind) if hours else None
+    for technician_id, user_id, efficiency, full_name, username, skill in rows:
+        hours_of_shift = _shift_for(shifts[technician_id], day, kind) if hours else None
         free = 0
         if hours_of_shift is not None:
             start = datetime.combine(day, hours_of_shift[0], tzinfo=calendar.zone)
@@ -355,20 +410,20 @@ def day_plan(
             if kind == DayKind.HOLIDAY and hours:
                 start, end = max(start, hours[0]), min(end, hours[1])
             free = _mask(step(start, up=True), step(end))
-        for leave_start, leave_end in leaves[row.pk]:
+        for leave_start, leave_end in leaves[technician_id]:
             free &= ~_mask(step(leave_start), step(leave_end, up=True))
         available = free.bit_count()
-        capacity += Decimal(available) / STEPS_PER_HOUR * row.efficiency
+        capacity += Decimal(available) / STEPS_PER_HOUR * efficiency
         technicians.append(
             TechnicianDay(
-                id=row.pk,
+                id=technician_id,
                 free=free,
                 total=total,
-                user_id=row.user_id,
-                name=row.user.full_name or row.user.username,
-                rank=SKILL_RANK.get(skills.get(row.user_id, ""), 1),
-                certificates=frozenset(held[row.user_id]),
-                efficiency=row.efficiency,
+                user_id=user_id,
+                name=full_name or username,
+                rank=SKILL_RANK.get(skill or "", 1),
+                certificates=frozenset(held[user_id]),
+                efficiency=efficiency,
                 available_steps=available,
             )
         )
@@ -383,14 +438,16 @@ def day_plan(
         booked = booked.exclude(pk=excluding)
     by_technician = {technician.id: technician for technician in technicians}
     by_bay = {bay.id: bay for bay in bays}
-    booked_hours = Decimal(0)
+    booked_hours = walk_in_hours = Decimal(0)
     arrivals: dict[int, list[int]] = defaultdict(list)
-    for technician_id, advisor_id, starts_at, ends_at, hours_booked in booked.values_list(
-        "technician_id", "advisor_id", "starts_at", "ends_at", "hours"
+    for technician_id, advisor_id, starts_at, ends_at, hours_booked, channel in booked.values_list(
+        "technician_id", "advisor_id", "starts_at", "ends_at", "hours", "channel"
     ):
         booked_hours += hours_booked
+        if channel == Appointment.Channel.WALK_IN:
+            walk_in_hours += hours_booked
         if advisor_id is not None:
-            arrivals[advisor_id].append(round((starts_at - midnight) / timedelta(minutes=1)))
+            arrivals[advisor_id].append(round(steps(starts_at) * 15))
         technician = by_technician.get(technician_id) if technician_id else None
         if technician is not None:
             technician.occupy(step(starts_at), step(ends_at, up=True))
@@ -415,6 +472,7 @@ def day_plan(
         technicians=technicians,
         bays=bays,
         booked_hours=booked_hours,
+        walk_in_hours=walk_in_hours,
         capacity_hours=capacity.quantize(Decimal("0.01")),
         arrivals=dict(arrivals),
         advisors=advisors,
@@ -446,10 +504,12 @@ def slots(
     *,
     not_before: datetime | None = None,
     advisor_id: int | None = None,
+    walk_in: bool = False,
 ) -> list[tuple[Slot, Placement]]:
-    """Every arrival time on the plan's day that fits ``needs``, in time order (none over the reserve)."""
+    """Every arrival time on the plan's day that fits ``needs``, in time order (none over the reserve,
+    unless for a walk-in)."""
     hours = sum((need.hours for need in needs), Decimal(0))
-    if plan.opens is None or not needs or not plan.within_reserve(hours):
+    if plan.opens is None or not needs or not plan.within_reserve(hours, walk_in=walk_in):
         return []
     base = plan.fragments_now(needs)
     first = plan.opens
@@ -457,7 +517,7 @@ def slots(
         first = max(first, math.ceil(plan.step_of(not_before) - 1e-9))
     found = []
     for start in range(first, plan.closes):
-        placement = plan.place(needs, start, advisor_id=advisor_id)
+        placement = plan.place(needs, start, advisor_id=advisor_id, walk_in=walk_in)
         if placement is not None:
             found.append(
                 (

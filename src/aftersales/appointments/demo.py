@@ -353,11 +353,15 @@ class Booker:
         if twin is None:
             return
         back = timedelta(days=(twin - day).days)
+        # All of the day's bookings are placed on the twin day first, each seeing the ones before it,
+        # and only then moved back together: moved one by one, each would find the twin day empty.
+        placed = []
         for spec in specs:
             start = _start(self.calendar, twin, spec.at)
             appointment = self.book(spec, start) if start is not None else None
-            if appointment is None:
-                continue
+            if appointment is not None:
+                placed.append((spec, appointment))
+        for spec, appointment in placed:
             self._move_back(appointment, back)
             self._backdate(appointment, self.booked_at(day, BOOKINGS.index(spec)))
             self.booked[spec] = appointment

@@ -10,9 +10,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.appointments.days import FIRST_DAY, LAST_DAY, day_problem
 from aftersales.appointments.models import Appointment, BookingSettings
 from aftersales.core.errors import NON_FIELD
 from aftersales.core.forms import StyledForm
@@ -21,9 +23,20 @@ WEEKDAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")
 RANGE_DAYS_MAX = 366
 
 
+def within_days(value: date | datetime) -> None:
+    """A date, or a time by its day, typed on a page: within the days the appointments take (``days``)."""
+    problem = day_problem(value)
+    if problem is not None:
+        raise ValidationError(problem, code="out_of_range")
+
+
 def _date_field(label: Any, *, required: bool = False) -> forms.DateField:
+    bounds = {"min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat()}
     return forms.DateField(
-        label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=label,
+        required=required,
+        validators=[within_days],
+        widget=forms.DateInput(attrs={"type": "date", **bounds}, format="%Y-%m-%d"),
     )
 
 
@@ -36,10 +49,12 @@ def _time_field(label: Any, *, required: bool = False) -> forms.TimeField:
 
 
 def _moment_field(label: Any, *, required: bool = False) -> forms.DateTimeField:
+    bounds = {"min": f"{FIRST_DAY.isoformat()}T00:00", "max": f"{LAST_DAY.isoformat()}T23:59"}
     return forms.DateTimeField(
         label=label,
         required=required,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[within_days],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", **bounds}, format="%Y-%m-%dT%H:%M"),
     )
 
 
@@ -159,12 +174,13 @@ class SlotsForm(StyledForm):
     appointment being moved, whose services they are)."""
 
     services = forms.MultipleChoiceField(required=False)
-    day = forms.DateField(required=False)
+    day = forms.DateField(required=False, validators=[within_days])
     wish = forms.TimeField(required=False)
     time = forms.TimeField(required=False)
     advisor = forms.IntegerField(required=False, min_value=1)
     vehicle = forms.IntegerField(required=False, min_value=1)
     appointment = forms.IntegerField(required=False, min_value=1)
+    channel = forms.CharField(required=False, max_length=10)  # a walk-in may use the walk-in reserve
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

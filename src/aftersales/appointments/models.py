@@ -3,6 +3,7 @@ and efficiency, and each store's booking settings (walk-in reserve, arrival spac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import ClassVar
 
@@ -11,7 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.models import StoreOwnedModel
+from aftersales.core import identifiers
+from aftersales.core.models import AuditKey, AuditKeys, StoreOwnedModel
 from aftersales.core.models.base import StoreScopedManager
 from aftersales.core.models.events import StateEventBase
 
@@ -229,6 +231,26 @@ class Appointment(StoreOwnedModel):
 
     objects: ClassVar[StoreScopedManager] = StoreScopedManager()
 
+    # The personal data a booking copies from whoever booked, declared as the archive declares a
+    # customer's (Customer.personal_fields): how each reads to someone without the right to see it in
+    # full (None: shown to every reader of the booking, as the archive shows a customer's name and
+    # preferences). Everything reads this: the booking page and the API answer (the mobile masked
+    # without customers.view_personal), the change log (core.audit.audit_masked), the audit trail
+    # (values kept beside it per booking, audit_subject, and erasable), and the customer's
+    # anonymisation (services.privacy: every declared value emptied, the name replaced).
+    personal_fields: ClassVar[dict[str, Callable[[str], str] | None]] = {
+        "contact_name": None,
+        "contact_mobile": identifiers.mask_mobile,
+        "plate_text": None,
+        "description": None,
+    }
+    personal_masks: ClassVar[dict[str, Callable[[str], str]]] = {
+        key: mask for key, mask in personal_fields.items() if mask is not None
+    }
+    audit_personal = frozenset(personal_fields)
+    # The entry written when the customer is anonymised (services.privacy).
+    audit_keys: ClassVar[AuditKeys] = {"anonymise": {"cleared": AuditKey(_("fields cleared"), names=True)}}
+
     class Meta:
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
@@ -247,6 +269,12 @@ class Appointment(StoreOwnedModel):
         ]
 
     def __str__(self) -> str:
+        return self.number
+
+    def audit_subject(self) -> str:
+        return f"appointments.appointment:{self.pk}"
+
+    def audit_repr(self) -> str:
         return self.number
 
 

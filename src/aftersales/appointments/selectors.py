@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from aftersales.appointments.capacity import ADVISOR_ROLE, Need, best_two, day_plan, slots
+from aftersales.appointments.capacity import ADVISOR_ROLE, best_two, booking_settings, day_plan, need_of, slots
 from aftersales.appointments.models import (
     Appointment,
     AppointmentEvent,
@@ -23,13 +24,21 @@ from aftersales.appointments.services.bookings import needs_for
 from aftersales.appointments.services.messages import ABOUT
 from aftersales.catalogue.models import LabourOperation, ServicePackage
 from aftersales.core.calendar import store_calendar
-from aftersales.core.identifiers import compact_plate
+from aftersales.core.identifiers import mask_name, mask_plate
 from aftersales.core.models import StaffMembership, StaffProfile, Store, User
 from aftersales.customers.models import Vehicle, VehicleLink
 from aftersales.customers.selectors import archive_search, customer_personal
 from aftersales.messaging.models import Message
 
 S = Appointment.State
+
+
+def customers_booked_at(store_ids: frozenset[int]) -> QuerySet[Any]:
+    """The customers with a live booking at one of ``store_ids``: a store of another company of the
+    group serves them (``customers.visibility.VISIT_VISIBILITY``, PIPL Art. 23)."""
+    return Appointment.all_objects.filter(
+        store_id__in=store_ids, state__in=(S.BOOKED, S.ARRIVED), customer__isnull=False
+    ).values("customer_id")
 
 
 def appointments_between(store: Store, first: date, last: date) -> QuerySet[Appointment]:
@@ -57,11 +66,16 @@ def appointment_detail(appointment_id: int) -> Appointment:
     )
 
 
-def vehicle_history(vehicle_ids: list[int], *, before: datetime, per_vehicle: int = 5) -> dict[int, list[Appointment]]:
-    """Each vehicle's earlier appointments (any store of the group), newest first (one query)."""
+def vehicle_history(
+    store: Store, vehicle_ids: list[int], *, before: datetime, per_vehicle: int = 5
+) -> dict[int, list[Appointment]]:
+    """Each vehicle's earlier appointments at the stores of ``store``'s company (of its group, where no
+    company is recorded: a booking is personal data the company that took it holds, PIPL Art. 23),
+    newest first (one query)."""
     history: dict[int, list[Appointment]] = {}
     rows = (
-        Appointment.all_objects.filter(vehicle_id__in=vehicle_ids, starts_at__lt=before)
+        Appointment.all_objects.filter(vehicle_id__in=vehicle_ids, starts_at__lt=before, store__group_id=store.group_id)
+        .filter(**({"store__legal_entity_id": store.legal_entity_id} if store.legal_entity_id else {}))
         .select_related("store")
         .prefetch_related(Prefetch("services", queryset=AppointmentService.objects.order_by("position")))
         .order_by("vehicle_id", "-starts_at")
@@ -80,27 +94,13 @@ def advisor_day(store: Store, day: date, advisor: User | None = None) -> list[tu
         rows = [row for row in rows if row.advisor_id == advisor.pk]
     first = min((row.starts_at for row in rows), default=None)
     history = (
-        vehicle_history([row.vehicle_id for row in rows if row.vehicle_id], before=first) if first is not None else {}
+        vehicle_history(store, [row.vehicle_id for row in rows if row.vehicle_id], before=first)
+        if first is not None
+        else {}
     )
     return [
         (row, [old for old in history.get(row.vehicle_id or 0, []) if old.starts_at < row.starts_at]) for row in rows
     ]
-
-
-def masked_name(name: str) -> str:
-    """The surname and a stand-in for the rest (张** · Mr Wang → M*****): the lobby sees no full name."""
-    name = name.strip()
-    if not name:
-        return ""
-    return name[0] + "*" * max(1, min(len(name) - 1, 2)) if not name.isascii() else name[0] + "*" * 5
-
-
-def masked_plate(plate: str) -> str:
-    """The province and the last two characters (沪A***45): the car is recognisable to its owner only."""
-    plate = compact_plate(plate)
-    if len(plate) < 5:
-        return "*" * len(plate)
-    return plate[:2] + "*" * (len(plate) - 4) + plate[-2:]
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,8 @@ def welcome_board(store: Store, today: date) -> dict[str, list[BoardRow]]:
         board[key].append(
             BoardRow(
                 time=f"{local:%H:%M}",
-                name=masked_name(row.contact_name),
-                plate=masked_plate(row.vehicle.plate if row.vehicle and row.vehicle.plate else row.plate_text),
+                name=mask_name(row.contact_name),
+                plate=mask_plate(row.vehicle.plate if row.vehicle and row.vehicle.plate else row.plate_text),
                 advisor=(row.advisor.full_name or row.advisor.username) if row.advisor else "",
                 services="、".join(dict.fromkeys(service.name for service in row.services.all())),
                 state=row.get_state_display(),
@@ -199,9 +199,8 @@ def show_rates(store_ids: list[int], first: date, last: date, *, by: str) -> lis
 
 
 def booking_settings_of(store: Store) -> BookingSettings:
-    """The store's booking settings as they stand, the defaults (unsaved) until someone changes them: a
-    page that reads them writes nothing."""
-    return BookingSettings.objects.filter(store=store).first() or BookingSettings(store=store)
+    """The store's booking settings as they stand (``capacity.booking_settings``: a read writes nothing)."""
+    return booking_settings(store)
 
 
 def service_choices(store: Store) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -312,15 +311,13 @@ def free_times(
     excluding: Appointment | None = None,
     vehicle: Vehicle | None = None,
     now: datetime,
+    walk_in: bool = False,
 ) -> FreeTimes:
     """The free arrival times of ``day`` for the services ``refs`` (``operation:<id>`` / ``package:<id>``)
     or, when ``excluding`` is given, for that appointment's own services on a move; none before ``now``.
     Refused on ``services`` when one is unknown (``needs_for``)."""
     if excluding is not None:
-        needs = [
-            Need(row.operation_id, row.package_id, row.name, row.hours, row.skill_level, row.certificate, row.bay_kind)
-            for row in excluding.services.order_by("position")
-        ]
+        needs = [need_of(row) for row in excluding.services.order_by("position")]
     else:
         needs = needs_for(store, refs, vehicle=vehicle)
     calendar = store_calendar(store)
@@ -333,13 +330,13 @@ def free_times(
     )
     hours = sum((need.hours for need in needs), Decimal(0))
     opening = calendar.hours(day)
-    found = slots(plan, needs, not_before=now, advisor_id=advisor_id)
+    found = slots(plan, needs, not_before=now, advisor_id=advisor_id, walk_in=walk_in)
     return FreeTimes(
         opens=f"{opening[0]:%H:%M}" if opening else "",
         closes=f"{opening[1]:%H:%M}" if opening else "",
         offered=[f"{calendar.local(slot.starts_at):%H:%M}" for slot in best_two(found, wish)],
         free=[f"{calendar.local(slot.starts_at):%H:%M}" for slot, _placement in found],
-        reserve_full=not plan.within_reserve(hours),
+        reserve_full=not plan.within_reserve(hours, walk_in=walk_in),
         hours=hours,
     )
 

@@ -155,6 +155,17 @@ class Page(Schema, Generic[T]):
     items: list[T]
 
 
+class StateEventOut(Schema):
+    """One step of a record's history as its state table wrote it (an appointment's, a purchase order's)."""
+
+    at: datetime
+    by: str | None = Field(description="The actor's username; null when none is recorded (a periodic job's step).")
+    action: str
+    from_state: str
+    to_state: str
+    note: str
+
+
 class ListQuery(InputSchema):
     """Query parameters every list takes. A list adds its own filters in a subclass and names
     the fields it may be ordered by in ``ordering_fields``."""

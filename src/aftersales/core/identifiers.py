@@ -34,6 +34,8 @@ __all__ = [
     "mask_address",
     "mask_hidden",
     "mask_mobile",
+    "mask_name",
+    "mask_plate",
     "mask_resident_id",
     "mask_uscc",
     "normalise",
@@ -497,6 +499,25 @@ def mask_hidden(value: str) -> str:
 def mask_mobile(value: str) -> str:
     """Hide the middle four digits of a mobile number."""
     return _mask(_cleaned_or_compact(clean_mobile, value), 3, 4)
+
+
+def mask_name(value: str) -> str:
+    """Keep the surname and hide the rest (张** · Mr Wang → M*****): a public screen shows no full name."""
+    name = value.strip()
+    if not name:
+        return ""
+    if name.isascii():
+        return name[0] + "*" * 5
+    return name[0] + "*" * max(1, min(len(name) - 1, 2))
+
+
+def mask_plate(value: str) -> str:
+    """Keep the province, the authority letter and the last two characters of a licence plate (沪A***45):
+    the car is recognisable to its owner only."""
+    plate = compact_plate(value)
+    if len(plate) < 5:
+        return "*" * len(plate)
+    return plate[:2] + "*" * (len(plate) - 4) + plate[-2:]
 
 
 def mask_resident_id(value: str) -> str:

@@ -1,6 +1,5 @@
 """Bookings: the store's list, one booking, booking (APT-3), moving, cancelling and checking in (APT-4)."""
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -15,6 +14,8 @@ from aftersales.appointments.api.common import (
     AppointmentDetailOut,
     AppointmentOut,
     Channel,
+    Day,
+    Moment,
     State,
     advisor_of,
     appointment_detail_out,
@@ -36,8 +37,8 @@ MAX_LIST_DAYS = 92
 
 class AppointmentQuery(ListQuery):
     store: StoreCode
-    date_from: date | None = Field(default=None, description="The store's first day; default: today.")
-    date_to: date | None = Field(default=None, description="The store's last day; default: date_from.")
+    date_from: Day | None = Field(default=None, description="The store's first day; default: today.")
+    date_to: Day | None = Field(default=None, description="The store's last day; default: date_from.")
     state: State | None = None
     advisor: str | None = Field(default=None, min_length=1, max_length=150, description="The advisor's username.")
 
@@ -78,7 +79,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> dict[str, A
 
 class BookingIn(InputSchema):
     store: StoreCode
-    starts_at: datetime = Field(
+    starts_at: Moment = Field(
         description="The arrival, with its offset (e.g. 2026-12-01T09:00+08:00), on the quarter hour."
     )
     services: list[ServiceRef] = Field(
@@ -95,11 +96,11 @@ class BookingIn(InputSchema):
     )
     plate_text: str = Field(default="", max_length=12, description="The plate as given; default: the vehicle's.")
     model_text: str = Field(default="", max_length=60, description="The model as given; default: the vehicle's.")
-    wish_at: datetime | None = Field(default=None, description="The time the customer wished, if another.")
+    wish_at: Moment | None = Field(default=None, description="The time the customer wished, if another.")
     description: str = Field(
         default="", max_length=1000, json_schema_extra=inputs.MULTILINE, description="The problem as described."
     )
-    call_at: datetime | None = Field(default=None, description="When to call the customer back.")
+    call_at: Moment | None = Field(default=None, description="When to call the customer back.")
     documents: str | None = Field(default=None, max_length=200, description="What to bring; default: the store's.")
     advisor: str | None = Field(
         default=None,
@@ -145,7 +146,7 @@ def appointment_create(request: HttpRequest, payload: BookingIn) -> Status[dict[
 
 
 class RescheduleIn(InputSchema):
-    starts_at: datetime = Field(description="The new arrival, with its offset, on the quarter hour.")
+    starts_at: Moment = Field(description="The new arrival, with its offset, on the quarter hour.")
     reason: str = Field(min_length=1, max_length=200)
     advisor: str | None = Field(default=None, min_length=1, max_length=150, description="Another advisor (username).")
     override_reason: str = Field(default="", max_length=200, description="Move over capacity with this reason.")

@@ -7,23 +7,26 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, P, PathEx, Query, Router, Schema
 from ninja.responses import Status
 
 from aftersales.appointments import selectors, services
-from aftersales.appointments.api.common import local
+from aftersales.appointments.api.common import Moment, local
 from aftersales.appointments.models import BookingSettings, Leave
 from aftersales.appointments.services.capacity import SETTINGS_FIELDS
 from aftersales.core import inputs
+from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.calendar import store_today
+from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store
 from aftersales.core.routing import operation, request_user
 from aftersales.parts.api.common import StoreCode, store_of
 
 router = Router(tags=["appointment capacity"])
 Weekday = Literal["0", "1", "2", "3", "4", "5", "6"]
+USER_ID = "The staff member's user id (``TechnicianOut.user_id``), not the technician's ``id``."
 ClockTime = Annotated[str, Field(min_length=4, max_length=8, description="HH:MM, on the quarter hour.")]
 
 
@@ -33,16 +36,22 @@ class CapacityQuery(InputSchema):
 
 class LeaveOut(Schema):
     id: int
-    technician: int
+    technician: int = Field(description="The technician's id (``TechnicianOut.id``).")
     starts_at: datetime
     ends_at: datetime
-    reason: str
+    reason: str | None = Field(
+        description="Why (e.g. sick leave): only to a caller who manages the store's capacity "
+        "(``appointments.capacity``), null to others."
+    )
 
 
 class TechnicianOut(Schema):
-    id: int
-    user_id: int
-    username: str
+    id: int = Field(description="The technician's id: their leave is recorded under it.")
+    user_id: int = Field(
+        description="The staff member's user id: their efficiency and shifts are saved under it "
+        "(``PUT /appointments/technicians/{user_id}``)."
+    )
+    user: str = Field(description="The staff member's username.")
     name: str
     skill_level: str = Field(description="junior, intermediate or senior; empty: not recorded (counts as junior).")
     certificates: list[str] = Field(description="The kinds of certificate held and valid today, e.g. ev_hv.")
@@ -55,25 +64,28 @@ class TechnicianOut(Schema):
     leave: list[LeaveOut] = Field(description="Leave not over yet, soonest first.")
 
 
-def _leave_out(leave: Leave, store: Store) -> dict[str, Any]:
+def _leave_out(leave: Leave, store: Store, *, reason: bool) -> dict[str, Any]:
     return {
         "id": leave.pk,
         "technician": leave.technician_id,
         "starts_at": local(leave.starts_at, store),
         "ends_at": local(leave.ends_at, store),
-        "reason": leave.reason,
+        "reason": leave.reason if reason else None,
     }
 
 
-def _technicians(store: Store, user_id: int | None = None) -> list[dict[str, Any]]:
+def _technicians(request: HttpRequest, store: Store, user_id: int | None = None) -> list[dict[str, Any]]:
+    """The store's technicians as answered; the reasons of their leave only to whoever manages the
+    store's capacity (a reason may be private: sick leave)."""
+    reason = can(request_user(request), "appointments.capacity", store_id=store.pk)
     leave: dict[int, list[dict[str, Any]]] = {}
     for row in selectors.leave_upcoming(store, timezone.now()):
-        leave.setdefault(row.technician_id, []).append(_leave_out(row, store))
+        leave.setdefault(row.technician_id, []).append(_leave_out(row, store, reason=reason))
     return [
         {
             "id": row.technician.pk,
             "user_id": row.technician.user_id,
-            "username": row.technician.user.username,
+            "user": row.technician.user.username,
             "name": row.name,
             "skill_level": row.skill_level,
             "certificates": list(row.certificate_kinds),
@@ -93,8 +105,9 @@ def _technicians(store: Store, user_id: int | None = None) -> list[dict[str, Any
 @router.get("/appointments/technicians", response={200: list[TechnicianOut], **ERRORS})
 @operation("appointments.view")
 def appointment_technicians(request: HttpRequest, query: Query[CapacityQuery]) -> list[dict[str, Any]]:
-    """The store's technicians (active first) with skill, certificates, efficiency, shifts and coming leave."""
-    return _technicians(store_of(request, query.store, "appointments.view"))
+    """The store's technicians (active first) with skill, certificates, efficiency, shifts and coming leave
+    (the leave's reason only to a caller with ``appointments.capacity`` in the store)."""
+    return _technicians(request, store_of(request, query.store, "appointments.view"))
 
 
 class TechnicianIn(InputSchema):
@@ -112,23 +125,34 @@ class TechnicianIn(InputSchema):
 
 @router.put("/appointments/technicians/{id:user_id}", response={200: TechnicianOut, **ERRORS})
 @operation("appointments.capacity")
-def appointment_technician_save(request: HttpRequest, user_id: int, payload: TechnicianIn) -> dict[str, Any]:
-    """Record a member of the store's staff as a technician, with their efficiency and weekly shifts."""
+def appointment_technician_save(
+    request: HttpRequest,
+    user_id: PathEx[int, P(description=USER_ID)],
+    payload: TechnicianIn,
+) -> dict[str, Any]:
+    """Record a member of the store's staff as a technician, with their efficiency and weekly shifts. The
+    path names the staff member by their **user id** (``TechnicianOut.user_id``), not the technician's
+    ``id``; a user who is not active staff of the store is refused on ``user_id``."""
     store = store_of(request, payload.store, "appointments.capacity")
-    services.technician_save(
-        actor=request_user(request),
-        store_id=store.pk,
-        user_id=user_id,
-        efficiency=payload.efficiency,
-        shifts={int(weekday): (hours[0], hours[1]) for weekday, hours in payload.shifts.items()},
-        is_active=payload.is_active,
-    )
-    return _technicians(store, user_id)[0]
+    try:
+        services.technician_save(
+            actor=request_user(request),
+            store_id=store.pk,
+            user_id=user_id,
+            efficiency=payload.efficiency,
+            shifts={int(weekday): (hours[0], hours[1]) for weekday, hours in payload.shifts.items()},
+            is_active=payload.is_active,
+        )
+    except ApplicationError as error:
+        if "user" in error.fields:  # the service's name for the person: here the path's user_id
+            error.fields["user_id"] = error.fields.pop("user")
+        raise
+    return _technicians(request, store, user_id)[0]
 
 
 class LeaveIn(InputSchema):
-    starts_at: datetime = Field(description="With its offset, e.g. 2026-12-01T08:30+08:00.")
-    ends_at: datetime
+    starts_at: Moment = Field(description="With its offset, e.g. 2026-12-01T08:30+08:00.")
+    ends_at: Moment
     reason: str = Field(default="", max_length=100)
 
 
@@ -143,7 +167,7 @@ def appointment_leave_add(request: HttpRequest, technician_id: int, payload: Lea
         ends_at=payload.ends_at,
         reason=payload.reason,
     )
-    return Status(201, _leave_out(leave, leave.technician.store))
+    return Status(201, _leave_out(leave, leave.technician.store, reason=True))
 
 
 @router.delete("/appointments/leave/{id:leave_id}", response={204: None, **ERRORS})

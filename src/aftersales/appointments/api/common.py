@@ -1,26 +1,44 @@
-"""What the appointments API's modules share: an appointment as every answer shows it (times in the
-store's zone, with its offset), the 409 of a time that is taken, advisors and vehicles by reference."""
+"""What the appointments API's modules share: the days and times it takes, an appointment as every answer
+shows it (times in the store's zone, with its offset), the 409 of a time that is taken, advisors and
+vehicles by reference."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from pydantic import AfterValidator
 
 from aftersales.appointments.capacity import ADVISOR_ROLE
+from aftersales.appointments.days import FIRST_DAY, LAST_DAY, day_problem
 from aftersales.appointments.models import Appointment
 from aftersales.appointments.transitions import APPOINTMENT
 from aftersales.core.access import can
 from aftersales.core.api import ERRORS
-from aftersales.core.apikit import ErrorOut
+from aftersales.core.apikit import ErrorOut, StateEventOut
 from aftersales.core.errors import ApplicationError
-from aftersales.core.identifiers import mask_mobile
-from aftersales.core.models import StaffMembership, Store
+from aftersales.core.models import StaffMembership, Store, User
 from aftersales.core.routing import request_user
 from aftersales.customers.models import Vehicle
 from aftersales.customers.selectors import vehicle_access
+
+Dated = TypeVar("Dated", date, datetime)
+
+
+def _in_range(value: Dated) -> Dated:
+    problem = day_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+_RANGE = {"formatMinimum": FIRST_DAY.isoformat(), "formatMaximum": LAST_DAY.isoformat()}
+# A store's day (YYYY-MM-DD), from 2000-01-01 to 2099-12-31; any other is refused on its field (422).
+Day = Annotated[date, AfterValidator(_in_range), Field(json_schema_extra=_RANGE)]
+# A time with its offset, on a day from 2000-01-01 to 2099-12-31 (as given).
+Moment = Annotated[datetime, AfterValidator(_in_range)]
 
 State = Literal["booked", "arrived", "cancelled", "no_show"]
 Channel = Literal["phone", "walk_in", "online", "api"]
@@ -88,25 +106,20 @@ class AppointmentOut(Schema):
     )
 
 
-class EventOut(Schema):
-    at: datetime
-    by: str | None
-    action: str
-    from_state: str
-    to_state: str
-    note: str
-
-
 class AppointmentDetailOut(AppointmentOut):
     created_by: str | None
     override_by: str | None
     staged_at: datetime | None
-    events: list[EventOut]
+    events: list[StateEventOut]
 
 
 def local(moment: datetime | None, store: Store) -> datetime | None:
     """``moment`` in the store's zone: every answer writes its times with the store's offset."""
     return moment.astimezone(store.zone) if moment is not None else None
+
+
+# How the contact's mobile reads without the right to see personal data (Appointment.personal_fields).
+MOBILE_MASK = Appointment.personal_masks["contact_mobile"]
 
 
 def personal_for(request: HttpRequest, store: Store) -> bool:
@@ -135,7 +148,7 @@ def appointment_out(request: HttpRequest, row: Appointment, store: Store, *, per
         "customer": row.customer_id,
         "vehicle": row.vehicle_id,
         "contact_name": row.contact_name,
-        "contact_mobile": row.contact_mobile if personal or not row.contact_mobile else mask_mobile(row.contact_mobile),
+        "contact_mobile": row.contact_mobile if personal else MOBILE_MASK(row.contact_mobile),
         "plate": row.plate_text,
         "model": row.model_text,
         "advisor": row.advisor.username if row.advisor else None,
@@ -190,20 +203,21 @@ def appointment_detail_out(request: HttpRequest, row: Appointment) -> dict[str, 
     }
 
 
-def advisor_of(store: Store, username: str | None) -> int | None:
-    """The id of the store's service advisor ``username`` (None: none asked for); refused on ``advisor``."""
+def advisor_user(store: Store, username: str | None) -> User | None:
+    """The store's service advisor ``username`` (None: none asked for); refused on ``advisor``."""
     if username is None:
         return None
-    user_id = (
-        StaffMembership.all_objects.filter(
-            store=store, is_active=True, role__code=ADVISOR_ROLE, user__username=username
-        )
-        .values_list("user_id", flat=True)
-        .first()
-    )
-    if user_id is None:
+    advisors = StaffMembership.all_objects.filter(store=store, is_active=True, role__code=ADVISOR_ROLE)
+    user = User.objects.filter(username=username, pk__in=advisors.values("user_id")).first()
+    if user is None:
         raise ApplicationError(_("Choose a service advisor of this store."), field="advisor")
-    return user_id
+    return user
+
+
+def advisor_of(store: Store, username: str | None) -> int | None:
+    """The id of the store's service advisor ``username`` (None: none asked for); refused on ``advisor``."""
+    user = advisor_user(store, username)
+    return user.pk if user is not None else None
 
 
 def vehicle_of(request: HttpRequest, vehicle_id: int | None) -> Vehicle | None:

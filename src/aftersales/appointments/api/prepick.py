@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from aftersales.appointments import selectors, services
-from aftersales.appointments.api.common import STATE_ERRORS, PartsStatus, local
+from aftersales.appointments.api.common import STATE_ERRORS, Day, PartsStatus, local
 from aftersales.appointments.models import Appointment
 from aftersales.appointments.services.prepick import PartNeed
 from aftersales.core.api import ERRORS
@@ -24,7 +24,7 @@ router = Router(tags=["appointments"])
 
 class PrepickQuery(InputSchema):
     store: StoreCode
-    date: dt.date | None = Field(default=None, description="The store's day; default: tomorrow.")
+    date: Day | None = Field(default=None, description="The store's day; default: tomorrow.")
 
 
 class PartNeedOut(Schema):

@@ -1,7 +1,7 @@
 """The show rate per store, channel or advisor (APT-4), and the welcome board's arrivals (APT-6)."""
 
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from aftersales.appointments import selectors
+from aftersales.appointments.api.common import Day
 from aftersales.core.access import stores_with
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
@@ -27,8 +28,8 @@ DEFAULT_REPORT_DAYS = 30
 
 class ShowRateQuery(InputSchema):
     store: StoreCode | None = Field(default=None, description="One store; default: every store you may see.")
-    date_from: date | None = Field(default=None, description="Default: 30 days before date_to.")
-    date_to: date | None = Field(default=None, description="Default: today.")
+    date_from: Day | None = Field(default=None, description="Default: 30 days before date_to.")
+    date_to: Day | None = Field(default=None, description="Default: today.")
     by: Literal["store", "channel", "advisor"] = "store"
 
 

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 
 from aftersales.appointments import selectors, services
-from aftersales.appointments.api.common import advisor_of, vehicle_of
+from aftersales.appointments.api.common import Day, advisor_of, vehicle_of
 from aftersales.appointments.capacity import Slot, best_two, day_plan, slots
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
@@ -31,7 +31,7 @@ def wish_time(value: str) -> dt.time:
 
 class SlotQuery(InputSchema):
     store: StoreCode
-    date: dt.date = Field(description="The store's day (YYYY-MM-DD).")
+    date: Day = Field(description="The store's day (YYYY-MM-DD).")
     services: str = Field(
         min_length=1,
         max_length=1000,
@@ -47,6 +47,10 @@ class SlotQuery(InputSchema):
     )
     vehicle: int | None = Field(
         default=None, ge=1, le=2**62, description="The car: its series' standard hours where the catalogue has them."
+    )
+    walk_in: bool = Field(
+        default=False,
+        description="For a walk-in: the reserve kept for walk-ins may be used and arrivals are not spaced.",
     )
 
     @field_validator("wish")
@@ -73,7 +77,7 @@ class SlotsOut(Schema):
     hours: Decimal = Field(description="Standard hours of the services asked.")
     capacity_hours: Decimal = Field(description="The day's technician hours (shift hours × efficiency, less leave).")
     bookable_hours: Decimal = Field(description="What bookings may take: the capacity less the walk-in reserve.")
-    booked_hours: Decimal = Field(description="Standard hours of the day's live bookings.")
+    booked_hours: Decimal = Field(description="Standard hours of the day's live bookings (walk-ins' too).")
     slots: list[SlotOut] = Field(description="Every arrival that fits, in 15-minute steps, in time order.")
     offered: list[SlotOut] = Field(
         description="The two best: nearest the wish, then the fewest fragments left, then the earlier."
@@ -99,7 +103,7 @@ def appointment_slots(request: HttpRequest, query: Query[SlotQuery]) -> dict[str
     refs = [ref.strip() for ref in query.services.split(",") if ref.strip()]
     needs = services.needs_for(store, refs, vehicle=vehicle)
     plan = day_plan(store, query.date, settings=selectors.booking_settings_of(store))  # a read writes nothing
-    found = slots(plan, needs, not_before=timezone.now(), advisor_id=advisor_id)
+    found = slots(plan, needs, not_before=timezone.now(), advisor_id=advisor_id, walk_in=query.walk_in)
     wish = None
     if query.wish is not None:
         wished = wish_time(query.wish)

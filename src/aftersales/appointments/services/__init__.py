@@ -7,6 +7,7 @@ from aftersales.appointments.services.bookings import (
     appointment_cancel,
     appointment_check_in,
     appointment_reschedule,
+    appointment_services_write,
     appointments_mark_no_show,
     needs_for,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "appointment_parts_order",
     "appointment_prepick",
     "appointment_reschedule",
+    "appointment_services_write",
     "appointment_stage",
     "appointments_mark_no_show",
     "appointments_remind",

@@ -23,6 +23,7 @@ from aftersales.appointments.capacity import (
     Placement,
     best_two,
     day_plan,
+    need_of,
     slots,
     steps_for,
 )
@@ -251,9 +252,9 @@ def _checked(
 
 
 def _offered(
-    plan: DayPlan, needs: list[Need], wish: datetime | None, advisor_id: int | None, now: datetime
+    plan: DayPlan, needs: list[Need], wish: datetime | None, advisor_id: int | None, now: datetime, *, walk_in: bool
 ) -> list[str]:
-    found = slots(plan, needs, not_before=now, advisor_id=advisor_id)
+    found = slots(plan, needs, not_before=now, advisor_id=advisor_id, walk_in=walk_in)
     return [f"{plan.calendar.local(slot.starts_at):%H:%M}" for slot in best_two(found, wish)]
 
 
@@ -261,7 +262,12 @@ def _placed(actor: User, plan: DayPlan, needs: list[Need], data: BookingIn, *, n
     """Where the booking goes on the locked plan, or over capacity with a permitted override."""
     start = round(plan.step_of(data.starts_at))
     hours = sum((need.hours for need in needs), Decimal(0))
-    placement = plan.place(needs, start, advisor_id=data.advisor_id) if plan.within_reserve(hours) else None
+    walk_in = data.channel == Appointment.Channel.WALK_IN
+    placement = (
+        plan.place(needs, start, advisor_id=data.advisor_id, walk_in=walk_in)
+        if plan.within_reserve(hours, walk_in=walk_in)
+        else None
+    )
     if placement is not None:
         return placement, False
     if data.override_reason:
@@ -279,8 +285,8 @@ def _placed(actor: User, plan: DayPlan, needs: list[Need], data: BookingIn, *, n
             segments.append((cursor, cursor + length, None))
             cursor += length
         return Placement(start, end, 0, data.advisor_id, tuple(segments), 0), True
-    offered = _offered(plan, needs, data.wish_at or data.starts_at, data.advisor_id, now)
-    if not plan.within_reserve(hours):
+    offered = _offered(plan, needs, data.wish_at or data.starts_at, data.advisor_id, now, walk_in=walk_in)
+    if not plan.within_reserve(hours, walk_in=walk_in):
         message = _("The day is fully booked (the rest is kept for walk-ins).")
     else:
         message = _("This time is no longer free.")
@@ -289,7 +295,10 @@ def _placed(actor: User, plan: DayPlan, needs: list[Need], data: BookingIn, *, n
     raise ConflictError(message, code="no_capacity", field="starts_at", extra={"offered": offered})
 
 
-def _write_services(appointment: Appointment, plan: DayPlan, needs: list[Need], placement: Placement) -> None:
+def appointment_services_write(
+    appointment: Appointment, plan: DayPlan, needs: list[Need], placement: Placement
+) -> None:
+    """Write the booking's services as ``placement`` places them on ``plan`` (each with its bay and times)."""
     AppointmentService.objects.bulk_create(
         AppointmentService(
             appointment=appointment,
@@ -357,7 +366,7 @@ def appointment_book(*, actor: User, store_id: int, data: BookingIn) -> Appointm
             created_by=actor,
         )
         appointment.save(actor=actor)
-        _write_services(appointment, plan, needs, placement)
+        appointment_services_write(appointment, plan, needs, placement)
         AppointmentEvent.objects.create(
             appointment=appointment,
             actor=actor,
@@ -416,10 +425,7 @@ def appointment_reschedule(
                 code="not_allowed",
             )
         rows = list(appointment.services.order_by("position"))
-        needs = [
-            Need(row.operation_id, row.package_id, row.name, row.hours, row.skill_level, row.certificate, row.bay_kind)
-            for row in rows
-        ]
+        needs = [need_of(row) for row in rows]
         plan = day_plan(
             store, calendar.local_date(starts_at), settings=settings, excluding=appointment.pk, calendar=calendar
         )
@@ -450,7 +456,7 @@ def appointment_reschedule(
         appointment.reason = reason
         appointment.save(actor=actor)
         AppointmentService.objects.filter(appointment=appointment).delete()
-        _write_services(appointment, plan, needs, placement)
+        appointment_services_write(appointment, plan, needs, placement)
         AppointmentEvent.objects.create(
             appointment=appointment,
             actor=actor,
@@ -519,8 +525,8 @@ def appointment_check_in(*, actor: User, appointment_id: int) -> Appointment:
 
 def appointments_mark_no_show(*, now: datetime | None = None) -> int:
     """Mark as no-show every booking whose start plus its store's grace period has passed (a periodic
-    job). Each is a conditional update from ``booked``, so a check-in at the same moment wins; run
-    twice, the second run finds nothing."""
+    job). Each is a conditional update from ``booked`` at the start it was read with, so a check-in or
+    a move at the same moment wins; run twice, the second run finds nothing."""
     now = now or timezone.now()
     marked = 0
     graces = dict(BookingSettings.objects.values_list("store_id", "no_show_grace_minutes"))
@@ -533,9 +539,10 @@ def appointments_mark_no_show(*, now: datetime | None = None) -> int:
         if starts_at + grace > now:
             continue
         with transaction.atomic():
-            updated = Appointment.all_objects.filter(pk=appointment_id, state=Appointment.State.BOOKED).update(
-                state=Appointment.State.NO_SHOW
-            )
+            # The start read above is part of the condition: a booking moved meanwhile is not marked.
+            updated = Appointment.all_objects.filter(
+                pk=appointment_id, state=Appointment.State.BOOKED, starts_at=starts_at
+            ).update(state=Appointment.State.NO_SHOW)
             if updated == 1:
                 AppointmentEvent.objects.create(
                     appointment_id=appointment_id,

@@ -47,7 +47,8 @@ def appointment_variables(appointment: Appointment) -> dict[str, str]:
         "time": f"{local.month}月{local.day}日 {local:%H:%M}",
         "store": store.name,
         "address": store.address or store.name,
-        "route": settings.route if settings and settings.route else "-",
+        # The templates end the sentence themselves.
+        "route": settings.route.rstrip("。.") if settings and settings.route else "-",
         "bring": appointment.documents or "-",
         "phone": store.phone or "-",
     }

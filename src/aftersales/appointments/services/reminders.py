@@ -16,10 +16,15 @@ from aftersales.appointments.services.messages import appointment_message
 LOOK_AHEAD = timedelta(hours=72)  # the longest reminder a store may set
 
 
-def _claim(appointment_id: int, field: str, now: datetime) -> bool:
+def _claim(appointment: Appointment, field: str, now: datetime) -> bool:
+    """Take the booking's reminder for this run: still booked, at the start it was read with (a booking
+    moved meanwhile waits for the next run, with its new time), not reminded yet."""
     return (
         Appointment.all_objects.filter(
-            pk=appointment_id, state=Appointment.State.BOOKED, **{f"{field}__isnull": True}
+            pk=appointment.pk,
+            state=Appointment.State.BOOKED,
+            starts_at=appointment.starts_at,
+            **{f"{field}__isnull": True},
         ).update(**{field: now})
         == 1
     )
@@ -63,8 +68,9 @@ def appointments_remind(*, now: datetime | None = None) -> dict[str, int]:
 
 def _send(appointment: Appointment, field: str, event: str, now: datetime) -> bool:
     with transaction.atomic():
-        if not _claim(appointment.pk, field, now):
+        if not _claim(appointment, field, now):
             return False
+        appointment.refresh_from_db()  # what the message says is what the booking is now
         AppointmentEvent.objects.create(
             appointment=appointment,
             action="reminder",

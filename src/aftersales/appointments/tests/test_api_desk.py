@@ -166,7 +166,7 @@ def test_technicians_their_shifts_and_leave(booking: Booking, api: Callable[[Use
     assert junior == {
         "id": b.technicians[0].pk,
         "user_id": b.technicians[0].user_id,
-        "username": "tech_junior",
+        "user": "tech_junior",
         "name": "tech_junior",
         "skill_level": "junior",
         "certificates": [],
@@ -196,7 +196,7 @@ def test_technicians_their_shifts_and_leave(booking: Booking, api: Callable[[Use
     outsider = foreman.put(
         f"{API}/technicians/{b.world.users['outsider'].pk}", {"store": "SH01"}, content_type="application/json"
     )
-    assert outsider.json()["fields"] == {"user": ["Choose a member of this store's staff."]}
+    assert outsider.json()["fields"] == {"user_id": ["Choose a member of this store's staff."]}
     assert api(b.agent).put(url, {"store": "SH01"}, content_type="application/json").status_code == 403
     assert (Technician.all_objects.count(), Shift.objects.count()) == before
     saved = foreman.put(
@@ -205,8 +205,9 @@ def test_technicians_their_shifts_and_leave(booking: Booking, api: Callable[[Use
         content_type="application/json",
     )
     assert saved.status_code == 200, saved.content
-    assert {key: saved.json()[key] for key in ("username", "efficiency", "shifts", "is_active")} == {
-        "username": "technician_sh",
+    assert {key: saved.json()[key] for key in ("user_id", "user", "efficiency", "shifts", "is_active")} == {
+        "user_id": technician.pk,
+        "user": "technician_sh",
         "efficiency": "1.10",
         "shifts": {"0": ["08:30", "17:30"], "5": ["09:00", "15:00"]},
         "is_active": True,

@@ -192,6 +192,7 @@ def slots(request: HttpRequest) -> HttpResponse:
             excluding=moving,
             vehicle=vehicle,
             now=timezone.now(),
+            walk_in=data["channel"] == Appointment.Channel.WALK_IN,
         )
     except ApplicationError as error:
         context["problems"] = [error.detail]

@@ -19,9 +19,9 @@ from aftersales.appointments.views.bookings import STATE_STYLES
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.forms import form_run
-from aftersales.core.identifiers import mask_mobile
 from aftersales.core.routing import can_here, page, request_user
 from aftersales.customers.selectors import customer_personal
+from aftersales.messaging.selectors import message_shown
 
 STATES = dict(Appointment.State.choices)
 
@@ -29,7 +29,8 @@ STATES = dict(Appointment.State.choices)
 def _mobile(appointment: Appointment, *, personal: bool) -> str:
     """The number the booking is confirmed to: as given, else the customer's first (masked unless ``personal``)."""
     if appointment.contact_mobile:
-        return appointment.contact_mobile if personal else mask_mobile(appointment.contact_mobile)
+        mask = Appointment.personal_masks["contact_mobile"]
+        return appointment.contact_mobile if personal else mask(appointment.contact_mobile)
     if appointment.customer is not None:
         return next(iter(customer_personal(appointment.customer, personal=personal)["mobiles"]), "")
     return ""
@@ -62,9 +63,9 @@ def _detail(request: HttpRequest, appointment: Appointment, *, status: int = 200
                 )
                 for event in appointment.events.all()
             ],
+            # Each address masked by its kind (an e-mail hidden, a mobile's middle digits), as the outbox shows it.
             "sent": [
-                (message, clock(message.created_at), message.address if personal else mask_mobile(message.address))
-                for message in sent
+                (message, clock(message.created_at), message_shown(message, personal=personal)[0]) for message in sent
             ],
             "actions": APPOINTMENT.actions(appointment, user),
             "may_move": appointment.state == Appointment.State.BOOKED and can_here(request, "appointments.book"),

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from aftersales.appointments import services as appointments
-from aftersales.appointments.models import Leave, Shift, Technician
+from aftersales.appointments.models import Appointment, Leave, Shift, Technician
 from aftersales.catalogue.models import PackageItem, ServicePackage
 from aftersales.catalogue.tests.factories import LabourOperationFactory
 from aftersales.conftest import World
@@ -491,6 +491,12 @@ def _appointment(world: World, *, services: list[str] | None = None, prepicked: 
     return appointment.pk
 
 
+def _booked_day(world: World) -> str:
+    """The day (SH01's) of a booking made for the sample: the advisor's daily list then has a row."""
+    starts_at = Appointment.all_objects.values_list("starts_at", flat=True).get(pk=_appointment(world))
+    return starts_at.astimezone(world.sh.zone).date().isoformat()
+
+
 def _short_appointment(world: World) -> int:
     """A booking whose package needs more of the sample part than the shelves hold, its brand with a parts centre."""
     bookable = _bookable(world)
@@ -547,6 +553,9 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "appointment_check_in": lambda user, w: {"kwargs": {"appointment_id": _appointment(w)}},
     "appointment_show_rate": lambda user, w: {"query": {"store": "SH01", "by": "channel"}},
     "appointment_board": lambda user, w: {"query": {"store": "SH01"}},
+    "appointment_day": lambda user, w: {
+        "query": {"store": "SH01", "date": _booked_day(w), "advisor": w.user("advisor").username}
+    },
     "appointment_prepick_list": lambda user, w: {"query": {"store": "SH01"}},
     "appointment_prepick": lambda user, w: {
         "kwargs": {"appointment_id": _appointment(w, services=[f"package:{_bookable(w)['package']}"])}

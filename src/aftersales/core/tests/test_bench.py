@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections.abc import Iterator
 from io import StringIO
@@ -10,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.apps import apps
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
 
@@ -18,11 +20,15 @@ import bench
 from aftersales.core.management.commands import bench as bench_command
 from aftersales.core.services import roles_install_defaults
 from aftersales.core.xlsx import XlsxReader
+from aftersales.messaging.models import Message, MessageTemplate
 from bench import generate, registry, run
+from bench.appointments import confirmations
 from bench.customers import import_job, values
 from bench.customers import scenarios as customer_scenarios
 
 BENCH_DIR = Path(bench.__file__).parent
+# What migration 0002 of appointments installs (the message templates), put back after a flush.
+APPOINTMENTS_0002 = importlib.import_module("aftersales.appointments.migrations.0002_grants_and_message_templates")
 CORE_SCENARIOS = ["health", "me", "stores"]
 APPOINTMENT_SCENARIOS = ["slots", "booking_create"]
 CUSTOMER_SCENARIOS = [
@@ -154,6 +160,7 @@ def bench_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[st
             created = setup_databases(verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set())
         assert is_test_database(), connection.settings_dict["NAME"]
         roles_install_defaults()
+        APPOINTMENTS_0002.install(apps, None)  # the templates of booking_create's confirmations
         try:
             yield database_url()
         finally:
@@ -164,7 +171,7 @@ def bench_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[st
 
 
 def test_bench_generates_the_archive_and_runs_every_scenario(
-    bench_database: str, monkeypatch: pytest.MonkeyPatch
+    bench_database: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given a few samples per search scenario (the scenarios are the same, just quicker to set up)
     monkeypatch.setattr(customer_scenarios, "SAMPLES", 20)
@@ -231,11 +238,35 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
         "health": 2,
         "me": 4,
         "stores": 6,
-        "slots": 19,  # the token's and the store's, then the day's plan: whatever the bookings' number
+        "slots": 18,  # the token's and the store's, then the day's plan (12): whatever the bookings' number
         "customer_detail": 6,  # with the actor's stores, which the archive's visibility rule reads
         "purchase_suggestions": 9,  # whatever the number of parts: the suggestions are one query
     }
     assert all(count > 0 for count in queries.values())
+    # And each of booking_create's four calls (a warm-up, two timed, one counted) wrote its booking's
+    # confirmation SMS, with the bench's signature; none is left for a worker to send
+    templates = MessageTemplate.objects.filter(event__startswith="appointment_", channel="sms", is_active=True)
+    assert templates.filter(sms_sign_name=confirmations.SIGN_NAME).count() == 5
+    confirmations_written = Message.objects.filter(event="appointment_booked").order_by("pk")
+    assert [(row.channel, row.status, row.error) for row in confirmations_written] == [
+        ("sms", "cancelled", confirmations.NOT_SENT)
+    ] * 4
+    assert all(row.body.startswith(row.recipient_name + "您好，您已预约") for row in confirmations_written)
+    assert not Message.objects.filter(status__in=["queued", "held"]).exists()
+
+    # When the confirmation's SMS template is one the outbox refuses (it declares a variable nobody gives)
+    sms = MessageTemplate.objects.get(event="appointment_booked", channel="sms")
+    MessageTemplate.objects.filter(pk=sms.pk).update(variables=[*sms.variables, "parking"])
+    booked = Message.objects.count()
+
+    # Then booking_create fails at its first call, with the outbox's refusal logged, and nothing is sent
+    with pytest.raises(CommandError, match=r"booking_create: booking AP-\S+ was made, but 0 confirmation SMS"):
+        call_command("bench", "run", "--db", url, "booking_create", "--iterations", "1", "--warmup", "0", stdout=out)
+    refusals = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert any(
+        re.fullmatch(r"appointment_booked of appointment AP-\S+ not put in the outbox: .*", line) for line in refusals
+    )
+    assert Message.objects.count() == booked
 
 
 def test_generate_refuses_vehicles_without_customers() -> None:

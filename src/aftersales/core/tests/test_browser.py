@@ -21,7 +21,10 @@ def test_advisor_signs_in_in_chinese_and_switches_to_english(live_server: object
     from playwright.sync_api import Page, expect
 
     from aftersales.core.models import Bay, DealerGroup, Role, StaffMembership, Store, User
+    from aftersales.core.services import roles_install_defaults
 
+    # A transactional test that ran before this one flushed the roles the migrations installed.
+    roles_install_defaults()
     store = Store.objects.create(
         group=DealerGroup.objects.create(code="G", name="集团"), code="SH01", name="上海浦东店"
     )

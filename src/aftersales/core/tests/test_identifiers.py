@@ -18,6 +18,8 @@ from aftersales.core.identifiers import (
     clean_vin,
     mask_address,
     mask_mobile,
+    mask_name,
+    mask_plate,
     mask_resident_id,
     mask_uscc,
     normalise,
@@ -714,6 +716,41 @@ def test_mask_uscc(raw: str, masked: str) -> None:
 )
 def test_mask_address(parts: tuple[str, str, str, str], masked: str) -> None:
     assert mask_address(*parts) == masked
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("张伟", "张*"),
+        ("张三丰", "张**"),
+        ("欧阳娜娜", "欧**"),  # never more than two stars: the length of the name stays hidden too
+        (" 李四 ", "李*"),
+        ("张", "张*"),
+        ("Mr Wang", "M*****"),
+        ("Li", "L*****"),
+        ("  ", ""),
+        ("", ""),
+    ],
+)
+def test_mask_name(raw: str, masked: str) -> None:
+    assert mask_name(raw) == masked
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("沪A12345", "沪A***45"),
+        ("沪a·123 45", "沪A***45"),
+        ("粤BD12345", "粤B****45"),  # new-energy: one more hidden
+        ("苏E12345D", "苏E****5D"),
+        ("粤Z1234港", "粤Z***4港"),
+        ("京A1", "***"),
+        ("沪A12", "****"),
+        ("", ""),
+    ],
+)
+def test_mask_plate(raw: str, masked: str) -> None:
+    assert mask_plate(raw) == masked
 
 
 # Translation -------------------------------------------------------------------------------------------------------

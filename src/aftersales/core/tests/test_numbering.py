@@ -12,11 +12,11 @@ from aftersales.core.numbering import DOCUMENT_TYPES, document_type_register, nu
 
 @pytest.fixture(autouse=True)
 def document_types() -> Iterator[None]:
-    """Types as the areas of repair orders, invoices and appointments will register them."""
+    """Types as the areas of repair orders and invoices will register them (appointments' "AP" is the
+    appointments area's own)."""
     registered = [
         document_type_register("RO", label="repair order", gap_free=True),
         document_type_register("INV", label="invoice request", gap_free=True),
-        document_type_register("APT", label="appointment", gap_free=False),
     ]
     yield
     for document_type in registered:
@@ -29,7 +29,7 @@ def test_areas_register_their_types_once() -> None:
         document_type_register("RO", label="repair order", gap_free=True)
     with pytest.raises(ValueError, match="2-10 capital letters, not 'ro-1'"):
         document_type_register("ro-1", label="repair order", gap_free=True)
-    assert sorted(DOCUMENT_TYPES) == ["ADJ", "APT", "CUS", "GR", "INV", "PO", "RO", "RTV", "SCR", "ST", "TR"]
+    assert sorted(DOCUMENT_TYPES) == ["ADJ", "AP", "CUS", "GR", "INV", "PO", "RO", "RTV", "SCR", "ST", "TR"]
 
 
 def test_numbers_run_per_store_type_and_year(world: World) -> None:
@@ -51,9 +51,9 @@ def test_year_follows_the_stores_time_zone(world: World) -> None:
 def test_rolled_back_document_gives_its_number_back(world: World) -> None:
     on = datetime(2026, 3, 1, tzinfo=UTC)
     with pytest.raises(RuntimeError), transaction.atomic():
-        number_next(store=world.sh, doc_type="APT", on=on)
+        number_next(store=world.sh, doc_type="AP", on=on)
         raise RuntimeError("save failed")
-    assert number_next(store=world.sh, doc_type="APT", on=on) == "APT-SH01-2026-000001"
+    assert number_next(store=world.sh, doc_type="AP", on=on) == "AP-SH01-2026-000001"
 
 
 def test_unknown_document_type_is_refused(world: World) -> None:
@@ -66,7 +66,7 @@ def test_a_gap_free_number_is_refused_outside_the_transaction_of_its_document() 
     store = Store.objects.create(group=DealerGroup.objects.create(code="G", name="G"), code="GF01", name="店")
     with pytest.raises(RuntimeError, match="A RO number is gap-free: take it in the transaction"):
         number_next(store=store, doc_type="RO")
-    assert number_next(store=store, doc_type="APT", on=datetime(2026, 6, 1, tzinfo=UTC)) == "APT-GF01-2026-000001"
+    assert number_next(store=store, doc_type="AP", on=datetime(2026, 6, 1, tzinfo=UTC)) == "AP-GF01-2026-000001"
     with transaction.atomic():
         assert number_next(store=store, doc_type="RO", on=datetime(2026, 6, 1, tzinfo=UTC)) == "RO-GF01-2026-000001"
 

@@ -41,7 +41,13 @@ from aftersales.customers.services.messages import (
     unsubscribe_confirm,
     unsubscribe_link,
 )
-from aftersales.customers.services.privacy import ExportFile, consent_withdraw, customer_anonymise, pi_export_file
+from aftersales.customers.services.privacy import (
+    ANONYMISE_HANDLERS,
+    ExportFile,
+    consent_withdraw,
+    customer_anonymise,
+    pi_export_file,
+)
 from aftersales.customers.services.quality import archive_rule_save, completeness_recompute_store, completeness_refresh
 from aftersales.customers.services.vehicles import (
     DELIVERY_BEFORE_INVOICE_MAX,
@@ -65,6 +71,7 @@ from aftersales.customers.services.warranty import (
 )
 
 __all__ = [
+    "ANONYMISE_HANDLERS",
     "DELIVERY_BEFORE_INVOICE_MAX",
     "MAX_DOCUMENT_BYTES",
     "MAX_UPLOAD_BYTES",

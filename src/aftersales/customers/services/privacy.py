@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,14 @@ from aftersales.customers.selectors.privacy import (
 from aftersales.customers.services.id_copies import documents_purge
 from aftersales.customers.services.quality import completeness_refresh
 from aftersales.messaging.services import marketing_cancel
+
+# What later areas keep of a customer and must empty when the customer is anonymised: each registers a
+# function here from its AppConfig.ready (the archive never imports a later area). It is called in the
+# anonymisation's transaction, once per record anonymised (records merged into it too), with the
+# customer (its number unchanged), the actor and the reason; it removes the personal values its
+# records copied from the customer, erases the values their audit entries keep beside the trail
+# (core.audit.audit_personal_erase) and returns the number of entries erased.
+ANONYMISE_HANDLERS: list[Callable[[Customer, User, str], int]] = []
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,8 @@ def _customer_anonymise(*, actor: User, customer_id: int, reason: str) -> Custom
     usual field-by-field audit, which would copy the removed values into the append-only trail;
     one "anonymise" entry per record names the fields cleared and the reason. The personal values
     that earlier entries recorded are erased from beside the trail (the entries keep their digests,
-    so the hash chain still verifies).
+    so the hash chain still verifies). What later areas copied from the customer (a booking's contact)
+    is removed by their ``ANONYMISE_HANDLERS``, in the same transaction.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -191,6 +201,7 @@ def _anonymise_one(customer: Customer, *, actor: User, reason: str, now: datetim
     removed = documents_purge(documents_of(customer), actor=actor)
     # Earlier audit entries keep only salted digests of the person's values; the values go here.
     erased = audit_personal_erase([customer.audit_subject()])
+    erased += sum(handler(customer, actor, reason) for handler in ANONYMISE_HANDLERS)
     customer.refresh_from_db()
     completeness_refresh(customer)
     audit_append(

@@ -13,10 +13,11 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from aftersales.messaging.channels.aliyun import signature
 
@@ -95,7 +96,8 @@ class FakeAliyun:
             params=values,
             out_id=params.get("OutId", ""),
             biz_id=f"{next(self._ids):06d}^0",
-            on=datetime.now(_BEIJING).strftime("%Y%m%d"),
+            # The provider's day of the send, on the clock the tests move (the outbox asks by that day).
+            on=timezone.now().astimezone(_BEIJING).strftime("%Y%m%d"),
         )
         self.sends.append(sent)
         if self.on_accept is not None:

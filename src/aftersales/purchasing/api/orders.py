@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from aftersales.core.access import stores_with
 from aftersales.core.api import ERRORS
-from aftersales.core.apikit import InputSchema, Page, file_answer, paginate
+from aftersales.core.apikit import InputSchema, Page, StateEventOut, file_answer, paginate
 from aftersales.core.routing import operation, request_user
 from aftersales.parts.api.common import Quantity, StoreCode, StoreQuery, parts_of, q3, store_of
 from aftersales.purchasing import documents, services
@@ -39,15 +39,6 @@ class OrderLineOut(Schema):
     demand_line_id: int | None
 
 
-class EventOut(Schema):
-    at: datetime
-    by: str | None
-    action: str
-    from_state: str
-    to_state: str
-    note: str
-
-
 class OrderOut(Schema):
     id: int
     number: str
@@ -68,7 +59,7 @@ class OrderOut(Schema):
 
 class OrderDetailOut(OrderOut):
     lines: list[OrderLineOut]
-    events: list[EventOut]
+    events: list[StateEventOut]
 
 
 def order_out(request: HttpRequest, order: PurchaseOrder) -> dict[str, Any]:

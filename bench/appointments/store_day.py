@@ -1,7 +1,5 @@
-"""Appointments at the scale of a big store's day: 40 technicians, 30 bays and 300 bookings.
-
-Both scenarios run on the first store (by code) of a ``bench generate`` database, whose set-up gives it,
-once and untimed, what a store of that size has (``store_day``):
+"""The store-day both appointment scenarios run on: the first store (by code) of a ``bench generate``
+database, given once and untimed what a store of that size has (``store_day``):
 
 - 40 technicians (users, staff memberships, profiles with skill levels and certificates, efficiencies
   0.90-1.20, weekly shifts in three patterns around business hours 08:30-18:00, two of them on leave for
@@ -10,36 +8,28 @@ once and untimed, what a store of that size has (``store_day``):
   group has none;
 - 300 bookings on the bench day (the first weekday at least two days ahead that is no holiday), each
   placed where the capacity engine places a booking (``capacity.day_plan`` / ``DayPlan.place``, the
-  start nearest a wish spread over the day) and written with its planned technician, bays, advisor and
-  event; the result is checked against ``day_plan`` read back from the database.
+  start nearest a wish spread over the day) and written with its planned technician, advisor and event,
+  its services on their bays by the bookings' own writer (``appointment_services_write``); the result is
+  checked against ``day_plan`` read back from the database.
 
-- ``slots`` (scenario): ``GET /api/v1/appointments/slots`` of the bench day, cycling through six asks
-  with a wish (an oil change, with the cabin filter, brake pads, an EV insulation test, a battery, an
-  engine diagnosis by a certified senior).
-- ``booking_create`` (scenario): ``POST /api/v1/appointments`` as the store's CRM agent, each call a new
-  booking on the days after the bench day (whose load grows from nothing to full, about 280 a day); the
-  arrival times are worked out in the set-up with the same engine, so that every call fits.
+``bookings_ahead`` works out the arrivals of ``booking_create`` with the same engine, on the days after
+the bench day, so that every call fits.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.http import HttpResponse
 from django.utils import timezone
 
 from aftersales.appointments.capacity import DayPlan, Need, Placement, booking_settings, day_plan
 from aftersales.appointments.models import Appointment, AppointmentEvent, AppointmentService, Leave, Shift, Technician
-from aftersales.appointments.services import needs_for
+from aftersales.appointments.services import appointment_services_write, needs_for
 from aftersales.catalogue import services as catalogue
 from aftersales.catalogue.demo import EV_OPERATIONS, OPERATIONS, TAX_CODE_REPAIR
 from aftersales.catalogue.models import LabourOperation
@@ -55,8 +45,7 @@ from aftersales.core.models import (
     User,
 )
 from aftersales.core.numbering import number_next
-from aftersales.core.services import token_create
-from bench.registry import BenchContext, BenchFailure, Call, scenario
+from bench.registry import BenchFailure
 
 TECHNICIANS = 40
 ADVISORS = 12
@@ -92,8 +81,6 @@ SLOT_ASKS: list[tuple[tuple[str, ...], str]] = [
     (("E01",), "17:00"),
     (("G04",), "09:30"),
 ]
-# The calls of booking_create are worked out ahead: enough for --iterations 1000 with its warm-up.
-BOOKINGS_AHEAD = 1200
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平", "刚", "建华", "丽娟"]
 
@@ -113,7 +100,7 @@ def bench_store() -> Store:
     return store
 
 
-def _weekday_after(calendar: StoreCalendar, first: date) -> date:
+def weekday_after(calendar: StoreCalendar, first: date) -> date:
     """The first weekday from ``first`` that is no holiday and open (the store's own calendar)."""
     day = first
     while calendar.day_kind(day) != DayKind.WORKDAY or calendar.hours(day) is None:
@@ -124,7 +111,7 @@ def _weekday_after(calendar: StoreCalendar, first: date) -> date:
 def bench_day(store: Store) -> date:
     """The bench day: the first ordinary weekday at least two days ahead."""
     calendar = store_calendar(store)
-    return _weekday_after(calendar, calendar.local_date(timezone.now()) + timedelta(days=2))
+    return weekday_after(calendar, calendar.local_date(timezone.now()) + timedelta(days=2))
 
 
 def _operations(store: Store) -> dict[str, LabourOperation]:
@@ -310,7 +297,8 @@ def _fill(plan: DayPlan, mixes: dict[tuple[str, ...], list[Need]], count: int, f
 
 
 def _write(store: Store, plan: DayPlan, mixes: dict[tuple[str, ...], list[Need]], placed: list[Placed]) -> None:
-    """Write the placed bookings with their planned technician, bays, advisor and booking event."""
+    """Write the placed bookings with their planned technician and advisor, their services on their bays
+    (``appointment_services_write``, as a booking writes them) and their booking events."""
     agent = User.objects.filter(memberships__store=store, memberships__role__code="crm").order_by("pk").first()
     rows = []
     for booking in placed:
@@ -335,37 +323,19 @@ def _write(store: Store, plan: DayPlan, mixes: dict[tuple[str, ...], list[Need]]
             )
         )
     Appointment.all_objects.bulk_create(rows)
-    numbers = dict(
-        Appointment.all_objects.filter(store=store, number__in=[row.number for row in rows]).values_list("number", "pk")
-    )
-    AppointmentService.objects.bulk_create(
-        AppointmentService(
-            appointment_id=numbers[row.number],
-            position=position,
-            operation_id=need.operation_id,
-            name=need.name,
-            hours=need.hours,
-            skill_level=need.skill_level,
-            certificate=need.certificate,
-            bay_kind=need.bay_kind,
-            bay_id=bay_id,
-            starts_at=plan.at(start),
-            ends_at=plan.at(end),
-        )
-        for row, booking in zip(rows, placed, strict=True)
-        for position, (need, (start, end, bay_id)) in enumerate(
-            zip(mixes[booking.mix], booking.placement.segments, strict=True), 1
-        )
-    )
+    written = {
+        row.number: row for row in Appointment.all_objects.filter(store=store, number__in=[row.number for row in rows])
+    }
+    for row, booking in zip(rows, placed, strict=True):
+        appointment_services_write(written[row.number], plan, mixes[booking.mix], booking.placement)
     AppointmentEvent.objects.bulk_create(
-        AppointmentEvent(
-            appointment_id=numbers[row.number], actor=agent, action="book", from_state="", to_state="booked"
-        )
+        AppointmentEvent(appointment=written[row.number], actor=agent, action="book", from_state="", to_state="booked")
         for row in rows
     )
 
 
-def _live(store: Store, plan: DayPlan) -> int:
+def booked_on(store: Store, plan: DayPlan) -> int:
+    """The store's live bookings on the plan's day."""
     return Appointment.all_objects.filter(
         store=store, state=Appointment.State.BOOKED, starts_at__gte=plan.midnight, starts_at__lt=plan.at(24 * 4)
     ).count()
@@ -409,7 +379,7 @@ def store_day() -> StoreDay:
     _leave(store, day)
     booking_settings(store)
     plan = day_plan(store, day)
-    booked = _live(store, plan)
+    booked = booked_on(store, plan)
     if booked < BOOKINGS:
         mixes = _mixes(store, operations)
         placed = _fill(plan, mixes, BOOKINGS - booked, booked)
@@ -429,48 +399,12 @@ def store_day() -> StoreDay:
     return StoreDay(store, day, operations, plan)
 
 
-def _refs(operations: dict[str, LabourOperation], codes: tuple[str, ...]) -> list[str]:
+def refs(operations: dict[str, LabourOperation], codes: tuple[str, ...]) -> list[str]:
+    """The services of catalogue ``codes`` as a booking or a slots query names them."""
     return [f"operation:{operations[code].pk}" for code in codes]
 
 
-@scenario(
-    "slots",
-    "GET /api/v1/appointments/slots: the free arrivals and the two offered on a store-day with 40 technicians, "
-    "30 bays and 300 bookings, six service mixes in turn",
-)
-def _slots(bench: BenchContext) -> Call:
-    setting = store_day()
-    plan = setting.plan
-    paths = [
-        "/api/v1/appointments/slots?"
-        + urlencode(
-            {
-                "store": setting.store.code,
-                "date": setting.day.isoformat(),
-                "services": ",".join(_refs(setting.operations, codes)),
-                "wish": wish,
-            }
-        )
-        for codes, wish in SLOT_ASKS
-    ]
-    found = []
-    for path in paths:
-        response = bench.get(path)
-        if response.status_code != 200:
-            raise BenchFailure(f"slots: HTTP {response.status_code}: {response.content[:300]!r}")
-        found.append(len(json.loads(response.content)["slots"]))
-    if not any(found):
-        raise BenchFailure("slots: no free arrival for any mix: the bench day is full.")
-    print(
-        f"  slots: {setting.store.code} on {setting.day}: {len(plan.technicians)} technicians, {len(plan.bays)} bays, "
-        f"{_live(setting.store, plan)} bookings ({plan.booked_hours} of {plan.bookable_hours} bookable hours); "
-        f"free arrivals per mix: {', '.join(map(str, found))}"
-    )
-    cycle = itertools.cycle(paths)
-    return lambda: bench.get(next(cycle))
-
-
-def _ahead(setting: StoreDay, count: int) -> list[dict[str, object]]:
+def bookings_ahead(setting: StoreDay, count: int) -> list[dict[str, object]]:
     """``count`` bookings that fit one after another on the days after the bench day, as API payloads."""
     store, operations = setting.store, setting.operations
     mixes = _mixes(store, operations)
@@ -478,15 +412,15 @@ def _ahead(setting: StoreDay, count: int) -> list[dict[str, object]]:
     payloads: list[dict[str, object]] = []
     day = setting.day
     while len(payloads) < count:
-        day = _weekday_after(calendar, day + timedelta(days=1))
+        day = weekday_after(calendar, day + timedelta(days=1))
         plan = day_plan(store, day)
-        for booking in _fill(plan, mixes, count - len(payloads), _live(store, plan)):
+        for booking in _fill(plan, mixes, count - len(payloads), booked_on(store, plan)):
             name, mobile, plate = _contact(booking.index)
             payloads.append(
                 {
                     "store": store.code,
                     "starts_at": calendar.local(plan.at(booking.placement.start)).isoformat(),
-                    "services": _refs(operations, booking.mix),
+                    "services": refs(operations, booking.mix),
                     "channel": "api",
                     "contact_name": name,
                     "contact_mobile": mobile,
@@ -496,41 +430,3 @@ def _ahead(setting: StoreDay, count: int) -> list[dict[str, object]]:
                 }
             )
     return payloads
-
-
-@scenario(
-    "booking_create",
-    "POST /api/v1/appointments: one booking as the store's CRM agent, placed against the capacity of a day "
-    "with 40 technicians and 30 bays that fills up call by call",
-    expected_status=201,
-)
-def _booking_create(bench: BenchContext) -> Call:
-    setting = store_day()
-    agent = User.objects.filter(username=f"crm_{setting.store.code.lower()}").first()
-    if agent is None:
-        raise BenchFailure(
-            f"booking_create: no CRM agent crm_{setting.store.code.lower()}: generate the bench data first."
-        )
-    # The contacts give a mobile only, and the SMS templates stay as installed (inactive until an
-    # administrator enters the provider's codes): each confirmation is refused, logged, and the booking
-    # stands. The log would print a line per call.
-    logging.getLogger("aftersales.messaging.services.outbox").setLevel(logging.ERROR)
-    _token, raw = token_create(user=agent, name="bench-booking")
-    headers = {"authorization": f"Bearer {raw}"}
-    payloads = _ahead(setting, BOOKINGS_AHEAD)
-    calls = iter(payloads)
-    first_day, last_day = payloads[0]["starts_at"], payloads[-1]["starts_at"]
-    print(
-        f"  booking_create: as {agent.username}, {len(payloads):,} arrivals worked out ahead, "
-        f"from {str(first_day)[:10]} to {str(last_day)[:10]}"
-    )
-
-    def call() -> HttpResponse:
-        payload = next(calls, None)
-        if payload is None:
-            raise BenchFailure(f"booking_create: more than {BOOKINGS_AHEAD:,} calls; run fewer iterations.")
-        return bench.client.post(  # type: ignore[return-value]
-            "/api/v1/appointments", json.dumps(payload), content_type="application/json", headers=headers
-        )
-
-    return call
