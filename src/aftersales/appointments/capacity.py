@@ -26,17 +26,19 @@ fewest fragments are planned (then the technician with the least work that day, 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Min
+from django.db.models import FilteredRelation, Min, Q
 
-from aftersales.appointments.models import Appointment, AppointmentService, BookingSettings, Leave, Shift, Technician
+from aftersales.appointments.models import Appointment, AppointmentService, BookingSettings, Technician
 from aftersales.catalogue.models import LabourOperation
 from aftersales.core.calendar import DayKind, StoreCalendar, store_calendar
-from aftersales.core.models import Bay, Certificate, StaffMembership, Store
+from aftersales.core.dbfunctions import EpochSeconds
+from aftersales.core.models import Bay, StaffMembership, Store
 
 STEP = timedelta(minutes=15)
 STEPS_PER_HOUR = 4
@@ -178,11 +180,13 @@ class DayPlan:
     bays: list[BayDay]
     booked_hours: Decimal  # every live booking's standard hours
     capacity_hours: Decimal
-    arrivals: dict[int, list[int]]  # advisor -> minutes from midnight of their arrivals
+    arrivals: dict[int, list[int]]  # advisor -> minutes from midnight of their arrivals, sorted
     advisors: list[int]
     shortest: dict[tuple[str, str], int] = field(default_factory=dict)  # (skill, bay kind) -> steps
     walk_in_hours: Decimal = Decimal(0)  # of those, walk-ins': they are what the reserve is kept for
     _bays_cache: dict[tuple[str, int, int, int], tuple[int, int] | None] = field(default_factory=dict)
+    # Steps each service takes at an efficiency, per request (the same for every start tried).
+    _lengths: dict[tuple[tuple[Need, ...], Decimal], list[int]] = field(default_factory=dict)
 
     # --- reading the grid -------------------------------------------------------------------------
 
@@ -213,7 +217,10 @@ class DayPlan:
         minute = start * 15
 
         def apart(advisor: int) -> bool:
-            return all(abs(minute - other) >= spacing for other in self.arrivals.get(advisor, ()))
+            # No arrival of theirs within (minute - spacing, minute + spacing): their minutes are sorted.
+            minutes = self.arrivals.get(advisor, ())
+            index = bisect_left(minutes, minute - spacing + 1)
+            return index == len(minutes) or minutes[index] >= minute + spacing
 
         if advisor_id is not None:
             return advisor_id if apart(advisor_id) else False
@@ -264,10 +271,14 @@ class DayPlan:
         rank, certificates = self.requirements(needs)
         shortest = self.shortest_steps(needs)
         best: tuple[tuple[int, int, int], Placement] | None = None
+        asked = tuple(needs)
         for technician in self.technicians:
             if not technician.qualified(rank, certificates):
                 continue
-            lengths = [steps_for(need.hours, technician.efficiency) for need in needs]
+            lengths = self._lengths.get((asked, technician.efficiency))
+            if lengths is None:
+                lengths = [steps_for(need.hours, technician.efficiency) for need in needs]
+                self._lengths[(asked, technician.efficiency)] = lengths
             end = start + sum(lengths)
             run = technician.fits(start, end)
             if run is None:
@@ -327,7 +338,7 @@ class DayPlan:
                 if bay.id == bay_id:
                     bay.occupy(start, end)
         if placement.advisor_id is not None:
-            self.arrivals.setdefault(placement.advisor_id, []).append(placement.start * 15)
+            insort(self.arrivals.setdefault(placement.advisor_id, []), placement.start * 15)
         hours = sum((need.hours for need in needs), Decimal(0))
         self.booked_hours += hours
         if walk_in:
@@ -353,7 +364,12 @@ def day_plan(
     excluding: int | None = None,
     calendar: StoreCalendar | None = None,
 ) -> DayPlan:
-    """The store's capacity on ``day`` with every live booking placed (but ``excluding``, one being moved)."""
+    """The store's capacity on ``day`` with every live booking placed (but ``excluding``, one being moved).
+
+    Four queries: the technicians with their shift, leave and certificates of the day; the bays; the
+    day's live bookings with their services; the store's advisors (and the catalogue's shortest jobs).
+    Instants come as epoch seconds (``EpochSeconds``): a busy day has about 1,500 of them.
+    """
     calendar = calendar or store_calendar(store)
     settings = settings or booking_settings(store)
     midnight, next_midnight = calendar.day_bounds(day)
@@ -362,46 +378,82 @@ def day_plan(
     kind = calendar.day_kind(day)
 
     # On a day without a daylight-saving change (every day in China) the wall clock runs with the
-    # instants: a subtraction of timestamps, the cheaper sum for the ~2,000 times a busy day has.
+    # instants: a subtraction of epoch seconds; on the two days a year that change elsewhere, the
+    # wall clock of the store's zone.
     steady = midnight.utcoffset() == next_midnight.utcoffset()
     midnight_ts = midnight.timestamp()
 
-    def steps(moment: datetime) -> float:
-        return (moment.timestamp() - midnight_ts) / 900 if steady else wall_steps(moment, midnight)
+    def steps(epoch: float) -> float:
+        if steady:
+            return (epoch - midnight_ts) / 900
+        return wall_steps(datetime.fromtimestamp(epoch, tz=calendar.zone), midnight)
 
-    def step(moment: datetime, *, up: bool = False) -> int:
-        value = steps(moment)
+    def step(epoch: float, *, up: bool = False) -> int:
+        value = steps(epoch)
         return max(0, min(total, math.ceil(value) if up else math.floor(value)))
 
-    opens, closes = (step(hours[0], up=True), step(hours[1])) if hours else (None, 0)
-    technicians: list[TechnicianDay] = []
-    rows = list(
-        Technician.all_objects.filter(store=store, is_active=True)
-        .order_by("pk")
-        .values_list("pk", "user_id", "efficiency", "user__full_name", "user__username", "user__profile__skill_level")
-    )
-    technician_ids = [row[0] for row in rows]
+    opens, closes = (step(hours[0].timestamp(), up=True), step(hours[1].timestamp())) if hours else (None, 0)
     # The day's weekday; on a make-up working day the weekdays' too (its shift may be Monday's).
     weekdays = {day.weekday(), *(range(5) if kind == DayKind.MAKEUP else ())}
+    rows = (
+        Technician.all_objects.filter(store=store, is_active=True)
+        .annotate(
+            day_shift=FilteredRelation("shifts", condition=Q(shifts__weekday__in=weekdays)),
+            day_leave=FilteredRelation(
+                "leaves", condition=Q(leaves__starts_at__lt=next_midnight, leaves__ends_at__gt=midnight)
+            ),
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "user_id",
+            "efficiency",
+            "user__full_name",
+            "user__username",
+            "user__profile__skill_level",
+            "day_shift__weekday",
+            "day_shift__starts",
+            "day_shift__ends",
+            EpochSeconds("day_leave__starts_at"),
+            EpochSeconds("day_leave__ends_at"),
+            "user__profile__certificates__kind",
+            "user__profile__certificates__valid_from",
+            "user__profile__certificates__valid_until",
+        )
+    )
+    # One row per technician, shift, leave and certificate of the day (a few per technician).
+    people: dict[int, tuple[int, Decimal, str, str]] = {}
     shifts: dict[int, dict[int, tuple[time, time]]] = defaultdict(dict)
-    for technician_id, weekday, starts, ends in Shift.objects.filter(
-        technician__in=technician_ids, weekday__in=weekdays
-    ).values_list("technician_id", "weekday", "starts", "ends"):
-        shifts[technician_id][weekday] = (starts, ends)
-    leaves: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for technician_id, leave_start, leave_end in Leave.objects.filter(
-        technician__in=technician_ids, starts_at__lt=next_midnight, ends_at__gt=midnight
-    ).values_list("technician_id", "starts_at", "ends_at"):
-        leaves[technician_id].append((leave_start, leave_end))
-    user_ids = [row[1] for row in rows]
+    leaves: dict[int, set[tuple[float, float]]] = defaultdict(set)
     held: dict[int, set[str]] = defaultdict(set)
-    for user_id, certificate_kind, valid_from, valid_until in Certificate.objects.filter(
-        profile__user_id__in=user_ids
-    ).values_list("profile__user_id", "kind", "valid_from", "valid_until"):
-        if (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until):
-            held[user_id].add(certificate_kind)
+    for (
+        technician_id,
+        user_id,
+        efficiency,
+        full_name,
+        username,
+        skill,
+        weekday,
+        starts,
+        ends,
+        leave_start,
+        leave_end,
+        certificate_kind,
+        valid_from,
+        valid_until,
+    ) in rows:
+        if technician_id not in people:
+            people[technician_id] = (user_id, efficiency, full_name or username, skill or "")
+        if weekday is not None:
+            shifts[technician_id][weekday] = (starts, ends)
+        if leave_start is not None:
+            leaves[technician_id].add((leave_start, leave_end))
+        valid = (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until)
+        if certificate_kind and valid:
+            held[technician_id].add(certificate_kind)
+    technicians: list[TechnicianDay] = []
     capacity = Decimal(0)
-    for technician_id, user_id, efficiency, full_name, username, skill in rows:
+    for technician_id, (user_id, efficiency, name, skill) in people.items():
         hours_of_shift = _shift_for(shifts[technician_id], day, kind) if hours else None
         free = 0
         if hours_of_shift is not None:
@@ -409,7 +461,7 @@ def day_plan(
             end = datetime.combine(day, hours_of_shift[1], tzinfo=calendar.zone)
             if kind == DayKind.HOLIDAY and hours:
                 start, end = max(start, hours[0]), min(end, hours[1])
-            free = _mask(step(start, up=True), step(end))
+            free = _mask(step(start.timestamp(), up=True), step(end.timestamp()))
         for leave_start, leave_end in leaves[technician_id]:
             free &= ~_mask(step(leave_start), step(leave_end, up=True))
         available = free.bit_count()
@@ -420,9 +472,9 @@ def day_plan(
                 free=free,
                 total=total,
                 user_id=user_id,
-                name=full_name or username,
-                rank=SKILL_RANK.get(skill or "", 1),
-                certificates=frozenset(held[user_id]),
+                name=name,
+                rank=SKILL_RANK.get(skill, 1),
+                certificates=frozenset(held[technician_id]),
                 efficiency=efficiency,
                 available_steps=available,
             )
@@ -440,9 +492,36 @@ def day_plan(
     by_bay = {bay.id: bay for bay in bays}
     booked_hours = walk_in_hours = Decimal(0)
     arrivals: dict[int, list[int]] = defaultdict(list)
-    for technician_id, advisor_id, starts_at, ends_at, hours_booked, channel in booked.values_list(
-        "technician_id", "advisor_id", "starts_at", "ends_at", "hours", "channel"
+    seen: set[int] = set()
+    # One row per booking and service (the booking's columns repeated on each of its services).
+    for (
+        appointment_id,
+        technician_id,
+        advisor_id,
+        starts_at,
+        ends_at,
+        hours_booked,
+        channel,
+        bay_id,
+        service_start,
+        service_end,
+    ) in booked.order_by().values_list(
+        "pk",
+        "technician_id",
+        "advisor_id",
+        EpochSeconds("starts_at"),
+        EpochSeconds("ends_at"),
+        "hours",
+        "channel",
+        "services__bay_id",
+        EpochSeconds("services__starts_at"),
+        EpochSeconds("services__ends_at"),
     ):
+        if bay_id is not None and bay_id in by_bay:
+            by_bay[bay_id].occupy(step(service_start), step(service_end, up=True))
+        if appointment_id in seen:
+            continue
+        seen.add(appointment_id)
         booked_hours += hours_booked
         if channel == Appointment.Channel.WALK_IN:
             walk_in_hours += hours_booked
@@ -450,13 +529,9 @@ def day_plan(
             arrivals[advisor_id].append(round(steps(starts_at) * 15))
         technician = by_technician.get(technician_id) if technician_id else None
         if technician is not None:
-            technician.occupy(step(starts_at), step(ends_at, up=True))
-            technician.busy_steps += step(ends_at, up=True) - step(starts_at)
-    for bay_id, starts_at, ends_at in AppointmentService.objects.filter(
-        appointment__in=booked, bay__isnull=False
-    ).values_list("bay_id", "starts_at", "ends_at"):
-        if bay_id in by_bay:
-            by_bay[bay_id].occupy(step(starts_at), step(ends_at, up=True))
+            first, last = step(starts_at), step(ends_at, up=True)
+            technician.occupy(first, last)
+            technician.busy_steps += last - first
     advisors = sorted(
         StaffMembership.all_objects.filter(store=store, is_active=True, role__code=ADVISOR_ROLE).values_list(
             "user_id", flat=True
@@ -474,7 +549,7 @@ def day_plan(
         booked_hours=booked_hours,
         walk_in_hours=walk_in_hours,
         capacity_hours=capacity.quantize(Decimal("0.01")),
-        arrivals=dict(arrivals),
+        arrivals={advisor: sorted(minutes) for advisor, minutes in arrivals.items()},
         advisors=advisors,
         shortest=_shortest(store),
     )

@@ -32,7 +32,7 @@ from aftersales.appointments.services.messages import appointment_message
 from aftersales.appointments.transitions import APPOINTMENT
 from aftersales.catalogue.models import LabourOperation, LabourTime, PackageItem, ServicePackage
 from aftersales.core.access import can
-from aftersales.core.calendar import store_calendar
+from aftersales.core.calendar import StoreCalendar, store_calendar
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.identifiers import clean_mobile
 from aftersales.core.models import StaffMembership, Store, User
@@ -164,8 +164,7 @@ def _aware(value: datetime | None, name: str, errors: dict[str, list[str]]) -> d
     return value
 
 
-def _start_problem(store: Store, starts_at: datetime, now: datetime) -> str | None:
-    calendar = store_calendar(store)
+def _start_problem(calendar: StoreCalendar, starts_at: datetime, now: datetime) -> str | None:
     local = calendar.local(starts_at)
     if starts_at <= now:
         return _("Choose a time in the future.")
@@ -208,7 +207,7 @@ def _parties(actor: User, data: BookingIn, errors: dict[str, list[str]]) -> tupl
 
 
 def _checked(
-    actor: User, store: Store, data: BookingIn, *, now: datetime
+    actor: User, store: Store, calendar: StoreCalendar, data: BookingIn, *, now: datetime
 ) -> tuple[list[Need], Customer | None, Vehicle | None]:
     """Every field of a booking checked at once (each wrong one named); the needs of its services."""
     errors: dict[str, list[str]] = {}
@@ -217,7 +216,7 @@ def _checked(
     starts_at = _aware(data.starts_at, "starts_at", errors)
     _aware(data.wish_at, "wish_at", errors)
     _aware(data.call_at, "call_at", errors)
-    if starts_at is not None and (problem := _start_problem(store, starts_at, now)):
+    if starts_at is not None and (problem := _start_problem(calendar, starts_at, now)):
         errors["starts_at"] = [problem]
     customer, vehicle = _parties(actor, data, errors)
     data.contact_name = (data.contact_name or (customer.name if customer else "")).strip()
@@ -323,8 +322,12 @@ def _event(appointment: Appointment):  # type: ignore[no-untyped-def]
 
 
 def _locked_settings(store: Store) -> BookingSettings:
-    BookingSettings.objects.get_or_create(store=store)  # exists before it is locked
-    return BookingSettings.objects.select_for_update().get(store=store)
+    """The store's booking settings, locked: every booking and move of the store waits for this one."""
+    locked = BookingSettings.objects.select_for_update().filter(store=store).first()
+    if locked is None:
+        BookingSettings.objects.get_or_create(store=store)  # exists before it is locked
+        locked = BookingSettings.objects.select_for_update().get(store=store)
+    return locked
 
 
 def appointment_book(*, actor: User, store_id: int, data: BookingIn) -> Appointment:
@@ -334,8 +337,8 @@ def appointment_book(*, actor: User, store_id: int, data: BookingIn) -> Appointm
     time is taken (the two best free times offered)."""
     store = store_access(actor=actor, store_id=store_id, permission="appointments.book")
     now = timezone.now()
-    needs, customer, vehicle = _checked(actor, store, data, now=now)
     calendar = store_calendar(store)
+    needs, customer, vehicle = _checked(actor, store, calendar, data, now=now)
     with transaction.atomic():
         settings = _locked_settings(store)
         plan = day_plan(store, calendar.local_date(data.starts_at), settings=settings, calendar=calendar)
@@ -407,13 +410,13 @@ def appointment_reschedule(
     elif len(reason) > 200:
         errors["reason"] = [_("Enter at most %(n)s characters.") % {"n": 200}]
     now = timezone.now()
-    if _aware(starts_at, "starts_at", errors) is not None and (problem := _start_problem(store, starts_at, now)):
+    calendar = store_calendar(store)
+    if _aware(starts_at, "starts_at", errors) is not None and (problem := _start_problem(calendar, starts_at, now)):
         errors["starts_at"] = [problem]
     if advisor_id is not None and (problem := _advisor_problem(store, advisor_id)):
         errors["advisor"] = [problem]
     if errors:
         raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=errors)
-    calendar = store_calendar(store)
     with transaction.atomic():
         settings = _locked_settings(store)
         appointment = appointment_access(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -133,6 +133,34 @@ def test_the_grid_is_the_wall_clock_of_the_store_also_across_a_daylight_saving_c
     assert wall_steps(ten, midnight) == 40.0  # 10:00 is step 40, as on any day
     assert wall_steps(ten.astimezone(ZoneInfo("UTC")), midnight) == 40.0  # however the moment is given
     assert wall_steps(datetime.fromisoformat("2026-03-29T10:00:00+02:00"), midnight) == 40.0
+
+
+def test_a_day_plan_across_a_daylight_saving_change_places_bookings_on_the_wall_clock(
+    booking: Booking, clock: Clock
+) -> None:
+    b = booking
+    b.store.time_zone = "Europe/Berlin"
+    b.store.save()
+    clock.now = datetime(2027, 3, 27, 9, 0, tzinfo=UTC)  # the next day, 28 March 2027, has 23 hours there
+    assert b.day() == date(2027, 3, 28)
+    ten, four = book(b, "10:00", b.oil), book(b, "16:00", b.alignment)
+    assert (ten.starts_at, four.starts_at) == (
+        datetime(2027, 3, 28, 8, 0, tzinfo=UTC),  # 10:00 summer time, 02:00 became 03:00 in the night
+        datetime(2027, 3, 28, 14, 0, tzinfo=UTC),
+    )
+
+    plan = day_plan(b.store, b.day())
+
+    # The grid is the wall clock: 96 quarter hours, 02:00-03:00 (steps 8-11) never comes; 08:30 is step 34.
+    assert (plan.technicians[0].total, plan.opens, plan.closes) == (96, 34, 72)
+    shift = set(range(34, 70))  # 08:30-17:30
+    busy = {t.id: [step for step in range(96) if not t.free >> step & 1] for t in plan.technicians}
+    assert ten.technician_id != four.technician_id  # the alignment needs the intermediate
+    assert busy[ten.technician_id] == sorted(set(range(96)) - shift | set(range(40, 44)))  # 10:00-11:00
+    assert busy[four.technician_id] == sorted(set(range(96)) - shift | set(range(64, 66)))  # 16:00-16:30 at 1.25
+    taken = [(bay.kind, [step for step in range(96) if not bay.free >> step & 1]) for bay in plan.bays]
+    assert [row for row in taken if row[1]] == [("general_lift", [40, 41, 42, 43]), ("alignment", [64, 65])]
+    assert sorted(minute for minutes in plan.arrivals.values() for minute in minutes) == [600, 960]
 
 
 def test_the_free_times_for_a_walk_in_use_the_reserve_on_the_page_and_in_the_api(

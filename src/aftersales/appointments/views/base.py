@@ -17,7 +17,7 @@ from aftersales.core.routing import page_store
 def appointment_of(request: HttpRequest, appointment_id: int) -> Appointment:
     """An appointment of the page's store with all a page shows of it; 404 for any other."""
     try:
-        appointment = selectors.appointment_detail(appointment_id)
+        appointment = selectors.appointment_detail(appointment_id, archive=True)
     except Appointment.DoesNotExist:
         raise Http404 from None
     if appointment.store_id != page_store(request).pk:
