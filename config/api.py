@@ -16,6 +16,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 
 import aftersales
 from aftersales.appointments.api import router as appointments_router
+from aftersales.campaigns.api import router as campaigns_router
 from aftersales.catalogue.api import router as catalogue_router
 from aftersales.core.access import NotAuthenticated
 from aftersales.core.api import router as core_router
@@ -163,3 +164,4 @@ api.add_router("/", parts_router)
 api.add_router("/", catalogue_router)
 api.add_router("/", purchasing_router)
 api.add_router("/", appointments_router)
+api.add_router("/", campaigns_router)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("aftersales.catalogue.urls")),
     path("", include("aftersales.purchasing.urls")),
     path("", include("aftersales.appointments.urls")),
+    path("", include("aftersales.campaigns.urls")),
     path("", include("aftersales.core.urls")),
 ]
 

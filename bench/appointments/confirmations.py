@@ -36,7 +36,7 @@ from bench.registry import BenchFailure
 # template codes (the demo does the same with its own).
 SIGN_NAME = "华东汽车"
 SMS_CODES = {event: f"SMS_2900{index + 1:02d}" for index, event in enumerate(EVENTS)}
-NOT_SENT = "Not sent: a confirmation written by the booking_create bench, whose delivery jobs no worker runs."
+NOT_SENT = "Not sent: written by a bench scenario (booking_create, public_booking), whose delivery jobs no worker runs."
 WAITING = (Message.Status.QUEUED, Message.Status.HELD)
 CHUNK = 500  # message ids per update (a statement's parameters stay few)
 

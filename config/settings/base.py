@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "aftersales.catalogue",
     "aftersales.purchasing",
     "aftersales.appointments",
+    "aftersales.campaigns",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from aftersales.appointments import services as appointments
+from aftersales.campaigns import services as campaigns
 from aftersales.core import services
 from aftersales.core.audit import audit_checkpoint_write
 from aftersales.core.models import DealerGroup, Store
@@ -91,3 +92,15 @@ def appointments_no_show() -> int:
 def appointments_remind() -> dict[str, int]:
     """Send the bookings' reminders that are due (24 hours before, and the same-day one where wanted)."""
     return appointments.appointments_remind()
+
+
+@db_periodic_task(crontab(minute="10", hour="*"))
+def one_time_codes_purge() -> int:
+    """Delete the one-time codes older than a day and the guards no longer needed."""
+    return messaging.codes_purge()
+
+
+@db_periodic_task(crontab(minute="20", hour="*"))
+def campaign_outreach_follow_up() -> dict[str, int]:
+    """Record the recall owners reached, and give a call task to those the notice missed."""
+    return campaigns.outreach_follow_up()

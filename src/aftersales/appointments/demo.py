@@ -167,6 +167,18 @@ def _sms_activate() -> int:
     return activated
 
 
+def _online_booking(store: Store, manager: User) -> None:
+    """The store takes bookings on its own page, the one-time code SMS switched on for it."""
+    template = MessageTemplate.objects.filter(event="verification_code", channel="sms", is_active=False).first()
+    if template is not None:
+        template_save(
+            actor=None,
+            template_id=template.pk,
+            data={"sms_sign_name": SIGN_NAME, "sms_template_code": "SMS_210099", "is_active": True},
+        )
+    services.booking_settings_save(actor=manager, store_id=store.pk, data={"online_booking": True})
+
+
 def _technicians(store: Store, staff: Staff) -> int:
     """The demo's workshop users as technicians, with skill levels and certificates where missing."""
     brand = store.brands.order_by("code").first()
@@ -470,6 +482,7 @@ def _store_demo(store: Store) -> int:
             "same_day_reminder": store.code == "SH01",
         },
     )
+    _online_booking(store, staff.manager)
     created = 1 + _technicians(store, staff)
     booker = Booker(store, staff)
     tomorrow = booker.today + timedelta(days=1)

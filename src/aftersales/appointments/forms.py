@@ -103,6 +103,12 @@ class FindForm(StyledForm):
     find = forms.CharField(label=_("Find the customer or car"), max_length=30, required=False)
 
 
+class OffersForm(StyledForm):
+    """What the booking form's offers partial is asked: the car chosen from the archive."""
+
+    vehicle = forms.IntegerField(required=False, min_value=1)
+
+
 class BookingForm(StyledForm):
     """A booking as the CRM agent (on the phone) or the front desk (a walk-in) takes it."""
 
@@ -292,6 +298,11 @@ class BookingSettingsForm(StyledForm):
     )
     route = forms.CharField(label=_("How to get here"), max_length=300, required=False)
     documents_default = forms.CharField(label=_("Documents to bring"), max_length=200, required=False)
+    online_booking = forms.BooleanField(
+        label=_("Takes bookings online"),
+        required=False,
+        help_text=_("Customers book on the store's own page (/book/<store code>/, its QR code on the welcome board)."),
+    )
 
     @classmethod
     def of(cls, settings: BookingSettings, data: Any = None) -> BookingSettingsForm:
@@ -316,3 +327,96 @@ class ShowRateForm(StyledForm):
             elif last - first > timedelta(days=RANGE_DAYS_MAX):
                 self.add_error("last", _("Choose at most %(n)s days.") % {"n": RANGE_DAYS_MAX})
         return data
+
+
+# --- the customer's own booking page (services.public) ------------------------------------------------
+
+
+class CarForm(StyledForm):
+    """Step 1: the car as its owner knows it (checked by ``services.car_clean``)."""
+
+    plate_text = forms.CharField(
+        label=_("Plate number"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"placeholder": "沪A12345", "autocomplete": "off", "autocapitalize": "characters"}
+        ),
+    )
+    model_text = forms.CharField(
+        label=_("Model"), max_length=60, widget=forms.TextInput(attrs={"placeholder": "帕萨特 330TSI"})
+    )
+    mileage = forms.IntegerField(
+        label=_("Mileage (km)"),
+        min_value=0,
+        max_value=2_000_000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "12000"}),
+    )
+    vin_text = forms.CharField(
+        label=_("VIN (optional)"),
+        required=False,
+        max_length=25,
+        help_text=_("17 characters, on the registration certificate: open recalls for the car are shown."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+
+class ServicesForm(StyledForm):
+    """Step 2: the services and the day (the time is one of the free times, checked again by the view)."""
+
+    services = forms.MultipleChoiceField(label=_("Services"), widget=forms.CheckboxSelectMultiple)
+    day = forms.ChoiceField(label=_("Date"))
+    time = forms.CharField(label=_("Time"), required=False, max_length=5)
+
+    def __init__(self, *args: Any, services: list[tuple[str, str]], days: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        typing.cast(forms.ChoiceField, self.fields["services"]).choices = services
+        typing.cast(forms.ChoiceField, self.fields["day"]).choices = days
+
+    def clean_time(self) -> str:
+        value: str = self.cleaned_data["time"]
+        if value:
+            try:
+                time.fromisoformat(value)
+            except ValueError:
+                raise ValidationError(_("Choose one of the free times."), code="invalid") from None
+        return value
+
+
+class ContactForm(StyledForm):
+    """Step 3: who comes, the mobile proved by the code sent to it, and the optional marketing consent."""
+
+    service_aliases = {"starts_at": "time"}
+
+    contact_name = forms.CharField(
+        label=_("How should we address you?"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "张先生", "autocomplete": "name"}),
+    )
+    mobile = forms.CharField(
+        label=_("Mobile"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+    )
+    code = forms.CharField(
+        label=_("SMS code"),
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}),
+    )
+    marketing_consent = forms.BooleanField(
+        label=_(
+            "Yes, the store may send me offers and maintenance reminders (optional; withdraw any time by replying TD)."
+        ),
+        required=False,
+    )
+    time = forms.CharField(label=_("Time"), required=False, max_length=5)
+
+    def clean_time(self) -> str:
+        value: str = self.cleaned_data["time"]
+        if value:
+            try:
+                time.fromisoformat(value)
+            except ValueError:
+                raise ValidationError(_("Choose one of the free times."), code="invalid") from None
+        return value

@@ -52,6 +52,8 @@ class BookingSettings(models.Model):
     documents_default = models.CharField(
         _("documents to bring"), max_length=200, default="行驶证、保养手册", blank=True
     )
+    # The customer's own booking page (/book/<store code>/) offers the store only when this is on.
+    online_booking = models.BooleanField(_("takes bookings online"), default=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -187,6 +189,12 @@ class Appointment(StoreOwnedModel):
     contact_mobile = models.CharField(_("mobile"), max_length=20, blank=True)
     plate_text = models.CharField(_("plate as given"), max_length=12, blank=True)
     model_text = models.CharField(_("model as given"), max_length=60, blank=True)
+    vin_text = models.CharField(_("VIN as given"), max_length=17, blank=True)
+    mileage = models.PositiveIntegerField(_("mileage as given (km)"), null=True, blank=True)
+    # Asked on the customer's own booking page apart from the booking (PIPL Art. 14: consent given
+    # separately, never a condition of the service); reception carries it to the customer's record.
+    marketing_consent = models.BooleanField(_("marketing consent given"), default=False)
+    marketing_consent_at = models.DateTimeField(_("marketing consent given at"), null=True, blank=True)
     starts_at = models.DateTimeField(_("arrival"))
     ends_at = models.DateTimeField(_("work planned until"))
     wish_at = models.DateTimeField(_("customer's wish"), null=True, blank=True)
@@ -242,6 +250,7 @@ class Appointment(StoreOwnedModel):
         "contact_name": None,
         "contact_mobile": identifiers.mask_mobile,
         "plate_text": None,
+        "vin_text": None,
         "description": None,
     }
     personal_masks: ClassVar[dict[str, Callable[[str], str]]] = {

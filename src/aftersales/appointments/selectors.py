@@ -470,3 +470,79 @@ def capacity_summary(store: Store, day: date) -> CapacitySummary:
             for row in plan.technicians
         ],
     )
+
+
+# --- the customer's own booking page ----------------------------------------------------------------
+
+
+def online_stores() -> QuerySet[Store]:
+    """The active stores that take bookings on the customer's own page, by code."""
+    taking = BookingSettings.objects.filter(online_booking=True).values("store_id")
+    return Store.all_objects.filter(is_active=True, pk__in=taking).order_by("code")
+
+
+def online_store(code: str) -> Store | None:
+    """The store of ``code`` if it takes bookings on the customer's own page; None otherwise."""
+    return online_stores().filter(code=code.upper()[:10]).first()
+
+
+@dataclass(frozen=True)
+class PackageSuggestion:
+    package: ServicePackage
+    suggested: bool
+    due_km: int | None  # the mileage it is due at, nearest the car's
+
+
+def _typed(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+def package_suggestions(store: Store, *, model_text: str, mileage: int | None) -> list[PackageSuggestion]:
+    """The store's maintenance packages for a car known only by the model and mileage its owner typed,
+    the one suggested first.
+
+    A package is kept for a series (``ServicePackage.series``; empty: every series of its brand): one
+    for a series is offered when the typed model names that series (帕萨特 in "帕萨特 330TSI"); one for
+    every series always, of the brands the store serves. A package recurs every ``interval_km``: it is
+    due at the multiple of its interval nearest the car's mileage (at least one interval: a new car's
+    first one). The suggestion is the package due nearest the mileage; when several are due at the same
+    mileage (at 40,000 km the 10,000 and the 40,000 km service), the one of the longest interval, which
+    is the larger service that includes the smaller. Without a mileage nothing is suggested.
+    """
+    rows = ServicePackage.objects.filter(group_id=store.group_id, is_active=True, items__kind="labour").distinct()
+    brands = list(store.brands.values_list("pk", flat=True))
+    if brands:
+        rows = rows.filter(brand_id__in=brands)
+    typed = _typed(model_text)
+    found: list[tuple[ServicePackage, int | None, int | None]] = []
+    for package in rows.order_by("code", "pk"):
+        if package.series and _typed(package.series) not in typed:
+            continue
+        due = distance = None
+        if package.interval_km and mileage is not None:
+            due = max(1, round(mileage / package.interval_km)) * package.interval_km
+            distance = abs(due - mileage)
+        found.append((package, due, distance))
+    ranked = sorted(
+        (row for row in found if row[2] is not None),
+        key=lambda row: (row[2], -(row[0].interval_km or 0), row[0].code),
+    )
+    best = ranked[0][0].pk if ranked else None
+    series_first = sorted(found, key=lambda row: (row[0].pk != best, not row[0].series, row[0].interval_km or 0))
+    return [PackageSuggestion(package, package.pk == best, due) for package, due, _distance in series_first]
+
+
+def online_operations(store: Store) -> list[LabourOperation]:
+    """The single services a customer may book on their own page: the active labour operations of the
+    store's group for the brands it serves (or for every brand), by code."""
+    rows = LabourOperation.objects.filter(group_id=store.group_id, is_active=True)
+    brands = list(store.brands.values_list("pk", flat=True))
+    if brands:
+        rows = rows.filter(Q(brand_id__in=brands) | Q(brand__isnull=True))
+    return list(rows.order_by("code", "pk"))
+
+
+def online_days(store: Store, today: date, *, count: int = 14) -> list[date]:
+    """The store's open days among the ``count`` from ``today`` (the days a customer may choose)."""
+    calendar = store_calendar(store)
+    return [day for offset in range(count) if calendar.hours(day := today + timedelta(days=offset)) is not None]

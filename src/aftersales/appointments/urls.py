@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aftersales.appointments.views import board, bookings, capacity, detail, prepick, reports
+from aftersales.appointments.views import board, bookings, capacity, detail, prepick, public, reports
 
 app_name = "appointments"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("appointments/new/", bookings.appointment_new, name="new"),
     path("appointments/slots/", bookings.slots, name="slots"),
     path("appointments/find/", bookings.party_find, name="find"),
+    path("appointments/offers/", bookings.offers, name="offers"),
     path("appointments/<id:appointment_id>/", detail.appointment_detail, name="detail"),
     path("appointments/<id:appointment_id>/reschedule/", detail.appointment_reschedule, name="reschedule"),
     path("appointments/<id:appointment_id>/cancel/", detail.appointment_cancel, name="cancel"),
@@ -28,4 +29,7 @@ urlpatterns = [
     path("appointments/capacity/leave/<id:leave_id>/remove/", capacity.leave_remove, name="leave_remove"),
     path("appointments/capacity/settings/", capacity.settings_save, name="settings"),
     path("appointments/show-rate/", reports.show_rate, name="show_rate"),
+    path("book/", public.book_stores, name="book_stores"),
+    path("book/<str:code>/", public.book, name="book"),
+    path("book/<str:code>/times/", public.book_times, name="book_times"),
 ]

@@ -254,3 +254,42 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signer_name} · {self.what}"
+
+
+class OneTimeCode(models.Model):
+    """A one-time code sent by SMS to prove a mobile number is the person's (a booking made without an
+    account): only its keyed digest is kept, it expires, and it is used once (``services.codes``)."""
+
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
+    mobile = models.CharField(_("mobile"), max_length=20)
+    purpose = models.CharField(_("purpose"), max_length=40)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("sent"))
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [models.Index(fields=["mobile", "purpose", "created_at"], name="one_time_code_mobile")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.mobile}"
+
+
+class OneTimeCodeGuard(models.Model):
+    """The wrong codes entered for a mobile and purpose, and the lock they lead to. Its row lock
+    serialises the codes sent to and checked for that mobile."""
+
+    mobile = models.CharField(_("mobile"), max_length=20)
+    purpose = models.CharField(_("purpose"), max_length=40)
+    failures = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code guard")
+        verbose_name_plural = _("one-time code guards")
+        constraints = [models.UniqueConstraint(fields=["mobile", "purpose"], name="one_time_code_guard_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.mobile}"

@@ -1,10 +1,11 @@
 """Bookings: the store's list, one booking, booking (APT-3), moving, cancelling and checking in (APT-4)."""
 
+import datetime as dt
 from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from aftersales.appointments import selectors, services
@@ -21,7 +22,9 @@ from aftersales.appointments.api.common import (
     appointment_detail_out,
     appointment_out,
     personal_for,
+    vehicle_of,
 )
+from aftersales.appointments.offers import offers_for
 from aftersales.core import inputs
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema, ListQuery, Page, paginate
@@ -187,3 +190,30 @@ def appointment_check_in(request: HttpRequest, appointment_id: int) -> dict[str,
     """The customer is here: a booking, or one marked no-show that came late."""
     services.appointment_check_in(actor=request_user(request), appointment_id=appointment_id)
     return _detail(request, appointment_id)
+
+
+class OffersQuery(InputSchema):
+    store: StoreCode
+    vehicle: int | None = Field(default=None, ge=1, le=2**62, description="The archive's vehicle (its id).")
+    vin: str = Field(default="", max_length=30, description="A VIN typed, for a car the archive does not know.")
+
+
+class OfferOut(Schema):
+    source: str = Field(description="The area offering it, e.g. ``campaign``.")
+    kind: str = Field(description="Within the source, e.g. ``recall``, ``service``, ``inspection``, ``promotion``.")
+    kind_label: str
+    code: str = Field(description="The issuer's number.")
+    title: str
+    service_ref: str = Field(description="What the booking adds to ``services``: ``operation:<id>``.")
+    note: str
+    valid_until: dt.date | None
+
+
+@router.get("/appointments/offers", response={200: list[OfferOut], **ERRORS})
+@operation("appointments.book")
+def appointment_offers(request: HttpRequest, query: Query[OffersQuery]) -> list[Any]:
+    """The work to offer on a booking of the vehicle (or the VIN typed) today at the store: the open
+    recalls and campaigns it is affected by; adding one adds its ``service_ref`` to ``services``."""
+    store = store_of(request, query.store, "appointments.book")
+    vehicle = vehicle_of(request, query.vehicle)
+    return list(offers_for(store, day=store_today(store), vehicle=vehicle, vin=query.vin))

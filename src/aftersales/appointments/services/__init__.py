@@ -24,12 +24,24 @@ from aftersales.appointments.services.prepick import (
     appointment_stage,
     parts_needed,
 )
+from aftersales.appointments.services.public import (
+    CODE_PURPOSE,
+    CarGiven,
+    OnlineBookingIn,
+    appointment_book_online,
+    car_clean,
+    store_online,
+)
 from aftersales.appointments.services.reminders import appointments_remind
 
 __all__ = [
+    "CODE_PURPOSE",
     "BookingIn",
+    "CarGiven",
+    "OnlineBookingIn",
     "appointment_access",
     "appointment_book",
+    "appointment_book_online",
     "appointment_cancel",
     "appointment_check_in",
     "appointment_owner",
@@ -41,9 +53,11 @@ __all__ = [
     "appointments_mark_no_show",
     "appointments_remind",
     "booking_settings_save",
+    "car_clean",
     "leave_add",
     "leave_remove",
     "needs_for",
     "parts_needed",
+    "store_online",
     "technician_save",
 ]

@@ -62,6 +62,9 @@ class BookingIn:
     contact_mobile: str = ""
     plate_text: str = ""
     model_text: str = ""
+    vin_text: str = ""
+    mileage: int | None = None
+    marketing_consent: bool = False  # asked apart on the customer's own page (PIPL Art. 14)
     wish_at: datetime | None = None
     description: str = ""
     call_at: datetime | None = None
@@ -191,8 +194,15 @@ def _advisor_problem(store: Store, advisor_id: int) -> str | None:
     return None
 
 
-def _parties(actor: User, data: BookingIn, errors: dict[str, list[str]]) -> tuple[Customer | None, Vehicle | None]:
+def _parties(
+    actor: User | None, data: BookingIn, errors: dict[str, list[str]]
+) -> tuple[Customer | None, Vehicle | None]:
     customer = vehicle = None
+    if actor is None:
+        # The customer's own booking names no archive record: reception matches the typed plate later.
+        if data.customer_id is not None or data.vehicle_id is not None:
+            errors["customer"] = [_("Not found.")]
+        return None, None
     if data.customer_id is not None:
         try:
             customer = customer_access(actor=actor, customer_id=data.customer_id)
@@ -207,7 +217,7 @@ def _parties(actor: User, data: BookingIn, errors: dict[str, list[str]]) -> tupl
 
 
 def _checked(
-    actor: User, store: Store, calendar: StoreCalendar, data: BookingIn, *, now: datetime
+    actor: User | None, store: Store, calendar: StoreCalendar, data: BookingIn, *, now: datetime
 ) -> tuple[list[Need], Customer | None, Vehicle | None]:
     """Every field of a booking checked at once (each wrong one named); the needs of its services."""
     errors: dict[str, list[str]] = {}
@@ -231,7 +241,13 @@ def _checked(
             errors["contact_mobile"] = list(getattr(error, "messages", [str(error)]))
     elif customer is None:
         errors["contact_mobile"] = [_("Enter a mobile number to confirm the booking to.")]
-    for name, limit in (("description", 1000), ("plate_text", 12), ("model_text", 60), ("override_reason", 200)):
+    for name, limit in (
+        ("description", 1000),
+        ("plate_text", 12),
+        ("model_text", 60),
+        ("vin_text", 17),
+        ("override_reason", 200),
+    ):
         value = (getattr(data, name) or "").strip()
         setattr(data, name, value)
         if len(value) > limit:
@@ -257,7 +273,9 @@ def _offered(
     return [f"{plan.calendar.local(slot.starts_at):%H:%M}" for slot in best_two(found, wish)]
 
 
-def _placed(actor: User, plan: DayPlan, needs: list[Need], data: BookingIn, *, now: datetime) -> tuple[Placement, bool]:
+def _placed(
+    actor: User | None, plan: DayPlan, needs: list[Need], data: BookingIn, *, now: datetime
+) -> tuple[Placement, bool]:
     """Where the booking goes on the locked plan, or over capacity with a permitted override."""
     start = round(plan.step_of(data.starts_at))
     hours = sum((need.hours for need in needs), Decimal(0))
@@ -270,7 +288,7 @@ def _placed(actor: User, plan: DayPlan, needs: list[Need], data: BookingIn, *, n
     if placement is not None:
         return placement, False
     if data.override_reason:
-        if not can(actor, "appointments.overbook", store_id=plan.store.pk):
+        if actor is None or not can(actor, "appointments.overbook", store_id=plan.store.pk):
             raise ApplicationError(
                 _("Only a role allowed to overbook may book over capacity."),
                 code="forbidden",
@@ -330,11 +348,15 @@ def _locked_settings(store: Store) -> BookingSettings:
     return locked
 
 
-def appointment_book(*, actor: User, store_id: int, data: BookingIn) -> Appointment:
+def appointment_book(*, actor: User | None, store_id: int, data: BookingIn) -> Appointment:
     """Book an appointment (``appointments.book``) at a time that fits the store's capacity, or over it
     with an override reason (``appointments.overbook``, recorded); the confirmation goes to the
     customer after the commit (service class). Refused with every wrong field named, or 409 when the
-    time is taken (the two best free times offered)."""
+    time is taken (the two best free times offered).
+
+    ``actor`` None: the customer books for themselves (``services.public``, after proving the mobile
+    with a one-time code); the audit records no staff member, and no archive record nor override may
+    be named."""
     store = store_access(actor=actor, store_id=store_id, permission="appointments.book")
     now = timezone.now()
     calendar = store_calendar(store)
@@ -353,6 +375,10 @@ def appointment_book(*, actor: User, store_id: int, data: BookingIn) -> Appointm
             contact_mobile=data.contact_mobile,
             plate_text=data.plate_text or (vehicle.plate if vehicle else ""),
             model_text=data.model_text or (str(vehicle.model) if vehicle and vehicle.model else "")[:60],
+            vin_text=data.vin_text,
+            mileage=data.mileage,
+            marketing_consent=data.marketing_consent,
+            marketing_consent_at=now if data.marketing_consent else None,
             starts_at=plan.at(placement.start),
             ends_at=plan.at(placement.end),
             wish_at=data.wish_at,

@@ -29,6 +29,7 @@ SETTINGS_FIELDS = (
     "booking_script",
     "route",
     "documents_default",
+    "online_booking",
 )
 PERMISSION = "appointments.capacity"
 

@@ -62,10 +62,13 @@ def test_the_booking_declares_its_personal_data_as_the_archive_does() -> None:
         "contact_name": None,
         "contact_mobile": mask_mobile,
         "plate_text": None,
+        "vin_text": None,
         "description": None,
     }
     assert Appointment.personal_masks == {"contact_mobile": mask_mobile}
-    assert Appointment.audit_personal == frozenset({"contact_name", "contact_mobile", "plate_text", "description"})
+    assert Appointment.audit_personal == frozenset(
+        {"contact_name", "contact_mobile", "plate_text", "vin_text", "description"}
+    )
     assert Appointment(pk=7, number="AP-SH01-2026-000007").audit_subject() == "appointments.appointment:7"
 
 

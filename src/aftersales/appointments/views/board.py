@@ -15,20 +15,24 @@ from django.views.decorators.http import require_http_methods
 from aftersales.appointments import selectors
 from aftersales.appointments.forms import AdvisorDayForm
 from aftersales.appointments.views.base import WallClock, day_links
+from aftersales.appointments.views.public import store_booking_url, store_qr
 from aftersales.core.calendar import store_today
 from aftersales.core.models import User
 from aftersales.core.routing import page, page_store, request_user
 
 
-def _board(request: HttpRequest, template: str) -> HttpResponse:
+def _board(request: HttpRequest, template: str, *, qr: bool = False) -> HttpResponse:
     store = page_store(request)
     today = store_today(store)
     board = selectors.welcome_board(store, today)
+    # The QR code of the store's own booking page, for a customer in the lobby to book the next visit.
+    online = qr and selectors.online_store(store.code) is not None
     return render(
         request,
         template,
         {
             "store": store,
+            "booking_qr": store_qr(store_booking_url(request, store)) if online else None,
             "today": today,
             "sections": [
                 ("today", _("Today"), today, board["today"]),
@@ -43,8 +47,8 @@ def _board(request: HttpRequest, template: str) -> HttpResponse:
 @page("appointments.view")
 def board(request: HttpRequest) -> HttpResponse:
     """Today's and tomorrow's arrivals in large type for the lobby screen, names and plates masked;
-    the rows refresh every minute."""
-    return _board(request, "appointments/board.html")
+    the rows refresh every minute; the QR code of the store's booking page when it takes bookings online."""
+    return _board(request, "appointments/board.html", qr=True)
 
 
 @require_http_methods(["GET"])

@@ -14,8 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from aftersales.appointments import selectors, services
-from aftersales.appointments.forms import BookingForm, DayFilterForm, FindForm, SlotsForm, at_store, in_store_zone
+from aftersales.appointments.forms import (
+    BookingForm,
+    DayFilterForm,
+    FindForm,
+    OffersForm,
+    SlotsForm,
+    at_store,
+    in_store_zone,
+)
 from aftersales.appointments.models import Appointment
+from aftersales.appointments.offers import offers_for
 from aftersales.appointments.views.base import WallClock, appointment_of, day_links
 from aftersales.core.calendar import store_calendar, store_today
 from aftersales.core.errors import ApplicationError, ConflictError
@@ -217,3 +226,23 @@ def party_find(request: HttpRequest) -> HttpResponse:
         else []
     )
     return render(request, "appointments/_parties.html", {"form": form, "parties": parties, "typed": typed})
+
+
+@require_http_methods(["GET"])
+@page("appointments.book")
+def offers(request: HttpRequest) -> HttpResponse:
+    """The work the other areas offer for the car chosen (an open recall or campaign), each with a button
+    that ticks its service on the booking form (an HTMX partial)."""
+    form = OffersForm(request.GET)
+    if not form.is_valid():
+        problems = [error for errors in form.errors.values() for error in errors]
+        return render(request, "appointments/_offers.html", {"problems": problems}, status=400)
+    store = page_store(request)
+    vehicle: Vehicle | None = None
+    if form.cleaned_data["vehicle"] is not None:
+        try:
+            vehicle = vehicle_access(actor=request_user(request), vehicle_id=form.cleaned_data["vehicle"])
+        except ApplicationError as error:
+            return render(request, "appointments/_offers.html", {"problems": [error.detail]}, status=error.status)
+    found = offers_for(store, day=store_today(store), vehicle=vehicle) if vehicle is not None else []
+    return render(request, "appointments/_offers.html", {"offers": found})

@@ -24,7 +24,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from aftersales.appointments import services as appointments
-from aftersales.appointments.models import Appointment, Leave, Shift, Technician
+from aftersales.appointments.models import Appointment, BookingSettings, Leave, Shift, Technician
+from aftersales.campaigns.models import Campaign, CampaignModelRange, CampaignVin, CampaignVinRange
 from aftersales.catalogue.models import PackageItem, ServicePackage
 from aftersales.catalogue.tests.factories import LabourOperationFactory
 from aftersales.conftest import World
@@ -35,7 +36,7 @@ from aftersales.core.services import token_create
 from aftersales.core.tests.factories import LegalEntityFactory, image_bytes, valid_uscc
 from aftersales.core.xlsx import XlsxWriter
 from aftersales.customers.excel import COLUMNS, exports_dir
-from aftersales.customers.models import ContactCorrection, Customer, ExportJob, ImportJob
+from aftersales.customers.models import ContactCorrection, Customer, ExportJob, ImportJob, VehicleModel
 from aftersales.customers.selectors import imports_dir
 from aftersales.customers.services import document_upload, review_link_send, vehicle_driver_add
 from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory, valid_vin
@@ -394,6 +395,12 @@ def _new_part(world: World) -> str:
     return f"N-{serial}"
 
 
+def _online_store(world: World) -> dict[str, str]:
+    """SH01 takes bookings on the customer's own page (/book/SH01/)."""
+    BookingSettings.objects.update_or_create(store=world.sh, defaults={"online_booking": True})
+    return {"code": world.sh.code}
+
+
 def _operation(world: World) -> int:
     """A labour operation of the world's group (one per world)."""
     cached = world.__dict__.get("_operation")
@@ -521,6 +528,33 @@ def _leave(world: World) -> int:
     return Leave.objects.create(technician_id=technician_id, starts_at=start, ends_at=start + timedelta(hours=2)).pk
 
 
+def _campaign(world: World, *, state: str = "draft") -> int:
+    """A campaign of the world's group (a new one each call), listing one VIN; opened when asked."""
+    number = next(_serial)
+    campaign = Campaign.objects.create(
+        group=world.sh.group,
+        code=f"MX-RC-{number}",
+        kind="recall",
+        title="矩阵召回",
+        operation_id=_operation(world),
+        valid_from=date(2026, 1, 1),
+        state=state,
+        opened_at=timezone.now() if state != "draft" else None,
+    )
+    CampaignVin.objects.create(campaign=campaign, vin=valid_vin(700000 + number))
+    return campaign.pk
+
+
+def _vehicle_model(world: World) -> int:
+    """A model of the world's brand (one per world)."""
+    brand = world.sh.brands.get()
+    return VehicleModel.objects.get_or_create(brand=brand, series="矩阵", name="矩阵车型")[0].pk
+
+
+def _vin_list() -> SimpleUploadedFile:
+    return SimpleUploadedFile("vins.csv", f"VIN\n{valid_vin(800000 + next(_serial))}\n".encode())
+
+
 SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     # appointments API
     "appointment_slots": lambda user, w: {
@@ -577,6 +611,8 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     "appointment_settings": lambda user, w: {"query": {"store": "SH01"}},
     "appointment_settings_save": lambda user, w: {"json": {"store": "SH01", "walk_in_reserve_percent": 25}},
     # appointments pages
+    "appointments:book": lambda user, w: {"kwargs": _online_store(w)},
+    "appointments:book_times": lambda user, w: {"kwargs": _online_store(w)},
     "appointments:detail": lambda user, w: {"kwargs": {"appointment_id": _appointment(w)}},
     "appointments:reschedule": lambda user, w: {"kwargs": {"appointment_id": _appointment(w)}},
     "appointments:cancel": lambda user, w: {
@@ -622,6 +658,78 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
             "booking_script": "您好，这里是矩阵店。",
             "documents_default": "行驶证",
         },
+    },
+    # campaigns API
+    "campaign_create": lambda user, w: {
+        "json": {
+            "code": f"MX-C-{next(_serial)}",
+            "kind": "service",
+            "title": "矩阵活动",
+            "operation": _operation(w),
+            "valid_from": "2026-01-01",
+        }
+    },
+    "campaign_detail": lambda user, w: {"kwargs": {"campaign_id": _campaign(w)}},
+    "campaign_update": lambda user, w: {"kwargs": {"campaign_id": _campaign(w)}, "json": {"title": "矩阵召回二"}},
+    "campaign_open": lambda user, w: {"kwargs": {"campaign_id": _campaign(w)}},
+    "campaign_close": lambda user, w: {
+        "kwargs": {"campaign_id": _campaign(w, state="open")},
+        "json": {"note": "矩阵结束"},
+    },
+    "campaign_vins_import": lambda user, w: {
+        "kwargs": {"campaign_id": _campaign(w)},
+        "data": {"file": _vin_list()},
+    },
+    "campaign_range_add": lambda user, w: {
+        "kwargs": {"campaign_id": _campaign(w)},
+        "json": {"first_vin": valid_vin(100), "last_vin": valid_vin(199)},
+    },
+    "campaign_model_add": lambda user, w: {
+        "kwargs": {"campaign_id": _campaign(w)},
+        "json": {"model": _vehicle_model(w)},
+    },
+    "campaign_match": lambda user, w: {"query": {"vin": valid_vin(700001), "store": "SH01"}},
+    "appointment_offers": lambda user, w: {"query": {"store": "SH01", "vin": valid_vin(700001)}},
+    # campaigns pages
+    "campaigns:detail": lambda user, w: {"kwargs": {"campaign_id": _campaign(w)}},
+    "campaigns:edit": lambda user, w: {"kwargs": {"campaign_id": _campaign(w)}},
+    "campaigns:range_add": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"campaign_id": _campaign(w)},
+        "data": {"first_vin": valid_vin(100), "last_vin": valid_vin(199)},
+    },
+    "campaigns:model_add": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"campaign_id": _campaign(w)},
+        "data": {"model": str(_vehicle_model(w))},
+    },
+    "campaigns:vins_import": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"campaign_id": _campaign(w)},
+        "data": {"file": _vin_list()},
+    },
+    "campaigns:range_remove": lambda user, w: {
+        "method": "POST",
+        "kwargs": {
+            "campaign_id": (campaign := _campaign(w)),
+            "row_id": CampaignVinRange.objects.create(
+                campaign_id=campaign, prefix="LSVAA418*E2", serial_from="000001", serial_to="000009"
+            ).pk,
+        },
+    },
+    "campaigns:model_remove": lambda user, w: {
+        "method": "POST",
+        "kwargs": {
+            "campaign_id": (campaign := _campaign(w)),
+            "row_id": CampaignModelRange.objects.create(campaign_id=campaign, model_id=_vehicle_model(w)).pk,
+        },
+    },
+    "campaigns:vins_clear": lambda user, w: {"method": "POST", "kwargs": {"campaign_id": _campaign(w)}},
+    "campaigns:open": lambda user, w: {"method": "POST", "kwargs": {"campaign_id": _campaign(w)}},
+    "campaigns:close": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"campaign_id": _campaign(w, state="open")},
+        "data": {"note": "矩阵结束"},
     },
     # stocktakes API
     "stocktake_create": lambda user, w: {

@@ -21,6 +21,7 @@ from aftersales.core.management.commands import bench as bench_command
 from aftersales.core.services import roles_install_defaults
 from aftersales.core.xlsx import XlsxReader
 from aftersales.messaging.models import Message, MessageTemplate
+from bench import campaigns as campaign_scenarios
 from bench import generate, registry, run
 from bench.appointments import confirmations
 from bench.customers import import_job, values
@@ -30,7 +31,8 @@ BENCH_DIR = Path(bench.__file__).parent
 # What migration 0002 of appointments installs (the message templates), put back after a flush.
 APPOINTMENTS_0002 = importlib.import_module("aftersales.appointments.migrations.0002_grants_and_message_templates")
 CORE_SCENARIOS = ["health", "me", "stores"]
-APPOINTMENT_SCENARIOS = ["slots", "booking_create"]
+APPOINTMENT_SCENARIOS = ["public_booking", "slots", "booking_create"]
+CAMPAIGN_SCENARIOS = ["campaign_match"]
 CUSTOMER_SCENARIOS = [
     "search_plate",
     "search_vin6",
@@ -59,9 +61,21 @@ def imported_modules(path: Path) -> set[str]:
 def test_the_runner_discovers_the_areas_without_naming_one() -> None:
     # Given the runner, imported (which discovers the areas)
     # Then every area's scenarios, jobs and generators are registered, core first
-    assert registry.discover_areas() == ["core", "appointments", "customers", "messaging", "parts", "purchasing"]
+    assert registry.discover_areas() == [
+        "core",
+        "appointments",
+        "campaigns",
+        "customers",
+        "messaging",
+        "parts",
+        "purchasing",
+    ]
     assert list(run.SCENARIOS) == (
-        CORE_SCENARIOS + APPOINTMENT_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance", "purchase_suggestions"]
+        CORE_SCENARIOS
+        + APPOINTMENT_SCENARIOS
+        + CAMPAIGN_SCENARIOS
+        + CUSTOMER_SCENARIOS
+        + ["stock_balance", "purchase_suggestions"]
     )
     assert list(run.JOBS) == [
         "import",
@@ -91,7 +105,15 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
 
 def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
     assert sorted(registry.INFRASTRUCTURE) == ["generate", "loading", "registry", "run"]
-    assert registry.area_names() == ["core", "appointments", "customers", "messaging", "parts", "purchasing"]
+    assert registry.area_names() == [
+        "core",
+        "appointments",
+        "campaigns",
+        "customers",
+        "messaging",
+        "parts",
+        "purchasing",
+    ]
 
 
 def test_registering_a_name_twice_is_refused() -> None:
@@ -175,6 +197,9 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
 ) -> None:
     # Given a few samples per search scenario (the scenarios are the same, just quicker to set up)
     monkeypatch.setattr(customer_scenarios, "SAMPLES", 20)
+    # and a registry of 12 campaigns covering 260 VINs (the same shape as the 500 covering 5 million)
+    for name, value in {"LISTS": 4, "LISTED_EACH": 50, "RANGED": 6, "RANGE_SERIALS": 10, "MODELLED": 2}.items():
+        monkeypatch.setattr(campaign_scenarios, name, value)
     url = bench_database
 
     # When a small group with an archive is generated through the command
@@ -231,26 +256,32 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     assert all(matches), reports
     queries = {match.group(1): int(match.group(2)) for match in matches if match}
     assert list(queries) == (
-        CORE_SCENARIOS + APPOINTMENT_SCENARIOS + CUSTOMER_SCENARIOS + ["stock_balance", "purchase_suggestions"]
+        CORE_SCENARIOS
+        + APPOINTMENT_SCENARIOS
+        + CAMPAIGN_SCENARIOS
+        + CUSTOMER_SCENARIOS
+        + ["stock_balance", "purchase_suggestions"]
     )
     pinned = ("health", "me", "stores", "slots", "customer_detail", "purchase_suggestions")
     assert {name: queries[name] for name in pinned} == {
         "health": 2,
         "me": 4,
         "stores": 6,
-        "slots": 18,  # the token's and the store's, then the day's plan (12): whatever the bookings' number
+        # the token's, the permission's and the store's (6), the services, the store's settings and calendar
+        # (3), then the day's plan (5): whatever the bookings' number
+        "slots": 14,
         "customer_detail": 6,  # with the actor's stores, which the archive's visibility rule reads
         "purchase_suggestions": 9,  # whatever the number of parts: the suggestions are one query
     }
     assert all(count > 0 for count in queries.values())
-    # And each of booking_create's four calls (a warm-up, two timed, one counted) wrote its booking's
-    # confirmation SMS, with the bench's signature; none is left for a worker to send
+    # And each of booking_create's and public_booking's four calls (a warm-up, two timed, one counted)
+    # wrote its booking's confirmation SMS, with the bench's signature; none is left for a worker to send
     templates = MessageTemplate.objects.filter(event__startswith="appointment_", channel="sms", is_active=True)
     assert templates.filter(sms_sign_name=confirmations.SIGN_NAME).count() == 5
     confirmations_written = Message.objects.filter(event="appointment_booked").order_by("pk")
     assert [(row.channel, row.status, row.error) for row in confirmations_written] == [
         ("sms", "cancelled", confirmations.NOT_SENT)
-    ] * 4
+    ] * 8
     assert all(row.body.startswith(row.recipient_name + "您好，您已预约") for row in confirmations_written)
     assert not Message.objects.filter(status__in=["queued", "held"]).exists()
 

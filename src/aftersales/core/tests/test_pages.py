@@ -63,6 +63,7 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "messaging:tasks",
         "messaging:outbox",
         "appointments:list",
+        "campaigns:list",
         "parts:parts",
         "catalogue:operations",
         "purchasing:orders",

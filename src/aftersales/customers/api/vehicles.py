@@ -33,6 +33,9 @@ class VehicleFields(InputSchema):
     )
     purchase_date: date | None = Field(default=None, description="The date on the purchase invoice.")
     delivery_date: date | None = Field(default=None, description="The date the vehicle was handed over.")
+    production_date: date | None = Field(
+        default=None, description="When the vehicle was built (recalls name models built in a period)."
+    )
     selling_store_id: int | None = None
     plate_release_on: date | None = Field(
         default=None,
@@ -102,6 +105,7 @@ class VehicleOut(Schema):
     use_type: str
     purchase_date: date | None
     delivery_date: date | None
+    production_date: date | None
     selling_store_id: int | None
     warranty_policy_id: int | None = Field(description="The brand policy applied; null: the legal minimum.")
     warranty_start: date | None = Field(description="Derived: the delivery date, else the invoice date.")

@@ -28,6 +28,7 @@ VEHICLE_FORM_FIELDS = (
     "use_type",
     "purchase_date",
     "delivery_date",
+    "production_date",
 )
 
 
@@ -82,6 +83,7 @@ class VehicleForm(ArchiveForm):
     )
     purchase_date = forms.DateField(label=gettext_lazy("Purchase-invoice date"), required=False, widget=date_input())
     delivery_date = forms.DateField(label=gettext_lazy("Delivery date"), required=False, widget=date_input())
+    production_date = forms.DateField(label=gettext_lazy("Production date"), required=False, widget=date_input())
     selling_store: forms.ModelChoiceField[Store] = forms.ModelChoiceField(
         label=gettext_lazy("Selling store"),
         queryset=Store.objects.filter(is_active=True).order_by("code"),

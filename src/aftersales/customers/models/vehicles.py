@@ -59,6 +59,8 @@ class Vehicle(AuditedModel):
     # periods run from the invoice date, or from delivery where that differs (三包规定 2021 第十七条).
     purchase_date = models.DateField(_("purchase-invoice date"), null=True, blank=True)
     delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
+    # When the car left the factory line: recalls name the vehicles of a model built in a period.
+    production_date = models.DateField(_("production date"), null=True, blank=True)
     selling_store = models.ForeignKey(
         "core.Store", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("selling store")
     )

@@ -43,6 +43,7 @@ _VEHICLE_CLEARED: dict[str, Any] = {
     "use_type": "",
     "purchase_date": None,
     "delivery_date": None,
+    "production_date": None,
     "selling_store_id": None,
 }
 
@@ -152,7 +153,7 @@ def _facts_check(
     if cleaned.get("use_type") and cleaned["use_type"] not in Vehicle.UseType.values:
         errors.setdefault("use_type", []).append(_("Choose one of the listed values."))
     today = timezone.localdate()
-    for field in ("purchase_date", "delivery_date"):
+    for field in ("purchase_date", "delivery_date", "production_date"):
         if isinstance(cleaned.get(field), date) and cleaned[field] > today:
             errors.setdefault(field, []).append(_("The date cannot be in the future."))
     if {"purchase_date", "delivery_date"} & set(data):
@@ -275,6 +276,7 @@ _VEHICLE_FIELDS = (
     "use_type",
     "purchase_date",
     "delivery_date",
+    "production_date",
     "selling_store_id",
 )
 

@@ -1,6 +1,7 @@
 """The messaging services: templates and the outbox."""
 
 from aftersales.messaging.channels import Attachment
+from aftersales.messaging.services.codes import code_send, code_use, code_verify, codes_purge
 from aftersales.messaging.services.links import (
     LINK_PURPOSES,
     LinkPurpose,
@@ -48,6 +49,10 @@ __all__ = [
     "LinkPurpose",
     "Recipient",
     "canonical_hash",
+    "code_send",
+    "code_use",
+    "code_verify",
+    "codes_purge",
     "due_after_working_days",
     "link_create",
     "link_open",

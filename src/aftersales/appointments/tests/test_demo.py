@@ -1,21 +1,22 @@
-"""The appointments' part of ``aftersales demo`` (both stores, every state, each booking where capacity
-lets it be, idempotent) and the two periodic jobs of ``aftersales.schedule``."""
+"""The appointments' part of ``aftersales demo``: both stores, every state, each booking where capacity
+lets it be, idempotent."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.db import transaction
+from django.test import TestCase
 
-from aftersales import schedule
 from aftersales.appointments import demo as appointments_demo
 from aftersales.appointments.capacity import day_plan, need_of
 from aftersales.appointments.models import Appointment, AppointmentEvent, BookingSettings, Leave, Technician
-from aftersales.appointments.tests.conftest import Booking
-from aftersales.appointments.tests.factories import NOW, Clock, book, counts
+from aftersales.appointments.tests.factories import NOW, Clock, counts
 from aftersales.core import demo as core_demo
 from aftersales.core.calendar import store_calendar
 from aftersales.core.demo import demo_install
@@ -93,24 +94,32 @@ def still_fits(appointment: Appointment) -> bool:
     return plan.place(needs, round(plan.step_of(appointment.starts_at))) is not None
 
 
-@pytest.fixture
-def demo(db: None, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks) -> Clock:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """The demo as the appointments need it (the archive, the parts and the catalogue first), at NOW,
-    with what waits for the commit (the confirmations) run."""
-    clock = Clock(monkeypatch, NOW)
+    with what waits for the commit (the confirmations) run: installed once for the module's tests in a
+    transaction rolled back after the last (each test's own changes roll back after it)."""
     needed = ("customers", "parts", "catalogue", "appointments")
-    monkeypatch.setattr(
-        core_demo,
-        "DEMO_EXTENSIONS",
-        [extension for extension in core_demo.DEMO_EXTENSIONS if extension.__module__.split(".")[1] in needed],
-    )
-    monkeypatch.setattr(core_demo, "DEMO_FINISHERS", [])
-    with django_capture_on_commit_callbacks(execute=True):
-        demo_install()
-    return clock
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as monkeypatch, transaction.atomic():
+        Clock(monkeypatch, NOW)
+        monkeypatch.setattr(
+            core_demo,
+            "DEMO_EXTENSIONS",
+            [extension for extension in core_demo.DEMO_EXTENSIONS if extension.__module__.split(".")[1] in needed],
+        )
+        monkeypatch.setattr(core_demo, "DEMO_FINISHERS", [])
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            demo_install()
+        yield
+        transaction.set_rollback(True)
 
 
-def test_the_demo_books_both_stores_in_every_state_within_capacity(demo: Clock) -> None:
+@pytest.fixture
+def demo_at_now(demo: None, db: None, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch, NOW)
+
+
+def test_the_demo_books_both_stores_in_every_state_within_capacity(demo_at_now: Clock) -> None:
     for store in Store.objects.filter(code__in=("SH01", "SZ01")).order_by("code"):
         # Every booking of the last open day, today and tomorrow, as the services placed it
         assert outline(store) == EXPECTED[store.code], store.code
@@ -155,7 +164,7 @@ def test_the_demo_books_both_stores_in_every_state_within_capacity(demo: Clock) 
         assert store_calendar(store).local(leave.starts_at) == datetime(2026, 11, 27, 13, 0, tzinfo=store.zone)
 
 
-def test_tomorrows_parts_are_picked_one_staged_one_short(demo: Clock) -> None:
+def test_tomorrows_parts_are_picked_one_staged_one_short(demo_at_now: Clock) -> None:
     for store in Store.objects.filter(code__in=("SH01", "SZ01")).order_by("code"):
         rows = {row.parts_status: row for row in Appointment.all_objects.filter(store=store, state="booked")}
         staged, short = rows["staged"], rows["short"]
@@ -173,7 +182,7 @@ def test_tomorrows_parts_are_picked_one_staged_one_short(demo: Clock) -> None:
         ]
 
 
-def test_the_demo_switches_the_sms_on_and_every_booking_was_confirmed(demo: Clock) -> None:
+def test_the_demo_switches_the_sms_on_and_every_booking_was_confirmed(demo_at_now: Clock) -> None:
     sms = MessageTemplate.objects.filter(event__startswith="appointment_", channel="sms").order_by("event")
     assert list(sms.values_list("event", "is_active", "sms_sign_name", "sms_template_code")) == [
         ("appointment_booked", True, "华东汽车", "SMS_210001"),
@@ -203,45 +212,7 @@ def test_the_demo_switches_the_sms_on_and_every_booking_was_confirmed(demo: Cloc
     assert all(row.reminder_sent_at == row.starts_at - timedelta(hours=24) for row in today)
 
 
-def test_the_demo_run_again_changes_nothing(demo: Clock) -> None:
+def test_the_demo_run_again_changes_nothing(demo_at_now: Clock) -> None:
     before = counts()
     assert demo_install().created == 0
     assert counts() == before
-
-
-# --- the periodic jobs -----------------------------------------------------------------------------
-
-
-def test_the_periodic_jobs_run_on_their_schedule() -> None:
-    def runs(task: object, moment: datetime) -> bool:
-        return bool(task.task_class().validate_datetime(moment))  # type: ignore[attr-defined]
-
-    quarter, five, seven = (datetime(2026, 11, 26, 10, minute) for minute in (15, 5, 7))
-    assert (runs(schedule.appointments_no_show, five), runs(schedule.appointments_no_show, seven)) == (True, False)
-    assert (runs(schedule.appointments_remind, quarter), runs(schedule.appointments_remind, five)) == (True, False)
-
-
-def test_the_no_show_job_marks_once(booking: Booking, monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = Clock(monkeypatch, NOW)
-    late = book(booking, "10:30", days=0)
-    come = book(booking, "11:00", days=0)
-    clock.now = NOW + timedelta(hours=1, minutes=29)  # 11:29: 10:30 is 59 minutes past its start
-    assert schedule.appointments_no_show.call_local() == 1
-    before = counts()
-    assert schedule.appointments_no_show.call_local() == 0
-    assert counts() == before
-    assert dict(Appointment.all_objects.values_list("pk", "state")) == {late.pk: "no_show", come.pk: "booked"}
-
-
-def test_the_reminder_job_sends_once(booking: Booking, monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = Clock(monkeypatch, NOW)
-    appointment = book(booking, "10:00", days=2)
-    assert schedule.appointments_remind.call_local() == {"reminder": 0, "same_day": 0}
-    clock.now = NOW + timedelta(days=1)  # 24 hours before
-    assert schedule.appointments_remind.call_local() == {"reminder": 1, "same_day": 0}
-    before = counts()
-    assert schedule.appointments_remind.call_local() == {"reminder": 0, "same_day": 0}
-    assert counts() == before
-    row = Appointment.all_objects.get(pk=appointment.pk)
-    assert row.reminder_sent_at == timezone.now()
-    assert Message.objects.filter(event="appointment_reminder", about_id=row.pk).count() == 1
