@@ -9,6 +9,7 @@ Idempotent: a group that has the recall already is left as it is."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,11 +18,13 @@ from aftersales.appointments import services as appointments
 from aftersales.campaigns import services
 from aftersales.campaigns.models import Campaign, Outreach
 from aftersales.campaigns.services.outreach import EVENT
+from aftersales.catalogue import services as catalogue
+from aftersales.catalogue.demo import TAX_CODE_REPAIR
 from aftersales.catalogue.models import LabourOperation
 from aftersales.core.calendar import store_calendar
 from aftersales.core.demo import STORES, demo_username
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import Store, User
+from aftersales.core.models import Brand, Store, User
 from aftersales.customers.models import Vehicle, VehicleLink
 from aftersales.messaging.models import MessageTemplate
 from aftersales.messaging.services import template_save
@@ -30,6 +33,7 @@ SIGN_NAME = "华东汽车"
 RECALL = "RC-2026-017"
 SERVICE = "SC-2026-AC"
 LISTED = 12
+RECALL_OPERATION = "R01"
 
 
 def _sms_activate() -> int:
@@ -43,6 +47,28 @@ def _sms_activate() -> int:
         data={"sms_sign_name": SIGN_NAME, "sms_template_code": "SMS_210301", "is_active": True},
     )
     return 1
+
+
+def _recall_operation(store: Store, brand: Brand) -> LabourOperation:
+    """The recall's own labour operation, as a manufacturer's recall bulletin names it."""
+    code = f"{brand.code}-{RECALL_OPERATION}"
+    existing = LabourOperation.objects.filter(group_id=store.group_id, brand=brand, code=code)
+    return existing.first() or catalogue.operation_save(
+        actor=None,
+        group_id=store.group_id,
+        code=code,
+        brand_id=brand.pk,
+        data={
+            "name": "更换燃油泵总成（召回）",
+            "name_en": "Fuel pump assembly replacement (recall)",
+            "category": "engine",
+            "default_hours": Decimal("1.20"),
+            "skill_level": "intermediate",
+            "bay_kind": "general_lift",
+            "repair_category": "special",
+            "tax_code": TAX_CODE_REPAIR,
+        },
+    )
 
 
 def _operation(store: Store, brand_id: int, category: str) -> LabourOperation | None:
@@ -86,9 +112,9 @@ def campaigns_demo_install() -> int:
     if brand is None:
         return 0
     vehicles = list(Vehicle.objects.filter(model__brand=brand).exclude(model=None).order_by("pk")[: LISTED + 40])
-    operation = _operation(store, brand.pk, "engine")
-    if not vehicles or operation is None:
+    if not vehicles:
         return 0
+    operation = _recall_operation(store, brand)
     created = _sms_activate()
     keeper = User.objects.get(username=demo_username("warranty", store.code))
     today = timezone.localdate()
@@ -117,6 +143,9 @@ def campaigns_demo_install() -> int:
         produced_until=date(2024, 5, 31),
     )
     services.campaign_open(actor=keeper, campaign_id=recall.pk)
+    # The job the opening queues runs after the commit; the demo chases at once (the job then finds
+    # nothing left to do) so that some owners can be reached and booked below.
+    services.outreach_run(actor=keeper, campaign_id=recall.pk)
     created += 1 + LISTED + 1
     chased = list(Outreach.all_objects.filter(campaign=recall).order_by("pk"))
     reached = [row.pk for row in chased[::2]]
@@ -133,8 +162,8 @@ def campaigns_demo_install() -> int:
         brand_id=brand.pk,
         data={
             "kind": Campaign.Kind.SERVICE,
-            "title": "夏季空调免费检测",
-            "description": "制冷效果检测、滤芯检查。",
+            "title": "冬季空调暖风免费检测",
+            "description": "暖风与除雾效果检测、空调滤芯检查。",
             "operation_id": check.pk,
             "valid_from": today - timedelta(days=10),
             "valid_until": today + timedelta(days=120),

@@ -12,6 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aftersales.core.models import AuditedModel, StoreOwnedModel
 from aftersales.core.models.base import StoreScopedManager
@@ -33,8 +34,8 @@ class Campaign(AuditedModel):
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("campaign state", "Open")
+        CLOSED = "closed", pgettext_lazy("campaign state", "Closed")
 
     group = models.ForeignKey("core.DealerGroup", on_delete=models.PROTECT, related_name="+", verbose_name=_("group"))
     brand = models.ForeignKey(

@@ -260,7 +260,9 @@ def catalogue_demo_install() -> int:
         return 0
     created = 0
     for brand in Brand.objects.filter(code__in=SERIES).order_by("code"):
-        before = LabourOperation.objects.filter(group=group, brand=brand).count()
+        # Only the catalogue's own codes: later areas' demos add operations of their own (a recall's).
+        codes = [f"{brand.code}-{spec[0]}" for spec in OPERATIONS + EV_OPERATIONS]
+        before = LabourOperation.objects.filter(group=group, brand=brand, code__in=codes).count()
         operations = _operations(group, brand)
         created += len(operations) - before + _packages(group, brand, operations)
     since = (timezone.localdate() - timedelta(days=365)).replace(day=1)

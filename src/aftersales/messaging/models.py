@@ -125,6 +125,8 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         indexes = [
             models.Index(fields=["store", "status", "created_at"], name="message_store_status"),
+            # The messages about one record (a recall's outreach row, say), as follow-up jobs ask.
+            models.Index(fields=["about_type", "about_id"], name="message_about"),
             models.Index(fields=["status", "sending_since"], name="message_sending", condition=Q(status="sending")),
             models.Index(fields=["status", "not_before"], name="message_held", condition=Q(status="held")),
             models.Index(
@@ -271,7 +273,11 @@ class OneTimeCode(models.Model):
     class Meta:
         verbose_name = _("one-time code")
         verbose_name_plural = _("one-time codes")
-        indexes = [models.Index(fields=["mobile", "purpose", "created_at"], name="one_time_code_mobile")]
+        indexes = [
+            models.Index(fields=["mobile", "purpose", "created_at"], name="one_time_code_mobile"),
+            # A store's codes of the last hour and day (services.codes: the store's ceiling).
+            models.Index(fields=["store", "created_at"], name="one_time_code_store"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.mobile}"

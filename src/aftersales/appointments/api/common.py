@@ -90,6 +90,12 @@ class AppointmentOut(Schema):
     )
     plate: str
     model: str
+    vin: str = Field(description="The VIN as given when booking (unverified; empty: none given).")
+    mileage: int | None = Field(description="The mileage in km as given when booking (unverified).")
+    marketing_consent: bool = Field(
+        description="Marketing consent given when booking online (asked apart, optional; PIPL Art. 14)."
+    )
+    marketing_consent_at: datetime | None = Field(description="When that consent was given.")
     advisor: str | None = Field(description="The service advisor's username.")
     technician: str | None = Field(description="The planned technician's username.")
     description: str
@@ -151,6 +157,10 @@ def appointment_out(request: HttpRequest, row: Appointment, store: Store, *, per
         "contact_mobile": row.contact_mobile if personal else MOBILE_MASK(row.contact_mobile),
         "plate": row.plate_text,
         "model": row.model_text,
+        "vin": row.vin_text,
+        "mileage": row.mileage,
+        "marketing_consent": row.marketing_consent,
+        "marketing_consent_at": local(row.marketing_consent_at, store),
         "advisor": row.advisor.username if row.advisor else None,
         "technician": row.technician.user.username if row.technician else None,
         "description": row.description,

@@ -9,6 +9,7 @@ from aftersales.appointments.services.bookings import (
     appointment_reschedule,
     appointment_services_write,
     appointments_mark_no_show,
+    booking_settings_lock,
     needs_for,
 )
 from aftersales.appointments.services.capacity import (
@@ -24,8 +25,10 @@ from aftersales.appointments.services.prepick import (
     appointment_stage,
     parts_needed,
 )
+from aftersales.appointments.services.privacy import BOOKINGS_KEPT_YEARS, appointments_expire_personal
 from aftersales.appointments.services.public import (
     CODE_PURPOSE,
+    LIVE_PER_MOBILE,
     CarGiven,
     OnlineBookingIn,
     appointment_book_online,
@@ -35,7 +38,9 @@ from aftersales.appointments.services.public import (
 from aftersales.appointments.services.reminders import appointments_remind
 
 __all__ = [
+    "BOOKINGS_KEPT_YEARS",
     "CODE_PURPOSE",
+    "LIVE_PER_MOBILE",
     "BookingIn",
     "CarGiven",
     "OnlineBookingIn",
@@ -50,8 +55,10 @@ __all__ = [
     "appointment_reschedule",
     "appointment_services_write",
     "appointment_stage",
+    "appointments_expire_personal",
     "appointments_mark_no_show",
     "appointments_remind",
+    "booking_settings_lock",
     "booking_settings_save",
     "car_clean",
     "leave_add",

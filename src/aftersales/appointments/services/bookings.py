@@ -339,7 +339,7 @@ def _event(appointment: Appointment):  # type: ignore[no-untyped-def]
     return lambda **fields: AppointmentEvent.objects.create(appointment=appointment, **fields)
 
 
-def _locked_settings(store: Store) -> BookingSettings:
+def booking_settings_lock(store: Store) -> BookingSettings:
     """The store's booking settings, locked: every booking and move of the store waits for this one."""
     locked = BookingSettings.objects.select_for_update().filter(store=store).first()
     if locked is None:
@@ -362,7 +362,7 @@ def appointment_book(*, actor: User | None, store_id: int, data: BookingIn) -> A
     calendar = store_calendar(store)
     needs, customer, vehicle = _checked(actor, store, calendar, data, now=now)
     with transaction.atomic():
-        settings = _locked_settings(store)
+        settings = booking_settings_lock(store)
         plan = day_plan(store, calendar.local_date(data.starts_at), settings=settings, calendar=calendar)
         placement, over = _placed(actor, plan, needs, data, now=now)
         appointment = Appointment(
@@ -444,7 +444,7 @@ def appointment_reschedule(
     if errors:
         raise ApplicationError(_("Some fields are not valid."), code="invalid", fields=errors)
     with transaction.atomic():
-        settings = _locked_settings(store)
+        settings = booking_settings_lock(store)
         appointment = appointment_access(
             actor=actor, appointment_id=appointment_id, permission="appointments.book", for_update=True
         )

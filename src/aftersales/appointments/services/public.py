@@ -7,6 +7,10 @@ online) with no staff member as its actor: the customer acts for themselves (the
 booking's event record no user, its channel says online). Processing what a booking needs is contract
 performance (PIPL Art. 13(1)(2)); the marketing consent is asked apart, optional, and recorded on the
 booking with its time (Art. 14).
+
+One mobile holds at most ``LIVE_PER_MOBILE`` live (booked) online bookings at a store: a proved number
+still cannot fill the store's days. Counted under the store's booking-settings lock, which every
+booking of the store takes, so two bookings at once cannot both pass at the last place.
 """
 
 from __future__ import annotations
@@ -19,14 +23,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aftersales.appointments.models import Appointment, BookingSettings
-from aftersales.appointments.services.bookings import BookingIn, appointment_book
+from aftersales.appointments.services.bookings import BookingIn, appointment_book, booking_settings_lock
 from aftersales.core.errors import ApplicationError
-from aftersales.core.identifiers import clean_plate, clean_vin
+from aftersales.core.identifiers import clean_mobile, clean_plate, clean_vin
 from aftersales.core.models import Store
 from aftersales.messaging.services import code_use, code_verify
 
 CODE_PURPOSE = "online_booking"
 MILEAGE_MAX = 2_000_000
+LIVE_PER_MOBILE = 3  # live (booked) online bookings one mobile may hold at a store
 
 
 @dataclass
@@ -94,20 +99,25 @@ def appointment_book_online(*, store_id: int, data: OnlineBookingIn) -> Appointm
     Call it outside a transaction: a wrong code counts towards the number's lock even though nothing
     is booked. The code is spent in the booking's transaction, so a booking refused after the code
     passed (the time just taken: 409 with the next free times) leaves the code usable for another try.
-    Refused with every wrong field named; nothing is written but a wrong code's count.
+    Refused with every wrong field named; nothing is written but a wrong code's count. Refused on
+    ``mobile`` when the number already holds ``LIVE_PER_MOBILE`` live online bookings at the store.
     """
     store = store_online(store_id)
     car = car_clean(data.car)
     name = " ".join((data.contact_name or "").split())
     if not name:
         raise ApplicationError(_("Enter how we should address you."), field="contact_name")
-    code_id = code_verify(mobile=data.mobile, purpose=CODE_PURPOSE, code=data.code)
+    try:
+        mobile = clean_mobile(data.mobile)
+    except ValidationError as error:
+        raise ApplicationError(error.messages[0], field="mobile", code="invalid_mobile") from None
+    code_id = code_verify(mobile=mobile, purpose=CODE_PURPOSE, code=data.code)
     booking = BookingIn(
         starts_at=data.starts_at,
         services=list(data.services),
         channel=Appointment.Channel.ONLINE,
         contact_name=name,
-        contact_mobile=data.mobile,
+        contact_mobile=mobile,
         plate_text=car.plate_text,
         model_text=car.model_text,
         vin_text=car.vin_text,
@@ -116,5 +126,19 @@ def appointment_book_online(*, store_id: int, data: OnlineBookingIn) -> Appointm
         wish_at=data.wish_at,
     )
     with transaction.atomic():
+        booking_settings_lock(store)  # held until the booking is written (appointment_book takes it again)
+        live = Appointment.all_objects.filter(
+            store=store,
+            channel=Appointment.Channel.ONLINE,
+            state=Appointment.State.BOOKED,
+            contact_mobile=mobile,
+        ).count()
+        if live >= LIVE_PER_MOBILE:
+            raise ApplicationError(
+                _("This mobile already has %(n)s bookings at this store: change or cancel one by calling the store.")
+                % {"n": LIVE_PER_MOBILE},
+                field="mobile",
+                code="too_many_bookings",
+            )
         code_use(code_id=code_id)
         return appointment_book(actor=None, store_id=store.pk, data=booking)

@@ -1,19 +1,28 @@
 """A booking's personal data, declared next to the model as the archive declares a customer's
 (``Appointment.personal_fields``): its audit entries keep the contact beside the trail, masked for
 readers without the right and hidden on the trail-wide page; the booking page masks each address a
-message went to by its kind; anonymising the customer empties the copies the bookings hold and
-erases them from beside the trail."""
+message went to by its kind; anonymising the customer empties the copies the bookings hold (theirs,
+and those made with their mobile without a customer record) and erases them from beside the trail; a
+booking without a customer record is emptied the same way once its three years have passed (a daily job)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
 
+from aftersales import schedule
 from aftersales.appointments.models import Appointment
-from aftersales.appointments.services import appointment_cancel, appointment_reschedule
+from aftersales.appointments.services import (
+    BOOKINGS_KEPT_YEARS,
+    appointment_cancel,
+    appointment_reschedule,
+    appointments_expire_personal,
+)
+from aftersales.appointments.services.privacy import kept_until
 from aftersales.appointments.tests.conftest import Booking
 from aftersales.appointments.tests.factories import NOW, Clock, book
 from aftersales.core.audit import (
@@ -251,3 +260,108 @@ def test_anonymising_a_customer_without_bookings_touches_no_booking(booking: Boo
         ("anonymise", "customers.customer")
     ]
     assert AuditPersonalData.objects.filter(subject=walk_in.audit_subject()).count() == 1
+
+
+def test_anonymising_a_customer_empties_the_bookings_made_with_their_mobile_without_a_record(
+    booking: Booking,
+) -> None:
+    b = booking  # the customer's mobile: 13912345678
+    online = book(
+        b,
+        "10:00",
+        customer_id=None,
+        vehicle_id=None,
+        channel="online",
+        contact_name="张先生",
+        contact_mobile="13912345678",
+        plate_text="沪A12345",
+        vin_text="LSVAU2180N2183294",
+        description="",
+    )
+    stranger = book(b, "14:00", customer_id=None, vehicle_id=None, **CONTACT)
+    before = AuditEntry.objects.count()
+
+    customer_anonymise(actor=b.world.user("manager"), customer_id=b.customer.pk, reason=REASON)
+
+    online.refresh_from_db()
+    stranger.refresh_from_db()
+    assert {field: getattr(online, field) for field in Appointment.personal_fields} == {
+        "contact_name": f"已匿名客户 {b.customer.number}",
+        "contact_mobile": "",
+        "plate_text": "",
+        "vin_text": "",
+        "description": "",
+    }
+    assert (online.customer_id, online.state, online.starts_at) == (None, "booked", b.at("10:00"))
+    assert {field: getattr(stranger, field) for field in CONTACT} == CONTACT
+    assert [
+        (e.action, e.object_type, e.object_id, e.changes)
+        for e in AuditEntry.objects.order_by("id")[before:]
+        if e.object_type == "appointments.appointment"
+    ] == [
+        (
+            "anonymise",
+            "appointments.appointment",
+            str(online.pk),
+            {"reason": REASON, "cleared": ["contact_mobile", "contact_name", "plate_text", "vin_text"]},
+        )
+    ]
+    assert not AuditPersonalData.objects.filter(subject=online.audit_subject()).exists()
+    assert AuditPersonalData.objects.filter(subject=stranger.audit_subject()).count() == 1
+
+
+def test_bookings_without_a_customer_are_anonymised_once_their_three_years_have_passed(
+    booking: Booking,
+) -> None:
+    b = booking
+    walk_in = book(b, "16:00", customer_id=None, vehicle_id=None, **CONTACT)
+    later = book(b, "16:00", days=2, customer_id=None, vehicle_id=None, **CONTACT)
+    theirs = book(b, "09:00", contact_name="张伟", contact_mobile="13912345678", plate_text="沪A12345")
+    kept = {row.pk: {field: getattr(row, field) for field in CONTACT} for row in (later, theirs)}
+    three_years = b.at("16:00").replace(year=2029)
+    before = AuditEntry.objects.count()
+
+    # Not yet: three years after its start is not past it.
+    assert appointments_expire_personal(now=three_years) == 0
+    assert AuditEntry.objects.count() == before
+    assert appointments_expire_personal(now=three_years + timedelta(seconds=1)) == 1
+
+    rows = {row.pk: row for row in Appointment.all_objects.all()}
+    assert {field: getattr(rows[walk_in.pk], field) for field in Appointment.personal_fields} == {
+        "contact_name": "已匿名客户",
+        "contact_mobile": "",
+        "plate_text": "",
+        "vin_text": "",
+        "description": "",
+    }
+    assert rows[walk_in.pk].starts_at == b.at("16:00")
+    assert {pk: {field: getattr(rows[pk], field) for field in CONTACT} for pk in kept} == kept
+    assert [(e.action, e.actor_id, e.object_id, e.changes) for e in AuditEntry.objects.order_by("id")[before:]] == [
+        (
+            "anonymise",
+            None,
+            str(walk_in.pk),
+            {"reason": "保存期满", "cleared": ["contact_mobile", "contact_name", "description", "plate_text"]},
+        )
+    ]
+    assert not AuditPersonalData.objects.filter(subject=walk_in.audit_subject()).exists()
+    assert audit_verify() == (AuditEntry.objects.count(), None)
+    # Run again: nothing left to do, nothing written.
+    after = AuditEntry.objects.count()
+    assert schedule.appointments_expire_personal.call_local() == 0  # now: 2026
+    assert appointments_expire_personal(now=three_years + timedelta(days=1)) == 0
+    assert AuditEntry.objects.count() == after
+
+
+def test_the_time_kept_ends_on_the_same_day_three_years_on_checked_daily() -> None:
+    def runs(moment: datetime) -> bool:
+        return bool(schedule.appointments_expire_personal.task_class().validate_datetime(moment))  # type: ignore[attr-defined]
+
+    assert [runs(datetime(2026, 11, 26, hour, minute)) for hour, minute in ((19, 40), (19, 41), (3, 40))] == [
+        True,
+        False,
+        False,
+    ]
+    assert BOOKINGS_KEPT_YEARS == 3
+    assert kept_until(datetime(2029, 11, 27, 8, 0, tzinfo=UTC)) == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    assert kept_until(datetime(2028, 2, 29, 8, 0, tzinfo=UTC)) == datetime(2025, 2, 28, 8, 0, tzinfo=UTC)

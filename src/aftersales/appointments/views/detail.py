@@ -50,6 +50,7 @@ def _detail(request: HttpRequest, appointment: Appointment, *, status: int = 200
             "ends": clock(appointment.ends_at),
             "wish": clock.maybe(appointment.wish_at),
             "call": clock.maybe(appointment.call_at),
+            "consent_at": clock.maybe(appointment.marketing_consent_at),
             "mobile": _mobile(appointment, personal=personal),
             "plate": (appointment.vehicle.plate if appointment.vehicle else "") or appointment.plate_text,
             "style": STATE_STYLES[appointment.state],

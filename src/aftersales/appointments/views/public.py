@@ -12,17 +12,22 @@ What the steps collected is kept in the session (server side; the cookie names i
 later step reads it from there, never from the page, and the booking checks the services, the time and
 its capacity again. The session holds one booking in progress per store.
 
-Abuse limits: per mobile, the one-time codes' own (``messaging.services.codes``); per client address,
-at most ``CODES_PER_ADDRESS`` codes an hour (``rate_allow``), so that one sender cannot spend the SMS
-budget on many numbers.
+Abuse limits: per mobile and per store, the one-time codes' own (``messaging.services.codes``: the
+store's ceiling is counted in the database); per browser session, codes to at most
+``MOBILES_PER_SESSION`` numbers; per client address, at most ``CODES_PER_ADDRESS`` codes an hour
+(``rate_allow``; an IPv6 address counts by its /64, the block one subscriber line is given), so that
+one sender cannot spend the SMS budget on many numbers. Per mobile and store, at most
+``services.public.LIVE_PER_MOBILE`` live (booked) online bookings (the booking service's rule).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import segno
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,21 +39,22 @@ from django.views.decorators.http import require_http_methods
 from aftersales.appointments import selectors, services
 from aftersales.appointments.forms import CarForm, ContactForm, ServicesForm
 from aftersales.appointments.offers import Offer, offers_for
+from aftersales.appointments.services.privacy import BOOKINGS_KEPT_YEARS
 from aftersales.appointments.services.public import CODE_PURPOSE
 from aftersales.core import services as core_services
 from aftersales.core.calendar import store_calendar, store_today
 from aftersales.core.errors import ApplicationError, ConflictError
-from aftersales.core.identifiers import mask_mobile
+from aftersales.core.identifiers import clean_mobile, mask_mobile
 from aftersales.core.models import Store
 from aftersales.core.routing import page
 from aftersales.core.services import client_ip_of
 from aftersales.messaging.services import code_send
 from aftersales.messaging.services.codes import CODE_VALID
 
-CODES_PER_ADDRESS = 20  # one-time codes an hour from one client address
+CODES_PER_ADDRESS = 20  # one-time codes an hour from one client address (an IPv6 /64)
+MOBILES_PER_SESSION = 3  # numbers one browser session may have codes sent to
+SESSION_MOBILES = "book:mobiles"  # the session's key of those numbers (every store's page shares it)
 STEPS = ("car", "time", "contact")
-# How long a booking's personal data is kept, as the notice tells the customer.
-KEPT_YEARS = 3
 
 
 def store_qr(url: str) -> SafeString:
@@ -188,21 +194,25 @@ def _time(request: HttpRequest, store: Store, state: dict[str, Any]) -> HttpResp
     days = _days(store)
     if not days:
         return _page(request, store, "time", {"closed": True, "car": state["car"]})
-    chosen_day = date.fromisoformat(state.get("day") or days[0][0])
+    # The services offered depend on the day (an offer valid until a date): the day posted, if it is one
+    # of the open days, else the session's, else the first open day.
+    posted = request.POST.get("day", "") if request.method == "POST" else ""
+    kept = state.get("day") or ""
+    open_days = dict(days)
+    chosen_day = date.fromisoformat(posted if posted in open_days else kept if kept in open_days else days[0][0])
     offer = _service_choices(store, state, chosen_day)
     context: dict[str, Any] = {**offer, "car": state["car"], "times": None}
     if request.method != "POST":
         suggested = [f"package:{row.package.pk}" for row in offer["suggestions"] if row.suggested]
         chosen = state.get("services") or suggested
-        day = state.get("day") or days[0][0]
         form = ServicesForm(
-            initial={"services": chosen, "day": day, "time": state.get("time", "")},
+            initial={"services": chosen, "day": chosen_day.isoformat(), "time": state.get("time", "")},
             services=offer["choices"],
             days=days,
         )
         if chosen:
             try:
-                context["times"] = _free_times(store, date.fromisoformat(day), chosen, state.get("time", ""))
+                context["times"] = _free_times(store, chosen_day, chosen, state.get("time", ""))
             except ApplicationError:
                 context["times"] = None  # a service withdrawn since: the customer chooses again
         context["chosen_time"] = state.get("time", "")
@@ -274,7 +284,7 @@ def _summary(store: Store, state: dict[str, Any]) -> dict[str, Any]:
         "day": date.fromisoformat(state["day"]),
         "time": state["time"],
         "service_names": [names.get(ref, ref) for ref in state["services"]],
-        "kept_years": KEPT_YEARS,
+        "kept_years": BOOKINGS_KEPT_YEARS,
         "code_minutes": int(CODE_VALID.total_seconds() // 60),
     }
 
@@ -333,10 +343,37 @@ def _contact(request: HttpRequest, store: Store, state: dict[str, Any]) -> HttpR
     return _page(request, store, "contact", {"form": form, **context}, status=status)
 
 
+def address_key(address: str | None) -> str:
+    """What the per-address limit counts by: an IPv4 address whole, an IPv6 address by its /64 prefix
+    (one subscriber's line gets a /64 or more and may use any address in it)."""
+    if not address:
+        return "unknown"
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6:
+        mapped = ip.ipv4_mapped
+        if mapped is not None:
+            return str(mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _code_send(request: HttpRequest, store: Store, form: ContactForm) -> tuple[str, int]:
     """Send the code to the form's mobile: what the page says of it ("" when refused, the refusal on the
     form's mobile), and the answer's status."""
-    address = client_ip_of(request) or "unknown"
+    try:
+        mobile = clean_mobile(form.cleaned_data["mobile"])
+    except ValidationError as error:
+        form.add_error("mobile", error.messages[0])
+        return "", 400
+    mobiles = list(request.session.get(SESSION_MOBILES) or [])
+    if mobile not in mobiles and len(mobiles) >= MOBILES_PER_SESSION:
+        form.add_error(
+            "mobile",
+            _("Codes have been sent to %(n)s numbers from this browser: use one of them, or call the store.")
+            % {"n": MOBILES_PER_SESSION},
+        )
+        return "", 429
+    address = address_key(client_ip_of(request))
     if not core_services.rate_allow(f"book-code:{address}", limit=CODES_PER_ADDRESS, window=timedelta(hours=1)):
         form.add_error("mobile", _("Too many codes were asked from this network: try again in an hour."))
         return "", 429
@@ -350,6 +387,8 @@ def _code_send(request: HttpRequest, store: Store, form: ContactForm) -> tuple[s
     except ApplicationError as error:
         form.add_service_errors(error)
         return "", error.status
+    if mobile not in mobiles:
+        request.session[SESSION_MOBILES] = [*mobiles, mobile]
     minutes = int(CODE_VALID.total_seconds() // 60)
     return _("A code was sent to %(mobile)s; it is valid for %(n)s minutes.") % {
         "mobile": mask_mobile(row.mobile),

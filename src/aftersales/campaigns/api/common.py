@@ -68,11 +68,14 @@ class ProgressOut(Schema):
     vehicles: int = Field(description="Affected vehicles of the archive this store chases.")
     notified: int
     reached: int
-    booked: int = Field(description="With a live booking made since the campaign opened that includes its operation.")
+    booked: int = Field(
+        description="With a live booking made since the campaign opened that includes its operation. Only "
+        "bookings of the archive's vehicle count: an online booking counts once reception matches it to the vehicle."
+    )
     completed: int
     tasks: int = Field(description="Call tasks given for owners not reached.")
     reached_rate: Decimal = Field(description="Percent of the vehicles, one decimal.")
-    booked_rate: Decimal
+    booked_rate: Decimal = Field(description="Percent of the vehicles booked (as ``booked`` counts them).")
     completed_rate: Decimal
 
 

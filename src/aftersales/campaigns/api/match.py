@@ -11,12 +11,15 @@ from ninja import Field, Query, Router, Schema
 from aftersales.campaigns import selectors
 from aftersales.campaigns.api.common import Kind
 from aftersales.core import identifiers
+from aftersales.core.access import can
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import InputSchema
 from aftersales.core.calendar import store_today
 from aftersales.core.errors import ApplicationError
-from aftersales.core.routing import operation
+from aftersales.core.models import Store
+from aftersales.core.routing import operation, request_user
 from aftersales.customers.models import Vehicle, VehicleModel
+from aftersales.customers.selectors import vehicle_access
 from aftersales.parts.api.common import StoreCode, store_of
 
 router = Router(tags=["campaigns"])
@@ -43,8 +46,24 @@ class MatchedOut(Schema):
 
 class MatchOut(Schema):
     vin: str
-    vehicle: int | None = Field(description="The archive's vehicle of that VIN, if any (its model and date are used).")
+    vehicle: int | None = Field(
+        description="The archive's vehicle of that VIN (its model and date are used), shown only to a caller who "
+        "sees the archive (``customers.view``) in the store asked; else null."
+    )
     campaigns: list[MatchedOut]
+
+
+def _sees(request: HttpRequest, store: Store, vehicle: Vehicle) -> bool:
+    """Whether the caller may see the archive's vehicle from the store asked (``customers.view`` there,
+    and the archive's own access rule)."""
+    user = request_user(request)
+    if not can(user, "customers.view", store_id=store.pk):
+        return False
+    try:
+        vehicle_access(actor=user, vehicle_id=vehicle.pk)
+    except ApplicationError:
+        return False
+    return True
 
 
 @router.get("/campaigns/match", response={200: MatchOut, **ERRORS})
@@ -70,7 +89,7 @@ def campaign_match(request: HttpRequest, query: Query[MatchQuery]) -> dict[str, 
         )
     return {
         "vin": vin,
-        "vehicle": vehicle.pk if vehicle else None,
+        "vehicle": vehicle.pk if vehicle is not None and _sees(request, store, vehicle) else None,
         "campaigns": [
             {
                 "id": row.pk,

@@ -152,20 +152,24 @@ def campaign_update(request: HttpRequest, campaign_id: int, payload: CampaignPat
 
 
 class OpenedOut(CampaignOut):
-    notified: int = Field(description="Owners a notice was put in the outbox for (a recall).")
-    skipped: int = Field(description="Affected vehicles of the archive no store of the group chases.")
+    outreach_queued: bool = Field(
+        description="A recall: the notices to its owners (and the call tasks for the unreachable) are being "
+        "sent by a background job; ``progress`` fills in as it goes."
+    )
+    message: str = Field(description="What was done, in the caller's language.")
 
 
 @router.post("/campaigns/{id:campaign_id}/open", response={200: OpenedOut, **ERRORS})
 @operation("campaigns.manage")
 def campaign_open(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     """Open a draft: bookings offer it from now on; a recall's affected owners get their notice, those
-    who cannot be reached a call task. 422 when it affects nothing or has ended; 409 when not a draft."""
-    row, started = services.campaign_open(actor=request_user(request), campaign_id=campaign_id)
+    who cannot be reached a call task, from a job that starts at once. 422 when it affects nothing or
+    today lies outside its validity; 409 when not a draft."""
+    row = services.campaign_open(actor=request_user(request), campaign_id=campaign_id)
     return {
         **campaign_out(request, row.pk),
-        "notified": started.notified if started else 0,
-        "skipped": started.skipped if started else 0,
+        "outreach_queued": services.chases_owners(row),
+        "message": services.campaign_opened_message(row),
     }
 
 

@@ -2,8 +2,8 @@
 outreach of a recall."""
 
 from aftersales.campaigns.services.imports import VIN_LIST, VinImport, vin_list_import, vin_list_template
-from aftersales.campaigns.services.lifecycle import campaign_close, campaign_open
-from aftersales.campaigns.services.outreach import OutreachStarted, outreach_follow_up, outreach_start
+from aftersales.campaigns.services.lifecycle import campaign_close, campaign_open, campaign_opened_message
+from aftersales.campaigns.services.outreach import OutreachStarted, chases_owners, outreach_follow_up, outreach_run
 from aftersales.campaigns.services.registry import (
     PartLine,
     campaign_save,
@@ -20,11 +20,13 @@ __all__ = [
     "VinImport",
     "campaign_close",
     "campaign_open",
+    "campaign_opened_message",
     "campaign_save",
+    "chases_owners",
     "definition_remove",
     "model_range_add",
     "outreach_follow_up",
-    "outreach_start",
+    "outreach_run",
     "vin_list_import",
     "vin_list_template",
     "vin_range_add",

@@ -1,7 +1,8 @@
 """The issuer's VIN list (an .xlsx or .csv whose first row names the VIN column, Chinese or English,
-other columns ignored), read whole in the request with every wrong row named at once (``rows.N.vin``):
-a VIN with a wrong check digit, length or character is refused, and then the file is refused whole and
-nothing is added. A VIN listed twice, in the file or already on the campaign, is added once."""
+other columns ignored), read whole in the request with its wrong rows named at once (``rows.N.vin``;
+the first 100 named, all counted): a VIN with a wrong check digit, length or character is refused, and
+then the file is refused whole and nothing is added. A VIN listed twice, in the file or already on the
+campaign, is added once."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from aftersales.campaigns.services.registry import vins_add
+from aftersales.campaigns.services.registry import draft_access, vins_add
 from aftersales.core import identifiers
 from aftersales.core.errors import ApplicationError
 from aftersales.core.imports import Cells, Column, Layout, Row, Sheet, table_rows
@@ -19,6 +21,8 @@ from aftersales.core.models import User
 from aftersales.core.xlsx import WorkbookError
 
 MAX_VIN_ROWS = 200_000
+# A refused file names the problems of its first wrong rows only, and counts the rest.
+ROW_REPORT_LIMIT = 100
 
 VIN_LIST = Layout(
     "VIN清单",
@@ -39,12 +43,20 @@ class VinImport:
     repeated: int  # rows whose VIN the file or the list held already
 
 
+@dataclass(frozen=True)
+class VinRows:
+    vins: list[str]  # the good rows' VINs, checked, in upper case
+    errors: dict[str, list[str]]  # the problems of the first ROW_REPORT_LIMIT wrong rows, ``rows.N.vin``
+    rows: int  # rows read
+    wrong: int  # wrong rows, all of them
+
+
 def _row_order(key: str) -> int:
     return int(key.split(".", 2)[1])
 
 
-def vin_rows_read(upload: UploadedFile) -> tuple[list[str], dict[str, list[str]], int]:
-    """The file's VINs (checked, in upper case), its rows' problems and the rows read."""
+def vin_rows_read(upload: UploadedFile) -> VinRows:
+    """The file's VINs and its wrong rows (the first ``ROW_REPORT_LIMIT`` named, all counted)."""
     rows = table_rows(upload, max_rows=MAX_VIN_ROWS + 2)
     if len(rows) > MAX_VIN_ROWS + 2:
         raise ApplicationError(
@@ -57,7 +69,7 @@ def vin_rows_read(upload: UploadedFile) -> tuple[list[str], dict[str, list[str]]
     cells = Cells(VIN_LIST, sheet.positions)
     vins: list[str] = []
     errors: dict[str, list[str]] = {}
-    count = 0
+    count = wrong = 0
     for number, values in sheet:
         count += 1
         row = Row(number, values, {})
@@ -69,21 +81,43 @@ def vin_rows_read(upload: UploadedFile) -> tuple[list[str], dict[str, list[str]]
                 except ValidationError as error:
                     for message in error.messages:
                         row.fail("vin", message)
-        errors |= {f"rows.{row.number}.{key}": messages for key, messages in row.errors.items()}
+        if row.errors:
+            wrong += 1
+            if wrong <= ROW_REPORT_LIMIT:
+                errors |= {f"rows.{row.number}.{key}": messages for key, messages in row.errors.items()}
     if not count:
         raise ApplicationError(_("The file has no rows below its header."), code="invalid_file", field="file")
-    return vins, dict(sorted(errors.items(), key=lambda item: _row_order(item[0]))), count
+    ordered = dict(sorted(errors.items(), key=lambda item: _row_order(item[0])))
+    return VinRows(vins=vins, errors=ordered, rows=count, wrong=wrong)
 
 
 def vin_list_import(*, actor: User, campaign_id: int, upload: UploadedFile) -> VinImport:
     """Add the VINs of the file to a draft's list, or (any row wrong) refuse the file whole, 422 with
-    each wrong row's problem on ``rows.N.vin``."""
-    vins, errors, count = vin_rows_read(upload)
-    if errors:
-        raise ApplicationError(_("Some rows of the file are wrong; nothing was taken in."), fields=errors, status=422)
-    unique = list(dict.fromkeys(vins))
+    the problems of the first ``ROW_REPORT_LIMIT`` wrong rows on ``rows.N.vin``, the number of wrong
+    rows on ``file`` and as ``wrong_rows``. The campaign is found and checked to be a draft before the
+    file is read."""
+    draft_access(actor=actor, campaign_id=campaign_id)
+    read = vin_rows_read(upload)
+    if read.wrong:
+        fields = dict(read.errors)
+        if read.wrong > ROW_REPORT_LIMIT:
+            fields["file"] = [
+                ngettext(
+                    "%(n)s row is wrong; the first %(shown)s are named.",
+                    "%(n)s rows are wrong; the first %(shown)s are named.",
+                    read.wrong,
+                )
+                % {"n": read.wrong, "shown": ROW_REPORT_LIMIT}
+            ]
+        raise ApplicationError(
+            _("Some rows of the file are wrong; nothing was taken in."),
+            fields=fields,
+            status=422,
+            extra={"wrong_rows": read.wrong},
+        )
+    unique = list(dict.fromkeys(read.vins))
     added = vins_add(actor=actor, campaign_id=campaign_id, vins=unique)
-    return VinImport(rows=count, added=added, repeated=count - added)
+    return VinImport(rows=read.rows, added=added, repeated=read.rows - added)
 
 
 def vin_list_template() -> bytes:

@@ -1,6 +1,7 @@
-"""Active outreach of a recall: when it opens, every affected vehicle of the archive gets an outreach
-row at one store of the group, its owner a notice through the outbox, and an owner it cannot reach a
-call task for the store's customer care (role ``crm``). A periodic job (``outreach_follow_up``) records
+"""Active outreach of a recall: once it is open, a job (``outreach_run``, in batches) gives every
+affected vehicle of the archive an outreach row at one store of the group, its owner a notice through
+the outbox, and an owner it cannot reach a call task for the store's customer care (role ``crm``).
+A periodic job (``outreach_follow_up``) records
 who was reached and gives the call task to those the notice did not reach after all.
 
 Which store chases a vehicle: the store where it was last booked (whoever serves the car now), else
@@ -140,66 +141,100 @@ def notice_variables(campaign: Campaign, vehicle: Vehicle, customer: Customer, s
     }
 
 
-def outreach_start(*, actor: User | None, campaign: Campaign) -> OutreachStarted:
-    """Write the outreach of an opening recall (in the caller's transaction) and put the notices in the
-    outbox (sent after the commit); a vehicle already chased for the campaign is left as it is."""
-    group_stores = set(Store.all_objects.filter(group_id=campaign.group_id).values_list("pk", flat=True))
-    stores = Store.all_objects.in_bulk(group_stores)
+def chases_owners(campaign: Campaign) -> bool:
+    """Whether opening the campaign starts an outreach to the affected owners (a recall does)."""
+    return campaign.kind == Campaign.Kind.RECALL
+
+
+def _outreach_batch(
+    *, actor: User | None, campaign: Campaign, ids: list[int], stores: dict[int, Store], now: datetime
+) -> OutreachStarted:
+    """Write the outreach of these affected vehicles (none chased yet) and put the notices in the outbox
+    (sent after the commit); the unreachable get their call task."""
+    vehicles = list(Vehicle.objects.filter(pk__in=ids).order_by("pk"))
+    owners = {
+        link.vehicle_id: link.customer
+        for link in VehicleLink.objects.filter(
+            vehicle_id__in=ids, role=VehicleLink.Role.OWNER, valid_to__isnull=True
+        ).select_related("customer")
+    }
+    chosen = _stores_of(vehicles, owners, set(stores))
+    rows = Outreach.all_objects.bulk_create(
+        [
+            Outreach(campaign=campaign, vehicle=vehicle, customer=owners.get(vehicle.pk), store_id=chosen[vehicle.pk])
+            for vehicle in vehicles
+            if vehicle.pk in chosen
+        ]
+    )
+    notified = tasks = 0
+    by_vehicle = {vehicle.pk: vehicle for vehicle in vehicles}
+    for outreach in rows:
+        vehicle = by_vehicle[outreach.vehicle_id]
+        store = stores[outreach.store_id]
+        outreach.store = store
+        owner = owners.get(vehicle.pk)
+        sent: list[Message] = []
+        if owner is not None and owner.anonymised_at is None:
+            sent = message_try(
+                f"recall notice of {campaign.code} for vehicle {vehicle.pk}",
+                functools.partial(
+                    message_send,
+                    store=store,
+                    event=EVENT,
+                    recipient=customer_recipient(owner),
+                    variables=notice_variables(campaign, vehicle, owner, store),
+                    actor=actor,
+                    about=(ABOUT, outreach.pk),
+                ),
+            )
+        fields = []
+        if sent:
+            outreach.notified_at = now
+            fields.append("notified_at")
+            notified += 1
+        if (owner is None or owner.anonymised_at is None) and all(m.status in LOST for m in sent):
+            outreach.task = _call_task(outreach, campaign, vehicle, actor)
+            fields.append("task")
+            tasks += 1
+        if fields:
+            Outreach.all_objects.filter(pk=outreach.pk).update(**{name: getattr(outreach, name) for name in fields})
+    return OutreachStarted(vehicles=len(rows), notified=notified, tasks=tasks, skipped=len(vehicles) - len(chosen))
+
+
+def outreach_run(*, actor: User | None, campaign_id: int) -> OutreachStarted:
+    """Chase the affected vehicles of an open recall that are not chased yet, ``BATCH`` vehicles to a
+    transaction: each batch locks the campaign, passes over the vehicles another run chased meanwhile
+    (one outreach row per vehicle, ``outreach_once_per_vehicle``), writes the rows and puts the notices
+    in the outbox (sent after the batch's commit). Idempotent: run again, it writes nothing more; a
+    campaign that is not an open recall (closed meanwhile) is left alone. Run by the job the opening
+    queues (``tasks.campaign_outreach_run``)."""
+    campaign = Campaign.objects.filter(pk=campaign_id, state=Campaign.State.OPEN).first()
+    if campaign is None or not chases_owners(campaign):
+        return OutreachStarted(vehicles=0, notified=0, tasks=0, skipped=0)
+    stores = Store.all_objects.in_bulk(
+        set(Store.all_objects.filter(group_id=campaign.group_id).values_list("pk", flat=True))
+    )
     known = set(Outreach.all_objects.filter(campaign=campaign).values_list("vehicle_id", flat=True))
     ids = sorted(affected_vehicle_ids(campaign) - known)
     now = timezone.now()
     written = notified = tasks = skipped = 0
     for batch in _batches(ids):
-        vehicles = list(Vehicle.objects.filter(pk__in=batch).order_by("pk"))
-        owners = {
-            link.vehicle_id: link.customer
-            for link in VehicleLink.objects.filter(
-                vehicle_id__in=batch, role=VehicleLink.Role.OWNER, valid_to__isnull=True
-            ).select_related("customer")
-        }
-        chosen = _stores_of(vehicles, owners, group_stores)
-        skipped += len(vehicles) - len(chosen)
-        rows = Outreach.all_objects.bulk_create(
-            [
-                Outreach(
-                    campaign=campaign, vehicle=vehicle, customer=owners.get(vehicle.pk), store_id=chosen[vehicle.pk]
+        with transaction.atomic():
+            locked = Campaign.objects.select_for_update().filter(pk=campaign.pk, state=Campaign.State.OPEN)
+            if locked.values_list("pk", flat=True).first() is None:
+                break  # closed while the outreach went on: the rest is not chased
+            chased = set(
+                Outreach.all_objects.filter(campaign=campaign, vehicle_id__in=batch).values_list(
+                    "vehicle_id", flat=True
                 )
-                for vehicle in vehicles
-                if vehicle.pk in chosen
-            ]
-        )
-        written += len(rows)
-        by_vehicle = {vehicle.pk: vehicle for vehicle in vehicles}
-        for outreach in rows:
-            vehicle = by_vehicle[outreach.vehicle_id]
-            store = stores[outreach.store_id]
-            outreach.store = store
-            owner = owners.get(vehicle.pk)
-            sent: list[Message] = []
-            if owner is not None and owner.anonymised_at is None:
-                sent = message_try(
-                    f"recall notice of {campaign.code} for vehicle {vehicle.pk}",
-                    functools.partial(
-                        message_send,
-                        store=store,
-                        event=EVENT,
-                        recipient=customer_recipient(owner),
-                        variables=notice_variables(campaign, vehicle, owner, store),
-                        actor=actor,
-                        about=(ABOUT, outreach.pk),
-                    ),
-                )
-            fields = []
-            if sent:
-                outreach.notified_at = now
-                fields.append("notified_at")
-                notified += 1
-            if (owner is None or owner.anonymised_at is None) and all(m.status in LOST for m in sent):
-                outreach.task = _call_task(outreach, campaign, vehicle, actor)
-                fields.append("task")
-                tasks += 1
-            if fields:
-                Outreach.all_objects.filter(pk=outreach.pk).update(**{name: getattr(outreach, name) for name in fields})
+            )
+            done = _outreach_batch(
+                actor=actor, campaign=campaign, ids=[pk for pk in batch if pk not in chased], stores=stores, now=now
+            )
+        written += done.vehicles
+        notified += done.notified
+        tasks += done.tasks
+        skipped += done.skipped
     return OutreachStarted(vehicles=written, notified=notified, tasks=tasks, skipped=skipped)
 
 

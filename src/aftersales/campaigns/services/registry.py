@@ -56,6 +56,15 @@ def _draft(campaign: Campaign) -> None:
         )
 
 
+def draft_access(*, actor: User, campaign_id: int, for_update: bool = False) -> Campaign:
+    """The draft the actor keeps (locked when asked): 403 without ``campaigns.manage``, 404 when not in
+    the actor's registry, 409 when no longer a draft."""
+    _manage(actor)
+    campaign = campaign_access(actor=actor, campaign_id=campaign_id, for_update=for_update)
+    _draft(campaign)
+    return campaign
+
+
 def _parts_problems(group_id: int, brand_id: int | None, parts: list[PartLine]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     found = Part.objects.filter(group_id=group_id).in_bulk({line.part_id for line in parts})

@@ -5,14 +5,18 @@ follow-up job records who was reached and calls those the notice missed; the rat
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
+import pytest
+from django.db import connection
 from django.utils import timezone, translation
 
 from aftersales import schedule
 from aftersales.appointments.models import Appointment, AppointmentService
-from aftersales.campaigns import services
+from aftersales.campaigns import services, tasks
 from aftersales.campaigns.models import Campaign, CampaignModelRange, CampaignVin, CampaignVinRange, Outreach
 from aftersales.campaigns.selectors import outreach_progress, range_key
+from aftersales.campaigns.services import outreach
 from aftersales.campaigns.tests.conftest import Registry
 from aftersales.campaigns.tests.factories import CampaignFactory
 from aftersales.customers.models import Vehicle
@@ -29,7 +33,15 @@ def _recall(registry: Registry) -> Campaign:
     return campaign
 
 
-def test_opening_a_recall_notifies_the_owners_and_calls_the_unreachable(registry: Registry) -> None:
+def _open(registry: Registry, campaign: Campaign) -> None:
+    """Open the campaign and run the outreach job's service (what the job queued by the opening does)."""
+    services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
+    services.outreach_run(actor=registry.keeper, campaign_id=campaign.pk)
+
+
+def test_opening_a_recall_notifies_the_owners_and_calls_the_unreachable(
+    registry: Registry, django_capture_on_commit_callbacks: Any
+) -> None:
     world = registry.world
     campaign = _recall(registry)
     # Sold by SZ01 but last booked at SH01: SH01 chases it. No mobile, no e-mail: a call task at once.
@@ -52,10 +64,18 @@ def test_opening_a_recall_notifies_the_owners_and_calls_the_unreachable(registry
     listed = VehicleFactory.create(owner=CustomerFactory.create(name="王五", store=world.sz), vin=valid_vin(300))
     CampaignVin.objects.create(campaign=campaign, vin=listed.vin)
     VehicleFactory.create(vin=valid_vin(100100))  # just outside the range
-    with translation.override("en"):
-        _opened, started = services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
-    assert started is not None
-    assert (started.vehicles, started.notified, started.tasks, started.skipped) == (3, 2, 1, 0)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True) as queued:
+        opened = services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
+        # Nothing is chased inside the opening: the job waits for the commit.
+        assert (opened.state, Outreach.all_objects.count(), Message.objects.count()) == ("open", 0, 0)
+    # The opening queued the job, which (immediate mode) ran after the commit and queued the three
+    # notices' sends, which ran in turn.
+    assert [callback.__qualname__.split(".")[0] for callback in queued] == [
+        "campaign_open",
+        "_deliver_later",
+        "_deliver_later",
+        "_deliver_later",
+    ]
     rows = {
         row.vehicle_id: (row.store_id, row.notified_at is not None, row.task_id is not None)
         for row in Outreach.all_objects.filter(campaign=campaign)
@@ -87,7 +107,7 @@ def test_follow_up_records_the_reached_and_calls_the_missed_once(registry: Regis
         owner=CustomerFactory.create(name="赵六", mobiles=["13900000001"]), vin=valid_vin(100060)
     )
     Vehicle.objects.filter(pk=other.pk).update(selling_store=registry.world.sh)
-    services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
+    _open(registry, campaign)
     mine = Outreach.all_objects.get(vehicle=registry.vehicle)
     theirs = Outreach.all_objects.get(vehicle=other)
     delivered_at = timezone.now() - timedelta(hours=1)
@@ -106,7 +126,7 @@ def test_follow_up_records_the_reached_and_calls_the_missed_once(registry: Regis
 
 def test_a_notice_not_delivered_in_three_days_gets_a_call(registry: Registry) -> None:
     campaign = _recall(registry)
-    services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
+    _open(registry, campaign)
     outreach = Outreach.all_objects.get()
     assert services.outreach_follow_up(now=outreach.notified_at + timedelta(days=2, hours=23)) == {
         "reached": 0,
@@ -122,7 +142,7 @@ def test_rates_per_store_count_live_bookings_of_the_operation_since_opening(regi
     CampaignModelRange.objects.create(campaign=campaign, model=registry.model, produced_from=date(2024, 1, 1))
     second = VehicleFactory.create(vin=valid_vin(5), model_id=registry.model.pk, production_date=date(2024, 5, 1))
     Vehicle.objects.filter(pk=second.pk).update(selling_store=world.sh)
-    services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
+    _open(registry, campaign)
     campaign.refresh_from_db()
     Outreach.all_objects.filter(vehicle=registry.vehicle).update(reached_at=timezone.now())
 
@@ -171,7 +191,48 @@ def test_the_follow_up_runs_hourly_from_the_schedule(registry: Registry) -> None
     job = schedule.campaign_outreach_follow_up
     assert (runs(job, datetime(2026, 11, 26, 10, 20)), runs(job, datetime(2026, 11, 26, 10, 21))) == (True, False)
     campaign = _recall(registry)
-    services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
+    _open(registry, campaign)
     Message.objects.filter(channel="sms").update(status="delivered", delivered_at=timezone.now())
     assert job.call_local() == {"reached": 1, "reached_by_call": 0, "tasks": 0}
     assert job.call_local() == {"reached": 0, "reached_by_call": 0, "tasks": 0}
+
+
+def test_the_outreach_job_works_in_batches_and_a_second_run_adds_nothing(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = _recall(registry)
+    for serial, name in ((100061, "赵七"), (100062, "钱八")):
+        VehicleFactory.create(
+            owner=CustomerFactory.create(name=name, mobiles=[f"139{serial:08d}"]),
+            vin=valid_vin(serial),
+            selling_store_id=registry.world.sh.pk,
+        )
+    monkeypatch.setattr(outreach, "BATCH", 2)  # three vehicles: two batches, one transaction each
+    services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
+    first = tasks.campaign_outreach_run(campaign.pk, registry.keeper.pk)
+    assert first.get() == {"vehicles": 3, "notified": 3, "tasks": 0, "skipped": 0}
+    counts = (Outreach.all_objects.count(), Message.objects.count(), Task.objects.count())
+    assert counts == (3, 4, 0)  # the registry's owner has a mobile and an e-mail: two notices
+    again = tasks.campaign_outreach_run(campaign.pk, registry.keeper.pk)
+    assert again.get() == {"vehicles": 0, "notified": 0, "tasks": 0, "skipped": 0}
+    assert (Outreach.all_objects.count(), Message.objects.count(), Task.objects.count()) == counts
+
+
+def test_the_outreach_job_leaves_a_closed_campaign_alone(registry: Registry) -> None:
+    campaign = _recall(registry)
+    services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
+    services.campaign_close(actor=registry.keeper, campaign_id=campaign.pk, note="撤回")
+    assert services.outreach_run(actor=None, campaign_id=campaign.pk) == services.OutreachStarted(
+        vehicles=0, notified=0, tasks=0, skipped=0
+    )
+    assert (Outreach.all_objects.count(), Message.objects.count(), Task.objects.count()) == (0, 0, 0)
+
+
+def test_the_outbox_is_indexed_by_what_a_message_is_about(db: None) -> None:
+    # The follow-up looks a recall's notices up by (about_type, about_id) for every pending outreach row.
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Message._meta.db_table)
+    assert (constraints["message_about"]["index"], constraints["message_about"]["columns"]) == (
+        True,
+        ["about_type", "about_id"],
+    )

@@ -4,14 +4,23 @@ forms with their errors, open and close; the menu entry."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 
-from aftersales.campaigns.models import Campaign, CampaignModelRange, CampaignVin, CampaignVinRange
+from aftersales.campaigns.models import (
+    Campaign,
+    CampaignEvent,
+    CampaignModelRange,
+    CampaignVin,
+    CampaignVinRange,
+    Outreach,
+)
 from aftersales.campaigns.tests.conftest import Registry
 from aftersales.campaigns.tests.factories import CampaignFactory
-from aftersales.campaigns.tests.test_registry import xlsx
+from aftersales.campaigns.tests.test_registry import bad_vin, xlsx
 from aftersales.core.models import User
 from aftersales.customers.tests.factories import valid_vin
 
@@ -98,6 +107,16 @@ def test_the_detail_adds_ranges_models_and_lists_with_their_errors(registry: Reg
     html = refused.content.decode()
     assert 'data-testid="rows-report"' in html and "The check digit (9th character) of this VIN is wrong." in html
     assert CampaignVin.objects.count() == 0
+    # A long file: its first 100 wrong rows are listed, and how many are wrong in all.
+    long_file = xlsx([["VIN"], *([bad_vin(serial)] for serial in range(10, 140))])
+    refused = client.post(url + "vins/", {"file": long_file})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    report = html.split('data-testid="rows-report"', 1)[1].split("</table>", 1)[0]
+    assert (report.count("<tr><td>"), "<tr><td>2</td>" in report, "<tr><td>101</td>" in report) == (100, True, True)
+    assert "<tr><td>102</td>" not in report
+    assert "130 rows are wrong; the first 100 are named." in html
+    assert CampaignVin.objects.count() == 0
     assert client.post(url + "vins/", {"file": xlsx([["VIN"], [valid_vin(2)]])}).status_code == 302
     page = client.get(url).content.decode()
     assert "LSVAA418*E2000100 – LSVAA418*E2000200" in page
@@ -112,17 +131,47 @@ def test_the_detail_adds_ranges_models_and_lists_with_their_errors(registry: Reg
     )
 
 
-def test_open_shows_what_is_missing_then_opens_and_closes(registry: Registry) -> None:
-    campaign = CampaignFactory.create(operation=registry.operation)
+def test_open_shows_what_is_missing_then_opens_and_closes(
+    registry: Registry, django_capture_on_commit_callbacks: Any
+) -> None:
+    campaign = CampaignFactory.create(operation=registry.operation, valid_from=timezone.localdate())
     client = _client(registry.keeper)
     url = f"/campaigns/{campaign.pk}/"
     refused = client.post(url + "open/")
     assert refused.status_code == 422
     assert "Give the vehicles it affects first" in refused.content.decode()
     CampaignVin.objects.create(campaign=campaign, vin=registry.vehicle.vin)
-    assert client.post(url + "open/").status_code == 302
+    Campaign.objects.filter(pk=campaign.pk).update(valid_from=timezone.localdate() + timedelta(days=3))
+    refused = client.post(url + "open/")
+    starts = (timezone.localdate() + timedelta(days=3)).isoformat()
+    assert refused.status_code == 422
+    assert (
+        f'<div class="alert alert-danger" data-testid="open-errors"><div>The campaign starts on {starts}: it can be '
+        "opened from that day on.</div></div>" in refused.content.decode()
+    )
+    assert (Campaign.objects.get().state, CampaignEvent.objects.count(), Outreach.all_objects.count()) == (
+        "draft",
+        0,
+        0,
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(valid_from=timezone.localdate())
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = client.post(url + "open/", follow=True)
+    assert opened.redirect_chain == [(url, 302)]
+    page = opened.content.decode()
+    assert (
+        f"{campaign.code} is open: the notices to the owners of the affected vehicles are being sent; the "
+        "outreach per store fills in as they go." in page
+    )
+    # The job ran after the commit (immediate mode); the page shows what it did.
     page = client.get(url).content.decode()
     assert 'data-testid="progress-SH01"' in page
+    assert (
+        '<p class="text-secondary mb-0" data-testid="booked-help">Booked: live bookings of the vehicle for the '
+        "campaign's work made since it opened. Only bookings of the archive's vehicle count: an online "
+        "booking counts once reception matches it to the vehicle.</p>" in page
+    )
+    assert Outreach.all_objects.filter(campaign=campaign).count() == 1
     assert client.post(url + "close/", {"note": "结束"}).status_code == 302
     assert Campaign.objects.get().state == "closed"
     assert client.post(url + "close/", {"note": "再次"}).status_code == 409

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,11 +15,19 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from aftersales.campaigns import services
-from aftersales.campaigns.models import Campaign, CampaignEvent, CampaignPart, CampaignVin, CampaignVinRange
+from aftersales.campaigns.models import (
+    Campaign,
+    CampaignEvent,
+    CampaignPart,
+    CampaignVin,
+    CampaignVinRange,
+    Outreach,
+)
 from aftersales.campaigns.services import PartLine
 from aftersales.campaigns.tests.conftest import Registry
 from aftersales.campaigns.tests.factories import CampaignFactory
 from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.core.tests.factories import DealerGroupFactory
 from aftersales.customers.tests.factories import valid_vin
 
 
@@ -168,6 +177,49 @@ def test_a_vin_list_with_wrong_rows_is_refused_whole_row_by_row(registry: Regist
     assert CampaignVin.objects.count() == 0
 
 
+def bad_vin(serial: int) -> str:
+    """A VIN of the right shape whose check digit (the 9th character) is wrong."""
+    vin = valid_vin(serial)
+    return vin[:8] + ("0" if vin[8] != "0" else "1") + vin[9:]
+
+
+def test_a_long_refused_file_names_its_first_100_wrong_rows_and_counts_them_all(registry: Registry) -> None:
+    campaign = CampaignFactory.create(operation=registry.operation)
+    # Row 2 good, rows 3-152 wrong (150 rows).
+    upload = xlsx([["VIN"], [valid_vin(1)], *([bad_vin(serial)] for serial in range(10, 160))])
+    error = _refusal(lambda: services.vin_list_import(actor=registry.keeper, campaign_id=campaign.pk, upload=upload))
+    assert (error.status, error.detail, error.extra) == (
+        422,
+        "Some rows of the file are wrong; nothing was taken in.",
+        {"wrong_rows": 150},
+    )
+    assert error.fields == {
+        **{f"rows.{number}.vin": ["The check digit (9th character) of this VIN is wrong."] for number in range(3, 103)},
+        "file": ["150 rows are wrong; the first 100 are named."],
+    }
+    assert CampaignVin.objects.count() == 0
+
+
+def test_the_vin_list_import_checks_the_campaign_before_reading_the_file(registry: Registry) -> None:
+    # Not a workbook at all: read first, it would be refused as a file.
+    garbage = SimpleUploadedFile("vins.xlsx", b"not a workbook")
+    opened = CampaignFactory.create(operation=registry.operation, state=Campaign.State.OPEN)
+    error = _refusal(lambda: services.vin_list_import(actor=registry.keeper, campaign_id=opened.pk, upload=garbage))
+    assert (error.status, error.code, error.detail) == (
+        409,
+        "not_allowed",
+        f"Campaign {opened.code} is Open: only a draft can be changed.",
+    )
+    draft = CampaignFactory.create(operation=registry.operation)
+    advisor = registry.world.user("advisor")
+    error = _refusal(lambda: services.vin_list_import(actor=advisor, campaign_id=draft.pk, upload=garbage))
+    assert (error.status, error.code) == (403, "forbidden")
+    outsider = CampaignFactory.create(operation__group=DealerGroupFactory.create(code="OTHER", name="另一集团"))
+    error = _refusal(lambda: services.vin_list_import(actor=registry.keeper, campaign_id=outsider.pk, upload=garbage))
+    assert (error.status, error.code) == (404, "not_found")
+    assert CampaignVin.objects.count() == 0
+
+
 def test_a_file_without_the_vin_column_is_refused(registry: Registry) -> None:
     campaign = CampaignFactory.create(operation=registry.operation)
     error = _refusal(
@@ -205,11 +257,31 @@ def test_a_campaign_that_affects_nothing_or_has_ended_is_not_opened(registry: Re
     assert (campaign.state, campaign.opened_at, CampaignEvent.objects.count()) == ("draft", None, 0)
 
 
+def test_a_campaign_is_not_opened_before_its_start(registry: Registry, django_capture_on_commit_callbacks: Any) -> None:
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    campaign = CampaignFactory.create(operation=registry.operation, valid_from=tomorrow)
+    CampaignVin.objects.create(campaign=campaign, vin=registry.vehicle.vin)
+    with django_capture_on_commit_callbacks() as queued:
+        error = _refusal(lambda: services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk))
+    assert (error.status, error.fields) == (
+        422,
+        {"valid_from": [f"The campaign starts on {tomorrow.isoformat()}: it can be opened from that day on."]},
+    )
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.opened_at, CampaignEvent.objects.count(), Outreach.all_objects.count()) == (
+        "draft",
+        None,
+        0,
+        0,
+    )
+    assert queued == []
+
+
 def test_open_and_close_write_their_events(registry: Registry) -> None:
     campaign = CampaignFactory.create(operation=registry.operation, kind=Campaign.Kind.SERVICE)
     CampaignVin.objects.create(campaign=campaign, vin=valid_vin(1))
-    opened, started = services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
-    assert (opened.state, opened.opened_by, started) == ("open", registry.keeper, None)
+    opened = services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
+    assert (opened.state, opened.opened_by, services.chases_owners(opened)) == ("open", registry.keeper, False)
     with pytest.raises(ConflictError):
         services.campaign_open(actor=registry.keeper, campaign_id=campaign.pk)
     services.campaign_close(actor=registry.keeper, campaign_id=campaign.pk, note="厂家结束")

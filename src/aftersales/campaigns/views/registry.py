@@ -213,7 +213,9 @@ def vins_import(request: HttpRequest, campaign_id: int) -> HttpResponse:
             rows = {key: value for key, value in error.fields.items() if key.startswith("rows.")}
             report = [(key.split(".")[1], " ".join(value)) for key, value in rows.items()]
             if rows:
-                form.add_error("file", error.detail)
+                # The refusal, then (a long file) how many rows are wrong beyond those listed.
+                for message in [error.detail, *error.fields.get("file", [])]:
+                    form.add_error("file", message)
             else:
                 form.add_service_errors(error)
         else:
@@ -265,20 +267,13 @@ def vins_clear(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @page("campaigns.manage")
 def campaign_open(request: HttpRequest, campaign_id: int) -> HttpResponse:
     try:
-        campaign, started = services.campaign_open(actor=request_user(request), campaign_id=campaign_id)
+        campaign = services.campaign_open(actor=request_user(request), campaign_id=campaign_id)
     except ApplicationError as error:
         if error.status == 404:
             raise
         problems = [message for values in error.fields.values() for message in values] or [error.detail]
         return _detail(request, campaign_id, status=error.status if error.status < 500 else 400, open_errors=problems)
-    if started is not None:
-        messages.success(
-            request,
-            _("%(code)s is open: %(vehicles)s vehicles of the archive are chased, %(notified)s owners notified.")
-            % {"code": campaign.code, "vehicles": started.vehicles, "notified": started.notified},
-        )
-    else:
-        messages.success(request, _("%(code)s is open.") % {"code": campaign.code})
+    messages.success(request, services.campaign_opened_message(campaign))
     return redirect("campaigns:detail", campaign_id=campaign_id)
 
 

@@ -43,10 +43,10 @@ from aftersales.messaging.services import marketing_cancel
 
 # What later areas keep of a customer and must empty when the customer is anonymised: each registers a
 # function here from its AppConfig.ready (the archive never imports a later area). It is called in the
-# anonymisation's transaction, once per record anonymised (records merged into it too), with the
-# customer (its number unchanged), the actor and the reason; it removes the personal values its
-# records copied from the customer, erases the values their audit entries keep beside the trail
-# (core.audit.audit_personal_erase) and returns the number of entries erased.
+# anonymisation's transaction, once per record anonymised (records merged into it too), before its
+# mobiles are deleted, with the customer (its number unchanged), the actor and the reason; it removes
+# the personal values its records copied from the customer, erases the values their audit entries
+# keep beside the trail (core.audit.audit_personal_erase) and returns the number of entries erased.
 ANONYMISE_HANDLERS: list[Callable[[Customer, User, str], int]] = []
 
 
@@ -196,12 +196,13 @@ def _anonymise_one(customer: Customer, *, actor: User, reason: str, now: datetim
     }
     # A queryset update: Customer.save() would audit every removed value (see the docstring above).
     Customer.all_objects.filter(pk=customer.pk).update(**values)
+    # The later areas first: they find what they copied by the customer's mobiles too, deleted next.
+    erased = sum(handler(customer, actor, reason) for handler in ANONYMISE_HANDLERS)
     phones, _by_model = CustomerPhone.objects.filter(customer=customer).delete()
     search_keys, _by_model = SearchKey.objects.filter(customer=customer).delete()
     removed = documents_purge(documents_of(customer), actor=actor)
     # Earlier audit entries keep only salted digests of the person's values; the values go here.
-    erased = audit_personal_erase([customer.audit_subject()])
-    erased += sum(handler(customer, actor, reason) for handler in ANONYMISE_HANDLERS)
+    erased += audit_personal_erase([customer.audit_subject()])
     customer.refresh_from_db()
     completeness_refresh(customer)
     audit_append(

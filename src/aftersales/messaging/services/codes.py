@@ -12,6 +12,16 @@ The number's guard row (``OneTimeCodeGuard``) is locked while a code is sent or 
 requests at once cannot both send a code within the minute or both pass with one guess left; a code
 is spent by a conditional UPDATE, so two bookings with one code cannot both use it. A refused request
 writes nothing but the wrong-code count that the lock rule needs.
+
+A store sends at most ``STORE_PER_HOUR`` codes an hour and ``STORE_PER_DAY`` a day (counted from the
+codes' rows, so every worker process sees one count; the store's row is locked while it is counted),
+a ceiling on what a flood of numbers from many addresses can cost the store: past it the customer is
+asked to call.
+
+The code itself is in the SMS: the outbox keeps the message's text and variables until the provider has
+it. Once the code has expired (``CODE_VALID``) it is of no use to anyone, and ``codes_purge`` (every ten
+minutes) replaces it in the message's text and variables with ``CODE_MASK``; the codes' rows (the
+digest and the number) are deleted after ``KEEP_FOR``.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -46,6 +56,11 @@ PER_HOUR = 5
 WRONG_MAX = 5
 LOCK_FOR = timedelta(minutes=15)
 KEEP_FOR = timedelta(days=1)  # then the codes (and the numbers they went to) are deleted
+# A store's ceiling: far above a busy store's bookings (a few dozen a day), far below what an SMS bill
+# should carry unnoticed. Counted over the last hour and the last 24 hours (the codes kept, KEEP_FOR).
+STORE_PER_HOUR = 200
+STORE_PER_DAY = 1_000
+CODE_MASK = "******"  # what an expired code reads as in the message that carried it
 
 
 def _digest(mobile: str, purpose: str, code: str) -> str:
@@ -85,13 +100,32 @@ def _locked(guard: OneTimeCodeGuard | None, now: datetime) -> str | None:
     ) % {"n": n}
 
 
+def _store_budget(store: Store, now: datetime) -> None:
+    """Refuse on ``mobile`` once the store has sent its codes for the hour or the day."""
+    sent = OneTimeCode.objects.filter(store=store, created_at__gt=now - timedelta(days=1)).aggregate(
+        day=Count("pk"), hour=Count("pk", filter=Q(created_at__gt=now - timedelta(hours=1)))
+    )
+    if sent["hour"] >= STORE_PER_HOUR or sent["day"] >= STORE_PER_DAY:
+        raise ApplicationError(
+            _("This store cannot send more codes at the moment: please call it to book."),
+            field="mobile",
+            code="store_limit",
+            status=429,
+        )
+
+
 def code_send(*, store: Store, mobile: str, purpose: str, language: str = "zh-hans") -> OneTimeCode:
     """Send a new one-time code for ``purpose`` to ``mobile`` through the outbox (urgent, service class).
     Refused on ``mobile`` (nothing written): not a mobile number, locked after wrong codes, a code sent
-    less than a minute ago, ``PER_HOUR`` sent in the last hour, or no active SMS template for codes."""
+    less than a minute ago, ``PER_HOUR`` sent in the last hour, the store's ``STORE_PER_HOUR`` or
+    ``STORE_PER_DAY`` reached, or no active SMS template for codes.
+
+    Locks the store's row (then the number's guard) until the code is written."""
     mobile = _mobile(mobile, "mobile")
     now = timezone.now()
     with transaction.atomic():
+        Store.all_objects.select_for_update().filter(pk=store.pk).first()
+        _store_budget(store, now)
         guard = _guard(mobile, purpose)
         if problem := _locked(guard, now):
             raise ApplicationError(problem, field="mobile", code="locked", status=429)
@@ -206,11 +240,29 @@ def code_use(*, code_id: int) -> None:
         raise ApplicationError(_("This code has been used already: ask for a new one."), field="code", code="code_used")
 
 
-def codes_purge(*, now: datetime | None = None) -> int:
-    """Delete the codes older than ``KEEP_FOR`` and the guards without a lock or a recent code (the
-    numbers are kept no longer than the limits need them)."""
+def codes_purge(*, now: datetime | None = None) -> dict[str, int]:
+    """Mask the code in the messages that carried a code now expired (their text and variables: the
+    provider no longer needs it, nobody may use it), delete the codes older than ``KEEP_FOR`` and the
+    guards without a lock or a recent code (the numbers are kept no longer than the limits need them).
+    Idempotent: a message masked once is not touched again."""
     now = now or timezone.now()
+    # The messages of the codes kept (a day's, found by the message's "about" index); masked before the
+    # codes older than KEEP_FOR are deleted below, so no message loses its link unmasked.
+    expired = (
+        Message.objects.filter(
+            about_type=ABOUT, about_id__in=OneTimeCode.objects.filter(expires_at__lte=now).values("pk")
+        )
+        .exclude(variables__code=CODE_MASK)
+        .order_by("pk")
+    )
+    redacted = 0
+    for pk, body, variables in expired.values_list("pk", "body", "variables"):
+        code = str((variables or {}).get("code") or "")
+        masked = {**(variables or {}), "code": CODE_MASK}
+        text = body.replace(code, CODE_MASK) if code else body
+        # A queryset update of these two fields only: a sender settling the message's status is not undone.
+        redacted += Message.objects.filter(pk=pk).update(body=text, variables=masked)
     deleted, _rows = OneTimeCode.objects.filter(created_at__lt=now - KEEP_FOR).delete()
     recent = OneTimeCode.objects.values("mobile")
     OneTimeCodeGuard.objects.exclude(locked_until__gt=now).exclude(mobile__in=recent).delete()
-    return deleted
+    return {"redacted": redacted, "deleted": deleted}

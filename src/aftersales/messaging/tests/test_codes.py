@@ -4,17 +4,22 @@ The refusals are read in English (the Chinese is the catalogue's, checked by the
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
+from aftersales import schedule
 from aftersales.conftest import World
 from aftersales.core.errors import ApplicationError
 from aftersales.messaging.models import Message, MessageTemplate, OneTimeCode, OneTimeCodeGuard
 from aftersales.messaging.services import code_send, code_use, code_verify, codes_purge
+from aftersales.messaging.services.codes import STORE_PER_DAY, STORE_PER_HOUR
 from aftersales.messaging.tests.conftest import Clock
 
 MOBILE = "13912345678"
@@ -82,9 +87,18 @@ def test_a_code_goes_out_at_night_as_an_sms_and_only_its_digest_is_kept(
     )
     assert message.body == f"您的验证码为 {code}，10 分钟内有效。如非本人操作，请忽略本短信。"
     assert (message.about_type, message.about_id) == ("messaging.onetimecode", row.pk)
-    assert (row.mobile, row.purpose, row.store_id, row.used_at) == (MOBILE, PURPOSE, world.sh.pk, None)
-    assert row.expires_at - row.created_at == timedelta(minutes=10)
-    assert code not in row.digest and len(row.digest) == 64
+    # The code's row holds its keyed digest and nothing else of the code.
+    key = f"one-time-code:{settings.SECRET_KEY}".encode()
+    assert OneTimeCode.objects.values().get() == {
+        "id": row.pk,
+        "store_id": world.sh.pk,
+        "mobile": MOBILE,
+        "purpose": PURPOSE,
+        "digest": hmac.new(key, f"{PURPOSE}:{MOBILE}:{code}".encode(), hashlib.sha256).hexdigest(),
+        "created_at": clock.now,
+        "expires_at": clock.now + timedelta(minutes=10),
+        "used_at": None,
+    }
 
 
 def test_one_code_a_minute(world: World, sms_on: None, clock: Clock) -> None:
@@ -257,8 +271,96 @@ def test_not_a_mobile_number_is_refused(world: World, sms_on: None) -> None:
     assert _counts() == before
 
 
+def test_the_purge_runs_every_ten_minutes() -> None:
+    def runs(minute: int) -> bool:
+        return bool(schedule.one_time_codes_purge.task_class().validate_datetime(datetime(2026, 11, 26, 10, minute)))  # type: ignore[attr-defined]
+
+    assert [minute for minute in range(60) if runs(minute)] == [0, 10, 20, 30, 40, 50]
+
+
 def test_old_codes_are_purged(world: World, sms_on: None, clock: Clock) -> None:
     code_send(store=world.sh, mobile=MOBILE, purpose=PURPOSE)
-    assert codes_purge(now=clock.now + timedelta(hours=23)) == 0
-    assert codes_purge(now=clock.now + timedelta(days=1, seconds=1)) == 1
+    assert codes_purge(now=clock.now + timedelta(hours=23)) == {"redacted": 1, "deleted": 0}
+    assert codes_purge(now=clock.now + timedelta(days=1, seconds=1)) == {"redacted": 0, "deleted": 1}
     assert (OneTimeCode.objects.count(), OneTimeCodeGuard.objects.count()) == (0, 0)
+
+
+def test_the_code_in_the_sms_is_masked_once_it_has_expired_and_not_before(
+    world: World, sms_on: None, clock: Clock
+) -> None:
+    row = code_send(store=world.sh, mobile=MOBILE, purpose=PURPOSE)
+    other = code_send(store=world.sh, mobile="13800001111", purpose=PURPOSE)
+    first = Message.objects.get(about_id=row.pk)
+    first_code = first.variables["code"]
+    # Still valid: the provider may need the text for a retry.
+    assert codes_purge(now=clock.now + timedelta(minutes=9, seconds=59)) == {"redacted": 0, "deleted": 0}
+    first.refresh_from_db()
+    assert (first.body, first.variables) == (
+        f"您的验证码为 {first_code}，10 分钟内有效。如非本人操作，请忽略本短信。",
+        {"code": first_code, "minutes": "10"},
+    )
+    # Expired: the code in the text and the variables is masked, the rest of the message as it was.
+    assert codes_purge(now=clock.now + timedelta(minutes=10)) == {"redacted": 2, "deleted": 0}
+    assert [
+        (message.address, message.status, message.body, message.variables)
+        for message in Message.objects.filter(about_id__in=[row.pk, other.pk]).order_by("pk")
+    ] == [
+        (
+            mobile,
+            "queued",
+            "您的验证码为 ******，10 分钟内有效。如非本人操作，请忽略本短信。",
+            {"code": "******", "minutes": "10"},
+        )
+        for mobile in (MOBILE, "13800001111")
+    ]
+    # Once masked, never again touched; the codes' rows stay for their day.
+    assert codes_purge(now=clock.now + timedelta(minutes=20)) == {"redacted": 0, "deleted": 0}
+    assert OneTimeCode.objects.count() == 2
+
+
+def _sent_before(store: object, n: int, *, ago: timedelta, spread: timedelta) -> None:
+    """``n`` codes the store sent between ``ago`` and ``ago + spread`` before now (other numbers)."""
+    now = timezone.now()
+    OneTimeCode.objects.bulk_create(
+        OneTimeCode(
+            store=store,
+            mobile=f"137{i:08d}",
+            purpose=PURPOSE,
+            digest="0" * 64,
+            created_at=now - ago - spread * i / n,
+            expires_at=now - ago - spread * i / n + timedelta(minutes=10),
+        )
+        for i in range(n)
+    )
+
+
+def test_a_store_sends_at_most_200_codes_an_hour(world: World, sms_on: None, clock: Clock) -> None:
+    assert STORE_PER_HOUR == 200
+    _sent_before(world.sh, 199, ago=timedelta(minutes=1), spread=timedelta(minutes=58))
+    code_send(store=world.sh, mobile=MOBILE, purpose=PURPOSE)
+    before = _counts()
+    error = _refusal(code_send, store=world.sh, mobile="13800001111", purpose=PURPOSE)
+    assert (error.status, error.code, error.fields) == (
+        429,
+        "store_limit",
+        {"mobile": ["This store cannot send more codes at the moment: please call it to book."]},
+    )
+    assert _counts() == before
+    # Another store has a budget of its own; an hour on, the oldest have left the window.
+    code_send(store=world.sz, mobile="13800001111", purpose=PURPOSE)
+    clock.now += timedelta(minutes=2)
+    code_send(store=world.sh, mobile="13800002222", purpose=PURPOSE)
+    assert OneTimeCode.objects.filter(store=world.sh).count() == 201
+
+
+def test_a_store_sends_at_most_1000_codes_a_day(world: World, sms_on: None, clock: Clock) -> None:
+    assert STORE_PER_DAY == 1000
+    # 1,000 in the last day, none in the last hour.
+    _sent_before(world.sh, 1000, ago=timedelta(hours=1, minutes=1), spread=timedelta(hours=22, minutes=59))
+    before = _counts()
+    error = _refusal(code_send, store=world.sh, mobile=MOBILE, purpose=PURPOSE)
+    assert (error.status, error.code) == (429, "store_limit")
+    assert _counts() == before
+    clock.now += timedelta(minutes=59)  # the oldest is now more than a day old
+    code_send(store=world.sh, mobile=MOBILE, purpose=PURPOSE)
+    assert OneTimeCode.objects.filter(store=world.sh, mobile=MOBILE).count() == 1
