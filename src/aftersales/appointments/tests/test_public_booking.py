@@ -232,6 +232,14 @@ def test_a_wrong_car_is_refused_on_its_field_and_nothing_is_kept(
     assert "book:SH01" not in client.session
 
 
+def test_every_wrong_field_of_the_car_is_named_at_once(online: Booking, client: Client) -> None:
+    before = counts()
+    response = _car(client, plate_text="ABC", mileage="-5", vin_text="LSVAU2180N2183291")
+    assert response.status_code == 400
+    assert set(_field_errors(response)) == {"plate_text", "mileage", "vin_text"}
+    assert counts() == before
+
+
 def test_a_plate_in_a_wrong_format_says_why(online: Booking, client: Client) -> None:
     response = _car(client, plate_text="沪A1234O")
     assert _field_errors(response) == {

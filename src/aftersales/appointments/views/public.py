@@ -137,15 +137,21 @@ def _car(request: HttpRequest, store: Store, state: dict[str, Any]) -> HttpRespo
         initial = {"plate_text": car.get("plate"), "model_text": car.get("model"), "mileage": car.get("mileage")}
         return _page(request, store, "car", {"form": CarForm(initial={**initial, "vin_text": car.get("vin")})})
     form = CarForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            given = services.car_clean(
-                services.CarGiven(data["plate_text"], data["model_text"], data["mileage"], data["vin_text"])
+    valid = form.is_valid()
+    data = form.cleaned_data
+    try:
+        given = services.car_clean(
+            services.CarGiven(
+                data.get("plate_text", ""), data.get("model_text", ""), data.get("mileage"), data.get("vin_text", "")
             )
-        except ApplicationError as error:
-            form.add_service_errors(error)
-        else:
+        )
+    except ApplicationError as error:
+        # Every wrong field at once: the service's findings on the fields the form let through.
+        found = {key: messages for key, messages in (error.fields or {}).items() if key not in form.errors}
+        if found:
+            form.add_service_errors(ApplicationError(error.detail, code=error.code, fields=found))
+    else:
+        if valid:
             kept = {
                 "plate": given.plate_text,
                 "model": given.model_text,

@@ -134,6 +134,7 @@ def test_token_create_use_and_revoke(world: World) -> None:
             "permissions": [
                 "appointments.book",
                 "appointments.view",
+                "campaigns.view",
                 "catalogue.view",
                 "customers.edit",
                 "customers.view",

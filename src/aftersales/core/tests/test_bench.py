@@ -30,6 +30,8 @@ from bench.customers import scenarios as customer_scenarios
 BENCH_DIR = Path(bench.__file__).parent
 # What migration 0002 of appointments installs (the message templates), put back after a flush.
 APPOINTMENTS_0002 = importlib.import_module("aftersales.appointments.migrations.0002_grants_and_message_templates")
+# And what migration 0009 of messaging installs: the one-time code's SMS that public_booking sends.
+MESSAGING_0009 = importlib.import_module("aftersales.messaging.migrations.0009_verification_code_template")
 CORE_SCENARIOS = ["health", "me", "stores"]
 APPOINTMENT_SCENARIOS = ["public_booking", "slots", "booking_create"]
 CAMPAIGN_SCENARIOS = ["campaign_match"]
@@ -183,6 +185,7 @@ def bench_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[st
         assert is_test_database(), connection.settings_dict["NAME"]
         roles_install_defaults()
         APPOINTMENTS_0002.install(apps, None)  # the templates of booking_create's confirmations
+        MESSAGING_0009.install(apps, None)  # public_booking's one-time code
         try:
             yield database_url()
         finally:
