@@ -35,6 +35,7 @@ from decimal import Decimal
 from django.db.models import FilteredRelation, Min, Q
 
 from aftersales.appointments.models import Appointment, AppointmentService, BookingSettings, Technician
+from aftersales.appointments.timelines import BayDay, TechnicianDay, span_mask, split_delta
 from aftersales.catalogue.models import LabourOperation
 from aftersales.core.calendar import DayKind, StoreCalendar, store_calendar
 from aftersales.core.dbfunctions import EpochSeconds
@@ -83,79 +84,6 @@ def wall_steps(moment: datetime, midnight: datetime) -> float:
     zone: the grid is the day as the store lives it, also across a daylight-saving change."""
     local = moment.astimezone(midnight.tzinfo).replace(tzinfo=None)
     return (local - midnight.replace(tzinfo=None)) / STEP
-
-
-def _mask(start: int, end: int) -> int:
-    return ((1 << (end - start)) - 1) << start if end > start else 0
-
-
-def _runs(free: int, total: int) -> list[tuple[int, int]]:
-    runs, step = [], 0
-    while step < total:
-        if free >> step & 1:
-            begin = step
-            while step < total and free >> step & 1:
-                step += 1
-            runs.append((begin, step))
-        else:
-            step += 1
-    return runs
-
-
-@dataclass
-class Timeline:
-    """A technician's or a bay's day: which steps are free, and its free runs."""
-
-    id: int
-    free: int
-    total: int
-    _run_at: list[tuple[int, int] | None] | None = None
-
-    def occupy(self, start: int, end: int) -> None:
-        self.free &= ~_mask(start, end)
-        self._run_at = None
-
-    def run_at(self, step: int) -> tuple[int, int] | None:
-        if self._run_at is None:
-            table: list[tuple[int, int] | None] = [None] * self.total
-            for run in _runs(self.free, self.total):
-                for index in range(run[0], run[1]):
-                    table[index] = run
-            self._run_at = table
-        return self._run_at[step] if 0 <= step < self.total else None
-
-    def fragments(self, shortest: int) -> int:
-        return sum(1 for begin, end in _runs(self.free, self.total) if end - begin < shortest)
-
-    def fits(self, start: int, end: int) -> tuple[int, int] | None:
-        run = self.run_at(start)
-        return run if run is not None and end <= run[1] else None
-
-
-def _split_delta(run: tuple[int, int], start: int, end: int, shortest: int) -> int:
-    """How many more fragments a timeline has after [start, end) is taken out of its free ``run``."""
-    before = 1 if run[1] - run[0] < shortest else 0
-    left, right = start - run[0], run[1] - end
-    return (1 if 0 < left < shortest else 0) + (1 if 0 < right < shortest else 0) - before
-
-
-@dataclass
-class TechnicianDay(Timeline):
-    user_id: int = 0
-    name: str = ""
-    rank: int = 1
-    certificates: frozenset[str] = frozenset()  # kinds held and valid on the day
-    efficiency: Decimal = Decimal(1)
-    available_steps: int = 0
-    busy_steps: int = 0
-
-    def qualified(self, rank: int, certificates: frozenset[str]) -> bool:
-        return self.rank >= rank and certificates <= self.certificates
-
-
-@dataclass
-class BayDay(Timeline):
-    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -242,7 +170,7 @@ class DayPlan:
                     continue
                 run = bay.fits(start, end)
                 if run is not None:
-                    delta = _split_delta(run, start, end, shortest)
+                    delta = split_delta(run, start, end, shortest)
                     if chosen is None or delta < chosen[0]:
                         chosen = (delta, bay.id)
             self._bays_cache[key] = chosen
@@ -283,7 +211,7 @@ class DayPlan:
             run = technician.fits(start, end)
             if run is None:
                 continue
-            fragments = _split_delta(run, start, end, shortest)
+            fragments = split_delta(run, start, end, shortest)
             # Services in a row that need the same bay type stay in one bay: the car is not moved
             # between two lifts of the same kind.
             windows: list[tuple[int, int]] = []
@@ -461,9 +389,9 @@ def day_plan(
             end = datetime.combine(day, hours_of_shift[1], tzinfo=calendar.zone)
             if kind == DayKind.HOLIDAY and hours:
                 start, end = max(start, hours[0]), min(end, hours[1])
-            free = _mask(step(start.timestamp(), up=True), step(end.timestamp()))
+            free = span_mask(step(start.timestamp(), up=True), step(end.timestamp()))
         for leave_start, leave_end in leaves[technician_id]:
-            free &= ~_mask(step(leave_start), step(leave_end, up=True))
+            free &= ~span_mask(step(leave_start), step(leave_end, up=True))
         available = free.bit_count()
         capacity += Decimal(available) / STEPS_PER_HOUR * efficiency
         technicians.append(
@@ -480,7 +408,7 @@ def day_plan(
             )
         )
     bays = [
-        BayDay(id=pk, free=_mask(0, total), total=total, kind=bay_kind)
+        BayDay(id=pk, free=span_mask(0, total), total=total, kind=bay_kind)
         for pk, bay_kind in Bay.all_objects.filter(store=store, is_active=True).order_by("pk").values_list("pk", "kind")
     ]
     booked = Appointment.all_objects.filter(

@@ -12,21 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aftersales.appointments.capacity import (
-    BayDay,
-    DayPlan,
-    Need,
-    TechnicianDay,
-    _mask,
-    best_two,
-    day_plan,
-    slots,
-    steps_for,
-)
+from aftersales.appointments.capacity import DayPlan, Need, best_two, day_plan, slots, steps_for
 from aftersales.appointments.models import BookingSettings, Shift
 from aftersales.appointments.services import booking_settings_save, leave_add, needs_for
 from aftersales.appointments.tests.conftest import HOURS, Booking
 from aftersales.appointments.tests.factories import NOW, Clock, book, counts
+from aftersales.appointments.timelines import BayDay, TechnicianDay, span_mask
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Certificate, Role, StaffMembership, Store, User
@@ -79,7 +70,7 @@ def test_capacity_is_shift_hours_times_efficiency_less_leave(booking: Booking) -
     plan = day_plan(b.store, b.day())
     assert [t.available_steps for t in plan.technicians] == [36, 28, 36]
     assert (plan.capacity_hours, plan.bookable_hours) == (D("26.75"), D("21.40"))  # 2 h × 1.25 less
-    assert plan.technicians[1].free == _mask(34, 40) | _mask(48, 70)
+    assert plan.technicians[1].free == span_mask(34, 40) | span_mask(48, 70)
 
 
 def test_bookings_beyond_the_walk_in_reserve_are_refused(booking: Booking) -> None:
@@ -111,7 +102,7 @@ def test_an_intermediate_job_is_never_planned_on_the_junior(booking: Booking) ->
         leave_add(actor=foreman, technician_id=technician.pk, starts_at=b.at("00:00"), ends_at=b.at("00:00", 2))
     plan = day_plan(b.store, b.day())
     alignment = needs_for(b.store, [f"operation:{b.alignment.pk}"])
-    assert plan.technicians[0].free == _mask(34, 70)  # the junior is free all day
+    assert plan.technicians[0].free == span_mask(34, 70)  # the junior is free all day
     assert slots(plan, alignment) == []
     error = refused(b, "11:00", b.alignment)
     assert (error.code, error.extra) == ("no_capacity", {"offered": []})
@@ -318,7 +309,7 @@ def _plan(*technicians: TechnicianDay, bays: tuple[BayDay, ...] = ()) -> DayPlan
 
 
 def _technician(pk: int, start: int, end: int) -> TechnicianDay:
-    return TechnicianDay(id=pk, free=_mask(start, end), total=96, name=f"T{pk}")
+    return TechnicianDay(id=pk, free=span_mask(start, end), total=96, name=f"T{pk}")
 
 
 HOUR_JOB = [Need(1, None, "保养", D("1.00"), "junior", "", "")]
@@ -366,8 +357,8 @@ def test_the_work_goes_where_it_leaves_the_fewest_fragments() -> None:
     plan = _plan(
         _technician(1, 34, 72),
         bays=(
-            BayDay(id=7, free=_mask(32, 96), total=96, kind="general_lift"),
-            BayDay(id=8, free=_mask(34, 38), total=96, kind="general_lift"),
+            BayDay(id=7, free=span_mask(32, 96), total=96, kind="general_lift"),
+            BayDay(id=8, free=span_mask(34, 38), total=96, kind="general_lift"),
         ),
     )
     placement = plan.place(lift, 34)
