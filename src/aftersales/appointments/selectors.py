@@ -25,7 +25,7 @@ from aftersales.appointments.services.messages import ABOUT
 from aftersales.catalogue.models import LabourOperation, ServicePackage
 from aftersales.core.calendar import store_calendar
 from aftersales.core.identifiers import mask_name, mask_plate
-from aftersales.core.models import StaffMembership, StaffProfile, Store, User
+from aftersales.core.models import Brand, StaffMembership, StaffProfile, Store, User
 from aftersales.customers.models import Vehicle, VehicleLink
 from aftersales.customers.selectors import archive_search, customer_personal
 from aftersales.messaging.models import Message
@@ -497,6 +497,17 @@ def _typed(text: str) -> str:
     return "".join(text.split()).casefold()
 
 
+def typed_brands(store: Store, typed: str) -> list[int]:
+    """The brands the store serves, narrowed to those the typed model names (丰田 or TOYOTA in "丰田
+    汉兰达"; or a series of their packages, 帕萨特 in "帕萨特 330TSI"): every one when it names none."""
+    served = list(Brand.objects.filter(pk__in=store.brands.values("pk")).values_list("pk", "code", "name"))
+    named = [pk for pk, code, name in served if _typed(name) in typed or _typed(code) in typed]
+    if not named:
+        series = ServicePackage.objects.filter(brand_id__in=[pk for pk, _code, _name in served]).exclude(series="")
+        named = sorted({brand for brand, name in series.values_list("brand_id", "series") if _typed(name) in typed})
+    return named or [pk for pk, _code, _name in served]
+
+
 def package_suggestions(store: Store, *, model_text: str, mileage: int | None) -> list[PackageSuggestion]:
     """The store's maintenance packages for a car known only by the model and mileage its owner typed,
     the one suggested first.
@@ -510,10 +521,10 @@ def package_suggestions(store: Store, *, model_text: str, mileage: int | None) -
     is the larger service that includes the smaller. Without a mileage nothing is suggested.
     """
     rows = ServicePackage.objects.filter(group_id=store.group_id, is_active=True, items__kind="labour").distinct()
-    brands = list(store.brands.values_list("pk", flat=True))
+    typed = _typed(model_text)
+    brands = typed_brands(store, typed)
     if brands:
         rows = rows.filter(brand_id__in=brands)
-    typed = _typed(model_text)
     found: list[tuple[ServicePackage, int | None, int | None]] = []
     for package in rows.order_by("code", "pk"):
         if package.series and _typed(package.series) not in typed:
@@ -532,11 +543,12 @@ def package_suggestions(store: Store, *, model_text: str, mileage: int | None) -
     return [PackageSuggestion(package, package.pk == best, due) for package, due, _distance in series_first]
 
 
-def online_operations(store: Store) -> list[LabourOperation]:
+def online_operations(store: Store, *, model_text: str = "") -> list[LabourOperation]:
     """The single services a customer may book on their own page: the active labour operations of the
-    store's group for the brands it serves (or for every brand), by code."""
+    store's group for the brands it serves that the typed model names (``typed_brands``), or for every
+    brand, by code."""
     rows = LabourOperation.objects.filter(group_id=store.group_id, is_active=True)
-    brands = list(store.brands.values_list("pk", flat=True))
+    brands = typed_brands(store, _typed(model_text))
     if brands:
         rows = rows.filter(Q(brand_id__in=brands) | Q(brand__isnull=True))
     return list(rows.order_by("code", "pk"))

@@ -16,15 +16,17 @@ from django.test import Client
 
 from aftersales.appointments import offers
 from aftersales.appointments.models import Appointment, AppointmentService, BookingSettings
-from aftersales.appointments.selectors import package_suggestions
+from aftersales.appointments.selectors import online_operations, package_suggestions
 from aftersales.appointments.services import appointment_cancel, booking_settings_save
 from aftersales.appointments.tests.conftest import Booking
 from aftersales.appointments.tests.factories import NOW, Clock, book, counts, ref
 from aftersales.appointments.views import public as public_views
 from aftersales.appointments.views.public import CODES_PER_ADDRESS, SESSION_MOBILES, address_key, store_qr
 from aftersales.catalogue.models import PackageItem, ServicePackage
+from aftersales.catalogue.tests.factories import LabourOperationFactory
 from aftersales.core.errors import ConflictError
 from aftersales.core.models import Store
+from aftersales.core.tests.factories import BrandFactory
 from aftersales.customers.tests.factories import valid_vin
 from aftersales.messaging.models import Message, MessageTemplate, OneTimeCode, OneTimeCodeGuard
 
@@ -460,6 +462,28 @@ def test_the_package_suggested_is_the_one_due_nearest_the_mileage(
     rows = package_suggestions(online.store, model_text=model, mileage=mileage)
     assert [row.package.code for row in rows if row.suggested] == [suggested]
     assert ("PK40" in [row.package.code for row in rows]) == ("帕萨特" in model)
+
+
+def test_a_model_naming_its_brand_gets_only_that_brands_packages_and_services(online: Booking) -> None:
+    b = online
+    other = BrandFactory.create(code="TOYOTA", name="丰田")
+    b.store.brands.add(other)
+    toyota = ServicePackage.objects.create(group=b.store.group, brand=other, code="TY10", name="丰田1万公里保养")
+    PackageItem.objects.create(package=toyota, kind="labour", operation=b.oil)
+    brand = b.store.brands.exclude(pk=other.pk).get()
+
+    def offered(model: str) -> list[str]:
+        return [row.package.code for row in package_suggestions(b.store, model_text=model, mileage=9800)]
+
+    assert offered("丰田 汉兰达") == ["TY10"]
+    assert offered("toyota Highlander") == ["TY10"]
+    assert offered(f"{brand.name} 朗逸") == ["PK10", "PK05"]
+    assert offered("帕萨特 330TSI") == ["PK10", "PK40", "PK05"]  # a series names its brand (series first)
+    assert offered("汉兰达") == ["PK10", "TY10", "PK05"]  # no brand named: every brand's
+    LabourOperationFactory.create(group=b.store.group, brand=brand, code="BR01", name="品牌专项检查")
+    codes = ["AL01", "EV01", "MT01"]  # the group's services for every brand
+    assert [row.code for row in online_operations(b.store, model_text="丰田 汉兰达")] == codes
+    assert [row.code for row in online_operations(b.store, model_text="汉兰达")] == ["AL01", "BR01", "EV01", "MT01"]
 
 
 def test_the_welcome_board_shows_the_qr_of_the_booking_page(online: Booking) -> None:

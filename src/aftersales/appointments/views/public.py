@@ -181,7 +181,7 @@ def _service_choices(store: Store, state: dict[str, Any], day: date) -> dict[str
     services and the offers for its VIN on ``day``, with the choices of the services field."""
     car = state["car"]
     suggestions = selectors.package_suggestions(store, model_text=car["model"], mileage=car.get("mileage"))
-    operations = selectors.online_operations(store)
+    operations = selectors.online_operations(store, model_text=car["model"])
     offers: list[Offer] = offers_for(store, day=day, vin=car.get("vin") or "")
     choices = [(f"package:{row.package.pk}", row.package.name) for row in suggestions]
     choices += [(f"operation:{operation.pk}", operation.name) for operation in operations]
