@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("aftersales.purchasing.urls")),
     path("", include("aftersales.appointments.urls")),
     path("", include("aftersales.campaigns.urls")),
+    path("", include("aftersales.visits.urls")),
     path("", include("aftersales.core.urls")),
 ]
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "aftersales.purchasing",
     "aftersales.appointments",
     "aftersales.campaigns",
+    "aftersales.visits",
 ]
 
 MIDDLEWARE = [

@@ -96,27 +96,31 @@ def _refuse(user: User, permission: str, *, store_id: int | None) -> NoReturn:
 
 def authorize(
     user: User | AnonymousUser | None,
-    permission: str | None,
+    permission: str | tuple[str, ...] | None,
     *,
     store_id: int | None = None,
     record: Model | None = None,
 ) -> None:
     """Allow or refuse one action. Raises NotAuthenticated, Http404 or PermissionDenied.
 
-    ``permission`` None means any signed-in user. With ``store_id`` the action concerns a record
+    ``permission`` None means any signed-in user; a tuple, any one of its permissions (an operation whose
+    kinds each have their own, e.g. recording an approval of any kind). With ``store_id`` the action concerns a record
     of that store (``record``; without it the store itself): a store the user may not see answers
     404 before the permission is looked at, and the request is audited when that record exists.
     """
     if not is_acting_user(user):
         raise NotAuthenticated
-    if permission is not None and permission not in PERMISSIONS:
-        raise ValueError(f"Unknown permission {permission!r}")
+    wanted = (permission,) if isinstance(permission, str) else permission or ()
+    for code in wanted:
+        if code not in PERMISSIONS:
+            raise ValueError(f"Unknown permission {code!r}")
+    first = wanted[0] if wanted else None
     scope = _scope_for(user)
     if store_id is not None and scope.store_ids is not None and store_id not in scope.store_ids:
-        _audit_out_of_scope(user, permission, store_id=store_id, record=record)
+        _audit_out_of_scope(user, first, store_id=store_id, record=record)
         raise Http404(_("Not found."))
-    if permission is not None and permission not in scope.permissions_in(store_id):
-        _refuse(user, permission, store_id=store_id)
+    if wanted and not set(wanted) & set(scope.permissions_in(store_id)):
+        _refuse(user, " | ".join(wanted), store_id=store_id)
 
 
 def _audit_out_of_scope(user: User, permission: str | None, *, store_id: int, record: Model | None) -> None:

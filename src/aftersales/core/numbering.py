@@ -59,7 +59,7 @@ def number_next(*, store: Store, doc_type: str, on: datetime | None = None) -> s
         raise RuntimeError(f"A {doc_type} number is gap-free: take it in the transaction that saves the document")
     year = store_calendar(store).local_date(on or timezone.now()).year
     sequence = DocumentSequence.objects.filter(store=store, doc_type=doc_type, year=year)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the first number of a year has its own savepoint below
         if not sequence.update(last_value=F("last_value") + 1):
             try:
                 with transaction.atomic():

@@ -37,7 +37,7 @@ class Access:
     """``public``: anyone; otherwise a signed-in user holding ``permission`` (None: any signed-in user)
     in the request's store. ``store_kwarg`` names the URL argument that selects a store's record."""
 
-    permission: str | None = None
+    permission: str | tuple[str, ...] | None = None  # a tuple: any one of them
     public: bool = False
     store_kwarg: str | None = None
     admin_only: bool = False
@@ -99,12 +99,13 @@ def _ensure_active_store(request: HttpRequest) -> None:
     request.session["store_id"] = first.pk if first else None
 
 
-def page(permission: str | None = None, *, public: bool = False, store_kwarg: str | None = None) -> Callable[[F], F]:
+def page(
+    permission: str | tuple[str, ...] | None = None, *, public: bool = False, store_kwarg: str | None = None
+) -> Callable[[F], F]:
     """Declare and enforce who may open a page; anonymous users are sent to the login page. A service's
     "not found" (an ApplicationError with status 404: missing, or not in the actor's scope) is the
     page's 404; every other refusal is the view's to show, never turned into a 404."""
-    if permission is not None and permission not in PERMISSIONS:
-        raise ValueError(f"Unknown permission {permission!r}")
+    _known(permission)
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
@@ -151,12 +152,18 @@ def _query_names(view: Callable[..., Any]) -> frozenset[str]:
     return frozenset(names)
 
 
+def _known(permission: str | tuple[str, ...] | None) -> None:
+    for code in (permission,) if isinstance(permission, str) else permission or ():
+        if code not in PERMISSIONS:
+            raise ValueError(f"Unknown permission {code!r}")
+
+
 def operation(
-    permission: str | None = None, *, public: bool = False, store_kwarg: str | None = None
+    permission: str | tuple[str, ...] | None = None, *, public: bool = False, store_kwarg: str | None = None
 ) -> Callable[[F], F]:
-    """Declare and enforce who may call an API operation (after the API's authentication ran)."""
-    if permission is not None and permission not in PERMISSIONS:
-        raise ValueError(f"Unknown permission {permission!r}")
+    """Declare and enforce who may call an API operation (after the API's authentication ran); a tuple of
+    permissions: any one of them (the operation's service checks which the call needs)."""
+    _known(permission)
 
     def decorator(view: F) -> F:
         allowed: list[frozenset[str]] = []

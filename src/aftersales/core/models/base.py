@@ -51,7 +51,9 @@ class AuditedModel(models.Model):
         the request."""
         creating = self._state.adding
         before = getattr(self, "_loaded_values", None)
-        with transaction.atomic():
+        # Atomic on its own; inside a caller's transaction no savepoint (two round trips each): a caller that
+        # recovers from an IntegrityError wraps the save in a savepoint of its own, as every one here does.
+        with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
             after = self.audit_values()
             # Compare only audited fields: excluded ones (password hashes, ciphers) never reach the trail.
@@ -64,7 +66,7 @@ class AuditedModel(models.Model):
     def delete(self, *args: Any, actor: User | None = None, **kwargs: Any) -> tuple[int, dict[str, int]]:
         before = self.audit_values()
         pk = self.pk
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             result = super().delete(*args, **kwargs)
             self.pk = pk
             audit_record_change(instance=self, action="delete", before=before, after=None, actor=actor)

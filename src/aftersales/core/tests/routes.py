@@ -26,9 +26,10 @@ from django.utils import timezone
 from aftersales.appointments import services as appointments
 from aftersales.appointments.models import Appointment, BookingSettings, Leave, Shift, Technician
 from aftersales.campaigns.models import Campaign, CampaignModelRange, CampaignVin, CampaignVinRange
-from aftersales.catalogue.models import PackageItem, ServicePackage
+from aftersales.catalogue.models import LabourRate, PackageItem, ServicePackage
 from aftersales.catalogue.tests.factories import LabourOperationFactory
 from aftersales.conftest import World
+from aftersales.core.access import can
 from aftersales.core.media import PHOTOS, MediaOwner, media_attach, media_owner_register, media_upload
 from aftersales.core.models import StaffMembership, User
 from aftersales.core.routing import Access
@@ -56,6 +57,9 @@ from aftersales.purchasing.models import (
     Supplier,
     SupplierReturn,
 )
+from aftersales.visits import services as visits
+from aftersales.visits.models import RepairOrder
+from aftersales.visits.services.inspection import checklist_of
 from config.api import api
 
 
@@ -555,6 +559,147 @@ def _vin_list() -> SimpleUploadedFile:
     return SimpleUploadedFile("vins.csv", f"VIN\n{valid_vin(800000 + next(_serial))}\n".encode())
 
 
+def _signature() -> str:
+    return "data:image/png;base64," + base64.b64encode(image_bytes("PNG")).decode()
+
+
+def _visit(world: World) -> int:
+    """A car on site at SH01 (a customer and a vehicle of its own each call), promised for tomorrow, its
+    labour priced at the customer's rate (one rate per world)."""
+    if "_labour_rate" not in world.__dict__:
+        world.__dict__["_labour_rate"] = LabourRate.objects.create(
+            group=world.sh.group, pay_type="customer", rate=Decimal("200.00"), valid_from=date(2020, 1, 1)
+        )
+    visit = visits.visit_open(
+        actor=world.user("advisor"),
+        data=visits.VisitIn(
+            store_id=world.sh.pk,
+            customer_id=_customer(world),
+            vehicle_id=_vehicle(world),
+            mileage_in=10_000,
+            fuel_level=4,
+            contact_mobile="13800000000",
+            promised_at=timezone.now() + timedelta(days=1),
+        ),
+    )
+    return visit.pk
+
+
+def _walked_around(world: World) -> int:
+    """A visit whose walk-around lacks only the customer's signature."""
+    visit_id = _visit(world)
+    store_id = world.sh.pk
+    visits.walk_around_save(
+        actor=world.user("advisor"),
+        visit_id=visit_id,
+        data=visits.WalkAroundIn(
+            covers_fitted=True,
+            tyres=dict.fromkeys(("fl", "fr", "rl", "rr"), "5"),
+            checks={item.pk: ("green", "") for item in checklist_of(store_id)},
+        ),
+    )
+    return visit_id
+
+
+def _damage(world: World) -> dict[str, int]:
+    visit_id = _visit(world)
+    mark = visits.damage_add(actor=world.user("advisor"), visit_id=visit_id, kind="scratch", x=100, y=200)
+    return {"visit_id": visit_id, "mark_id": mark.pk}
+
+
+def _damage_photo(world: World) -> dict[str, int]:
+    visit_id = _visit(world)
+    photo = SimpleUploadedFile("scratch.png", image_bytes("PNG"), content_type="image/png")
+    mark = visits.damage_add(actor=world.user("advisor"), visit_id=visit_id, kind="scratch", x=100, y=200, photo=photo)
+    return {"visit_id": visit_id, "media_id": mark.photo_id or 0}
+
+
+def _recommendation(world: World) -> dict[str, int]:
+    visit_id = _visit(world)
+    row = visits.recommendation_add(
+        actor=world.user("advisor"), visit_id=visit_id, data=visits.RecommendationIn(operation_id=_operation(world))
+    )
+    return {"visit_id": visit_id, "recommendation_id": row.pk}
+
+
+def _repair_order(world: World) -> dict[str, int]:
+    """A signed order of its own visit: labour the customer asked for (approved, position 1), and sublet work
+    found at the walk-around waiting for each payer's approval: the customer's (2), the insurer's (3), the
+    manufacturer's (4), a manager's for goodwill (5) and QC's for a comeback (6)."""
+    sublet = [
+        visits.LineIn(
+            kind="sublet", source="walk_around", pay_type=pay_type, description="四轮定位", unit_price=Decimal(150)
+        )
+        for pay_type in ("customer", "insurance", "oem_warranty", "goodwill", "comeback")
+    ]
+    order = visits.repair_order_create(
+        actor=world.user("advisor"),
+        visit_id=_visit(world),
+        data=visits.OrderIn(
+            statement="保养",
+            signature=_signature(),
+            signed_name="王五",
+            lines=[visits.LineIn(kind="labour", operation_id=_operation(world)), *sublet],
+        ),
+    )
+    lines = dict(order.lines.values_list("position", "pk"))
+    return {
+        "order_id": order.pk,
+        "approved": lines[1],
+        "proposed": lines[2],
+        **{f"line{p}": pk for p, pk in lines.items()},
+    }
+
+
+def _holds(user: User, world: World, code: str) -> bool:
+    return can(user, code, store_id=world.sh.pk)
+
+
+# (permission, kind, position of the line its kind approves, the kind's fields) per approval recorder.
+_APPROVERS: list[tuple[str, str, int, dict[str, Any]]] = [
+    ("visits.receive", "customer_phone", 2, {"person": "王五"}),
+    ("visits.insurance", "insurer_assessment", 3, {"insurer": "人保", "claim_number": "RDAA01", "person": "李"}),
+    ("visits.warranty", "oem_preauthorisation", 4, {"authorisation_number": "PA-1"}),
+    ("visits.manager_approval", "manager", 5, {"note": "客户关怀"}),
+    ("visits.qc_confirm", "qc_confirmation", 6, {"note": "返修"}),
+]
+
+
+def _approval(user: User, world: World, *, page: bool) -> dict[str, Any]:
+    """The approval the user may record (a customer's by phone when they may record none)."""
+    order = _repair_order(world)
+    _code, kind, position, extra = next((row for row in _APPROVERS if _holds(user, world, row[0])), _APPROVERS[0])
+    line = order[f"line{position}"]
+    if page:
+        data = {"kind": kind, f"decide-{line}": "approve", **extra}
+        if kind == "insurer_assessment":
+            data[f"assessed-{line}"] = "150"
+        return {"method": "POST", "kwargs": {"order_id": order["order_id"]}, "data": data}
+    decision: dict[str, Any] = {"line": line, "approve": True}
+    if kind == "insurer_assessment":
+        decision["assessed_amount"] = "150"
+    return {"kwargs": {"order_id": order["order_id"]}, "json": {"kind": kind, "decisions": [decision], **extra}}
+
+
+def _order_move(user: User, world: World) -> tuple[int, str]:
+    """An order and the move the user may make on it: start the work, cancel it, or close it once delivered."""
+    order_id = _repair_order(world)["order_id"]
+    if _holds(user, world, "repair_orders.workshop"):
+        return order_id, "start_work"
+    if _holds(user, world, "repair_orders.cancel"):
+        return order_id, "cancel"
+    RepairOrder.all_objects.filter(pk=order_id).update(state="delivered")
+    return order_id, "close"
+
+
+def _line_move(user: User, world: World) -> dict[str, Any]:
+    """A line and the move the user may make on it: dispatch the approved labour, or cancel proposed work."""
+    order = _repair_order(world)
+    if _holds(user, world, "repair_orders.workshop"):
+        return {"kwargs": {"order_id": order["order_id"], "line_id": order["approved"]}, "action": "dispatch"}
+    return {"kwargs": {"order_id": order["order_id"], "line_id": order["proposed"]}, "action": "cancel"}
+
+
 SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     # appointments API
     "appointment_slots": lambda user, w: {
@@ -690,6 +835,143 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
     },
     "campaign_match": lambda user, w: {"query": {"vin": valid_vin(700001), "store": "SH01"}},
     "appointment_offers": lambda user, w: {"query": {"store": "SH01", "vin": valid_vin(700001)}},
+    # visits API
+    "visit_list": lambda user, w: {"query": {"store": "SH01"}},
+    "visit_detail": lambda user, w: {"kwargs": {"visit_id": _visit(w)}},
+    "visit_create": lambda user, w: {
+        "json": {
+            "store": "SH01",
+            "customer": _customer(w),
+            "vehicle": _vehicle(w),
+            "mileage_in": 10_000,
+            "fuel_level": 4,
+            "contact_mobile": "13800000000",
+        }
+    },
+    "visit_update": lambda user, w: {"kwargs": {"visit_id": _visit(w)}, "json": {"parking_spot": "B-12"}},
+    "visit_leave": lambda user, w: {"kwargs": {"visit_id": _visit(w)}, "json": {"reason": "客户离开"}},
+    "walk_around_put": lambda user, w: {
+        "kwargs": {"visit_id": _visit(w)},
+        "json": {"covers": True, "tyres": {"fl": "4.5"}, "checks": [{"item": "brakes", "rating": "green"}]},
+    },
+    "walk_around_damage_add": lambda user, w: {
+        "kwargs": {"visit_id": _visit(w)},
+        "data": {"kind": "scratch", "x": "100", "y": "200"},
+    },
+    "walk_around_damage_remove": lambda user, w: {"kwargs": _damage(w)},
+    "walk_around_complete": lambda user, w: {
+        "kwargs": {"visit_id": _walked_around(w)},
+        "json": {"signature": _signature(), "signer_name": "王五"},
+    },
+    "diagnosis_put": lambda user, w: {
+        "kwargs": {"visit_id": _visit(w)},
+        "json": {"symptoms": "异响", "codes": ["P0301"]},
+    },
+    "recommendation_create": lambda user, w: {
+        "kwargs": {"visit_id": _visit(w)},
+        "json": {"operation": _operation(w)},
+    },
+    "recommendation_delete": lambda user, w: {"kwargs": _recommendation(w)},
+    "repair_order_list": lambda user, w: {"query": {"store": "SH01"}},
+    "repair_order_detail": lambda user, w: {"kwargs": {"order_id": _repair_order(w)["order_id"]}},
+    "repair_order_create": lambda user, w: {
+        "json": {
+            "visit": _visit(w),
+            "statement": "保养",
+            "signature": _signature(),
+            "signed_name": "王五",
+            "lines": [{"kind": "sublet", "description": "洗车", "unit_price": "50"}],
+        }
+    },
+    "repair_order_line_add": lambda user, w: {
+        "kwargs": {"order_id": _repair_order(w)["order_id"]},
+        "json": {"kind": "sublet", "description": "洗车", "unit_price": "50"},
+    },
+    "repair_order_line_price": lambda user, w: {
+        "kwargs": {"order_id": (order := _repair_order(w))["order_id"], "line_id": order["proposed"]},
+        "json": {"unit_price": "160", "reason": "含材料"},
+    },
+    "repair_order_line_transition": lambda user, w: {
+        "kwargs": (move := _line_move(user, w))["kwargs"],
+        "json": {"action": move["action"]},
+    },
+    "repair_order_transition": lambda user, w: {
+        "kwargs": {"order_id": (move := _order_move(user, w))[0]},
+        "json": {"action": move[1]},
+    },
+    "repair_order_approve": lambda user, w: _approval(user, w, page=False),
+    "repair_order_approvals": lambda user, w: {"kwargs": {"order_id": _repair_order(w)["order_id"]}},
+    # visits pages
+    "visits:visit": lambda user, w: {"kwargs": {"visit_id": _visit(w)}},
+    "visits:visit_edit": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"visit_id": _visit(w)},
+        "data": {"contact_mobile": "13800000000", "waiting": "lounge", "key_tag": "K-01"},
+    },
+    "visits:visit_leave": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"visit_id": _visit(w)},
+        "data": {"reason": "只咨询"},
+    },
+    "visits:walk_around": lambda user, w: {"kwargs": {"visit_id": _visit(w)}},
+    "visits:damage_add": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"visit_id": _visit(w)},
+        "data": {"kind": "dent", "x": "420", "y": "610", "note": "后门凹陷"},
+    },
+    "visits:damage_remove": lambda user, w: {"method": "POST", "kwargs": _damage(w)},
+    "visits:check_photo": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"visit_id": _walked_around(w), "item_id": checklist_of(w.sh.pk)[0].pk},
+        "data": {"photo": SimpleUploadedFile("check.png", image_bytes("PNG"), content_type="image/png")},
+    },
+    "visits:walk_around_complete": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"visit_id": _walked_around(w)},
+        "data": {"signer_name": "王五", "signature": _signature()},
+    },
+    "visits:diagnosis": lambda user, w: {"kwargs": {"visit_id": _visit(w)}},
+    "visits:recommendation_add": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"visit_id": _visit(w)},
+        "data": {"operation": str(_operation(w)), "source": "diagnosis", "fault_code": "P0301"},
+    },
+    "visits:recommendation_remove": lambda user, w: {"method": "POST", "kwargs": _recommendation(w)},
+    "visits:photo": lambda user, w: {"kwargs": _damage_photo(w)},
+    "visits:inspection_pdf": lambda user, w: {"kwargs": {"visit_id": _walked_around(w)}},
+    "visits:order_new": lambda user, w: {"kwargs": {"visit_id": _visit(w)}},
+    "visits:line_row": lambda user, w: {"kwargs": {"visit_id": _visit(w)}, "query": {"index": "4"}},
+    "visits:order": lambda user, w: {"kwargs": {"order_id": _repair_order(w)["order_id"]}},
+    "visits:order_pdf": lambda user, w: {"kwargs": {"order_id": _repair_order(w)["order_id"]}},
+    "visits:estimate_pdf": lambda user, w: {"kwargs": {"order_id": _repair_order(w)["order_id"]}},
+    "visits:line_add": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"order_id": _repair_order(w)["order_id"]},
+        "data": {
+            "kind": "sublet",
+            "pay_type": "customer",
+            "source": "requested",
+            "description": "洗车",
+            "unit_price": "50",
+        },
+    },
+    "visits:line_price": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"order_id": (order := _repair_order(w))["order_id"], "line_id": order["proposed"]},
+        "data": {"unit_price": "160", "reason": "含材料"},
+    },
+    "visits:line_action": lambda user, w: {
+        "method": "POST",
+        "kwargs": (move := _line_move(user, w))["kwargs"],
+        "data": {"action": move["action"]},
+    },
+    "visits:order_action": lambda user, w: {
+        "method": "POST",
+        "kwargs": {"order_id": (move := _order_move(user, w))[0]},
+        "data": {"action": move[1]},
+    },
+    "visits:approval": lambda user, w: _approval(user, w, page=True),
+    "visits:link_send": lambda user, w: {"method": "POST", "kwargs": {"order_id": _repair_order(w)["order_id"]}},
     # campaigns pages
     "campaigns:detail": lambda user, w: {"kwargs": {"campaign_id": _campaign(w)}},
     "campaigns:edit": lambda user, w: {"kwargs": {"campaign_id": _campaign(w)}},

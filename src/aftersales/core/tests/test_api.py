@@ -142,9 +142,13 @@ def test_token_create_use_and_revoke(world: World) -> None:
                 "messages.send",
                 "messages.view",
                 "parts.view",
+                "repair_orders.cancel",
                 "stock.reserve",
                 "stores.view",
                 "today.view",
+                "visits.diagnose",
+                "visits.receive",
+                "visits.view",
             ],
         }
     ]

@@ -23,6 +23,7 @@ from aftersales.core.xlsx import XlsxReader
 from aftersales.messaging.models import Message, MessageTemplate
 from bench import campaigns as campaign_scenarios
 from bench import generate, registry, run
+from bench import visits as visit_scenarios
 from bench.appointments import confirmations
 from bench.customers import import_job, values
 from bench.customers import scenarios as customer_scenarios
@@ -35,6 +36,7 @@ MESSAGING_0009 = importlib.import_module("aftersales.messaging.migrations.0009_v
 CORE_SCENARIOS = ["health", "me", "stores"]
 APPOINTMENT_SCENARIOS = ["public_booking", "slots", "booking_create"]
 CAMPAIGN_SCENARIOS = ["campaign_match"]
+VISIT_SCENARIOS = ["repair_order_create", "repair_order_detail"]
 CUSTOMER_SCENARIOS = [
     "search_plate",
     "search_vin6",
@@ -71,6 +73,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
         "messaging",
         "parts",
         "purchasing",
+        "visits",
     ]
     assert list(run.SCENARIOS) == (
         CORE_SCENARIOS
@@ -78,6 +81,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
         + CAMPAIGN_SCENARIOS
         + CUSTOMER_SCENARIOS
         + ["stock_balance", "purchase_suggestions"]
+        + VISIT_SCENARIOS
     )
     assert list(run.JOBS) == [
         "import",
@@ -115,6 +119,7 @@ def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
         "messaging",
         "parts",
         "purchasing",
+        "visits",
     ]
 
 
@@ -203,6 +208,8 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     # and a registry of 12 campaigns covering 260 VINs (the same shape as the 500 covering 5 million)
     for name, value in {"LISTS": 4, "LISTED_EACH": 50, "RANGED": 6, "RANGE_SERIALS": 10, "MODELLED": 2}.items():
         monkeypatch.setattr(campaign_scenarios, name, value)
+    # and a few cars on site for repair_order_create's calls (the same order, on fewer visits)
+    monkeypatch.setattr(visit_scenarios, "VISITS_AHEAD", 12)
     url = bench_database
 
     # When a small group with an archive is generated through the command
@@ -264,8 +271,18 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
         + CAMPAIGN_SCENARIOS
         + CUSTOMER_SCENARIOS
         + ["stock_balance", "purchase_suggestions"]
+        + VISIT_SCENARIOS
     )
-    pinned = ("health", "me", "stores", "slots", "campaign_match", "customer_detail", "purchase_suggestions")
+    pinned = (
+        "health",
+        "me",
+        "stores",
+        "slots",
+        "campaign_match",
+        "customer_detail",
+        "purchase_suggestions",
+        "repair_order_detail",
+    )
     assert {name: queries[name] for name in pinned} == {
         "health": 2,
         "me": 4,
@@ -276,6 +293,9 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
         "campaign_match": 8,  # whatever the registry's size: the open campaigns of the VIN are one query
         "customer_detail": 6,  # with the actor's stores, which the archive's visibility rule reads
         "purchase_suggestions": 9,  # whatever the number of parts: the suggestions are one query
+        # the token's and the permission's, the order with its store, visit, vehicle and advisor, its lines with
+        # their parts, their approvals, its events, the stock reserved per line: whatever the number of lines
+        "repair_order_detail": 10,
     }
     assert all(count > 0 for count in queries.values())
     # And each of booking_create's and public_booking's four calls (a warm-up, two timed, one counted)

@@ -51,9 +51,11 @@ def signature_store(
     user: User | None = None,
     link: CustomerLink | None = None,
     client_ip: str = "",
+    audited: bool = True,
 ) -> Signature:
     """Keep a signature sent by a pad as ``data:image/png;base64,…``; refused (422 on ``signature``,
-    nothing kept) when empty or not a PNG image. Call inside the transaction of what it confirms."""
+    nothing kept) when empty or not a PNG image. Call inside the transaction of what it confirms; its
+    audit entry is that record's when ``audited`` is False (the record keeps the signature's id)."""
     if not (data_url or "").strip():
         raise ApplicationError(_("Sign in the box."), code="required", field="signature", status=422)
     match = _DATA_URL.fullmatch(data_url.strip())
@@ -91,6 +93,8 @@ def signature_store(
         if error.fields.get("file"):  # the media service names its field "file": here it is the pad
             raise ApplicationError(error.fields["file"][0], code=error.code, field="signature", status=422) from None
         raise
+    if not audited:  # the record it confirms is audited with the signature's id, in the same transaction
+        return signature
     audit_append(
         action="create",
         actor=user,

@@ -104,8 +104,15 @@ def stock_reserve(
     candidates = parts_substitutes({demand.part_id for demand in demands})
     candidate_parts = sorted({part for chain in candidates.values() for part in chain})
     with transaction.atomic():
-        keys = _stocked_keys(store.pk, candidate_parts)
-        balances = balances_lock(store, keys, create=False)
+        if len(candidate_parts) <= BATCH * 4:  # one query: the stocked balances, locked in primary-key order
+            balances = {
+                (row.part_id, row.bin_id): row
+                for row in StockBalance.all_objects.select_for_update()
+                .filter(store_id=store.pk, part_id__in=candidate_parts, on_hand__gt=0)
+                .order_by("pk")
+            }
+        else:
+            balances = balances_lock(store, _stocked_keys(store.pk, candidate_parts), create=False)
         by_part: dict[int, list[StockBalance]] = defaultdict(list)
         for balance in sorted(balances.values(), key=lambda row: (-row.on_hand, row.pk)):
             by_part[balance.part_id].append(balance)

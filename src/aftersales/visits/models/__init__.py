@@ -1,0 +1,36 @@
+from aftersales.visits.models.orders import Job, JobEvent, Line, LineApproval, RepairOrder, RepairOrderEvent
+from aftersales.visits.models.reception import (
+    ChecklistItem,
+    CheckResult,
+    DamageMark,
+    Diagnosis,
+    FaultCode,
+    Rating,
+    ReceptionSettings,
+    Recommendation,
+    TyreReading,
+    Visit,
+    VisitEvent,
+    WalkAround,
+)
+
+__all__ = [
+    "CheckResult",
+    "ChecklistItem",
+    "DamageMark",
+    "Diagnosis",
+    "FaultCode",
+    "Job",
+    "JobEvent",
+    "Line",
+    "LineApproval",
+    "Rating",
+    "ReceptionSettings",
+    "Recommendation",
+    "RepairOrder",
+    "RepairOrderEvent",
+    "TyreReading",
+    "Visit",
+    "VisitEvent",
+    "WalkAround",
+]

@@ -1,0 +1,146 @@
+"""The states of the repair order, its lines and their jobs, exactly as DESIGN-visit's table names them,
+with the actions between them and who may take each (``core.transitions``).
+
+Guards other areas register: quality registers "final inspection passed" on ``ready``, settlement
+"customer share paid or credit approved" on ``deliver``. ``ready`` and ``deliver`` happen only through
+the quality and delivery services: the generic transitions endpoint refuses them (``SERVICE_ONLY``).
+"Waiting for parts", "waiting for approval" and "off site" are derived flags, not states.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from aftersales.core.transitions import StateTable, Transition
+from aftersales.visits.models import Job, Line, RepairOrder
+
+R = RepairOrder.State
+L = Line.State
+J = Job.State
+
+REPAIR_ORDER = StateTable(
+    "repair order",
+    [
+        # The first job dispatched (the workshop's dispatch takes this action).
+        Transition("start_work", (R.OPEN,), R.IN_WORK, "repair_orders.workshop"),
+        Transition("complete", (R.IN_WORK,), R.COMPLETED, "repair_orders.workshop"),
+        # A failed final inspection sends the order back to the workshop.
+        Transition("rework", (R.COMPLETED,), R.IN_WORK, "repair_orders.workshop"),
+        Transition("ready", (R.COMPLETED,), R.READY, "repair_orders.workshop"),
+        Transition("deliver", (R.READY,), R.DELIVERED, "visits.receive"),
+        Transition("close", (R.DELIVERED,), R.CLOSED, "repair_orders.close"),
+        Transition("cancel", (R.OPEN,), R.CANCELLED, "repair_orders.cancel"),
+    ],
+    field="state",
+)
+
+# Only their services take these: final inspection (quality) and delivery of the visit.
+SERVICE_ONLY = frozenset({"ready", "deliver"})
+
+# Approving and declining check the permission of the approval's kind (services.approvals): any reader
+# of the order may hold one of them (the warranty clerk records a pre-authorisation without receiving).
+LABOUR_LINE = StateTable(
+    "labour line",
+    [
+        Transition("approve", (L.PROPOSED,), L.APPROVED, "visits.view"),
+        Transition("decline", (L.PROPOSED,), L.DECLINED, "visits.view"),
+        Transition("dispatch", (L.APPROVED,), L.DISPATCHED, "repair_orders.workshop"),
+        Transition("start", (L.DISPATCHED,), L.IN_PROGRESS, "repair_orders.workshop"),
+        Transition("finish", (L.IN_PROGRESS,), L.DONE, "repair_orders.workshop"),
+        Transition("rework", (L.DONE,), L.IN_PROGRESS, "repair_orders.workshop"),
+        Transition("cancel", (L.PROPOSED, L.APPROVED), L.CANCELLED, "visits.receive"),
+    ],
+    field="state",
+)
+
+# A part is done when issued, sublet work when it comes back, a fee at approval.
+OTHER_LINE = StateTable(
+    "line",
+    [
+        Transition("approve", (L.PROPOSED,), L.APPROVED, "visits.view"),
+        Transition("decline", (L.PROPOSED,), L.DECLINED, "visits.view"),
+        Transition("finish", (L.APPROVED,), L.DONE, "repair_orders.workshop"),
+        Transition("cancel", (L.PROPOSED, L.APPROVED), L.CANCELLED, "visits.receive"),
+    ],
+    field="state",
+)
+
+JOB = StateTable(
+    "job",
+    [
+        Transition("accept", (J.ASSIGNED,), J.ACCEPTED, "repair_orders.workshop"),
+        Transition("start", (J.ACCEPTED,), J.IN_PROGRESS, "repair_orders.workshop"),
+        Transition("pause", (J.IN_PROGRESS,), J.PAUSED, "repair_orders.workshop"),
+        Transition("resume", (J.PAUSED,), J.IN_PROGRESS, "repair_orders.workshop"),
+        Transition("finish", (J.IN_PROGRESS,), J.DONE, "repair_orders.workshop"),
+    ],
+    field="state",
+)
+
+
+def line_table(line: Line) -> StateTable:
+    return LABOUR_LINE if line.kind == Line.Kind.LABOUR else OTHER_LINE
+
+
+# What the buttons that take the actions say (the history says what was done: ACTION_LABELS).
+ACTION_BUTTONS = {
+    "start_work": gettext_lazy("Start the work"),
+    "complete": gettext_lazy("Work complete"),
+    "rework": gettext_lazy("Back to the workshop"),
+    "close": pgettext_lazy("repair order action", "Close"),
+    "cancel": pgettext_lazy("repair order action", "Cancel"),
+    "dispatch": gettext_lazy("Dispatch"),
+    "start": pgettext_lazy("job action", "Start"),
+    "finish": pgettext_lazy("job action", "Finish"),
+}
+
+ACTION_LABELS = {
+    "sign": gettext_lazy("Signed"),
+    "start_work": gettext_lazy("Work started"),
+    "complete": gettext_lazy("Work completed"),
+    "rework": gettext_lazy("Back to the workshop"),
+    "ready": gettext_lazy("Ready for pick-up"),
+    "deliver": gettext_lazy("Delivered"),
+    "close": gettext_lazy("Closed"),
+    "cancel": gettext_lazy("Cancelled"),
+    "add": gettext_lazy("Line added"),
+    "approve": gettext_lazy("Approved"),
+    "decline": gettext_lazy("Declined"),
+    "dispatch": gettext_lazy("Dispatched"),
+    "start": gettext_lazy("Started"),
+    "finish": gettext_lazy("Done"),
+    "price": gettext_lazy("Price changed"),
+    "link": gettext_lazy("Approval link sent"),
+}
+
+
+# --- the guards of this area --------------------------------------------------------------------------
+
+
+@REPAIR_ORDER.guard("start_work")
+def _approved_labour(order: RepairOrder) -> str | None:
+    if not Line.all_objects.filter(
+        order=order, kind=Line.Kind.LABOUR, state__in=(L.APPROVED, L.DISPATCHED, L.IN_PROGRESS)
+    ).exists():
+        return _("No labour line is approved yet.")
+    return None
+
+
+@REPAIR_ORDER.guard("complete")
+def _labour_done(order: RepairOrder) -> str | None:
+    open_lines = Line.all_objects.filter(
+        order=order, kind=Line.Kind.LABOUR, state__in=(L.APPROVED, L.DISPATCHED, L.IN_PROGRESS)
+    )
+    positions = list(open_lines.values_list("position", flat=True))
+    if positions:
+        return _("Labour lines %(lines)s are not done.") % {"lines": ", ".join(str(p) for p in positions)}
+    return None
+
+
+@REPAIR_ORDER.guard("cancel")
+def _nothing_done(order: RepairOrder) -> str | None:
+    started = Line.all_objects.filter(order=order, state__in=(L.DISPATCHED, L.IN_PROGRESS, L.DONE)).exists()
+    if started:
+        return _("Work was done on this order: it cannot be cancelled.")
+    return None
