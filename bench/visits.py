@@ -235,6 +235,12 @@ def _repair_order_detail(bench: BenchContext) -> Call:
             data=services.OrderIn(statement="基准：60 项", signature=_signature(), signed_name="基准客户", lines=rows),
         )
         foreman = _staff(store, "bench_foreman", "foreman", "基准车间主管")
+        # Its assembly repairs start once the pre-repair diagnosis record is kept (the repair archive).
+        services.diagnosis_save(
+            actor=foreman,
+            visit_id=visit_id,
+            data=services.DiagnosisIn(symptoms="基准：异响", pre_repair_record="基准：维修前诊断检验记录"),
+        )
         services.repair_order_transition(actor=foreman, order_id=order.pk, action="start_work")
         approved = order.lines.filter(kind="labour", state="approved").order_by("position")[:8]
         for line in approved:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from aftersales.core.transitions import StateTable, Transition
-from aftersales.visits.models import Job, Line, RepairOrder
+from aftersales.visits.models import Diagnosis, Job, Line, RepairOrder
 
 R = RepairOrder.State
 L = Line.State
@@ -124,6 +124,22 @@ def _approved_labour(order: RepairOrder) -> str | None:
         order=order, kind=Line.Kind.LABOUR, state__in=(L.APPROVED, L.DISPATCHED, L.IN_PROGRESS)
     ).exists():
         return _("No labour line is approved yet.")
+    return None
+
+
+# 机动车维修管理规定 (交通运输部令 2023 修正) keeps a pre-repair diagnosis record (维修前诊断检验记录) in the
+# repair archive of second-level maintenance, assembly and whole-vehicle repairs: work on such lines does
+# not start without it.
+RECORD_CATEGORIES = frozenset({"second_level", "assembly", "whole_vehicle"})
+
+
+@REPAIR_ORDER.guard("start_work")
+def _pre_repair_record(order: RepairOrder) -> str | None:
+    needed = Line.all_objects.filter(
+        order=order, kind=Line.Kind.LABOUR, state=L.APPROVED, repair_category__in=RECORD_CATEGORIES
+    ).exists()
+    if needed and not Diagnosis.objects.filter(visit_id=order.visit_id).exclude(pre_repair_record="").exists():
+        return _("Record the pre-repair diagnosis first: the repair archive needs it for this repair category.")
     return None
 
 

@@ -83,6 +83,8 @@ def test_an_agent_books_on_a_tablet_and_the_board_shows_the_arrival(live_server:
     offered = page.get_by_test_id("offered-1")
     expect(offered).to_have_text("10:00")
     expect(page.get_by_test_id("offered-2")).to_have_text("09:45")
+    # The day's and the wish's changes each ask for the times: the later answer may replace the buttons.
+    page.wait_for_load_state("networkidle")
     offered.click()
     expect(page.locator("#id_time")).to_have_value("10:00")
     expect(offered).to_have_class(re.compile(r"\bbtn-primary\b"))  # the time taken stands out

@@ -216,8 +216,7 @@ def audit_append(
         client_ip = scope.client_ip
     keyring = audit_keyring()
     chain = store_id or 0
-    # No savepoint inside a caller's transaction: the entry stands or falls with what it records.
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
         if head is None:
             try:

@@ -153,7 +153,7 @@ def media_upload(
         kept, thumbnail, width, height = photo.image, photo.thumbnail, photo.width, photo.height
     names = [kept.storage_name] + ([thumbnail.storage_name] if thumbnail else [])
     try:
-        with transaction.atomic(savepoint=False):  # a failure re-raises: the caller's transaction rolls back
+        with transaction.atomic():
             media = MediaFile.objects.create(
                 store=store,
                 owner_type=owner_type,

@@ -18,17 +18,17 @@ from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory
 
 
 def _visits(query: TimelineQuery) -> list[TimelineItem]:
-    """What the visits area will register: one item per visit of the customer's or the vehicle's."""
+    """What a later area registers: one item per survey of the customer's or the vehicle's."""
     at = timezone.now() + timedelta(days=1)
     vehicles = [query.vehicle.pk] if query.vehicle is not None else query.vehicle_ids
-    return [TimelineItem(at=at, kind="visit", title=f"Visit of vehicle {pk}", note="Oil change") for pk in vehicles]
+    return [TimelineItem(at=at, kind="survey", title=f"Survey of vehicle {pk}", note="Oil change") for pk in vehicles]
 
 
 @pytest.fixture
 def visits() -> Iterator[TimelineSource]:
-    source = selectors.timeline_source_register(TimelineSource("visit", "Visits", "car-front", _visits))
+    source = selectors.timeline_source_register(TimelineSource("survey", "Surveys", "car-front", _visits))
     yield source
-    del selectors.TIMELINE_SOURCES["visit"]
+    del selectors.TIMELINE_SOURCES["survey"]
 
 
 def test_the_archive_registers_its_own_sources_first() -> None:
@@ -45,16 +45,16 @@ def test_a_registered_source_shows_on_the_customer_and_vehicle_timelines_and_fil
 
     items = selectors.customer_timeline(customer)
     assert (items[0].kind, items[0].title, items[0].icon) == (
-        "visit",
-        f"Visit of vehicle {vehicle.pk}",
+        "survey",
+        f"Survey of vehicle {vehicle.pk}",
         "car-front",
     )
-    assert {item.kind for item in items} == {"visit", "archive"}
-    assert [item.kind for item in selectors.vehicle_timeline(vehicle, kinds={"visit"})] == ["visit"]
+    assert {item.kind for item in items} == {"survey", "archive"}
+    assert [item.kind for item in selectors.vehicle_timeline(vehicle, kinds={"survey"})] == ["survey"]
 
     client = client_for(world.user("advisor"))
-    page = client.get(f"/customers/{customer.pk}/", {"kind": "visit"}, headers={"HX-Request": "true"})
+    page = client.get(f"/customers/{customer.pk}/", {"kind": "survey"}, headers={"HX-Request": "true"})
     html = page.content.decode()
-    assert 'data-testid="timeline-visit"' in html and "Oil change" in html
-    assert [item.kind for item in page.context["timeline"]] == ["visit"]
+    assert 'data-testid="timeline-survey"' in html and "Oil change" in html
+    assert [item.kind for item in page.context["timeline"]] == ["survey"]
     assert client.get(f"/customers/{customer.pk}/", {"kind": "nothing"}).status_code == 400

@@ -24,6 +24,7 @@ from aftersales.visits.services.inspection import (
 from aftersales.visits.services.lines import LineIn, campaign_lines
 from aftersales.visits.services.orders import (
     OrderIn,
+    campaign_add,
     line_add,
     line_price_set,
     line_transition,
@@ -45,6 +46,7 @@ __all__ = [
     "WalkAroundIn",
     "approval_snapshot",
     "approvals_record",
+    "campaign_add",
     "campaign_lines",
     "check_photo_add",
     "damage_add",

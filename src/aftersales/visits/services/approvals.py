@@ -201,6 +201,13 @@ def approvals_record(
         raise ApplicationError(_("Approve or decline at least one line."), field="decisions", status=422)
     with transaction.atomic():
         order = repair_order_access(actor=actor, order_id=order_id, for_update=True)
+        if link is not None and canonical_hash(approval_snapshot(order.pk)) != link.snapshot_hash:
+            # Checked again under the order's lock: a change made since the customer opened the page wins.
+            raise ApplicationError(
+                _("What this link showed has changed since it was sent. Ask the store for a new one."),
+                code="superseded",
+                status=410,
+            )
         if actor is not None and not can(actor, PERMISSION[data.kind], store_id=order.store_id):
             raise ApplicationError(
                 _("You may not record this kind of approval."), code="forbidden", field="kind", status=403
@@ -236,6 +243,7 @@ def approvals_record(
                 object_id=order.pk,
                 what="line_approval",
                 snapshot_hash=canonical_hash(decided),
+                audited=False,  # the act's own entry below names it (and no audit lock before the stock's)
             )
         deductibles = _deductibles(data) if data.kind == K.INSURER_ASSESSMENT else {}
         now = timezone.now()
@@ -290,8 +298,9 @@ def approvals_record(
         fees = [line for line in lines.values() if line.state == L.APPROVED and line.kind == Line.Kind.FEE]
         for line in fees:  # a fee is done once approved
             line_table(line).apply(line, "finish", actor=None, event=line_event(line))
-        lines_release(actor=None, order=order, lines=[line for line in lines.values() if line.state == L.DECLINED])
-        _diagnosis_fee(order, actor)
+        lines_release(order=order, lines=[line for line in lines.values() if line.state == L.DECLINED])
+        if data.kind in CUSTOMER_KINDS:  # the customer declined: not the insurer, the manufacturer or a manager
+            _diagnosis_fee(order, actor)
         _audit(
             order,
             actor,
@@ -300,6 +309,7 @@ def approvals_record(
                 "kind": data.kind,
                 "approved": [lines[d.line_id].position for d in data.decisions if d.approve],
                 "declined": [lines[d.line_id].position for d in data.decisions if not d.approve],
+                "signature": signature.pk if signature is not None else None,
             },
         )
     return approvals

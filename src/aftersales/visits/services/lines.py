@@ -22,7 +22,8 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Store, User
 from aftersales.core.money import money_round, net_and_tax
 from aftersales.customers.models import Vehicle
-from aftersales.parts.models import Part, Reservation
+from aftersales.parts.models import Part, Reservation, StockBalance
+from aftersales.parts.selectors.parts import parts_substitutes
 from aftersales.parts.services import Demand, reservation_repoint, stock_reserve
 from aftersales.parts.services.ledger import quantity_problem
 from aftersales.purchasing.models import Supplier
@@ -307,6 +308,22 @@ def campaign_lines(campaign: Campaign) -> list[LineIn]:
     return lines
 
 
+def stock_lock(store: Store, lines: list[Line]) -> None:
+    """Lock the stocked balances the lines' parts may be reserved from (their interchangeable numbers too),
+    in primary-key order, before anything audited is written: the lock order of DESIGN-visit (business
+    rows first, the audit chain's head last), which the stock services keep too."""
+    wanted = {line.part_id for line in lines if line.part_id is not None and line.kind in (K.PART, K.CONSUMABLE)}
+    if not wanted:
+        return
+    candidates = sorted({part for chain in parts_substitutes(wanted).values() for part in chain})
+    list(
+        StockBalance.all_objects.select_for_update()
+        .filter(store_id=store.pk, part_id__in=candidates, on_hand__gt=0)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def lines_reserve(
     *, actor: User, store: Store, order_id: int, lines: list[Line], appointment_id: int | None
 ) -> dict[int, Decimal]:
@@ -329,7 +346,7 @@ def lines_reserve(
                     continue
                 take = min(left[line.pk], row.quantity)
                 reservation_repoint(
-                    actor=actor,
+                    actor=None,  # the order's writer may lack stock.reserve: the order's action is theirs
                     reservation_id=row.pk,
                     demand_type=Reservation.DemandType.REPAIR_ORDER,
                     demand_id=order_id,
@@ -350,7 +367,7 @@ def lines_reserve(
         if left[line.pk] > 0
     ]
     if demands:
-        result = stock_reserve(actor=actor, store_id=store.pk, demands=demands, allow_partial=True)
+        result = stock_reserve(actor=None, store_id=store.pk, demands=demands, allow_partial=True)
         for row in result.reservations:
             left[row.demand_line_id or 0] -= row.quantity
     return {line.pk: line.quantity - left[line.pk] for line in wanted}

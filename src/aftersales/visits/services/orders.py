@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.campaigns.models import Campaign
 from aftersales.catalogue.paytypes import PAY_TYPES, ApprovalKind
 from aftersales.core.access import can
 from aftersales.core.audit import audit_append
@@ -23,7 +24,16 @@ from aftersales.messaging.services import canonical_hash, signature_store
 from aftersales.parts.models import Reservation
 from aftersales.parts.services import reservations_release
 from aftersales.visits.models import Line, LineApproval, Recommendation, RepairOrder, RepairOrderEvent, Visit
-from aftersales.visits.services.lines import LineContext, LineIn, line_build, line_events, line_price, lines_reserve
+from aftersales.visits.services.lines import (
+    LineContext,
+    LineIn,
+    campaign_lines,
+    line_build,
+    line_events,
+    line_price,
+    lines_reserve,
+    stock_lock,
+)
 from aftersales.visits.services.visits import visit_access, visit_event
 from aftersales.visits.transitions import REPAIR_ORDER, SERVICE_ONLY, line_table
 
@@ -175,12 +185,14 @@ def repair_order_create(*, actor: User, visit_id: int, data: OrderIn) -> RepairO
             errors["promised_at"] = [_("Promise the customer a time.")]
         context = LineContext(store=visit.store, vehicle=visit.vehicle, actor=actor)
         context.preload(data.lines[:MAX_LINES])
-        lines = [line_build(context, row, f"lines.{i}.", errors) for i, row in enumerate(data.lines[:MAX_LINES])]
+        # Work declined before and recommendations set their lines' sources first: neither is approved by signing.
         declined = _followed_up(data.lines, visit, errors)
         recommendations = _recommendations(data.lines, visit, errors)
+        lines = [line_build(context, row, f"lines.{i}.", errors) for i, row in enumerate(data.lines[:MAX_LINES])]
         if errors:
             raise ApplicationError(_("Some fields need attention."), fields=errors, status=422)
         built = [line for line in lines if line is not None]
+        stock_lock(visit.store, built)
         if data.promised_at is not None:
             visit.promised_at = data.promised_at
             visit.save(update_fields=["promised_at"], actor=actor)
@@ -255,7 +267,7 @@ def repair_order_create(*, actor: User, visit_id: int, data: OrderIn) -> RepairO
             ).exists()
         ):  # pre-picked parts the order does not use go back to free stock
             reservations_release(
-                actor=actor,
+                actor=None,
                 store_id=visit.store_id,
                 demand_type=Reservation.DemandType.APPOINTMENT,
                 demand_id=appointment_id,
@@ -354,6 +366,21 @@ def line_add(*, actor: User, order_id: int, data: LineIn) -> Line:
     return line
 
 
+def campaign_add(*, actor: User, order_id: int, campaign_id: int) -> list[Line]:
+    """Add a recall's or campaign's work to an order in one step (its labour and parts, all or nothing):
+    approved at once from the registry when the campaign is open for the vehicle."""
+    with transaction.atomic():
+        order = repair_order_access(actor=actor, order_id=order_id, for_update=True)
+        campaign = (
+            Campaign.objects.filter(pk=campaign_id, group_id=order.store.group_id).prefetch_related("parts").first()
+        )
+        if campaign is None:
+            raise ApplicationError(
+                _("Choose a recall or campaign open for this vehicle."), field="campaign", status=422
+            )
+        return [line_add(actor=actor, order_id=order.pk, data=data) for data in campaign_lines(campaign)]
+
+
 def _audit(order: RepairOrder, actor: User | None, action: str, changes: dict[str, Any]) -> None:
     audit_append(
         action=action,
@@ -436,25 +463,27 @@ def line_transition(*, actor: User, order_id: int, line_id: int, action: str, no
         )
     with transaction.atomic():
         order, line = line_access(actor=actor, order_id=order_id, line_id=line_id)
-        if action in ("dispatch", "start") and order.state not in ADDING:
+        if order.state not in ADDING:
             raise ConflictError(
                 _("This cannot be done while the order is “%(state)s”.") % {"state": order.get_state_display()},
                 code="not_allowed",
             )
+        if action == "finish" and line.kind != Line.Kind.LABOUR and line.part_id is not None:
+            raise ConflictError(_("A part line is done when its part is issued at the parts desk."), code="not_allowed")
         line_table(line).apply(line, action, actor=actor, event=line_event(line), note=note)
         if action == "cancel":
-            lines_release(actor=actor, order=order, lines=[line])
+            lines_release(order=order, lines=[line])
     return line
 
 
-def lines_release(*, actor: User | None, order: RepairOrder, lines: list[Line]) -> None:
+def lines_release(*, order: RepairOrder, lines: list[Line]) -> None:
     """Give back the stock held for lines that will not be done."""
     for line in lines:
         if Reservation.all_objects.filter(
             demand_type=Reservation.DemandType.REPAIR_ORDER, demand_id=order.pk, demand_line_id=line.pk
         ).exists():
             reservations_release(
-                actor=actor,
+                actor=None,  # as when reserving (lines_reserve): the order's action is the actor's, audited there
                 store_id=order.store_id,
                 demand_type=Reservation.DemandType.REPAIR_ORDER,
                 demand_id=order.pk,
@@ -482,5 +511,5 @@ def repair_order_transition(
             lines = list(Line.all_objects.filter(order=order, state__in=(L.PROPOSED, L.APPROVED)))
             for line in lines:
                 line_table(line).apply(line, "cancel", actor=None, event=line_event(line), note=note)
-            lines_release(actor=None, order=order, lines=lines)
+            lines_release(order=order, lines=lines)
     return order

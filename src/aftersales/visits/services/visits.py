@@ -269,7 +269,10 @@ def visit_update(*, actor: User, visit_id: int, changes: dict[str, Any], contact
             if getattr(visit, name) != value:
                 setattr(visit, name, value)
                 fields.append(name)
-        if contact_verified and visit.contact_verified_at is None:
+        if "contact_mobile" in fields and not contact_verified:  # a new number is not verified yet
+            visit.contact_verified_at = None
+            fields.append("contact_verified_at")
+        elif contact_verified and visit.contact_verified_at is None:
             visit.contact_verified_at = timezone.now()
             fields.append("contact_verified_at")
         if fields:

@@ -15,7 +15,7 @@ from aftersales.appointments.models import Appointment
 from aftersales.core.models import User
 from aftersales.customers.models import MileageReading
 from aftersales.visits.models import Line, LineApproval, RepairOrder, Visit
-from aftersales.visits.services import repair_order_create
+from aftersales.visits.services import DiagnosisIn, diagnosis_save, repair_order_create
 from aftersales.visits.tests.conftest import Reception, signature_png
 from aftersales.visits.tests.test_orders import order_in, snapshot
 
@@ -197,9 +197,18 @@ def test_decisions_on_the_order_page(reception: Reception, visit: Visit, client_
     )
     assert price.status_code == 403
     assert "该项目已确认：修改其价格需要“修改已确认价格”权限。" in price.content.decode()
-    start = client_for(reception.world.user("foreman")).post(
-        reverse("visits:order_action", args=[order.pk]), {"action": "start_work"}
+    foreman = client_for(reception.world.user("foreman"))
+    # The brake job is an assembly repair: its pre-repair diagnosis record comes first (the repair archive).
+    early = foreman.post(reverse("visits:order_action", args=[order.pk]), {"action": "start_work"})
+    assert early.status_code == 400
+    assert "请先记录维修前诊断检验记录：此维修类别的维修档案需要它。" in early.content.decode()
+    assert RepairOrder.all_objects.get().state == "open"
+    diagnosis_save(
+        actor=reception.world.user("technician"),
+        visit_id=visit.pk,
+        data=DiagnosisIn(symptoms="制动异响", pre_repair_record="前制动片剩余 2 mm，制动盘无沟槽"),
     )
+    start = foreman.post(reverse("visits:order_action", args=[order.pk]), {"action": "start_work"})
     assert start.status_code == 302
     ready = client.post(reverse("visits:order_action", args=[order.pk]), {"action": "ready"})
     assert ready.status_code == 409 and "“ready”由总检和交车完成，不在此处操作。" in ready.content.decode()

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from aftersales.campaigns.models import Campaign
 from aftersales.catalogue.paytypes import PAY_TYPES, ApprovalKind
 from aftersales.core.errors import ApplicationError
 from aftersales.core.routing import can_here, page, page_store, request_user
@@ -173,12 +172,8 @@ def line_add(request: HttpRequest, order_id: int) -> HttpResponse:
     campaign_id = request.POST.get("campaign", "")
     try:
         if campaign_id.isdigit() and len(campaign_id) < 19:
-            campaign = Campaign.objects.filter(pk=int(campaign_id), group_id=order.store.group_id).first()
-            if campaign is None:
-                raise ApplicationError(_("Choose a recall or campaign open for this vehicle."), field="campaign")
-            for data in services.campaign_lines(campaign):
-                services.line_add(actor=actor, order_id=order.pk, data=data)
-            messages.success(request, _("%(title)s is on the order.") % {"title": campaign.title})
+            work = services.campaign_add(actor=actor, order_id=order.pk, campaign_id=int(campaign_id))
+            messages.success(request, _("%(title)s is on the order.") % {"title": work[0].campaign})
             return redirect("visits:order", order_id=order.pk)
         form = LineForm(request.POST)
         if not form.is_valid():
