@@ -6,8 +6,8 @@
   PNG kept by the media service). The visits are opened untimed in the set-up (one car of the archive
   each); the parts are those of the store with the most free stock, so that every call reserves.
 - ``repair_order_detail``: ``GET /api/v1/repair-orders/{id}`` of one order with 60 lines (labour and
-  parts, half approved at signing) and 40 events (the signing, 30 approvals, the work started, 8 lines
-  dispatched).
+  parts, half approved at signing) and 40 events (the signing, 30 approvals, 8 lines dispatched by the
+  workshop, the work started).
 
 The catalogue's labour operations are installed (``catalogue.demo``'s) when the group has none, a
 customer labour rate and the parts' guide prices when missing.
@@ -19,7 +19,7 @@ import base64
 import io
 import json
 import weakref
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,9 +29,10 @@ from django.http import HttpResponse
 from django.utils import timezone
 from PIL import Image
 
+from aftersales.appointments.models import Shift, Technician
 from aftersales.catalogue.models import LabourOperation, LabourRate
 from aftersales.catalogue.paytypes import PayType
-from aftersales.core.models import Role, StaffMembership, Store, User
+from aftersales.core.models import Bay, Brand, Certificate, Role, StaffMembership, StaffProfile, Store, User
 from aftersales.core.numbering import numbers_reserve
 from aftersales.core.services import token_create
 from aftersales.customers.models import VehicleLink
@@ -39,6 +40,7 @@ from aftersales.parts.models import PartPrice, StockBalance
 from aftersales.parts.services import ReceiptLine, stock_receive
 from aftersales.visits import services
 from aftersales.visits.models import RepairOrder, Visit
+from aftersales.workshop import services as workshop
 from bench.appointments.store_day import store_day
 from bench.registry import BenchContext, BenchFailure, Call, scenario
 
@@ -46,6 +48,7 @@ from bench.registry import BenchContext, BenchFailure, Call, scenario
 VISITS_AHEAD = 1100
 LABOUR_LINES, PART_LINES = 6, 4
 ADVISOR = "bench_advisor"
+TECHNICIANS = 6
 
 
 def _signature() -> str:
@@ -241,13 +244,59 @@ def _repair_order_detail(bench: BenchContext) -> Call:
             visit_id=visit_id,
             data=services.DiagnosisIn(symptoms="基准：异响", pre_repair_record="基准：维修前诊断检验记录"),
         )
-        services.repair_order_transition(actor=foreman, order_id=order.pk, action="start_work")
-        approved = order.lines.filter(kind="labour", state="approved").order_by("position")[:8]
-        for line in approved:
-            services.line_transition(actor=foreman, order_id=order.pk, line_id=line.pk, action="dispatch")
+        # The workshop dispatches 8 approved labour lines (the first starts the work).
+        technicians, bays = workshop_setup(store)
+        approved = order.lines.filter(kind="labour", state="approved").select_related("operation").order_by("position")
+        for index, line in enumerate(approved[:8]):
+            operation = line.operation
+            bay = bays[operation.bay_kind].pk if operation is not None and operation.bay_kind else None
+            workshop.dispatch(
+                actor=foreman,
+                order_id=order.pk,
+                data=workshop.DispatchIn(line.pk, technician_id=technicians[index % len(technicians)].pk, bay_id=bay),
+            )
     lines, events = order.lines.count(), order.events.count()
     if (lines, events) != (60, 40):
         raise BenchFailure(f"repair_order_detail: the order has {lines} lines and {events} events, not 60 and 40.")
     print(f"  repair_order_detail: {order.number}: {lines} lines, {events} events")
     path = f"/api/v1/repair-orders/{order.pk}"
     return lambda: bench.get(path)
+
+
+def workshop_setup(store: Store) -> tuple[list[User], dict[str, Bay]]:
+    """The bench's technicians (made once: senior, every certificate, on shift all day every day) and one bay
+    of each type."""
+    users = []
+    brands = list(Brand.objects.order_by("pk"))
+    for number in range(1, TECHNICIANS + 1):
+        user = _staff(store, f"bench_technician_{number}", "technician", f"基准技师{number}")
+        users.append(user)
+        if Technician.objects.filter(store=store, user=user).exists():
+            continue
+        profile, _created = StaffProfile.objects.get_or_create(user=user)
+        profile.skill_level = StaffProfile.SkillLevel.SENIOR
+        profile.save()
+        Certificate.objects.bulk_create(
+            [
+                Certificate(profile=profile, kind=kind, name=str(label))
+                for kind, label in Certificate.Kind.choices
+                if kind != Certificate.Kind.BRAND
+            ]
+            + [
+                Certificate(profile=profile, kind=Certificate.Kind.BRAND, name=brand.name, brand=brand)
+                for brand in brands
+            ]
+        )
+        technician = Technician.objects.create(
+            store=store, user=user, efficiency=Decimal("1.00") + Decimal(number) / 100
+        )
+        Shift.objects.bulk_create(
+            Shift(technician=technician, weekday=day, starts=time(0, 0), ends=time(23, 59)) for day in range(7)
+        )
+    bays = {}
+    for kind, _label in Bay.Kind.choices:
+        bay = Bay.objects.filter(store=store, kind=kind, is_active=True).order_by("pk").first()
+        if bay is None:
+            bay = Bay.objects.create(store=store, code=f"B-{kind[:8].upper()}", kind=kind)
+        bays[kind] = bay
+    return users, bays

@@ -29,6 +29,7 @@ from aftersales.messaging.api import router as messaging_router
 from aftersales.parts.api import router as parts_router
 from aftersales.purchasing.api import router as purchasing_router
 from aftersales.visits.api import router as visits_router
+from aftersales.workshop.api import router as workshop_router
 
 
 class BearerTokenAuth(HttpBearer):
@@ -167,3 +168,4 @@ api.add_router("/", purchasing_router)
 api.add_router("/", appointments_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", visits_router)
+api.add_router("/", workshop_router)

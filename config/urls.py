@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("aftersales.appointments.urls")),
     path("", include("aftersales.campaigns.urls")),
     path("", include("aftersales.visits.urls")),
+    path("", include("aftersales.workshop.urls")),
     path("", include("aftersales.core.urls")),
 ]
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "aftersales.appointments",
     "aftersales.campaigns",
     "aftersales.visits",
+    "aftersales.workshop",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@aftersales.local")
+# Where customers reach this installation's pages: the links in messages that no page sends (a repair's
+# progress page, told when the work starts) begin with it.
+PUBLIC_URL = env_str("AFTERSALES_PUBLIC_URL", "http://127.0.0.1:8000")
 AFTERSALES_SMS_PROVIDER = env_str("AFTERSALES_SMS_PROVIDER", "")
 ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID", "")
 ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("ALIYUN_SMS_ACCESS_KEY_SECRET", "")

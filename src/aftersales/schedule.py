@@ -17,6 +17,7 @@ from aftersales.core.models import DealerGroup, Store
 from aftersales.messaging import services as messaging
 from aftersales.parts import services as parts
 from aftersales.purchasing import services as purchasing
+from aftersales.workshop import services as workshop
 
 # Entries appended since the last checkpoint are protected by their keyed hashes only: a database
 # writer could cut them off unseen. A quarter of an hour bounds that, at one line per busy store.
@@ -112,3 +113,15 @@ def one_time_codes_purge() -> dict[str, int]:
 def campaign_outreach_follow_up() -> dict[str, int]:
     """Record the recall owners reached, and give a call task to those the notice missed."""
     return campaigns.outreach_follow_up()
+
+
+@db_periodic_task(crontab(minute="*"))
+def workshop_reminders() -> int:
+    """Remind technicians of jobs whose deadline is near (once per job)."""
+    return workshop.reminders_send()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def workshop_service_levels() -> int:
+    """Alert the foreman, then the advisor, then the manager of orders late against their service level."""
+    return workshop.sla_check()

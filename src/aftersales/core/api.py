@@ -484,7 +484,7 @@ class JobOut(Schema):
     message: str
 
 
-@router.get("/jobs", response={200: list[JobOut], **ERRORS}, tags=["system"])
+@router.get("/me/jobs", response={200: list[JobOut], **ERRORS}, tags=["system"])
 @operation()
 def my_jobs(request: HttpRequest) -> list[Any]:
     """Your long jobs (imports, exports, batch sends) from every area, newest first, with their progress."""

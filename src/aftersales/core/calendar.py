@@ -155,6 +155,23 @@ class StoreCalendar:
             day += timedelta(days=1)
         return total
 
+    def add_open_time(self, start: datetime, allowed: timedelta) -> datetime | None:
+        """The instant at which ``allowed`` of the store's open time has passed since ``start`` (a
+        service-level deadline): time while the store is closed does not count. None when that is not
+        within OPENING_HORIZON_DAYS."""
+        left = allowed
+        day = self.local_date(start)
+        for _offset in range(OPENING_HORIZON_DAYS):
+            hours = self.hours(day)
+            if hours is not None:
+                opened = max(hours[0], start)
+                if opened < hours[1]:
+                    if left <= hours[1] - opened:
+                        return opened + left
+                    left -= hours[1] - opened
+            day += timedelta(days=1)
+        return None
+
     def next_opening(self, moment: datetime) -> datetime | None:
         """``moment`` itself when the store is open then, else when it next opens (None: not within
         OPENING_HORIZON_DAYS)."""

@@ -334,7 +334,7 @@ def _store_demo(store: Store) -> int:
         "保养；刹车异响；前保险杠刮擦（保险）",
     )
     approval_link_send(actor=advisor, order_id=order_id, base_url="http://127.0.0.1:8000/")
-    # In the workshop: brake pads approved and started, with the recall's work where the car is affected.
+    # In the workshop: brake pads approved and the work started, with the recall's work where the car is affected.
     customer, vehicle = desk.next_car(campaign=True)
     visit = desk.open(customer, vehicle, needs="更换前刹车片")
     desk.walk_around(visit, photo=False)
@@ -343,12 +343,8 @@ def _store_demo(store: Store) -> int:
     if campaigns:
         lines += services.campaign_lines(campaigns[0])
     order_id = desk.sign(visit, lines, "更换前刹车片" + ("；召回检修" if campaigns else ""))
-    foreman = desk.staff.foreman
-    services.repair_order_transition(actor=foreman, order_id=order_id, action="start_work")
-    first = visit.orders.get().lines.order_by("position").first()
-    if first is not None:
-        services.line_transition(actor=foreman, order_id=order_id, line_id=first.pk, action="dispatch")
-        services.line_transition(actor=foreman, order_id=order_id, line_id=first.pk, action="start")
+    # The foreman starts the order; its labour is dispatched and clocked in the workshop (workshop.demo).
+    services.repair_order_transition(actor=desk.staff.foreman, order_id=order_id, action="start_work")
     # Every repair declined after the diagnosis: the diagnosis fee.
     customer, vehicle = desk.next_car()
     visit = desk.open(customer, vehicle, needs="发动机故障灯亮")

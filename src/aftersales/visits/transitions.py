@@ -12,12 +12,12 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from aftersales.core.models import User
 from aftersales.core.transitions import StateTable, Transition
-from aftersales.visits.models import Diagnosis, Job, Line, RepairOrder
+from aftersales.visits.models import Diagnosis, Line, RepairOrder
 
 R = RepairOrder.State
 L = Line.State
-J = Job.State
 
 REPAIR_ORDER = StateTable(
     "repair order",
@@ -66,21 +66,22 @@ OTHER_LINE = StateTable(
     field="state",
 )
 
-JOB = StateTable(
-    "job",
-    [
-        Transition("accept", (J.ASSIGNED,), J.ACCEPTED, "repair_orders.workshop"),
-        Transition("start", (J.ACCEPTED,), J.IN_PROGRESS, "repair_orders.workshop"),
-        Transition("pause", (J.IN_PROGRESS,), J.PAUSED, "repair_orders.workshop"),
-        Transition("resume", (J.PAUSED,), J.IN_PROGRESS, "repair_orders.workshop"),
-        Transition("finish", (J.IN_PROGRESS,), J.DONE, "repair_orders.workshop"),
-    ],
-    field="state",
-)
-
 
 def line_table(line: Line) -> StateTable:
     return LABOUR_LINE if line.kind == Line.Kind.LABOUR else OTHER_LINE
+
+
+# A labour line moves through the workshop only by its job (dispatch, the technician's clock).
+WORKSHOP_ONLY = frozenset({"dispatch", "start", "finish", "rework"})
+# Approving and declining are taken by recording an approval.
+BY_APPROVAL = frozenset({"approve", "decline"})
+
+
+def line_actions(line: Line, user: User) -> list[str]:
+    """The actions a line's generic endpoint offers ``user``: not approvals, not a labour line's workshop
+    steps."""
+    hidden = BY_APPROVAL | (WORKSHOP_ONLY if line.kind == Line.Kind.LABOUR else frozenset())
+    return [action for action in line_table(line).actions(line, user) if action not in hidden]
 
 
 # What the buttons that take the actions say (the history says what was done: ACTION_LABELS).

@@ -58,8 +58,13 @@ from aftersales.purchasing.models import (
     SupplierReturn,
 )
 from aftersales.visits import services as visits
-from aftersales.visits.models import RepairOrder
+from aftersales.visits.models import Line, RepairOrder
 from aftersales.visits.services.inspection import checklist_of
+from aftersales.workshop.tests import samples_api as workshop_api_samples
+from aftersales.workshop.tests import samples_boards as workshop_board_samples
+from aftersales.workshop.tests import samples_desk as workshop_desk_samples
+from aftersales.workshop.tests import samples_pages as workshop_page_samples
+from aftersales.workshop.tests import samples_teams as workshop_team_samples
 from config.api import api
 
 
@@ -693,10 +698,12 @@ def _order_move(user: User, world: World) -> tuple[int, str]:
 
 
 def _line_move(user: User, world: World) -> dict[str, Any]:
-    """A line and the move the user may make on it: dispatch the approved labour, or cancel proposed work."""
+    """A line and the move the user may make on it: finish approved sublet work (labour moves only through
+    the workshop's dispatch and clock), or cancel proposed work."""
     order = _repair_order(world)
     if _holds(user, world, "repair_orders.workshop"):
-        return {"kwargs": {"order_id": order["order_id"], "line_id": order["approved"]}, "action": "dispatch"}
+        Line.all_objects.filter(pk=order["proposed"]).update(state="approved")
+        return {"kwargs": {"order_id": order["order_id"], "line_id": order["proposed"]}, "action": "finish"}
     return {"kwargs": {"order_id": order["order_id"], "line_id": order["proposed"]}, "action": "cancel"}
 
 
@@ -1651,3 +1658,11 @@ def request_route(
     else:
         response = call(path, headers=headers)
     return int(response.status_code)
+
+
+# The workshop keeps the samples of its routes beside its tests.
+SAMPLES.update(workshop_api_samples.SAMPLES)
+SAMPLES.update(workshop_page_samples.SAMPLES)
+SAMPLES.update(workshop_board_samples.SAMPLES)
+SAMPLES.update(workshop_desk_samples.SAMPLES)
+SAMPLES.update(workshop_team_samples.SAMPLES)

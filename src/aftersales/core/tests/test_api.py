@@ -149,6 +149,7 @@ def test_token_create_use_and_revoke(world: World) -> None:
                 "visits.diagnose",
                 "visits.receive",
                 "visits.view",
+                "workshop.view",
             ],
         }
     ]

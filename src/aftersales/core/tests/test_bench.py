@@ -24,6 +24,7 @@ from aftersales.messaging.models import Message, MessageTemplate
 from bench import campaigns as campaign_scenarios
 from bench import generate, registry, run
 from bench import visits as visit_scenarios
+from bench import workshop as workshop_scenarios
 from bench.appointments import confirmations
 from bench.customers import import_job, values
 from bench.customers import scenarios as customer_scenarios
@@ -37,6 +38,7 @@ CORE_SCENARIOS = ["health", "me", "stores"]
 APPOINTMENT_SCENARIOS = ["public_booking", "slots", "booking_create"]
 CAMPAIGN_SCENARIOS = ["campaign_match"]
 VISIT_SCENARIOS = ["repair_order_create", "repair_order_detail"]
+WORKSHOP_SCENARIOS = ["board", "clock"]
 CUSTOMER_SCENARIOS = [
     "search_plate",
     "search_vin6",
@@ -74,6 +76,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
         "parts",
         "purchasing",
         "visits",
+        "workshop",
     ]
     assert list(run.SCENARIOS) == (
         CORE_SCENARIOS
@@ -82,6 +85,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
         + CUSTOMER_SCENARIOS
         + ["stock_balance", "purchase_suggestions"]
         + VISIT_SCENARIOS
+        + WORKSHOP_SCENARIOS
     )
     assert list(run.JOBS) == [
         "import",
@@ -120,6 +124,7 @@ def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
         "parts",
         "purchasing",
         "visits",
+        "workshop",
     ]
 
 
@@ -210,6 +215,8 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
         monkeypatch.setattr(campaign_scenarios, name, value)
     # and a few cars on site for repair_order_create's calls (the same order, on fewer visits)
     monkeypatch.setattr(visit_scenarios, "VISITS_AHEAD", 12)
+    # and a board of 8 open orders (the same states in turn as the 200)
+    monkeypatch.setattr(workshop_scenarios, "ORDERS", 8)
     url = bench_database
 
     # When a small group with an archive is generated through the command
@@ -272,6 +279,7 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
         + CUSTOMER_SCENARIOS
         + ["stock_balance", "purchase_suggestions"]
         + VISIT_SCENARIOS
+        + WORKSHOP_SCENARIOS
     )
     pinned = (
         "health",

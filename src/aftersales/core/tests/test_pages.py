@@ -65,6 +65,9 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "appointments:list",
         "visits:desk",
         "visits:orders",
+        "workshop:board",
+        "workshop:my_jobs",
+        "workshop:parts_requests",
         "campaigns:list",
         "parts:parts",
         "catalogue:operations",
@@ -82,12 +85,16 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "messaging:tasks",
         "visits:desk",
         "visits:orders",
+        "workshop:board",
+        "workshop:my_jobs",
         "parts:parts",
         "catalogue:operations",
         "core:stores",
     ]
     assert menu("manager") == [
-        name for name in everything if name not in {"core:companies", "core:calendar", "core:tokens"}
+        name
+        for name in everything
+        if name not in {"core:companies", "core:calendar", "core:tokens", "workshop:my_jobs", "workshop:parts_requests"}
     ]
     assert menu("admin") == everything
     assert menu("purchaser") == [

@@ -120,13 +120,14 @@ def _python_messages() -> list[Message]:
     ]
 
 
-CALL_START = re.compile(r"\b(n?p?gettext)\(")
+# templatize writes {% translate %} as gettext(...) and a filter argument _("...") as _(...).
+CALL_START = re.compile(r"(?<![\w.])(n?p?gettext|_)\(")
 
 
 def _template_calls(template: str, path: str) -> list[Message]:
     """templatize writes each translatable piece of a template as a gettext call on its line."""
     messages = []
-    functions = {name: name for name in FUNCTIONS}
+    functions = {name: name for name in FUNCTIONS} | {"_": "gettext"}
     code = templatize(template, origin=path)
     for match in CALL_START.finditer(code):
         line = code.count("\n", 0, match.start()) + 1

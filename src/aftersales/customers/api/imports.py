@@ -126,7 +126,7 @@ class ExportQuery(InputSchema):
 class ExportJobOut(Schema):
     job_id: int
     status: str
-    url: str = Field(description="Where the file is downloaded once written (and the job followed: GET /api/v1/jobs).")
+    url: str = Field(description="Where the file is downloaded once written (the job: GET /api/v1/me/jobs).")
 
 
 @router.get(

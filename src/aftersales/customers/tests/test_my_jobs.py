@@ -43,7 +43,7 @@ def test_my_jobs_shows_the_progress_of_my_imports_and_follows_a_running_one(
     )
     client = client_for(crm)
 
-    answer = client.get("/api/v1/jobs").json()
+    answer = client.get("/api/v1/me/jobs").json()
     assert [(job["name"], job["status"], job["percent"], job["message"]) for job in answer] == [
         ("旧名单.xlsx", "failed", 100, "文件已损坏"),
         ("车主名单.xlsx", "running", 25, ""),
@@ -55,7 +55,7 @@ def test_my_jobs_shows_the_progress_of_my_imports_and_follows_a_running_one(
     assert partial.lstrip().startswith('<div id="jobs"') and "车主名单.xlsx" in partial
     ImportJob.objects.filter(pk=running.pk).update(status="done", processed_rows=200)
     assert 'hx-trigger="every 2s"' not in client.get("/jobs/").content.decode()  # nothing runs: no polling
-    assert client_for(world.user("technician")).get("/api/v1/jobs").json() == []
+    assert client_for(world.user("technician")).get("/api/v1/me/jobs").json() == []
 
 
 def test_a_long_export_runs_in_the_background_and_is_downloaded_from_my_jobs(
@@ -70,7 +70,7 @@ def test_a_long_export_runs_in_the_background_and_is_downloaded_from_my_jobs(
     assert (response.status_code, response["Location"]) == (302, "/jobs/")
     job = ExportJob.objects.get()
     assert (job.status, job.total_rows, job.processed_rows, job.created_by) == ("done", 3, 3, world.user("crm"))
-    [listed] = [item for item in crm.get("/api/v1/jobs").json() if item["kind"] == "导出"]
+    [listed] = [item for item in crm.get("/api/v1/me/jobs").json() if item["kind"] == "导出"]
     assert (listed["status"], listed["percent"], listed["url"]) == ("done", 100, f"/customers/import/exports/{job.pk}/")
     download = crm.get(listed["url"])
     assert download.status_code == 200

@@ -298,7 +298,7 @@ def test_the_import_pages(world: World, admin: Client, django_capture_on_commit_
         "试运行：将新建 1 个零件，0 个已在零件主数据中；0 行有错误。"
     )
     assert Part.objects.count() == 0  # a dry run
-    mine = admin.get("/api/v1/jobs").json()
+    mine = admin.get("/api/v1/me/jobs").json()
     assert [(row["kind"], row["name"], row["status"]) for row in mine] == [("导入", "零件主数据 · parts.xlsx", "done")]
 
 

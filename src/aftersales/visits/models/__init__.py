@@ -1,4 +1,4 @@
-from aftersales.visits.models.orders import Job, JobEvent, Line, LineApproval, RepairOrder, RepairOrderEvent
+from aftersales.visits.models.orders import Line, LineApproval, RepairOrder, RepairOrderEvent
 from aftersales.visits.models.reception import (
     ChecklistItem,
     CheckResult,
@@ -20,8 +20,6 @@ __all__ = [
     "DamageMark",
     "Diagnosis",
     "FaultCode",
-    "Job",
-    "JobEvent",
     "Line",
     "LineApproval",
     "Rating",

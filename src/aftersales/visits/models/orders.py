@@ -1,5 +1,5 @@
-"""The repair order (委托书 / 工单), its lines and their approvals, and the job of a labour line
-(DESIGN-visit "Records", "States, transitions and guards", "Pay types")."""
+"""The repair order (委托书 / 工单), its lines and their approvals (DESIGN-visit "Records", "States,
+transitions and guards", "Pay types"). The job of a labour line is the workshop's (``workshop.Job``)."""
 
 from __future__ import annotations
 
@@ -233,42 +233,4 @@ class RepairOrderEvent(StateEventBase):
     class Meta:
         verbose_name = _("repair order event")
         verbose_name_plural = _("repair order events")
-        ordering = ["at", "pk"]
-
-
-class Job(models.Model):
-    """A labour line's assignment in the workshop (technician or team, bay, deadline); its clock events
-    are the workshop's."""
-
-    class State(models.TextChoices):
-        ASSIGNED = "assigned", _("Assigned")
-        ACCEPTED = "accepted", _("Accepted")
-        IN_PROGRESS = "in_progress", _("In progress")
-        PAUSED = "paused", _("Paused")
-        DONE = "done", _("Done")
-
-    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
-    line = models.OneToOneField(Line, on_delete=models.CASCADE, related_name="job")
-    state = models.CharField(pgettext_lazy("job", "state"), max_length=12, choices=State.choices)
-    technician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    bay = models.ForeignKey("core.Bay", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("job")
-        verbose_name_plural = _("jobs")
-
-    def __str__(self) -> str:
-        return f"{self.line_id} {self.state}"
-
-
-class JobEvent(StateEventBase):
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
-
-    class Meta:
-        verbose_name = _("job event")
-        verbose_name_plural = _("job events")
         ordering = ["at", "pk"]

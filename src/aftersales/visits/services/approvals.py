@@ -7,6 +7,7 @@ declines every repair after the diagnosis is charged the store's diagnosis fee (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -312,7 +313,16 @@ def approvals_record(
                 "signature": signature.pk if signature is not None else None,
             },
         )
+        approved = [line.pk for line in lines.values() if line.state == L.APPROVED]
+        if approved:
+            for listener in APPROVAL_LISTENERS:
+                transaction.on_commit(lambda listener=listener: listener(order.pk, approved))  # type: ignore[misc]
     return approvals
+
+
+# What later areas do once work is approved after signing (the workshop tells the customer it is
+# scheduled): each is called after the commit with the order's id and the ids of the lines approved.
+APPROVAL_LISTENERS: list[Callable[[int, list[int]], None]] = []
 
 
 REPAIR_KINDS = (Line.Kind.LABOUR, Line.Kind.PART, Line.Kind.SUBLET, Line.Kind.CONSUMABLE)

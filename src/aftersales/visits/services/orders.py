@@ -35,7 +35,7 @@ from aftersales.visits.services.lines import (
     stock_lock,
 )
 from aftersales.visits.services.visits import visit_access, visit_event
-from aftersales.visits.transitions import REPAIR_ORDER, SERVICE_ONLY, line_table
+from aftersales.visits.transitions import REPAIR_ORDER, SERVICE_ONLY, WORKSHOP_ONLY, line_table
 
 L = Line.State
 MAX_LINES = 200
@@ -467,6 +467,10 @@ def line_transition(*, actor: User, order_id: int, line_id: int, action: str, no
             raise ConflictError(
                 _("This cannot be done while the order is “%(state)s”.") % {"state": order.get_state_display()},
                 code="not_allowed",
+            )
+        if line.kind == Line.Kind.LABOUR and action in WORKSHOP_ONLY:
+            raise ConflictError(
+                _("Labour is dispatched and clocked in the workshop, not here."), code="not_allowed", field="action"
             )
         if action == "finish" and line.kind != Line.Kind.LABOUR and line.part_id is not None:
             raise ConflictError(_("A part line is done when its part is issued at the parts desk."), code="not_allowed")

@@ -617,8 +617,11 @@ def test_lines_are_added_priced_and_moved(reception: Reception, visit: Visit, ad
         {"action": "dispatch", "note": "王师傅"},
         content_type="application/json",
     )
-    assert response.status_code == 200, response.json()
-    assert (response.json()["state"], response.json()["actions"]) == ("dispatched", ["start"])
+    assert (response.status_code, response.json()["fields"]) == (
+        409,
+        {"action": ["Labour is dispatched and clocked in the workshop, not here."]},
+    )
+    assert order_state() == before
 
     response = technician.post(f"{base}/transitions", {"action": "start_work"}, content_type="application/json")
     assert response.status_code == 200, response.json()

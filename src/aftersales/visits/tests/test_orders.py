@@ -11,8 +11,11 @@ from aftersales.core.errors import ApplicationError
 from aftersales.parts.models import Reservation, StockBalance
 from aftersales.visits.models import Line, LineApproval, RepairOrder, RepairOrderEvent, Visit
 from aftersales.visits.services import (
+    ApprovalIn,
+    Decision,
     LineIn,
     OrderIn,
+    approvals_record,
     line_add,
     line_price_set,
     line_transition,
@@ -146,10 +149,16 @@ def test_work_on_a_proposed_line_is_refused_and_changes_nothing(reception: Recep
     foreman = reception.world.user("foreman")
     with pytest.raises(ApplicationError) as refused:
         line_transition(actor=foreman, order_id=order.pk, line_id=line.pk, action="start")
-    assert (refused.value.status, str(refused.value)) == (409, "This cannot be done while it is “Proposed”.")
+    assert (refused.value.status, str(refused.value)) == (
+        409,
+        "Labour is dispatched and clocked in the workshop, not here.",
+    )
     with pytest.raises(ApplicationError) as skipped:
-        line_transition(actor=foreman, order_id=order.pk, line_id=order.lines.get(position=1).pk, action="finish")
-    assert (skipped.value.status, str(skipped.value)) == (409, "This cannot be done while it is “Approved”.")
+        line_transition(actor=foreman, order_id=order.pk, line_id=order.lines.get(position=2).pk, action="finish")
+    assert (skipped.value.status, str(skipped.value)) == (
+        409,
+        "A part line is done when its part is issued at the parts desk.",
+    )
     with pytest.raises(ApplicationError) as ready:
         repair_order_transition(actor=reception.world.user("service_manager"), order_id=order.pk, action="ready")
     assert (ready.value.status, str(ready.value)) == (
@@ -162,37 +171,35 @@ def test_work_on_a_proposed_line_is_refused_and_changes_nothing(reception: Recep
     assert snapshot(order) == before
 
 
-def test_the_labour_line_goes_through_the_workshop_and_the_order_follows(
-    reception: Reception, order: RepairOrder
-) -> None:
+def test_labour_moves_only_through_the_workshop_and_sublet_work_here(reception: Reception, order: RepairOrder) -> None:
     foreman = reception.world.user("foreman")
     oil = order.lines.get(position=1)
-    with pytest.raises(ApplicationError) as advisor:
-        line_transition(actor=reception.advisor, order_id=order.pk, line_id=oil.pk, action="dispatch")
-    assert advisor.value.status == 403
+    before = snapshot(order)
+    for action in ("dispatch", "start", "finish", "rework"):
+        with pytest.raises(ApplicationError) as refused:
+            line_transition(actor=foreman, order_id=order.pk, line_id=oil.pk, action=action)
+        assert (refused.value.status, refused.value.code) == (409, "not_allowed")
+    assert snapshot(order) == before
+    sublet = line_add(
+        actor=reception.advisor,
+        order_id=order.pk,
+        data=LineIn(kind="sublet", description="四轮定位（外协）", unit_price=D("180"), cost=D("100")),
+    )
+    approvals_record(
+        actor=reception.advisor,
+        order_id=order.pk,
+        data=ApprovalIn(kind="customer_phone", person="张伟", decisions=[Decision(sublet.pk, True)]),
+    )
     repair_order_transition(actor=foreman, order_id=order.pk, action="start_work")
-    for action in ("dispatch", "start", "finish"):
-        line_transition(actor=foreman, order_id=order.pk, line_id=oil.pk, action=action)
-    with pytest.raises(ApplicationError) as early:
-        repair_order_transition(actor=foreman, order_id=order.pk, action="cancel")
-    assert early.value.status == 409
-    # The brake job is still proposed: not approved labour does not hold the order back.
-    order = repair_order_transition(actor=foreman, order_id=order.pk, action="complete")
-    assert order.state == "completed"
+    sublet = line_transition(actor=foreman, order_id=order.pk, line_id=sublet.pk, action="finish")
+    assert sublet.state == "done"
     events = [(e.line_id and e.line.position, e.action, e.from_state, e.to_state) for e in order.events.order_by("pk")]
-    assert events[3:] == [
-        (None, "start_work", "open", "in_work"),
-        (1, "dispatch", "approved", "dispatched"),
-        (1, "start", "dispatched", "in_progress"),
-        (1, "finish", "in_progress", "done"),
-        (None, "complete", "in_work", "completed"),
-    ]
+    assert events[-2:] == [(None, "start_work", "open", "in_work"), (5, "finish", "approved", "done")]
 
 
 def test_replaying_the_events_gives_the_current_states(reception: Reception, order: RepairOrder) -> None:
     foreman = reception.world.user("foreman")
     repair_order_transition(actor=foreman, order_id=order.pk, action="start_work")
-    line_transition(actor=foreman, order_id=order.pk, line_id=order.lines.get(position=1).pk, action="dispatch")
     line_transition(actor=reception.advisor, order_id=order.pk, line_id=order.lines.get(position=4).pk, action="cancel")
     # Every line starts proposed (the signing is its first event); the order starts from nothing.
     states: dict[object, str] = {line.pk: "proposed" for line in order.lines.all()}
@@ -202,7 +209,7 @@ def test_replaying_the_events_gives_the_current_states(reception: Reception, ord
         states[key] = event.to_state
     assert states == {"order": "in_work", **{ln.pk: ln.state for ln in order.lines.all()}}
     assert {ln.position: ln.state for ln in order.lines.all()} == {
-        1: "dispatched",
+        1: "approved",
         2: "approved",
         3: "proposed",
         4: "cancelled",

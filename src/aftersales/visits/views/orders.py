@@ -3,6 +3,7 @@ there (a line added, a price changed, a decision recorded, a link sent, a move o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.db.models import Prefetch, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,7 +24,7 @@ from aftersales.visits.forms import ActionForm, ApprovalForm, LineForm, PriceFor
 from aftersales.visits.models import Line, LineApproval, RepairOrder
 from aftersales.visits.services.approvals import PERMISSION, RECORDERS
 from aftersales.visits.services.links import approval_link_send
-from aftersales.visits.transitions import ACTION_BUTTONS, ACTION_LABELS, REPAIR_ORDER, SERVICE_ONLY, line_table
+from aftersales.visits.transitions import ACTION_BUTTONS, ACTION_LABELS, REPAIR_ORDER, SERVICE_ONLY, line_actions
 from aftersales.visits.views.base import WallClock, order_of
 from aftersales.visits.views.signing import line_in_of, operations_of
 
@@ -98,7 +100,7 @@ def _order_context(request: HttpRequest, order: RepairOrder, **extra: Any) -> di
                 and line.state not in ("declined", "cancelled", "done")
                 else Decimal(0),
                 "needs": waiting_for,
-                "actions": [a for a in line_table(line).actions(line, user) if a not in ("approve", "decline")],
+                "actions": line_actions(line, user),
             }
         )
     totals = {
@@ -140,7 +142,13 @@ def _order_context(request: HttpRequest, order: RepairOrder, **extra: Any) -> di
         "price_form": extra.get("price_form") or PriceForm(),
         "operations": operations_of(order.store.group_id),
         "link_url": extra.get("link_url", ""),
+        "panels": [panel(request, order) for panel in ORDER_PANELS],
     }
+
+
+# What later areas show beside an order (the workshop: its jobs and the parts it waits for): each renders a
+# piece of the page for the reader, or "" when it has nothing to show.
+ORDER_PANELS: list[Callable[[HttpRequest, RepairOrder], SafeString | str]] = []
 
 
 def _kinds_of(request: HttpRequest, form: ApprovalForm) -> ApprovalForm:

@@ -30,7 +30,7 @@ from aftersales.visits.models import (
     RepairOrder,
     RepairOrderEvent,
 )
-from aftersales.visits.transitions import REPAIR_ORDER, SERVICE_ONLY, line_table
+from aftersales.visits.transitions import REPAIR_ORDER, SERVICE_ONLY, line_actions
 
 # --- repair orders ----------------------------------------------------------------------------------
 
@@ -264,7 +264,7 @@ def line_out(
             approval_out(approval, line, store)
             for approval in (line.approvals.all() if approvals is None else approvals)
         ],
-        "actions": [a for a in line_table(line).actions(line, user) if a not in LINE_ACTIONS] if movable else [],
+        "actions": line_actions(line, user) if movable else [],
         "created_at": local(line.created_at, store),
     }
 
