@@ -334,7 +334,8 @@ def mask_plate(plate: str) -> str:
     """沪A12345 → 沪A·**345: enough for the owner to find their car on a public screen."""
     if len(plate) <= 4:
         return plate[:1] + "*" * (len(plate) - 1)
-    return f"{plate[:2]}·{'*' * (len(plate) - 5)}{plate[-3:]}"
+    shown = 3 if len(plate) >= 7 else 2  # at least two characters hidden
+    return f"{plate[:2]}·{'*' * (len(plate) - 2 - shown)}{plate[-shown:]}"
 
 
 CUSTOMER_STAGES = {

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.appointments.models import Technician
 from aftersales.campaigns.models import Outreach
 from aftersales.core.audit import audit_append
 from aftersales.core.errors import ApplicationError, ConflictError
@@ -83,14 +82,14 @@ def _segment_close(job: Job, now: datetime) -> None:
     job.actual_minutes = job.clock_seconds // 60
 
 
-def _technician_lock(actor: User, store_id: int) -> None:
-    # One clock per technician: their row serialises their clock-ons in every store's job.
-    Technician.objects.select_for_update().filter(store_id=store_id, user=actor).first()
+def _technician_lock(actor: User) -> None:
+    # One clock per technician: their user row serialises their clock actions on the jobs of every store.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
 
 
 def _line_and_order(job: Job) -> tuple[Line, RepairOrder]:
     order = RepairOrder.all_objects.select_for_update().get(pk=job.order_id)
-    line = Line.all_objects.select_for_update().select_related("operation", "campaign").get(pk=job.line_id)
+    line = Line.all_objects.select_for_update(of=("self",)).select_related("operation", "campaign").get(pk=job.line_id)
     return line, order
 
 
@@ -104,7 +103,7 @@ def clock(*, actor: User, job_id: int, data: ClockIn, now: datetime | None = Non
         raise ApplicationError(_("Choose clock on, pause or clock off."), code="invalid", field="action")
     with transaction.atomic():
         job = job_access(actor=actor, job_id=job_id, permission="workshop.work")
-        _technician_lock(actor, job.store_id)
+        _technician_lock(actor)
         line, order = _line_and_order(job)
         job = job_access(actor=actor, job_id=job_id, permission="workshop.work", for_update=True)
         worker_check(actor, job)
@@ -112,6 +111,11 @@ def clock(*, actor: User, job_id: int, data: ClockIn, now: datetime | None = Non
             raise ConflictError(
                 _("This cannot be done while the order is “%(state)s”.") % {"state": order.get_state_display()},
                 code="not_allowed",
+            )
+        if data.action != "on" and job.clocked_by_id not in (None, actor.pk):
+            raise ConflictError(
+                _("%(name)s has this job on the clock: they pause it or clock it off.") % {"name": job.clocked_by},
+                code="clocked_by_other",
             )
         if data.action == "on":
             _clock_on(actor, job, line, order, now)
@@ -247,8 +251,10 @@ def _clock_off(actor: User, job: Job, line: Line, order: RepairOrder, data: Cloc
     LABOUR_LINE.apply(line, "finish", actor=None, event=by(line_event(line), actor))
     if line.campaign_id is not None:
         _campaign_performed(order, line, now)
+    # Work found during the job and still waiting for approval keeps the order in work (it is approved or
+    # declined first; a completed order takes no more approvals).
     open_labour = Line.all_objects.filter(
-        order=order, kind=Line.Kind.LABOUR, state__in=(L.APPROVED, L.DISPATCHED, L.IN_PROGRESS)
+        order=order, kind=Line.Kind.LABOUR, state__in=(L.PROPOSED, L.APPROVED, L.DISPATCHED, L.IN_PROGRESS)
     ).exists()
     if not open_labour:  # every approved labour line done: the order is complete
         REPAIR_ORDER.apply(order, "complete", actor=None, event=by(order_event(order), actor))

@@ -29,9 +29,9 @@ from aftersales.core.audit import audit_append
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import Bay, Certificate, StaffProfile, Store, User
-from aftersales.visits.models import Line, RepairOrder
+from aftersales.visits.models import Diagnosis, Line, RepairOrder
 from aftersales.visits.services.orders import line_event, order_event, repair_order_access
-from aftersales.visits.transitions import LABOUR_LINE, REPAIR_ORDER
+from aftersales.visits.transitions import LABOUR_LINE, RECORD_CATEGORIES, REPAIR_ORDER
 from aftersales.workshop.models import ClockEvent, Job, Team
 from aftersales.workshop.services.common import by, job_access, job_deadline, job_event
 from aftersales.workshop.services.notices import job_dispatched_tell
@@ -316,6 +316,14 @@ def _bay(store: Store, bay_id: int | None) -> Bay | None:
     return bay
 
 
+def _team_people(team: Team | None) -> list[User]:
+    if team is None:
+        return []
+    people = {user.pk: user for user in team.members.filter(is_active=True)}
+    people.setdefault(team.leader_id, team.leader)
+    return list(people.values())
+
+
 def _checked(
     store: Store, order: RepairOrder, line: Line, data: DispatchIn, now: datetime
 ) -> tuple[User | None, Team | None, Bay | None]:
@@ -323,13 +331,30 @@ def _checked(
     worker, team = _worker(store, data)
     bay = _bay(store, data.bay_id)
     errors: dict[str, list[str]] = {}
-    person = worker or (team.leader if team else None)
-    if person is not None:
-        profile = StaffProfile.objects.filter(user=person).prefetch_related("certificates").first()
-        day = store_calendar(store).local_date(now)
-        problems = qualification_problems(person, line.operation, brand_id=_brand_id(order), day=day, profile=profile)
-        if problems:
-            errors["team" if team else "technician"] = problems
+    # A team's job is worked by any of its people: each of them must be qualified for the operation.
+    people = [worker] if worker is not None else _team_people(team)
+    profiles = {
+        profile.user_id: profile
+        for profile in StaffProfile.objects.filter(user__in=people).prefetch_related("certificates")
+    }
+    day = store_calendar(store).local_date(now)
+    problems = [
+        problem
+        for person in people
+        for problem in qualification_problems(
+            person, line.operation, brand_id=_brand_id(order), day=day, profile=profiles.get(person.pk)
+        )
+    ]
+    if problems:
+        errors["team" if team else "technician"] = problems
+    # 机动车维修管理规定: the repair archive of these categories keeps the pre-repair diagnosis record;
+    # their work is not handed to the workshop without it.
+    if line.repair_category in RECORD_CATEGORIES and not (
+        Diagnosis.objects.filter(visit_id=order.visit_id).exclude(pre_repair_record="").exists()
+    ):
+        errors["line"] = [
+            _("Record the pre-repair diagnosis first: the repair archive needs it for this repair category.")
+        ]
     problem = bay_problem(bay, line.operation)
     if problem:
         errors["bay"] = [problem]
@@ -341,7 +366,12 @@ def _checked(
 
 
 def _line_locked(order: RepairOrder, line_id: int) -> Line:
-    line = Line.all_objects.select_for_update().filter(pk=line_id, order=order).select_related("operation").first()
+    line = (
+        Line.all_objects.select_for_update(of=("self",))
+        .filter(pk=line_id, order=order)
+        .select_related("operation")
+        .first()
+    )
     if line is None:
         raise ApplicationError(_("Choose a line of this order."), field="line")
     if line.kind != Line.Kind.LABOUR:
@@ -438,20 +468,33 @@ def redispatch(*, actor: User, job_id: int, data: DispatchIn, now: datetime | No
     not while it is on the clock or done. It is assigned again: the new technician accepts it."""
     now = now or timezone.now()
     with transaction.atomic():
+        job = job_access(actor=actor, job_id=job_id, permission="workshop.dispatch")
+        # Business rows first, as dispatch locks them: the order, then the job.
+        RepairOrder.all_objects.select_for_update().filter(pk=job.order_id).first()
         job = job_access(actor=actor, job_id=job_id, permission="workshop.dispatch", for_update=True)
         if job.state in (J.IN_PROGRESS, J.DONE):
             raise ConflictError(
                 _("A job that is “%(state)s” is not re-dispatched.") % {"state": job.get_state_display()},
                 code="not_allowed",
             )
-        order = RepairOrder.all_objects.select_related("vehicle__model", "store").get(pk=job.order_id)
+        order = RepairOrder.all_objects.select_related("vehicle__model", "store", "visit").get(pk=job.order_id)
+        if order.state not in (RepairOrder.State.OPEN, RepairOrder.State.IN_WORK):
+            raise ConflictError(
+                _("This cannot be done while the order is “%(state)s”.") % {"state": order.get_state_display()},
+                code="not_allowed",
+            )
         line = Line.all_objects.select_related("operation").get(pk=job.line_id)
         data.line_id = line.pk
         worker, team, bay = _checked(order.store, order, line, data, now)
         before = job.state
         job.technician, job.team, job.bay = worker, team, bay
         job.state, job.accepted_at = J.ASSIGNED, None
-        job.save(update_fields=["technician", "team", "bay", "state", "accepted_at"])
+        # The new technician is reminded of the deadline in turn.
+        job.deadline, job.remind_at = job_deadline(order.store, order.visit, now=now)
+        job.reminded_at = None
+        job.save(
+            update_fields=["technician", "team", "bay", "state", "accepted_at", "deadline", "remind_at", "reminded_at"]
+        )
         job_event(job)(
             actor=actor,
             action="redispatch",
@@ -462,6 +505,11 @@ def redispatch(*, actor: User, job_id: int, data: DispatchIn, now: datetime | No
         _audit(order, actor, "redispatch", job)
         transaction.on_commit(lambda: job_dispatched_tell(job.pk))
     return job
+
+
+def works(actor: User, job: Job) -> bool:
+    """Whether ``actor`` works ``job``: its technician, or its team's leader or a member."""
+    return _may_work(actor, job)
 
 
 def _may_work(actor: User, job: Job) -> bool:

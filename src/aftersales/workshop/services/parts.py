@@ -27,6 +27,7 @@ from aftersales.visits.services.orders import line_event, repair_order_access
 from aftersales.visits.transitions import OTHER_LINE
 from aftersales.workshop.models import Job, PartsRequest
 from aftersales.workshop.services.common import by
+from aftersales.workshop.services.dispatch import works
 
 L = Line.State
 R = PartsRequest.State
@@ -36,7 +37,7 @@ WORK_STATES = (RepairOrder.State.OPEN, RepairOrder.State.IN_WORK)
 def _part_line(order: RepairOrder, line_id: int, *, lock: bool = False) -> Line:
     rows = Line.all_objects.filter(pk=line_id, order=order, kind=Line.Kind.PART).select_related("part")
     if lock:
-        rows = rows.select_for_update()
+        rows = rows.select_for_update(of=("self",))
     line = rows.first()
     if line is None:
         raise ApplicationError(_("Choose a part line of this order."), field="line")
@@ -59,7 +60,13 @@ def parts_request(*, actor: User, order_id: int, line_id: int, note: str = "") -
                 code="not_approved",
                 field="line",
             )
-        job = Job.all_objects.filter(order=order, technician=actor).exclude(state=Job.State.DONE).first()
+        # The technician's own job on the order (or their team's); the foreman may ask for any of its jobs.
+        jobs = Job.all_objects.filter(order=order).exclude(state=Job.State.DONE).select_related("team").order_by("pk")
+        job = next((row for row in jobs if works(actor, row)), None)
+        if job is None and not can(actor, "workshop.dispatch", store_id=order.store_id):
+            raise ApplicationError(
+                _("Parts are asked for by the technicians who work this order."), code="not_assigned", status=403
+            )
         try:
             with transaction.atomic():
                 request = PartsRequest.all_objects.create(
@@ -135,8 +142,13 @@ def parts_request_receive(*, actor: User, request_id: int) -> PartsRequest:
 
 
 def parts_request_cancel(*, actor: User, request_id: int) -> PartsRequest:
+    """The technician who asked (or the foreman) withdraws a request not issued yet."""
     with transaction.atomic():
         request = _request_locked(actor, request_id, "workshop.work")
+        if request.requested_by_id != actor.pk and not can(actor, "workshop.dispatch", store_id=request.store_id):
+            raise ApplicationError(
+                _("Only the technician who asked withdraws the request."), code="forbidden", status=403
+            )
         if request.state != R.REQUESTED:
             raise ConflictError(
                 _("This request is “%(state)s”.") % {"state": request.get_state_display()}, code="not_allowed"

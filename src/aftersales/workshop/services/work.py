@@ -95,7 +95,7 @@ def inspection_record(*, actor: User, job_id: int, items: list[InspectionItem], 
             },
         )
         audit_append(
-            action="in_process_inspection",
+            action="job_inspection",
             actor=actor,
             store_id=job.store_id,
             object_type="workshop.job",

@@ -27,6 +27,11 @@ def _requested(world: World) -> int:
     """A parts request of the world's technician for an order's part in stock (06L-115-562)."""
     technician = _worker(world.user("technician"), world)
     order = _order(world)
+    services.dispatch(
+        actor=world.user("foreman"),
+        order_id=order["order_id"],
+        data=services.DispatchIn(line_id=order["labour"], technician_id=technician.pk),
+    )
     return services.parts_request(actor=technician, order_id=order["order_id"], line_id=order["part"]).pk
 
 
@@ -46,9 +51,16 @@ def _short_order(world: World) -> dict[str, int]:
     """A signed order of its own visit whose part line (2) is not in stock: the order waits for parts."""
     from aftersales.core.tests.routes import _signature, _visit
 
+    visit_id = _visit(world)
+    # The assembly repair's pre-repair diagnosis record (the repair archive needs it before dispatch).
+    visits.diagnosis_save(
+        actor=world.user("advisor"),
+        visit_id=visit_id,
+        data=visits.DiagnosisIn(symptoms="异响", pre_repair_record="前轮制动片磨损至 2mm"),
+    )
     order = visits.repair_order_create(
         actor=world.user("advisor"),
-        visit_id=_visit(world),
+        visit_id=visit_id,
         data=visits.OrderIn(
             statement="刹车异响",
             signature=_signature(),

@@ -50,9 +50,16 @@ def _order(world: World) -> dict[str, int]:
     """A signed order of its own visit: labour (1, approved) and a part in stock (2, approved)."""
     from aftersales.core.tests.routes import _signature, _stock, _visit  # routes imports this module
 
+    visit_id = _visit(world)
+    # The assembly repair's pre-repair diagnosis record (the repair archive needs it before dispatch).
+    visits.diagnosis_save(
+        actor=world.user("advisor"),
+        visit_id=visit_id,
+        data=visits.DiagnosisIn(symptoms="异响", pre_repair_record="前轮制动片磨损至 2mm"),
+    )
     order = visits.repair_order_create(
         actor=world.user("advisor"),
-        visit_id=_visit(world),
+        visit_id=visit_id,
         data=visits.OrderIn(
             statement="刹车异响",
             signature=_signature(),

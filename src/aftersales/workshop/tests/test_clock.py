@@ -12,7 +12,8 @@ from django.utils import timezone, translation
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.parts.models import StockMove
 from aftersales.visits.models import Line, RepairOrder
-from aftersales.workshop.models import ClockEvent, Job, JobEvent, PartsRequest
+from aftersales.visits.services import LineIn
+from aftersales.workshop.models import ClockEvent, Job, JobEvent, PartsRequest, Team
 from aftersales.workshop.services import (
     ClockIn,
     DispatchIn,
@@ -20,6 +21,7 @@ from aftersales.workshop.services import (
     clock,
     clock_correct,
     dispatch,
+    finding_report,
     inspection_record,
     parts_request,
     parts_request_issue,
@@ -179,3 +181,31 @@ def test_parts_are_requested_issued_against_the_reservation_and_received(shop: S
     with pytest.raises(ApplicationError):
         parts_request_receive(actor=shop.junior, request_id=request.pk)
     assert parts_request_receive(actor=shop.middle, request_id=request.pk).state == "received"
+
+
+def test_a_finding_waiting_for_approval_keeps_the_order_in_work(shop: Shop) -> None:
+    order = shop.order(LineIn(kind="labour", operation_id=shop.reception.oil.pk))
+    job = dispatch(
+        actor=shop.foreman, order_id=order.pk, data=DispatchIn(shop.line(order, 1).pk, technician_id=shop.middle.pk)
+    )
+    clock(actor=shop.middle, job_id=job.pk, data=ClockIn("on"))
+    found = finding_report(
+        actor=shop.middle,
+        job_id=job.pk,
+        data=LineIn(kind="labour", operation_id=shop.reception.oil.pk, description="空调滤芯脏"),
+    )
+    assert (found.state, found.source) == ("proposed", "additional")
+    clock(actor=shop.middle, job_id=job.pk, data=ClockIn("off"))
+    assert RepairOrder.all_objects.get(pk=order.pk).state == "in_work"
+
+
+def test_only_who_clocked_a_team_job_on_pauses_it(shop: Shop) -> None:
+    team = Team.objects.create(store=shop.store, name="机电一组", leader=shop.senior)
+    team.members.set([shop.senior, shop.middle])
+    order = shop.order(LineIn(kind="labour", operation_id=shop.reception.oil.pk))
+    job = dispatch(actor=shop.foreman, order_id=order.pk, data=DispatchIn(shop.line(order, 1).pk, team_id=team.pk))
+    clock(actor=shop.middle, job_id=job.pk, data=ClockIn("on"))
+    with pytest.raises(ConflictError) as refused:
+        clock(actor=shop.senior, job_id=job.pk, data=ClockIn("pause", reason="break"))
+    assert refused.value.code == "clocked_by_other"
+    assert clock(actor=shop.middle, job_id=job.pk, data=ClockIn("pause", reason="break")).state == "paused"

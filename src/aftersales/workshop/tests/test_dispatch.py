@@ -10,9 +10,9 @@ from django.utils import timezone, translation
 
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.messaging.models import Message
-from aftersales.visits.models import Line, RepairOrder, RepairOrderEvent
+from aftersales.visits.models import Diagnosis, Line, RepairOrder, RepairOrderEvent
 from aftersales.visits.services import LineIn, line_add, line_transition
-from aftersales.workshop.models import Job, JobEvent
+from aftersales.workshop.models import Job, JobEvent, Team
 from aftersales.workshop.services import DispatchIn, candidates, dispatch, job_accept, redispatch, suggestion
 from aftersales.workshop.tests.conftest import Shop
 
@@ -168,3 +168,21 @@ def test_redispatch_checks_again_and_the_new_technician_accepts(shop: Shop) -> N
     job = job_accept(actor=shop.senior, job_id=job.pk)
     assert job.state == "accepted" and job.accepted_at is not None
     assert timezone.now() - job.accepted_at < timedelta(minutes=1)
+
+
+def test_the_archive_record_and_every_team_member_are_checked_before_dispatch(shop: Shop) -> None:
+    order = shop.order()
+    brakes = shop.line(order, 3)  # assembly repair, intermediate
+    Diagnosis.objects.filter(visit_id=order.visit_id).update(pre_repair_record="")
+    with pytest.raises(ApplicationError) as refused, translation.override("en"):
+        dispatch(actor=shop.foreman, order_id=order.pk, data=DispatchIn(brakes.pk, technician_id=shop.senior.pk))
+    assert refused.value.fields == {
+        "line": ["Record the pre-repair diagnosis first: the repair archive needs it for this repair category."]
+    }
+    Diagnosis.objects.filter(visit_id=order.visit_id).update(pre_repair_record="前轮制动片磨损至 2mm")
+    team = Team.objects.create(store=shop.store, name="机电一组", leader=shop.senior)
+    team.members.set([shop.senior, shop.junior])
+    with pytest.raises(ApplicationError) as member, translation.override("en"):
+        dispatch(actor=shop.foreman, order_id=order.pk, data=DispatchIn(brakes.pk, team_id=team.pk))
+    assert member.value.fields == {"team": ["王师傅 is not Intermediate or above."]}
+    assert not Job.all_objects.exists()

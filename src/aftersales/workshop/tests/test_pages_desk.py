@@ -44,6 +44,9 @@ def english(client_for: Callable[[User], Client]) -> Callable[[User], Client]:
 def _requested(shop: Shop, minutes_ago: int = 25) -> PartsRequest:
     """The technician asked for the oil filter (line 2) ``minutes_ago``."""
     order = shop.order()
+    dispatch(
+        actor=shop.foreman, order_id=order.pk, data=DispatchIn(shop.line(order, 1).pk, technician_id=shop.middle.pk)
+    )
     request = parts_request(actor=shop.middle, order_id=order.pk, line_id=shop.line(order, 2).pk, note="左侧")
     PartsRequest.all_objects.filter(pk=request.pk).update(requested_at=timezone.now() - timedelta(minutes=minutes_ago))
     return PartsRequest.all_objects.get(pk=request.pk)

@@ -22,7 +22,7 @@ def test_a_team_is_added_with_its_members_and_works_one_clock(shop: Shop, client
         {
             "new-name": "机电一组",
             "new-leader": str(shop.senior.pk),
-            "new-members": [str(shop.junior.pk)],
+            "new-members": [str(shop.middle.pk)],
             "new-is_active": "on",
         },
     )
@@ -31,7 +31,7 @@ def test_a_team_is_added_with_its_members_and_works_one_clock(shop: Shop, client
     assert (team.name, team.leader_id, sorted(m.pk for m in team.members.all())) == (
         "机电一组",
         shop.senior.pk,
-        sorted([shop.senior.pk, shop.junior.pk]),
+        sorted([shop.senior.pk, shop.middle.pk]),
     )
     assert AuditEntry.objects.filter(action="team_members", object_id=str(team.pk)).count() == 1
     page = manager.get(reverse("workshop:teams"))
@@ -39,11 +39,11 @@ def test_a_team_is_added_with_its_members_and_works_one_clock(shop: Shop, client
 
     order = shop.order()
     job = dispatch(actor=shop.foreman, order_id=order.pk, data=DispatchIn(shop.line(order, 3).pk, team_id=team.pk))
-    clock(actor=shop.junior, job_id=job.pk, data=ClockIn("on"))
+    clock(actor=shop.middle, job_id=job.pk, data=ClockIn("on"))
     job.refresh_from_db()
-    assert (job.state, job.clocked_by_id) == ("in_progress", shop.junior.pk)
+    assert (job.state, job.clocked_by_id) == ("in_progress", shop.middle.pk)
     with pytest.raises(ApplicationError) as refused:
-        clock(actor=shop.middle, job_id=job.pk, data=ClockIn("pause", reason="break"))
+        clock(actor=shop.junior, job_id=job.pk, data=ClockIn("pause", reason="break"))
     assert refused.value.code == "not_assigned"
 
 
