@@ -41,6 +41,7 @@ from aftersales.parts.services import ReceiptLine, stock_receive
 from aftersales.visits import services
 from aftersales.visits.models import RepairOrder, Visit
 from aftersales.workshop import services as workshop
+from aftersales.workshop.models import WorkshopSettings
 from bench.appointments.store_day import store_day
 from bench.registry import BenchContext, BenchFailure, Call, scenario
 
@@ -293,6 +294,10 @@ def workshop_setup(store: Store) -> tuple[list[User], dict[str, Bay]]:
         Shift.objects.bulk_create(
             Shift(technician=technician, weekday=day, starts=time(0, 0), ends=time(23, 59)) for day in range(7)
         )
+    # No progress messages to the archive's customers: the scenarios time the workshop, not the outbox.
+    WorkshopSettings.all_objects.update_or_create(
+        store=store, defaults={"notify_approved": False, "notify_started": False, "notify_waiting": False}
+    )
     bays = {}
     for kind, _label in Bay.Kind.choices:
         bay = Bay.objects.filter(store=store, kind=kind, is_active=True).order_by("pk").first()
