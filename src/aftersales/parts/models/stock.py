@@ -13,6 +13,7 @@ from typing import Any, ClassVar, NoReturn
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aftersales.core.models import StoreOwnedModel
 from aftersales.core.models.base import StoreScopedManager
@@ -186,7 +187,7 @@ class Reservation(models.Model):
     class DemandType(models.TextChoices):
         APPOINTMENT = "appointment", _("Appointment")
         REPAIR_ORDER = "repair_order", _("Repair order")
-        TRANSFER = "transfer", _("Transfer")
+        TRANSFER = "transfer", pgettext_lazy("stock", "Transfer")
 
     store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
     part = models.ForeignKey("parts.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))

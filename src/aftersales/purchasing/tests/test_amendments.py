@@ -168,14 +168,15 @@ def test_whoever_waits_for_parts_bought_for_their_demand_is_told_when_they_arriv
     order = _sent(
         world,
         supplier,
-        [services.OrderLineIn(parts[0].pk, D(2), D(50), demand_type="repair_order", demand_id=77, demand_line_id=3)],
+        [services.OrderLineIn(parts[0].pk, D(2), D(50), demand_type="transfer", demand_id=77)],
         clerk,
     )
     bin_ = BinFactory.create(store=world.sh, warehouse=WarehouseFactory.create(store=world.sh))
     services.order_receive(actor=clerk, order_id=order.pk, lines=[services.DeliveredLine(parts[0].pk, bin_.pk, D(2))])
     told = Message.objects.get(event="parts_arrived")
-    assert (told.channel, told.user, told.about_type, told.about_id) == ("inapp", clerk, "repair_order", 77)
-    assert told.body == f"5Q0-115-561-A × 2 已随采购订单 {order.number} 到货，已为维修工单 77预留。"
+    # No area names who waits for a transfer: whoever wrote the order is told.
+    assert (told.channel, told.user, told.about_type, told.about_id) == ("inapp", clerk, "transfer", 77)
+    assert told.body == f"5Q0-115-561-A × 2 已随采购订单 {order.number} 到货，已为调拨 77预留。"
 
 
 def test_an_amendment_counts_what_stays_ordered_and_closes_an_order_owing_nothing(

@@ -10,7 +10,17 @@ import pytest
 from django.utils import timezone, translation
 
 from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.messaging.models import Message
 from aftersales.parts.models import StockMove
+from aftersales.purchasing.models import Supplier
+from aftersales.purchasing.services import (
+    DeliveredLine,
+    order_approve,
+    order_receive,
+    order_send,
+    order_submit,
+    purchase_limit_set,
+)
 from aftersales.visits.models import Line, RepairOrder
 from aftersales.visits.services import LineIn
 from aftersales.workshop.models import ClockEvent, Job, JobEvent, PartsRequest, Team
@@ -23,6 +33,7 @@ from aftersales.workshop.services import (
     dispatch,
     finding_report,
     inspection_record,
+    parts_order,
     parts_request,
     parts_request_issue,
     parts_request_receive,
@@ -209,3 +220,34 @@ def test_only_who_clocked_a_team_job_on_pauses_it(shop: Shop) -> None:
         clock(actor=shop.senior, job_id=job.pk, data=ClockIn("pause", reason="break"))
     assert refused.value.code == "clocked_by_other"
     assert clock(actor=shop.middle, job_id=job.pk, data=ClockIn("pause", reason="break")).state == "paused"
+
+
+def test_the_pads_bought_for_the_order_are_reserved_to_it_and_its_advisor_is_told(shop: Shop) -> None:
+    order = shop.order()
+    pads_line = shop.line(order, 4)
+    world = shop.reception.world
+    purchaser, clerk = world.user("purchaser"), world.user("parts")
+    supplier = Supplier.objects.create(group=shop.store.group, kind="local", code="S01", name="申城汽配")
+    purchase = parts_order(
+        actor=purchaser,
+        order_id=order.pk,
+        line_id=pads_line.pk,
+        supplier_id=supplier.pk,
+        order_type="urgent",
+        unit_price=Decimal("300.00"),
+        expected_on=None,
+    )
+    purchase_limit_set(actor=None, store_id=shop.store.pk, user_id=purchaser.pk, limit=Decimal(10000))
+    order_submit(actor=purchaser, order_id=purchase.pk)
+    order_approve(actor=purchaser, order_id=purchase.pk)
+    order_send(actor=purchaser, order_id=purchase.pk)
+    assert [s.purchase_order for s in shortages([order.pk])[order.pk]] == [purchase.number]
+    order_receive(
+        actor=clerk,
+        order_id=purchase.pk,
+        lines=[DeliveredLine(shop.reception.pads.pk, shop.reception.bin.pk, Decimal(1))],
+    )
+    assert shortages([order.pk]) == {}
+    told = Message.objects.get(event="parts_arrived")
+    assert (told.user, told.about_type, told.about_id) == (shop.advisor, "repair_order", order.pk)
+    assert told.body == f"5Q0-698-151 × 1 已随采购订单 {purchase.number} 到货，已为维修工单 {order.pk}预留。"
