@@ -84,10 +84,18 @@ def _name(user: User) -> str:
     return user.full_name or user.username
 
 
-def job_board(store: Store, filters: BoardFilter | None = None, *, now: datetime | None = None) -> Board:
+def job_board(
+    store: Store,
+    filters: BoardFilter | None = None,
+    *,
+    now: datetime | None = None,
+    technicians: list[tuple[int, str]] | None = None,
+    bays: list[tuple[int, str]] | None = None,
+) -> Board:
     """The foreman's board (kanban by state): approved labour lines not dispatched yet, then the jobs by
     state, the done ones of today; late against the promised time highlighted; filtered by advisor,
-    technician and bay. Eight queries whatever the number of orders."""
+    technician and bay. Eight queries whatever the number of orders (six when the store's active
+    ``technicians`` and ``bays``, by name and code, are given: the filter form has read them)."""
     filters = filters or BoardFilter()
     now = now or timezone.now()
     calendar = store_calendar(store)
@@ -185,16 +193,18 @@ def job_board(store: Store, filters: BoardFilter | None = None, *, now: datetime
                 waiting_parts=order_id in short,
             )
         )
-    technicians = [
-        (technician.user_id, _name(technician.user))
-        for technician in Technician.objects.filter(store=store, is_active=True)
-        .select_related("user")
-        .order_by("user__full_name")
-    ]
+    if technicians is None:
+        technicians = [
+            (technician.user_id, _name(technician.user))
+            for technician in Technician.objects.filter(store=store, is_active=True)
+            .select_related("user")
+            .order_by("user__full_name")
+        ]
     advisors = sorted(
         {(card.advisor_id, card.advisor) for column in cards.values() for card in column}, key=lambda a: a[1]
     )
-    bays = list(Bay.objects.filter(store=store, is_active=True).order_by("code").values_list("pk", "code"))
+    if bays is None:
+        bays = list(Bay.objects.filter(store=store, is_active=True).order_by("code").values_list("pk", "code"))
     return Board(
         columns=[(code, str(label), cards.get(code, [])) for code, label in COLUMNS],
         technicians=technicians,

@@ -2,6 +2,7 @@
 inspection record, parts requests and history) and a parts request as its answers show them. Times are
 written in the store's zone with its offset; hours as decimal strings."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -13,8 +14,8 @@ from pydantic import AfterValidator
 from aftersales.appointments.days import day_problem
 from aftersales.core.api import ERRORS
 from aftersales.core.apikit import ErrorOut, StateEventOut
-from aftersales.core.models import Store
-from aftersales.workshop.models import ClockEvent, Job, JobEvent, JobNote, PartsRequest
+from aftersales.core.models import Bay, Store, User
+from aftersales.workshop.models import ClockEvent, Job, JobEvent, JobNote, PartsRequest, Team
 from aftersales.workshop.services import effective_events
 
 # A record's id as sent: a positive 63-bit integer (a larger one is refused on its field, never a 500).
@@ -157,9 +158,29 @@ class WorkshopJobDetailOut(WorkshopJobOut):
 
 
 def job_rows() -> QuerySet[Job]:
-    return Job.all_objects.select_related(
-        "store", "order__vehicle", "line", "technician", "team", "bay", "dispatched_by", "clocked_by"
+    """Jobs with their store, order, car and line; their people, team and bay come from ``with_people``."""
+    return Job.all_objects.select_related("store", "order__vehicle", "line")
+
+
+def with_people(jobs: Iterable[Job]) -> list[Job]:
+    """``jobs`` with their technicians, dispatchers and clockers (one query), teams and bays (one query each,
+    none when no job has one). Joined to the jobs' own query they made eleven tables, whose plan cost
+    PostgreSQL more than reading the rows."""
+    jobs = list(jobs)
+    users = User.objects.in_bulk(
+        {pk for job in jobs for pk in (job.technician_id, job.dispatched_by_id, job.clocked_by_id) if pk}
     )
+    team_ids = {job.team_id for job in jobs if job.team_id}
+    teams = Team.objects.in_bulk(team_ids) if team_ids else {}
+    bay_ids = {job.bay_id for job in jobs if job.bay_id}
+    bays = Bay.objects.in_bulk(bay_ids) if bay_ids else {}
+    for job in jobs:
+        job.technician = users.get(job.technician_id) if job.technician_id else None
+        job.dispatched_by = users[job.dispatched_by_id]
+        job.clocked_by = users.get(job.clocked_by_id) if job.clocked_by_id else None
+        job.team = teams.get(job.team_id) if job.team_id else None
+        job.bay = bays.get(job.bay_id) if job.bay_id else None
+    return jobs
 
 
 def job_out(job: Job) -> dict[str, Any]:
@@ -232,7 +253,8 @@ def request_answer(request_id: int) -> dict[str, Any]:
 
 def job_answer(job_id: int) -> dict[str, Any]:
     """One job (its access checked by the caller)."""
-    return job_out(job_rows().get(pk=job_id))
+    [job] = with_people([job_rows().get(pk=job_id)])
+    return job_out(job)
 
 
 def _clock_out(entry: ClockEvent, store: Store) -> dict[str, Any]:
@@ -263,6 +285,7 @@ def job_detail_out(job_id: int) -> dict[str, Any]:
         )
         .get(pk=job_id)
     )
+    with_people([job])
     store = job.store
     entries = list(job.clock.all())
     by_id = {entry.pk: entry for entry in entries}

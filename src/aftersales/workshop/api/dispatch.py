@@ -28,6 +28,7 @@ from aftersales.workshop.api.common import (
     job_out,
     job_rows,
     local,
+    with_people,
 )
 
 router = Router(tags=["workshop"])
@@ -98,7 +99,7 @@ def repair_order_dispatch_board(request: HttpRequest, order_id: int) -> dict[str
     repair_order_access(actor=request_user(request), order_id=order_id, permission="workshop.view")
     order = RepairOrder.all_objects.select_related("store", "visit", "vehicle__model").get(pk=order_id)
     lines = Line.all_objects.filter(order=order, kind=Line.Kind.LABOUR).select_related("operation").order_by("position")
-    jobs = {job.line_id: job for job in job_rows().filter(order=order)}
+    jobs = {job.line_id: job for job in with_people(job_rows().filter(order=order))}
     return {
         "order": order.pk,
         "order_number": order.number,

@@ -35,10 +35,12 @@ from aftersales.workshop.api.common import (
     RecordId,
     WorkshopJobDetailOut,
     WorkshopJobOut,
+    job_answer,
     job_detail_out,
     job_out,
     job_rows,
     local,
+    with_people,
 )
 from aftersales.workshop.models import ClockEvent, Team
 
@@ -73,7 +75,7 @@ def job_list(request: HttpRequest, query: Query[JobQuery]) -> dict[str, Any]:
         ordering_fields=("deadline", "dispatched_at", "state"),
         default_ordering=(F("deadline").asc(nulls_last=True), "dispatched_at"),
     )
-    page["items"] = [job_out(row) for row in page["items"]]
+    page["items"] = [job_out(row) for row in with_people(page["items"])]
     return page
 
 
@@ -131,7 +133,7 @@ def job_clock(request: HttpRequest, job_id: int, payload: ClockIn) -> dict[str, 
             report=payload.report,
         ),
     )
-    return job_out(job_rows().get(pk=job_id))
+    return job_answer(job_id)
 
 
 class ClockCorrectIn(InputSchema):

@@ -105,7 +105,7 @@ def clock(*, actor: User, job_id: int, data: ClockIn, now: datetime | None = Non
         job = job_access(actor=actor, job_id=job_id, permission="workshop.work")
         _technician_lock(actor)
         line, order = _line_and_order(job)
-        job = job_access(actor=actor, job_id=job_id, permission="workshop.work", for_update=True)
+        job = Job.all_objects.select_for_update().get(pk=job.pk)  # locked as it stands (access checked above)
         worker_check(actor, job)
         if order.state != RepairOrder.State.IN_WORK:
             raise ConflictError(

@@ -21,7 +21,9 @@ def _redispatch(user: User, world: World) -> dict[str, Any]:
 
 
 def _board(user: User, world: World) -> dict[str, Any]:
-    _job(user, world)
+    """One job per world: the board shows every job of the store to whoever may see it."""
+    if "_board_job" not in world.__dict__:
+        world.__dict__["_board_job"] = _job(user, world)
     return {}
 
 

@@ -11,7 +11,7 @@ import pytest
 from aftersales.core.calendar import store_calendar
 from aftersales.customers.models import Customer
 from aftersales.messaging.models import Message
-from aftersales.visits.models import LineApproval, RepairOrder
+from aftersales.visits.models import LineApproval, RepairOrder, RepairOrderEvent
 from aftersales.visits.services import ApprovalIn, Decision, LineIn, approvals_record, line_add
 from aftersales.workshop.models import Job, ServiceLevel, SlaAlert
 from aftersales.workshop.services import (
@@ -91,14 +91,21 @@ def test_the_store_sets_its_own_levels_and_the_on_time_rate_counts_them(shop: Sh
     )
     clock(actor=shop.junior, job_id=job.pk, data=ClockIn("on"), now=_at(shop, 10, 50))
     clock(actor=shop.junior, job_id=job.pk, data=ClockIn("off"), now=_at(shop, 11, 40))
+    assert RepairOrder.all_objects.get(pk=order.pk).state == "completed"
+    # The order's history records the time it is written: put it at the clock-off the test pretends.
+    RepairOrderEvent.objects.filter(order=order, action="complete").update(at=_at(shop, 11, 40))
     rate = on_time_rate(shop.store, _at(shop, 0, 0), _at(shop, 0, 0, days=1), now=_at(shop, 14, 0))
     assert (rate.orders, rate.dispatched_on_time, rate.completed_on_time, rate.dispatch_rate, rate.complete_rate) == (
         1,
         1,
-        0 if RepairOrder.all_objects.get(pk=order.pk).state != "completed" else 1,
+        1,
         100,
         100,
     )
+    # Done at 13:01, a minute past its 3 hours: late.
+    RepairOrderEvent.objects.filter(order=order, action="complete").update(at=_at(shop, 13, 1))
+    rate = on_time_rate(shop.store, _at(shop, 0, 0), _at(shop, 0, 0, days=1), now=_at(shop, 14, 0))
+    assert (rate.completed_on_time, rate.complete_rate) == (0, 0)
     assert sla_check(now=_at(shop, 14, 0)) == 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import typing
 from datetime import date
+from html import escape
 from typing import Any
 
 from django import forms
@@ -15,7 +16,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -70,6 +70,7 @@ class BoardFilterForm(StyledForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.technicians, self.bays = technicians, bays  # the board shows them too: read once
         for name, choices, everyone in (
             ("advisor", advisors, _("All advisors")),
             ("technician", technicians, _("All technicians")),
@@ -155,7 +156,9 @@ def _by_technician(board: Board) -> list[Column]:
 
 class CardRenderer:
     """A card of the board as HTML. A board of 200 open orders has some 600 cards: built here, each value
-    escaped, they take a fraction of what a template included per card takes (the ``board`` bench)."""
+    escaped, they take a fraction of what a template included per card takes (the ``board`` bench). The
+    values are plain strings: the standard library's ``html.escape`` (what Django's calls, without its
+    check of each argument for lazy text) escapes the same five characters."""
 
     def __init__(
         self,
@@ -278,7 +281,10 @@ def _board_page(
     board = None
     if valid or not form.is_bound:
         board = job_board(
-            store, BoardFilter(advisor=data.get("advisor"), technician=data.get("technician"), bay=data.get("bay"))
+            store,
+            BoardFilter(advisor=data.get("advisor"), technician=data.get("technician"), bay=data.get("bay")),
+            technicians=form.technicians,
+            bays=form.bays,
         )
         laid_out = (
             _by_technician(board)
