@@ -20,6 +20,7 @@ from aftersales.core.access import authorize_for
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError
 from aftersales.core.models import Bay, MediaFile, Store, User
+from aftersales.purchasing.services import DemandOwner
 from aftersales.visits.models import Line, RepairOrder, Visit
 from aftersales.workshop.models import ClockEvent, Job, JobNote, OffSite, PauseReason, Team
 from aftersales.workshop.services.dispatch import booked_hours, shift_hours
@@ -468,7 +469,7 @@ def note_photo_authorize(actor: User, media: MediaFile) -> None:
     authorize_for(actor, "workshop.view", store_ids=[media.store_id])
 
 
-def order_owner(order_id: int) -> User | None:
-    """Who waits for the parts bought for a repair order: its advisor."""
+def order_owner(order_id: int) -> DemandOwner | None:
+    """Who waits for the parts bought for a repair order (its advisor), and its number."""
     order = RepairOrder.all_objects.select_related("advisor").filter(pk=order_id).first()
-    return order.advisor if order else None
+    return DemandOwner(order.advisor, order.number) if order else None

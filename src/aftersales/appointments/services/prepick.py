@@ -25,7 +25,7 @@ from aftersales.messaging.services import task_create
 from aftersales.parts.models import Reservation
 from aftersales.parts.services import Demand, qty_text, stock_reserve
 from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine
-from aftersales.purchasing.services import DemandShort, demand_orders_create
+from aftersales.purchasing.services import DemandOwner, DemandShort, demand_orders_create
 
 P = Appointment.PartsStatus
 DEMAND = Reservation.DemandType.APPOINTMENT
@@ -45,12 +45,12 @@ class PartNeed:
         return max(self.quantity - self.reserved, Decimal(0))
 
 
-def appointment_owner(appointment_id: int) -> User | None:
-    """Who waits for parts bought for an appointment: its advisor, else whoever booked it."""
+def appointment_owner(appointment_id: int) -> DemandOwner | None:
+    """Who waits for parts bought for an appointment (its advisor, else whoever booked it), and its number."""
     appointment = Appointment.all_objects.filter(pk=appointment_id).select_related("advisor", "created_by").first()
     if appointment is None:
         return None
-    return appointment.advisor or appointment.created_by
+    return DemandOwner(appointment.advisor or appointment.created_by, appointment.number)
 
 
 def parts_needed(appointments: list[Appointment]) -> dict[int, list[PartNeed]]:

@@ -27,7 +27,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.messaging.models import Task
 from aftersales.parts.models import Reservation, StockBalance
 from aftersales.purchasing.models import PurchaseOrder, PurchaseOrderLine
-from aftersales.purchasing.services.notices import DEMAND_OWNERS
+from aftersales.purchasing.services.notices import DEMAND_OWNERS, DemandOwner
 from aftersales.purchasing.tests.factories import SupplierFactory
 
 D = Decimal
@@ -192,9 +192,11 @@ def test_an_urgent_order_to_the_brands_parts_centre_for_what_is_short(booking: B
     assert (error.value.code, error.value.detail) == ("nothing", "没有缺件。")
 
     # Whoever waits for the parts is the booking's advisor; without one, whoever booked it.
-    assert DEMAND_OWNERS["appointment"](second.pk) == b.world.user("advisor")
+    # They know it by the booking's number.
+    assert DEMAND_OWNERS["appointment"](second.pk) == DemandOwner(b.world.user("advisor"), second.number)
     Appointment.objects.filter(pk=second.pk).update(advisor=None)
-    assert DEMAND_OWNERS["appointment"](second.pk) == b.agent
+    assert DEMAND_OWNERS["appointment"](second.pk) == DemandOwner(b.agent, second.number)
+    assert DEMAND_OWNERS["appointment"](second.pk + 1000) is None
     assert DEMAND_OWNERS["appointment"](second.pk + 1000) is None
 
 

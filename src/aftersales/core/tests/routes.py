@@ -1639,24 +1639,10 @@ def route_path(route: Route, kwargs: dict[str, Any]) -> str:
     return "/api/v1" + re.sub(r"{(?:\w+:)?(\w+)}", lambda m: str(kwargs[m.group(1)]), route.path_template)
 
 
-def sample_of(route: Route, user: User, world: World) -> dict[str, Any]:
-    """What a request of ``route`` by ``user`` sends (most samples make objects of their own each call)."""
-    return SAMPLES.get(route.name, lambda u, w: {})(user, world)
-
-
 def request_route(
-    client: Client,
-    route: Route,
-    user: User,
-    world: World,
-    *,
-    other_store: bool,
-    anonymous: bool = False,
-    sample: dict[str, Any] | None = None,
+    client: Client, route: Route, user: User, world: World, *, other_store: bool, anonymous: bool = False
 ) -> int:
-    """The status of ``user``'s request of ``route`` with ``sample`` (by default one made for the call)."""
-    if sample is None:
-        sample = sample_of(route, user, world)
+    sample = SAMPLES.get(route.name, lambda u, w: {})(user, world)
     kwargs = dict(sample.get("kwargs", {}))
     if other_store and route.access.store_kwarg:
         kwargs[route.access.store_kwarg] = world.sz.pk

@@ -8,7 +8,6 @@ one, fails here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -16,7 +15,7 @@ from django.test import Client
 from aftersales.conftest import World
 from aftersales.core.models import AuditEntry, Role, User
 from aftersales.core.permissions import ROLE_DEFAULTS
-from aftersales.core.tests.routes import Route, api_routes, page_routes, request_route, sample_of
+from aftersales.core.tests.routes import Route, api_routes, page_routes, request_route
 
 ROUTES = page_routes() + api_routes()
 ROLES = [default.code for default in ROLE_DEFAULTS]
@@ -31,10 +30,6 @@ def test_every_route_is_in_the_matrix() -> None:
 def test_role_matrix(route: Route, world: World) -> None:
     """Every role on one route (one world per route keeps the matrix fast as routes grow)."""
     problems = []
-    # A role without the route's permission is refused before the request is read: the refused roles share
-    # one sample (most samples make a visit, an order or a job of their own, the matrix's main cost); each
-    # allowed role gets its own, made for it.
-    refused_sample: dict[str, Any] | None = None
     for role in ROLES:
         user = world.user(role)
         client = Client()
@@ -45,16 +40,13 @@ def test_role_matrix(route: Route, world: World) -> None:
         held = set(definition.permissions)
         wanted = {access.permission} if isinstance(access.permission, str) else set(access.permission or ())
         allowed = access.public or not wanted or bool(wanted & held)
-        if not allowed and refused_sample is None:
-            refused_sample = sample_of(route, user, world)
-        sample = None if allowed else refused_sample
 
-        status = request_route(client, route, user, world, other_store=False, sample=sample)
+        status = request_route(client, route, user, world, other_store=False)
         if (allowed and status >= 400) or (not allowed and status != 403):
             problems.append(f"{role}: own store {'allowed' if allowed else 'refused'} expected, got {status}")
 
         if access.store_kwarg:
-            status = request_route(client, route, user, world, other_store=True, sample=sample)
+            status = request_route(client, route, user, world, other_store=True)
             expected = (status < 400) if (group_wide and allowed) else (status == (403 if group_wide else 404))
             if not expected:
                 problems.append(f"{role}: other store got {status}")

@@ -11,6 +11,7 @@ from aftersales.purchasing.services.delivery_notes import (
     delivery_note_scan,
     delivery_note_start,
 )
+from aftersales.purchasing.services.notices import DemandOwner
 from aftersales.purchasing.services.orders import (
     OrderLineIn,
     approval_limit,
@@ -48,6 +49,7 @@ from aftersales.purchasing.services.suppliers import (
 
 __all__ = [
     "DeliveredLine",
+    "DemandOwner",
     "DemandShort",
     "LineCheck",
     "OrderLineIn",

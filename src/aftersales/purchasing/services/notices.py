@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from aftersales.core.models import User
@@ -23,10 +24,19 @@ ORDER_EVENT = "purchase_order_sent"
 ORDER_ABOUT = "purchasing.purchaseorder"  # what the outbox says an order's e-mails are about
 ARRIVAL_EVENT = "parts_arrived"
 
-# Who waits for a demand, by demand type: the area that owns the demand registers how to find them (the
-# repair order its advisor, the appointment its booker). Without one, the person who wrote the order for
-# the demand is told.
-DEMAND_OWNERS: dict[str, Callable[[int], User | None]] = {}
+
+@dataclass(frozen=True)
+class DemandOwner:
+    """A demand as its owner knows it: who waits for it and the number they know it by."""
+
+    owner: User | None
+    name: str
+
+
+# Who waits for a demand, by demand type: the area that owns the demand registers how to find them and
+# the demand's number (the repair order its advisor, the appointment its booker; None: no such demand).
+# Without one, the person who wrote the order for the demand is told, the demand named by its id.
+DEMAND_OWNERS: dict[str, Callable[[int], DemandOwner | None]] = {}
 
 
 def _active(event: str, channel: str) -> bool:
@@ -83,8 +93,9 @@ def _arrivals_tell(order: PurchaseOrder, arrived: list[tuple[PurchaseOrderLine, 
         if not line.demand_type or line.demand_id is None:
             continue
         owner_of = DEMAND_OWNERS.get(line.demand_type)
-        owner = owner_of(line.demand_id) if owner_of else order.created_by
-        if owner is None or not owner.is_active:
+        demand = owner_of(line.demand_id) if owner_of else DemandOwner(order.created_by, str(line.demand_id))
+        owner = demand.owner if demand else None
+        if demand is None or owner is None or not owner.is_active:
             continue
         types = Reservation.DemandType
         label = types(line.demand_type).label if line.demand_type in types.values else line.demand_type
@@ -96,7 +107,7 @@ def _arrivals_tell(order: PurchaseOrder, arrived: list[tuple[PurchaseOrderLine, 
                 "part": parts[line.part_id].number_display,
                 "quantity": qty_text(quantity),
                 "order": order.number,
-                "demand": f"{label} {line.demand_id}",
+                "demand": f"{label} {demand.name}",
             },
             about=(line.demand_type, line.demand_id),
             channels=("inapp",),

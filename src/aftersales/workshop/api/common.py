@@ -171,9 +171,9 @@ def with_people(jobs: Iterable[Job]) -> list[Job]:
         {pk for job in jobs for pk in (job.technician_id, job.dispatched_by_id, job.clocked_by_id) if pk}
     )
     team_ids = {job.team_id for job in jobs if job.team_id}
-    teams = Team.objects.in_bulk(team_ids) if team_ids else {}
+    teams = Team.all_objects.in_bulk(team_ids) if team_ids else {}
     bay_ids = {job.bay_id for job in jobs if job.bay_id}
-    bays = Bay.objects.in_bulk(bay_ids) if bay_ids else {}
+    bays = Bay.all_objects.in_bulk(bay_ids) if bay_ids else {}
     for job in jobs:
         job.technician = users.get(job.technician_id) if job.technician_id else None
         job.dispatched_by = users[job.dispatched_by_id]

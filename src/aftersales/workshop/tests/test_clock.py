@@ -250,4 +250,4 @@ def test_the_pads_bought_for_the_order_are_reserved_to_it_and_its_advisor_is_tol
     assert shortages([order.pk]) == {}
     told = Message.objects.get(event="parts_arrived")
     assert (told.user, told.about_type, told.about_id) == (shop.advisor, "repair_order", order.pk)
-    assert told.body == f"5Q0-698-151 × 1 已随采购订单 {purchase.number} 到货，已为维修工单 {order.pk}预留。"
+    assert told.body == f"5Q0-698-151 × 1 已随采购订单 {purchase.number} 到货，已为维修工单 {order.number}预留。"
