@@ -28,6 +28,7 @@ from aftersales.customers.api import router as customers_router
 from aftersales.messaging.api import router as messaging_router
 from aftersales.parts.api import router as parts_router
 from aftersales.purchasing.api import router as purchasing_router
+from aftersales.quality.api import router as quality_router
 from aftersales.visits.api import router as visits_router
 from aftersales.workshop.api import router as workshop_router
 
@@ -169,3 +170,4 @@ api.add_router("/", appointments_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", visits_router)
 api.add_router("/", workshop_router)
+api.add_router("/", quality_router)

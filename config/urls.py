@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("aftersales.campaigns.urls")),
     path("", include("aftersales.visits.urls")),
     path("", include("aftersales.workshop.urls")),
+    path("", include("aftersales.quality.urls")),
     path("", include("aftersales.core.urls")),
 ]
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "aftersales.campaigns",
     "aftersales.visits",
     "aftersales.workshop",
+    "aftersales.quality",
 ]
 
 MIDDLEWARE = [

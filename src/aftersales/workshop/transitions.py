@@ -1,6 +1,7 @@
 """The job's states exactly as DESIGN-visit names them (``assigned → accepted → in_progress ⇄ paused →
 done``), with the actions between them and who may take each (``core.transitions``). Clocking on moves
-``accepted`` or ``paused`` to ``in_progress``; pausing and clocking off leave it."""
+``accepted`` or ``paused`` to ``in_progress``; pausing and clocking off leave it. A failed final inspection
+puts a done job back to ``paused`` (rework)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ JOB = StateTable(
         Transition("pause", (J.IN_PROGRESS,), J.PAUSED, "workshop.work"),
         Transition("resume", (J.PAUSED,), J.IN_PROGRESS, "workshop.work"),
         Transition("finish", (J.IN_PROGRESS,), J.DONE, "workshop.work"),
+        # A failed final inspection sends the work back: paused, to be clocked on again (quality).
+        Transition("rework", (J.DONE,), J.PAUSED, "repair_orders.workshop"),
     ],
     field="state",
 )
@@ -33,4 +36,5 @@ JOB_LABELS = {
     "finish": gettext_lazy("Clocked off: done"),
     "remind": gettext_lazy("Reminded of the deadline"),
     "correct": gettext_lazy("Clock corrected"),
+    "rework": gettext_lazy("Sent back by the final inspection"),
 }

@@ -57,6 +57,8 @@ from aftersales.purchasing.models import (
     Supplier,
     SupplierReturn,
 )
+from aftersales.quality.tests import samples_api as quality_api_samples
+from aftersales.quality.tests import samples_pages as quality_page_samples
 from aftersales.visits import services as visits
 from aftersales.visits.models import Line, RepairOrder
 from aftersales.visits.services.inspection import checklist_of
@@ -1666,3 +1668,6 @@ SAMPLES.update(workshop_page_samples.SAMPLES)
 SAMPLES.update(workshop_board_samples.SAMPLES)
 SAMPLES.update(workshop_desk_samples.SAMPLES)
 SAMPLES.update(workshop_team_samples.SAMPLES)
+# Quality keeps the samples of its API operations and pages beside its tests.
+SAMPLES.update(quality_api_samples.SAMPLES)
+SAMPLES.update(quality_page_samples.SAMPLES)

@@ -113,6 +113,8 @@ class VehicleOut(Schema):
     warranty_km_limit: int | None
     sanbao_end: date | None
     sanbao_km_limit: int | None
+    next_service_on: date | None = Field(description="When the car is next due, as agreed at its last delivery.")
+    next_service_km: int | None
     version: int
     owners: list[LinkOut]
     plates: list[PlateOut] = Field(description="The plate history, newest first.")

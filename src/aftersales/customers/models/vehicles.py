@@ -78,6 +78,9 @@ class Vehicle(AuditedModel):
     warranty_km_limit = models.PositiveIntegerField(_("warranty mileage limit (km)"), null=True, blank=True)
     sanbao_end = models.DateField(_("三包 period end"), null=True, blank=True)
     sanbao_km_limit = models.PositiveIntegerField(_("三包 mileage limit (km)"), null=True, blank=True)
+    # When the car is next due for service, as agreed with the customer at its last delivery.
+    next_service_on = models.DateField(_("next service date"), null=True, blank=True)
+    next_service_km = models.PositiveIntegerField(_("next service at (km)"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     version = models.PositiveIntegerField(default=1)

@@ -510,3 +510,14 @@ def mileage_record(
         changes={"km": [None, km], "read_on": [None, read_on.isoformat()], "vehicle_id": [None, vehicle.pk]},
     )
     return reading
+
+
+@transaction.atomic
+def next_service_set(*, actor: User, vehicle_id: int, on: date | None, km: int | None) -> Vehicle:
+    """Record when the car is next due for service (agreed with the customer at a delivery)."""
+    vehicle = vehicle_access(actor=actor, vehicle_id=vehicle_id, for_update=True)
+    if (vehicle.next_service_on, vehicle.next_service_km) != (on, km):
+        vehicle.next_service_on, vehicle.next_service_km = on, km
+        vehicle.version += 1
+        vehicle.save(update_fields=["next_service_on", "next_service_km", "version", "updated_at"], actor=actor)
+    return vehicle

@@ -101,6 +101,37 @@ def parts_substitutes(part_ids: set[int]) -> dict[int, list[int]]:
     return result
 
 
+def parts_family(part_ids: set[int]) -> dict[int, frozenset[int]]:
+    """For each part, every number linked to it by supersessions in either direction, however far and
+    whatever their interchangeability (the same part for a comeback of the work that fitted it)."""
+    edges: dict[int, set[int]] = {part_id: set() for part_id in part_ids}
+    frontier, seen = set(part_ids), set(part_ids)
+    while frontier:
+        rows = Supersession.objects.filter(Q(old_part_id__in=frontier) | Q(new_part_id__in=frontier)).values_list(
+            "old_part_id", "new_part_id"
+        )
+        frontier = set()
+        for old, new in rows:
+            edges.setdefault(old, set()).add(new)
+            edges.setdefault(new, set()).add(old)
+            frontier |= {old, new} - seen
+        seen |= frontier
+    family: dict[int, frozenset[int]] = {}
+    for part_id in part_ids:
+        if part_id in family:
+            continue
+        members, todo = {part_id}, [part_id]
+        while todo:
+            for other in edges.get(todo.pop(), ()):
+                if other not in members:
+                    members.add(other)
+                    todo.append(other)
+        found = frozenset(members)
+        for member in members & part_ids:
+            family[member] = found
+    return family
+
+
 def price_on(part_id: int, *, kind: str, store_id: int | None, on: date) -> PartPrice | None:
     """The price of a kind valid on a date: the store's own if it has one, else the group's."""
     prices = PartPrice.objects.filter(part_id=part_id, kind=kind, valid_from__lte=on).order_by("-valid_from", "-pk")

@@ -281,6 +281,23 @@ def line_build(context: LineContext, data: LineIn, prefix: str, errors: dict[str
     return line
 
 
+def line_requote(line: Line, *, pay_type: str, store: Store, vehicle: Vehicle, actor: User) -> None:
+    """Price a proposed line again for another pay type (e.g. a confirmed comeback: at the store's cost):
+    labour and parts from the pricing service's quote for it; a line priced as typed keeps its price.
+    Raises the pricing service's error (on ``pay_type``) when the store has no price for it."""
+    line.pay_type = pay_type
+    book = PriceBook(store, store_calendar(store).local_date(timezone.now()))
+    if line.kind == K.LABOUR and line.operation is not None:
+        quote = book.labour(pay_type=pay_type, operation=line.operation, series=_series(vehicle), hours=line.quantity)
+    elif line.kind == K.PART and line.part is not None:
+        quote = book.part(pay_type=pay_type, part=line.part, quantity=line.quantity)
+    else:
+        return
+    for name, value in _quote_fields(quote).items():
+        setattr(line, name, value)
+    line.price_overridden = False
+
+
 def line_price(line: Line, unit_price: Decimal) -> None:
     """Set a line's unit price and work out its amount, net and tax again."""
     line.unit_price = unit_price

@@ -3,6 +3,7 @@ and the moves of the order and its lines through their states (``transitions``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -39,6 +40,10 @@ from aftersales.visits.transitions import REPAIR_ORDER, SERVICE_ONLY, WORKSHOP_O
 
 L = Line.State
 MAX_LINES = 200
+
+# Called with (order, new lines, actor) in the transaction that signs an order or adds a line to it: later
+# areas look at the new work (quality checks it for a comeback of earlier work on the car).
+ORDER_LISTENERS: list[Callable[[RepairOrder, list[Line], User], None]] = []
 
 
 def repair_order_access(
@@ -273,6 +278,8 @@ def repair_order_create(*, actor: User, visit_id: int, data: OrderIn) -> RepairO
                 demand_id=appointment_id,
             )
         visit_event(visit, actor=actor, action="order", note=order.number)
+        for listener in ORDER_LISTENERS:
+            listener(order, built, actor)
     # What was written, for the answer to show without reading it back.
     order.vehicle, order.advisor = visit.vehicle, visit.advisor
     order.written = Written(lines=built, approvals=approvals, events=events, reserved=reserved)  # type: ignore[attr-defined]
@@ -357,6 +364,8 @@ def line_add(*, actor: User, order_id: int, data: LineIn) -> Line:
             LineApproval.objects.bulk_create(automatic)
             line_events(order.pk, [line], actor=actor, action="approve", source=L.PROPOSED)
         lines_reserve(actor=actor, store=visit.store, order_id=order.pk, lines=[line], appointment_id=None)
+        for listener in ORDER_LISTENERS:
+            listener(order, [line], actor)
         _audit(
             order,
             actor,

@@ -3,11 +3,13 @@ work, and what may be done next."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,6 +36,11 @@ EVENT_LABELS = {
     "order": gettext_lazy("Repair order signed"),
     "leave": gettext_lazy("Left without an order"),
 }
+
+
+# What later areas show beside a visit (quality: the car's open repair guarantees and its way to delivery):
+# each renders a piece of the page for the reader, or "" when it has nothing to show.
+VISIT_PANELS: list[Callable[[HttpRequest, Visit], SafeString | str]] = []
 
 
 def _context(request: HttpRequest, visit: Visit, **forms: Any) -> dict[str, Any]:
@@ -64,6 +71,7 @@ def _context(request: HttpRequest, visit: Visit, **forms: Any) -> dict[str, Any]
             group_id=visit.store.group_id, vehicle=visit.vehicle, day=store_today(visit.store)
         ),
         "declined": selectors.declined_work(visit.vehicle_id),
+        "panels": [panel(request, visit) for panel in VISIT_PANELS],
         "history": selectors.vehicle_history(visit.vehicle_id, exclude_visit=visit.pk),
         "events": [
             (event, clock(event.at), EVENT_LABELS.get(event.action, event.action))

@@ -31,7 +31,9 @@ from aftersales.workshop.services.dispatch import works
 
 L = Line.State
 R = PartsRequest.State
-WORK_STATES = (RepairOrder.State.OPEN, RepairOrder.State.IN_WORK)
+# A part line still to be issued when the labour is clocked off is requested before the final inspection:
+# the order is not ready (nor delivered) while a line of it is not done.
+WORK_STATES = (RepairOrder.State.OPEN, RepairOrder.State.IN_WORK, RepairOrder.State.COMPLETED)
 
 
 def _part_line(order: RepairOrder, line_id: int, *, lock: bool = False) -> Line:

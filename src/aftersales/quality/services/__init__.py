@@ -1,0 +1,49 @@
+"""Every write of quality and delivery: the final inspection and its certificate or rework, the wash, the
+handover and the advisor's pre-delivery check, the delivery, the repair guarantees, the comebacks and the
+store's rules."""
+
+from aftersales.quality.services.comebacks import FlagIn, comeback_check, comeback_decide, comeback_flag
+from aftersales.quality.services.common import quality_settings
+from aftersales.quality.services.delivery import (
+    READY_LISTENERS,
+    DeliveryIn,
+    FreeCheckIn,
+    HandoverIn,
+    LineCheckIn,
+    ReadyIn,
+    WashIn,
+    delivery_record,
+    handover_record,
+    pickup_arrived,
+    ready_check,
+    wash_record,
+)
+from aftersales.quality.services.guarantees import guarantee_terms, guarantee_terms_save, open_guarantees
+from aftersales.quality.services.inspection import CheckIn, InspectionIn, checklist, final_inspection_record
+
+__all__ = [
+    "READY_LISTENERS",
+    "CheckIn",
+    "DeliveryIn",
+    "FlagIn",
+    "FreeCheckIn",
+    "HandoverIn",
+    "InspectionIn",
+    "LineCheckIn",
+    "ReadyIn",
+    "WashIn",
+    "checklist",
+    "comeback_check",
+    "comeback_decide",
+    "comeback_flag",
+    "delivery_record",
+    "final_inspection_record",
+    "guarantee_terms",
+    "guarantee_terms_save",
+    "handover_record",
+    "open_guarantees",
+    "pickup_arrived",
+    "quality_settings",
+    "ready_check",
+    "wash_record",
+]
