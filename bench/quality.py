@@ -92,12 +92,12 @@ LOADED: list[type[Model]] = [Visit, RepairOrder, Line, Guarantee]
 
 
 def _km(vehicle_id: int, day: int) -> int:
-    """The car's odometer ``day`` days into the history: 3,000-43,000 km at its start, then 20-59 km a day."""
+    """Return the car's odometer ``day`` days into the history: 3,000-43,000 km at first, then 20-59 km a day."""
     return 3_000 + vehicle_id * 7_919 % 40_000 + (20 + vehicle_id % 40) * day
 
 
 def _priced(context: LineContext, data: LineIn) -> Line:
-    """A new line checked and priced as the signing builds it."""
+    """Check and price a new line as the signing builds it."""
     errors: dict[str, list[str]] = {}
     line = line_build(context, data, "", errors)
     if line is None:
@@ -116,7 +116,7 @@ class _StoreRow:
 
 
 def _stores() -> list[_StoreRow]:
-    """Every store with its advisor and technician (as generated), guarantee terms and comeback window."""
+    """Return every store with its advisor and technician (as generated), guarantee terms and comeback window."""
     stores = list(Store.all_objects.order_by("code"))
     names = [f"{role}_{store.code.lower()}" for store in stores for role in ("advisor", "technician")]
     users = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
@@ -137,7 +137,7 @@ def _stores() -> list[_StoreRow]:
 
 
 class _History:
-    """Writes the past orders; ``run`` is the whole job (in the caller's transaction)."""
+    """Write the past orders; ``run`` is the whole job (in the caller's transaction)."""
 
     def __init__(self, first: Store, operations: list[LabourOperation]) -> None:
         self.result = GenerateResult()
@@ -158,11 +158,11 @@ class _History:
         self.watched_today = 0
 
     def operation(self) -> int:
-        """The index of a labour operation drawn by the repair categories' shares."""
+        """Draw the index of a labour operation by the repair categories' shares."""
         return min(bisect.bisect(self.cumulative, self.rng.random() * self.cumulative[-1]), len(self.operations) - 1)
 
     def vehicles(self) -> tuple[array[int], array[int], array[int]]:
-        """The archive's vehicles by id (the detail customer's aside), with their owner and home store's index."""
+        """Read the archive's vehicles by id (the detail customer's aside) with their owner and home store's index."""
         positions = {store.pk: index for index, store in enumerate(self.stores)}
         vehicle_ids, customer_ids, store_of = array("q"), array("q"), array("l")
         rows = (
@@ -191,11 +191,13 @@ class _History:
         guarantees = Table(Guarantee, self.result, "guarantees")
         moment = visits.datetime_adapter("arrived_at")
         day_of = date_adapter(guarantees, "delivered_on")
-        on = [day_of(self.first_day + timedelta(days=offset)) for offset in range(HISTORY_DAYS + 4000)]
+        # Each date adapted once: the history's days and after them the longest guarantee a store may give
+        # (3,650 days) or comeback window (730).
+        on = [day_of(self.first_day + timedelta(days=offset)) for offset in range(HISTORY_DAYS + 3651)]
         vi, ro, li, gu = visits.positions, orders.positions, lines.positions, guarantees.positions
         visit_of, order_of, line_of, guarantee_of, reach = self.templates(visits, orders, lines, guarantees)
-        for store_row in order_of:
-            store_row[ro["signature_id"]] = signature_id
+        for template in order_of:
+            template[ro["signature_id"]] = signature_id
         sequences = {
             (row.store_id, row.doc_type, row.year): row.last_value
             for row in DocumentSequence.objects.filter(doc_type__in=("VS", "RO"))
@@ -284,8 +286,7 @@ class _History:
     def templates(
         self, visits: Table, orders: Table, lines: Table, guarantees: Table
     ) -> tuple[list[Row], list[Row], list[list[Row]], list[list[Row]], list[list[tuple[int, int, int]]]]:
-        """Per store, its visit and order; per store and operation, a done labour line priced by the pricing
-        service, its guarantee, and the guarantee's (days, km, days watched)."""
+        """Make the rows per store (visit, order) and per store and operation (priced line, guarantee, reach)."""
         vehicle = Vehicle.objects.select_related("model").order_by("pk").first()
         if vehicle is None:
             raise BenchFailure("comeback_check: no vehicles: generate with --customers and --vehicles.")
@@ -299,13 +300,20 @@ class _History:
         visit_of, order_of, line_of, guarantee_of, reach = [], [], [], [], []
         for store in self.stores:
             staff = {"store_id": store.pk, "advisor_id": store.advisor_id, "created_by_id": store.advisor_id}
-            delivered = Visit.State.DELIVERED.value
             visit_of.append(
                 visits.template(
-                    **staff, state=delivered, contact_name=CUSTOMER, contact_mobile="13800000000", fuel_level=4
+                    **staff,
+                    state=Visit.State.DELIVERED.value,
+                    contact_name=CUSTOMER,
+                    contact_mobile="13800000000",
+                    fuel_level=4,
                 )
             )
-            order_of.append(orders.template(**staff, state=delivered, signed_name=CUSTOMER, signed_hash="0" * 64))
+            order_of.append(
+                orders.template(
+                    **staff, state=RepairOrder.State.DELIVERED.value, signed_name=CUSTOMER, signed_hash="0" * 64
+                )
+            )
             line_of.append(
                 [
                     lines.template(
@@ -335,7 +343,7 @@ class _History:
 
 @transaction.atomic
 def past_orders() -> tuple[Signature, str]:
-    """The archive's past orders with their guarantees (written once) and the signature they share."""
+    """Write the archive's past orders with their guarantees once; return the signature they share and a note."""
     found = Signature.objects.filter(object_type="visits.visit", object_id=0, what=MARK).first()
     if found is not None:
         return found, ""
@@ -344,6 +352,7 @@ def past_orders() -> tuple[Signature, str]:
         raise BenchFailure("comeback_check: no stores: run bench generate first.")
     operations = _catalogue(first)
     history = _History(first, operations)
+    # One signature for every past order (each would have its own PNG); its row marks the history as written.
     signature = signature_store(
         data_url=_signature(),
         store=first,
@@ -375,12 +384,13 @@ def past_orders() -> tuple[Signature, str]:
 
 
 def history() -> tuple[Signature, str]:
-    """The past orders and their signature; once written, on PostgreSQL, the tables are vacuumed and analysed
-    after the commit, as autovacuum (off on this server) would do shortly after a load."""
+    """Return the past orders' signature and a note, analysing the tables on PostgreSQL once written."""
     signature, written = past_orders()
     if not written:
         return signature, "past orders there already"
     if connection.vendor == "postgresql":
+        # As autovacuum (off on this machine's server) would shortly after a load: the planner's statistics
+        # (a car has a handful of the guarantees) and the visibility map.
         started = time.perf_counter()
         tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in LOADED)
         with connection.cursor() as cursor:
@@ -401,7 +411,7 @@ class _Open:
 
 
 def _chosen_cars(today: date, operations: list[LabourOperation]) -> list[Wanted]:
-    """The cars of each kind with their new work."""
+    """Choose the cars of each kind with their new work."""
     rng = random.Random(f"{SEED}-open")
     per_kind = SAMPLES // len(KINDS)
     compared = [operation for operation in operations if operation.category not in NOT_COMPARED]
@@ -452,8 +462,7 @@ def _chosen_cars(today: date, operations: list[LabourOperation]) -> list[Wanted]
 
 @transaction.atomic
 def _write_open_orders(signature: Signature) -> None:
-    """Open an order on each chosen car at its owner's store, its lines checked and priced as the signing
-    does (written in bulk: the signing would run the check itself)."""
+    """Open an order on each chosen car at its owner's store, its lines priced as the signing prices them."""
     first = Store.all_objects.order_by("code").first()
     if first is None:
         raise BenchFailure("comeback_check: no stores: run bench generate first.")
@@ -522,7 +531,7 @@ def _write_open_orders(signature: Signature) -> None:
 
 
 def open_orders(signature: Signature) -> list[_Open]:
-    """The open orders the calls check (written once, found again by the next run), their kinds in turn."""
+    """Return the open orders the calls check (written once, found again later), their kinds in turn."""
     stores = list(Store.all_objects.values_list("pk", flat=True))
     visits = Visit.all_objects.filter(store_id__in=stores, state=Visit.State.ON_SITE, contact_name=OPEN_CONTACT)
     if not visits.exists():
@@ -539,8 +548,7 @@ def open_orders(signature: Signature) -> list[_Open]:
 
 
 def check(sample: _Open) -> int:
-    """Run the check of the order's lines as its signing does, then roll back what it wrote; return the
-    number of comebacks it flagged."""
+    """Check the order's lines as its signing does, roll back what the check wrote; return how many it flagged."""
     with transaction.atomic():
         flagged = comeback_check(sample.order, sample.lines, sample.actor)
         transaction.set_rollback(True)
@@ -548,7 +556,7 @@ def check(sample: _Open) -> int:
 
 
 def _tally(samples: list[_Open]) -> str:
-    """Check every order once (what each kind must flag) and say what each kind flags and queries."""
+    """Check every order once (what each kind must flag); describe what each kind flags and queries."""
     flagged: dict[str, list[int]] = {kind: [] for kind in KINDS}
     queries: dict[str, set[int]] = {kind: set() for kind in KINDS}
     for sample in samples:

@@ -92,10 +92,10 @@ class _Indexed:
 
     def row_field(self, key: str) -> str | None:
         parts = key.split(".")
-        if len(parts) == 3 and parts[0] in self.rows and parts[1].isdigit():
+        if len(parts) == 3 and parts[0] in self.rows and parts[1].isascii() and parts[1].isdigit():
             pattern = self.rows[parts[0]].get(parts[2])
             return pattern.format(self.row_key(parts[0], int(parts[1]))) if pattern else None
-        if len(parts) == 2 and parts[0] in self.rows and parts[1].isdigit():
+        if len(parts) == 2 and parts[0] in self.rows and parts[1].isascii() and parts[1].isdigit():
             pattern = self.rows[parts[0]].get("")
             return pattern.format(self.row_key(parts[0], int(parts[1]))) if pattern else None
         return None
@@ -402,7 +402,7 @@ class FlagForm(StyledForm):
             if not chunk.strip():
                 continue
             new, _sep, old = chunk.partition("=")
-            if not (new.strip().isdigit() and old.strip().isdigit()) or len(chunk) > 20:
+            if not all(part.strip().isascii() and part.strip().isdigit() for part in (new, old)) or len(chunk) > 20:
                 raise forms.ValidationError(
                     _("Write each pair as new line = earlier line, e.g. 2=1; “%(pair)s” is not one.")
                     % {"pair": chunk.strip()}

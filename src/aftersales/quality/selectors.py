@@ -23,7 +23,8 @@ from aftersales.quality.models import (
     Rework,
     Wash,
 )
-from aftersales.visits.models import RepairOrder, Visit
+from aftersales.quality.services.common import no_labour
+from aftersales.visits.models import Line, RepairOrder, Visit
 
 R = RepairOrder.State
 
@@ -76,10 +77,17 @@ def desk(store_id: int) -> dict[str, list[VisitStage]]:
     by_visit: dict[int, list[RepairOrder]] = defaultdict(list)
     for order in orders:
         by_visit[order.visit_id].append(order)
+    # An open order with no labour (the customer declined the repair: a diagnosis fee) waits for nobody.
+    with_labour = set(
+        Line.all_objects.filter(order__in=[o for o in orders if o.state == R.OPEN], kind=Line.Kind.LABOUR)
+        .exclude(state__in=(Line.State.DECLINED, Line.State.CANCELLED))
+        .values_list("order_id", flat=True)
+    )
+    no_labour = {order.pk for order in orders if order.state == R.OPEN and order.pk not in with_labour}
     finished = {
         visit_id: rows
         for visit_id, rows in by_visit.items()
-        if all(order.state in (R.COMPLETED, R.READY) for order in rows)
+        if all(order.state in (R.COMPLETED, R.READY) or order.pk in no_labour for order in rows)
     }
     passed = _passed([order.pk for rows in finished.values() for order in rows])
     washes = {wash.visit_id: wash for wash in Wash.objects.filter(visit_id__in=finished).select_related("washer")}
@@ -89,7 +97,7 @@ def desk(store_id: int) -> dict[str, list[VisitStage]]:
         stage = VisitStage(
             visit=rows[0].visit,
             orders=rows,
-            inspected=all(order.state == R.READY or order.pk in passed for order in rows),
+            inspected=all(order.state == R.READY or order.pk in passed or order.pk in no_labour for order in rows),
             wash=washes.get(visit_id),
             handover=handovers.get(visit_id),
         )
@@ -105,7 +113,9 @@ def visit_stage(visit: Visit) -> VisitStage:
         orders=orders,
         inspected=bool(orders)
         and all(
-            order.state in (R.READY, R.DELIVERED, R.CLOSED) or (order.state == R.COMPLETED and order.pk in passed)
+            order.state in (R.READY, R.DELIVERED, R.CLOSED)
+            or (order.state == R.COMPLETED and order.pk in passed)
+            or (order.state == R.OPEN and no_labour(order))
             for order in orders
         ),
         wash=Wash.objects.filter(visit=visit).select_related("washer").first(),

@@ -7,14 +7,14 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from aftersales.quality.models import Handover, Wash
-from aftersales.quality.services.common import inspection_passed, unfinished_lines
+from aftersales.quality.services.common import inspection_passed, no_labour, unfinished_lines
 from aftersales.visits.models import RepairOrder
 from aftersales.visits.transitions import REPAIR_ORDER
 
 
 @REPAIR_ORDER.guard("ready")
 def _final_inspection_passed(order: RepairOrder) -> str | None:
-    if not inspection_passed(order):
+    if not (inspection_passed(order) or no_labour(order)):
         return _("The final inspection has not passed.")
     return None
 

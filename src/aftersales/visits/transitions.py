@@ -25,6 +25,9 @@ REPAIR_ORDER = StateTable(
         # The first job dispatched (the workshop's dispatch takes this action).
         Transition("start_work", (R.OPEN,), R.IN_WORK, "repair_orders.workshop"),
         Transition("complete", (R.IN_WORK,), R.COMPLETED, "repair_orders.workshop"),
+        # An order with no labour to do (the customer declined every repair: a diagnosis fee) is done as it
+        # stands; quality takes it at the pre-delivery check.
+        Transition("close_out", (R.OPEN,), R.COMPLETED, "repair_orders.workshop"),
         # A failed final inspection sends the order back to the workshop.
         Transition("rework", (R.COMPLETED,), R.IN_WORK, "repair_orders.workshop"),
         Transition("ready", (R.COMPLETED,), R.READY, "repair_orders.workshop"),
@@ -35,8 +38,9 @@ REPAIR_ORDER = StateTable(
     field="state",
 )
 
-# Only their services take these: final inspection (quality) and delivery of the visit.
-SERVICE_ONLY = frozenset({"ready", "deliver"})
+# Only their services take these: final inspection (quality: ``rework`` when it fails) and delivery of the
+# visit; ``close_out`` at the pre-delivery check of an order with no labour.
+SERVICE_ONLY = frozenset({"ready", "deliver", "rework", "close_out"})
 
 # Approving and declining check the permission of the approval's kind (services.approvals): any reader
 # of the order may hold one of them (the warranty clerk records a pre-authorisation without receiving).
@@ -105,6 +109,7 @@ ACTION_LABELS = {
     "deliver": gettext_lazy("Delivered"),
     "close": gettext_lazy("Closed"),
     "cancel": gettext_lazy("Cancelled"),
+    "close_out": gettext_lazy("Done without labour"),
     "add": gettext_lazy("Line added"),
     "approve": gettext_lazy("Approved"),
     "decline": gettext_lazy("Declined"),
@@ -152,6 +157,17 @@ def _labour_done(order: RepairOrder) -> str | None:
     positions = list(open_lines.values_list("position", flat=True))
     if positions:
         return _("Labour lines %(lines)s are not done.") % {"lines": ", ".join(str(p) for p in positions)}
+    return None
+
+
+@REPAIR_ORDER.guard("close_out")
+def _no_labour(order: RepairOrder) -> str | None:
+    if (
+        Line.all_objects.filter(order=order, kind=Line.Kind.LABOUR)
+        .exclude(state__in=(L.DECLINED, L.CANCELLED))
+        .exists()
+    ):
+        return _("This order has labour: it is completed in the workshop.")
     return None
 
 

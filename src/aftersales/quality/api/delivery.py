@@ -332,7 +332,7 @@ def visit_deliver(request: HttpRequest, visit_id: int, payload: DeliveryIn) -> S
     updated."""
     old_parts: dict[int, str] = {}
     for key, value in payload.old_parts.items():
-        old_parts[int(key) if key.isdigit() else 0] = value
+        old_parts[int(key) if key.isascii() and key.isdigit() and len(key) < 19 else 0] = value
     services.delivery_record(
         actor=request_user(request),
         visit_id=visit_id,

@@ -12,6 +12,8 @@ from ninja import Field, Query, Router, Schema
 from aftersales.catalogue.models import GUARANTEE
 from aftersales.core.apikit import InputSchema
 from aftersales.core.calendar import store_calendar
+from aftersales.core.grants import visible_store_ids
+from aftersales.core.models import Store
 from aftersales.core.routing import operation, request_user
 from aftersales.customers.selectors.customers import vehicle_access
 from aftersales.parts.api.common import StoreCode, store_of
@@ -35,9 +37,13 @@ class GuaranteeQuery(InputSchema):
 @operation("quality.view")
 def vehicle_guarantees(request: HttpRequest, vehicle_id: int, query: Query[GuaranteeQuery]) -> list[dict[str, Any]]:
     """The vehicle's repair guarantees, newest first (``open``: only those running today)."""
-    vehicle_access(actor=request_user(request), vehicle_id=vehicle_id)
+    user = request_user(request)
+    vehicle_access(actor=user, vehicle_id=vehicle_id)
     today = timezone.localdate()
     rows = Guarantee.objects.filter(vehicle_id=vehicle_id).select_related("order", "line", "store")
+    stores = visible_store_ids(user)
+    if stores is not None:  # the guarantees of the caller's dealer group (its stores' sister stores too)
+        rows = rows.filter(store__group_id__in=Store.all_objects.filter(pk__in=stores).values("group_id"))
     answer = []
     for row in rows.order_by("-delivered_on", "-pk")[:500]:
         day = store_calendar(row.store).local_date(timezone.now()) if row.store_id else today

@@ -44,10 +44,14 @@ CONFIRMABLE = (RepairOrder.State.OPEN, RepairOrder.State.IN_WORK, RepairOrder.St
 LIVE_LINES = (Line.State.PROPOSED, Line.State.APPROVED, Line.State.DISPATCHED, Line.State.IN_PROGRESS, Line.State.DONE)
 
 
-def watched(vehicle_id: int, *, day: date, exclude_order: int | None = None) -> list[Guarantee]:
-    """The car's guarantees a new order is checked against on ``day``: one index scan of
-    (vehicle, watch_to)."""
+def watched(
+    vehicle_id: int, *, day: date, exclude_order: int | None = None, group_id: int | None = None
+) -> list[Guarantee]:
+    """The car's guarantees a new order is checked against on ``day`` (of the dealer group's stores, when
+    given): one index scan of (vehicle, watch_to)."""
     rows = Guarantee.objects.filter(vehicle_id=vehicle_id, watch_to__gte=day)
+    if group_id is not None:
+        rows = rows.filter(store__group_id=group_id)
     if exclude_order is not None:
         rows = rows.exclude(order_id=exclude_order)
     return list(rows)
@@ -83,7 +87,7 @@ def comeback_check(order: RepairOrder, lines: list[Line], actor: User | None) ->
     the order's signing or a line added). Flags one comeback per earlier order, with the matching lines;
     adds lines to one still to be decided. One query when the car has nothing to be checked against."""
     today = store_calendar(order.store).local_date(timezone.now())
-    candidates = watched(order.vehicle_id, day=today, exclude_order=order.pk)
+    candidates = watched(order.vehicle_id, day=today, exclude_order=order.pk, group_id=order.store.group_id)
     if not candidates:
         return []
     window = timedelta(days=quality_settings(order.store_id).comeback_days)
@@ -114,10 +118,10 @@ def comeback_check(order: RepairOrder, lines: list[Line], actor: User | None) ->
                 flagged_by=actor,
             )
             comeback.save(actor=actor)
-        elif comeback.state != Comeback.State.FLAGGED:
-            continue  # decided already: work added since is not put to the inspector again
+        elif comeback.state == Comeback.State.REJECTED:
+            continue  # the inspector found it is not a comeback: work added since is the customer's
         have = set(ComebackLine.objects.filter(comeback=comeback).values_list("line_id", "original_line_id"))
-        ComebackLine.objects.bulk_create(
+        added = ComebackLine.objects.bulk_create(
             ComebackLine(
                 comeback=comeback,
                 store_id=order.store_id,
@@ -130,6 +134,9 @@ def comeback_check(order: RepairOrder, lines: list[Line], actor: User | None) ->
             for line_id, guarantee, why in sorted(rows, key=lambda row: (row[0], row[1].line_id))
             if (line_id, guarantee.line_id) not in have
         )
+        if comeback.state == Comeback.State.CONFIRMED and added and comeback.decided_by is not None:
+            # A confirmed comeback's work found since is at the store's cost too, under the same confirmation.
+            _confirm(comeback.decided_by, order, comeback, comeback.note, line_ids={row.line_id for row in added})
         flagged.append(comeback)
     return flagged
 
@@ -238,28 +245,39 @@ def comeback_flag(*, actor: User, data: FlagIn) -> Comeback:
     return comeback
 
 
-def _confirm(actor: User, order: RepairOrder, comeback: Comeback, note: str) -> None:
+def _confirm(
+    actor: User, order: RepairOrder, comeback: Comeback, note: str, *, line_ids: set[int] | None = None
+) -> None:
     """Turn the comeback's lines into the ``comeback`` pay type: a proposed line approved by the QC
     confirmation, a line approved already (the customer signed for it) priced again with the QC
-    confirmation beside its approval."""
+    confirmation beside its approval (``line_ids``: only those of its lines)."""
     if order.state not in CONFIRMABLE:
         raise ConflictError(
             _("Repair order %(number)s is “%(state)s”: its pay types are settled.")
             % {"number": order.number, "state": order.get_state_display()},
             code="not_allowed",
         )
-    line_ids = sorted(set(ComebackLine.objects.filter(comeback=comeback).values_list("line_id", flat=True)))
+    if line_ids is None:
+        line_ids = set(ComebackLine.objects.filter(comeback=comeback).values_list("line_id", flat=True))
     lines = list(
         Line.all_objects.select_for_update(of=("self",))
         .filter(pk__in=line_ids)
         .select_related("operation", "part")
         .order_by("pk")
     )
-    gone = [line.position for line in lines if line.state in (Line.State.DECLINED, Line.State.CANCELLED)]
-    if gone:
+    # Declined or cancelled work is not done (and not paid); proposed work is approved by the confirmation only
+    # while the order takes approvals (open or in work): on a completed order it waits for its own decision.
+    takes_approvals = order.state in (RepairOrder.State.OPEN, RepairOrder.State.IN_WORK)
+    lines = [
+        line
+        for line in lines
+        if line.state not in (Line.State.DECLINED, Line.State.CANCELLED)
+        and (takes_approvals or line.state != Line.State.PROPOSED)
+    ]
+    if not lines:
         raise ConflictError(
-            _("Lines %(lines)s of %(order)s were declined or cancelled.")
-            % {"lines": ", ".join(str(p) for p in sorted(gone)), "order": order.number},
+            _("No work of %(order)s is left to become a comeback: it was declined, cancelled or is undecided.")
+            % {"order": order.number},
             code="decided_lines",
         )
     now = timezone.now()
@@ -321,17 +339,20 @@ def comeback_decide(*, actor: User, comeback_id: int, confirm: bool, note: str =
     if not confirm and not note:
         raise ApplicationError(_("Say why this is not a comeback."), field="note", status=422)
     with transaction.atomic():
+        # The order first, then the comeback: the order's lock is what signing and adding lines take before
+        # they flag a comeback (the other way round two of them wait for each other).
+        found = comeback_for(actor=actor, comeback_id=comeback_id)
+        order = (
+            RepairOrder.all_objects.select_related("store", "vehicle")
+            .select_for_update(of=("self",))
+            .get(pk=found.order_id)
+        )
         comeback = comeback_for(actor=actor, comeback_id=comeback_id, for_update=True)
         if comeback.state != Comeback.State.FLAGGED:
             raise ConflictError(
                 _("This comeback was decided already: %(state)s.") % {"state": comeback.get_state_display()},
                 code="decided",
             )
-        order = (
-            RepairOrder.all_objects.select_related("store", "vehicle")
-            .select_for_update(of=("self",))
-            .get(pk=comeback.order_id)
-        )
         if confirm:
             _confirm(actor, order, comeback, note)
         comeback.state = Comeback.State.CONFIRMED if confirm else Comeback.State.REJECTED

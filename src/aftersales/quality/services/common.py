@@ -120,6 +120,16 @@ def latest_inspection(order_id: int) -> FinalInspection | None:
     return FinalInspection.objects.filter(order_id=order_id).order_by("-at", "-pk").first()
 
 
+def no_labour(order: RepairOrder) -> bool:
+    """Whether the order has no labour to do (every labour line declined or cancelled, or none): the
+    customer declined the repair after the diagnosis and pays its fee. Nothing is inspected or washed."""
+    return not (
+        Line.all_objects.filter(order=order, kind=Line.Kind.LABOUR)
+        .exclude(state__in=(L.DECLINED, L.CANCELLED))
+        .exists()
+    )
+
+
 def inspection_passed(order: RepairOrder) -> bool:
     """Whether the order's latest final inspection passed (and no rework has reopened it since)."""
     if order.state not in (R.COMPLETED, R.READY, R.DELIVERED, R.CLOSED):
@@ -129,8 +139,8 @@ def inspection_passed(order: RepairOrder) -> bool:
 
 
 def not_inspected(orders: list[RepairOrder]) -> list[str]:
-    """The numbers of the orders whose final inspection has not passed."""
-    return [order.number for order in orders if not inspection_passed(order)]
+    """The numbers of the orders whose final inspection has not passed (an order without labour has none)."""
+    return [order.number for order in orders if not (inspection_passed(order) or no_labour(order))]
 
 
 def unfinished_lines(orders: list[RepairOrder]) -> list[str]:

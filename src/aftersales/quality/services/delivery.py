@@ -29,6 +29,7 @@ from aftersales.quality.models import Delivery, Handover, OldPartsOutcome, Wash
 from aftersales.quality.services.common import (
     audit,
     live_orders,
+    no_labour,
     not_inspected,
     on_site,
     quality_settings,
@@ -116,7 +117,8 @@ def wash_record(*, actor: User, visit_id: int, data: WashIn) -> Wash:
         errors: dict[str, list[str]] = {}
         washer = None
         if data.skip:
-            washed = sorted({kind for kind in order_types(orders).values() if kind not in rules.wash_skip})
+            worked = [order for order in orders if not no_labour(order)]
+            washed = sorted({kind for kind in order_types(worked).values() if kind not in rules.wash_skip})
             if washed:
                 errors["skip"] = [
                     _("This store washes %(types)s orders.")
@@ -276,9 +278,10 @@ def ready_check(*, actor: User, visit_id: int, data: ReadyIn) -> Handover:
         handover = Handover.objects.select_for_update().filter(visit=visit).first()
         if handover is None:
             raise ConflictError(_("The workshop has not handed this car over yet."), code="not_handed_over")
-        if handover.checked_at is not None:
-            raise ConflictError(_("This car was checked before delivery already."), code="checked")
         orders = live_orders(visit, for_update=True)
+        # Checked again when an order was added after the check (the customer asked for more at pick-up).
+        if handover.checked_at is not None and all(order.state == R.READY for order in orders):
+            raise ConflictError(_("This car was checked before delivery already."), code="checked")
         _inspected(orders)
         unfinished = unfinished_lines(orders)
         if unfinished:
@@ -306,7 +309,10 @@ def ready_check(*, actor: User, visit_id: int, data: ReadyIn) -> Handover:
         )
         if errors:
             raise ApplicationError(_("Some fields need attention."), fields=errors, status=422)
-        for order in orders:
+        moved = [order for order in orders if order.state != R.READY]
+        for order in moved:
+            if order.state == R.OPEN:  # no labour: the diagnosis fee alone
+                REPAIR_ORDER.apply(order, "close_out", actor=None, event=by(order_event(order), actor))
             REPAIR_ORDER.apply(order, "ready", actor=None, event=by(order_event(order), actor))
         now = timezone.now()
         notes = {row.line_id: row.note.strip() for row in data.lines}
@@ -326,7 +332,7 @@ def ready_check(*, actor: User, visit_id: int, data: ReadyIn) -> Handover:
             object_repr=visit.number,
             changes={"orders": [None, [order.number for order in orders]], "spot": [None, handover.pickup_spot]},
         )
-        for order in orders:
+        for order in moved:
             for listener in READY_LISTENERS:
                 listener(order, actor)
         transaction.on_commit(lambda: pickup_tell(visit.pk, actor=actor))
@@ -394,7 +400,7 @@ class DeliveryIn:
     rating: int | None = None  # the satisfaction card, 1 to 5
     comment: str = ""
     old_parts: dict[int, str] = field(default_factory=dict)  # order id -> outcome (default: as signed)
-    arrived_at: datetime | None = None  # default: when the arrival was recorded
+    arrived_at: datetime | None = None  # when the arrival was not recorded (a recorded one wins)
 
 
 def _delivery_problems(
@@ -447,7 +453,7 @@ def _delivery_problems(
     for order_id, outcome in data.old_parts.items():
         if order_id not in numbers or outcome not in RepairOrder.OldParts.values:
             errors["old_parts"] = [_("Choose what became of each order's old parts.")]
-    arrived = data.arrived_at or handover.customer_arrived_at
+    arrived = handover.customer_arrived_at or data.arrived_at
     if arrived is None:
         errors["arrived_at"] = [_("Record when the customer arrived for pick-up.")]
     elif arrived > timezone.now() or arrived < visit.arrived_at:
@@ -483,7 +489,7 @@ def delivery_record(*, actor: User, visit_id: int, data: DeliveryIn) -> Delivery
         now = timezone.now()
         today = calendar.local_date(now)
         errors, id_number = _delivery_problems(visit, orders, handover, data, list(rules.delivery_checks), today)
-        arrived = data.arrived_at or handover.customer_arrived_at
+        arrived = handover.customer_arrived_at or data.arrived_at
         if errors or arrived is None:
             raise ApplicationError(_("Some fields need attention."), fields=errors, status=422)
         advice = data.driving_advice

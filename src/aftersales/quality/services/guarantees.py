@@ -111,17 +111,23 @@ def guarantees_create(*, orders: list[RepairOrder], delivered_on: date, mileage_
         .select_related("operation")
         .order_by("order_id", "position")
     )
+    # The parts a labour line fitted: its causal part; and the order's part lines (not consumables: oil is no
+    # sign of which repair came back) where the order has that one labour line, so a part never points at
+    # another technician's work.
     parts: dict[int, set[int]] = {}
     for order_id, part_id in Line.all_objects.filter(
-        order__in=orders, kind__in=(Line.Kind.PART, Line.Kind.CONSUMABLE), state=Line.State.DONE, part__isnull=False
+        order__in=orders, kind=Line.Kind.PART, state=Line.State.DONE, part__isnull=False
     ).values_list("order_id", "part_id"):
         parts.setdefault(order_id, set()).add(part_id)
+    labour_count: dict[int, int] = {}
+    for line in lines:
+        labour_count[line.order_id] = labour_count.get(line.order_id, 0) + 1
     technicians = dict(Job.all_objects.filter(line__in=lines).values_list("line_id", "technician_id"))
     made = []
     for line in lines:
         days, km = terms.get(line.repair_category, GUARANTEE[RepairCategory.MINOR])
         valid_to, km_to = guarantee_end(delivered_on, mileage_out, days, km)
-        fitted = set(parts.get(line.order_id, set()))
+        fitted = set(parts.get(line.order_id, set())) if labour_count[line.order_id] == 1 else set()
         if line.causal_part_id is not None:
             fitted.add(line.causal_part_id)
         made.append(
@@ -148,10 +154,14 @@ def guarantees_create(*, orders: list[RepairOrder], delivered_on: date, mileage_
     return Guarantee.objects.bulk_create(made)
 
 
-def open_guarantees(vehicle_id: int, *, day: date, km: int | None = None) -> list[Guarantee]:
-    """The vehicle's guarantees still running on ``day`` (and at ``km``, when known), newest first."""
+def open_guarantees(
+    vehicle_id: int, *, day: date, km: int | None = None, group_id: int | None = None
+) -> list[Guarantee]:
+    """The vehicle's guarantees still running on ``day`` (and at ``km``, when known), newest first; of the
+    dealer group's stores, when given."""
     rows = (
         Guarantee.objects.filter(vehicle_id=vehicle_id, watch_to__gte=day)
+        .filter(**({"store__group_id": group_id} if group_id is not None else {}))
         .select_related("order", "line", "store")
         .order_by("-delivered_on", "-pk")
     )

@@ -85,6 +85,17 @@ def done_labour(order: RepairOrder) -> list[Line]:
     )
 
 
+def unfinished_parts(order: RepairOrder) -> list[str]:
+    """Approved lines other than labour not done yet (a part not issued, sublet work not back)."""
+    rows = (
+        Line.all_objects.filter(order=order, state=L.APPROVED)
+        .exclude(kind=Line.Kind.LABOUR)
+        .order_by("position")
+        .values_list("position", flat=True)
+    )
+    return [_("%(order)s line %(n)s") % {"order": order.number, "n": position} for position in rows]
+
+
 def checklist(order: RepairOrder, rules: QualitySettings | None = None) -> list[Check]:
     """The order's final-inspection checklist: its done labour lines in order, then the store's list."""
     rules = rules or quality_settings(order.store_id)
@@ -176,6 +187,11 @@ def final_inspection_record(*, actor: User, order_id: int, data: InspectionIn) -
             )
         if inspection_passed(order):
             raise ConflictError(_("This order passed its final inspection already."), code="passed")
+        parts = unfinished_parts(order)
+        if data.passed and parts:
+            raise ConflictError(
+                _("Issue the parts first: %(lines)s.") % {"lines": ", ".join(parts)}, code="parts_not_issued"
+            )
         if actor.pk in workers_of(order):
             raise ApplicationError(
                 _("You worked on this order: another inspector inspects it and signs its certificate."),

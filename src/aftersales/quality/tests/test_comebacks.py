@@ -277,3 +277,28 @@ def test_the_guarantee_ends_at_its_first_limit_when_the_car_comes_back(
     order = _brakes_at(yard, km)
     comebacks = list(Comeback.all_objects.filter(order=order).values_list("in_guarantee", flat=True))
     assert comebacks == ([in_guarantee] if flagged else [])
+
+
+def test_a_part_points_only_at_the_work_that_fitted_it(yard: Yard) -> None:
+    # The first order had the oil change and the brakes: its oil filter is no sign of which came back.
+    yard.delivered()
+    r = yard.shop.reception
+    order = yard.order(LineIn(kind="part", part_id=r.filter.pk, quantity=Decimal(1)))
+    assert not Comeback.all_objects.filter(order=order).exists()
+    assert list(Guarantee.objects.order_by("line__position").values_list("part_ids", flat=True)) == [[], [r.pads.pk]]
+
+
+def test_work_added_to_a_confirmed_comeback_is_at_the_stores_cost_too(yard: Yard) -> None:
+    yard.delivered()
+    order = brakes_again(yard)
+    comeback_decide(actor=yard.qc, comeback_id=Comeback.all_objects.get(order=order).pk, confirm=True, note="返修")
+    r = yard.shop.reception
+    line = line_add(
+        actor=yard.advisor,
+        order_id=order.pk,
+        data=LineIn(kind="part", part_id=r.pads.pk, quantity=Decimal(1), source="diagnosis"),
+    )
+    line = Line.all_objects.get(pk=line.pk)
+    assert (line.state, line.pay_type) == ("approved", "comeback")
+    approval = LineApproval.objects.filter(line=line).latest("pk")
+    assert (approval.kind, approval.by, approval.note) == ("qc_confirmation", yard.qc, "返修")

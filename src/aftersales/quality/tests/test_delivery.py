@@ -25,6 +25,7 @@ from aftersales.quality.models import (
 from aftersales.quality.services import (
     HandoverIn,
     delivery_record,
+    final_inspection_record,
     guarantee_terms,
     guarantee_terms_save,
     handover_record,
@@ -34,7 +35,8 @@ from aftersales.quality.services import (
 )
 from aftersales.quality.services.guarantees import guarantee_end
 from aftersales.visits.models import Line, RepairOrder, RepairOrderEvent, Visit, VisitEvent
-from aftersales.visits.services import LineIn
+from aftersales.visits.services import ApprovalIn, Decision, LineIn, approvals_record, line_transition
+from aftersales.visits.services.orders import repair_order_transition
 
 from .conftest import Yard
 
@@ -169,9 +171,10 @@ def test_the_handover_follows_the_wash_and_the_check_follows_the_handover(yard: 
 def test_a_line_not_done_keeps_the_car_from_being_ready(yard: Yard) -> None:
     r = yard.shop.reception
     order = yard.order(
-        LineIn(kind="labour", operation_id=r.oil.pk), LineIn(kind="part", part_id=r.pads.pk, quantity=Decimal(1))
+        LineIn(kind="labour", operation_id=r.oil.pk),
+        LineIn(kind="part", part_id=r.filter.pk, quantity=Decimal(1), source="diagnosis"),  # proposed, undecided
     )
-    order = yard.work(order, issue=False)  # the pads are not on the shelf: their line stays approved
+    order = yard.work(order)
     order = yard.inspected(order)
     yard.handed_over(order)
     error = refused(lambda: ready_check(actor=yard.advisor, visit_id=order.visit_id, data=yard.ready_in(order.visit)))
@@ -335,3 +338,97 @@ def test_the_delivery_updates_the_cars_mileage_next_service_and_timeline(yard: Y
     reading = MileageReading.objects.filter(vehicle=vehicle).latest("pk")
     assert (reading.km, reading.source) == (52_305, "repair_order")
     assert Line.all_objects.filter(order__visit=delivery.visit, state="done").count() == 3
+
+
+def test_a_customer_who_declined_the_repair_collects_the_car_after_the_check(yard: Yard) -> None:
+    r = yard.shop.reception
+    order = yard.order(LineIn(kind="labour", operation_id=r.brakes.pk, source="diagnosis", symptom="制动异响"))
+    line = yard.shop.line(order, 1)
+    approvals_record(
+        actor=yard.advisor,
+        order_id=order.pk,
+        data=ApprovalIn(
+            kind="customer_phone", person="张伟", decisions=[Decision(line_id=line.pk, approve=False, reason="太贵")]
+        ),
+    )
+    fee = Line.all_objects.get(order=order, kind="fee")
+    assert (RepairOrder.all_objects.get(pk=order.pk).state, fee.state, fee.amount) == (
+        "open",
+        "done",
+        Decimal("150.00"),
+    )
+    # Nothing to inspect: not washed (no labour), handed over, checked; the order is done without labour.
+    wash_record(actor=yard.washer, visit_id=order.visit_id, data=yard.wash_in(order.visit, skip=True, washer_id=None))
+    yard_handover = handover_record(
+        actor=yard.shop.foreman,
+        visit_id=order.visit_id,
+        data=HandoverIn(keys="K-07", explanation="客户不修，已告知风险"),
+    )
+    assert yard_handover.keys == "K-07"
+    ready_check(actor=yard.advisor, visit_id=order.visit_id, data=yard.ready_in(order.visit))
+    actions = list(
+        RepairOrderEvent.objects.filter(order=order, line=None).order_by("pk").values_list("action", flat=True)
+    )
+    assert actions == ["sign", "close_out", "ready"]
+    pickup_arrived(actor=yard.advisor, visit_id=order.visit_id)
+    delivery_record(actor=yard.advisor, visit_id=order.visit_id, data=yard.delivery_in(order.visit))
+    assert (RepairOrder.all_objects.get(pk=order.pk).state, Guarantee.objects.count()) == ("delivered", 0)
+
+
+def test_an_order_added_after_the_check_is_checked_in_its_turn(yard: Yard) -> None:
+    first = yard.ready()
+    r = yard.shop.reception
+    second = yard.inspected(yard.work(yard.order(LineIn(kind="labour", operation_id=r.oil.pk))))
+    assert second.visit_id == first.visit_id
+    error = refused(
+        lambda: delivery_record(actor=yard.advisor, visit_id=first.visit_id, data=yard.delivery_in(first.visit))
+    )
+    assert (error.code, error.detail) == (
+        "not_ready",
+        f"Check the car before delivery first: {second.number} not ready.",
+    )
+    ready_check(actor=yard.advisor, visit_id=first.visit_id, data=yard.ready_in(first.visit))
+    assert list(RepairOrder.all_objects.filter(visit_id=first.visit_id).values_list("state", flat=True)) == [
+        "ready",
+        "ready",
+    ]
+    error = refused(lambda: ready_check(actor=yard.advisor, visit_id=first.visit_id, data=yard.ready_in(first.visit)))
+    assert error.code == "checked"
+
+
+def test_a_part_left_approved_on_a_completed_order_is_cancelled_and_the_car_goes(yard: Yard) -> None:
+    r = yard.shop.reception
+    order = yard.work(
+        yard.order(
+            LineIn(kind="labour", operation_id=r.oil.pk), LineIn(kind="part", part_id=r.pads.pk, quantity=Decimal(1))
+        ),
+        issue=False,
+    )
+    with pytest.raises(ConflictError) as early, translation.override("en"):
+        final_inspection_record(actor=yard.qc, order_id=order.pk, data=yard.passing(order))
+    assert (early.value.code, early.value.detail) == (
+        "parts_not_issued",
+        f"Issue the parts first: {order.number} line 2.",
+    )
+    line_transition(actor=yard.advisor, order_id=order.pk, line_id=yard.shop.line(order, 2).pk, action="cancel")
+    yard.delivered(yard.ready(yard.inspected(order)))
+    assert RepairOrder.all_objects.get(pk=order.pk).state == "delivered"
+
+
+def test_the_recorded_arrival_is_not_overwritten(yard: Yard) -> None:
+    order = yard.ready()
+    visit = order.visit
+    pickup_arrived(actor=yard.advisor, visit_id=visit.pk)
+    recorded = Handover.objects.get(visit=visit).customer_arrived_at
+    delivery = delivery_record(
+        actor=yard.advisor, visit_id=visit.pk, data=yard.delivery_in(visit, arrived_at=visit.arrived_at)
+    )
+    assert delivery.arrived_at == recorded
+
+
+def test_work_is_sent_back_only_by_the_final_inspection(yard: Yard) -> None:
+    order = yard.completed()
+    with pytest.raises(ApplicationError) as error, translation.override("en"):
+        repair_order_transition(actor=yard.shop.foreman, order_id=order.pk, action="rework")
+    assert (error.value.status, error.value.code) == (409, "not_allowed")
+    assert RepairOrder.all_objects.get(pk=order.pk).state == "completed"

@@ -18,7 +18,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
 from aftersales.core.tests.factories import LegalEntityFactory
 from aftersales.quality.documents import certificate_pdf, delivery_sheet_pdf, guarantee_card_pdf, qc_sheet_pdf
-from aftersales.quality.models import Delivery, FinalInspection, ReleaseCertificate
+from aftersales.quality.models import Delivery, FinalInspection, Handover, ReleaseCertificate
 from aftersales.quality.services import (
     FreeCheckIn,
     delivery_record,
@@ -89,8 +89,9 @@ def _delivered_to_an_agent(yard: Yard) -> Delivery:
     brake pads amber, the rest green; four stars."""
     order = yard.ready()
     pickup_arrived(actor=yard.advisor, visit_id=order.visit_id)
-    # The car came in an hour ago: the collector's arrival 12 minutes ago lies within the visit.
+    # The car came in an hour ago; the collector arrived 12 minutes ago.
     Visit.all_objects.filter(pk=order.visit_id).update(arrived_at=timezone.now() - timedelta(hours=1))
+    Handover.objects.filter(visit_id=order.visit_id).update(customer_arrived_at=timezone.now() - timedelta(minutes=12))
     visit = Visit.all_objects.get(pk=order.visit_id)
     checks = [FreeCheckIn("green") for _check in quality_settings(visit.store_id).delivery_checks]
     checks[5] = FreeCheckIn("red", "蓄电池电压偏低")
@@ -107,7 +108,6 @@ def _delivered_to_an_agent(yard: Yard) -> Delivery:
             rating=4,
             comment="服务很好，等待时间稍长",
             free_checks=checks,
-            arrived_at=timezone.now() - timedelta(minutes=12),
         ),
     )
 
@@ -335,7 +335,7 @@ def test_the_guarantee_card_prints_each_guaranteed_line_its_end_and_the_law(yard
         # Order, work, repair category, days, km, valid to, valid to (km).
         f"{order.number}更换机油一级维护102000公里{(today + timedelta(days=10)).isoformat()}54305公里",
         f"{order.number}更换前制动片总成修理10020000公里{(today + timedelta(days=100)).isoformat()}72305公里",
-        "机动车维修管理规定第三十八条",
+        "《机动车维修管理规定》第三十八条",
         "返修",
     ):
         assert expected in text, expected

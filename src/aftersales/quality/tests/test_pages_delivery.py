@@ -240,8 +240,10 @@ def test_delivering_before_the_final_inspection_passed_is_a_conflict(
 
 def test_delivering_with_a_line_not_done_is_a_conflict(yard: Yard, english: Callable[[User], Client]) -> None:
     r = yard.shop.reception
-    # The oil change is done, the pads it was sold with never came: the part line stays approved.
-    order = yard.order(LineIn(kind="labour", operation_id=r.oil.pk), LineIn(kind="part", part_id=r.pads.pk))
+    # The oil change is done; the pads the diagnosis proposed wait for the customer's decision.
+    order = yard.order(
+        LineIn(kind="labour", operation_id=r.oil.pk), LineIn(kind="part", part_id=r.pads.pk, source="diagnosis")
+    )
     oil = Line.all_objects.get(order=order, position=1)
     job = dispatch(
         actor=yard.shop.foreman, order_id=order.pk, data=DispatchIn(oil.pk, technician_id=yard.shop.middle.pk)

@@ -54,7 +54,9 @@ def visit_panel(request: HttpRequest, visit: Visit) -> SafeString | str:
     calendar = store_calendar(visit.store)
     day = calendar.local_date(visit.arrived_at)
     guarantees = [
-        g for g in open_guarantees(visit.vehicle_id, day=day, km=visit.mileage_in) if g.order.visit_id != visit.pk
+        g
+        for g in open_guarantees(visit.vehicle_id, day=day, km=visit.mileage_in, group_id=visit.store.group_id)
+        if g.order.visit_id != visit.pk
     ]
     comebacks = list(Comeback.all_objects.filter(order__visit=visit).select_related("order", "original").order_by("pk"))
     stage = visit_stage(visit)

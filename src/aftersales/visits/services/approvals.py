@@ -213,7 +213,9 @@ def approvals_record(
             raise ApplicationError(
                 _("You may not record this kind of approval."), code="forbidden", field="kind", status=403
             )
-        if order.state not in ADDING:
+        # On a completed order work left proposed is only declined (what was not taken up stays on the car).
+        declining = order.state == RepairOrder.State.COMPLETED and not any(d.approve for d in data.decisions)
+        if order.state not in ADDING and not declining:
             raise ConflictError(
                 _("Lines are approved while the order is open or in work, not while it is “%(state)s”.")
                 % {"state": order.get_state_display()},

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from aftersales.campaigns.models import Campaign
 from aftersales.campaigns.selectors import vehicle_open_campaigns
 from aftersales.catalogue.models import LabourOperation
-from aftersales.catalogue.paytypes import PAY_TYPES, PayType
+from aftersales.catalogue.paytypes import PAY_TYPES, PayType, PriceBasis
 from aftersales.catalogue.pricing import PriceBook, Quote
 from aftersales.core.access import can
 from aftersales.core.calendar import store_calendar
@@ -282,15 +282,20 @@ def line_build(context: LineContext, data: LineIn, prefix: str, errors: dict[str
 
 
 def line_requote(line: Line, *, pay_type: str, store: Store, vehicle: Vehicle, actor: User) -> None:
-    """Price a proposed line again for another pay type (e.g. a confirmed comeback: at the store's cost):
-    labour and parts from the pricing service's quote for it; a line priced as typed keeps its price.
+    """Price a line again for another pay type (e.g. a confirmed comeback: at the store's cost): labour,
+    parts and consumables from the pricing service's quote for it, sublet work at its cost where the pay
+    type is priced at cost; a fee or a line priced as typed keeps its price.
     Raises the pricing service's error (on ``pay_type``) when the store has no price for it."""
     line.pay_type = pay_type
     book = PriceBook(store, store_calendar(store).local_date(timezone.now()))
     if line.kind == K.LABOUR and line.operation is not None:
         quote = book.labour(pay_type=pay_type, operation=line.operation, series=_series(vehicle), hours=line.quantity)
-    elif line.kind == K.PART and line.part is not None:
+    elif line.kind in (K.PART, K.CONSUMABLE) and line.part is not None:
         quote = book.part(pay_type=pay_type, part=line.part, quantity=line.quantity)
+    elif line.kind == K.SUBLET and line.cost is not None and PAY_TYPES[pay_type].price_basis == PriceBasis.COST:
+        line_price(line, line.cost)  # sublet work at what it costs the store
+        line.price_overridden = False
+        return
     else:
         return
     for name, value in _quote_fields(quote).items():

@@ -472,7 +472,9 @@ def line_transition(*, actor: User, order_id: int, line_id: int, action: str, no
         )
     with transaction.atomic():
         order, line = line_access(actor=actor, order_id=order_id, line_id=line_id)
-        if order.state not in ADDING:
+        # A line left approved when the work is complete (a part not needed after all) is cancelled still.
+        cancelling = action == "cancel" and order.state == RepairOrder.State.COMPLETED
+        if order.state not in ADDING and not cancelling:
             raise ConflictError(
                 _("This cannot be done while the order is “%(state)s”.") % {"state": order.get_state_display()},
                 code="not_allowed",
