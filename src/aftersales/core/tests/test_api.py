@@ -142,6 +142,8 @@ def test_token_create_use_and_revoke(world: World) -> None:
                 "messages.send",
                 "messages.view",
                 "parts.view",
+                "quality.deliver",
+                "quality.view",
                 "repair_orders.cancel",
                 "stock.reserve",
                 "stores.view",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.test import Client
 from django.utils import timezone, translation
@@ -13,7 +14,7 @@ from aftersales.core.models import User
 from aftersales.customers.models import Vehicle
 from aftersales.customers.selectors import vehicle_timeline
 from aftersales.quality.models import ReleaseCertificate
-from aftersales.visits.models import RepairOrder, Visit
+from aftersales.visits.models import Line, RepairOrder, Visit
 from aftersales.visits.services import LineIn
 
 from .conftest import Yard
@@ -83,3 +84,34 @@ def test_the_delivery_is_on_the_cars_timeline(yard: Yard, client_for: Callable[[
     with translation.override("en"):
         [item] = vehicle_timeline(Vehicle.objects.get(pk=delivery.visit.vehicle_id), kinds={"delivery"})
     assert item.note == f"52,305 km out, next service {on:%Y-%m-%d} or 62,300 km, rated 5 of 5"
+
+
+def test_work_left_proposed_on_a_completed_order_is_declined_on_its_page(
+    yard: Yard, client_for: Callable[[User], Client]
+) -> None:
+    r = yard.shop.reception
+    order = yard.work(
+        yard.order(
+            LineIn(kind="labour", operation_id=r.oil.pk),
+            LineIn(kind="part", part_id=r.filter.pk, quantity=Decimal(1), source="diagnosis"),
+        )
+    )
+    line = yard.shop.line(order, 2)
+    client = client_for(yard.advisor)
+    page = client.get(f"/repair-orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The work is complete: what is still proposed can only be declined now." in page
+    approve = client.post(
+        f"/repair-orders/{order.pk}/approvals/",
+        {"kind": "customer_phone", "person": "张伟", f"decide-{line.pk}": "approve"},
+    )
+    assert approve.status_code == 409
+    assert Line.all_objects.get(pk=line.pk).state == "proposed"
+    decline = client.post(
+        f"/repair-orders/{order.pk}/approvals/",
+        {"kind": "customer_phone", "person": "张伟", f"decide-{line.pk}": "decline", f"reason-{line.pk}": "下次再换"},
+    )
+    assert decline.status_code == 302
+    assert (Line.all_objects.get(pk=line.pk).state, RepairOrder.all_objects.get(pk=order.pk).state) == (
+        "declined",
+        "completed",
+    )

@@ -132,6 +132,8 @@ def _order_context(request: HttpRequest, order: RepairOrder, **extra: Any) -> di
         "actions": [a for a in REPAIR_ORDER.actions(order, user) if a not in SERVICE_ONLY],
         "action_buttons": ACTION_BUTTONS,
         "open": order.state in (RepairOrder.State.OPEN, RepairOrder.State.IN_WORK),
+        # Work left proposed on a completed order is still declined (approving it would need the workshop).
+        "decidable": order.state in (RepairOrder.State.OPEN, RepairOrder.State.IN_WORK, RepairOrder.State.COMPLETED),
         "may_receive": can_here(request, "visits.receive"),
         "may_price": can_here(request, "visits.price"),
         "approval_form": _kinds_of(
