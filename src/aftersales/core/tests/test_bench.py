@@ -38,6 +38,8 @@ CORE_SCENARIOS = ["health", "me", "stores"]
 APPOINTMENT_SCENARIOS = ["public_booking", "slots", "booking_create"]
 CAMPAIGN_SCENARIOS = ["campaign_match"]
 VISIT_SCENARIOS = ["repair_order_create", "repair_order_detail"]
+# Quality's module imports the visits' (its set-up reuses theirs): its scenario registers after them.
+QUALITY_SCENARIOS = ["comeback_check"]
 WORKSHOP_SCENARIOS = ["board", "clock"]
 CUSTOMER_SCENARIOS = [
     "search_plate",
@@ -75,6 +77,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
         "messaging",
         "parts",
         "purchasing",
+        "quality",
         "visits",
         "workshop",
     ]
@@ -85,6 +88,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
         + CUSTOMER_SCENARIOS
         + ["stock_balance", "purchase_suggestions"]
         + VISIT_SCENARIOS
+        + QUALITY_SCENARIOS
         + WORKSHOP_SCENARIOS
     )
     assert list(run.JOBS) == [
@@ -123,6 +127,7 @@ def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
         "messaging",
         "parts",
         "purchasing",
+        "quality",
         "visits",
         "workshop",
     ]
@@ -279,6 +284,7 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
         + CUSTOMER_SCENARIOS
         + ["stock_balance", "purchase_suggestions"]
         + VISIT_SCENARIOS
+        + QUALITY_SCENARIOS
         + WORKSHOP_SCENARIOS
     )
     pinned = (

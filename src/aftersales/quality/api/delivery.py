@@ -297,6 +297,11 @@ class FreeCheckIn(InputSchema):
     note: str = Field(default="", max_length=200)
 
 
+class OldPartsIn(InputSchema):
+    order: RecordId = Field(description="A repair order of the visit.")
+    outcome: OldPartsName
+
+
 class DeliveryIn(InputSchema):
     collector: Literal["customer", "agent"]
     collector_name: str = Field(max_length=60)
@@ -318,8 +323,8 @@ class DeliveryIn(InputSchema):
     )
     rating: int | None = Field(default=None, description="The satisfaction card, 1 to 5.")
     comment: str = Field(default="", max_length=500)
-    old_parts: dict[str, OldPartsName] = Field(
-        default={}, description="Per order id, what became of its old parts (default: as the order says)."
+    old_parts: list[OldPartsIn] = Field(
+        default=[], max_length=50, description="What became of each order's old parts (default: as the order says)."
     )
     arrived_at: Moment | None = Field(default=None, description="Default: when the arrival was recorded.")
 
@@ -330,9 +335,7 @@ def visit_deliver(request: HttpRequest, visit_id: int, payload: DeliveryIn) -> S
     """Deliver the car, once for every order of the visit: the delivery sheet signed by whoever collects,
     the keys handed; the visit ends, the repair guarantees start, the car's mileage and next service are
     updated."""
-    old_parts: dict[int, str] = {}
-    for key, value in payload.old_parts.items():
-        old_parts[int(key) if key.isascii() and key.isdigit() and len(key) < 19 else 0] = value
+    old_parts: dict[int, str] = {row.order: row.outcome for row in payload.old_parts}
     services.delivery_record(
         actor=request_user(request),
         visit_id=visit_id,

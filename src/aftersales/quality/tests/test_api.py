@@ -131,7 +131,7 @@ def test_a_visit_from_the_wash_to_the_delivery_through_the_api(yard: Yard) -> No
         "next_service_km": 62_300,
         "free_checks": [{"result": "green"}] * 24,
         "rating": 5,
-        "old_parts": {str(order.pk): "leave"},
+        "old_parts": [{"order": order.pk, "outcome": "leave"}],
     }
     unsigned = post(advisor, f"/visits/{visit_id}/delivery", body)
     assert (unsigned.status_code, unsigned.json()["fields"]) == (

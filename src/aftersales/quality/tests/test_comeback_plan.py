@@ -11,7 +11,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ from aftersales.customers.tests.factories import CustomerFactory, valid_vin
 from aftersales.messaging.models import Signature
 from aftersales.messaging.services import signature_store
 from aftersales.quality.models import Comeback, Guarantee
-from aftersales.quality.services.comebacks import watched
+from aftersales.quality.services.comebacks import comeback_check, watched
 from aftersales.visits.models import Line, RepairOrder, Visit
 from aftersales.visits.tests.conftest import signature_png
 from bench import quality as quality_bench
@@ -40,26 +40,42 @@ def _plan(sql: str) -> list[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
-            return [row[3] for row in cursor.fetchall()]
-        cursor.execute("EXPLAIN (COSTS OFF) " + sql)
-        return [row[0] for row in cursor.fetchall()]
+            plan = [row[3] for row in cursor.fetchall()]
+        else:
+            cursor.execute("EXPLAIN (COSTS OFF) " + sql)
+            plan = [row[0] for row in cursor.fetchall()]
+    return plan
 
 
-def _watched_sql(vehicle_id: int, day: date, exclude_order: int) -> tuple[list[Guarantee], str]:
-    with CaptureQueriesContext(connection) as queries:
-        found = watched(vehicle_id, day=day, exclude_order=exclude_order)
-    assert len(queries.captured_queries) == 1
-    return found, queries.captured_queries[0]["sql"]
+def _check_sql(order: RepairOrder) -> str:
+    """Return the SQL of the check's read of the car's watched guarantees, exactly as the check sends it."""
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        comeback_check(order, [], None)
+        transaction.set_rollback(True)
+    (sql,) = [query["sql"] for query in queries.captured_queries if 'FROM "quality_guarantee"' in query["sql"]]
+    return sql
+
+
+def _guarantees_read(sql: str) -> list[str]:
+    """Explain ``sql`` and return how it reads the guarantees (whatever way it looks up their stores): SQLite's
+    steps on the table; PostgreSQL's scan of it with its condition and filter, then any other scan of it."""
+    plan = _plan(sql)
+    if connection.vendor == "sqlite":
+        return [step for step in plan if "quality_guarantee" in step]
+    lines = [line.strip().removeprefix("->").strip() for line in plan]  # a node's text, not where it hangs
+    first = next(index for index, line in enumerate(lines) if " on quality_guarantee" in line)
+    return lines[first : first + 3] + [line for line in lines[first + 3 :] if " on quality_guarantee" in line]
 
 
 def _index_scan(vehicle_id: int, day: date, exclude_order: int) -> list[str]:
-    """The plan ``watched`` must have: the index's range (vehicle, watch_to from ``day``), the order filtered."""
+    """The read the check's query must make: a range of the index (the car, ``watch_to`` from ``day``), the
+    order being checked filtered out, and nothing else read of the guarantees."""
     if connection.vendor == "sqlite":
         return ["SEARCH quality_guarantee USING INDEX guarantee_vehicle_watch (vehicle_id=? AND watch_to>?)"]
     return [
         "Index Scan using guarantee_vehicle_watch on quality_guarantee",
-        f"  Index Cond: ((vehicle_id = {vehicle_id}) AND (watch_to >= '{day.isoformat()}'::date))",
-        f"  Filter: (order_id <> {exclude_order})",
+        f"Index Cond: ((vehicle_id = {vehicle_id}) AND (watch_to >= '{day.isoformat()}'::date))",
+        f"Filter: (order_id <> {exclude_order})",
     ]
 
 
@@ -183,17 +199,19 @@ def test_the_watched_guarantees_of_a_car_are_one_index_scan_of_vehicle_and_watch
             cursor.execute("ANALYZE quality_guarantee")
 
     # When the car's order being signed is checked (its own guarantees aside)
-    found, sql = _watched_sql(car.pk, today, exclude_order=orders[1].pk)
+    sql = _check_sql(orders[1])
 
-    # Then the one guarantee of its other order still watched is found, by a range of the index
+    # Then it is checked against the one guarantee of its other order still watched, read by a range of the index
+    found = watched(car.pk, day=today, exclude_order=orders[1].pk, group_id=store.group_id)
     assert [(row.order_id, row.delivered_on) for row in found] == [(orders[0].pk, today - timedelta(days=5))]
     assert Guarantee.objects.count() == 3 + LINES_EACH * len(others)
-    assert _plan(sql) == _index_scan(car.pk, today, orders[1].pk)
+    assert _guarantees_read(sql) == _index_scan(car.pk, today, orders[1].pk)
+    if connection.vendor == "sqlite":  # and each one's store by its primary key (the dealer group's)
+        assert _plan(sql)[1:] == ["SEARCH core_store USING INTEGER PRIMARY KEY (rowid=?)"]
     # And so is a car with nothing watched (every guarantee long expired)
     quiet = next(order for order, days in zip(orders, history, strict=True) if max(days) < today - timedelta(days=40))
-    found, sql = _watched_sql(quiet.vehicle_id, today, exclude_order=orders[1].pk)
-    assert found == []
-    assert _plan(sql) == _index_scan(quiet.vehicle_id, today, orders[1].pk)
+    assert watched(quiet.vehicle_id, day=today, exclude_order=quiet.pk, group_id=store.group_id) == []
+    assert _guarantees_read(_check_sql(quiet)) == _index_scan(quiet.vehicle_id, today, quiet.pk)
 
 
 @pytest.mark.usefixtures("bench_database")
@@ -266,10 +284,10 @@ def test_the_bench_writes_the_history_and_checks_open_orders_without_leaving_com
     assert len(spared) == 43 + 20  # 430 cars of the archive's bulk, and the detail customer's
     assert not delivered.filter(vehicle_id__in=spared).exists()
     # And the watched guarantees of a car are one index scan on the generated data (analysed on PostgreSQL)
-    car = Guarantee.objects.filter(watch_to__gte=today).order_by("-pk")[0]
-    found, sql = _watched_sql(car.vehicle_id, today, exclude_order=0)
-    assert car.pk in [row.pk for row in found]
-    assert _plan(sql) == _index_scan(car.vehicle_id, today, 0)
+    order = RepairOrder.all_objects.filter(customer_statement=quality_bench.STATEMENTS["repeat"]).order_by("pk")[0]
+    group = Store.all_objects.get(pk=order.store_id).group_id
+    assert watched(order.vehicle_id, day=today, exclude_order=order.pk, group_id=group) != []
+    assert _guarantees_read(_check_sql(order)) == _index_scan(order.vehicle_id, today, order.pk)
     # And every comeback flagged by the calls was rolled back
     assert Comeback.all_objects.count() == 0
 
