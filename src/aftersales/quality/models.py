@@ -38,6 +38,17 @@ class QualitySettings(StoreOwnedModel):
         default=False,
         help_text=_("On: the inspector types the number the provincial platform gave; off: the store numbers it."),
     )
+    # Quality evaluations (QC-4): every so many days an internal evaluation is opened with a random sample of
+    # the orders delivered since the last one (seed 004 服务质量管理: 系统会自动抽样评估最近一段时间内的工单).
+    audit_every_days = models.PositiveSmallIntegerField(
+        _("internal evaluation every (days)"),
+        default=30,
+        validators=[MaxValueValidator(366)],
+        help_text=_("0: evaluations are opened by hand only."),
+    )
+    audit_sample_size = models.PositiveSmallIntegerField(
+        _("orders sampled per evaluation"), default=10, validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
 
     class Meta:
         verbose_name = _("quality settings")
@@ -393,3 +404,287 @@ class ComebackLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id} ← {self.original_line_id}"
+
+
+# --- the 三包 watch (家用汽车产品修理、更换、退货责任规定, 2021) ----------------------------------------------
+
+
+class SanbaoSystem(models.TextChoices):
+    """The systems the 三包 rules name (第二十一条 to 第二十四条): the four major assemblies first, then the
+    systems whose same main part replaced twice counts (第二十四条第一款第三项)."""
+
+    ENGINE = "engine", _("Engine")
+    GEARBOX = "gearbox", _("Gearbox")
+    TRACTION_BATTERY = "traction_battery", _("Traction battery")
+    DRIVE_MOTOR = "drive_motor", _("Drive motor")
+    STEERING = "steering", _("Steering system")
+    BRAKE = "brake", _("Brake system")
+    SUSPENSION = "suspension", _("Suspension system")
+    DRIVETRAIN = "drivetrain", _("Drivetrain")
+    EMISSION = "emission", _("Emission control")
+    BODY = "body", pgettext_lazy("vehicle system", "Body")
+
+
+# 发动机、变速器、动力蓄电池、行驶驱动电机: the major assemblies (第二十一条, 第二十二条, 第二十四条第一款第二项).
+MAJOR_ASSEMBLIES = frozenset(
+    {SanbaoSystem.ENGINE, SanbaoSystem.GEARBOX, SanbaoSystem.TRACTION_BATTERY, SanbaoSystem.DRIVE_MOTOR}
+)
+
+
+class SanbaoPart(models.Model):
+    """A part the brand's 三包凭证 names: a major assembly itself (the whole engine, gearbox, traction battery
+    or drive motor) or one of the main parts (主要零部件) of a system. Parts not listed are no main part;
+    their repairs still count as the same quality problem by part number."""
+
+    group = models.ForeignKey("core.DealerGroup", on_delete=models.PROTECT, related_name="+")
+    part = models.OneToOneField("parts.Part", on_delete=models.CASCADE, related_name="sanbao", verbose_name=_("part"))
+    system = models.CharField(_("system"), max_length=20, choices=SanbaoSystem.choices)
+    is_assembly = models.BooleanField(_("the assembly itself"), default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("三包 main part")
+        verbose_name_plural = _("三包 main parts")
+        ordering = ["system", "part"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_assembly=False)
+                | models.Q(system__in=["engine", "gearbox", "traction_battery", "drive_motor"]),
+                name="sanbao_part_assembly_is_major",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.part_id}"
+
+
+class SanbaoLine(models.Model):
+    """What the advisor or the inspector said of a repair line beyond the line itself: whether its fault is
+    a quality problem (an accident or misuse is not, DESIGN-visit), and whether it is a serious
+    safety fault (严重安全性能故障) and which. A line without this row is a quality problem and no safety fault,
+    unless its pay type says accident (insurance)."""
+
+    class Cause(models.TextChoices):
+        QUALITY = "quality", _("Quality problem")
+        ACCIDENT = "accident", _("Accident")
+        MISUSE = "misuse", _("Misuse or unauthorised modification")
+
+    class Safety(models.TextChoices):
+        NONE = "", _("No serious safety fault")
+        STEERING_FAILURE = "steering_failure", _("Steering failure")
+        BRAKE_FAILURE = "brake_failure", _("Brake failure")
+        BODY_CRACK = "body_crack", _("Body crack")
+        FUEL_LEAK = "fuel_leak", _("Fuel leak")
+        BATTERY_FIRE = "battery_fire", _("Traction battery fire")
+        OTHER = "other", _("Other serious safety fault")
+
+    line = models.OneToOneField("visits.Line", on_delete=models.CASCADE, primary_key=True, related_name="sanbao")
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
+    vehicle = models.ForeignKey("customers.Vehicle", on_delete=models.PROTECT, related_name="+")
+    cause = models.CharField(_("cause"), max_length=10, choices=Cause.choices, default=Cause.QUALITY)
+    safety = models.CharField(
+        _("serious safety fault"), max_length=20, choices=Safety.choices, default=Safety.NONE, blank=True
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(_("set"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("三包 reading of a line")
+        verbose_name_plural = _("三包 readings of lines")
+        indexes = [models.Index(fields=["vehicle"], name="sanbao_line_vehicle")]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.cause} {self.safety}"
+
+
+class SanbaoAlert(StoreOwnedModel):
+    """A 三包 rule reached on a vehicle (``level`` alert) or about to be (warning), raised once per rule,
+    counted thing and level, told to the advisor and the after-sales manager, and closed with what was done."""
+
+    class Level(models.TextChoices):
+        WARNING = "warning", _("Early warning")
+        ALERT = "alert", _("Alert")
+
+    class State(models.TextChoices):
+        OPEN = "open", pgettext_lazy("alert state", "Open")
+        DONE = "done", pgettext_lazy("alert state", "Dealt with")
+
+    class Action(models.TextChoices):
+        COURTESY_CAR = "courtesy_car", _("Courtesy car provided")
+        TRAVEL_COMPENSATION = "travel_compensation", _("Travel costs compensated")
+        CUSTOMER_INFORMED = "customer_informed", _("Customer informed of their rights")
+        ASSEMBLY_REPLACED = "assembly_replaced", _("Assembly replaced free of charge")
+        VEHICLE_REPLACED = "vehicle_replaced", _("Vehicle replaced")
+        REFUNDED = "refunded", _("Vehicle taken back and refunded")
+        MANUFACTURER_ESCALATED = "manufacturer", _("Escalated to the manufacturer")
+        CUSTOMER_DECLINED = "customer_declined", _("Customer chose not to claim")
+        OTHER = "other", _("Other")
+
+    vehicle = models.ForeignKey("customers.Vehicle", on_delete=models.PROTECT, related_name="+")
+    rule = models.CharField(_("rule"), max_length=30)
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    key = models.CharField(_("what is counted"), max_length=60)  # the visit, part family, system or "all" counted
+    subject = models.CharField(_("subject"), max_length=200)
+    value = models.PositiveIntegerField(_("value"))
+    threshold = models.PositiveIntegerField(_("threshold"))
+    orders = models.JSONField(_("orders"), default=list)  # the numbers of the orders behind it
+    raised_at = models.DateTimeField(_("raised"), auto_now_add=True)
+    state = models.CharField(pgettext_lazy("alert", "state"), max_length=6, choices=State.choices, default=State.OPEN)
+    action = models.CharField(_("what was done"), max_length=20, choices=Action.choices, blank=True)
+    action_note = models.CharField(_("note"), max_length=500, blank=True)
+    action_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action_at = models.DateTimeField(_("dealt with"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("三包 alert")
+        verbose_name_plural = _("三包 alerts")
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["vehicle", "rule", "key", "level"], name="sanbao_alert_once"),
+        ]
+        indexes = [
+            models.Index(fields=["store", "state", "raised_at"], name="sanbao_alert_store_state"),
+            models.Index(fields=["vehicle", "raised_at"], name="sanbao_alert_vehicle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle_id} {self.rule} {self.level}"
+
+
+# --- quality evaluations (QC-4) ----------------------------------------------------------------------------
+
+
+class QualityAudit(StoreOwnedModel):
+    """A periodic evaluation of the store's work, internal or by a third party: a random sample of the orders
+    delivered in its period (drawn by the system, seed 004 服务质量管理), each reviewed, and the findings
+    with their corrective actions, tracked to closure. It closes only when every finding is closed."""
+
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", _("Internal")
+        THIRD_PARTY = "third_party", _("Third party")
+
+    class State(models.TextChoices):
+        OPEN = "open", pgettext_lazy("audit state", "Open")
+        CLOSED = "closed", pgettext_lazy("audit state", "Closed")
+
+    number = models.CharField(_("number"), max_length=30)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    auditor = models.CharField(_("carried out by"), max_length=100)
+    standard = models.CharField(_("standard evaluated against"), max_length=200)
+    period_from = models.DateField(_("orders delivered from"))
+    period_to = models.DateField(_("orders delivered to"))
+    sample_size = models.PositiveSmallIntegerField(
+        _("sample size"), validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    seed = models.CharField(_("draw"), max_length=32)  # what drew the sample: the same seed draws it again
+    state = models.CharField(pgettext_lazy("audit", "state"), max_length=8, choices=State.choices, default=State.OPEN)
+    summary = models.CharField(_("conclusion"), max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # None: planned by the schedule
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quality evaluation")
+        verbose_name_plural = _("quality evaluations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "number"], name="quality_audit_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(period_to__gte=models.F("period_from")), name="quality_audit_period_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def audit_repr(self) -> str:
+        return self.number
+
+
+class AuditSample(models.Model):
+    """A delivered order drawn into an evaluation's sample, and its review."""
+
+    class Result(models.TextChoices):
+        PENDING = "", _("Not reviewed")
+        PASS = "pass", _("Meets the standard")
+        FINDING = "finding", _("Finding raised")
+
+    audit = models.ForeignKey(QualityAudit, on_delete=models.CASCADE, related_name="samples")
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey("visits.RepairOrder", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(_("position"))
+    result = models.CharField(_("result"), max_length=8, choices=Result.choices, blank=True, default=Result.PENDING)
+    score = models.PositiveSmallIntegerField(
+        _("score"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sampled order")
+        verbose_name_plural = _("sampled orders")
+        ordering = ["audit", "position"]
+        constraints = [models.UniqueConstraint(fields=["audit", "order"], name="audit_sample_once")]
+
+    def __str__(self) -> str:
+        return f"{self.audit_id} {self.order_id}"
+
+
+class AuditFinding(models.Model):
+    """What an evaluation found, the corrective action asked for, who owns it and by when; the action taken,
+    then its verification, which closes the finding."""
+
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("Minor")
+        MAJOR = "major", _("Major")
+        CRITICAL = "critical", _("Critical")
+
+    class State(models.TextChoices):
+        OPEN = "open", pgettext_lazy("finding state", "Open")
+        ACTIONED = "actioned", _("Action taken")
+        CLOSED = "closed", pgettext_lazy("finding state", "Closed")
+
+    audit = models.ForeignKey(QualityAudit, on_delete=models.CASCADE, related_name="findings")
+    store = models.ForeignKey("core.Store", on_delete=models.PROTECT, related_name="+")
+    sample = models.ForeignKey(AuditSample, on_delete=models.PROTECT, null=True, blank=True, related_name="findings")
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    description = models.CharField(_("finding"), max_length=500)
+    corrective_action = models.CharField(_("corrective action"), max_length=500)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    due_on = models.DateField(_("due"))
+    state = models.CharField(pgettext_lazy("finding", "state"), max_length=8, choices=State.choices, default=State.OPEN)
+    action_taken = models.CharField(_("action taken"), max_length=500, blank=True)
+    actioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actioned_at = models.DateTimeField(_("action recorded"), null=True, blank=True)
+    verification = models.CharField(_("verification"), max_length=500, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        ordering = ["audit", "pk"]
+        indexes = [models.Index(fields=["store", "state", "due_on"], name="audit_finding_store_state")]
+
+    def __str__(self) -> str:
+        return f"{self.audit_id} {self.severity}"

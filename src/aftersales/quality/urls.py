@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aftersales.quality.views import comebacks, desk, documents, flow, inspection, settings
+from aftersales.quality.views import audits, comebacks, desk, documents, flow, inspection, sanbao, settings
 
 app_name = "quality"
 
@@ -23,6 +23,30 @@ urlpatterns = [
     path("quality/comebacks/", comebacks.queue, name="comebacks"),
     path("quality/comebacks/<id:comeback_id>/decide/", comebacks.decide, name="comeback_decide"),
     path("quality/comebacks/rates/", comebacks.rates, name="rates"),
+    # The 三包 watch: a vehicle's 三包 page, the store's alerts, the group's 三包 main parts.
+    path("quality/vehicles/<id:vehicle_id>/sanbao/", sanbao.sanbao_page, name="sanbao"),
+    path("quality/vehicles/<id:vehicle_id>/sanbao/lines/<id:line_id>/", sanbao.line_read, name="sanbao_line"),
+    path("quality/sanbao/alerts/", sanbao.alerts, name="sanbao_alerts"),
+    path("quality/sanbao/alerts/<id:alert_id>/action/", sanbao.alert_act, name="sanbao_alert_act"),
+    path("quality/sanbao/parts/", sanbao.parts, name="sanbao_parts"),
+    path("quality/sanbao/parts/<id:part_id>/remove/", sanbao.part_remove, name="sanbao_part_remove"),
+    # Quality evaluations: a random sample of delivered orders reviewed, findings corrected and verified.
+    path("quality/audits/", audits.audits, name="audits"),
+    path("quality/audits/new/", audits.audit_new, name="audit_new"),
+    path("quality/audits/<id:audit_id>/", audits.audit, name="audit"),
+    path("quality/audits/<id:audit_id>/samples/<id:sample_id>/review/", audits.review, name="audit_review"),
+    path("quality/audits/<id:audit_id>/findings/", audits.finding_new, name="audit_finding"),
+    path(
+        "quality/audits/<id:audit_id>/findings/<id:finding_id>/action/",
+        audits.finding_act,
+        name="audit_finding_action",
+    ),
+    path(
+        "quality/audits/<id:audit_id>/findings/<id:finding_id>/close/",
+        audits.finding_verify,
+        name="audit_finding_close",
+    ),
+    path("quality/audits/<id:audit_id>/close/", audits.close, name="audit_close"),
     # The store's rules.
     path("quality/settings/", settings.settings_page, name="settings"),
 ]

@@ -143,6 +143,7 @@ def test_token_create_use_and_revoke(world: World) -> None:
                 "messages.view",
                 "parts.view",
                 "quality.deliver",
+                "quality.sanbao",
                 "quality.view",
                 "repair_orders.cancel",
                 "stock.reserve",

@@ -28,6 +28,7 @@ from bench import workshop as workshop_scenarios
 from bench.appointments import confirmations
 from bench.customers import import_job, values
 from bench.customers import scenarios as customer_scenarios
+from bench.quality import sanbao as sanbao_scenarios
 
 BENCH_DIR = Path(bench.__file__).parent
 # What migration 0002 of appointments installs (the message templates), put back after a flush.
@@ -39,7 +40,7 @@ APPOINTMENT_SCENARIOS = ["public_booking", "slots", "booking_create"]
 CAMPAIGN_SCENARIOS = ["campaign_match"]
 VISIT_SCENARIOS = ["repair_order_create", "repair_order_detail"]
 # Quality's module imports the visits' (its set-up reuses theirs): its scenario registers after them.
-QUALITY_SCENARIOS = ["comeback_check"]
+QUALITY_SCENARIOS = ["comeback_check", "warranty_watch"]
 WORKSHOP_SCENARIOS = ["board", "clock"]
 CUSTOMER_SCENARIOS = [
     "search_plate",
@@ -222,6 +223,8 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     monkeypatch.setattr(visit_scenarios, "VISITS_AHEAD", 12)
     # and a board of 8 open orders (the same states in turn as the 200)
     monkeypatch.setattr(workshop_scenarios, "ORDERS", 8)
+    # and the 三包 pages of 3 household cars with their 50 past orders each (the same history as the 20 cars')
+    monkeypatch.setattr(sanbao_scenarios, "VEHICLES", 3)
     url = bench_database
 
     # When a small group with an archive is generated through the command

@@ -26,7 +26,22 @@ def test_areas_register_their_types_once() -> None:
         document_type_register("RO", label="repair order", gap_free=True)
     with pytest.raises(ValueError, match="2-10 capital letters, not 'ro-1'"):
         document_type_register("ro-1", label="repair order", gap_free=True)
-    assert sorted(DOCUMENT_TYPES) == ["ADJ", "AP", "CUS", "GR", "INV", "PO", "QC", "RO", "RTV", "SCR", "ST", "TR", "VS"]
+    assert sorted(DOCUMENT_TYPES) == [
+        "ADJ",
+        "AP",
+        "CUS",
+        "GR",
+        "INV",
+        "PO",
+        "QA",
+        "QC",
+        "RO",
+        "RTV",
+        "SCR",
+        "ST",
+        "TR",
+        "VS",
+    ]
 
 
 def test_numbers_run_per_store_type_and_year(world: World) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,9 +25,14 @@ from aftersales.customers.forms import (
     VehicleForm,
     WarrantyPolicyForm,
 )
-from aftersales.customers.models import Customer, VehicleLink
+from aftersales.customers.models import Customer, Vehicle, VehicleLink
 from aftersales.customers.views.base import edit_submit, timeline_kinds, timeline_part
 from aftersales.customers.visibility import customers_hidden
+
+# What later areas show on the vehicle's page (quality: the car's 三包 watch at a glance): each renders a
+# piece of the page for the reader, or "" when it has nothing to show them. Areas register into this list
+# from their ``ready()``; the vehicle's page never imports them.
+VEHICLE_PANELS: list[Callable[[HttpRequest, Vehicle], SafeString | str]] = []
 
 
 @require_http_methods(["GET", "POST"])
@@ -87,6 +94,7 @@ def _vehicle_page(
         transfer_form=transfer_form or TransferForm(),
         driver_form=driver_form or DriverForm(),
         can_edit=can_edit,
+        panels=[panel(request, vehicle) for panel in VEHICLE_PANELS],
     )
     return render(request, "customers/vehicle_detail.html", context, status=status)
 

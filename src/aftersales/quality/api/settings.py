@@ -1,7 +1,8 @@
 """A vehicle's repair guarantees (open ones show at reception) and the store's quality rules: its
 standard final checks, washing standard and the order types it does not wash, the 24-point free check,
-the comeback window, whether the province issues certificate numbers, and its own repair guarantee per
-repair category (never below the law's: 422 on ``<category>_days`` / ``<category>_km``)."""
+the comeback window, whether the province issues certificate numbers, how often an internal quality
+evaluation samples how many delivered orders, and its own repair guarantee per repair category (never below
+the law's: 422 on ``<category>_days`` / ``<category>_km``)."""
 
 from typing import Annotated, Any, Literal
 
@@ -69,6 +70,8 @@ class QualitySettingsOut(Schema):
     delivery_checks: list[str]
     comeback_days: int
     certificate_from_platform: bool
+    audit_every_days: int = Field(description="An internal quality evaluation every so many days (0: by hand only).")
+    audit_sample_size: int = Field(description="Delivered orders sampled per evaluation.")
     guarantees: list[GuaranteeTermOut]
 
 
@@ -87,6 +90,8 @@ def _settings_out(store: Any) -> dict[str, Any]:
         "delivery_checks": list(rules.delivery_checks),
         "comeback_days": rules.comeback_days,
         "certificate_from_platform": rules.certificate_from_platform,
+        "audit_every_days": rules.audit_every_days,
+        "audit_sample_size": rules.audit_sample_size,
         "guarantees": [
             {
                 "repair_category": category,
@@ -121,6 +126,10 @@ class QualitySettingsIn(InputSchema):
     delivery_checks: list[Check] = Field(max_length=40, description="Exactly 24 checks.")
     comeback_days: int = Field(ge=0, le=100_000)
     certificate_from_platform: bool = False
+    audit_every_days: int | None = Field(
+        default=None, ge=0, le=100_000, description="0 to 366 (0: evaluations by hand only); absent: unchanged."
+    )
+    audit_sample_size: int | None = Field(default=None, ge=0, le=100_000, description="1 to 200; absent: unchanged.")
     guarantees: list[GuaranteeTermIn] = Field(
         default=[], max_length=6, description="The store's own terms; others unchanged."
     )
@@ -142,6 +151,8 @@ def quality_settings_put(request: HttpRequest, payload: QualitySettingsIn) -> di
             delivery_checks=list(payload.delivery_checks),
             comeback_days=payload.comeback_days,
             certificate_from_platform=payload.certificate_from_platform,
+            audit_every_days=payload.audit_every_days,
+            audit_sample_size=payload.audit_sample_size,
             guarantees={term.repair_category: (term.days, term.km) for term in payload.guarantees},
         ),
     )

@@ -2,6 +2,17 @@
 handover and the advisor's pre-delivery check, the delivery, the repair guarantees, the comebacks and the
 store's rules."""
 
+from aftersales.quality.services.audits import (
+    AuditFindingIn,
+    AuditIn,
+    audit_close,
+    audit_open,
+    audits_plan,
+    finding_action,
+    finding_add,
+    finding_close,
+    sample_review,
+)
 from aftersales.quality.services.comebacks import FlagIn, comeback_check, comeback_decide, comeback_flag
 from aftersales.quality.services.common import quality_settings
 from aftersales.quality.services.delivery import (
@@ -23,6 +34,8 @@ from aftersales.quality.services.inspection import CheckIn, InspectionIn, checkl
 
 __all__ = [
     "READY_LISTENERS",
+    "AuditFindingIn",
+    "AuditIn",
     "CheckIn",
     "DeliveryIn",
     "FlagIn",
@@ -32,12 +45,18 @@ __all__ = [
     "LineCheckIn",
     "ReadyIn",
     "WashIn",
+    "audit_close",
+    "audit_open",
+    "audits_plan",
     "checklist",
     "comeback_check",
     "comeback_decide",
     "comeback_flag",
     "delivery_record",
     "final_inspection_record",
+    "finding_action",
+    "finding_add",
+    "finding_close",
     "guarantee_terms",
     "guarantee_terms_save",
     "handover_record",
@@ -45,5 +64,6 @@ __all__ = [
     "pickup_arrived",
     "quality_settings",
     "ready_check",
+    "sample_review",
     "wash_record",
 ]

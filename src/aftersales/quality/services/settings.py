@@ -1,6 +1,7 @@
 """The quality rules a store keeps: its standard final-inspection list, its washing standard and the order
-types it does not wash, the free check explained at delivery, the comeback window, and whether the
-province issues release certificate numbers. Each list is kept one check per entry."""
+types it does not wash, the free check explained at delivery, the comeback window, whether the province
+issues release certificate numbers, and how often an internal quality evaluation samples how many delivered
+orders. Each list is kept one check per entry."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.models import User
 from aftersales.parts.services import store_access
 from aftersales.quality.models import QualitySettings
+from aftersales.quality.services.audits import EVERY_DAYS_MAX, SAMPLE_MAX
 from aftersales.quality.services.common import quality_settings
 from aftersales.quality.services.guarantees import guarantee_terms_problems, guarantee_terms_write
 from aftersales.workshop.models import ServiceType
@@ -32,6 +34,10 @@ class SettingsIn:
     delivery_checks: list[str] = field(default_factory=list)
     comeback_days: int = 30
     certificate_from_platform: bool = False
+    # Quality evaluations (QC-4): an internal one every so many days (0: by hand only), of so many orders;
+    # None: unchanged.
+    audit_every_days: int | None = None
+    audit_sample_size: int | None = None
     # The store's own guarantee per repair category: (days, km), both None for the law's; absent: unchanged.
     guarantees: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
 
@@ -72,6 +78,10 @@ def quality_settings_save(*, actor: User, store_id: int, data: SettingsIn) -> Qu
         errors["wash_skip"] = [_("Choose among the listed order types.")]
     if not 1 <= data.comeback_days <= 730:
         errors["comeback_days"] = [_("Enter days from 1 to 730.")]
+    if data.audit_every_days is not None and not 0 <= data.audit_every_days <= EVERY_DAYS_MAX:
+        errors["audit_every_days"] = [_("Enter days from 0 (by hand only) to %(n)d.") % {"n": EVERY_DAYS_MAX}]
+    if data.audit_sample_size is not None and not 1 <= data.audit_sample_size <= SAMPLE_MAX:
+        errors["audit_sample_size"] = [_("Sample from 1 to %(n)d orders.") % {"n": SAMPLE_MAX}]
     errors.update(guarantee_terms_problems(data.guarantees))
     if errors:
         raise ApplicationError(_("Some fields need attention."), code="invalid", fields=errors, status=422)
@@ -80,6 +90,10 @@ def quality_settings_save(*, actor: User, store_id: int, data: SettingsIn) -> Qu
         row.final_checks, row.wash_checks, row.delivery_checks = final, wash, delivery
         row.wash_skip = sorted(set(data.wash_skip))
         row.comeback_days, row.certificate_from_platform = data.comeback_days, data.certificate_from_platform
+        if data.audit_every_days is not None:
+            row.audit_every_days = data.audit_every_days
+        if data.audit_sample_size is not None:
+            row.audit_sample_size = data.audit_sample_size
         row.save(actor=actor)
         guarantee_terms_write(actor=actor, store=store, terms=data.guarantees)
     return row

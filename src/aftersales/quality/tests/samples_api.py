@@ -9,7 +9,7 @@ a leak the matrix reports)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -18,8 +18,11 @@ from aftersales.catalogue.tests.factories import LabourOperationFactory
 from aftersales.conftest import World
 from aftersales.core.access import can
 from aftersales.core.models import User
+from aftersales.customers.tests.factories import VehicleFactory
+from aftersales.parts.tests.factories import PartFactory
 from aftersales.quality import services
-from aftersales.quality.models import Comeback
+from aftersales.quality.models import AuditSample, Comeback, SanbaoAlert, SanbaoPart
+from aftersales.quality.services.common import staff_of
 from aftersales.quality.services.delivery import agreed_lines
 from aftersales.visits import services as visits
 from aftersales.visits.models import Line, RepairOrder, Visit
@@ -308,3 +311,228 @@ SAMPLES: dict[str, Callable[[User, World], dict[str, Any]]] = {
         },
     },
 }
+
+
+# --- the 三包 watch -----------------------------------------------------------------------------------------
+
+
+def _sanbao_vehicle(world: World) -> int:
+    return int(VehicleFactory.create(use_type="household").pk)
+
+
+def _fault_line(world: World) -> dict[str, Any]:
+    """A line of a finished order that repairs a recorded fault (its causal part), to be read for 三包."""
+    order = _completed(world)
+    part = PartFactory.create(group=world.sh.group, brand=world.sh.brands.get())
+    line = Line.all_objects.filter(order=order, kind=Line.Kind.LABOUR).order_by("position").first()
+    assert line is not None
+    Line.all_objects.filter(pk=line.pk).update(fault_code="C1234", fault_symptom="异响", causal_part=part)
+    return {"kwargs": {"vehicle_id": order.vehicle_id, "line_id": line.pk}, "json": {"cause": "quality"}}
+
+
+def _sanbao_alert(world: World) -> int:
+    alert = SanbaoAlert.all_objects.create(
+        store=world.sh,
+        vehicle_id=_sanbao_vehicle(world),
+        rule="same_problem",
+        level="warning",
+        key="part:1",
+        subject="前制动片：4 次修理",
+        value=4,
+        threshold=4,
+    )
+    return int(alert.pk)
+
+
+def _sanbao_part(world: World, *, listed: bool) -> Any:
+    part = PartFactory.create(group=world.sh.group, brand=world.sh.brands.get())
+    if listed:
+        SanbaoPart.objects.create(group=world.sh.group, part=part, system="engine", created_by=world.user("admin"))
+    return part
+
+
+SAMPLES.update(
+    {
+        "warranty_watch": lambda user, w: _if(
+            user,
+            w,
+            "quality.view",
+            lambda: {"kwargs": {"vehicle_id": _sanbao_vehicle(w)}},
+            {"kwargs": {"vehicle_id": MISSING}},
+        ),
+        "warranty_watch_line": lambda user, w: _if(
+            user,
+            w,
+            "quality.sanbao",
+            lambda: _fault_line(w),
+            {"kwargs": {"vehicle_id": MISSING, "line_id": MISSING}, "json": {"cause": "quality"}},
+        ),
+        "warranty_alerts": lambda user, w: {"query": {"store": "SH01"}},
+        "warranty_alert_action": lambda user, w: _if(
+            user,
+            w,
+            "quality.sanbao",
+            lambda: {"kwargs": {"alert_id": _sanbao_alert(w)}, "json": {"action": "customer_informed"}},
+            {"kwargs": {"alert_id": MISSING}, "json": {"action": "customer_informed"}},
+        ),
+        "sanbao_parts": lambda user, w: {"query": {"store": "SH01"}},
+        "sanbao_part_put": lambda user, w: _if(
+            user,
+            w,
+            "quality.sanbao",
+            lambda: {"json": {"store": "SH01", "number": _sanbao_part(w, listed=False).number, "system": "brake"}},
+            {"json": {"store": "SH01", "number": "X1", "system": "brake"}},
+        ),
+        "sanbao_part_delete": lambda user, w: _if(
+            user,
+            w,
+            "quality.sanbao",
+            lambda: {"kwargs": {"part_id": _sanbao_part(w, listed=True).pk}},
+            {"kwargs": {"part_id": MISSING}},
+        ),
+    }
+)
+
+
+# --- quality evaluations ------------------------------------------------------------------------------------
+
+
+def _audit_day(world: World) -> str:
+    """Today in the world's store, when its one delivered order for the evaluations was delivered."""
+    key = "_quality_audit_delivered"
+    if key not in world.__dict__:
+        _delivered(world)
+        world.__dict__[key] = timezone.now().astimezone(world.sh.zone).date()
+    return str(world.__dict__[key].isoformat())
+
+
+def _audit_body(world: World | None = None) -> dict[str, Any]:
+    day = _audit_day(world) if world is not None else "2026-01-01"
+    return {
+        "store": "SH01",
+        "kind": "internal",
+        "auditor": "质量部",
+        "standard": "售后服务流程标准",
+        "period_from": day,
+        "period_to": day,
+        "sample_size": 1,
+    }
+
+
+def _audit(world: World, *, shared: bool = True) -> int:
+    """An open evaluation of the world's delivered order (one per world unless ``shared`` is False)."""
+    if shared and "_quality_audit" in world.__dict__:
+        return int(world.__dict__["_quality_audit"])
+    body = _audit_body(world)
+    audit = services.audit_open(
+        actor=world.user("qc"),
+        store_id=world.sh.pk,
+        data=services.AuditIn(
+            kind="internal",
+            auditor=body["auditor"],
+            standard=body["standard"],
+            period_from=date.fromisoformat(body["period_from"]),
+            period_to=date.fromisoformat(body["period_to"]),
+            sample_size=1,
+        ),
+    )
+    if shared:
+        world.__dict__["_quality_audit"] = audit.pk
+    return int(audit.pk)
+
+
+def _audit_sample(world: World) -> dict[str, int]:
+    audit_id = _audit(world)
+    return {
+        "audit_id": audit_id,
+        "sample_id": AuditSample.objects.filter(audit_id=audit_id).values_list("pk", flat=True)[0],
+    }
+
+
+def _finding_body(world: World, owner: User | None = None) -> dict[str, Any]:
+    return {
+        "severity": "minor",
+        "description": "接待未递送名片",
+        "corrective_action": "接待话术培训",
+        "owner": (owner or world.user("qc")).pk,
+        "due_on": timezone.now().astimezone(world.sh.zone).date().isoformat(),
+    }
+
+
+def _finding(user: User, world: World, *, actioned: bool = False) -> dict[str, int]:
+    """A fresh finding of the world's evaluation, owned by ``user`` where they may own one (else the QC
+    inspector's), its action recorded when asked."""
+    audit_id = _audit(world)
+    owner = user if staff_of(world.sh.pk, user.pk) and can(user, "quality.view", store_id=world.sh.pk) else None
+    body = _finding_body(world, owner)
+    finding = services.finding_add(
+        actor=world.user("qc"),
+        audit_id=audit_id,
+        data=services.AuditFindingIn(
+            severity=body["severity"],
+            description=body["description"],
+            corrective_action=body["corrective_action"],
+            owner_id=body["owner"],
+            due_on=date.fromisoformat(body["due_on"]),
+        ),
+    )
+    if actioned:
+        services.finding_action(actor=world.user("qc"), finding_id=finding.pk, action_taken="已培训")
+    return {"audit_id": audit_id, "finding_id": finding.pk}
+
+
+def _reviewed_audit(world: World) -> int:
+    """A fresh evaluation whose one sampled order is reviewed: ready to close."""
+    audit_id = _audit(world, shared=False)
+    for sample_id in AuditSample.objects.filter(audit_id=audit_id).values_list("pk", flat=True):
+        services.sample_review(actor=world.user("qc"), sample_id=sample_id, result="pass")
+    return audit_id
+
+
+AUDIT_MISSING = {"audit_id": MISSING}
+SAMPLES.update(
+    {
+        "quality_audit_list": lambda user, w: {"query": {"store": "SH01"}},
+        "quality_audit_open": lambda user, w: _if(
+            user, w, "quality.audit", lambda: {"json": _audit_body(w)}, {"json": _audit_body()}
+        ),
+        "quality_audit_detail": lambda user, w: _if(
+            user, w, "quality.view", lambda: {"kwargs": {"audit_id": _audit(w)}}, {"kwargs": AUDIT_MISSING}
+        ),
+        "quality_audit_sample_review": lambda user, w: _if(
+            user,
+            w,
+            "quality.audit",
+            lambda: {"kwargs": _audit_sample(w), "json": {"result": "pass", "score": 4}},
+            {"kwargs": {**AUDIT_MISSING, "sample_id": MISSING}, "json": {"result": "pass"}},
+        ),
+        "quality_audit_finding_add": lambda user, w: _if(
+            user,
+            w,
+            "quality.audit",
+            lambda: {"kwargs": {"audit_id": _audit(w)}, "json": _finding_body(w)},
+            {"kwargs": AUDIT_MISSING, "json": {**_finding_body(w), "owner": MISSING}},
+        ),
+        "quality_audit_finding_action": lambda user, w: _if(
+            user,
+            w,
+            "quality.view",
+            lambda: {"kwargs": _finding(user, w), "json": {"action_taken": "已培训"}},
+            {"kwargs": {**AUDIT_MISSING, "finding_id": MISSING}, "json": {"action_taken": "x"}},
+        ),
+        "quality_audit_finding_close": lambda user, w: _if(
+            user,
+            w,
+            "quality.audit",
+            lambda: {"kwargs": _finding(user, w, actioned=True), "json": {"verification": "抽查确认"}},
+            {"kwargs": {**AUDIT_MISSING, "finding_id": MISSING}, "json": {"verification": "x"}},
+        ),
+        "quality_audit_close": lambda user, w: _if(
+            user,
+            w,
+            "quality.audit",
+            lambda: {"kwargs": {"audit_id": _reviewed_audit(w)}, "json": {"summary": "整体符合标准"}},
+            {"kwargs": AUDIT_MISSING, "json": {"summary": "x"}},
+        ),
+    }
+)

@@ -1,6 +1,6 @@
 """The comeback check's first query, ``watched``, reads the index ``guarantee_vehicle_watch`` (an index scan,
-never a sequential scan of the guarantees) on both databases; and the bench of the check (``bench.quality``)
-writes a valid history and times the check without leaving anything behind."""
+never a sequential scan of the guarantees) on both databases; and the bench of the check
+(``bench.quality.comebacks``) writes a valid history and times the check without leaving anything behind."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from aftersales.quality.models import Comeback, Guarantee
 from aftersales.quality.services.comebacks import comeback_check, watched
 from aftersales.visits.models import Line, RepairOrder, Visit
 from aftersales.visits.tests.conftest import signature_png
-from bench import quality as quality_bench
 from bench.customers.scenarios import detail_customer_id
+from bench.quality import comebacks as quality_bench
 
 VEHICLES, LINES_EACH = 400, 5
 

@@ -1,6 +1,7 @@
 """The store's quality rules: its standard final-inspection checks, washing standard and the order types it
 does not wash, the 24-point free check at delivery, the comeback window, whether the province issues
-release certificate numbers; and its own repair guarantee per repair category (never below the law's)."""
+release certificate numbers, how often an internal quality evaluation samples how many delivered orders; and
+its own repair guarantee per repair category (never below the law's)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def _initial(store: Store) -> dict[str, Any]:
         "wash_skip": list(rules.wash_skip),
         "comeback_days": rules.comeback_days,
         "certificate_from_platform": rules.certificate_from_platform,
+        "audit_every_days": rules.audit_every_days,
+        "audit_sample_size": rules.audit_sample_size,
     }
     for category, (days, km) in _kept_terms(store).items():
         initial |= {f"{category}_days": days, f"{category}_km": km}
