@@ -57,6 +57,7 @@ from aftersales.quality.models import (
     SanbaoSystem,
     Wash,
 )
+from aftersales.quality.services import audits as audits_services
 from aftersales.quality.services.delivery import PICKUP_EVENT, agreed_lines
 from aftersales.quality.services.sanbao import sanbao_evaluate, sanbao_part_set
 from aftersales.visits import services as visits_services
@@ -499,4 +500,24 @@ def quality_demo_install() -> int:
         if not SanbaoPart.objects.filter(group_id=store.group_id).exists():
             made += _sanbao_parts(store.group, Staff(store).of("service_manager"))
         made += _store_demo(store)
+        made += _evaluation(store, Staff(store).of("service_manager"))
     return made
+
+
+def _evaluation(store: Store, manager: User) -> int:
+    """A quarterly internal evaluation of the orders delivered this year, opened by the after-sales manager
+    (the schedule opens the monthly ones): its sample drawn, nothing reviewed yet."""
+    today = store_today(store)
+    audits_services.audit_open(
+        actor=manager,
+        store_id=store.pk,
+        data=audits_services.AuditIn(
+            kind="internal",
+            auditor="售后服务部 质量专员",
+            standard="本店售后服务核心流程（接待、维修、总检、交车）",
+            period_from=today - timedelta(days=365),
+            period_to=today,
+            sample_size=5,
+        ),
+    )
+    return 1

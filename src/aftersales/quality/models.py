@@ -522,6 +522,8 @@ class SanbaoAlert(StoreOwnedModel):
         CUSTOMER_DECLINED = "customer_declined", _("Customer chose not to claim")
         OTHER = "other", _("Other")
 
+    # The dealer group whose visits reached it: each group watches (and is told of) what it sees of the car.
+    group = models.ForeignKey("core.DealerGroup", on_delete=models.PROTECT, related_name="+")
     vehicle = models.ForeignKey("customers.Vehicle", on_delete=models.PROTECT, related_name="+")
     rule = models.CharField(_("rule"), max_length=30)
     level = models.CharField(_("level"), max_length=8, choices=Level.choices)
@@ -544,7 +546,7 @@ class SanbaoAlert(StoreOwnedModel):
         verbose_name_plural = _("三包 alerts")
         ordering = ["-raised_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["vehicle", "rule", "key", "level"], name="sanbao_alert_once"),
+            models.UniqueConstraint(fields=["group", "vehicle", "rule", "key", "level"], name="sanbao_alert_once"),
         ]
         indexes = [
             models.Index(fields=["store", "state", "raised_at"], name="sanbao_alert_store_state"),

@@ -23,6 +23,7 @@ the day before the anniversary: the same reading), mileage by the odometer at ch
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -47,11 +50,13 @@ from aftersales.messaging.models import Message, MessageTemplate
 from aftersales.messaging.services import Recipient, message_send, message_try
 from aftersales.parts.models import Part
 from aftersales.parts.selectors.parts import parts_family
+from aftersales.quality import tasks
 from aftersales.quality.models import MAJOR_ASSEMBLIES, SanbaoAlert, SanbaoLine, SanbaoPart, SanbaoSystem
 from aftersales.quality.services.common import audit, not_found
 from aftersales.visits.models import Line, RepairOrder, Visit
 from aftersales.workshop.models import OffSite
 
+logger = logging.getLogger(__name__)
 PERMISSION = "quality.sanbao"
 ALERT_EVENT = "sanbao_alert"
 MANAGER_ROLES = ("service_manager",)  # 售后经理: told of every alert with the visit's advisor
@@ -295,8 +300,6 @@ LINE_FIELDS = (
     "sanbao__note",
     "causal_part__name",
     "causal_part__number_display",
-    "causal_part__sanbao__id",
-    "part__sanbao__id",
 )
 
 
@@ -319,9 +322,7 @@ def _excluded(row: dict[str, Any]) -> str:
     return ""
 
 
-def _facts(
-    vehicle: Vehicle, group_ids: Collection[int] | None
-) -> tuple[list[WatchVisit], dict[int, SanbaoPart], dict[int, str]]:
+def _facts(vehicle: Vehicle, group_ids: Collection[int] | None) -> tuple[list[WatchVisit], dict[int, str]]:
     """Every visit of the car to the dealer groups' stores (None: every store) with its live orders and lines,
     read in a fixed number of queries, as plain values (a car may have hundreds of lines)."""
     rows = RepairOrder.all_objects.filter(vehicle=vehicle)
@@ -368,7 +369,7 @@ def _facts(
         if found.started_at is None or signed_at < found.started_at:
             found.started_at = signed_at
     if not visits:
-        return [], {}, {}
+        return [], {}
     for left, back, agreed, reason, visit_id in (
         OffSite.objects.filter(visit_id__in=visits)
         .order_by("left_at")
@@ -376,7 +377,6 @@ def _facts(
     ):
         visits[visit_id].off_site.append(Interval(left, back, agreed, reason))
     parts: dict[int, str] = {}
-    listed: set[int] = set()
     lines = Line.all_objects.filter(order_id__in=by_order, state__in=NEEDED).order_by("order_id", "position")
     for row in lines.values(*LINE_FIELDS):
         watch_line = WatchLine(
@@ -401,9 +401,7 @@ def _facts(
         visits[by_order[row["order_id"]]].lines.append(watch_line)
         if row["causal_part_id"]:
             parts.setdefault(row["causal_part_id"], f"{row['causal_part__name']} {row['causal_part__number_display']}")
-        listed |= {pk for pk in (row["causal_part__sanbao__id"], row["part__sanbao__id"]) if pk}
-    classes = {row.part_id: row for row in SanbaoPart.objects.filter(pk__in=listed)} if listed else {}
-    return list(visits.values()), classes, parts
+    return list(visits.values()), parts
 
 
 def _time(visit: WatchVisit, now: datetime) -> None:
@@ -429,12 +427,16 @@ def _time(visit: WatchVisit, now: datetime) -> None:
     visit.days = max(1, math.ceil(visit.seconds / DAY))
 
 
-def _family_keys(visits: list[WatchVisit]) -> dict[int, int]:
-    """Each part of the lines to the key of its family (the smallest part id of its supersession chain)."""
+def _families(visits: list[WatchVisit]) -> tuple[dict[int, int], dict[int, SanbaoPart]]:
+    """Each part of the lines to the key of its family (the smallest part id of its supersession chain), and
+    the 三包 listing of every part of those families (the list may name another number of the chain)."""
     ids = {pid for visit in visits for line in visit.lines for pid in (line.causal_part_id, line.part_id) if pid}
     if not ids:
-        return {}
-    return {pid: min(members) for pid, members in parts_family(ids).items()}
+        return {}, {}
+    chains = parts_family(ids)
+    members = set().union(*chains.values())
+    listed = {row.part_id: row for row in SanbaoPart.objects.filter(part_id__in=members)}
+    return {pid: min(chain) for pid, chain in chains.items()}, listed
 
 
 def warranty_watch(vehicle: Vehicle | int, *, group_ids: Collection[int] | None, now: datetime | None = None) -> Watch:
@@ -443,12 +445,12 @@ def warranty_watch(vehicle: Vehicle | int, *, group_ids: Collection[int] | None,
     if not isinstance(vehicle, Vehicle):
         vehicle = Vehicle.objects.select_related("model").get(pk=vehicle)
     now = now or timezone.now()
-    visits, classes, parts = _facts(vehicle, group_ids)
-    families = _family_keys(visits)
+    visits, parts = _facts(vehicle, group_ids)
+    families, classes = _families(visits)
     watch = watch_compute(vehicle, visits, classes, parts, families, now=now)
-    alerts = SanbaoAlert.all_objects.filter(vehicle=vehicle).select_related("action_by", "store")
+    alerts = SanbaoAlert.all_objects.filter(vehicle=vehicle).select_related("action_by", "store", "vehicle")
     if group_ids is not None:  # as the visits: the alerts the dealer groups raised
-        alerts = alerts.filter(store__group_id__in=group_ids)
+        alerts = alerts.filter(group_id__in=group_ids)
     watch.alerts = list(alerts.order_by("-pk"))
     return watch
 
@@ -504,6 +506,9 @@ def watch_compute(
     family_class: dict[int, SanbaoPart] = {}
     for part_id, listed in classes.items():
         family_class.setdefault(families.get(part_id, part_id), listed)
+    labels: dict[int, str] = {}  # a family by a number of it that is on the car's lines
+    for part_id in sorted(parts):
+        labels.setdefault(families.get(part_id, part_id), parts[part_id])
     problems: dict[int, Counter] = {}
     assemblies: dict[str, Counter] = {}
     for visit in visits:
@@ -513,11 +518,16 @@ def watch_compute(
                 line.causal_label = _part_label(parts, line.causal_part_id)
         if start is not None:
             visit.day = (visit.arrived_on - start).days + 1
-            visit.in_warranty = bool(
-                vehicle.warranty_end and visit.arrived_on <= vehicle.warranty_end
-            ) and visit.mileage <= (vehicle.warranty_km_limit or 0)
-            visit.in_sanbao = bool(vehicle.sanbao_end and visit.arrived_on <= vehicle.sanbao_end) and visit.mileage <= (
-                vehicle.sanbao_km_limit or 0
+            started = visit.day >= 1  # work before the invoice (or delivery) is no repair under the periods
+            visit.in_warranty = (
+                started
+                and bool(vehicle.warranty_end and visit.arrived_on <= vehicle.warranty_end)
+                and visit.mileage <= (vehicle.warranty_km_limit or 0)
+            )
+            visit.in_sanbao = (
+                started
+                and bool(vehicle.sanbao_end and visit.arrived_on <= vehicle.sanbao_end)
+                and visit.mileage <= (vehicle.sanbao_km_limit or 0)
             )
         if cannot:
             for line in visit.lines:
@@ -544,9 +554,11 @@ def watch_compute(
         for line in visit.lines:
             if line.kind != Line.Kind.PART or line.part_id is None or not quality:
                 continue
+            if line.excluded not in ("", "no_fault"):  # fitted under a recall, an insurance claim, misuse…
+                continue
             family = families.get(line.part_id, line.part_id)
             row = classes.get(line.part_id) or family_class.get(family)
-            if row is not None and row.system in MAJOR_ASSEMBLIES:
+            if row is not None and row.system in visit.failures:
                 visit.needs.add(row.system)  # proposed is enough: 第二十二条 asks whether it needs replacing
             if line.state not in AGREED:
                 continue
@@ -564,7 +576,7 @@ def watch_compute(
                 family,
                 Counter(
                     key=f"part:{family}",
-                    label=_part_label(parts, family),
+                    label=labels.get(family) or _part_label(parts, family),
                     system=row.system if row else "",
                     is_main=row is not None,
                     is_assembly=row is not None and row.is_assembly,
@@ -630,7 +642,7 @@ def _judge(watch: Watch, repairs: list[WatchVisit]) -> list[RuleResult]:
         level = _level(visit.days, LONG_REPAIR_DAYS + 1, LONG_REPAIR_DAYS)
         subject = _("Visit %(visit)s: %(days)d repair days") % {"visit": visit.number, "days": visit.days}
         add("long_repair", level, f"visit:{visit.pk}", subject, visit.days, LONG_REPAIR_DAYS, [visit])
-    early = [v for v in watch.visits if v.day is not None and v.day <= EARLY_DAYS and v.mileage <= EARLY_KM]
+    early = [v for v in watch.visits if v.day is not None and 1 <= v.day <= EARLY_DAYS and v.mileage <= EARLY_KM]
     for system in sorted({s for visit in early for s in visit.failures}):
         found = [visit for visit in early if system in visit.failures]
         subject = _("%(system)s: main part failed on day %(day)d at %(km)d km") % {
@@ -639,7 +651,7 @@ def _judge(watch: Watch, repairs: list[WatchVisit]) -> list[RuleResult]:
             "km": found[0].mileage,
         }
         add("early_assembly", ALERT, f"system:{system}", subject, found[0].day or 0, EARLY_DAYS, found)
-    week = [v for v in early if v.day is not None and v.day <= FIRST_WEEK_DAYS]
+    week = [v for v in watch.visits if v.day is not None and 1 <= v.day <= FIRST_WEEK_DAYS]  # no mileage limit
     for system in sorted({s for visit in week for s in visit.needs}):
         found = [visit for visit in week if system in visit.needs]
         subject = _("%(system)s to be replaced on day %(day)d") % {
@@ -725,6 +737,7 @@ def sanbao_evaluate(vehicle_id: int, *, group_id: int, now: datetime | None = No
             if result.store_id is None:
                 continue
             alert, created = SanbaoAlert.all_objects.get_or_create(
+                group_id=group_id,
                 vehicle_id=vehicle_id,
                 rule=result.rule.code,
                 key=result.key,
@@ -789,7 +802,9 @@ def alerts_tell(alert_ids: list[int]) -> list[Message]:
 
 
 def _send(alert: SanbaoAlert, rule: Rule, person: User) -> Callable[[], list[Message]]:
-    with translation.override(person.preferred_language or None):  # the rule's words in the reader's language
+    with translation.override(
+        person.preferred_language or settings.LANGUAGE_CODE
+    ):  # the rule's words in the reader's language
         level, label = str(SanbaoAlert.Level(alert.level).label), str(rule.label)
     return lambda: message_send(
         store=alert.store,
@@ -815,7 +830,8 @@ def _group_of(store_id: int) -> int:
 def order_listener(order: RepairOrder, _lines: list[Line], _actor: User | None) -> None:
     """``visits.services.orders.ORDER_LISTENERS``: work signed or added may reach a rule at once."""
     vehicle_id, store_id = order.vehicle_id, order.store_id
-    transaction.on_commit(lambda: sanbao_evaluate(vehicle_id, group_id=_group_of(store_id)))
+    # Robust: the order is written whatever the watch makes of it (a failure is logged, not the caller's 500).
+    transaction.on_commit(lambda: sanbao_evaluate(vehicle_id, group_id=_group_of(store_id)), robust=True)
 
 
 def ready_listener(order: RepairOrder, _actor: User) -> None:
@@ -833,7 +849,10 @@ def sanbao_sweep(now: datetime | None = None) -> int:
         .order_by("vehicle_id")
     )
     for vehicle_id, group_id in rows:
-        raised += len(sanbao_evaluate(vehicle_id, group_id=group_id, now=now))
+        try:
+            raised += len(sanbao_evaluate(vehicle_id, group_id=group_id, now=now))
+        except Exception:  # one car's failure must not keep the others' day-5 and day-6 alerts back
+            logger.exception("三包 evaluation of vehicle %s failed", vehicle_id)
     return raised
 
 
@@ -886,7 +905,7 @@ def sanbao_line_set(
             changes={"line": line.pk, "before": before, "after": {"cause": cause, "safety": safety, "note": note}},
         )
         group_id = line.store.group_id
-        transaction.on_commit(lambda: sanbao_evaluate(vehicle_id, group_id=group_id))
+        transaction.on_commit(lambda: sanbao_evaluate(vehicle_id, group_id=group_id), robust=True)
     return reading
 
 
@@ -951,7 +970,28 @@ def sanbao_part_set(*, actor: User, group_id: int, part_id: int, system: str, is
             object_repr=part.number_display if part else "",
             changes={"system": system, "is_assembly": is_assembly, "created": created},
         )
+        transaction.on_commit(lambda: tasks.sanbao_part_cars(group_id, part_id))
     return row
+
+
+def sanbao_part_reevaluate(*, group_id: int, part_id: int) -> int:
+    """Evaluate the group's household cars whose lines repaired or fitted a part of ``part_id``'s supersession
+    chain: a listing added or taken off may reach a rule (or take one away) for cars already delivered."""
+    chain = parts_family({part_id}).get(part_id, frozenset({part_id}))
+    cars = (
+        Line.all_objects.filter(Q(causal_part_id__in=chain) | Q(part_id__in=chain), store__group_id=group_id)
+        .filter(vehicle__use_type=Vehicle.UseType.HOUSEHOLD)
+        .values_list("vehicle_id", flat=True)
+        .distinct()
+        .order_by("vehicle_id")
+    )
+    raised = 0
+    for vehicle_id in cars:
+        try:
+            raised += len(sanbao_evaluate(vehicle_id, group_id=group_id))
+        except Exception:  # as the sweep: one car's failure keeps no other back
+            logger.exception("三包 evaluation of vehicle %s failed", vehicle_id)
+    return raised
 
 
 def sanbao_part_remove(*, actor: User, part_id: int) -> None:
@@ -969,4 +1009,6 @@ def sanbao_part_remove(*, actor: User, part_id: int) -> None:
             object_repr=row.part.number_display,
             changes={"system": row.system},
         )
+        group_id = row.group_id
         row.delete()
+        transaction.on_commit(lambda: tasks.sanbao_part_cars(group_id, part_id))

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from aftersales.catalogue.models import LabourOperation
 from aftersales.catalogue.paytypes import PayType
+from aftersales.core.models import Store
 from aftersales.customers.models import Vehicle
 from aftersales.customers.services.warranty import warranty_derive
 from aftersales.messaging.models import Signature
@@ -70,11 +71,12 @@ class History:
         notice: bool = True,
         on_site: bool = False,
         off_site: Sequence[tuple[float, float, bool]] = (),
+        store: Store | None = None,
     ) -> Visit:
         """A visit on ``day`` at ``km``: its order signed at 09:10 and the pickup notice ``hours`` later (none:
         still on site when ``on_site``, else left without a notice); off-site intervals as (hours after
         signing it left, hours it stayed away, the owner agreed to pause)."""
-        r, store, number = self.reception, self.reception.store, len(self.visits) + 1
+        r, store, number = self.reception, store or self.reception.store, len(self.visits) + 1
         arrived = self.at(day)
         signed = arrived + timedelta(minutes=10)
         notified = signed + timedelta(hours=hours)

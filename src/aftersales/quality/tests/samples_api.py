@@ -333,6 +333,7 @@ def _fault_line(world: World) -> dict[str, Any]:
 def _sanbao_alert(world: World) -> int:
     alert = SanbaoAlert.all_objects.create(
         store=world.sh,
+        group_id=world.sh.group_id,
         vehicle_id=_sanbao_vehicle(world),
         rule="same_problem",
         level="warning",

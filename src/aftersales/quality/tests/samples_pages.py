@@ -273,6 +273,7 @@ def _sanbao_alert(world: World) -> int:
     car = world.__dict__["_quality_sanbao"]
     alert = SanbaoAlert.all_objects.create(
         store=world.sh,
+        group_id=world.sh.group_id,
         vehicle_id=car["vehicle_id"],
         rule="long_repair",
         key=f"visit:{next(_SANBAO_KEYS)}",

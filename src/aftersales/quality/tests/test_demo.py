@@ -1,7 +1,7 @@
 """Quality's part of ``aftersales demo``: in both stores, the workshop's finished maintenance inspected and
 washed, a car delivered this morning and back with the same squeal, its comeback confirmed, a household car
 whose window regulator was repaired four times in its 三包 period (the early warning raised and told); the
-group's 三包 main parts; idempotent."""
+group's 三包 main parts; an internal quality evaluation with its sample drawn; idempotent."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from aftersales.quality.models import (
     FinalInspection,
     Guarantee,
     Handover,
+    QualityAudit,
     SanbaoAlert,
     SanbaoPart,
     Wash,
@@ -213,3 +214,16 @@ def test_the_pickup_notice_went_by_sms_and_the_demo_runs_once(demo_at_now: Clock
     alerts, parts = SanbaoAlert.all_objects.count(), SanbaoPart.objects.count()
     assert quality_demo_install() == 0
     assert (SanbaoAlert.all_objects.count(), SanbaoPart.objects.count()) == (alerts, parts)
+
+
+def test_each_store_has_an_internal_evaluation_with_its_sample_drawn(demo_at_now: Clock) -> None:
+    audits = QualityAudit.all_objects.select_related("store").order_by("store__code")
+    assert [(a.store.code, a.kind, a.state, a.auditor, a.sample_size, a.samples.count()) for a in audits] == [
+        ("SH01", "internal", "open", "售后服务部 质量专员", 5, 5),
+        ("SZ01", "internal", "open", "售后服务部 质量专员", 5, 5),
+    ]
+    for audit in audits:  # delivered orders of its own store, none reviewed yet
+        samples = list(audit.samples.select_related("order"))
+        assert {s.order.store_id for s in samples} == {audit.store_id}
+        assert {s.order.state for s in samples} <= {"delivered", "closed"}
+        assert {s.result for s in samples} == {""}

@@ -637,6 +637,7 @@ def test_the_alerts_list_costs_the_same_queries_however_long(
         vehicle = VehicleFactory.create(owner=history.reception.customer, plate=f"沪B1000{number}")
         SanbaoAlert.all_objects.create(
             store=history.reception.store,
+            group_id=history.reception.store.group_id,
             vehicle=vehicle,
             rule="repair_days",
             key="all",

@@ -13,12 +13,20 @@ from django.utils import timezone
 
 from aftersales.catalogue.paytypes import PayType
 from aftersales.core.errors import ApplicationError
+from aftersales.core.tests.factories import DealerGroupFactory, StoreFactory
 from aftersales.customers.models import MileageReading
 from aftersales.messaging.models import Message
 from aftersales.parts.models import Supersession
 from aftersales.parts.tests.factories import PartFactory
 from aftersales.quality.models import SanbaoAlert, SanbaoLine, SanbaoPart
-from aftersales.quality.services.sanbao import Watch, sanbao_evaluate, sanbao_line_set, sanbao_sweep, warranty_watch
+from aftersales.quality.services.sanbao import (
+    Watch,
+    sanbao_evaluate,
+    sanbao_line_set,
+    sanbao_part_set,
+    sanbao_sweep,
+    warranty_watch,
+)
 from aftersales.quality.tests.history import PURCHASED, History
 from aftersales.visits.models import Line
 from aftersales.visits.services import LineIn, OrderIn, repair_order_create, visit_open
@@ -448,3 +456,79 @@ def test_signing_an_order_evaluates_the_car_at_once(
         [order.number],
     )
     assert Message.objects.filter(event="sanbao_alert", user=r.advisor).count() == 1
+
+
+# --- found in review -----------------------------------------------------------------------------------
+
+
+def test_work_before_the_periods_start_is_not_counted(history: History) -> None:
+    r = history.reception
+    pump = PartFactory.create(group=r.store.group, brand=r.pads.brand, number="06H121026", name="机油泵")
+    SanbaoPart.objects.create(group=r.store.group, part=pump, system="engine", created_by=r.advisor)
+    visit = history.visit(-20, km=10)  # a pre-delivery repair, 21 days before the invoice
+    history.line(visit, causal=pump)
+    found = watch(history)
+    assert [(v.day, v.in_warranty, v.in_sanbao) for v in found.visits] == [(-20, False, False)]
+    assert [r.rule.code for r in found.results if r.level != "ok"] == []
+    assert sanbao_evaluate(history.vehicle.pk, group_id=r.store.group_id, now=history.at(30)) == []
+
+
+def test_a_main_part_listed_under_another_number_of_its_chain(history: History) -> None:
+    r = history.reception
+    pump = PartFactory.create(group=r.store.group, brand=r.pads.brand, number="06H121026", name="机油泵")
+    newer = PartFactory.create(group=r.store.group, brand=r.pads.brand, number="06H121026A", name="机油泵（新）")
+    Supersession.objects.create(old_part=pump, new_part=newer, interchangeability="two_way", effective_on=PURCHASED)
+    SanbaoPart.objects.create(group=r.store.group, part=pump, system="engine", created_by=r.advisor)
+    history.line(history.visit(10, km=500), causal=newer)
+    found = watch(history)
+    assert levels(found, "early_assembly") == [("system:engine", "alert", 10)]
+    assert [(c.label, c.is_main) for c in found.problems] == [("机油泵（新） " + newer.number_display, True)]
+
+
+def test_seven_days_has_no_mileage_limit_and_ignores_recall_parts(history: History) -> None:
+    r = history.reception
+    gearbox = PartFactory.create(group=r.store.group, brand=r.pads.brand, number="0AM300048", name="变速器总成")
+    SanbaoPart.objects.create(
+        group=r.store.group, part=gearbox, system="gearbox", is_assembly=True, created_by=r.advisor
+    )
+    recall = history.visit(3, km=400)  # brake pads repaired; a gearbox fitted under a recall: no need of 第二十二条
+    history.line(recall)
+    history.line(recall, kind=Line.Kind.PART, part=gearbox, pay_type=PayType.OEM_CAMPAIGN)
+    assert levels(watch(history), "first_week") == []
+    far = history.visit(6, km=5_000)  # 5,000 km on day 6: the 7 days still run (no 3,000 km in 第二十二条)
+    history.line(far, causal=gearbox)
+    history.line(far, kind=Line.Kind.PART, part=gearbox, state=Line.State.PROPOSED)
+    found = watch(history)
+    assert levels(found, "first_week") == [("system:gearbox", "alert", 6)]
+    assert levels(found, "early_assembly") == []  # past 3,000 km
+
+
+def test_each_dealer_group_is_alerted_of_what_it_sees(history: History) -> None:
+    r = history.reception
+    other = StoreFactory.create(
+        group=DealerGroupFactory.create(code="OTHER", name="另一集团"), code="HZ01", name="杭州店"
+    )
+    for day in (30, 90, 150, 210):
+        history.repair(day)
+    for day in (40, 100, 160, 220):
+        history.repair(day, store=other)
+    ours = sanbao_evaluate(history.vehicle.pk, group_id=r.store.group_id, now=history.at(300))
+    theirs = sanbao_evaluate(history.vehicle.pk, group_id=other.group_id, now=history.at(300))
+    assert [(a.group_id, a.rule, a.level, a.value) for a in ours + theirs] == [
+        (r.store.group_id, "same_problem", "warning", 4),
+        (other.group_id, "same_problem", "warning", 4),
+    ]
+    assert [a.store_id for a in theirs] == [other.pk]
+
+
+def test_listing_a_part_evaluates_the_cars_that_had_it(
+    history: History, django_capture_on_commit_callbacks: Any
+) -> None:
+    r = history.reception
+    history.repair(100, replace=True)
+    assert SanbaoAlert.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs at once in tests
+        sanbao_part_set(
+            actor=r.advisor, group_id=r.store.group_id, part_id=r.pads.pk, system="brake", is_assembly=False
+        )
+    assert list(SanbaoAlert.objects.values_list("rule", "level", "value")) == [("main_part_replacements", "warning", 1)]
