@@ -382,8 +382,8 @@ def test_the_record_pages_look_names_up_once_per_model(world: World, advisor: Cl
     # for the timeline and the change log together, one query per model.
     # (One of them is each registered timeline source's own: the bookings, the visits, the repair orders.)
     # The vehicle page shows the plate history too, and the panels later areas register (quality's 三包 panel:
-    # the vehicle as the reader may see it, their stores and groups, the car's orders and its alerts: 7).
-    assert queries(vehicle_page, 1) == queries(vehicle_page, 6) == 33
+    # the vehicle as the reader may see it, the reader's dealer groups, the car's orders and its alerts: 5).
+    assert queries(vehicle_page, 1) == queries(vehicle_page, 6) == 31
     assert queries(customer_page, 1) == queries(customer_page, 6) == 31
 
 
