@@ -33,7 +33,7 @@ class QualityConfig(AppConfig):
 
         register(PERMISSIONS, GRANTS)
         # Its pages declare these permissions as they are defined: the 三包 pages' module loads after them.
-        from aftersales.quality.views.sanbao import vehicle_panel
+        from aftersales.quality.views.sanbao_lists import vehicle_panel
 
         # After the workshop's entries: the car goes from the job board to inspection and delivery.
         after = max(i for i, entry in enumerate(MENU) if entry.url_name.startswith("workshop:"))

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from aftersales.quality.views import audits, comebacks, desk, documents, flow, inspection, sanbao, settings
+from aftersales.quality.views import (
+    audits,
+    comebacks,
+    desk,
+    documents,
+    flow,
+    inspection,
+    sanbao,
+    sanbao_lists,
+    settings,
+)
 
 app_name = "quality"
 
@@ -26,10 +36,10 @@ urlpatterns = [
     # The 三包 watch: a vehicle's 三包 page, the store's alerts, the group's 三包 main parts.
     path("quality/vehicles/<id:vehicle_id>/sanbao/", sanbao.sanbao_page, name="sanbao"),
     path("quality/vehicles/<id:vehicle_id>/sanbao/lines/<id:line_id>/", sanbao.line_read, name="sanbao_line"),
-    path("quality/sanbao/alerts/", sanbao.alerts, name="sanbao_alerts"),
-    path("quality/sanbao/alerts/<id:alert_id>/action/", sanbao.alert_act, name="sanbao_alert_act"),
-    path("quality/sanbao/parts/", sanbao.parts, name="sanbao_parts"),
-    path("quality/sanbao/parts/<id:part_id>/remove/", sanbao.part_remove, name="sanbao_part_remove"),
+    path("quality/sanbao/alerts/", sanbao_lists.alerts, name="sanbao_alerts"),
+    path("quality/sanbao/alerts/<id:alert_id>/action/", sanbao_lists.alert_act, name="sanbao_alert_act"),
+    path("quality/sanbao/parts/", sanbao_lists.parts, name="sanbao_parts"),
+    path("quality/sanbao/parts/<id:part_id>/remove/", sanbao_lists.part_remove, name="sanbao_part_remove"),
     # Quality evaluations: a random sample of delivered orders reviewed, findings corrected and verified.
     path("quality/audits/", audits.audits, name="audits"),
     path("quality/audits/new/", audits.audit_new, name="audit_new"),
