@@ -42,6 +42,7 @@ __all__ = [
     "authorize_for",
     "can",
     "can_for",
+    "groups_seen",
     "permissions_of",
     "store_record_access",
     "visible_store_ids",
@@ -159,6 +160,12 @@ def store_record_access(
         raise Http404(_("Not found."))
     authorize(actor, permission, store_id=record.store_id, record=record)  # type: ignore[attr-defined]
     return record
+
+
+def groups_seen(user: User | AnonymousUser | None) -> list[int] | None:
+    """The dealer groups of the stores ``user`` sees (None: every store, as ``visible_store_ids``), read with
+    the request's scope (no query of its own)."""
+    return _scope_for(user).group_ids
 
 
 def stores_with(user: User, permission: str) -> list[int] | None:

@@ -23,16 +23,48 @@ def is_acting_user(user: User | AnonymousUser | None) -> TypeGuard[User]:
     return user is not None and user.is_authenticated and user.is_active
 
 
+# One active membership as the grants read it: (role scope, role permissions, store id, the store's group id).
+Membership = tuple[str, list[str] | None, int, int]
+
+
+def memberships_of(user: User) -> list[Membership]:
+    """The user's active memberships in active stores, in one query: what every answer below is worked out
+    from (``aftersales.core.scope`` keeps them for the rest of a request)."""
+    rows = StaffMembership.all_objects.filter(user_id=user.pk, is_active=True, store__is_active=True)
+    return list(rows.values_list("role__scope", "role__permissions", "store_id", "store__group_id"))
+
+
+def visible_from(memberships: list[Membership]) -> frozenset[int] | None:
+    """The stores the memberships let a user see; None (every store) with a group-wide role."""
+    if any(scope == "group" for scope, _permissions, _store, _group in memberships):
+        return None
+    return frozenset(store_id for _scope, _permissions, store_id, _group in memberships)
+
+
+def permissions_from(memberships: list[Membership], store_id: int | None) -> frozenset[str]:
+    """The permissions the memberships grant in ``store_id``, or in any store when ``store_id`` is None."""
+    granted: set[str] = set()
+    for scope, permissions, member_store, _group in memberships:
+        if store_id is None or scope == "group" or member_store == store_id:
+            granted.update(permissions or [])
+    return frozenset(granted & set(PERMISSIONS))
+
+
+def groups_from(memberships: list[Membership]) -> list[int] | None:
+    """The dealer groups of the stores the memberships let a user see (None: every store, as
+    ``visible_from``), in order."""
+    if any(scope == "group" for scope, _permissions, _store, _group in memberships):
+        return None
+    return sorted({group_id for _scope, _permissions, _store, group_id in memberships})
+
+
 def visible_store_ids(user: User | AnonymousUser | None) -> frozenset[int] | None:
     """Store ids the user may see; None means every store (superusers and group-wide roles)."""
     if not is_acting_user(user):
         return frozenset()
     if user.is_superuser:
         return None
-    memberships = StaffMembership.all_objects.filter(user_id=user.pk, is_active=True, store__is_active=True)
-    if memberships.filter(role__scope="group").exists():
-        return None
-    return frozenset(memberships.values_list("store_id", flat=True))
+    return visible_from(memberships_of(user))
 
 
 def permissions_of(user: User | AnonymousUser | None, store_id: int | None) -> frozenset[str]:
@@ -41,12 +73,7 @@ def permissions_of(user: User | AnonymousUser | None, store_id: int | None) -> f
         return frozenset()
     if user.is_superuser:
         return frozenset(PERMISSIONS)
-    memberships = StaffMembership.all_objects.filter(user_id=user.pk, is_active=True, store__is_active=True)
-    granted: set[str] = set()
-    for scope, permissions, member_store in memberships.values_list("role__scope", "role__permissions", "store_id"):
-        if store_id is None or scope == "group" or member_store == store_id:
-            granted.update(permissions or [])
-    return frozenset(granted & set(PERMISSIONS))
+    return permissions_from(memberships_of(user), store_id)
 
 
 def default_store(visible: frozenset[int] | None) -> Store | None:

@@ -429,6 +429,6 @@ def test_the_list_by_day_state_and_advisor_with_its_queries_pinned(booking: Book
         assert response.status_code == 200
         return len(captured)
 
-    # The token (with its user), the actor's roles and stores (3), the store by code and as checked (2),
+    # The token (with its user), the actor's memberships (1), the store by code and as checked (2),
     # the roles where personal data may be seen, and the page: its count, rows and their services.
-    assert (queries("2026-11-27"), queries("2026-11-28")) == (10, 10)
+    assert (queries("2026-11-27"), queries("2026-11-28")) == (7, 7)

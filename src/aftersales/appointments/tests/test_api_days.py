@@ -245,7 +245,7 @@ def test_the_advisors_day_costs_the_same_queries_whatever_its_length(
     visited("10:00", 40)
     visited("11:00", 60)
     book(b, "12:00", b.alignment)
-    # A browser session's (the session, the user, the actor's roles and stores, the session saved: 8), the
+    # A browser session's (the session, the user, the actor's memberships, the session saved: 5), the
     # store by code and as checked, the roles in it, the advisor; the day's bookings and their services,
     # the cars' earlier visits and theirs.
-    assert (one, queries()) == (16, 16)
+    assert (one, queries()) == (13, 13)

@@ -77,9 +77,9 @@ def test_no_cards_without_the_right_to_see_bookings_or_in_another_store(day: Boo
 
 def test_the_manager_landing_counts_in_a_few_queries(day: Booking, django_assert_num_queries: Any) -> None:
     manager = day.world.user("manager")
-    # Three to check the right to see bookings (outside a request nothing caches them), then one per
+    # One to check the right to see bookings (the actor's memberships: outside a request nothing caches them), then one per
     # figure: today's counts, the short ones.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         cards(manager, day, "manager")
 
 

@@ -292,9 +292,9 @@ def test_the_days_list_costs_the_same_queries_for_two_bookings_as_for_six(bookin
         book(b, hhmm, b.alignment)
     book(b, "14:00", b.ev)
     six = queries()
-    # Session, user, access and menu (7), the store, its advisors, the day's counts, the bookings with
+    # Session, user, access and menu (4), the store, its advisors, the day's counts, the bookings with
     # their services, the store switcher and the new-booking button's permission.
-    assert (two, six) == ((15, 2), (15, 6))
+    assert (two, six) == ((12, 2), (12, 6))
 
 
 def test_a_manager_books_over_capacity_with_a_reason_the_agent_may_not(

@@ -140,9 +140,9 @@ def test_the_audit_page_looks_names_up_with_one_query_per_model(
         return len(captured)
 
     auditor.get("/audit/")  # the first page of a session picks the active store
-    # Session, user, access, menu and filter form (8), the count and the page of entries (2), the
+    # Session, user, access, menu and filter form (6), the count and the page of entries (2), the
     # stores named in the entries and the users who acted (2, however many entries), the session (3).
-    assert queries(1) == queries(12) == 15
+    assert queries(1) == queries(12) == 13
 
 
 def test_memberships_name_the_user_role_and_store(world: World) -> None:

@@ -21,12 +21,12 @@ from aftersales.customers.tests.factories import CustomerFactory, VehicleFactory
 # A store's staff where the group's stores are separate companies: the visibility rule reads the stores'
 # companies (one), and the API the actor's stores (two more: the pages have read them already).
 LISTS = {
-    "list page": ("/customers/", "advisor", "session", 16),  # with the plate and model columns
-    "list API": ("/api/v1/customers", "advisor", "token", 8),
-    "review queue page": ("/customers/quality/review/", "crm", "session", 22),
-    "review queue API": ("/api/v1/customers/review-queue", "crm", "token", 9),
-    "duplicates page": ("/customers/quality/duplicates/", "crm", "session", 18),
-    "duplicates API": ("/api/v1/customers/duplicates", "crm", "token", 11),
+    "list page": ("/customers/", "advisor", "session", 13),  # with the plate and model columns
+    "list API": ("/api/v1/customers", "advisor", "token", 6),
+    "review queue page": ("/customers/quality/review/", "crm", "session", 19),
+    "review queue API": ("/api/v1/customers/review-queue", "crm", "token", 7),
+    "duplicates page": ("/customers/quality/duplicates/", "crm", "session", 15),
+    "duplicates API": ("/api/v1/customers/duplicates", "crm", "token", 9),
 }
 
 

@@ -235,7 +235,7 @@ def test_the_suggestions_page_costs_the_same_queries_for_one_supplier_as_for_fou
         _below(world, centre.brand, f"{code}-2")
     assert len(suggestion_groups(store_id=world.sh.pk)) == 4
     # The session, user, access, store and menu, then one for the parts centres and one for the suggestions.
-    assert (one, queries()) == (14, 14)
+    assert (one, queries()) == (11, 11)
 
 
 def _backorder(world: World, supplier: Supplier, part: Part, order_type: str, status: str, **line: object) -> None:

@@ -95,14 +95,14 @@ def test_the_desk_reads_a_fixed_number_of_queries(
     client = english(yard.shop.reception.world.user("service_manager"))
     client.get("/quality/")  # the session's store is set on the first page
     # The session and the user, the access and the store, the menu, the session saved; the selector's orders.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(9):
         assert client.get("/quality/").status_code == 200
     order = yard.completed()
     # And the selector's inspections, washes and handovers; the orders passed of those to inspect.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(13):
         assert client.get("/quality/").status_code == 200
     yard.ready(yard.inspected(order))
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(12):
         page = client.get("/quality/")
     assert _columns(page)[4] == ("deliver", [order.visit_id])
 

@@ -651,7 +651,7 @@ def test_the_alerts_list_costs_the_same_queries_however_long(
     assert len(client.get("/quality/sanbao/alerts/", {"state": "all"}).context["rows"]) == 7
     # The session, the user, their access, the menu and the page's store; the alerts with their vehicles and
     # who dealt with them (one query), the orders behind them for the links (one).
-    assert (few, many) == (13, 13)
+    assert (few, many) == (10, 10)
 
 
 # --- the group's 三包 main parts ------------------------------------------------------------------------------

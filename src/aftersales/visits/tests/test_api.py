@@ -552,7 +552,7 @@ def test_the_order_answers_in_the_same_queries_for_10_and_60_lines(
         assert (response.status_code, len(response.json()["lines"])) == (200, count)
 
 
-QUERIES = 15
+QUERIES = 12
 
 
 def _new_visit(reception: Reception) -> Visit:

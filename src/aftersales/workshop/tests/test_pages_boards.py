@@ -244,7 +244,7 @@ def test_only_the_foreman_re_dispatches(shop: Shop, english: Callable[[User], Cl
 
 # The session and the user, the store and its menu, the filter's choices (the board shows them too), and
 # the selector's seven.
-QUERIES = 19
+QUERIES = 16
 
 
 def test_the_board_reads_the_same_number_of_queries_for_one_or_three_orders(

@@ -61,7 +61,7 @@ def test_the_parts_desk_lists_the_open_requests(
     request = _requested(shop)
     client = english(shop.reception.world.user("parts"))
     client.get("/workshop/parts-requests/")  # the session's store is set on the first page
-    with django_assert_num_queries(12):  # session, user, store, access; one for the rows
+    with django_assert_num_queries(9):  # session, user, store, access; one for the rows
         page = client.get("/workshop/parts-requests/")
     assert page.status_code == 200
     [row] = page.context["rows"]

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from aftersales.core.models import StaffMembership, User
+from aftersales.core.access import groups_seen as access_groups_seen
+from aftersales.core.models import User
 from aftersales.customers.models import Vehicle
 from aftersales.customers.selectors.customers import vehicle_access
 from aftersales.quality.models import MAJOR_ASSEMBLIES, SanbaoAlert, SanbaoPart, SanbaoSystem
@@ -311,13 +312,5 @@ def watch_for(actor: User, vehicle_id: int, *, now: datetime | None = None) -> W
 
 def groups_seen(actor: User) -> list[int] | None:
     """The dealer groups of the stores ``actor`` sees (None: every store, as ``core.grants.visible_store_ids``),
-    in one query."""
-    if actor.is_superuser:
-        return None
-    rows = StaffMembership.all_objects.filter(user_id=actor.pk, is_active=True, store__is_active=True).values_list(
-        "store__group_id", "role__scope"
-    )
-    seen = list(rows)
-    if any(scope == "group" for _group, scope in seen):
-        return None
-    return sorted({group for group, _scope in seen})
+    from the request's scope."""
+    return access_groups_seen(actor)
