@@ -5,8 +5,9 @@ owner, due day and state, the action taken and its verification; and the conclus
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -48,6 +49,8 @@ from aftersales.quality.views.base import WallClock, refusal_status
 VIEW, AUDIT = "quality.view", "quality.audit"
 LIST_MAX = 200
 PERIOD_DAYS = 30  # the period a new evaluation offers when the store plans none
+
+T = TypeVar("T")
 
 
 def _audit_of(request: HttpRequest, audit_id: int) -> QualityAudit:
@@ -248,29 +251,48 @@ def _refused(request: HttpRequest, found: QualityAudit, kind: str, key: int | No
     return _detail_page(request, found, status=400, bound=(kind, key, form))
 
 
+def _submit(
+    request: HttpRequest,
+    found: QualityAudit,
+    bound: tuple[str, int | None, StyledForm],
+    write: Callable[[dict[str, Any]], T],
+    done: Callable[[T], tuple[str, str]],
+) -> HttpResponse:
+    """One form of the evaluation's page posted: checked, written by its service (``write`` with the cleaned
+    data), then the page at the row it changed with what was done (``done``: the message and the anchor);
+    refused, the page again with the form, its errors and the service's refusal on it, nothing written."""
+    kind, key, form = bound
+    if not form.is_valid():
+        return _refused(request, found, kind, key, form)
+    try:
+        result = write(form.cleaned_data)
+    except ApplicationError as error:
+        return _detail_page(request, found, status=refusal_status(form, error), bound=bound)
+    said, anchor = done(result)
+    messages.success(request, said)
+    return _to(found, anchor)
+
+
 @require_POST
 @page(AUDIT)
 def review(request: HttpRequest, audit_id: int, sample_id: int) -> HttpResponse:
     """Review a sampled order: it meets the standard, or a finding (what, in the note); a score."""
     found = _audit_of(request, audit_id)
     form = ReviewForm(request.POST, auto_id=f"review{sample_id}_%s")
-    if not form.is_valid():
-        return _refused(request, found, "review", sample_id, form)
-    data = form.cleaned_data
-    try:
-        review_record(
+    return _submit(
+        request,
+        found,
+        ("review", sample_id, form),
+        lambda data: review_record(
             actor=request_user(request),
             audit_id=found.pk,
             sample_id=sample_id,
             result=data["result"],
             score=data["score"],
             note=data["note"],
-        )
-    except ApplicationError as error:
-        status = refusal_status(form, error)
-        return _detail_page(request, found, status=status, bound=("review", sample_id, form))
-    messages.success(request, _("The review is saved."))
-    return _to(found, f"sample-{sample_id}")
+        ),
+        lambda _saved: (_("The review is saved."), f"sample-{sample_id}"),
+    )
 
 
 @require_POST
@@ -280,15 +302,16 @@ def finding_new(request: HttpRequest, audit_id: int) -> HttpResponse:
     found = _audit_of(request, audit_id)
     samples = list(AuditSample.objects.filter(audit=found).select_related("order").order_by("position"))
     form = FindingForm(request.POST, samples=samples, owners=finding_owners(found.store_id))
-    if not form.is_valid():
-        return _refused(request, found, "finding", None, form)
-    try:
-        added = finding_add(actor=request_user(request), audit_id=found.pk, data=form.data_in())
-    except ApplicationError as error:
-        status = refusal_status(form, error)
-        return _detail_page(request, found, status=status, bound=("finding", None, form))
-    messages.success(request, _("The finding is recorded; %(owner)s is told.") % {"owner": added.owner})
-    return _to(found, f"finding-{added.pk}")
+    return _submit(
+        request,
+        found,
+        ("finding", None, form),
+        lambda _data: finding_add(actor=request_user(request), audit_id=found.pk, data=form.data_in()),
+        lambda added: (
+            _("The finding is recorded; %(owner)s is told.") % {"owner": added.owner},
+            f"finding-{added.pk}",
+        ),
+    )
 
 
 @require_POST
@@ -300,20 +323,21 @@ def finding_act(request: HttpRequest, audit_id: int, finding_id: int) -> HttpRes
     if row.owner_id != request.user.pk and not can_here(request, AUDIT):
         raise PermissionDenied
     form = FindingActionForm(request.POST, auto_id=f"action{finding_id}_%s")
-    if not form.is_valid():
-        return _refused(request, found, "action", finding_id, form)
-    try:
-        finding_action(
+    return _submit(
+        request,
+        found,
+        ("action", finding_id, form),
+        lambda data: finding_action(
             actor=request_user(request),
             audit_id=found.pk,
             finding_id=finding_id,
-            action_taken=form.cleaned_data["action_taken"],
-        )
-    except ApplicationError as error:
-        status = refusal_status(form, error)
-        return _detail_page(request, found, status=status, bound=("action", finding_id, form))
-    messages.success(request, _("The action taken is recorded: the finding waits for its verification."))
-    return _to(found, f"finding-{finding_id}")
+            action_taken=data["action_taken"],
+        ),
+        lambda _saved: (
+            _("The action taken is recorded: the finding waits for its verification."),
+            f"finding-{finding_id}",
+        ),
+    )
 
 
 @require_POST
@@ -323,20 +347,18 @@ def finding_verify(request: HttpRequest, audit_id: int, finding_id: int) -> Http
     found = _audit_of(request, audit_id)
     _finding_of(found, finding_id)
     form = FindingCloseForm(request.POST, auto_id=f"verify{finding_id}_%s")
-    if not form.is_valid():
-        return _refused(request, found, "verify", finding_id, form)
-    try:
-        finding_close(
+    return _submit(
+        request,
+        found,
+        ("verify", finding_id, form),
+        lambda data: finding_close(
             actor=request_user(request),
             audit_id=found.pk,
             finding_id=finding_id,
-            verification=form.cleaned_data["verification"],
-        )
-    except ApplicationError as error:
-        status = refusal_status(form, error)
-        return _detail_page(request, found, status=status, bound=("verify", finding_id, form))
-    messages.success(request, _("The finding is closed."))
-    return _to(found, f"finding-{finding_id}")
+            verification=data["verification"],
+        ),
+        lambda _saved: (_("The finding is closed."), f"finding-{finding_id}"),
+    )
 
 
 @require_POST
@@ -345,12 +367,10 @@ def close(request: HttpRequest, audit_id: int) -> HttpResponse:
     """Close the evaluation with its conclusion (every sampled order reviewed, every finding closed)."""
     found = _audit_of(request, audit_id)
     form = AuditCloseForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, found, "close", None, form)
-    try:
-        audit_close(actor=request_user(request), audit_id=found.pk, summary=form.cleaned_data["summary"])
-    except ApplicationError as error:
-        status = refusal_status(form, error)
-        return _detail_page(request, found, status=status, bound=("close", None, form))
-    messages.success(request, _("Evaluation %(number)s is closed.") % {"number": found.number})
-    return _to(found)
+    return _submit(
+        request,
+        found,
+        ("close", None, form),
+        lambda data: audit_close(actor=request_user(request), audit_id=found.pk, summary=data["summary"]),
+        lambda _saved: (_("Evaluation %(number)s is closed.") % {"number": found.number}, ""),
+    )
