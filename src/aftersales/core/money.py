@@ -6,6 +6,7 @@ DESIGN-visit "Prices, tax and money": per line ``net = round(gross / (1 + rate),
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 FEN = Decimal("0.01")
@@ -31,6 +32,23 @@ def fen_share(total_fen: int, part: Decimal, whole: Decimal) -> int:
     if whole == 0:
         return 0
     return int((Decimal(total_fen) * part / whole).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def fen_spread(total_fen: int, weights: Sequence[Decimal | int]) -> list[int]:
+    """``total_fen`` spread over ``weights`` in whole fen by the largest remainder: each share is the floor of
+    its exact part, then the fen left over go one each to the largest remainders (the first on a tie), so
+    that the shares add up to the total exactly. Zero weights get nothing; all zero, nothing is spread."""
+    whole = sum((Decimal(weight) for weight in weights), Decimal(0))
+    if whole == 0 or total_fen == 0:
+        return [0] * len(weights)
+    exact = [Decimal(total_fen) * Decimal(weight) / whole for weight in weights]
+    shares = [int(value) for value in exact]  # toward zero: a negative total spreads the same way
+    left = total_fen - sum(shares)
+    step = 1 if left > 0 else -1
+    order = sorted(range(len(exact)), key=lambda index: (-abs(exact[index] - shares[index]), index))
+    for index in order[: abs(left)]:
+        shares[index] += step
+    return shares
 
 
 def net_and_tax(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:

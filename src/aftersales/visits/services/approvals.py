@@ -21,7 +21,7 @@ from aftersales.catalogue.paytypes import PAY_TYPES, ApprovalKind, PayType
 from aftersales.core.access import can
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import User
-from aftersales.core.money import from_fen, money_round, to_fen
+from aftersales.core.money import fen_spread, from_fen, money_round, to_fen
 from aftersales.messaging.models import CustomerLink
 from aftersales.messaging.services import canonical_hash, signature_store
 from aftersales.visits.models import Diagnosis, Line, LineApproval, ReceptionSettings, RepairOrder, RepairOrderEvent
@@ -170,16 +170,11 @@ def _check(order: RepairOrder, lines: dict[int, Line], data: ApprovalIn, errors:
 def _deductibles(data: ApprovalIn) -> dict[int, Decimal]:
     """The deductible spread over the approved lines by their assessed amounts, largest remainder first,
     so that the shares add up to it exactly."""
-    approving = [d for d in data.decisions if d.approve and d.assessed_amount is not None]
-    total = to_fen(data.deductible or 0)
-    whole = sum((d.assessed_amount or Decimal(0) for d in approving), Decimal(0))
-    if not approving or total == 0 or whole == 0:
-        return {d.line_id: Decimal("0.00") for d in approving}
-    exact = {d.line_id: Decimal(total) * (d.assessed_amount or Decimal(0)) / whole for d in approving}
-    shares = {key: int(value) for key, value in exact.items()}
-    left = total - sum(shares.values())
-    for key in sorted(exact, key=lambda k: (-(exact[k] - shares[k]), k))[:left]:
-        shares[key] += 1
+    approving = sorted(
+        (d for d in data.decisions if d.approve and d.assessed_amount is not None), key=lambda d: d.line_id
+    )  # a tie goes to the first line
+    spread = fen_spread(to_fen(data.deductible or 0), [d.assessed_amount or Decimal(0) for d in approving])
+    shares = {d.line_id: share for d, share in zip(approving, spread, strict=True)}
     return {key: from_fen(value) for key, value in shares.items()}
 
 
