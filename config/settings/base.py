@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "aftersales.visits",
     "aftersales.workshop",
     "aftersales.quality",
+    "aftersales.billing",
 ]
 
 MIDDLEWARE = [
