@@ -10,3 +10,10 @@ class BillingConfig(AppConfig):
     label = "billing"
     verbose_name = _("Settlement and payments")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from aftersales.billing.services import ready_listener
+        from aftersales.quality.services import READY_LISTENERS
+
+        # After quality (earlier in INSTALLED_APPS): its ready orders are settled.
+        READY_LISTENERS.append(ready_listener)
