@@ -303,16 +303,16 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     assert {name: queries[name] for name in pinned} == {
         "health": 2,
         "me": 4,
-        "stores": 6,
-        # the token's, the permission's and the store's (6), the services, the store's settings and calendar
-        # (3), then the day's plan (5): whatever the bookings' number
-        "slots": 14,
-        "campaign_match": 8,  # whatever the registry's size: the open campaigns of the VIN are one query
-        "customer_detail": 6,  # with the actor's stores, which the archive's visibility rule reads
-        "purchase_suggestions": 9,  # whatever the number of parts: the suggestions are one query
-        # the token's and the permission's, the order with its store, visit, vehicle and advisor, its lines with
-        # their parts, their approvals, its events, the stock reserved per line: whatever the number of lines
-        "repair_order_detail": 10,
+        "stores": 5,
+        # the token's, the actor's memberships and the store's (4), the services, the store's settings and
+        # calendar (3), then the day's plan (5): whatever the bookings' number
+        "slots": 12,
+        "campaign_match": 6,  # whatever the registry's size: the open campaigns of the VIN are one query
+        "customer_detail": 5,  # with the actor's stores, which the archive's visibility rule reads
+        "purchase_suggestions": 7,  # whatever the number of parts: the suggestions are one query
+        # the token's and the actor's memberships, the order with its store, visit, vehicle and advisor, its lines
+        # with their parts, their approvals, its events, the stock reserved per line: whatever the number of lines
+        "repair_order_detail": 8,
     }
     assert all(count > 0 for count in queries.values())
     # And each of booking_create's and public_booking's four calls (a warm-up, two timed, one counted)
