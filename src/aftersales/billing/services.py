@@ -111,6 +111,7 @@ def settlement_prepare(*, order_id: int, actor: User | None = None) -> Settlemen
 def _write(found: SettlementList, order: RepairOrder, lines: dict[int, Line], charges: list[Charge]) -> None:
     """The list's settlements, one per payer, and their charges (bulk: the list's one audit entry covers them)."""
     groups = by_payer(charges)
+    sums = {key: totals(rows) for key, rows in groups.items()}
     settlements = Settlement.all_objects.bulk_create(
         Settlement(
             store=found.store,
@@ -118,11 +119,11 @@ def _write(found: SettlementList, order: RepairOrder, lines: dict[int, Line], ch
             order=order,
             payer=payer,
             payer_name=name,
-            amount=totals(rows).amount,
-            net=totals(rows).net,
-            tax=totals(rows).tax,
+            amount=sums[payer, name].amount,
+            net=sums[payer, name].net,
+            tax=sums[payer, name].tax,
         )
-        for (payer, name), rows in groups.items()
+        for payer, name in groups
     )
     SettlementCharge.objects.bulk_create(
         SettlementCharge(
