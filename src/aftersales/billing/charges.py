@@ -66,6 +66,7 @@ class ChargeIn:
     cost: Decimal = ZERO  # what the line costs the store (a complimentary line's internal charge)
     assessed: Decimal | None = None  # an insurance line: what the insurer's loss assessment covers
     deductible: Decimal = ZERO  # an insurance line: its share of the claim's deductible
+    surcharge: str = ""  # a surcharge on the line (``Surcharge.Kind``), charged as a piece of its own
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Charge:
     """One line's charge to one payer: ``gross`` before discounts, ``amount`` after, its net and tax."""
 
     line_id: int
+    surcharge: str  # "" or the surcharge on the line this piece is
     payer: str  # a catalogue.paytypes.Payer
     payer_name: str
     category: str
@@ -143,6 +145,7 @@ def charges_split(lines: Sequence[ChargeIn], *, discount: Decimal = ZERO, roundi
         charges.append(
             Charge(
                 line_id=line.line_id,
+                surcharge=line.surcharge,
                 payer=payer,
                 payer_name=name,
                 category=line.category,

@@ -17,6 +17,38 @@ from aftersales.core.models import StoreOwnedModel
 ZERO = Decimal("0.00")
 
 
+class Surcharge(StoreOwnedModel):
+    """A store's surcharge on the customer's labour by the time of the visit (seed 004 服务费用管理: fees by
+    service type, place and time): at night (the car received inside the window, which may cross midnight) or
+    on a public holiday (the store calendar). Charged as a percentage of each customer-paid labour line."""
+
+    class Kind(models.TextChoices):
+        NIGHT = "night", _("Night service")
+        HOLIDAY = "holiday", _("Public holiday service")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    percent = models.DecimalField(_("surcharge (%)"), max_digits=5, decimal_places=2)
+    starts = models.TimeField(_("from"), null=True, blank=True)  # night: the window, local time
+    ends = models.TimeField(_("until"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("surcharge")
+        verbose_name_plural = _("surcharges")
+        ordering = ["store", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "kind"], name="surcharge_one_per_kind"),
+            models.CheckConstraint(condition=models.Q(percent__gt=0, percent__lte=100), name="surcharge_percent_range"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="night") | models.Q(starts__isnull=False, ends__isnull=False),
+                name="surcharge_night_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.percent}%"
+
+
 class SettlementList(StoreOwnedModel):
     """The settlement list of a repair order: prepared when the order becomes ready (so pick-up is quick),
     confirmed by the advisor or a manager, when it takes its gap-free number; after that it is corrected only
@@ -134,6 +166,7 @@ class SettlementCharge(models.Model):
     tax_rate = models.DecimalField(_("VAT rate"), max_digits=4, decimal_places=2)
     tax_code = models.CharField(_("tax classification code"), max_length=19, blank=True)
     complimentary = models.BooleanField(_("complimentary"), default=False)
+    surcharge = models.CharField(_("surcharge"), max_length=8, choices=Surcharge.Kind.choices, blank=True)
 
     class Meta:
         verbose_name = _("settlement charge")

@@ -3,6 +3,7 @@ frozen prices and their approvals, ``billing.charges``), one settlement per paye
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 
 from django.db import transaction
@@ -10,10 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.billing.charges import Charge, ChargeIn, FeeCategory, by_payer, charges_split, totals
-from aftersales.billing.models import Settlement, SettlementCharge, SettlementList
+from aftersales.billing.models import Settlement, SettlementCharge, SettlementList, Surcharge
 from aftersales.catalogue.paytypes import PAY_TYPES, Payer
+from aftersales.core.calendar import DayKind, store_calendar
 from aftersales.core.errors import ConflictError
 from aftersales.core.models import User
+from aftersales.core.money import money_round
 from aftersales.visits.models import Line, LineApproval, RepairOrder
 
 K = Line.Kind
@@ -68,6 +71,44 @@ def _approvals(order: RepairOrder) -> dict[int, LineApproval]:
     return {approval.line_id: approval for approval in rows}
 
 
+def _in_window(at: time, starts: time, ends: time) -> bool:
+    """Whether ``at`` falls in the window [starts, ends), which may cross midnight (22:00-06:00)."""
+    return starts <= at < ends if starts <= ends else at >= starts or at < ends
+
+
+def surcharges_of(order: RepairOrder) -> list[Surcharge]:
+    """The store's surcharges that apply to the order's visit: night when the car was received inside the
+    night window, holiday when on a public holiday (both by the store's calendar, in its time zone)."""
+    calendar = store_calendar(order.store)
+    arrived = calendar.local(order.visit.arrived_at)
+    found = []
+    for row in Surcharge.all_objects.filter(store=order.store, is_active=True).order_by("kind"):
+        if row.kind == Surcharge.Kind.NIGHT and row.starts is not None and row.ends is not None:
+            if _in_window(arrived.time(), row.starts, row.ends):
+                found.append(row)
+        elif row.kind == Surcharge.Kind.HOLIDAY and calendar.day_kind(arrived.date()) == DayKind.HOLIDAY:
+            found.append(row)
+    return found
+
+
+def _surcharged(lines: list[Line], surcharges: list[Surcharge]) -> list[ChargeIn]:
+    """Each surcharge on each labour line the customer pays: its percentage of the line's amount, at the line's
+    rate, a charge of its own."""
+    return [
+        ChargeIn(
+            line_id=line.pk,
+            category=FeeCategory.OTHER.value,
+            pay_type=line.pay_type,
+            gross=money_round(line.amount * surcharge.percent / 100),
+            tax_rate=line.tax_rate,
+            surcharge=surcharge.kind,
+        )
+        for surcharge in surcharges
+        for line in lines
+        if line.kind == K.LABOUR and PAY_TYPES[line.pay_type].payer == Payer.CUSTOMER
+    ]
+
+
 def settlement_prepare(*, order_id: int, actor: User | None = None) -> SettlementList:
     """Prepare (or prepare again) the order's settlement list from its agreed lines, one settlement per payer,
     keeping the discounts and invoice type already set on it; a confirmed list is returned as it is (it changes
@@ -75,7 +116,7 @@ def settlement_prepare(*, order_id: int, actor: User | None = None) -> Settlemen
     with transaction.atomic():
         order = (
             RepairOrder.all_objects.select_for_update()
-            .select_related("vehicle__model__brand", "store")
+            .select_related("vehicle__model__brand", "store", "visit")
             .get(pk=order_id)
         )
         found = SettlementList.all_objects.filter(order=order).exclude(state=SettlementList.State.REVERSED).first()
@@ -94,8 +135,9 @@ def settlement_prepare(*, order_id: int, actor: User | None = None) -> Settlemen
         model = order.vehicle.model
         brand = model.brand.name if model is not None else ""
         found = found or SettlementList(store=order.store, order=order)
+        surcharges = surcharges_of(order)
         charges = charges_split(
-            [_charge_in(line, approvals.get(line.pk), brand) for line in lines],
+            [_charge_in(line, approvals.get(line.pk), brand) for line in lines] + _surcharged(lines, surcharges),
             discount=found.discount,
             rounding=found.rounding,
         )
@@ -104,12 +146,19 @@ def settlement_prepare(*, order_id: int, actor: User | None = None) -> Settlemen
         found.prepared_at, found.prepared_by = timezone.now(), actor
         found.save(actor=actor)
         Settlement.all_objects.filter(settlement_list=found).delete()  # a prepared list is worked out again
-        _write(found, order, {line.pk: line for line in lines}, charges)
+        _write(found, order, {line.pk: line for line in lines}, charges, {row.kind: row for row in surcharges})
     return found
 
 
-def _write(found: SettlementList, order: RepairOrder, lines: dict[int, Line], charges: list[Charge]) -> None:
-    """The list's settlements, one per payer, and their charges (bulk: the list's one audit entry covers them)."""
+def _write(
+    found: SettlementList,
+    order: RepairOrder,
+    lines: dict[int, Line],
+    charges: list[Charge],
+    surcharges: dict[str, Surcharge],
+) -> None:
+    """The list's settlements, one per payer, and their charges (bulk: the list's one audit entry covers them).
+    A surcharge is described in the language active when the list is prepared, like the lines it charges."""
     groups = by_payer(charges)
     sums = {key: totals(rows) for key, rows in groups.items()}
     settlements = Settlement.all_objects.bulk_create(
@@ -126,28 +175,48 @@ def _write(found: SettlementList, order: RepairOrder, lines: dict[int, Line], ch
         for payer, name in groups
     )
     SettlementCharge.objects.bulk_create(
-        SettlementCharge(
-            store=found.store,
-            settlement=settlement,
-            line_id=charge.line_id,
-            position=position,
-            category=charge.category,
-            kind=lines[charge.line_id].kind,
-            description=lines[charge.line_id].description,
-            part_number=_part_number(lines[charge.line_id]),
-            quantity=lines[charge.line_id].quantity,
-            unit_price=lines[charge.line_id].unit_price,
-            gross=charge.gross,
-            discount=charge.discount,
-            rounding=charge.rounding,
-            amount=charge.amount,
-            net=charge.net,
-            tax=charge.tax,
-            tax_rate=charge.tax_rate,
-            tax_code=lines[charge.line_id].tax_code,
-        )
+        _charge_row(found, settlement, position, charge, lines[charge.line_id], surcharges.get(charge.surcharge))
         for settlement, rows in zip(settlements, groups.values(), strict=True)
         for position, charge in enumerate(rows, start=1)
+    )
+
+
+def _charge_row(
+    found: SettlementList,
+    settlement: Settlement,
+    position: int,
+    charge: Charge,
+    line: Line,
+    surcharge: Surcharge | None,
+) -> SettlementCharge:
+    described = {"description": line.description, "part_number": _part_number(line)}
+    counted = {"quantity": line.quantity, "unit_price": line.unit_price}
+    if surcharge is not None:
+        label = _("%(kind)s %(percent)s%% · %(line)s") % {
+            "kind": surcharge.get_kind_display(),
+            "percent": format(surcharge.percent.normalize(), "f"),
+            "line": line.description,
+        }
+        described = {"description": label[:200], "part_number": ""}
+        counted = {"quantity": Decimal(1), "unit_price": charge.gross}
+    return SettlementCharge(
+        store=found.store,
+        settlement=settlement,
+        line_id=charge.line_id,
+        position=position,
+        category=charge.category,
+        kind=line.kind,
+        gross=charge.gross,
+        discount=charge.discount,
+        rounding=charge.rounding,
+        amount=charge.amount,
+        net=charge.net,
+        tax=charge.tax,
+        tax_rate=charge.tax_rate,
+        tax_code=line.tax_code,
+        surcharge=charge.surcharge,
+        **described,
+        **counted,
     )
 
 

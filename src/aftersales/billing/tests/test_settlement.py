@@ -3,17 +3,20 @@ their frozen prices and approvals, one settlement per payer, adding up to the or
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
-from aftersales.billing.models import Settlement, SettlementCharge, SettlementList
-from aftersales.billing.services import settlement_prepare
+from aftersales.billing.models import Settlement, SettlementCharge, SettlementList, Surcharge
+from aftersales.billing.services import _in_window, settlement_prepare
+from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import AuditEntry
+from aftersales.core.models import AuditEntry, CalendarDay
 from aftersales.customers.models import Vehicle, VehicleModel
 from aftersales.quality.tests.conftest import HOURS, Yard, reception, shop, yard
-from aftersales.visits.models import Line, RepairOrder
+from aftersales.visits.models import Line, RepairOrder, Visit
 from aftersales.visits.services import LineIn
 from aftersales.visits.services.approvals import ApprovalIn, Decision, approvals_record
 
@@ -138,3 +141,44 @@ def test_an_order_not_ready_is_not_settled(yard: Yard) -> None:
         settlement_prepare(order_id=order.pk, actor=yard.advisor)
     assert (refused.value.status, refused.value.code) == (409, "not_ready")
     assert SettlementList.all_objects.count() == 0
+
+
+def test_night_and_holiday_surcharges_on_the_customers_labour(yard: Yard) -> None:
+    order = yard.completed()
+    store = yard.store
+    arrived = store_calendar(store).local(Visit.all_objects.get(pk=order.visit_id).arrived_at)
+    window = (arrived - timedelta(hours=1)).time(), (arrived + timedelta(hours=1)).time()
+    Surcharge.all_objects.create(store=store, kind="night", percent=D("20.00"), starts=window[0], ends=window[1])
+    Surcharge.all_objects.create(store=store, kind="holiday", percent=D("50.00"))
+    CalendarDay.objects.create(day=arrived.date(), kind="holiday", name="测试节")
+    with translation.override("zh-hans"):
+        yard.ready(yard.inspected(order))
+    surcharged = SettlementCharge.objects.filter(settlement__order=order).exclude(surcharge="").order_by("position")
+    # 20 % and 50 % of the oil change (200.00) and of the brake pads' labour (400.00); the filter has none.
+    assert list(surcharged.values_list("surcharge", "category", "description", "quantity", "unit_price", "amount")) == [
+        ("holiday", "other", "法定节假日服务 50% · 更换机油", D("1.000"), D("100.00"), D("100.00")),
+        ("holiday", "other", "法定节假日服务 50% · 更换前制动片", D("1.000"), D("200.00"), D("200.00")),
+        ("night", "other", "夜间服务 20% · 更换机油", D("1.000"), D("40.00"), D("40.00")),
+        ("night", "other", "夜间服务 20% · 更换前制动片", D("1.000"), D("80.00"), D("80.00")),
+    ]
+    assert _settlements(order) == [("customer", "", "1108.00", "980.54", "127.46", "open")]
+
+
+def test_a_surcharge_outside_its_window_or_inactive_is_not_charged(yard: Yard) -> None:
+    order = yard.completed()
+    store = yard.store
+    arrived = store_calendar(store).local(Visit.all_objects.get(pk=order.visit_id).arrived_at)
+    later = (arrived + timedelta(hours=1)).time(), (arrived + timedelta(hours=2)).time()
+    Surcharge.all_objects.create(store=store, kind="night", percent=D("20.00"), starts=later[0], ends=later[1])
+    Surcharge.all_objects.create(store=store, kind="holiday", percent=D("50.00"), is_active=False)
+    CalendarDay.objects.create(day=arrived.date(), kind="holiday", name="测试节")
+    yard.ready(yard.inspected(order))
+    assert _settlements(order) == [("customer", "", "688.00", "608.85", "79.15", "open")]
+
+
+@pytest.mark.parametrize(
+    ("at", "inside"), [("23:30", True), ("05:59", True), ("06:00", False), ("21:59", False), ("22:00", True)]
+)
+def test_a_night_window_crosses_midnight(at: str, inside: bool) -> None:
+    assert _in_window(time.fromisoformat(at), time(22, 0), time(6, 0)) is inside
+    assert _in_window(time.fromisoformat(at), time(6, 0), time(22, 0)) is not inside
