@@ -220,6 +220,20 @@ ALIYUN_SMS_CALLBACK_TOKEN = env_str("ALIYUN_SMS_CALLBACK_TOKEN", "")
 # provider accepting and our commit): the provider is asked about it, else it becomes "unknown".
 AFTERSALES_MESSAGE_RECOVER_SECONDS = env_int("AFTERSALES_MESSAGE_RECOVER_SECONDS", 120, minimum=1)
 
+# Payments at the counter (aftersales.billing): a scanned payment code (付款码) goes through the provider
+# named here ("wechat"; empty: such payments are refused with that reason). WeChat Pay API v2: the
+# merchant's appid and mch_id, its API key (API密钥, v2) and sign type (MD5 or HMAC-SHA256); revoking an
+# order (撤销订单) needs the merchant certificate, apiclient_cert.pem and apiclient_key.pem.
+AFTERSALES_PAYMENT_PROVIDER = env_str("AFTERSALES_PAYMENT_PROVIDER", "")
+WECHAT_PAY_APPID = env_str("WECHAT_PAY_APPID", "")
+WECHAT_PAY_MCH_ID = env_str("WECHAT_PAY_MCH_ID", "")
+WECHAT_PAY_API_KEY = env_str("WECHAT_PAY_API_KEY", "")
+WECHAT_PAY_SIGN_TYPE = env_str("WECHAT_PAY_SIGN_TYPE", "HMAC-SHA256")
+WECHAT_PAY_ENDPOINT = env_str("WECHAT_PAY_ENDPOINT", "https://api.mch.weixin.qq.com/")
+WECHAT_PAY_TIMEOUT = env_int("WECHAT_PAY_TIMEOUT", 10, minimum=1)  # seconds
+WECHAT_PAY_CERT_PATH = env_str("WECHAT_PAY_CERT_PATH", "")
+WECHAT_PAY_KEY_PATH = env_str("WECHAT_PAY_KEY_PATH", "")
+
 # The worker beats every minute; older than this, /api/v1/health reports the queue stale and pages that
 # queue a job warn that no worker is running.
 QUEUE_STALE_SECONDS = env_int("AFTERSALES_QUEUE_STALE_SECONDS", 180, minimum=1)

@@ -12,8 +12,15 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from aftersales.billing.permissions import GRANTS, PERMISSIONS
         from aftersales.billing.services import ready_listener
+        from aftersales.core.numbering import document_type_register
+        from aftersales.core.permissions import register
         from aftersales.quality.services import READY_LISTENERS
+
+        register(PERMISSIONS, GRANTS)
+        # The settlement list (结算清单, JT/T 1133) is part of the repair archive: no number goes missing.
+        document_type_register("JS", label=_("Settlement list"), gap_free=True)
 
         # After quality (earlier in INSTALLED_APPS): its ready orders are settled.
         READY_LISTENERS.append(ready_listener)

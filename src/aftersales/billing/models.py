@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -49,6 +50,30 @@ class Surcharge(StoreOwnedModel):
         return f"{self.get_kind_display()} {self.percent}%"
 
 
+class DiscountLimit(StoreOwnedModel):
+    """How much a role of the store may give off what the customer pays when confirming a settlement list: the
+    line and order discounts together, as a percentage of the customer's share before discounts, and the
+    rounding off (抹零) in yuan. A role without a row here has the product's default (``billing.services``)."""
+
+    role = models.ForeignKey("core.Role", on_delete=models.CASCADE, related_name="+")
+    percent = models.DecimalField(_("discount limit (%)"), max_digits=5, decimal_places=2)
+    rounding = models.DecimalField(_("rounding-off limit"), max_digits=8, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("discount limit")
+        verbose_name_plural = _("discount limits")
+        ordering = ["store", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "role"], name="discount_limit_one_per_role"),
+            models.CheckConstraint(
+                condition=models.Q(percent__gte=0, percent__lte=100, rounding__gte=0), name="discount_limit_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role_id} {self.percent}% {self.rounding}"
+
+
 class SettlementList(StoreOwnedModel):
     """The settlement list of a repair order: prepared when the order becomes ready (so pick-up is quick),
     confirmed by the advisor or a manager, when it takes its gap-free number; after that it is corrected only
@@ -74,6 +99,8 @@ class SettlementList(StoreOwnedModel):
     )
     discount = models.DecimalField(_("order discount"), max_digits=12, decimal_places=2, default=ZERO)
     rounding = models.DecimalField(_("rounding off"), max_digits=12, decimal_places=2, default=ZERO)
+    # The discounts given on lines when confirming: {line id: amount}, kept to prepare the list again.
+    line_discounts = models.JSONField(_("line discounts"), default=dict, blank=True)
     amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=ZERO)
     net = models.DecimalField(_("net"), max_digits=12, decimal_places=2, default=ZERO)
     tax = models.DecimalField(_("tax"), max_digits=12, decimal_places=2, default=ZERO)
@@ -174,11 +201,14 @@ class SettlementCharge(models.Model):
         ordering = ["settlement", "position"]
         constraints = [
             models.UniqueConstraint(fields=["settlement", "position"], name="settlement_charge_position_unique"),
+            # Rounded to the fen: SQLite adds decimals as floating point (0.10 + 0.20 is not 0.30 there).
             models.CheckConstraint(
-                condition=models.Q(amount=models.F("gross") - models.F("discount")), name="settlement_charge_amount"
+                condition=models.Q(amount=Round(models.F("gross") - models.F("discount"), 2)),
+                name="settlement_charge_amount",
             ),
             models.CheckConstraint(
-                condition=models.Q(amount=models.F("net") + models.F("tax")), name="settlement_charge_net_tax"
+                condition=models.Q(amount=Round(models.F("net") + models.F("tax"), 2)),
+                name="settlement_charge_net_tax",
             ),
         ]
 

@@ -3,23 +3,29 @@ frozen prices and their approvals, ``billing.charges``), one settlement per paye
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import time
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.billing.charges import Charge, ChargeIn, FeeCategory, by_payer, charges_split, totals
-from aftersales.billing.models import Settlement, SettlementCharge, SettlementList, Surcharge
+from aftersales.billing.models import DiscountLimit, Settlement, SettlementCharge, SettlementList, Surcharge
 from aftersales.catalogue.paytypes import PAY_TYPES, Payer
+from aftersales.core.access import store_record_access
 from aftersales.core.calendar import DayKind, store_calendar
-from aftersales.core.errors import ConflictError
-from aftersales.core.models import User
+from aftersales.core.errors import ApplicationError, ConflictError
+from aftersales.core.models import Role, StaffMembership, User
 from aftersales.core.money import money_round
+from aftersales.core.numbering import number_next
 from aftersales.visits.models import Line, LineApproval, RepairOrder
 
 K = Line.Kind
+LIST_DOC = "JS"  # the settlement list's number (registered gap-free by the app)
+ZERO = Decimal("0.00")
 SETTLED_FROM = (RepairOrder.State.READY, RepairOrder.State.DELIVERED)  # the list is prepared at ``ready``
 CHARGED = (Line.State.APPROVED, Line.State.DISPATCHED, Line.State.IN_PROGRESS, Line.State.DONE)
 # The settlement list's fee category of each kind of line (JT/T 1133); a fee is the diagnosis fee or "other".
@@ -109,16 +115,20 @@ def _surcharged(lines: list[Line], surcharges: list[Surcharge]) -> list[ChargeIn
     ]
 
 
+def _order_for_update(order_id: int) -> RepairOrder:
+    return (
+        RepairOrder.all_objects.select_for_update(of=("self",))  # the car's model may be empty: an outer join
+        .select_related("vehicle__model__brand", "store", "visit")
+        .get(pk=order_id)
+    )
+
+
 def settlement_prepare(*, order_id: int, actor: User | None = None) -> SettlementList:
     """Prepare (or prepare again) the order's settlement list from its agreed lines, one settlement per payer,
     keeping the discounts and invoice type already set on it; a confirmed list is returned as it is (it changes
     only by a reversal). One audit entry. Called when the order becomes ready (``READY_LISTENERS``)."""
     with transaction.atomic():
-        order = (
-            RepairOrder.all_objects.select_for_update()
-            .select_related("vehicle__model__brand", "store", "visit")
-            .get(pk=order_id)
-        )
+        order = _order_for_update(order_id)
         found = SettlementList.all_objects.filter(order=order).exclude(state=SettlementList.State.REVERSED).first()
         if found is not None and found.state == SettlementList.State.CONFIRMED:
             return found
@@ -128,38 +138,46 @@ def settlement_prepare(*, order_id: int, actor: User | None = None) -> Settlemen
                 % {"state": order.get_state_display()},
                 code="not_ready",
             )
-        lines = list(
-            Line.all_objects.filter(order=order, state__in=CHARGED).select_related("part").order_by("position")
-        )
-        approvals = _approvals(order)
-        model = order.vehicle.model
-        brand = model.brand.name if model is not None else ""
         found = found or SettlementList(store=order.store, order=order)
-        surcharges = surcharges_of(order)
-        charges = charges_split(
-            [_charge_in(line, approvals.get(line.pk), brand) for line in lines] + _surcharged(lines, surcharges),
-            discount=found.discount,
-            rounding=found.rounding,
-        )
-        whole = totals(charges)
-        found.amount, found.net, found.tax = whole.amount, whole.net, whole.tax
-        found.prepared_at, found.prepared_by = timezone.now(), actor
+        charges = _work_out(order, found, actor)
         found.save(actor=actor)
-        Settlement.all_objects.filter(settlement_list=found).delete()  # a prepared list is worked out again
-        _write(found, order, {line.pk: line for line in lines}, charges, {row.kind: row for row in surcharges})
+        _write(found, order, charges)
     return found
 
 
-def _write(
-    found: SettlementList,
-    order: RepairOrder,
-    lines: dict[int, Line],
-    charges: list[Charge],
-    surcharges: dict[str, Surcharge],
-) -> None:
-    """The list's settlements, one per payer, and their charges (bulk: the list's one audit entry covers them).
-    A surcharge is described in the language active when the list is prepared, like the lines it charges."""
-    groups = by_payer(charges)
+def _work_out(order: RepairOrder, found: SettlementList, actor: User | None) -> Charges:
+    """The list's charges from the order's agreed lines and the discounts set on it, its totals set (not saved)."""
+    lines = list(Line.all_objects.filter(order=order, state__in=CHARGED).select_related("part").order_by("position"))
+    approvals = _approvals(order)
+    model = order.vehicle.model
+    brand = model.brand.name if model is not None else ""
+    surcharges = surcharges_of(order)
+    given = {int(key): Decimal(value) for key, value in (found.line_discounts or {}).items()}
+    charged = [
+        replace(_charge_in(line, approvals.get(line.pk), brand), discount=given.get(line.pk, ZERO)) for line in lines
+    ]
+    charges = charges_split(charged + _surcharged(lines, surcharges), discount=found.discount, rounding=found.rounding)
+    whole = totals(charges)
+    found.amount, found.net, found.tax = whole.amount, whole.net, whole.tax
+    found.prepared_at, found.prepared_by = timezone.now(), actor
+    return Charges(charges, {line.pk: line for line in lines}, {row.kind: row for row in surcharges})
+
+
+@dataclass(frozen=True)
+class Charges:
+    """A list's charges worked out, with the lines and surcharges they were worked out from."""
+
+    rows: list[Charge]
+    lines: dict[int, Line]
+    surcharges: dict[str, Surcharge]
+
+
+def _write(found: SettlementList, order: RepairOrder, charges: Charges) -> None:
+    """The list's settlements, one per payer, and their charges, in place of those it had (bulk: the list's one
+    audit entry covers them). A surcharge is described in the language active when the list is prepared."""
+    Settlement.all_objects.filter(settlement_list=found).delete()
+    groups = by_payer(charges.rows)
+    lines, surcharges = charges.lines, charges.surcharges
     sums = {key: totals(rows) for key, rows in groups.items()}
     settlements = Settlement.all_objects.bulk_create(
         Settlement(
@@ -227,3 +245,124 @@ def _part_number(line: Line) -> str:
 def ready_listener(order: RepairOrder, actor: User) -> None:
     """Prepare the settlement list as the order becomes ready, so that pick-up is quick."""
     settlement_prepare(order_id=order.pk, actor=actor)
+
+
+# --- confirming --------------------------------------------------------------------------------------------
+
+# What a role may give off the customer's share when it has no row of its own in ``DiscountLimit``: the line
+# and order discounts together as a percentage of the customer's share before discounts, and the rounding off
+# in yuan. A role not listed may give nothing off.
+DISCOUNT_DEFAULTS: dict[str, tuple[Decimal, Decimal]] = {
+    "advisor": (Decimal(5), Decimal(10)),
+    "service_manager": (Decimal(15), Decimal(50)),
+    "manager": (Decimal(30), Decimal(100)),
+    "admin": (Decimal(100), Decimal(100)),
+}
+SETTLE = "billing.settle"
+
+
+@dataclass(frozen=True)
+class ConfirmIn:
+    """What the advisor or manager sets when confirming a list: discounts within their limits, the invoice."""
+
+    discount: Decimal = ZERO  # off the order, spread over the customer's items
+    rounding: Decimal = ZERO  # rounding off the total (抹零)
+    line_discounts: dict[int, Decimal] = field(default_factory=dict)  # line id -> off what the customer pays
+    invoice_type: str = SettlementList.InvoiceType.GENERAL
+
+
+def discount_limit(actor: User, store_id: int) -> tuple[Decimal, Decimal]:
+    """The most the actor may give off in the store: the largest percentage and rounding off of their roles
+    there (the store's ``DiscountLimit`` rows, else the defaults); a superuser any."""
+    if actor.is_superuser:
+        return Decimal(100), Decimal(10**6)
+    roles = set(
+        StaffMembership.all_objects.filter(user=actor, is_active=True, store__is_active=True)
+        .filter(Q(store_id=store_id) | Q(role__scope=Role.Scope.GROUP))
+        .values_list("role_id", "role__code")
+    )
+    kept = {
+        row.role_id: row
+        for row in DiscountLimit.all_objects.filter(store_id=store_id, role_id__in={r for r, _c in roles})
+    }
+    limits = [
+        (kept[role_id].percent, kept[role_id].rounding)
+        if role_id in kept
+        else DISCOUNT_DEFAULTS.get(code, (ZERO, ZERO))
+        for role_id, code in roles
+    ]
+    return max((p for p, _r in limits), default=ZERO), max((r for _p, r in limits), default=ZERO)
+
+
+def _amounts(data: ConfirmIn) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    wrong = _("Enter an amount of at least 0 with at most two decimals.")
+    for name, value in (("discount", data.discount), ("rounding", data.rounding)):
+        if not value.is_finite() or value < 0 or value != money_round(value) or value >= 10**9:
+            errors[name] = [wrong]
+    for line_id, value in data.line_discounts.items():
+        if not value.is_finite() or value < 0 or value != money_round(value) or value >= 10**9:
+            errors[f"line_discounts.{line_id}"] = [wrong]
+    if data.invoice_type not in SettlementList.InvoiceType.values:
+        errors["invoice_type"] = [_("Choose one of the listed values.")]
+    return errors
+
+
+def settlement_confirm(*, actor: User, list_id: int, data: ConfirmIn) -> SettlementList:
+    """Confirm a prepared list (``billing.settle``) with the discounts given within the actor's limits and its
+    invoice type: worked out again, it takes its gap-free number (taken last, in its transaction). Refused,
+    nothing changes. One audit entry."""
+    errors = _amounts(data)
+    if errors:
+        raise ApplicationError(_("Some fields need attention."), fields=errors, status=422)
+    with transaction.atomic():
+        found = store_record_access(
+            actor=actor, permission=SETTLE, records=SettlementList.all_objects.all(), record_id=list_id
+        )
+        order = _order_for_update(found.order_id)
+        found = SettlementList.all_objects.select_for_update().get(pk=found.pk)
+        if found.state != SettlementList.State.PREPARED:
+            raise ConflictError(
+                _("Only a prepared list is confirmed; this one is “%(state)s”.") % {"state": found.get_state_display()},
+                code="not_prepared",
+            )
+        agreed = set(Line.all_objects.filter(order=order, state__in=CHARGED).values_list("pk", flat=True))
+        unknown = [line_id for line_id in data.line_discounts if line_id not in agreed]
+        if unknown:
+            raise ApplicationError(
+                _("Some fields need attention."),
+                fields={f"line_discounts.{line_id}": [_("Not a charged line of this order.")] for line_id in unknown},
+                status=422,
+            )
+        found.discount, found.rounding, found.invoice_type = data.discount, data.rounding, data.invoice_type
+        found.line_discounts = {str(key): str(value) for key, value in sorted(data.line_discounts.items()) if value}
+        charges = _work_out(order, found, actor)
+        _within_limits(actor, found, charges.rows)
+        found.state = SettlementList.State.CONFIRMED
+        found.confirmed_at, found.confirmed_by = timezone.now(), actor
+        found.number = number_next(store=found.store, doc_type=LIST_DOC)
+        found.save(actor=actor)
+        _write(found, order, charges)
+    return found
+
+
+def _within_limits(actor: User, found: SettlementList, charges: list[Charge]) -> None:
+    """Refuse discounts beyond the actor's limits, naming them, before anything is written."""
+    percent, rounding = discount_limit(actor, found.store_id)
+    customer = [c for c in charges if c.payer == Payer.CUSTOMER]
+    given = sum((c.discount - c.rounding for c in customer), ZERO)
+    whole = sum((c.gross for c in customer), ZERO)
+    allowed = money_round(whole * percent / 100)
+    errors: dict[str, list[str]] = {}
+    if given > allowed:
+        errors["discount"] = [
+            _(
+                "Your discount limit is %(percent)s%% of the customer's %(whole)s, %(allowed)s: %(given)s is more. "
+                "Ask a manager."
+            )
+            % {"percent": format(percent.normalize(), "f"), "whole": whole, "allowed": allowed, "given": given}
+        ]
+    if found.rounding > rounding:
+        errors["rounding"] = [_("You may round off at most %(limit)s.") % {"limit": money_round(rounding)}]
+    if errors:
+        raise ApplicationError(_("Some fields need attention."), fields=errors, status=422)

@@ -182,3 +182,17 @@ def test_a_surcharge_outside_its_window_or_inactive_is_not_charged(yard: Yard) -
 def test_a_night_window_crosses_midnight(at: str, inside: bool) -> None:
     assert _in_window(time.fromisoformat(at), time(22, 0), time(6, 0)) is inside
     assert _in_window(time.fromisoformat(at), time(6, 0), time(22, 0)) is not inside
+
+
+def test_amounts_in_fen_are_kept_exactly(yard: Yard) -> None:
+    # 0.6 % of 200.00 is 1.20: net 1.06 and tax 0.14, which a database adding floats would not see as 1.20.
+    order = yard.completed()
+    arrived = store_calendar(yard.store).local(Visit.all_objects.get(pk=order.visit_id).arrived_at)
+    window = (arrived - timedelta(hours=1)).time(), (arrived + timedelta(hours=1)).time()
+    Surcharge.all_objects.create(store=yard.store, kind="night", percent=D("0.60"), starts=window[0], ends=window[1])
+    yard.ready(yard.inspected(order))
+    surcharged = SettlementCharge.objects.filter(settlement__order=order).exclude(surcharge="").order_by("position")
+    assert list(surcharged.values_list("amount", "net", "tax")) == [
+        (D("1.20"), D("1.06"), D("0.14")),
+        (D("2.40"), D("2.12"), D("0.28")),
+    ]

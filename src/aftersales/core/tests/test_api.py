@@ -134,6 +134,8 @@ def test_token_create_use_and_revoke(world: World) -> None:
             "permissions": [
                 "appointments.book",
                 "appointments.view",
+                "billing.settle",
+                "billing.view",
                 "campaigns.view",
                 "catalogue.view",
                 "customers.edit",

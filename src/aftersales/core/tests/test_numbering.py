@@ -32,6 +32,7 @@ def test_areas_register_their_types_once() -> None:
         "CUS",
         "GR",
         "INV",
+        "JS",
         "PO",
         "QA",
         "QC",
