@@ -265,18 +265,19 @@ def test_the_import_pages(world: World, admin: Client, django_capture_on_commit_
     headless = SimpleUploadedFile("stock.xlsx", workbook("parts", []))  # a part master sent as opening stock
     refused = admin.post("/stock/imports/", {"kind": "opening_stock", "file": headless, "mode": "valid_rows"})
     assert refused.status_code == 400 and "仓库代码" in refused.context["form"].errors["file"][0]
-    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    today = timezone.localdate()  # now, not when the module was collected: the run may cross midnight
+    tomorrow = (today + timedelta(days=1)).isoformat()
     future = SimpleUploadedFile("stock.xlsx", workbook("opening_stock", []))
     refused = admin.post(
         "/stock/imports/", {"kind": "opening_stock", "file": future, "mode": "valid_rows", "go_live": tomorrow}
     )
     assert refused.status_code == 400 and refused.context["form"].errors["go_live"] == ["库存变动不能记在未来日期。"]
-    last_month_start = (date(TODAY.year, TODAY.month, 1) - timedelta(days=1)).replace(day=1)
+    last_month_start = (date(today.year, today.month, 1) - timedelta(days=1)).replace(day=1)
     StockClosing.all_objects.create(
         store=world.sh, month=last_month_start, closed_at=timezone.now(), balances=0, value_fen=0
     )
     closed = SimpleUploadedFile("stock.xlsx", workbook("opening_stock", []))
-    last_month = (date(TODAY.year, TODAY.month, 1) - timedelta(days=1)).isoformat()
+    last_month = (date(today.year, today.month, 1) - timedelta(days=1)).isoformat()
     refused = admin.post(
         "/stock/imports/", {"kind": "opening_stock", "file": closed, "mode": "valid_rows", "go_live": last_month}
     )
