@@ -222,9 +222,15 @@ AFTERSALES_MESSAGE_RECOVER_SECONDS = env_int("AFTERSALES_MESSAGE_RECOVER_SECONDS
 
 # Payments at the counter (aftersales.billing): a scanned payment code (付款码) goes through the provider
 # named here ("wechat"; empty: such payments are refused with that reason). WeChat Pay API v2: the
-# merchant's appid and mch_id, its API key (API密钥, v2) and sign type (MD5 or HMAC-SHA256); revoking an
-# order (撤销订单) needs the merchant certificate, apiclient_cert.pem and apiclient_key.pem.
+# merchant's appid and mch_id, its API key (API密钥, v2) and sign type (MD5 or HMAC-SHA256). Revoking an
+# order (撤销订单) and refunding through WeChat Pay (申请退款) need the merchant's API client certificate,
+# apiclient_cert.pem and apiclient_key.pem (WECHAT_PAY_CERT_PATH, WECHAT_PAY_KEY_PATH; unset: refused with
+# that reason).
 AFTERSALES_PAYMENT_PROVIDER = env_str("AFTERSALES_PAYMENT_PROVIDER", "")
+# A scanned payment code: the provider asked again up to this many times, this many seconds apart (WeChat Pay
+# suggests 5-10 s for up to 30-45 s), before the order is revoked.
+AFTERSALES_PAYMENT_POLLS = env_int("AFTERSALES_PAYMENT_POLLS", 6, minimum=0)
+AFTERSALES_PAYMENT_WAIT = env_int("AFTERSALES_PAYMENT_WAIT", 5, minimum=0)
 WECHAT_PAY_APPID = env_str("WECHAT_PAY_APPID", "")
 WECHAT_PAY_MCH_ID = env_str("WECHAT_PAY_MCH_ID", "")
 WECHAT_PAY_API_KEY = env_str("WECHAT_PAY_API_KEY", "")

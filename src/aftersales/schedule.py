@@ -10,6 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from aftersales.appointments import services as appointments
+from aftersales.billing import payments
 from aftersales.campaigns import services as campaigns
 from aftersales.core import services
 from aftersales.core.audit import audit_checkpoint_write
@@ -47,6 +48,12 @@ def messages_settle() -> dict[str, int]:
         "requeued": messaging.messages_requeue(),
         **messaging.messages_recover(),
     }
+
+
+@db_periodic_task(crontab(minute="*"))
+def payments_recheck() -> dict[str, int]:
+    """Ask the payment provider about scanned-code payments and refunds whose answer is still not final."""
+    return payments.payments_recheck_pending()
 
 
 @db_periodic_task(crontab(minute="*/5"))

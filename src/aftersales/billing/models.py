@@ -156,6 +156,14 @@ class Settlement(StoreOwnedModel):
         pgettext_lazy("settlement", "state"), max_length=10, choices=State.choices, default=State.OPEN
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # What has come in for it: its paid payments less their refunds (kept with each payment and refund).
+    received = models.DecimalField(_("received"), max_digits=12, decimal_places=2, default=ZERO)
+    # Credit: the car released before the customer has paid, approved by a role with billing.credit.
+    credit_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    credit_at = models.DateTimeField(_("credit approved"), null=True, blank=True)
+    credit_note = models.CharField(_("reason for the credit"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("settlement")
@@ -168,6 +176,11 @@ class Settlement(StoreOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.payer} {self.payer_name} {self.amount}".strip()
+
+    @property
+    def open_amount(self) -> Decimal:
+        """What is still to come in (negative: more came in than is owed, to be refunded)."""
+        return self.amount - self.received
 
 
 class SettlementCharge(models.Model):
@@ -214,3 +227,158 @@ class SettlementCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} {self.amount}"
+
+
+class Method(models.TextChoices):
+    """How money comes in or goes back at the counter."""
+
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Bank card")
+    CODE = "code", _("Payment code")  # 付款码: the customer's WeChat or Alipay code scanned
+    TRANSFER = "transfer", _("Bank transfer")
+
+
+class Payment(StoreOwnedModel):
+    """Money received for a repair order: for one payer's settlement, or before the list is confirmed as a
+    deposit of the customer's (attached to the customer's settlement when the list is confirmed). A scanned
+    code's payment is pending until the provider's answer is final; a bank transfer until finance confirms
+    it arrived. Never edited once paid: money goes back by a refund."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("payment", "Pending")
+        PAID = "paid", pgettext_lazy("payment", "Paid")
+        FAILED = "failed", pgettext_lazy("payment", "Failed")
+
+    number = models.CharField(_("receipt number"), max_length=30)
+    order = models.ForeignKey("visits.RepairOrder", on_delete=models.PROTECT, related_name="+")
+    settlement = models.ForeignKey(
+        Settlement, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )  # None: a deposit, not yet attached
+    payer = models.CharField(_("payer"), max_length=20, choices=Payer.choices, default=Payer.CUSTOMER)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    tendered = models.DecimalField(_("tendered"), max_digits=12, decimal_places=2, null=True, blank=True)  # cash
+    change = models.DecimalField(_("change"), max_digits=12, decimal_places=2, default=ZERO)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)  # POS or bank reference
+    is_deposit = models.BooleanField(_("deposit"), default=False)
+    state = models.CharField(
+        pgettext_lazy("payment", "state"), max_length=8, choices=State.choices, default=State.PAID
+    )
+    provider = models.CharField(_("provider"), max_length=20, blank=True)
+    out_trade_no = models.CharField(_("order number at the provider"), max_length=32, blank=True)
+    transaction_id = models.CharField(_("provider's transaction"), max_length=64, blank=True)
+    failure = models.CharField(_("why it failed"), max_length=300, blank=True)
+    cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    taken_at = models.DateTimeField(_("taken"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # a bank transfer: finance
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    refunded = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=ZERO)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-taken_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "number"], name="payment_number_unique"),
+            models.UniqueConstraint(
+                fields=["out_trade_no"], condition=~models.Q(out_trade_no=""), name="payment_out_trade_no_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "transaction_id"],
+                condition=~models.Q(transaction_id=""),
+                name="payment_transaction_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0, change__gte=0, refunded__gte=0, refunded__lte=models.F("amount")),
+                name="payment_amounts",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tendered__isnull=True)
+                | models.Q(tendered=Round(models.F("amount") + models.F("change"), 2)),
+                name="payment_change",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["store", "taken_at"], name="payment_store_taken"),
+            models.Index(fields=["order", "state"], name="payment_order_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.amount}"
+
+
+class Refund(StoreOwnedModel):
+    """Money given back from one payment: requested at the counter with a reason, approved by a role with
+    ``billing.finance`` (or refused), then paid out through the payment's own method where it can be (a
+    scanned code's payment back to the customer's wallet), else in cash. Never above what is left of the
+    payment. A provider's refund stays "approved" until the provider says it is done."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", pgettext_lazy("refund", "Requested")
+        APPROVED = "approved", pgettext_lazy("refund", "Approved, being paid out")  # the provider's answer awaited
+        REFUNDED = "refunded", pgettext_lazy("refund", "Refunded")
+        REFUSED = "refused", pgettext_lazy("refund", "Refused")
+
+    number = models.CharField(_("number"), max_length=30)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    state = models.CharField(
+        pgettext_lazy("refund", "state"), max_length=10, choices=State.choices, default=State.REQUESTED
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("refunded"), null=True, blank=True)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)  # the provider's refund id
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "number"], name="refund_number_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["store", "refunded_at"], name="refund_store_refunded")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.amount}"
+
+
+class CashDay(StoreOwnedModel):
+    """One cashier's day at the cash desk: the float they started with and the cash they counted and handed
+    over at the end. The day's takings and refunds are their payments' (the daily report)."""
+
+    cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(_("day"))
+    opening_float = models.DecimalField(_("opening float"), max_digits=12, decimal_places=2, default=ZERO)
+    counted = models.DecimalField(_("cash counted"), max_digits=12, decimal_places=2, null=True, blank=True)
+    handed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    handed_over_at = models.DateTimeField(_("handed over"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("cash desk day")
+        verbose_name_plural = _("cash desk days")
+        ordering = ["-day", "cashier"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "cashier", "day"], name="cash_day_one_per_cashier"),
+            models.CheckConstraint(
+                condition=models.Q(opening_float__gte=0) & (models.Q(counted__isnull=True) | models.Q(counted__gte=0)),
+                name="cash_day_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.cashier_id}"

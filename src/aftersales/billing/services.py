@@ -8,12 +8,19 @@ from datetime import time
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.billing.charges import Charge, ChargeIn, FeeCategory, by_payer, charges_split, totals
-from aftersales.billing.models import DiscountLimit, Settlement, SettlementCharge, SettlementList, Surcharge
+from aftersales.billing.models import (
+    DiscountLimit,
+    Payment,
+    Settlement,
+    SettlementCharge,
+    SettlementList,
+    Surcharge,
+)
 from aftersales.catalogue.paytypes import PAY_TYPES, Payer
 from aftersales.core.access import store_record_access
 from aftersales.core.calendar import DayKind, store_calendar
@@ -128,20 +135,36 @@ def settlement_prepare(*, order_id: int, actor: User | None = None) -> Settlemen
     keeping the discounts and invoice type already set on it; a confirmed list is returned as it is (it changes
     only by a reversal). One audit entry. Called when the order becomes ready (``READY_LISTENERS``)."""
     with transaction.atomic():
-        order = _order_for_update(order_id)
-        found = SettlementList.all_objects.filter(order=order).exclude(state=SettlementList.State.REVERSED).first()
-        if found is not None and found.state == SettlementList.State.CONFIRMED:
-            return found
-        if order.state not in SETTLED_FROM:
-            raise ConflictError(
-                _("An order is settled once it is ready, not while it is “%(state)s”.")
-                % {"state": order.get_state_display()},
-                code="not_ready",
+        return settlement_prepare_again(order_id=order_id, actor=actor)
+
+
+def settlement_prepare_again(
+    *, order_id: int, actor: User | None, corrects: SettlementList | None = None
+) -> SettlementList:
+    """``settlement_prepare`` inside the caller's transaction; ``corrects``: the reversed list the new one
+    replaces (its discounts and invoice type are kept)."""
+    order = _order_for_update(order_id)
+    found = SettlementList.all_objects.filter(order=order).exclude(state=SettlementList.State.REVERSED).first()
+    if found is not None and found.state == SettlementList.State.CONFIRMED:
+        return found
+    if order.state not in SETTLED_FROM:
+        raise ConflictError(
+            _("An order is settled once it is ready, not while it is “%(state)s”.")
+            % {"state": order.get_state_display()},
+            code="not_ready",
+        )
+    if found is None:
+        found = SettlementList(store=order.store, order=order, corrects=corrects)
+        if corrects is not None:
+            found.invoice_type, found.discount, found.rounding = (
+                corrects.invoice_type,
+                corrects.discount,
+                corrects.rounding,
             )
-        found = found or SettlementList(store=order.store, order=order)
-        charges = _work_out(order, found, actor)
-        found.save(actor=actor)
-        _write(found, order, charges)
+            found.line_discounts = dict(corrects.line_discounts)
+    charges = _work_out(order, found, actor)
+    found.save(actor=actor)
+    _write(found, order, charges)
     return found
 
 
@@ -343,7 +366,39 @@ def settlement_confirm(*, actor: User, list_id: int, data: ConfirmIn) -> Settlem
         found.number = number_next(store=found.store, doc_type=LIST_DOC)
         found.save(actor=actor)
         _write(found, order, charges)
+        _attach_payments(found, order)
     return found
+
+
+def _attach_payments(found: SettlementList, order: RepairOrder) -> None:
+    """The money the order has received goes to the confirmed list's settlements: the customer's deposits, and
+    what was paid on a list since reversed, each to the new settlement of its payer. What each has received is
+    worked out again from its payments, and a settlement closes when it has received its amount (the store's
+    own share at once: nobody pays it)."""
+    settlements = {(row.payer, row.payer_name): row for row in Settlement.all_objects.filter(settlement_list=found)}
+    moved = (
+        Payment.all_objects.filter(order=order, state__in=(Payment.State.PAID, Payment.State.PENDING))
+        .filter(Q(settlement__isnull=True) | Q(settlement__state=Settlement.State.REVERSED))
+        .select_related("settlement")
+    )
+    for payment in moved:
+        key = (payment.settlement.payer, payment.settlement.payer_name) if payment.settlement else (Payer.CUSTOMER, "")
+        target = settlements.get(key)
+        if target is not None:
+            Payment.all_objects.filter(pk=payment.pk).update(settlement=target)
+    paid = (
+        Payment.all_objects.filter(settlement__settlement_list=found, state=Payment.State.PAID)
+        .values("settlement")
+        .annotate(total=Sum(F("amount") - F("refunded")))
+    )
+    received = {row["settlement"]: money_round(row["total"]) for row in paid}
+    now = timezone.now()
+    for row in settlements.values():
+        row.received = received.get(row.pk, ZERO)
+        full = row.received >= row.amount or row.payer == Payer.STORE
+        row.state = Settlement.State.CLOSED if full else Settlement.State.OPEN
+        row.closed_at = now if full else None
+    Settlement.all_objects.bulk_update(settlements.values(), ["received", "state", "closed_at"])
 
 
 def _within_limits(actor: User, found: SettlementList, charges: list[Charge]) -> None:

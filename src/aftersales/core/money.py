@@ -6,8 +6,12 @@ DESIGN-visit "Prices, tax and money": per line ``net = round(gross / (1 + rate),
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
 
 FEN = Decimal("0.01")
 
@@ -56,3 +60,33 @@ def net_and_tax(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
     gross = money_round(gross)
     net = money_round(gross / (1 + rate))
     return net, gross - net
+
+
+class AmountError(ValueError):
+    """An amount that cannot be read as yuan and fen; its message is for the person who typed it."""
+
+
+# Digits, at most one decimal point and two decimals after it: what an amount in yuan looks like once the
+# full-width forms a Chinese input method types (１２．５) are read as their ASCII twins.
+_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?|\.[0-9]{1,2}")
+
+
+def amount_parse(text: str | Decimal | int) -> Decimal:
+    """An amount of money as a person types it, in yuan with at most two decimals: full-width digits and
+    point are read as ASCII ("１２.５" is 12.50), spaces around it and a leading ¥ are ignored; a comma is
+    refused as ambiguous ("12,3": 12.3 where a comma is the decimal mark, 123 where it groups thousands), as
+    are a sign, an exponent and a third decimal. Raise ``AmountError``."""
+    if isinstance(text, Decimal | int):
+        value = Decimal(text)
+        if not value.is_finite() or value != money_round(value):
+            raise AmountError(_("Enter an amount in yuan with at most two decimals."))
+        return money_round(value)
+    typed = unicodedata.normalize("NFKC", str(text)).strip().removeprefix("¥").removeprefix("￥").strip()
+    if "," in typed:
+        raise AmountError(
+            _("“%(typed)s” is ambiguous: write the decimal point as “.” and no thousands separator.")
+            % {"typed": str(text).strip()[:20]}
+        )
+    if not _AMOUNT.fullmatch(typed):
+        raise AmountError(_("Enter an amount in yuan with at most two decimals, e.g. 12.50."))
+    return money_round(Decimal(typed))

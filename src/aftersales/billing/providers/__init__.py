@@ -2,14 +2,17 @@
 
 付款码 (micropay): the cashier scans the payment code the customer shows in WeChat (or Alipay), the
 adapter submits it with the amount, then asks the provider about the order until its result is final
-(``pay_until_final``). A provider is one class with ``micropay``, ``query`` and ``reverse``
-(``PaymentProvider``), each answering a ``PayResult``; ``AFTERSALES_PAYMENT_PROVIDER`` names it in
-``PAYMENT_PROVIDERS``, empty: ``NoPaymentProvider``, which refuses with that reason. A second provider is a
-new adapter and a line in ``PAYMENT_PROVIDERS``, nothing else.
+(``pay_until_final``). Money goes back the way it came with ``refund``: the provider takes the refund
+(our refund number, ``out_refund_no``), then pays it out; ``refund_query`` says when it is done. A provider
+is one class with ``micropay``, ``query``, ``reverse``, ``refund`` and ``refund_query``
+(``PaymentProvider``), answering a ``PayResult`` or a ``RefundResult``; ``AFTERSALES_PAYMENT_PROVIDER``
+names it in ``PAYMENT_PROVIDERS``, empty: ``NoPaymentProvider``, which refuses with that reason. A second
+provider is a new adapter and a line in ``PAYMENT_PROVIDERS``, nothing else.
 
-Nothing here writes to the database: the caller records each ``PayResult`` (its ``raw`` is the provider's
-answer as it came) and keys the payment by our order number and the provider's transaction id, so an
-answer the provider repeats is recorded once.
+Nothing here writes to the database: the caller records each ``PayResult`` and ``RefundResult`` (its
+``raw`` is the provider's answer as it came) and keys the payment by our order number and the provider's
+transaction id, a refund by our refund number and the provider's refund id, so an answer the provider
+repeats is recorded once.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ from django.utils.module_loading import import_string
 # it again. reversed: the order was revoked: closed if unpaid, the money returned if it had been taken.
 PayState = Literal["success", "paying", "failed", "unknown", "reversed"]
 PENDING: frozenset[PayState] = frozenset({"paying", "unknown"})
+# success: the money is back with the customer, final. processing: the provider took the refund and is paying
+# it out (to the wallet within minutes, to a bank card within days): ask it again later. failed: nothing was
+# refunded through the provider, final for this request (``error_code`` says why; once the cause is gone the
+# same refund number may be sent again). unknown: the provider could not say (its own error, an answer lost on
+# the way): ask it again, or send the same refund again: the provider refunds one refund number once.
+RefundState = Literal["success", "processing", "failed", "unknown"]
 
 
 class PaymentError(Exception):
@@ -84,6 +93,20 @@ class PayResult:
     raw: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # the answer as it came
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    """What the provider says of one refund (our ``out_refund_no``) after one request."""
+
+    provider: str
+    state: RefundState
+    out_refund_no: str
+    refund_id: str = ""  # the provider's id of the refund, once it has one
+    refund_fen: int | None = None  # what the provider says it refunds, in fen
+    error_code: str = ""  # the provider's, as it gave it
+    error_message: str = ""
+    raw: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # the answer as it came
+
+
 class PaymentProvider(Protocol):
     name: str
 
@@ -99,6 +122,17 @@ class PaymentProvider(Protocol):
 
     def reverse(self, *, out_trade_no: str) -> PayResult:
         """Revoke the order: close it if unpaid, return the money if it was taken."""
+        ...
+
+    def refund(
+        self, *, out_trade_no: str, out_refund_no: str, total_fen: int, refund_fen: int, reason: str
+    ) -> RefundResult:
+        """Give ``refund_fen`` of the paid order (``total_fen`` paid) back the way it was paid, as our refund
+        ``out_refund_no``: sent again, the same refund number is refunded once. Raise PaymentError."""
+        ...
+
+    def refund_query(self, *, out_refund_no: str) -> RefundResult:
+        """What the provider knows of the refund now."""
         ...
 
 
@@ -119,6 +153,14 @@ class NoPaymentProvider:
     def reverse(self, *, out_trade_no: str) -> PayResult:
         raise PaymentNotConfigured(self.message)
 
+    def refund(
+        self, *, out_trade_no: str, out_refund_no: str, total_fen: int, refund_fen: int, reason: str
+    ) -> RefundResult:
+        raise PaymentNotConfigured(self.message)
+
+    def refund_query(self, *, out_refund_no: str) -> RefundResult:
+        raise PaymentNotConfigured(self.message)
+
 
 # Payment providers by name (AFTERSALES_PAYMENT_PROVIDER): the dotted path of the function that builds the
 # adapter from the settings. A second provider is a new adapter and a line here.
@@ -132,6 +174,19 @@ def payment_provider() -> PaymentProvider:
     if path is None:
         return NoPaymentProvider()
     return cast(Callable[[], PaymentProvider], import_string(path))()
+
+
+def refund_checked(result: RefundResult, *, refund_fen: int) -> RefundResult:
+    """``result``, once the refund it reports taken or made is for ``refund_fen``, the amount asked; else
+    AmountMismatch: never taken as refunded. Every answer about a refund goes through it (the adapter's
+    ``refund`` does; the caller passes a ``refund_query`` answer with the amount it recorded)."""
+    if result.state in ("success", "processing") and result.refund_fen != refund_fen:
+        raise AmountMismatch(
+            f"{result.provider}: refund {result.out_refund_no} reported for {result.refund_fen} fen, "
+            f"{refund_fen} asked",
+            raw=result.raw,
+        )
+    return result
 
 
 def pay_until_final(

@@ -1,5 +1,5 @@
-"""WeChat Pay API v2 (微信支付, 普通商户 直连模式): 付款码支付 (micropay), 查询订单 (orderquery) and 撤销订单
-(reverse), XML over HTTPS.
+"""WeChat Pay API v2 (微信支付, 普通商户 直连模式): 付款码支付 (micropay), 查询订单 (orderquery), 撤销订单
+(reverse), 申请退款 (refund) and 查询退款 (refundquery), XML over HTTPS.
 
 Every request is a flat ``<xml>`` of string fields, signed as the v2 签名生成算法 prescribes
 (pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=4_3, 安全规范): every field with a non-empty value
@@ -7,13 +7,16 @@ but ``sign``, sorted by name (ASCII), as ``name=value`` joined with ``&``, then 
 sign is the uppercase hex MD5 of that, or its HMAC-SHA256 keyed with the API key (``sign_type``
 HMAC-SHA256). Every answer whose ``return_code`` is SUCCESS is signed the same way and verified here, over
 every field it has (the provider may add fields); one whose sign does not verify is ``BadSignature``,
-never taken as paid. ``return_code`` only says the request was read (通信标识); ``result_code`` and
-``err_code`` (and ``trade_state`` of a query) say what became of the payment. Amounts are ``total_fee``,
-integer fen; times are ``yyyyMMddHHmmss``, Beijing time.
+never taken as paid (nor as refunded). ``return_code`` only says the request was read (通信标识);
+``result_code`` and ``err_code`` (and ``trade_state`` of a query, ``refund_status_$n`` of a refund query) say
+what became of the payment or the refund. Amounts are ``total_fee`` and ``refund_fee``, integer fen; times
+are ``yyyyMMddHHmmss``, Beijing time. Revoking and refunding (the ``/secapi/`` paths) need the merchant's API
+client certificate (apiclient_cert.pem, apiclient_key.pem) on the TLS connection (请求需要双向证书).
 
 The sections cited are those of the v2 documentation for 付款码支付 at
 pay.weixin.qq.com/wiki/doc/api/micropay.php (now also pay.weixin.qq.com/doc/v2/merchant/4011937125):
-chapter 4_3 安全规范 (the signature), 9_10 提交付款码支付, 9_2 查询订单, 9_11 撤销订单.
+chapter 4_3 安全规范 (the signature), 9_10 提交付款码支付, 9_2 查询订单, 9_11 撤销订单, 9_4 申请退款,
+9_5 查询退款.
 """
 
 from __future__ import annotations
@@ -42,14 +45,19 @@ from aftersales.billing.providers import (
     PaymentNotConfigured,
     PayResult,
     PayState,
+    RefundResult,
+    RefundState,
+    refund_checked,
 )
 
 DEFAULT_ENDPOINT = "https://api.mch.weixin.qq.com/"
 MICROPAY = "/pay/micropay"
 ORDERQUERY = "/pay/orderquery"
 REVERSE = "/secapi/pay/reverse"  # 撤销订单: 请求需要双向证书 (the merchant certificate)
-# sign_type: 目前支持HMAC-SHA256和MD5，默认为MD5 (micropay, orderquery and reverse take it alike); we always
-# send it, so the provider never has to guess.
+REFUND = "/secapi/pay/refund"  # 申请退款: 请求需要双向证书
+REFUNDQUERY = "/pay/refundquery"  # 查询退款: 不需要证书
+# sign_type: 目前支持HMAC-SHA256和MD5，默认为MD5 (every API here takes it alike); we always send it, so the
+# provider never has to guess.
 SIGN_TYPES = frozenset({"MD5", "HMAC-SHA256"})
 MAX_ANSWER = 64 * 1024  # bytes: an answer is a few hundred
 _BEIJING = ZoneInfo("Asia/Shanghai")
@@ -58,6 +66,12 @@ _OUT_TRADE_NO = re.compile(r"[0-9A-Za-z_\-|*@]{1,32}")
 # auth_code: 扫码支付授权码 (the user's payment code: 18 digits starting 10-15 today; the provider checks
 # the prefix and answers AUTH_CODE_INVALID, so a future prefix is not refused here).
 _AUTH_CODE = re.compile(r"[0-9]{1,128}")
+# out_refund_no: 商户系统内部的退款单号，商户系统内部唯一，只能是数字、大小写字母_-|*@ ，同一退款单号多次请求只退一笔
+# (申请退款, 请求参数: String(64)).
+_OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_\-|*@]{1,64}")
+# refund_desc: 退款原因, String(80), 若商户传入，会在下发给用户的退款消息中体现退款原因. Counted here in bytes of
+# UTF-8 (the stricter reading of String(80)); the reason is cut there, our own record keeps it whole.
+REFUND_DESC_BYTES = 80
 
 # 付款码支付, 错误码 (micropay.php?chapter=9_10): these are 支付确认失败, nothing was taken. SYSTEMERROR
 # and BANKERROR (支付结果未知) are settled by querying the order, USERPAYING (用户支付中，需要输入密码)
@@ -102,6 +116,47 @@ TRADE_STATES: dict[str, PayState] = {
     "PAYERROR": "failed",
 }
 MICROPAY_PENDING: dict[str, PayState] = {"USERPAYING": "paying"}
+# 申请退款, 错误码 (micropay.php?chapter=9_4): these are refusals, nothing was refunded (TRADE_OVERDUE: paid more
+# than a year ago; NOTENOUGH: the merchant's balance cannot cover it; USER_ACCOUNT_ABNORMAL: the customer's
+# account is closed; ERROR: 业务错误, e.g. 订单已全额退款; INVALID_REQUEST, e.g. refund_fee大于可退金额;
+# FREQUENCY_LIMITED, INVALID_REQ_TOO_MUCH and ORDER_NOT_READY: not taken now, the same refund number may be
+# sent again later). SYSTEMERROR and BIZERR_NEED_RETRY (请不要更换商户退款单号，请使用相同参数再次调用API) leave
+# the refund unknown: sent again with the same refund number, or asked about; and so does a code not listed
+# here. So does REFUND_FEE_MISMATCH (订单金额或退款金额与之前请求不一致): this refund number was taken before
+# with other amounts, and that refund may well be made: the refund query says what it is.
+REFUND_FAILED = frozenset(
+    {
+        "TRADE_OVERDUE",
+        "ERROR",
+        "USER_ACCOUNT_ABNORMAL",
+        "INVALID_REQ_TOO_MUCH",
+        "NOTENOUGH",
+        "INVALID_TRANSACTIONID",
+        "PARAM_ERROR",
+        "APPID_NOT_EXIST",
+        "MCHID_NOT_EXIST",
+        "REQUIRE_POST_METHOD",
+        "SIGNERROR",
+        "XML_FORMAT_ERROR",
+        "FREQUENCY_LIMITED",
+        "NOAUTH",
+        "CERT_ERROR",
+        "ORDER_NOT_READY",
+        "INVALID_REQUEST",
+    }
+)
+# 查询退款 (micropay.php?chapter=9_5), refund_status_$n: SUCCESS 退款成功, REFUNDCLOSE 退款关闭, PROCESSING 退款处理中,
+# CHANGE 退款异常 (退款到银行发现用户的卡作废或者冻结了，导致原路退款银行卡失败: the money is back with the
+# merchant and a person settles it on the merchant platform or otherwise: not refunded through the provider).
+# A status not listed is not final: asked again.
+REFUND_STATES: dict[str, RefundState] = {
+    "SUCCESS": "success",
+    "PROCESSING": "processing",
+    "REFUNDCLOSE": "failed",
+    "CHANGE": "failed",
+}
+REFUND_STATUS_DESCRIPTIONS = {"REFUNDCLOSE": "退款关闭", "CHANGE": "退款异常"}
+_REFUND_INDEX = re.compile(r"out_refund_no_([0-9]{1,3})")
 
 
 def sign(params: Mapping[str, str], key: str, sign_type: str) -> str:
@@ -168,6 +223,17 @@ def _fen(value: str | None) -> int | None:
     return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
+def _positive_fen(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _refund_desc(reason: str) -> str:
+    """The reason as refund_desc: printable characters only, at most REFUND_DESC_BYTES of UTF-8, cut at a
+    character's end."""
+    printable = "".join(character for character in reason if character.isprintable()).strip()
+    return printable.encode()[:REFUND_DESC_BYTES].decode(errors="ignore")
+
+
 def _beijing_time(value: str | None) -> datetime | None:
     try:
         return datetime.strptime(value or "", "%Y%m%d%H%M%S").replace(tzinfo=_BEIJING)
@@ -204,7 +270,7 @@ class WeChatPay:
         self.key_path = key_path
 
     def _context(self) -> ssl.SSLContext:
-        """The TLS context with the merchant certificate (撤销订单 needs it: 双向证书)."""
+        """The TLS context with the merchant certificate (撤销订单 and 申请退款 need it: 双向证书)."""
         context = ssl.create_default_context()
         try:
             context.load_cert_chain(self.cert_path, self.key_path or None)
@@ -216,10 +282,14 @@ class WeChatPay:
         """Send one signed request, return the answer's fields once its return_code is SUCCESS and its sign
         verifies."""
         context = None
-        if certificate and self.cert_path:
+        # The certificate is for TLS: a plain-HTTP endpoint (a local stand-in) is sent none.
+        if certificate and self.endpoint.startswith("https:"):
+            if not self.cert_path:
+                raise PaymentNotConfigured(
+                    f"WeChat Pay: {path} needs the merchant's API client certificate (apiclient_cert.pem, "
+                    "apiclient_key.pem): WECHAT_PAY_CERT_PATH and WECHAT_PAY_KEY_PATH are not set."
+                )
             context = self._context()
-        elif certificate and self.endpoint.startswith("https:"):
-            raise PaymentNotConfigured("WeChat Pay's reverse needs the merchant certificate (WECHAT_PAY_CERT_PATH).")
         signed = {
             "appid": self.appid,
             "mch_id": self.mch_id,
@@ -329,6 +399,99 @@ class WeChatPay:
         answer = self._call(REVERSE, {"out_trade_no": out_trade_no}, certificate=True)
         done = answer.get("result_code") == "SUCCESS" and answer.get("recall") != "Y"
         return self._result("reversed" if done else "unknown", out_trade_no, answer)
+
+    def _refund_result(
+        self,
+        state: RefundState,
+        out_refund_no: str,
+        answer: dict[str, str],
+        *,
+        suffix: str = "",
+        error_code: str = "",
+        error_message: str = "",
+    ) -> RefundResult:
+        return RefundResult(
+            provider=self.name,
+            state=state,
+            out_refund_no=out_refund_no,
+            refund_id=answer.get(f"refund_id{suffix}", ""),
+            refund_fen=_fen(answer.get(f"refund_fee{suffix}")),
+            error_code=error_code,
+            error_message=error_message,
+            raw=MappingProxyType(answer),
+        )
+
+    def refund(
+        self, *, out_trade_no: str, out_refund_no: str, total_fen: int, refund_fen: int, reason: str
+    ) -> RefundResult:
+        # 申请退款 (micropay.php?chapter=9_4): total_fee 订单总金额 and refund_fee 退款总金额, 单位为分，只能为整数;
+        # 申请退款总金额不能超过订单金额. A refund of part of the order is one refund number of its own; a refund
+        # that failed is sent again with the same number (请不要更换退款单号，请使用原商户退款单号).
+        if not _positive_fen(total_fen):
+            raise _invalid(f"total_fen must be a positive integer, not {total_fen!r}")
+        if not _positive_fen(refund_fen):
+            raise _invalid(f"refund_fen must be a positive integer, not {refund_fen!r}")
+        if refund_fen > total_fen:
+            raise _invalid(f"refund_fen {refund_fen} is above the order's total_fen {total_fen}")
+        if not _OUT_TRADE_NO.fullmatch(out_trade_no):
+            raise _invalid(f"out_trade_no {out_trade_no!r} is not 1-32 of 0-9 A-Z a-z _-|*@")
+        if not _OUT_REFUND_NO.fullmatch(out_refund_no):
+            raise _invalid(f"out_refund_no {out_refund_no!r} is not 1-64 of 0-9 A-Z a-z _-|*@")
+        params = {
+            "out_trade_no": out_trade_no,
+            "out_refund_no": out_refund_no,
+            "total_fee": str(total_fen),
+            "refund_fee": str(refund_fen),
+        }
+        if description := _refund_desc(reason):
+            params["refund_desc"] = description
+        answer = self._call(REFUND, params, certificate=True)
+        if answer.get("result_code") == "SUCCESS":
+            # SUCCESS退款申请接收成功，结果通过退款查询接口查询: taken, not yet paid out.
+            return refund_checked(self._refund_result("processing", out_refund_no, answer), refund_fen=refund_fen)
+        code = answer.get("err_code", "")
+        return self._refund_result(
+            "failed" if code in REFUND_FAILED else "unknown",
+            out_refund_no,
+            answer,
+            error_code=code,
+            error_message=answer.get("err_code_des", ""),
+        )
+
+    def refund_query(self, *, out_refund_no: str) -> RefundResult:
+        # 查询退款 (micropay.php?chapter=9_5), asked by out_refund_no: the answer lists the refunds it found as
+        # out_refund_no_$n, refund_id_$n, refund_fee_$n (申请退款金额), refund_status_$n, $n from 0.
+        if not _OUT_REFUND_NO.fullmatch(out_refund_no):
+            raise _invalid(f"out_refund_no {out_refund_no!r} is not 1-64 of 0-9 A-Z a-z _-|*@")
+        answer = self._call(REFUNDQUERY, {"out_refund_no": out_refund_no})
+        if answer.get("result_code") != "SUCCESS":
+            # SYSTEMERROR (ask again), REFUNDNOTEXIST (退款订单查询失败: not taken yet, or never sent): unclear.
+            code, message = answer.get("err_code", ""), answer.get("err_code_des", "")
+            return self._refund_result("unknown", out_refund_no, answer, error_code=code, error_message=message)
+        found = [
+            match[1]
+            for name, value in answer.items()
+            if (match := _REFUND_INDEX.fullmatch(name)) is not None and value == out_refund_no
+        ]
+        if len(found) != 1:
+            return self._refund_result(
+                "unknown",
+                out_refund_no,
+                answer,
+                error_message=f"the answer lists refund {out_refund_no} {len(found)} times",
+            )
+        suffix = f"_{found[0]}"
+        status = answer.get(f"refund_status{suffix}", "")
+        state = REFUND_STATES.get(status, "unknown")
+        done = state in ("success", "processing")
+        return self._refund_result(
+            state,
+            out_refund_no,
+            answer,
+            suffix=suffix,
+            error_code="" if done else status,
+            error_message="" if done else REFUND_STATUS_DESCRIPTIONS.get(status, ""),
+        )
 
 
 def from_settings() -> WeChatPay:

@@ -1,10 +1,13 @@
-"""WeChat Pay v2 付款码 (micropay) against a local fake that checks every request's signature.
+"""WeChat Pay v2 付款码 (micropay) and its refunds against a local fake that checks every request's signature.
 
 The sign of the documented example worked out by hand in both sign types, the XML read defensively, and
 every path of a payment at the counter: paid at once, the customer entering the password, a system error
 after or before the payment, an answer lost on the way, a bad signature, a wrong amount, the same order
 paid twice, a payment code refused, the order revoked when it stays unclear; the requests as the fake
-received them. Nothing sleeps: the waits are recorded.
+received them. Nothing sleeps: the waits are recorded. Refunds: taken then made, made on a later query,
+never above what is left of the order, one refund per refund number however often it is sent, an error
+code or no answer and the same number sent again, a bad signature, another amount, the reason cut to its
+field, no provider or no merchant certificate, and over HTTPS the certificate presented.
 """
 
 from __future__ import annotations
@@ -29,11 +32,21 @@ from aftersales.billing.providers import (
     PaymentNotConfigured,
     PaymentProvider,
     PayResult,
+    RefundResult,
     pay_until_final,
     payment_provider,
+    refund_checked,
 )
 from aftersales.billing.providers.wechat import WeChatPay, parse_xml, sign, to_xml, verify
-from aftersales.billing.tests.fake_wechat import FakeWeChatPay, Order, fake_wechat_running
+from aftersales.billing.tests.fake_wechat import (
+    FakeWeChatPay,
+    Order,
+    Received,
+    Refund,
+    fake_sign,
+    fake_wechat_running,
+    merchant_tls,
+)
 
 # The example of the v2 签名生成算法 (pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=4_3).
 DOC_PARAMS = {
@@ -518,7 +531,8 @@ def test_a_request_the_provider_cannot_verify_is_refused(fake: FakeWeChatPay) ->
     ],
 )
 def test_a_request_out_of_bounds_is_never_sent(fake: FakeWeChatPay, request_fields: dict[str, Any]) -> None:
-    fields = {"out_trade_no": ORDER, "amount_fen": 100, "auth_code": CODE, "description": BODY} | request_fields
+    fields: dict[str, Any] = {"out_trade_no": ORDER, "amount_fen": 100, "auth_code": CODE, "description": BODY}
+    fields |= request_fields
     with pytest.raises(PaymentError) as raised:
         _wechat(fake).micropay(client_ip="10.0.0.8", **fields)
     assert raised.value.code == "invalid_request"
@@ -569,3 +583,386 @@ def test_the_reverse_needs_the_merchant_certificate_in_production(tmp_path: Any)
     missing = WeChatPay(appid="wx1", mch_id="1", api_key="k", cert_path=str(tmp_path / "apiclient_cert.pem"))
     with pytest.raises(PaymentNotConfigured, match="certificate cannot be loaded"):
         missing.reverse(out_trade_no=ORDER)
+
+
+# --- Refunds ---------------------------------------------------------------------------------------------
+
+REFUND_NO = "TK2026031400001"
+PAID_ID = "4200000000000000000000000009"
+FIRST_REFUND_ID = "50300000000000000000000000001"
+REASON = "客户取消保养项目"
+
+
+def _paid(fake: FakeWeChatPay, fen: int = 125000, state: str = "SUCCESS") -> Order:
+    order = Order(ORDER, fen, CODE, BODY, state, fen if state == "SUCCESS" else 0, PAID_ID, "20260314101530")
+    fake.orders[ORDER] = order
+    return order
+
+
+def _refund(
+    provider: PaymentProvider,
+    *,
+    out_refund_no: str = REFUND_NO,
+    total_fen: int = 125000,
+    refund_fen: int = 30000,
+    reason: str = REASON,
+) -> RefundResult:
+    return provider.refund(
+        out_trade_no=ORDER, out_refund_no=out_refund_no, total_fen=total_fen, refund_fen=refund_fen, reason=reason
+    )
+
+
+def _sent(request: Received) -> dict[str, str]:
+    """The request's fields but its nonce and sign, once its sign is checked by hand."""
+    assert request.params["sign"] == _hand_sign(request.params, FakeWeChatPay.api_key, request.params["sign_type"])
+    return {name: value for name, value in request.params.items() if name not in ("nonce_str", "sign")}
+
+
+def test_a_refund_taken_then_found_made(fake: FakeWeChatPay) -> None:
+    order = _paid(fake)
+    provider = payment_provider()  # from the settings: HMAC-SHA256, the fake over plain HTTP
+    taken = _refund(provider)
+    # 申请退款's SUCCESS only says the refund was taken: the query says when it is made.
+    assert taken == RefundResult(
+        provider="wechat",
+        state="processing",
+        out_refund_no=REFUND_NO,
+        refund_id=FIRST_REFUND_ID,
+        refund_fen=30000,
+        raw=taken.raw,
+    )
+    assert (taken.raw["out_trade_no"], taken.raw["total_fee"], taken.raw["transaction_id"]) == (
+        ORDER,
+        "125000",
+        PAID_ID,
+    )
+    done = provider.refund_query(out_refund_no=REFUND_NO)
+    assert done == RefundResult(
+        provider="wechat",
+        state="success",
+        out_refund_no=REFUND_NO,
+        refund_id=FIRST_REFUND_ID,
+        refund_fen=30000,
+        raw=done.raw,
+    )
+    assert done.raw["refund_success_time_0"] == "2026-03-14 11:20:05"
+    assert refund_checked(done, refund_fen=30000) is done
+    assert fake.refund_ids == [FIRST_REFUND_ID]
+    assert (order.refunded_fen, order.state) == (30000, "REFUND")
+    assert fake.refused == []
+    # The requests as the fake received them: over plain HTTP no certificate is sent.
+    refund, query = fake.received
+    assert (refund.api, refund.client_cert, query.api, query.client_cert) == ("refund", None, "refundquery", None)
+    assert _sent(refund) == {
+        "appid": fake.appid,
+        "mch_id": fake.mch_id,
+        "sign_type": "HMAC-SHA256",
+        "out_trade_no": ORDER,
+        "out_refund_no": REFUND_NO,
+        "total_fee": "125000",
+        "refund_fee": "30000",
+        "refund_desc": REASON,
+    }
+    assert _sent(query) == {
+        "appid": fake.appid,
+        "mch_id": fake.mch_id,
+        "sign_type": "HMAC-SHA256",
+        "out_refund_no": REFUND_NO,
+    }
+
+
+def test_a_refund_processing_then_made(fake: FakeWeChatPay) -> None:
+    _paid(fake)
+    fake.refund_done_on_query = 2
+    provider = _wechat(fake, "MD5")
+    taken = _refund(provider, refund_fen=125000)
+    first = provider.refund_query(out_refund_no=REFUND_NO)
+    second = provider.refund_query(out_refund_no=REFUND_NO)
+    assert [(r.state, r.refund_id, r.refund_fen, r.error_code) for r in (taken, first, second)] == [
+        ("processing", FIRST_REFUND_ID, 125000, ""),
+        ("processing", FIRST_REFUND_ID, 125000, ""),
+        ("success", FIRST_REFUND_ID, 125000, ""),
+    ]
+    assert "refund_success_time_0" not in first.raw
+    assert [request.params["sign_type"] for request in fake.received] == ["MD5", "MD5", "MD5"]
+    assert fake.refund_ids == [FIRST_REFUND_ID]
+
+
+def test_a_refund_above_what_is_left_is_refused(fake: FakeWeChatPay) -> None:
+    order = _paid(fake)
+    provider = _wechat(fake)
+    first = _refund(provider, out_refund_no="TK1", refund_fen=100000)
+    assert (first.state, first.refund_fen) == ("processing", 100000)
+    above = _refund(provider, out_refund_no="TK2", refund_fen=25001)
+    assert (above.state, above.error_code, above.error_message) == (
+        "failed",
+        "INVALID_REQUEST",
+        "refund_fee大于可退金额",
+    )
+    assert (above.refund_id, above.refund_fen) == ("", None)
+    assert (order.refunded_fen, fake.refund_ids) == (100000, [FIRST_REFUND_ID])  # nothing more refunded
+    rest = _refund(provider, out_refund_no="TK3", refund_fen=25000)
+    assert (rest.state, rest.refund_fen) == ("processing", 25000)
+    nothing_left = _refund(provider, out_refund_no="TK4", refund_fen=1)
+    assert (nothing_left.state, nothing_left.error_code, nothing_left.error_message) == (
+        "failed",
+        "ERROR",
+        "订单已全额退款",
+    )
+    assert order.refunded_fen == 125000 and len(fake.refund_ids) == 2
+
+
+def test_a_refund_above_the_order_is_never_sent(fake: FakeWeChatPay) -> None:
+    _paid(fake)
+    with pytest.raises(PaymentError) as raised:
+        _refund(_wechat(fake), total_fen=125000, refund_fen=125001)
+    assert (raised.value.code, raised.value.temporary) == ("invalid_request", False)
+    assert str(raised.value) == "WeChat Pay: refund_fen 125001 is above the order's total_fen 125000"
+    assert fake.received == [] and fake.refund_ids == []
+
+
+def test_a_refund_of_an_order_not_paid_is_refused(fake: FakeWeChatPay) -> None:
+    order = _paid(fake, state="REVOKED")
+    result = _refund(_wechat(fake))
+    assert (result.state, result.error_code, result.error_message) == ("failed", "ERROR", "订单状态错误")
+    assert (order.refunded_fen, fake.refund_ids) == (0, [])
+
+
+def test_the_same_refund_number_twice_is_one_refund(fake: FakeWeChatPay) -> None:
+    order = _paid(fake)
+    provider = _wechat(fake)
+    first = _refund(provider)
+    again = _refund(provider)
+    assert (again.state, again.refund_id, again.refund_fen) == ("processing", first.refund_id, 30000)
+    assert fake.refund_ids == [first.refund_id]
+    assert order.refunded_fen == 30000
+    # The number sent again with another amount: that number is taken; what it is, the query says.
+    other = _refund(provider, refund_fen=20000)
+    assert (other.state, other.error_code) == ("unknown", "REFUND_FEE_MISMATCH")
+    assert fake.refund_ids == [first.refund_id] and order.refunded_fen == 30000
+    found = provider.refund_query(out_refund_no=REFUND_NO)
+    assert (found.state, found.refund_id, found.refund_fen) == ("success", first.refund_id, 30000)
+
+
+def test_a_refund_whose_answer_was_an_error_is_made_once_when_sent_again(fake: FakeWeChatPay) -> None:
+    order = _paid(fake)
+    fake.lose_next_refund = ["SYSTEMERROR"]
+    provider = _wechat(fake)
+    lost = _refund(provider)
+    assert (lost.state, lost.error_code, lost.error_message, lost.refund_id) == (
+        "unknown",
+        "SYSTEMERROR",
+        "系统超时",
+        "",
+    )
+    again = _refund(provider)  # 请不要更换商户退款单号，请使用相同参数再次调用API
+    assert (again.state, again.refund_id, again.refund_fen) == ("processing", FIRST_REFUND_ID, 30000)
+    assert fake.refund_ids == [FIRST_REFUND_ID] and order.refunded_fen == 30000
+
+
+def test_a_refund_without_an_answer_is_ambiguous_and_made_once_when_sent_again(fake: FakeWeChatPay) -> None:
+    order = _paid(fake)
+    fake.drop_next = ["refund"]
+    provider = _wechat(fake)
+    with pytest.raises(PaymentAmbiguous) as raised:
+        _refund(provider)
+    assert (raised.value.code, raised.value.temporary) == ("ambiguous", True)
+    again = _refund(provider)
+    assert (again.state, again.refund_id) == ("processing", FIRST_REFUND_ID)
+    assert fake.refund_ids == [FIRST_REFUND_ID] and order.refunded_fen == 30000
+
+
+@pytest.mark.parametrize(
+    ("code", "state"),
+    [
+        ("NOTENOUGH", "failed"),
+        ("ERROR", "failed"),
+        ("TRADE_OVERDUE", "failed"),
+        ("USER_ACCOUNT_ABNORMAL", "failed"),
+        ("FREQUENCY_LIMITED", "failed"),
+        ("SYSTEMERROR", "unknown"),
+        ("BIZERR_NEED_RETRY", "unknown"),
+        ("REFUND_FEE_MISMATCH", "unknown"),
+        ("A_CODE_NOT_YET_DOCUMENTED", "unknown"),
+    ],
+)
+def test_refund_error_codes(fake: FakeWeChatPay, code: str, state: str) -> None:
+    _paid(fake)
+    fake.fail_next = {"refund": [code]}
+    result = _refund(_wechat(fake))
+    assert (result.state, result.error_code, result.refund_id, result.refund_fen) == (state, code, "", None)
+    assert fake.refund_ids == []
+
+
+@pytest.mark.parametrize("api", ["refund", "refundquery"])
+def test_a_refund_answer_with_a_bad_signature_is_never_taken(fake: FakeWeChatPay, api: str) -> None:
+    _paid(fake)
+
+    def tamper(answering: str, fields: dict[str, str]) -> None:
+        if answering == api:
+            fields["refund_fee" if api == "refund" else "refund_fee_0"] = "125000"  # changed after it was signed
+
+    provider = _wechat(fake, "HMAC-SHA256")
+    if api == "refundquery":
+        _refund(provider)
+    fake.tamper = tamper
+    with pytest.raises(BadSignature) as raised:
+        if api == "refund":
+            _refund(provider)
+        else:
+            provider.refund_query(out_refund_no=REFUND_NO)
+    assert (raised.value.code, raised.value.temporary) == ("bad_signature", False)
+    assert raised.value.raw["result_code"] == "SUCCESS"
+
+
+def test_a_refund_of_another_amount_is_never_taken(fake: FakeWeChatPay) -> None:
+    _paid(fake)
+    fake.refund_fen_instead = 3000
+    provider = _wechat(fake)
+    with pytest.raises(AmountMismatch) as raised:
+        _refund(provider)
+    assert raised.value.code == "amount_mismatch" and raised.value.raw["refund_fee"] == "3000"
+    assert str(raised.value) == f"wechat: refund {REFUND_NO} reported for 3000 fen, 30000 asked"
+    found = provider.refund_query(out_refund_no=REFUND_NO)
+    assert (found.state, found.refund_fen) == ("success", 3000)
+    with pytest.raises(AmountMismatch):
+        refund_checked(found, refund_fen=30000)
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "message"),
+    [
+        ("SUCCESS", "success", ""),
+        ("PROCESSING", "processing", ""),
+        ("REFUNDCLOSE", "failed", "退款关闭"),
+        ("CHANGE", "failed", "退款异常"),
+        ("A_STATUS_NOT_YET_DOCUMENTED", "unknown", ""),
+    ],
+)
+def test_refund_query_statuses(fake: FakeWeChatPay, status: str, state: str, message: str) -> None:
+    _paid(fake)
+    fake.refund_done_on_query = 99
+    refund_id = "50300000000000000000000000042"
+    fake.refund_requests[REFUND_NO] = Refund(REFUND_NO, ORDER, 125000, 30000, refund_id, 30000, status)
+    result = _wechat(fake).refund_query(out_refund_no=REFUND_NO)
+    assert (result.state, result.refund_id, result.refund_fen) == (state, refund_id, 30000)
+    if state in ("success", "processing"):
+        assert (result.error_code, result.error_message) == ("", "")
+    else:
+        assert (result.error_code, result.error_message) == (status, message)
+
+
+def test_refund_query_of_a_refund_the_provider_does_not_know(fake: FakeWeChatPay) -> None:
+    result = _wechat(fake).refund_query(out_refund_no="TK-NEVER-SENT")
+    assert (result.state, result.error_code, result.error_message) == ("unknown", "REFUNDNOTEXIST", "退款订单查询失败")
+    fake.fail_next = {"refundquery": ["SYSTEMERROR"]}
+    result = _wechat(fake).refund_query(out_refund_no="TK-NEVER-SENT")
+    assert (result.state, result.error_code) == ("unknown", "SYSTEMERROR")
+
+
+def test_refund_query_whose_answer_names_another_refund(fake: FakeWeChatPay) -> None:
+    _paid(fake)
+    provider = _wechat(fake, "HMAC-SHA256")
+    _refund(provider)
+
+    def another(api: str, fields: dict[str, str]) -> None:  # a signed answer about another refund
+        fields["out_refund_no_0"] = "TK-ANOTHER"
+        fields["sign"] = fake_sign(fields, fake.api_key, "HMAC-SHA256")
+
+    fake.tamper = another
+    result = provider.refund_query(out_refund_no=REFUND_NO)
+    assert (result.state, result.refund_id, result.refund_fen) == ("unknown", "", None)
+    assert result.error_message == f"the answer lists refund {REFUND_NO} 0 times"
+
+
+def test_the_refund_reason_as_the_customer_reads_it(fake: FakeWeChatPay) -> None:
+    _paid(fake)
+    provider = _wechat(fake)
+    _refund(provider, out_refund_no="TK1", refund_fen=100, reason="保养项目取消\n" + "退" * 40)
+    _refund(provider, out_refund_no="TK2", refund_fen=100, reason="  ")
+    long, empty = (request.params for request in fake.received)
+    # refund_desc: String(80), cut at 80 bytes of UTF-8 on a character's end (26 characters of 3 bytes).
+    assert long["refund_desc"] == "保养项目取消" + "退" * 20
+    assert len(long["refund_desc"].encode()) == 78
+    assert "refund_desc" not in empty
+
+
+@pytest.mark.parametrize(
+    "request_fields",
+    [
+        {"refund_fen": 0},
+        {"refund_fen": -100},
+        {"refund_fen": True},
+        {"refund_fen": 12.5},
+        {"total_fen": 0},
+        {"total_fen": "125000"},
+        {"out_refund_no": "T" * 65},
+        {"out_refund_no": "TK 1"},
+        {"out_refund_no": ""},
+        {"out_trade_no": "RO 1"},
+    ],
+)
+def test_a_refund_out_of_bounds_is_never_sent(fake: FakeWeChatPay, request_fields: dict[str, Any]) -> None:
+    fields: dict[str, Any] = {
+        "out_trade_no": ORDER,
+        "out_refund_no": REFUND_NO,
+        "total_fen": 125000,
+        "refund_fen": 100,
+        "reason": REASON,
+    } | request_fields
+    with pytest.raises(PaymentError) as raised:
+        _wechat(fake).refund(**fields)
+    assert raised.value.code == "invalid_request"
+    with pytest.raises(PaymentError, match="out_refund_no"):
+        _wechat(fake).refund_query(out_refund_no="TK 1")
+    assert fake.received == []
+
+
+def test_refunds_without_a_provider(settings: Any) -> None:
+    settings.AFTERSALES_PAYMENT_PROVIDER = ""
+    provider = payment_provider()
+    message = r"^No payment provider is configured \(AFTERSALES_PAYMENT_PROVIDER\)\.$"
+    with pytest.raises(PaymentNotConfigured, match=message):
+        _refund(provider)
+    with pytest.raises(PaymentNotConfigured, match=message):
+        provider.refund_query(out_refund_no=REFUND_NO)
+
+
+def test_refunds_need_the_merchant_certificate(settings: Any, tmp_path: Any) -> None:
+    # Refused before anything is sent (no network in any case): the real endpoint is https.
+    settings.AFTERSALES_PAYMENT_PROVIDER = "wechat"
+    settings.WECHAT_PAY_APPID, settings.WECHAT_PAY_MCH_ID, settings.WECHAT_PAY_API_KEY = "wx1", "1", "k"
+    settings.WECHAT_PAY_ENDPOINT = "https://api.mch.weixin.qq.com/"
+    settings.WECHAT_PAY_CERT_PATH = settings.WECHAT_PAY_KEY_PATH = ""
+    with pytest.raises(PaymentNotConfigured) as raised:
+        _refund(payment_provider())
+    assert str(raised.value) == (
+        "WeChat Pay: /secapi/pay/refund needs the merchant's API client certificate (apiclient_cert.pem, "
+        "apiclient_key.pem): WECHAT_PAY_CERT_PATH and WECHAT_PAY_KEY_PATH are not set."
+    )
+    assert (raised.value.code, raised.value.temporary) == ("not_configured", False)
+    settings.WECHAT_PAY_CERT_PATH = str(tmp_path / "apiclient_cert.pem")
+    settings.WECHAT_PAY_KEY_PATH = str(tmp_path / "apiclient_key.pem")
+    with pytest.raises(PaymentNotConfigured, match="certificate cannot be loaded"):
+        _refund(payment_provider())
+
+
+def test_a_refund_over_https_presents_the_merchant_certificate(tmp_path: Any, monkeypatch: Any) -> None:
+    tls = merchant_tls(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_file))  # the client trusts the fake's server certificate
+    with fake_wechat_running(tls=tls.server) as fake:
+        assert fake.endpoint.startswith("https://127.0.0.1:")
+        _paid(fake)
+        provider = _wechat(fake, cert_path=str(tls.cert_file), key_path=str(tls.key_file))
+        taken = _refund(provider)
+        done = provider.refund_query(out_refund_no=REFUND_NO)
+        without = _wechat(fake)
+        with pytest.raises(PaymentNotConfigured, match="WECHAT_PAY_CERT_PATH"):
+            _refund(without, out_refund_no="TK2")
+    assert (taken.state, done.state, done.refund_fen) == ("processing", "success", 30000)
+    # The certificate goes with the refund (双向证书), the query needs none and is sent none.
+    assert [(request.api, request.client_cert) for request in fake.received] == [
+        ("refund", "10000100"),
+        ("refundquery", ""),
+    ]
+    assert fake.refund_ids == [FIRST_REFUND_ID]

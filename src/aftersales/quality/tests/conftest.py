@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from aftersales.billing.tests.settle import paid
 from aftersales.core.models import User
 from aftersales.customers.models import MileageReading
 from aftersales.quality.models import Delivery, Handover, Wash
@@ -215,8 +216,18 @@ class Yard:
             setattr(data, name, value)
         return data
 
-    def delivered(self, order: RepairOrder | None = None) -> Delivery:
+    @property
+    def cashier(self) -> User:
+        return self.shop.reception.world.user("cashier")
+
+    def paid(self, order: RepairOrder) -> None:
+        """The visit's ready orders settled at the counter (the guard on ``deliver``)."""
+        paid(order, advisor=self.advisor, cashier=self.cashier)
+
+    def delivered(self, order: RepairOrder | None = None, *, pay: bool = True) -> Delivery:
         order = order or self.ready()
+        if pay:
+            self.paid(order)
         pickup_arrived(actor=self.advisor, visit_id=order.visit_id)
         visit = Visit.all_objects.get(pk=order.visit_id)
         return delivery_record(actor=self.advisor, visit_id=visit.pk, data=self.delivery_in(visit))

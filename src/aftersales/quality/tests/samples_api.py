@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from aftersales.billing.tests.settle import paid
 from aftersales.catalogue.tests.factories import LabourOperationFactory
 from aftersales.conftest import World
 from aftersales.core.access import can
@@ -125,6 +126,7 @@ def _ready(world: World, *, arrived: bool = True) -> RepairOrder:
     )
     if arrived:
         services.pickup_arrived(actor=world.user("advisor"), visit_id=order.visit_id)
+        paid(order, advisor=world.user("advisor"), cashier=world.user("cashier"))  # settled at the counter
     return order
 
 

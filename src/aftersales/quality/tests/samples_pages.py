@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from aftersales.billing.tests.settle import paid
 from aftersales.conftest import World
 from aftersales.core.access import can
 from aftersales.core.models import User
@@ -113,6 +114,7 @@ def _moved(world: World, stage: str) -> RepairOrder:
         )
     if steps >= 5:
         services.pickup_arrived(actor=world.user("advisor"), visit_id=visit_id)
+        paid(order, advisor=world.user("advisor"), cashier=world.user("cashier"))
         rules = services.quality_settings(world.sh.pk)
         services.delivery_record(
             actor=world.user("advisor"),

@@ -122,6 +122,7 @@ def test_a_visit_from_the_wash_to_the_delivery_through_the_api(yard: Yard) -> No
     )
     response = post(advisor, f"/visits/{visit_id}/pickup-arrival")
     assert response.json()["handover"]["customer_arrived_at"] is not None
+    yard.paid(order)  # settled at the counter: the customer's share paid
     body = {
         "collector": "customer",
         "collector_name": "张伟",

@@ -244,6 +244,7 @@ def test_delivery_before_the_check_or_without_a_signature_writes_nothing(yard: Y
 
 def test_an_agent_collects_with_the_id_checked_and_kept_masked(yard: Yard) -> None:
     order = yard.ready()
+    yard.paid(order)
     visit = order.visit
     pickup_arrived(actor=yard.advisor, visit_id=visit.pk)
     arrived = Handover.objects.get(visit=visit).customer_arrived_at
@@ -371,6 +372,7 @@ def test_a_customer_who_declined_the_repair_collects_the_car_after_the_check(yar
     )
     assert actions == ["sign", "close_out", "ready"]
     pickup_arrived(actor=yard.advisor, visit_id=order.visit_id)
+    yard.paid(order)  # the diagnosis fee
     delivery_record(actor=yard.advisor, visit_id=order.visit_id, data=yard.delivery_in(order.visit))
     assert (RepairOrder.all_objects.get(pk=order.pk).state, Guarantee.objects.count()) == ("delivered", 0)
 
@@ -417,6 +419,7 @@ def test_a_part_left_approved_on_a_completed_order_is_cancelled_and_the_car_goes
 
 def test_the_recorded_arrival_is_not_overwritten(yard: Yard) -> None:
     order = yard.ready()
+    yard.paid(order)
     visit = order.visit
     pickup_arrived(actor=yard.advisor, visit_id=visit.pk)
     recorded = Handover.objects.get(visit=visit).customer_arrived_at

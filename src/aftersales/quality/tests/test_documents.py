@@ -88,6 +88,7 @@ def _delivered_to_an_agent(yard: Yard) -> Delivery:
     """The car collected by an agent (ID checked) 12 minutes after arriving at pick-up; the battery red, the
     brake pads amber, the rest green; four stars."""
     order = yard.ready()
+    yard.paid(order)
     pickup_arrived(actor=yard.advisor, visit_id=order.visit_id)
     # The car came in an hour ago; the collector arrived 12 minutes ago.
     Visit.all_objects.filter(pk=order.visit_id).update(arrived_at=timezone.now() - timedelta(hours=1))

@@ -149,6 +149,7 @@ def test_qc_and_wash_on_a_tablet_and_delivery_at_the_desk(
     desk.get_by_test_id("save").click()
     expect(desk.get_by_test_id("arrived-button")).to_be_visible()
     assert RepairOrder.all_objects.get(pk=order.pk).state == "ready"
+    yard.paid(order)  # settled at the counter
     desk.get_by_test_id("arrived-button").click()
     expect(desk.get_by_test_id("arrived")).to_be_visible()
     for index in range(len(DELIVERY_CHECKS_DEFAULT)):

@@ -112,6 +112,7 @@ def test_the_delivery_delivers_every_order_starts_the_guarantees_and_shows_the_d
     yard: Yard, english: Callable[[User], Client]
 ) -> None:
     order = yard.ready()
+    yard.paid(order)
     client = english(yard.advisor)
     client.post(f"/quality/visits/{order.visit_id}/arrived/")
     url = f"/quality/visits/{order.visit_id}/delivery/"
@@ -156,6 +157,7 @@ def test_the_delivery_delivers_every_order_starts_the_guarantees_and_shows_the_d
 
 def test_an_agent_collects_with_the_id_checked_and_kept_masked(yard: Yard, english: Callable[[User], Client]) -> None:
     order = yard.ready()
+    yard.paid(order)
     client = english(yard.advisor)
     client.post(f"/quality/visits/{order.visit_id}/arrived/")
     url = f"/quality/visits/{order.visit_id}/delivery/"
