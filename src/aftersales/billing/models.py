@@ -101,6 +101,8 @@ class SettlementList(StoreOwnedModel):
     rounding = models.DecimalField(_("rounding off"), max_digits=12, decimal_places=2, default=ZERO)
     # The discounts given on lines when confirming: {line id: amount}, kept to prepare the list again.
     line_discounts = models.JSONField(_("line discounts"), default=dict, blank=True)
+    # The lines given free (赠送) when confirming: [line id, ...], zero to the customer, at cost to the store.
+    complimentary = models.JSONField(_("complimentary lines"), default=list, blank=True)
     amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=ZERO)
     net = models.DecimalField(_("net"), max_digits=12, decimal_places=2, default=ZERO)
     tax = models.DecimalField(_("tax"), max_digits=12, decimal_places=2, default=ZERO)
@@ -261,9 +263,7 @@ class Payment(StoreOwnedModel):
     change = models.DecimalField(_("change"), max_digits=12, decimal_places=2, default=ZERO)
     reference = models.CharField(_("reference"), max_length=64, blank=True)  # POS or bank reference
     is_deposit = models.BooleanField(_("deposit"), default=False)
-    state = models.CharField(
-        pgettext_lazy("payment", "state"), max_length=8, choices=State.choices, default=State.PAID
-    )
+    state = models.CharField(pgettext_lazy("payment", "state"), max_length=8, choices=State.choices, default=State.PAID)
     provider = models.CharField(_("provider"), max_length=20, blank=True)
     out_trade_no = models.CharField(_("order number at the provider"), max_length=32, blank=True)
     transaction_id = models.CharField(_("provider's transaction"), max_length=64, blank=True)

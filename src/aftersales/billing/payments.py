@@ -176,7 +176,7 @@ def payment_take(
             payment.out_trade_no = f"AS{timezone.now():%Y%m%d}{payment.pk:010d}"
             payment.save(update_fields=["out_trade_no"])
         if payment.state == PAID and settlement is not None:
-            _received(settlement, data.amount)
+            _received(settlement, data.amount, actor)
     if provider is not None:
         payment = _code_pay(payment, data.auth_code.strip(), client_ip)
     return payment
@@ -209,7 +209,7 @@ def _depositable(order: RepairOrder) -> None:
         )
 
 
-def _received(settlement: Settlement, amount: Decimal) -> None:
+def _received(settlement: Settlement, amount: Decimal, actor: User | None) -> None:
     """Add ``amount`` (negative: a refund) to what the settlement (locked) has received; it closes when it has
     received its amount and opens again when a refund leaves it short."""
     settlement.received += amount
@@ -217,7 +217,7 @@ def _received(settlement: Settlement, amount: Decimal) -> None:
         full = settlement.received >= settlement.amount
         settlement.state = Settlement.State.CLOSED if full else Settlement.State.OPEN
         settlement.closed_at = (settlement.closed_at or timezone.now()) if full else None
-    settlement.save(update_fields=["received", "state", "closed_at"])
+    settlement.save(update_fields=["received", "state", "closed_at"], actor=actor)
 
 
 # --- the payment code ------------------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def payment_answer(*, payment_id: int, result: PayResult | None = None, failure:
             except IntegrityError:  # the provider's transaction is recorded on another payment already
                 return Payment.all_objects.get(pk=payment_id)
             if payment.settlement_id is not None:
-                _received(_settlement_locked(payment.settlement_id), payment.amount)
+                _received(_settlement_locked(payment.settlement_id), payment.amount, None)  # the provider's word
         elif result is not None and result.state in ("failed", "reversed"):
             payment.state = FAILED
             payment.failure = (failure or result.error_message or result.error_code or _("Not paid."))[:300]
@@ -320,7 +320,7 @@ def payment_confirm(*, actor: User, payment_id: int) -> Payment:
         payment.state, payment.confirmed_by, payment.confirmed_at = PAID, actor, timezone.now()
         payment.save(actor=actor)
         if settlement is not None:
-            _received(settlement, payment.amount)
+            _received(settlement, payment.amount, actor)
     return payment
 
 
@@ -454,9 +454,9 @@ def _refunded(refund: Refund, payment: Payment) -> None:
     """The money is back with the customer: the payment and its settlement give it up (both locked)."""
     refund.state, refund.refunded_at = Refund.State.REFUNDED, timezone.now()
     payment.refunded += refund.amount
-    payment.save(update_fields=["refunded"])
+    payment.save(update_fields=["refunded"], actor=refund.decided_by)
     if payment.settlement_id is not None:
-        _received(_settlement_locked(payment.settlement_id), -refund.amount)
+        _received(_settlement_locked(payment.settlement_id), -refund.amount, refund.decided_by)
 
 
 def _refund_no(refund: Refund) -> str:

@@ -26,8 +26,10 @@ from aftersales.core.access import store_record_access
 from aftersales.core.calendar import DayKind, store_calendar
 from aftersales.core.errors import ApplicationError, ConflictError
 from aftersales.core.models import Role, StaffMembership, User
-from aftersales.core.money import money_round
+from aftersales.core.money import from_fen, money_round
 from aftersales.core.numbering import number_next
+from aftersales.parts.models import Reservation
+from aftersales.parts.selectors.stock import issued_value_fen
 from aftersales.visits.models import Line, LineApproval, RepairOrder
 
 K = Line.Kind
@@ -162,6 +164,7 @@ def settlement_prepare_again(
                 corrects.rounding,
             )
             found.line_discounts = dict(corrects.line_discounts)
+            found.complimentary = list(corrects.complimentary)
     charges = _work_out(order, found, actor)
     found.save(actor=actor)
     _write(found, order, charges)
@@ -176,14 +179,30 @@ def _work_out(order: RepairOrder, found: SettlementList, actor: User | None) -> 
     brand = model.brand.name if model is not None else ""
     surcharges = surcharges_of(order)
     given = {int(key): Decimal(value) for key, value in (found.line_discounts or {}).items()}
+    free = {int(line_id) for line_id in found.complimentary or []}
+    costs = _costs([line for line in lines if line.pk in free])
     charged = [
-        replace(_charge_in(line, approvals.get(line.pk), brand), discount=given.get(line.pk, ZERO)) for line in lines
+        replace(
+            _charge_in(line, approvals.get(line.pk), brand),
+            discount=given.get(line.pk, ZERO),
+            complimentary=line.pk in free,
+            cost=costs.get(line.pk, line.cost or ZERO),
+        )
+        for line in lines
     ]
     charges = charges_split(charged + _surcharged(lines, surcharges), discount=found.discount, rounding=found.rounding)
     whole = totals(charges)
     found.amount, found.net, found.tax = whole.amount, whole.net, whole.tax
     found.prepared_at, found.prepared_by = timezone.now(), actor
     return Charges(charges, {line.pk: line for line in lines}, {row.kind: row for row in surcharges})
+
+
+def _costs(lines: list[Line]) -> dict[int, Decimal]:
+    """What each line given free costs the store: the sublet's cost, the parts issued to it at their stock value
+    (less what came back), else nothing (the store's own labour has no cost price here)."""
+    fitted = [line.pk for line in lines if line.kind in (K.PART, K.CONSUMABLE) and not line.cost]
+    issued = issued_value_fen(demand_type=Reservation.DemandType.REPAIR_ORDER, line_ids=fitted) if fitted else {}
+    return {line.pk: line.cost or from_fen(issued.get(line.pk, 0)) for line in lines}
 
 
 @dataclass(frozen=True)
@@ -255,6 +274,7 @@ def _charge_row(
         tax=charge.tax,
         tax_rate=charge.tax_rate,
         tax_code=line.tax_code,
+        complimentary=line.pk in (found.complimentary or []),
         surcharge=charge.surcharge,
         **described,
         **counted,
@@ -291,6 +311,7 @@ class ConfirmIn:
     discount: Decimal = ZERO  # off the order, spread over the customer's items
     rounding: Decimal = ZERO  # rounding off the total (抹零)
     line_discounts: dict[int, Decimal] = field(default_factory=dict)  # line id -> off what the customer pays
+    complimentary: frozenset[int] = frozenset()  # line ids given free (赠送): counted within the discount limit
     invoice_type: str = SettlementList.InvoiceType.GENERAL
 
 
@@ -350,15 +371,17 @@ def settlement_confirm(*, actor: User, list_id: int, data: ConfirmIn) -> Settlem
                 code="not_prepared",
             )
         agreed = set(Line.all_objects.filter(order=order, state__in=CHARGED).values_list("pk", flat=True))
-        unknown = [line_id for line_id in data.line_discounts if line_id not in agreed]
+        unknown = {
+            f"{name}.{line_id}": [_("Not a charged line of this order.")]
+            for name, ids in (("line_discounts", data.line_discounts), ("complimentary", data.complimentary))
+            for line_id in ids
+            if line_id not in agreed
+        }
         if unknown:
-            raise ApplicationError(
-                _("Some fields need attention."),
-                fields={f"line_discounts.{line_id}": [_("Not a charged line of this order.")] for line_id in unknown},
-                status=422,
-            )
+            raise ApplicationError(_("Some fields need attention."), fields=unknown, status=422)
         found.discount, found.rounding, found.invoice_type = data.discount, data.rounding, data.invoice_type
         found.line_discounts = {str(key): str(value) for key, value in sorted(data.line_discounts.items()) if value}
+        found.complimentary = sorted(data.complimentary)
         charges = _work_out(order, found, actor)
         _within_limits(actor, found, charges.rows)
         found.state = SettlementList.State.CONFIRMED

@@ -139,3 +139,29 @@ def test_a_discount_on_a_line_not_charged_is_refused(yard: Yard) -> None:
     with translation.override("en"), pytest.raises(ApplicationError) as refused:
         settlement_confirm(actor=yard.advisor, list_id=found.pk, data=ConfirmIn(line_discounts={999_999: D(1)}))
     assert refused.value.fields == {"line_discounts.999999": ["Not a charged line of this order."]}
+
+
+def test_a_line_given_free_is_zero_to_the_customer_and_charged_to_the_store_at_its_issued_cost(yard: Yard) -> None:
+    order = yard.ready()
+    found = SettlementList.all_objects.get(order=order)
+    oil_filter = Line.all_objects.get(order=order, position=2)
+    data = ConfirmIn(complimentary=frozenset({oil_filter.pk}))
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:  # 88.00 of 688.00: above 5 %
+        settlement_confirm(actor=yard.advisor, list_id=found.pk, data=data)
+    assert refused.value.fields == {
+        "discount": ["Your discount limit is 5% of the customer's 688.00, 34.40: 88.00 is more. Ask a manager."]
+    }
+    manager = yard.shop.reception.world.user("manager")
+    confirmed = settlement_confirm(actor=manager, list_id=found.pk, data=data)
+    # The filter cost the store 30.00 when it was issued (1 × its moving average): the list shows both pieces.
+    assert (str(confirmed.amount), confirmed.complimentary) == ("630.00", [oil_filter.pk])
+    rows = Settlement.all_objects.filter(order=order).order_by("pk")
+    assert [(row.payer, str(row.amount), row.state) for row in rows] == [
+        ("customer", "600.00", "open"),
+        ("store", "30.00", "closed"),
+    ]
+    free = SettlementCharge.objects.filter(settlement__order=order, line=oil_filter).order_by("settlement__payer")
+    assert list(free.values_list("settlement__payer", "gross", "discount", "amount", "tax", "complimentary")) == [
+        ("customer", D("88.00"), D("88.00"), D("0.00"), D("0.00"), True),
+        ("store", D("30.00"), D("0.00"), D("30.00"), D("0.00"), True),
+    ]

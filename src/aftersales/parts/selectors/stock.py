@@ -289,3 +289,19 @@ def reservations(
 
 def stock_totals(rows: dict[Key, tuple[Decimal, int]]) -> dict[str, Any]:
     return {"lines": len(rows), "value_fen": sum(value for _q, value in rows.values())}
+
+
+def issued_value_fen(*, demand_type: str, line_ids: list[int]) -> dict[int, int]:
+    """What the parts issued to each line of a demand (a repair order's) cost the store, less what came back
+    from it, in fen at the moves' values (the stock's moving average when issued). Lines with no issue are
+    absent."""
+    rows = (
+        StockMove.all_objects.filter(
+            document_type=demand_type,
+            document_line_id__in=line_ids,
+            kind__in=(StockMove.Kind.ISSUE, StockMove.Kind.RETURN),
+        )
+        .values("document_line_id")
+        .annotate(value=Sum("value_fen"))
+    )
+    return {row["document_line_id"]: -row["value"] for row in rows}
