@@ -16,6 +16,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 
 import aftersales
 from aftersales.appointments.api import router as appointments_router
+from aftersales.billing.api import router as billing_router
 from aftersales.campaigns.api import router as campaigns_router
 from aftersales.catalogue.api import router as catalogue_router
 from aftersales.core.access import NotAuthenticated
@@ -171,3 +172,4 @@ api.add_router("/", campaigns_router)
 api.add_router("/", visits_router)
 api.add_router("/", workshop_router)
 api.add_router("/", quality_router)
+api.add_router("/", billing_router)

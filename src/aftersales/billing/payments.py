@@ -131,7 +131,7 @@ def payment_take(
     tendered = money_round(data.tendered) if data.tendered is not None else None
     data = replace(data, amount=money_round(data.amount), tendered=tendered)
     if (settlement_id is None) == (order_id is None):
-        raise ApplicationError(_("Pay either a settlement or a deposit on an order."), field="settlement")
+        raise ApplicationError(_("Pay either a settlement or a deposit on an order."), field="settlement", status=422)
     provider = payment_provider() if data.method == Method.CODE else None
     if isinstance(provider, NoPaymentProvider):
         raise _refused({"method": [_("Payment codes are not set up: take the payment another way.")]})

@@ -48,9 +48,20 @@ CATEGORY = {
 }
 
 
+# A fee's category by what it is for (JT/T 1133: 检测费, 救援费, 拖车费, 其他费用).
+FEE_CATEGORY = {
+    Line.FeeKind.TESTING: FeeCategory.TESTING,
+    Line.FeeKind.RESCUE: FeeCategory.RESCUE,
+    Line.FeeKind.TOWING: FeeCategory.TOWING,
+    Line.FeeKind.OTHER: FeeCategory.OTHER,
+}
+
+
 def _category(line: Line) -> str:
     if line.kind == K.FEE and line.source == Line.Source.DIAGNOSIS_FEE:
         return FeeCategory.DIAGNOSIS.value
+    if line.kind == K.FEE and line.fee_kind:
+        return FEE_CATEGORY[Line.FeeKind(line.fee_kind)].value
     return CATEGORY[K(line.kind)].value
 
 

@@ -122,6 +122,7 @@ class LineForm(StyledForm):
     )
     fault_code = forms.CharField(label=_("Fault code"), max_length=12, required=False)
     symptom = forms.CharField(label=_("Symptom"), max_length=200, required=False)
+    fee_kind = forms.ChoiceField(label=_("Kind of fee"), choices=[("", "—"), *Line.FeeKind.choices], required=False)
     campaign = forms.IntegerField(required=False, widget=forms.HiddenInput)
     declined_line = forms.IntegerField(required=False, widget=forms.HiddenInput)
     recommendation = forms.IntegerField(required=False, widget=forms.HiddenInput)

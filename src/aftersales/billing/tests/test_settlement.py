@@ -196,3 +196,23 @@ def test_amounts_in_fen_are_kept_exactly(yard: Yard) -> None:
         (D("1.20"), D("1.06"), D("0.14")),
         (D("2.40"), D("2.12"), D("0.28")),
     ]
+
+
+def test_fees_are_listed_under_what_they_are_for(yard: Yard) -> None:
+    r = yard.shop.reception
+    order = yard.order(
+        LineIn(kind="labour", operation_id=r.oil.pk),
+        LineIn(kind="fee", description="道路救援", unit_price=D("200"), fee_kind="rescue"),
+        LineIn(kind="fee", description="拖车 12 km", unit_price=D("300"), fee_kind="towing"),
+        LineIn(kind="fee", description="四轮定位检测", unit_price=D("120"), fee_kind="testing"),
+        LineIn(kind="fee", description="停车费", unit_price=D("20")),
+    )
+    order = yard.ready(yard.inspected(yard.work(order)))
+    charges = SettlementCharge.objects.filter(settlement__order=order).order_by("position")
+    assert list(charges.values_list("category", "description", "amount")) == [
+        ("labour", "更换机油", D("200.00")),
+        ("rescue", "道路救援", D("200.00")),
+        ("towing", "拖车 12 km", D("300.00")),
+        ("testing", "四轮定位检测", D("120.00")),
+        ("other", "停车费", D("20.00")),
+    ]

@@ -105,6 +105,9 @@ class RepairOrderLineIn(InputSchema):
     )
     declined_line: RecordId | None = Field(default=None, description="Work declined on an earlier visit, taken up.")
     recommendation: RecordId | None = Field(default=None, description="A recommendation of the visit.")
+    fee_kind: Literal["", "testing", "rescue", "towing", "other"] = Field(
+        default="", description="Of a fee: what it is for (the settlement list's fee categories)."
+    )
 
 
 def line_in(row: RepairOrderLineIn) -> services.LineIn:
@@ -126,6 +129,7 @@ def line_in(row: RepairOrderLineIn) -> services.LineIn:
         tax_rate=row.tax_rate,
         declined_line_id=row.declined_line,
         recommendation_id=row.recommendation,
+        fee_kind=row.fee_kind,
     )
 
 

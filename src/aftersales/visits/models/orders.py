@@ -96,6 +96,14 @@ class Line(models.Model):
         DONE = "done", _("Done")
         CANCELLED = "cancelled", pgettext_lazy("line state", "Cancelled")
 
+    class FeeKind(models.TextChoices):
+        """What a fee is for, as the settlement list (JT/T 1133) sorts it; the diagnosis fee is its own source."""
+
+        TESTING = "testing", _("Testing fee")
+        RESCUE = "rescue", _("Rescue fee")
+        TOWING = "towing", _("Towing fee")
+        OTHER = "other", _("Other fee")
+
     class Source(models.TextChoices):
         REQUESTED = "requested", _("Requested by the customer")
         WALK_AROUND = "walk_around", _("Walk-around")
@@ -139,6 +147,7 @@ class Line(models.Model):
     price_source = models.CharField(_("price from"), max_length=16, blank=True)
     price_overridden = models.BooleanField(_("price set by hand"), default=False)
     cost = models.DecimalField(_("cost (sublet)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    fee_kind = models.CharField(_("kind of fee"), max_length=10, choices=FeeKind.choices, blank=True)
     priced_at = models.DateTimeField(_("price frozen at"), null=True, blank=True)
     fault_code = models.CharField(_("fault code"), max_length=8, blank=True)
     fault_symptom = models.CharField(_("symptom"), max_length=200, blank=True)

@@ -54,6 +54,7 @@ class LineIn:
     tax_rate: Decimal | None = None  # of a line priced as typed; default 13 %, fees the store's rate
     declined_line_id: int | None = None  # declined on an earlier visit, taken up now
     recommendation_id: int | None = None
+    fee_kind: str = ""  # of a fee: testing, rescue, towing (at what it cost), other
 
 
 @dataclass
@@ -206,6 +207,8 @@ def line_build(context: LineContext, data: LineIn, prefix: str, errors: dict[str
         problem("unit_price", _("A part the customer brings is recorded, not sold: it has no price."))
     if data.cost is not None and (data.kind != K.SUBLET or data.cost < 0):
         problem("cost", _("Only sublet work has a cost, of 0 or more."))
+    if data.fee_kind and (data.kind != K.FEE or data.fee_kind not in Line.FeeKind.values):
+        problem("fee_kind", _("Only a fee has a kind of fee: testing, rescue, towing or other."))
     if data.supplier_id is not None:
         supplier = Supplier.objects.filter(pk=data.supplier_id, group_id=store.group_id).first()
         if supplier is None or data.kind != K.SUBLET:
@@ -245,6 +248,7 @@ def line_build(context: LineContext, data: LineIn, prefix: str, errors: dict[str
         fault_symptom=data.symptom.strip()[:200],
         causal_part=causal,
         cost=money_round(data.cost) if data.cost is not None else None,
+        fee_kind=data.fee_kind if data.kind == K.FEE else "",
         created_by=context.actor,
     )
     try:

@@ -157,6 +157,18 @@ def _signed_approvals(lines: list[Line], order: RepairOrder, *, actor: User, sig
     return approvals
 
 
+def _fees_done(approved: list[Line], order: RepairOrder, actor: User) -> list[RepairOrderEvent]:
+    """A fee approved at once (on the signed order) is done as it is approved, as one approved later is
+    (``approvals_record``): there is no work to do for it, and it must not hold up the final inspection."""
+    fees = [line for line in approved if line.kind == Line.Kind.FEE and line.state == L.APPROVED]
+    if not fees:
+        return []
+    Line.all_objects.filter(pk__in=[line.pk for line in fees]).update(state=L.DONE)
+    for line in fees:
+        line.state = L.DONE
+    return line_events(order.pk, fees, actor=actor, action="finish", source=L.APPROVED)
+
+
 def repair_order_create(*, actor: User, visit_id: int, data: OrderIn) -> RepairOrder:
     """Write and sign the repair order of a visit (``visits.receive``): the customer's statement, the
     requested and recommended lines (recommendations stay ``proposed``), road-test consent, old parts,
@@ -255,6 +267,7 @@ def repair_order_create(*, actor: User, visit_id: int, data: OrderIn) -> RepairO
         events = [
             signed,
             *line_events(order.pk, [a.line for a in approvals], actor=actor, action="approve", source=L.PROPOSED),
+            *_fees_done([a.line for a in approvals], order, actor),
         ]
         for index, line in enumerate(built):
             if (old := declined.get(index)) is not None:
@@ -363,6 +376,7 @@ def line_add(*, actor: User, order_id: int, data: LineIn) -> Line:
             line.save(update_fields=["state", "priced_at"])
             LineApproval.objects.bulk_create(automatic)
             line_events(order.pk, [line], actor=actor, action="approve", source=L.PROPOSED)
+            _fees_done([line], order, actor)
         lines_reserve(actor=actor, store=visit.store, order_id=order.pk, lines=[line], appointment_id=None)
         for listener in ORDER_LISTENERS:
             listener(order, [line], actor)

@@ -124,6 +124,8 @@ def test_a_refused_order_changes_nothing(reception: Reception, visit: Visit) -> 
         LineIn(kind="part", part_id=reception.filter.pk, quantity=D("1.5")),
         LineIn(kind="labour", operation_id=reception.brakes.pk, fault_code="P03O1"),
         LineIn(kind="sublet", description=""),
+        LineIn(kind="labour", operation_id=reception.oil.pk, fee_kind="towing"),
+        LineIn(kind="fee", description="拖车", unit_price=D("300"), fee_kind="tow"),
     )
     data.statement = " "
     with pytest.raises(ApplicationError) as refused:
@@ -134,6 +136,8 @@ def test_a_refused_order_changes_nothing(reception: Reception, visit: Visit) -> 
         "lines.2.fault_code": ["“P03O1” is not a fault code: it has the letter O where a zero belongs."],
         "lines.3.description": ["Describe the line."],
         "lines.3.unit_price": ["Enter the price."],
+        "lines.4.fee_kind": ["Only a fee has a kind of fee: testing, rescue, towing or other."],
+        "lines.5.fee_kind": ["Only a fee has a kind of fee: testing, rescue, towing or other."],
     }
     assert snapshot(None) == before  # type: ignore[arg-type]
 

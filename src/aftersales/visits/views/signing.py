@@ -45,6 +45,7 @@ def _row(index: int, **values: Any) -> dict[str, Any]:
         "quantity": "",
         "description": "",
         "unit_price": "",
+        "fee_kind": "",
         "fault_code": "",
         "symptom": "",
         "campaign": None,
@@ -188,6 +189,7 @@ def line_in_of(data: dict[str, Any], group_id: int) -> tuple[services.LineIn | N
             campaign_id=data["campaign"],
             declined_line_id=data["declined_line"],
             recommendation_id=data["recommendation"],
+            fee_kind=data["fee_kind"],
         ),
         {},
     )
@@ -303,6 +305,7 @@ def order_new(request: HttpRequest, visit_id: int) -> HttpResponse:
             "kinds": Line.Kind.choices,
             "pay_types": PayType.choices,
             "sources": [c for c in Line.Source.choices if c[0] != Line.Source.DIAGNOSIS_FEE],
+            "fee_kinds": Line.FeeKind.choices,
             "next_index": max((row["index"] for row in rows), default=-1) + 1,
         },
         status=status,
@@ -328,6 +331,7 @@ def line_row(request: HttpRequest, visit_id: int) -> HttpResponse:
             "kinds": Line.Kind.choices,
             "pay_types": PayType.choices,
             "sources": [c for c in Line.Source.choices if c[0] != Line.Source.DIAGNOSIS_FEE],
+            "fee_kinds": Line.FeeKind.choices,
             "visit": visit,
         },
     )
