@@ -28,7 +28,7 @@ class BillingConfig(AppConfig):
         # The settlement list (结算清单, JT/T 1133) is part of the repair archive: no number goes missing.
         document_type_register("JS", label=_("Settlement list"), gap_free=True)
         # Receipts and refunds: a scanned code's payment that fails keeps its number, so they may have gaps.
-        document_type_register("SK", label=_("Receipt"), gap_free=False)
+        document_type_register("SK", label=pgettext_lazy("document type", "Receipt"), gap_free=False)
         document_type_register("TK", label=_("Refund"), gap_free=False)
 
         # After quality and delivery, one entry: the cashier's counter, which links the settlement lists, the

@@ -46,6 +46,7 @@ FINANCE = "billing.finance"
 RECEIPT_DOC, REFUND_DOC = "SK", "TK"
 ZERO = Decimal("0.00")
 MOST = Decimal("1000000.00")  # the most one payment at the counter takes
+REVOKE_AFTER = timedelta(minutes=10)  # a code payment still unclear this long is revoked by the recheck
 # A payment code as WeChat Pay (18 digits, 10-15 first) and Alipay (16-24 digits, 25-30 first) issue them.
 AUTH_CODE = re.compile(r"[0-9]{16,24}")
 PAID, PENDING, FAILED = Payment.State.PAID, Payment.State.PENDING, Payment.State.FAILED
@@ -148,7 +149,7 @@ def payment_take(
             order = store_record_access(
                 actor=actor, permission=COLLECT, records=RepairOrder.all_objects.all(), record_id=order_id or 0
             )
-            order = RepairOrder.all_objects.select_for_update().select_related("store").get(pk=order.pk)
+            order = RepairOrder.all_objects.select_for_update(of=("self",)).select_related("store").get(pk=order.pk)
             _depositable(order)
             settlement, payer, is_deposit = None, Payer.CUSTOMER.value, True
         payment = Payment(
@@ -227,6 +228,7 @@ def _code_pay(payment: Payment, auth_code: str, client_ip: str) -> Payment:
     """Submit the scanned code to the provider and ask until the answer is final (outside any transaction: the
     provider may take half a minute), then record it."""
     provider = payment_provider()
+    answered: list[str] = []
     try:
         result = pay_until_final(
             provider,
@@ -238,11 +240,14 @@ def _code_pay(payment: Payment, auth_code: str, client_ip: str) -> Payment:
             polls=settings.AFTERSALES_PAYMENT_POLLS,
             wait=settings.AFTERSALES_PAYMENT_WAIT,
             sleep=time.sleep,
+            on_answer=lambda step, _result: answered.append(step),
         )
     except PaymentError as error:
-        # Refused as such (a wrong code, not enough money, an answer that does not verify): a bad signature or
-        # a wrong amount is never taken as paid; the payment stays pending to be asked again unless final.
-        if error.code in ("bad_signature", "amount_mismatch") or error.temporary:
+        # Only the code's own refusal (a wrong code, not enough money) is final. Once the provider has answered
+        # the payment, an error asking about it or revoking it leaves it unknown: the customer may have paid,
+        # and the payment stays pending to be asked again (``payment_recheck``). A bad signature or a wrong
+        # amount is never taken as paid.
+        if answered or error.code in ("bad_signature", "amount_mismatch") or error.temporary:
             return payment_answer(payment_id=payment.pk, failure=str(error)[:300])
         return payment_answer(
             payment_id=payment.pk,
@@ -292,6 +297,10 @@ def payment_recheck(*, payment_id: int) -> Payment:
     provider = payment_provider()
     try:
         result = provider.query(out_trade_no=payment.out_trade_no)
+        if result.state in ("paying", "unknown") and timezone.now() - payment.taken_at > REVOKE_AFTER:
+            # Still unclear long after the counter gave up (or never known to the provider): revoke it, which
+            # closes it unpaid or gives the money back, so that it no longer holds the settlement.
+            result = provider.reverse(out_trade_no=payment.out_trade_no)
     except PaymentError as error:
         return payment_answer(payment_id=payment.pk, failure=str(error)[:300])
     if result.state == "success" and result.amount_fen != to_fen(payment.amount):

@@ -146,8 +146,13 @@ def _order_for_update(order_id: int) -> RepairOrder:
 def settlement_prepare(*, order_id: int, actor: User | None = None) -> SettlementList:
     """Prepare (or prepare again) the order's settlement list from its agreed lines, one settlement per payer,
     keeping the discounts and invoice type already set on it; a confirmed list is returned as it is (it changes
-    only by a reversal). One audit entry. Called when the order becomes ready (``READY_LISTENERS``)."""
+    only by a reversal). One audit entry. An actor needs ``billing.settle`` on the order; without one (the
+    order becoming ready, ``ready_listener``) it is the product's own step."""
     with transaction.atomic():
+        if actor is not None:
+            store_record_access(
+                actor=actor, permission=SETTLE, records=RepairOrder.all_objects.all(), record_id=order_id
+            )
         return settlement_prepare_again(order_id=order_id, actor=actor)
 
 
@@ -201,7 +206,8 @@ def _work_out(order: RepairOrder, found: SettlementList, actor: User | None) -> 
         )
         for line in lines
     ]
-    charges = charges_split(charged + _surcharged(lines, surcharges), discount=found.discount, rounding=found.rounding)
+    surcharged = _surcharged([line for line in lines if line.pk not in free], surcharges)  # none on a free line
+    charges = charges_split(charged + surcharged, discount=found.discount, rounding=found.rounding)
     whole = totals(charges)
     found.amount, found.net, found.tax = whole.amount, whole.net, whole.tax
     found.prepared_at, found.prepared_by = timezone.now(), actor
@@ -297,8 +303,10 @@ def _part_number(line: Line) -> str:
 
 
 def ready_listener(order: RepairOrder, actor: User) -> None:
-    """Prepare the settlement list as the order becomes ready, so that pick-up is quick."""
-    settlement_prepare(order_id=order.pk, actor=actor)
+    """Prepare the settlement list as the order becomes ready, so that pick-up is quick (whoever made it ready:
+    the list is the product's step, audited as theirs)."""
+    with transaction.atomic():
+        settlement_prepare_again(order_id=order.pk, actor=actor)
 
 
 # --- confirming --------------------------------------------------------------------------------------------
@@ -415,11 +423,19 @@ def _attach_payments(found: SettlementList, order: RepairOrder) -> None:
         .filter(Q(settlement__isnull=True) | Q(settlement__state=Settlement.State.REVERSED))
         .select_related("settlement")
     )
+    left = set()
     for payment in moved:
         key = (payment.settlement.payer, payment.settlement.payer_name) if payment.settlement else (Payer.CUSTOMER, "")
         target = settlements.get(key)
         if target is not None:
             Payment.all_objects.filter(pk=payment.pk).update(settlement=target)
+            if payment.settlement_id is not None:
+                left.add(payment.settlement_id)
+    for reversed_id in left:  # what a reversed settlement still holds: the payments no new payer took over
+        kept = Payment.all_objects.filter(settlement_id=reversed_id, state=Payment.State.PAID).aggregate(
+            total=Sum(F("amount") - F("refunded"))
+        )["total"]
+        Settlement.all_objects.filter(pk=reversed_id).update(received=money_round(kept or ZERO))
     paid = (
         Payment.all_objects.filter(settlement__settlement_list=found, state=Payment.State.PAID)
         .values("settlement")

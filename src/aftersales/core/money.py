@@ -7,7 +7,6 @@ DESIGN-visit "Prices, tax and money": per line ``net = round(gross / (1 + rate),
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -68,7 +67,12 @@ class AmountError(ValueError):
 
 # Digits, at most one decimal point and two decimals after it: what an amount in yuan looks like once the
 # full-width forms a Chinese input method types (１２．５) are read as their ASCII twins.
-_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?|\.[0-9]{1,2}")
+_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?|\.[0-9]{1,2}", re.ASCII)
+# The full-width digits, point, comma, yen sign and space of a Chinese input method, and nothing else (NFKC would
+# also read ² or ① as digits: a typo, not an amount).
+_FULL_WIDTH = str.maketrans(
+    {**{chr(0xFF10 + digit): str(digit) for digit in range(10)}, "．": ".", "，": ",", "￥": "¥", "\u3000": " "}
+)
 
 
 def amount_parse(text: str | Decimal | int) -> Decimal:
@@ -76,12 +80,12 @@ def amount_parse(text: str | Decimal | int) -> Decimal:
     point are read as ASCII ("１２.５" is 12.50), spaces around it and a leading ¥ are ignored; a comma is
     refused as ambiguous ("12,3": 12.3 where a comma is the decimal mark, 123 where it groups thousands), as
     are a sign, an exponent and a third decimal. Raise ``AmountError``."""
-    if isinstance(text, Decimal | int):
+    if isinstance(text, Decimal | int) and not isinstance(text, bool):
         value = Decimal(text)
-        if not value.is_finite() or value != money_round(value):
+        if not value.is_finite() or value < 0 or value != money_round(value):
             raise AmountError(_("Enter an amount in yuan with at most two decimals."))
         return money_round(value)
-    typed = unicodedata.normalize("NFKC", str(text)).strip().removeprefix("¥").removeprefix("￥").strip()
+    typed = str(text).translate(_FULL_WIDTH).strip().removeprefix("¥").strip()
     if "," in typed:
         raise AmountError(
             _("“%(typed)s” is ambiguous: write the decimal point as “.” and no thousands separator.")

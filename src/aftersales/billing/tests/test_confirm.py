@@ -9,11 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
 
-from aftersales.billing.models import DiscountLimit, Settlement, SettlementCharge, SettlementList
+from aftersales.billing.models import DiscountLimit, Settlement, SettlementCharge, SettlementList, Surcharge
 from aftersales.billing.services import ConfirmIn, discount_limit, settlement_confirm
 from aftersales.core.calendar import store_calendar
 from aftersales.core.errors import ApplicationError
-from aftersales.core.models import Role
+from aftersales.core.models import CalendarDay, Role
 from aftersales.quality.tests.conftest import HOURS, Yard, reception, shop, yard
 from aftersales.visits.models import Line
 
@@ -165,3 +165,19 @@ def test_a_line_given_free_is_zero_to_the_customer_and_charged_to_the_store_at_i
         ("customer", D("88.00"), D("88.00"), D("0.00"), D("0.00"), True),
         ("store", D("30.00"), D("0.00"), D("30.00"), D("0.00"), True),
     ]
+
+
+def test_a_free_labour_line_carries_no_surcharge(yard: Yard) -> None:
+    order = yard.ready()
+    Surcharge.all_objects.create(store=yard.store, kind="holiday", percent=D("20"))
+    CalendarDay.objects.create(
+        day=store_calendar(yard.store).local_date(order.visit.arrived_at), kind="holiday", name="测试节"
+    )
+    found = SettlementList.all_objects.get(order=order)
+    oil = Line.all_objects.get(order=order, position=1)
+    manager = yard.shop.reception.world.user("manager")
+    confirmed = settlement_confirm(actor=manager, list_id=found.pk, data=ConfirmIn(complimentary=frozenset({oil.pk})))
+    # The brake pads' labour carries its 20 % (80.00); the free oil change none: 88.00 + 400.00 + 80.00.
+    assert str(confirmed.amount) == "568.00"
+    surcharges = SettlementCharge.objects.filter(settlement__order=order).exclude(surcharge="")
+    assert list(surcharges.values_list("line__position", "amount")) == [(3, D("80.00"))]

@@ -6,6 +6,7 @@ was."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -90,6 +91,8 @@ def test_amounts_are_read_as_typed_full_width_included(typed: str, read: str) ->
         ("12.345", "Enter an amount in yuan with at most two decimals, e.g. 12.50."),
         ("-5", "Enter an amount in yuan with at most two decimals, e.g. 12.50."),
         ("1e3", "Enter an amount in yuan with at most two decimals, e.g. 12.50."),
+        ("1²", "Enter an amount in yuan with at most two decimals, e.g. 12.50."),
+        ("①②", "Enter an amount in yuan with at most two decimals, e.g. 12.50."),
         ("", "Enter an amount in yuan with at most two decimals, e.g. 12.50."),
     ],
 )
@@ -256,7 +259,8 @@ def test_a_reversed_list_is_replaced_and_its_money_moves_to_the_new_one(yard: Ya
     settlement_confirm(actor=yard.advisor, list_id=new.pk, data=ConfirmIn(rounding=D("8")))
     fresh = Settlement.all_objects.get(settlement_list=new, payer="customer")
     assert _money(fresh) == ("680.00", "600.00", "open")
-    assert Settlement.all_objects.get(pk=settlement.pk).state == "reversed"
+    # The reversed settlement gave its payment up: the money is counted once.
+    assert _money(settlement) == ("688.00", "0.00", "reversed")
 
 
 def test_a_scanned_code_is_paid_through_the_provider_and_its_repeats_are_ignored(
@@ -311,3 +315,20 @@ def test_a_code_payment_is_refunded_through_the_provider_once_it_says_so(yard: Y
     assert (done.state, done.reference != "", _money(settlement)) == ("refunded", True, ("688.00", "600.00", "open"))
     assert refund_recheck(refund_id=refund.pk).state == "refunded"  # asked again: nothing refunded twice
     assert Payment.all_objects.get(pk=paid.pk).refunded == D("88.00")
+
+
+def test_a_code_payment_unclear_for_ten_minutes_is_revoked_and_frees_the_settlement(
+    yard: Yard, fake: FakeWeChatPay
+) -> None:
+    settlement = _confirmed(yard)
+    fake.paid_on_query = 99  # the customer never confirms
+    fake.fail_next["reverse"] = ["SYSTEMERROR", "SYSTEMERROR", "SYSTEMERROR"]
+    pending = payment_take(
+        actor=yard.cashier, settlement_id=settlement.pk, data=PaymentIn(method="code", amount=D("88"), auth_code=CODE)
+    )
+    assert payment_recheck(payment_id=pending.pk).state == "pending"  # asked again, still paying: kept
+    Payment.all_objects.filter(pk=pending.pk).update(taken_at=pending.taken_at - timedelta(minutes=11))
+    revoked = payment_recheck(payment_id=pending.pk)
+    assert (revoked.state, fake.charges, _money(settlement)) == ("failed", [], ("688.00", "0.00", "open"))
+    cash = payment_take(actor=yard.cashier, settlement_id=settlement.pk, data=PaymentIn(method="cash", amount=D("688")))
+    assert (cash.state, _money(settlement)) == ("paid", ("688.00", "688.00", "closed"))
