@@ -25,6 +25,7 @@ with 三包 main parts too."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -101,6 +102,10 @@ SANBAO_PARTS: dict[str, list[tuple[str, str, str, str, bool]]] = {
     ],
 }
 CONTROL_ARM = "下摆臂"  # a control arm (控制臂): a main part of the suspension in every brand's 三包凭证
+# Later areas' part of the demo's deliveries (settlement registers its own: the list confirmed and the customer's
+# share paid at the counter before the car is released) and of what a visit writes (moved back with it).
+BEFORE_DELIVERY: list[Callable[[RepairOrder], object]] = []
+VISIT_ROWS: list[Callable[[int], list[models.QuerySet[Any]]]] = []
 
 
 def _sms_activate() -> int:
@@ -228,6 +233,9 @@ def _deliver(visit: Visit, staff: Staff, explanation: str, *, spot: str, rating:
         ),
     )
     services.pickup_arrived(actor=staff.of("advisor"), visit_id=visit.pk)
+    for order in orders:
+        for step in BEFORE_DELIVERY:
+            step(order)
     checks = services.quality_settings(store).delivery_checks
     visit = Visit.all_objects.get(pk=visit.pk)
     return services.delivery_record(
@@ -259,7 +267,8 @@ def _deliver(visit: Visit, staff: Staff, explanation: str, *, spot: str, rating:
 
 def _rows_of(visit_id: int, vehicle_id: int, today: date) -> list[models.QuerySet[Any]]:
     """What a visit wrote, through its delivery: the visit, its orders, lines, approvals, jobs, inspection,
-    wash, handover, delivery and guarantees, with their events, and the car's readings of the day."""
+    wash, handover, delivery and guarantees, with their events, the car's readings of the day, and what later
+    areas wrote for it (``VISIT_ROWS``)."""
     return [
         Visit._base_manager.filter(pk=visit_id),
         VisitEvent._base_manager.filter(visit_id=visit_id),
@@ -277,6 +286,7 @@ def _rows_of(visit_id: int, vehicle_id: int, today: date) -> list[models.QuerySe
         Delivery._base_manager.filter(visit_id=visit_id),
         Guarantee._base_manager.filter(order__visit_id=visit_id),
         MileageReading._base_manager.filter(vehicle_id=vehicle_id, read_on=today),
+        *(rows for extension in VISIT_ROWS for rows in extension(visit_id)),
     ]
 
 
