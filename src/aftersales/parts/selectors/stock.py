@@ -304,4 +304,4 @@ def issued_value_fen(*, demand_type: str, line_ids: list[int]) -> dict[int, int]
         .values("document_line_id")
         .annotate(value=Sum("value_fen"))
     )
-    return {row["document_line_id"]: -row["value"] for row in rows}
+    return {line_id: -row["value"] for row in rows if (line_id := row["document_line_id"]) is not None}
