@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("aftersales.visits.urls")),
     path("", include("aftersales.workshop.urls")),
     path("", include("aftersales.quality.urls")),
+    path("", include("aftersales.billing.urls")),
     path("", include("aftersales.core.urls")),
 ]
 

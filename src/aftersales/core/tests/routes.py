@@ -26,6 +26,7 @@ from django.utils import timezone
 from aftersales.appointments import services as appointments
 from aftersales.appointments.models import Appointment, BookingSettings, Leave, Shift, Technician
 from aftersales.billing.tests import samples_api as billing_api_samples
+from aftersales.billing.tests import samples_pages as billing_page_samples
 from aftersales.campaigns.models import Campaign, CampaignModelRange, CampaignVin, CampaignVinRange
 from aftersales.catalogue.models import LabourRate, PackageItem, ServicePackage
 from aftersales.catalogue.tests.factories import LabourOperationFactory
@@ -1674,3 +1675,4 @@ SAMPLES.update(quality_api_samples.SAMPLES)
 SAMPLES.update(quality_page_samples.SAMPLES)
 # Billing keeps the samples of its API operations and pages beside its tests.
 SAMPLES.update(billing_api_samples.SAMPLES)
+SAMPLES.update(billing_page_samples.SAMPLES)

@@ -69,6 +69,7 @@ def test_menu_follows_role(world: World, client_for: Callable[[User], Client]) -
         "workshop:my_jobs",
         "workshop:parts_requests",
         "quality:desk",
+        "billing:counter",
         "campaigns:list",
         "parts:parts",
         "catalogue:operations",
