@@ -26,6 +26,7 @@ from bench import generate, registry, run
 from bench import visits as visit_scenarios
 from bench import workshop as workshop_scenarios
 from bench.appointments import confirmations
+from bench.billing import cash_desk as cash_desk_scenarios
 from bench.customers import import_job, values
 from bench.customers import scenarios as customer_scenarios
 from bench.quality import sanbao as sanbao_scenarios
@@ -39,6 +40,8 @@ CORE_SCENARIOS = ["health", "me", "stores"]
 APPOINTMENT_SCENARIOS = ["public_booking", "slots", "booking_create"]
 CAMPAIGN_SCENARIOS = ["campaign_match"]
 VISIT_SCENARIOS = ["repair_order_create", "repair_order_detail"]
+# Billing's module imports the visits' (its set-up reuses theirs): the visits' scenarios register before billing's.
+BILLING_SCENARIOS = ["cash_report", "settle"]
 # Quality's module imports the visits' (its set-up reuses theirs): its scenario registers after them.
 QUALITY_SCENARIOS = ["comeback_check", "warranty_watch"]
 WORKSHOP_SCENARIOS = ["board", "clock"]
@@ -73,6 +76,7 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
     assert registry.discover_areas() == [
         "core",
         "appointments",
+        "billing",
         "campaigns",
         "customers",
         "messaging",
@@ -85,10 +89,11 @@ def test_the_runner_discovers_the_areas_without_naming_one() -> None:
     assert list(run.SCENARIOS) == (
         CORE_SCENARIOS
         + APPOINTMENT_SCENARIOS
+        + VISIT_SCENARIOS
+        + BILLING_SCENARIOS
         + CAMPAIGN_SCENARIOS
         + CUSTOMER_SCENARIOS
         + ["stock_balance", "purchase_suggestions"]
-        + VISIT_SCENARIOS
         + QUALITY_SCENARIOS
         + WORKSHOP_SCENARIOS
     )
@@ -123,6 +128,7 @@ def test_an_area_is_every_module_under_bench_but_the_infrastructure() -> None:
     assert registry.area_names() == [
         "core",
         "appointments",
+        "billing",
         "campaigns",
         "customers",
         "messaging",
@@ -225,6 +231,9 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     monkeypatch.setattr(workshop_scenarios, "ORDERS", 8)
     # and the 三包 pages of 3 household cars with their 50 past orders each (the same history as the 20 cars')
     monkeypatch.setattr(sanbao_scenarios, "VEHICLES", 3)
+    # and a cash desk of 100 payments a day over two days on 5 cars (the same day's shape as the 2,000)
+    for name, value in {"PAYMENTS": 100, "DAYS": 2, "CARS": 5}.items():
+        monkeypatch.setattr(cash_desk_scenarios, name, value)
     url = bench_database
 
     # When a small group with an archive is generated through the command
@@ -283,10 +292,11 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
     assert list(queries) == (
         CORE_SCENARIOS
         + APPOINTMENT_SCENARIOS
+        + VISIT_SCENARIOS
+        + BILLING_SCENARIOS
         + CAMPAIGN_SCENARIOS
         + CUSTOMER_SCENARIOS
         + ["stock_balance", "purchase_suggestions"]
-        + VISIT_SCENARIOS
         + QUALITY_SCENARIOS
         + WORKSHOP_SCENARIOS
     )
@@ -299,6 +309,7 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
         "customer_detail",
         "purchase_suggestions",
         "repair_order_detail",
+        "cash_report",
     )
     assert {name: queries[name] for name in pinned} == {
         "health": 2,
@@ -313,6 +324,9 @@ def test_bench_generates_the_archive_and_runs_every_scenario(
         # the token's and the actor's memberships, the order with its store, visit, vehicle and advisor, its lines
         # with their parts, their approvals, its events, the stock reserved per line: whatever the number of lines
         "repair_order_detail": 8,
+        # the token's, the actor's memberships, the store (twice), the report's four (the day's takings, refunds,
+        # drawers and payments not counted) and the staff's usernames: whatever the number of payments
+        "cash_report": 9,
     }
     assert all(count > 0 for count in queries.values())
     # And each of booking_create's and public_booking's four calls (a warm-up, two timed, one counted)
