@@ -39,7 +39,9 @@ def test_areas_register_their_types_once() -> None:
         "RO",
         "RTV",
         "SCR",
+        "SK",
         "ST",
+        "TK",
         "TR",
         "VS",
     ]
